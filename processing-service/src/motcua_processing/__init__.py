@@ -1,0 +1,1 @@
+"""motcua processing-service."""

@@ -1,0 +1,6 @@
+"""What every motcua HTTP API shares: one error shape, a body size limit, /health."""
+
+from .app import create_app
+from .errors import ApiError, ErrorBody, ErrorResponse, FieldProblem
+
+__all__ = ["ApiError", "ErrorBody", "ErrorResponse", "FieldProblem", "create_app"]

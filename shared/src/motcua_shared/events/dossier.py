@@ -1,0 +1,238 @@
+"""Dossier events, published on `dossier.events` keyed by dossier id (CONTRACT.md)."""
+
+from decimal import Decimal
+from enum import StrEnum
+from typing import Literal
+
+from pydantic import AwareDatetime, EmailStr, Field
+
+from .envelope import Envelope, Payload
+
+
+class Channel(StrEnum):
+    DIRECT = "direct"
+    ONLINE = "online"
+    POSTAL = "postal"
+
+
+class Delivery(StrEnum):
+    DIRECT = "direct"
+    POSTAL = "postal"
+    ONLINE = "online"
+
+
+class PaymentMethod(StrEnum):
+    ONLINE = "online"
+    COUNTER = "counter"
+
+
+class Rating(StrEnum):
+    VERY_SATISFIED = "very_satisfied"
+    SATISFIED = "satisfied"
+    UNSATISFIED = "unsatisfied"
+
+
+class Applicant(Payload):
+    full_name: str = Field(min_length=1, max_length=200)
+    id_number: str | None = Field(default=None, max_length=20)
+    phone: str | None = Field(default=None, max_length=20)
+    email: EmailStr | None = None
+    address: str | None = Field(default=None, max_length=500)
+    preferred_language: Literal["vi", "en"] | None = None
+
+
+class Document(Payload):
+    name: str = Field(min_length=1, max_length=300)
+    sha256: str | None = Field(default=None, pattern=r"^[0-9a-f]{64}$")
+    size: int | None = Field(default=None, ge=0)
+
+
+NonEmpty = Field(min_length=1)
+
+
+class DossierEvent(Envelope):
+    """Base of every event on `dossier.events`: `dossier_id` is required there."""
+
+    dossier_id: str = Field(min_length=1, max_length=100)
+
+
+# --- data payloads -----------------------------------------------------------------------------
+
+
+class SubmittedData(Payload):
+    dossier_code: str = Field(min_length=1)
+    procedure_code: str = Field(min_length=1)
+    agency_code: str = Field(min_length=1)
+    channel: Channel
+    applicant: Applicant
+    documents: list[Document] | None = None
+
+
+class AcceptedData(Payload):
+    due_at: AwareDatetime
+
+
+class RefusedData(Payload):
+    reason: str = Field(min_length=1)
+
+
+class SupplementRequestedData(Payload):
+    reason: str = Field(min_length=1)
+    items: list[str] | None = None
+
+
+class SupplementReceivedData(Payload):
+    due_at: AwareDatetime
+
+
+class PaymentRequestedData(Payload):
+    amount: Decimal = Field(ge=0)
+
+
+class PaymentCompletedData(Payload):
+    amount: Decimal = Field(ge=0)
+    method: PaymentMethod
+
+
+class SuspendedData(Payload):
+    reason: str | None = None
+
+
+class ResumedData(Payload):
+    due_at: AwareDatetime
+
+
+class TransferredData(Payload):
+    to_agency_code: str = Field(min_length=1)
+    reason: str | None = None
+
+
+class ApologyIssuedData(Payload):
+    reason: str = Field(min_length=1)
+    new_due_at: AwareDatetime
+    letter_id: str | None = None
+
+
+class ResultReadyData(Payload):
+    result_number: str | None = None
+    finished_at: AwareDatetime | None = None
+
+
+class ReturnedData(Payload):
+    delivery: Delivery
+
+
+class WithdrawnData(Payload):
+    reason: str | None = None
+
+
+class OverdueData(Payload):
+    due_at: AwareDatetime
+
+
+class RatedData(Payload):
+    rating: Rating
+    comment: str | None = Field(default=None, max_length=2000)
+
+
+# --- one frozen class per event type -------------------------------------------------------------
+
+
+class DossierSubmitted(DossierEvent):
+    event_type: Literal["dossier.submitted"] = "dossier.submitted"
+    data: SubmittedData
+
+
+class DossierAccepted(DossierEvent):
+    event_type: Literal["dossier.accepted"] = "dossier.accepted"
+    data: AcceptedData
+
+
+class DossierRefused(DossierEvent):
+    event_type: Literal["dossier.refused"] = "dossier.refused"
+    data: RefusedData
+
+
+class DossierSupplementRequested(DossierEvent):
+    event_type: Literal["dossier.supplement_requested"] = "dossier.supplement_requested"
+    data: SupplementRequestedData
+
+
+class DossierSupplementReceived(DossierEvent):
+    event_type: Literal["dossier.supplement_received"] = "dossier.supplement_received"
+    data: SupplementReceivedData
+
+
+class DossierPaymentRequested(DossierEvent):
+    event_type: Literal["dossier.payment_requested"] = "dossier.payment_requested"
+    data: PaymentRequestedData
+
+
+class DossierPaymentCompleted(DossierEvent):
+    event_type: Literal["dossier.payment_completed"] = "dossier.payment_completed"
+    data: PaymentCompletedData
+
+
+class DossierSuspended(DossierEvent):
+    event_type: Literal["dossier.suspended"] = "dossier.suspended"
+    data: SuspendedData
+
+
+class DossierResumed(DossierEvent):
+    event_type: Literal["dossier.resumed"] = "dossier.resumed"
+    data: ResumedData
+
+
+class DossierTransferred(DossierEvent):
+    event_type: Literal["dossier.transferred"] = "dossier.transferred"
+    data: TransferredData
+
+
+class DossierApologyIssued(DossierEvent):
+    event_type: Literal["dossier.apology_issued"] = "dossier.apology_issued"
+    data: ApologyIssuedData
+
+
+class DossierResultReady(DossierEvent):
+    event_type: Literal["dossier.result_ready"] = "dossier.result_ready"
+    data: ResultReadyData
+
+
+class DossierReturned(DossierEvent):
+    event_type: Literal["dossier.returned"] = "dossier.returned"
+    data: ReturnedData
+
+
+class DossierWithdrawn(DossierEvent):
+    event_type: Literal["dossier.withdrawn"] = "dossier.withdrawn"
+    data: WithdrawnData
+
+
+class DossierOverdue(DossierEvent):
+    event_type: Literal["dossier.overdue"] = "dossier.overdue"
+    data: OverdueData
+
+
+class DossierRated(DossierEvent):
+    event_type: Literal["dossier.rated"] = "dossier.rated"
+    data: RatedData
+
+
+DOSSIER_EVENT_TYPES: tuple[type[DossierEvent], ...] = (
+    DossierSubmitted,
+    DossierAccepted,
+    DossierRefused,
+    DossierSupplementRequested,
+    DossierSupplementReceived,
+    DossierPaymentRequested,
+    DossierPaymentCompleted,
+    DossierSuspended,
+    DossierResumed,
+    DossierTransferred,
+    DossierApologyIssued,
+    DossierResultReady,
+    DossierReturned,
+    DossierWithdrawn,
+    DossierOverdue,
+    DossierRated,
+)

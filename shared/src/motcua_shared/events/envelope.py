@@ -1,0 +1,39 @@
+"""The envelope every event on every topic carries (CONTRACT.md, "Envelope")."""
+
+from datetime import datetime
+from typing import Literal
+from uuid import UUID, uuid4
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+SCHEMA_VERSION = 1
+
+
+class Payload(BaseModel):
+    """Base of every event's `data`. Unknown fields are ignored so that adding an optional field
+    to the contract does not break older consumers (a breaking change gets a new schema_version)."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+
+class Envelope(BaseModel):
+    """Fields common to every event. Subclasses fix `event_type` and `data`."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    event_id: UUID = Field(default_factory=uuid4)
+    schema_version: Literal[1] = SCHEMA_VERSION
+    # Business time, with a UTC offset: reports count by it, never by arrival time.
+    occurred_at: AwareDatetime
+    source: str = Field(min_length=1)
+
+    def to_bytes(self) -> bytes:
+        """The UTF-8 JSON value to publish."""
+        return self.model_dump_json(exclude_none=True).encode()
+
+
+def now() -> datetime:
+    """The current instant, timezone-aware."""
+    from datetime import UTC
+
+    return datetime.now(UTC)

@@ -1,0 +1,75 @@
+"""Turns the raw bytes of a Kafka value into a typed event, or a validation error naming the field."""
+
+import json
+from dataclasses import dataclass
+from typing import TypeVar
+from pydantic import ValidationError
+
+from .catalog import CATALOG_EVENT_TYPES
+from .dossier import DOSSIER_EVENT_TYPES
+from .envelope import Envelope
+from .notification import NOTIFICATION_EVENT_TYPES
+
+E = TypeVar("E", bound=Envelope)
+
+ALL_EVENT_TYPES: tuple[type[Envelope], ...] = (
+    DOSSIER_EVENT_TYPES + CATALOG_EVENT_TYPES + NOTIFICATION_EVENT_TYPES
+)
+EVENT_CLASSES: dict[str, type[Envelope]] = {
+    cls.model_fields["event_type"].default: cls for cls in ALL_EVENT_TYPES
+}
+
+
+@dataclass(frozen=True)
+class FieldError:
+    field: str
+    message: str
+
+
+class EventValidationError(ValueError):
+    """An event that does not satisfy the contract. `field` names the first failing field
+    (dotted path, e.g. `data.channel`); `errors` lists all of them."""
+
+    def __init__(self, errors: list[FieldError]) -> None:
+        self.errors = errors
+        self.field = errors[0].field
+        super().__init__("; ".join(f"{e.field}: {e.message}" for e in errors))
+
+    @property
+    def reason(self) -> str:
+        return str(self)
+
+
+def _fail(field: str, message: str) -> EventValidationError:
+    return EventValidationError([FieldError(field, message)])
+
+
+def parse_event(
+    raw: bytes | str, *, expect: tuple[type[E], ...] | None = None
+) -> E:
+    """Parse one Kafka value. `expect` restricts the accepted event classes (e.g. to the dossier
+    events on `dossier.events`). Raises EventValidationError naming the failing field."""
+    try:
+        document = json.loads(raw)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise _fail("$", f"not UTF-8 JSON: {exc}") from exc
+    if not isinstance(document, dict):
+        raise _fail("$", "an event must be a JSON object")
+
+    event_type = document.get("event_type")
+    allowed = expect or ALL_EVENT_TYPES
+    cls = EVENT_CLASSES.get(event_type) if isinstance(event_type, str) else None
+    if cls is None or cls not in allowed:
+        names = sorted(c.model_fields["event_type"].default for c in allowed)
+        raise _fail("event_type", f"unknown event type {event_type!r}; expected one of {', '.join(names)}")
+
+    try:
+        return cls.model_validate(document)  # type: ignore[return-value]
+    except ValidationError as exc:
+        raise EventValidationError(
+            [FieldError(_dotted(err["loc"]), err["msg"]) for err in exc.errors()]
+        ) from exc
+
+
+def _dotted(loc: tuple[int | str, ...]) -> str:
+    return ".".join(str(part) for part in loc) or "$"
