@@ -1,12 +1,11 @@
 """Catalogue events, published on `catalog.events` keyed by agency or procedure code (CONTRACT.md)."""
 
-from decimal import Decimal
 from enum import StrEnum
 from typing import Literal
 
 from pydantic import Field
 
-from .envelope import Envelope, Payload
+from .envelope import Envelope, Number, Payload
 
 
 class AdminLevel(StrEnum):
@@ -22,7 +21,7 @@ class TimeUnit(StrEnum):
 
 
 class ProcessingTime(Payload):
-    value: Decimal = Field(gt=0)
+    value: Number = Field(gt=0)
     unit: TimeUnit
 
 
@@ -40,7 +39,7 @@ class ProcedurePublishedData(Payload):
     admin_level: AdminLevel
     online_level: Literal[2, 3, 4]
     processing_time: ProcessingTime
-    fee: Decimal | None = Field(default=None, ge=0)
+    fee: Number | None = Field(default=None, ge=0)
 
 
 class ProcedureRetiredData(Payload):

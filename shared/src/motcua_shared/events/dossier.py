@@ -1,12 +1,11 @@
 """Dossier events, published on `dossier.events` keyed by dossier id (CONTRACT.md)."""
 
-from decimal import Decimal
 from enum import StrEnum
 from typing import Literal
 
 from pydantic import AwareDatetime, EmailStr, Field
 
-from .envelope import Envelope, Payload
+from .envelope import Envelope, Number, Payload
 
 
 class Channel(StrEnum):
@@ -86,11 +85,11 @@ class SupplementReceivedData(Payload):
 
 
 class PaymentRequestedData(Payload):
-    amount: Decimal = Field(ge=0)
+    amount: Number = Field(ge=0)
 
 
 class PaymentCompletedData(Payload):
-    amount: Decimal = Field(ge=0)
+    amount: Number = Field(ge=0)
     method: PaymentMethod
 
 

@@ -1,10 +1,11 @@
 """The envelope every event on every topic carries (CONTRACT.md, "Envelope")."""
 
-from datetime import datetime
-from typing import Literal
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Annotated, Literal
 from uuid import UUID, uuid4
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, PlainSerializer
 
 SCHEMA_VERSION = 1
 
@@ -34,6 +35,13 @@ class Envelope(BaseModel):
 
 def now() -> datetime:
     """The current instant, timezone-aware."""
-    from datetime import UTC
-
     return datetime.now(UTC)
+
+
+def _decimal_to_json(value: Decimal) -> int | float:
+    # Amounts in đồng and processing times are whole numbers almost always; keep them integers.
+    return int(value) if value == value.to_integral_value() else float(value)
+
+
+# A decimal read exactly and written as a JSON number (not a string, pydantic's default).
+Number = Annotated[Decimal, PlainSerializer(_decimal_to_json, return_type=int | float, when_used="json")]

@@ -1,0 +1,34 @@
+# The two commands a newcomer types: `make up` and `make test`.
+export PATH := $(HOME)/.local/bin:$(PATH)
+
+.PHONY: bootstrap up down status test test-unit test-integration test-e2e schemas lint
+
+bootstrap:
+	@scripts/bootstrap.sh
+
+up: bootstrap
+	uv run motcua-stack up
+
+down:
+	uv run motcua-stack down
+
+status:
+	uv run motcua-stack status
+
+test: bootstrap
+	uv run pytest
+
+test-unit: bootstrap
+	uv run pytest -m unit
+
+test-integration: bootstrap
+	uv run pytest -m integration
+
+test-e2e: bootstrap
+	uv run pytest -m e2e
+
+schemas:
+	uv run motcua-schemas docs/schemas
+
+lint:
+	uv run ruff check .

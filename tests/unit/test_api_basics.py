@@ -1,0 +1,65 @@
+import json
+
+from fastapi.testclient import TestClient
+from pydantic import BaseModel, Field
+
+from motcua_shared.api import create_app
+
+
+class Greeting(BaseModel):
+    name: str = Field(min_length=1)
+    times: int = Field(ge=1)
+
+
+def _client(max_body_bytes: int = 1024) -> TestClient:
+    app = create_app(title="basics", max_body_bytes=max_body_bytes)
+
+    @app.post("/greetings")
+    async def greet(greeting: Greeting) -> dict[str, str]:
+        return {"text": f"xin chào {greeting.name}" * greeting.times}
+
+    return TestClient(app)
+
+
+def test_health_answers() -> None:
+    assert _client().get("/health").json() == {"status": "ok"}
+
+
+def test_invalid_fields_are_422_in_one_machine_readable_shape() -> None:
+    response = _client().post("/greetings", json={"name": "", "times": 0})
+    assert response.status_code == 422
+    error = response.json()["error"]
+    assert error["code"] == "validation_failed"
+    assert {f["field"] for f in error["fields"]} == {"body.name", "body.times"}
+
+
+def test_malformed_json_is_422_not_500() -> None:
+    response = _client().post("/greetings", content=b"{not json", headers={"Content-Type": "application/json"})
+    assert response.status_code == 422
+    assert response.json()["error"]["code"] == "validation_failed"
+
+
+def test_an_oversize_body_is_413() -> None:
+    body = json.dumps({"name": "x" * 2000, "times": 1})
+    response = _client(max_body_bytes=1024).post(
+        "/greetings", content=body, headers={"Content-Type": "application/json"}
+    )
+    assert response.status_code == 413
+    assert response.json()["error"]["code"] == "payload_too_large"
+
+
+def test_an_oversize_chunked_body_is_413() -> None:
+    def chunks():
+        for _ in range(10):
+            yield b"x" * 512
+
+    response = _client(max_body_bytes=1024).post(
+        "/greetings", content=chunks(), headers={"Content-Type": "application/json"}
+    )
+    assert response.status_code == 413
+
+
+def test_an_unknown_path_is_404_in_the_same_shape() -> None:
+    response = _client().get("/nowhere")
+    assert response.status_code == 404
+    assert response.json()["error"]["code"] == "not_found"
