@@ -1,0 +1,58 @@
+"""The shared consumer: typed events to the handler, bad records to the dead-letter topic."""
+
+import asyncio
+import json
+
+from aiokafka import AIOKafkaConsumer
+
+from motcua_shared.consuming import DLQ_FIELD, DLQ_REASON, subscribe_events
+from motcua_shared.events import DOSSIER_EVENT_TYPES, DossierEvent
+from motcua_shared.kafka import make_broker
+from motcua_shared.topics import Topics, dead_letter_topic
+from support import samples
+from support.infrastructure import Infrastructure
+
+
+async def test_a_poison_record_is_dead_lettered_and_the_next_one_processed(
+    infrastructure: Infrastructure, topics: Topics, run_id: str
+) -> None:
+    topic = topics.prefix + "consuming-test"
+    good = samples.dossier_events()[:2]
+    bad = json.loads(good[0].to_bytes())
+    bad["data"]["channel"] = "carrier-pigeon"
+    seen: list[DossierEvent] = []
+    failures = {"left": 1}
+    done = asyncio.Event()
+
+    async def handle(event: DossierEvent) -> None:
+        if event.event_id == good[1].event_id and failures["left"]:
+            failures["left"] -= 1
+            raise ConnectionError("store away")  # must be delivered again, not lost
+        seen.append(event)
+        if len(seen) == 2:
+            done.set()
+
+    broker = make_broker(infrastructure.kafka_bootstrap_servers)
+    subscribe_events(broker, topic, group_id=f"g-{run_id}", expect=DOSSIER_EVENT_TYPES, handle=handle,
+                     retry_pause=0.1)
+    async with broker:
+        await broker.start()
+        key = good[0].dossier_id.encode()
+        await broker.publish(good[0].to_bytes(), topic=topic, key=key)
+        await broker.publish(json.dumps(bad).encode(), topic=topic, key=key)
+        await broker.publish(good[1].to_bytes(), topic=topic, key=key)
+        await asyncio.wait_for(done.wait(), 60)
+
+    assert [e.event_id for e in seen] == [good[0].event_id, good[1].event_id]
+
+    dlq = AIOKafkaConsumer(dead_letter_topic(topic), bootstrap_servers=infrastructure.kafka_bootstrap_servers,
+                           auto_offset_reset="earliest")
+    await dlq.start()
+    try:
+        record = await asyncio.wait_for(dlq.getone(), 30)
+    finally:
+        await dlq.stop()
+    headers = {k: v.decode() for k, v in record.headers}
+    assert headers[DLQ_FIELD] == "data.channel"
+    assert "direct" in headers[DLQ_REASON]
+    assert json.loads(record.value) == bad
