@@ -15,9 +15,9 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from motcua_shared.mongo import make_mongo_client  # noqa: E402
-from motcua_shared.topics import Topics  # noqa: E402
-from support.infrastructure import Infrastructure, provide  # noqa: E402
+from motcua_shared.mongo import make_mongo_client
+from motcua_shared.topics import Topics
+from support.infrastructure import Infrastructure, provide
 
 RUN_ID = uuid.uuid4().hex[:10]
 

@@ -4,7 +4,6 @@ import asyncio
 import json
 
 from aiokafka import AIOKafkaConsumer
-
 from motcua_shared.consuming import DLQ_FIELD, DLQ_REASON, subscribe_events
 from motcua_shared.events import DOSSIER_EVENT_TYPES, DossierEvent
 from motcua_shared.kafka import make_broker

@@ -7,8 +7,12 @@ import sys
 from pathlib import Path
 
 from aiokafka import AIOKafkaConsumer
-
-from motcua_shared.events import CATALOG_EVENT_TYPES, DOSSIER_EVENT_TYPES, NOTIFICATION_EVENT_TYPES, parse_event
+from motcua_shared.events import (
+    CATALOG_EVENT_TYPES,
+    DOSSIER_EVENT_TYPES,
+    NOTIFICATION_EVENT_TYPES,
+    parse_event,
+)
 from motcua_shared.kafka import make_broker
 from motcua_shared.topics import Topics
 from support import samples

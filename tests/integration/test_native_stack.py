@@ -3,7 +3,6 @@
 from pathlib import Path
 
 import pytest
-
 from motcua_stack import processes
 from support.infrastructure import Infrastructure
 

@@ -1,9 +1,8 @@
 import json
 
 from fastapi.testclient import TestClient
-from pydantic import BaseModel, Field
-
 from motcua_shared.api import create_app
+from pydantic import BaseModel, Field
 
 
 class Greeting(BaseModel):

@@ -3,7 +3,6 @@ from datetime import timedelta
 import pytest
 from fastapi import Depends
 from fastapi.testclient import TestClient
-
 from motcua_shared.api import create_app
 from motcua_shared.auth import (
     CurrentPrincipal,

@@ -1,16 +1,16 @@
 import json
 
 import pytest
-
 from motcua_shared.events import (
     ALL_EVENT_TYPES,
-    AgencyRegistered,
     CATALOG_EVENT_TYPES,
     DOSSIER_EVENT_TYPES,
+    AgencyRegistered,
     DossierSubmitted,
     EventValidationError,
     parse_event,
 )
+from pydantic import ValidationError
 from support import samples
 
 
@@ -26,7 +26,7 @@ def test_every_contract_event_type_has_a_class() -> None:
 
 def test_events_are_frozen() -> None:
     event = samples.dossier_events()[0]
-    with pytest.raises(Exception):
+    with pytest.raises(ValidationError):
         event.source = "someone-else"  # type: ignore[misc]
 
 

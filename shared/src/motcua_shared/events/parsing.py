@@ -3,6 +3,7 @@
 import json
 from dataclasses import dataclass
 from typing import TypeVar
+
 from pydantic import ValidationError
 
 from .catalog import CATALOG_EVENT_TYPES
