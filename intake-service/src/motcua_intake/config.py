@@ -1,8 +1,8 @@
 """Intake settings, from environment variables prefixed MOTCUA_INTAKE_."""
 
-from pydantic_settings import SettingsConfigDict
-
 from motcua_shared.settings import ServiceSettings
+from pydantic import SecretStr
+from pydantic_settings import SettingsConfigDict
 
 
 class Settings(ServiceSettings):
@@ -10,3 +10,13 @@ class Settings(ServiceSettings):
 
     service_name: str = "intake-service"
     http_port: int = 8001
+    # Every intake instance shares one group, so each event is folded once per deployment.
+    consumer_group: str = "intake-service"
+    # Key of the HMAC under which applicants' phones are kept for tracking; set per deployment.
+    phone_hash_secret: SecretStr = SecretStr("motcua-local-phone-hash-key-change-me")
+    # Upper bound on one publish; the producer's own request timeout (10 s) normally fires first.
+    publish_timeout_seconds: float = 15.0
+    # How long a request holding an Idempotency-Key is presumed alive before a retry may take over.
+    idempotency_lease_seconds: float = 30.0
+    # Retry-After given with 503 broker_unavailable.
+    retry_after_seconds: int = 5

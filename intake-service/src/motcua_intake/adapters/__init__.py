@@ -1,0 +1,1 @@
+"""Intake's I/O: MongoDB repositories and Kafka publishing."""

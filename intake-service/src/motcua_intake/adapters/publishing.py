@@ -1,0 +1,70 @@
+"""Publishing events to Kafka so that a 2xx means the broker acknowledged them.
+
+Several events of one dossier (submitted + accepted) go out as ONE record batch to the partition
+the default partitioner picks for the dossier's key: Kafka appends a batch whole or not at all, so a
+counter dossier is never half-published, and its events stay in order with everything later
+published under the same key."""
+
+import asyncio
+import logging
+from collections.abc import Sequence
+
+from aiokafka.admin import AIOKafkaAdminClient
+from aiokafka.errors import KafkaError
+from aiokafka.partitioner import DefaultPartitioner
+from faststream.kafka import KafkaBroker, KafkaResponse
+from motcua_shared.events import Envelope
+
+log = logging.getLogger(__name__)
+
+
+class BrokerUnavailable(Exception):
+    """The broker did not acknowledge in time; nothing may be reported as done."""
+
+
+class EventPublisher:
+    """Publishes contract events with the idempotent, acks=all producer of the shared broker."""
+
+    def __init__(self, broker: KafkaBroker, bootstrap_servers: str, *, timeout: float) -> None:
+        self._broker = broker
+        self._bootstrap = bootstrap_servers
+        self._timeout = timeout
+        self._partitions: dict[str, list[int]] = {}
+
+    async def publish(self, topic: str, key: str, events: Sequence[Envelope]) -> None:
+        """Publish `events` in order under `key`; return only once the broker acknowledged all of them.
+        Raises BrokerUnavailable otherwise."""
+        raw_key = key.encode()
+        try:
+            async with asyncio.timeout(self._timeout):
+                if len(events) == 1:
+                    await self._broker.publish(events[0].to_bytes(), topic=topic, key=raw_key)
+                    return
+                partition = await self._partition_for(topic, raw_key)
+                await self._broker.publish_batch(
+                    *(KafkaResponse(event.to_bytes(), key=raw_key) for event in events),
+                    topic=topic,
+                    partition=partition,
+                )
+        except (KafkaError, TimeoutError, OSError) as exc:
+            log.warning("publishing to %s failed: %r", topic, exc)
+            raise BrokerUnavailable(str(exc) or type(exc).__name__) from exc
+
+    async def _partition_for(self, topic: str, raw_key: bytes) -> int:
+        """The partition `broker.publish(key=raw_key)` would choose (murmur2 over all partitions)."""
+        if topic not in self._partitions:
+            self._partitions[topic] = await self._describe_partitions(topic)
+        partitions = self._partitions[topic]
+        return int(DefaultPartitioner()(raw_key, partitions, partitions))
+
+    async def _describe_partitions(self, topic: str) -> list[int]:
+        admin = AIOKafkaAdminClient(bootstrap_servers=self._bootstrap, request_timeout_ms=5_000)
+        await admin.start()
+        try:
+            described = await admin.describe_topics([topic])
+        finally:
+            await admin.close()
+        partitions = sorted(p["partition"] for p in described[0]["partitions"])
+        if not partitions:
+            raise BrokerUnavailable(f"topic {topic} has no partitions (does it exist?)")
+        return partitions

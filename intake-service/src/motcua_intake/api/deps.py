@@ -1,0 +1,30 @@
+"""Annotated dependencies for intake's routes."""
+
+from typing import Annotated
+
+from fastapi import Depends, Header, Request
+from motcua_shared.auth import Principal, Role, require_role
+
+from ..service_layer.unit import Intake
+
+
+def get_intake(request: Request) -> Intake:
+    intake: Intake = request.app.state.intake
+    return intake
+
+
+IntakeDep = Annotated[Intake, Depends(get_intake)]
+
+IdempotencyKey = Annotated[
+    str,
+    Header(
+        alias="Idempotency-Key", min_length=1, max_length=200,
+        description="Required on every POST. A retry with the same key and body gets the first answer and "
+        "publishes nothing new; the same key with another body is refused with 409 idempotency_key_reused.",
+    ),
+]
+
+Admin = Annotated[Principal, Depends(require_role(Role.ADMIN))]
+Submitter = Annotated[Principal, Depends(require_role(Role.OFFICER, Role.APPLICANT, Role.INTEGRATOR))]
+ApplicantSide = Annotated[Principal, Depends(require_role(Role.APPLICANT, Role.INTEGRATOR))]
+PaymentPlatform = Annotated[Principal, Depends(require_role(Role.INTEGRATOR))]

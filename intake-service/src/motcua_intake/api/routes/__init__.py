@@ -1,0 +1,1 @@
+"""Thin routes: parse, authorise, hand over to the service layer."""

@@ -1,0 +1,97 @@
+"""`POST /v1/dossiers` and the applicant's actions on a dossier, plus the payment platform's callback."""
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+from motcua_shared import events as ev
+from motcua_shared.api import ErrorResponse
+
+from ...service_layer import applicant_actions, submission
+from ...service_layer.idempotent import fingerprint, run_once
+from ..deps import ApplicantSide, IdempotencyKey, IntakeDep, PaymentPlatform, Submitter
+from ..schemas import (
+    DossierActionResult,
+    DossierCreate,
+    DossierReceipt,
+    PaymentCallback,
+    RatingCreate,
+    SupplementCreate,
+    WithdrawalCreate,
+)
+
+router = APIRouter(prefix="/v1", tags=["dossiers"])
+ERRORS: dict[int | str, dict[str, Any]] = {
+    code: {"model": ErrorResponse} for code in (401, 403, 404, 409, 413, 422, 503)
+}
+
+
+@router.post("/dossiers", status_code=201, response_model=DossierReceipt, responses=ERRORS)
+async def submit_dossier(
+    body: DossierCreate, request: Request, intake: IntakeDep, caller: Submitter, key: IdempotencyKey
+) -> dict[str, Any]:
+    """Receive a dossier. `direct`: a counter officer of the agency; `postal`: a counter officer of the
+    agency or the postal service's system (integrator); `online`: the applicant or the portal
+    (integrator), for procedures at online level 3 or 4 only. Publishes `dossier.submitted`, and for
+    direct and postal dossiers `dossier.accepted` with the appointment (due) date, in one batch."""
+    applicant = ev.Applicant(**body.applicant.model_dump())
+    return await run_once(
+        intake, caller, key, fingerprint("POST", request.url.path, body.model_dump(mode="json")),
+        lambda: submission.submit(
+            intake, caller, procedure_code=body.procedure_code, agency_code=body.agency_code,
+            channel=body.channel, applicant=applicant, documents=body.documents,
+        ),
+    )
+
+
+@router.post("/dossiers/{code}/supplements", status_code=201, response_model=DossierActionResult,
+             responses=ERRORS)
+async def supply_papers(
+    code: str, body: SupplementCreate, request: Request, intake: IntakeDep, caller: ApplicantSide,
+    key: IdempotencyKey,
+) -> dict[str, Any]:
+    """Hand in the papers an officer asked for (the dossier must be `supplement_requested`); the
+    appointment moves by the working time the dossier waited. Publishes `dossier.supplement_received`.
+    The applicant (or the portal for them) proves ownership with the phone given at submission."""
+    return await run_once(
+        intake, caller, key, fingerprint("POST", request.url.path, body.model_dump(mode="json")),
+        lambda: applicant_actions.supply_papers(intake, code=code, phone=body.phone, documents=body.documents),
+    )
+
+
+@router.post("/dossiers/{code}/withdrawal", status_code=201, response_model=DossierActionResult,
+             responses=ERRORS)
+async def withdraw(
+    code: str, body: WithdrawalCreate, request: Request, intake: IntakeDep, caller: ApplicantSide,
+    key: IdempotencyKey,
+) -> dict[str, Any]:
+    """Withdraw an open dossier. Publishes `dossier.withdrawn`. Ownership proved by phone."""
+    return await run_once(
+        intake, caller, key, fingerprint("POST", request.url.path, body.model_dump(mode="json")),
+        lambda: applicant_actions.withdraw(intake, code=code, phone=body.phone, reason=body.reason),
+    )
+
+
+@router.post("/dossiers/{code}/rating", status_code=201, response_model=DossierActionResult, responses=ERRORS)
+async def rate(
+    code: str, body: RatingCreate, request: Request, intake: IntakeDep, caller: ApplicantSide,
+    key: IdempotencyKey,
+) -> dict[str, Any]:
+    """Rate the service once, after the result was returned. Publishes `dossier.rated`. Ownership proved by phone."""
+    return await run_once(
+        intake, caller, key, fingerprint("POST", request.url.path, body.model_dump(mode="json")),
+        lambda: applicant_actions.rate(intake, code=code, phone=body.phone, rating=body.rating,
+                                       comment=body.comment),
+    )
+
+
+@router.post("/payments/callback", status_code=201, response_model=DossierActionResult, responses=ERRORS)
+async def payment_callback(
+    body: PaymentCallback, request: Request, intake: IntakeDep, caller: PaymentPlatform, key: IdempotencyKey,
+) -> dict[str, Any]:
+    """The payment platform (integrator token) reports that a requested fee was paid. The dossier must
+    be awaiting payment, and the amount the one requested. Publishes `dossier.payment_completed`."""
+    return await run_once(
+        intake, caller, key, fingerprint("POST", request.url.path, body.model_dump(mode="json")),
+        lambda: applicant_actions.record_payment(intake, code=body.dossier_code, amount=body.amount,
+                                                 method=body.method),
+    )

@@ -1,0 +1,87 @@
+"""The one place where intake is wired: settings -> broker, store, views, publisher, calendar, app."""
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import timedelta
+
+from fastapi import FastAPI
+from motcua_shared.api import create_app as create_base_app
+from motcua_shared.auth import TokenVerifier
+from motcua_shared.kafka import make_broker
+from motcua_shared.mongo import make_mongo_client
+
+from .adapters.catalogue_store import CatalogueStore
+from .adapters.dossier_store import DossierStore
+from .adapters.idempotency_store import IdempotencyStore
+from .adapters.publishing import EventPublisher
+from .api.routes import catalogue, dossiers, tracking
+from .config import Settings
+from .consumers import register_consumers
+from .service_layer.unit import Intake, WorkingCalendar
+
+DESCRIPTION = """\
+The front door of the one-stop centre: the procedure catalogue, dossiers received at the counter,
+by post or online, the applicant's follow-up actions, and public tracking. Every change is an event
+on Kafka (`dossier.events`, `catalog.events`); a 2xx means the broker acknowledged it, a 503
+`broker_unavailable` (with Retry-After) means nothing was reported done: retry with the same
+Idempotency-Key.
+
+**Who may call what** (bearer tokens):
+- catalogue writes: `admin`; catalogue reads and tracking: anyone;
+- `direct` dossiers: an `officer` of the agency; `postal`: an `officer` of the agency or the postal
+  service's system (`integrator`); `online`: the `applicant` or the portal (`integrator`);
+- supplements, withdrawal, rating: the `applicant` or the portal, proving ownership with the phone
+  given at submission (a wrong phone gets the same 404 `dossier_not_found` as an unknown code);
+- payment callback: the payment platform (`integrator`).
+
+**Idempotency-Key** is required on every POST (scoped to the caller).
+"""
+
+
+def default_calendar() -> WorkingCalendar:
+    """The shared working-time calendar."""
+    from .calendar_port import shared_calendar
+
+    return shared_calendar()
+
+
+def create_app(settings: Settings, *, calendar: WorkingCalendar | None = None) -> FastAPI:
+    """The intake app; its lifespan connects the store and the broker and starts the consumers."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        mongo = make_mongo_client(settings.mongodb_url, app_name=settings.service_name)
+        db = mongo[settings.mongodb_database]
+        broker = make_broker(settings.kafka_bootstrap_servers, client_id=settings.service_name)
+        intake = Intake(
+            source=settings.service_name,
+            topics=settings.topics,
+            catalogue=CatalogueStore(db),
+            dossiers=DossierStore(db),
+            idempotency=IdempotencyStore(db, lease=timedelta(seconds=settings.idempotency_lease_seconds)),
+            publisher=EventPublisher(broker, settings.kafka_bootstrap_servers,
+                                     timeout=settings.publish_timeout_seconds),
+            calendar=calendar or default_calendar(),
+            phone_hash_key=settings.phone_hash_secret.get_secret_value().encode(),
+            retry_after_seconds=settings.retry_after_seconds,
+        )
+        await intake.catalogue.ensure_indexes()
+        await intake.dossiers.ensure_indexes()
+        await intake.idempotency.ensure_indexes()
+        register_consumers(broker, intake, group_id=settings.consumer_group)
+        await broker.start()
+        app.state.intake = intake
+        try:
+            yield
+        finally:
+            await broker.stop()
+            await mongo.close()
+
+    app = create_base_app(title="motcua intake-service", description=DESCRIPTION, lifespan=lifespan)
+    app.state.token_verifier = TokenVerifier(
+        secret=settings.jwt_secret.get_secret_value(), jwks_url=settings.jwt_jwks_url,
+        issuer=settings.jwt_issuer, audience=settings.jwt_audience,
+    )
+    for module in (catalogue, dossiers, tracking):
+        app.include_router(module.router)
+    return app

@@ -1,0 +1,54 @@
+"""The procedure catalogue as intake sees it, and the rule for which dossiers a procedure accepts."""
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from motcua_shared.api import ApiError
+from motcua_shared.events import AdminLevel, Channel, ProcessingTime
+
+
+@dataclass(frozen=True)
+class Agency:
+    code: str
+    name: str
+    admin_level: AdminLevel
+    parent_code: str | None = None
+
+
+@dataclass(frozen=True)
+class Procedure:
+    code: str
+    name: str
+    agency_code: str
+    admin_level: AdminLevel
+    online_level: int
+    processing_time: ProcessingTime
+    fee: Decimal | None = None
+    retired: bool = False
+
+    @property
+    def accepts_online(self) -> bool:
+        """Level 2 is information only; online dossiers need level 3 (partial) or 4 (full process)."""
+        return self.online_level >= 3
+
+
+def check_submission(
+    procedure: Procedure | None, *, procedure_code: str, agency_code: str, channel: Channel
+) -> Procedure:
+    """The procedure if it may receive this dossier, else the ApiError that tells the caller why."""
+    if procedure is None:
+        raise ApiError(404, "procedure_not_found", f"there is no procedure {procedure_code}")
+    if procedure.retired:
+        raise ApiError(409, "procedure_retired", f"procedure {procedure_code} has been retired")
+    if procedure.agency_code != agency_code:
+        raise ApiError(
+            422, "procedure_not_of_agency",
+            f"procedure {procedure_code} belongs to agency {procedure.agency_code}, not {agency_code}",
+        )
+    if channel is Channel.ONLINE and not procedure.accepts_online:
+        raise ApiError(
+            422, "online_submission_not_allowed",
+            f"procedure {procedure_code} is at online level {procedure.online_level}; "
+            "online dossiers need level 3 or 4",
+        )
+    return procedure

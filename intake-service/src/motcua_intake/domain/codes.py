@@ -1,0 +1,18 @@
+"""Dossier codes: `{agency code}-{yyMMdd}-{4-digit sequence}`, the date in the province's time zone."""
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+# The calendar module exports the same zone; codes only need the date, so a local constant keeps
+# this module free of the calendar's data loading.
+PROVINCE_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
+
+
+def counter_key(agency_code: str, received_at: datetime) -> str:
+    """The name of the daily counter that numbers `agency_code`'s dossiers received at `received_at`."""
+    return f"{agency_code}-{received_at.astimezone(PROVINCE_TZ):%y%m%d}"
+
+
+def dossier_code(agency_code: str, received_at: datetime, sequence: int) -> str:
+    """The public code; the sequence is zero-padded to four digits (more digits past 9999)."""
+    return f"{counter_key(agency_code, received_at)}-{sequence:04d}"

@@ -1,0 +1,53 @@
+"""What intake needs to know about a dossier's progress: its status, its appointment date, whether
+the applicant already rated it. Folded from `dossier.events`, whoever published them."""
+
+from motcua_shared import events as ev
+
+# Status after each event type; types that are absent leave the status alone (rated, overdue, ...).
+# TODO(lifecycle): replace with motcua_shared.lifecycle once the processing helper lands it.
+_NEXT_STATUS: dict[str, str] = {
+    "dossier.submitted": "submitted",
+    "dossier.accepted": "accepted",
+    "dossier.refused": "refused",
+    "dossier.supplement_requested": "supplement_requested",
+    "dossier.supplement_received": "in_progress",
+    "dossier.payment_requested": "awaiting_payment",
+    "dossier.payment_completed": "in_progress",
+    "dossier.suspended": "suspended",
+    "dossier.resumed": "in_progress",
+    "dossier.result_ready": "result_ready",
+    "dossier.returned": "returned",
+    "dossier.withdrawn": "withdrawn",
+}
+
+CLOSED_STATUSES = frozenset({"refused", "returned", "withdrawn"})
+
+
+def next_status(status: str | None, event: ev.DossierEvent) -> str | None:
+    """The status after `event`."""
+    return _NEXT_STATUS.get(event.event_type, status)
+
+
+def is_open(status: str | None) -> bool:
+    """An open dossier may still be withdrawn by its applicant."""
+    return status is not None and status not in CLOSED_STATUSES
+
+
+def changes_from(event: ev.DossierEvent) -> dict[str, object]:
+    """Fields of intake's dossier view that `event` sets, besides the status."""
+    data = event.data
+    if isinstance(data, ev.AcceptedData | ev.SupplementReceivedData | ev.ResumedData):
+        return {"due_at": data.due_at}
+    if isinstance(data, ev.ApologyIssuedData):
+        return {"due_at": data.new_due_at}
+    if isinstance(data, ev.SupplementRequestedData):
+        return {"paused_at": event.occurred_at}
+    if isinstance(data, ev.SuspendedData):
+        return {"paused_at": event.occurred_at}
+    if isinstance(data, ev.PaymentRequestedData):
+        return {"payment_requested_amount": str(data.amount)}
+    if isinstance(data, ev.RatedData):
+        return {"rating": data.rating.value}
+    if isinstance(data, ev.TransferredData):
+        return {"agency_code": data.to_agency_code}
+    return {}

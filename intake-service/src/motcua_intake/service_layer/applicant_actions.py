@@ -1,0 +1,96 @@
+"""What an applicant does after submitting: supply missing papers, withdraw, rate the service; and
+the payment platform's callback when the applicant paid.
+
+Applicants prove they own a dossier with the phone number given at submission (compared in its
+national form against a keyed hash); a wrong phone gets the same 404 as an unknown code, so the
+API does not reveal which dossier codes exist."""
+
+from datetime import UTC, datetime
+from decimal import Decimal
+
+from motcua_shared import events as ev
+from motcua_shared.api import ApiError
+
+from ..adapters.dossier_store import DossierView
+from ..domain import tracking
+from ..domain.codes import PROVINCE_TZ
+from ..domain.phones import phone_hash
+from .unit import Decision, Intake
+
+
+def not_found(code: str) -> ApiError:
+    return ApiError(404, "dossier_not_found", f"no dossier {code} with this phone number")
+
+
+async def owned_dossier(intake: Intake, code: str, phone: str) -> DossierView:
+    """The dossier `code` if `phone` is the one it was submitted with."""
+    dossier = await intake.dossiers.by_code(code)
+    if dossier is None or dossier.phone_hash is None or dossier.phone_hash != phone_hash(phone, intake.phone_hash_key):
+        raise not_found(code)
+    return dossier
+
+
+def _now() -> datetime:
+    return datetime.now(UTC).astimezone(PROVINCE_TZ)
+
+
+def _decision(intake: Intake, dossier: DossierView, event: ev.DossierEvent, response: dict[str, object]) -> Decision:
+    return Decision(topic=intake.topics.dossier_events, key=dossier.dossier_id, events=[event],
+                    response={"dossier_code": dossier.code, "event_id": str(event.event_id), **response})
+
+
+async def supply_papers(
+    intake: Intake, *, code: str, phone: str, documents: list[ev.Document],
+) -> Decision:
+    """The missing papers arrived: the clock resumes and the appointment moves by the working time paused."""
+    dossier = await owned_dossier(intake, code, phone)
+    if dossier.status != "supplement_requested":
+        raise ApiError(409, "supplement_not_requested", f"dossier {code} is not waiting for papers")
+    if dossier.due_at is None:
+        raise ApiError(409, "dossier_not_accepted", f"dossier {code} has no appointment yet")
+    now = _now()
+    paused_at = dossier.paused_at or now
+    due_at = intake.calendar.moved_due_at(dossier.due_at, paused_at, now).astimezone(PROVINCE_TZ)
+    event = ev.DossierSupplementReceived(occurred_at=now, source=intake.source, dossier_id=dossier.dossier_id,
+                                         data=ev.SupplementReceivedData(due_at=due_at))
+    return _decision(intake, dossier, event, {"status": "in_progress", "appointment_at": due_at.isoformat(),
+                                              "documents_received": len(documents)})
+
+
+async def withdraw(intake: Intake, *, code: str, phone: str, reason: str | None) -> Decision:
+    """The applicant takes the dossier back; only while it is open."""
+    dossier = await owned_dossier(intake, code, phone)
+    if not tracking.is_open(dossier.status):
+        raise ApiError(409, "dossier_closed", f"dossier {code} is {dossier.status} and can no longer be withdrawn")
+    event = ev.DossierWithdrawn(occurred_at=_now(), source=intake.source, dossier_id=dossier.dossier_id,
+                                data=ev.WithdrawnData(reason=reason))
+    return _decision(intake, dossier, event, {"status": "withdrawn"})
+
+
+async def rate(intake: Intake, *, code: str, phone: str, rating: ev.Rating, comment: str | None) -> Decision:
+    """One rating per returned dossier."""
+    dossier = await owned_dossier(intake, code, phone)
+    if dossier.status != "returned":
+        raise ApiError(409, "dossier_not_returned", f"dossier {code} can be rated once its result was returned")
+    if dossier.rating is not None or not await intake.dossiers.claim_rating(dossier.dossier_id):
+        raise ApiError(409, "already_rated", f"dossier {code} has already been rated")
+    event = ev.DossierRated(occurred_at=_now(), source=intake.source, dossier_id=dossier.dossier_id,
+                            data=ev.RatedData(rating=rating, comment=comment))
+    return _decision(intake, dossier, event, {"rating": rating.value})
+
+
+async def record_payment(
+    intake: Intake, *, code: str, amount: Decimal, method: ev.PaymentMethod,
+) -> Decision:
+    """The payment platform confirms the applicant paid what was requested."""
+    dossier = await intake.dossiers.by_code(code)
+    if dossier is None:
+        raise ApiError(404, "dossier_not_found", f"there is no dossier {code}")
+    if dossier.status != "awaiting_payment":
+        raise ApiError(409, "payment_not_requested", f"dossier {code} is not awaiting a payment")
+    requested = dossier.payment_requested_amount
+    if requested is not None and Decimal(requested) != amount:
+        raise ApiError(409, "payment_amount_mismatch", f"dossier {code} awaits {requested}, not {amount}")
+    event = ev.DossierPaymentCompleted(occurred_at=_now(), source=intake.source, dossier_id=dossier.dossier_id,
+                                       data=ev.PaymentCompletedData(amount=amount, method=method))
+    return _decision(intake, dossier, event, {"status": "in_progress"})

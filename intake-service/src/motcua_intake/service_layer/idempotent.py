@@ -1,0 +1,97 @@
+"""Runs a POST at most once per (caller, Idempotency-Key): the first request decides its events and
+answer, publishes, and stores the answer; a retry with the same body gets that answer and publishes
+nothing new; the same key with another body is refused with 409 `idempotency_key_reused`."""
+
+import hashlib
+import json
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from motcua_shared.api import ApiError
+from motcua_shared.auth import Principal
+from motcua_shared.events import DossierEvent, parse_event
+
+from ..adapters.idempotency_store import record_id
+from ..adapters.publishing import BrokerUnavailable
+from .unit import Decision, Intake
+
+log = logging.getLogger(__name__)
+
+
+def fingerprint(method: str, path: str, body: Any) -> str:
+    """A hash of what the request asks, insensitive to JSON formatting and key order."""
+    canonical = json.dumps([method.upper(), path, body], sort_keys=True, ensure_ascii=False, default=str)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+async def run_once(
+    intake: Intake, principal: Principal, key: str, request_fingerprint: str,
+    decide: Callable[[], Awaitable[Decision]],
+) -> dict[str, Any]:
+    """The answer to the request, publishing its events once (see the module docstring)."""
+    store = intake.idempotency
+    existing = await store.begin(principal.subject, key, request_fingerprint)
+    if existing is None:
+        rid, plan = record_id(principal.subject, key), None
+    else:
+        if existing.fingerprint != request_fingerprint:
+            raise ApiError(409, "idempotency_key_reused",
+                           "this Idempotency-Key was used for a different request; use a new key")
+        if existing.state == "completed" and existing.response is not None:
+            return existing.response
+        if not await store.take_over(existing):
+            raise ApiError(409, "idempotency_request_in_progress",
+                           "a request with this Idempotency-Key is still being processed; retry shortly",
+                           headers={"Retry-After": "1"})
+        rid, plan = existing.record_id, existing.plan
+
+    if plan is None:
+        try:
+            decision = await decide()
+        except BaseException:
+            await store.forget(rid)  # nothing decided: a retry is judged anew
+            raise
+        plan = _plan(decision)
+        await store.save_plan(rid, plan)
+    decision = _decision(plan)
+
+    try:
+        await intake.publisher.publish(decision.topic, decision.key, decision.events)
+    except BrokerUnavailable as exc:
+        # The plan (with its event_ids) stays: a retry publishes the same events, never new ones.
+        await store.release(rid)
+        raise ApiError(503, "broker_unavailable", f"the event broker did not acknowledge: {exc}",
+                       headers={"Retry-After": str(intake.retry_after_seconds)}) from exc
+
+    await _fold(intake, decision)
+    await store.complete(rid, decision.response)
+    return decision.response
+
+
+async def _fold(intake: Intake, decision: Decision) -> None:
+    """Update intake's own views at once (read-your-writes); the consumers fold the same events
+    idempotently, so a failure here only delays the view."""
+    try:
+        for event in decision.events:
+            if isinstance(event, DossierEvent):
+                await intake.dossiers.apply(event, phone_hash=decision.phone_hash)
+            else:
+                await intake.catalogue.apply(event)
+    except Exception:
+        log.exception("could not fold published events into intake's views; the consumer will")
+
+
+def _plan(decision: Decision) -> dict[str, Any]:
+    return {
+        "topic": decision.topic, "key": decision.key, "response": decision.response,
+        "phone_hash": decision.phone_hash,
+        "events": [event.to_bytes().decode() for event in decision.events],
+    }
+
+
+def _decision(plan: dict[str, Any]) -> Decision:
+    return Decision(
+        topic=plan["topic"], key=plan["key"], response=plan["response"], phone_hash=plan.get("phone_hash"),
+        events=[parse_event(raw) for raw in plan["events"]],
+    )

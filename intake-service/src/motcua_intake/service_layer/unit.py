@@ -1,0 +1,52 @@
+"""What every use case works with, wired once in bootstrap."""
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Protocol
+
+from motcua_shared.events import Envelope, ProcessingTime
+from motcua_shared.topics import Topics
+
+from ..adapters.catalogue_store import CatalogueStore
+from ..adapters.dossier_store import DossierStore
+from ..adapters.idempotency_store import IdempotencyStore
+from ..adapters.publishing import EventPublisher
+
+
+class WorkingCalendar(Protocol):
+    """The shared working-time calendar (motcua_shared.calendar)."""
+
+    def due_at(self, received_at: datetime, procedure_processing_time: ProcessingTime) -> datetime:
+        """When a dossier received at `received_at` is due."""
+        ...
+
+    def moved_due_at(self, due_at: datetime, paused_at: datetime, resumed_at: datetime) -> datetime:
+        """`due_at` moved by the working time between `paused_at` and `resumed_at`."""
+        ...
+
+
+@dataclass(frozen=True)
+class Intake:
+    """Intake's dependencies."""
+
+    source: str
+    topics: Topics
+    catalogue: CatalogueStore
+    dossiers: DossierStore
+    idempotency: IdempotencyStore
+    publisher: EventPublisher
+    calendar: WorkingCalendar
+    phone_hash_key: bytes
+    retry_after_seconds: int
+
+
+@dataclass(frozen=True)
+class Decision:
+    """What a request leads to: events to publish under one key, then the answer to give."""
+
+    topic: str
+    key: str
+    events: list[Envelope]
+    response: dict[str, Any]
+    # Applicants' phones travel in dossier.submitted; intake keeps only their hash.
+    phone_hash: str | None = None
