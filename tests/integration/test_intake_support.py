@@ -11,6 +11,7 @@ from typing import Any
 
 import httpx
 from aiokafka import AIOKafkaConsumer
+from fastapi import FastAPI
 from motcua_intake.bootstrap import create_app
 from motcua_intake.config import Settings
 from motcua_shared.auth import Role, mint_token
@@ -40,13 +41,19 @@ def intake_settings(kafka: str, mongodb_url: str, database: str, topics: Topics,
 
 
 @asynccontextmanager
-async def running_intake(settings: Settings, **app_options: Any) -> AsyncIterator[httpx.AsyncClient]:
+async def running_intake_app(settings: Settings, **app_options: Any) -> AsyncIterator[tuple[FastAPI, httpx.AsyncClient]]:
     """The intake app with its lifespan (broker, store, consumers) and an HTTP client on it."""
     app = create_app(settings, **app_options)
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://intake") as client:
-            yield client
+            yield app, client
+
+
+@asynccontextmanager
+async def running_intake(settings: Settings, **app_options: Any) -> AsyncIterator[httpx.AsyncClient]:
+    async with running_intake_app(settings, **app_options) as (_, client):
+        yield client
 
 
 @dataclass

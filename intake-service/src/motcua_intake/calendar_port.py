@@ -1,25 +1,40 @@
 """The shared working-time calendar, seen through the two questions intake asks it."""
 
+import logging
 from datetime import datetime
+from typing import Any
 
 from motcua_shared.events import ProcessingTime
 
 from .service_layer.unit import WorkingCalendar
 
+log = logging.getLogger(__name__)
+
 
 def shared_calendar() -> WorkingCalendar:
     """motcua_shared.calendar, as intake's WorkingCalendar."""
-    from motcua_shared.calendar import load_calendar  # type: ignore[import-not-found]
-
-    return _SharedCalendar(load_calendar())
+    return _SharedCalendar()
 
 
 class _SharedCalendar:
-    def __init__(self, calendar: object) -> None:
-        self._calendar = calendar
+    def __init__(self) -> None:
+        self._calendar: Any = None
+        try:
+            self._load()
+        except ImportError:
+            # Loaded again on first use, so that online intake works while the calendar is deployed.
+            log.error("motcua_shared.calendar is not available: counter and postal dossiers will fail")
+
+    def _load(self) -> Any:
+        if self._calendar is None:
+            from motcua_shared.calendar import load_calendar  # type: ignore[import-not-found,unused-ignore]
+
+            self._calendar = load_calendar()
+        return self._calendar
 
     def due_at(self, received_at: datetime, procedure_processing_time: ProcessingTime) -> datetime:
-        return self._calendar.due_at(received_at, procedure_processing_time)  # type: ignore[attr-defined, no-any-return]
+        due: datetime = self._load().due_at(received_at, procedure_processing_time)
+        return due
 
     def moved_due_at(self, due_at: datetime, paused_at: datetime, resumed_at: datetime) -> datetime:
-        raise NotImplementedError
+        raise NotImplementedError("waiting for motcua_shared.calendar")

@@ -10,8 +10,10 @@ from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
 from ..domain import tracking
+from ..domain.codes import dossier_code_for
 
 _MAX_ATTEMPTS = 20
+_MAX_CODE_ATTEMPTS = 1000
 
 
 @dataclass(frozen=True)
@@ -31,12 +33,30 @@ class DossierStore:
     def __init__(self, db: AsyncDatabase[Any]) -> None:
         self._dossiers = db["dossiers"]
         self._counters = db["dossier_code_counters"]
+        self._codes = db["dossier_codes"]
+        self._rating_claims = db["dossier_rating_claims"]
 
     async def ensure_indexes(self) -> None:
         await self._dossiers.create_index("code", unique=True, sparse=True)
 
-    async def next_sequence(self, counter: str) -> int:
-        """The next number of a daily counter, atomically, across every intake instance."""
+    async def reserve_code(self, counter: str, dossier_id: str) -> str:
+        """The next free dossier code of a daily counter, unique across every intake instance.
+
+        The counter ($inc) proposes a number; inserting the code under a unique _id decides. Two
+        steps because FerretDB applies find_one_and_update as read-then-write: under concurrency two
+        callers can be handed the same number (seen with 200 concurrent submissions), whereas an
+        insert under a unique _id is decided by the backend atomically. The loser asks again."""
+        for _ in range(_MAX_CODE_ATTEMPTS):
+            sequence = await self._next_sequence(counter)
+            code = dossier_code_for(counter, sequence)
+            try:
+                await self._codes.insert_one({"_id": code, "dossier_id": dossier_id})
+            except DuplicateKeyError:
+                continue
+            return code
+        raise RuntimeError(f"could not reserve a dossier code on counter {counter}")
+
+    async def _next_sequence(self, counter: str) -> int:
         for _ in range(_MAX_ATTEMPTS):
             try:
                 doc = await self._counters.find_one_and_update(
@@ -83,15 +103,13 @@ class DossierStore:
         return _view(doc) if doc else None
 
     async def claim_rating(self, dossier_id: str) -> bool:
-        """Mark the dossier as being rated, once; False if it was already rated (or being rated)."""
-        result = await self._dossiers.update_one(
-            {"_id": dossier_id, "status": "returned", "rating_claimed": {"$ne": True}},
-            {"$set": {"rating_claimed": True}},
-        )
-        return result.modified_count == 1
-
-    async def release_rating(self, dossier_id: str) -> None:
-        await self._dossiers.update_one({"_id": dossier_id}, {"$set": {"rating_claimed": False}})
+        """Claim the dossier's one rating; False if it was already claimed. An insert under a unique _id,
+        because a conditional update is not atomic on FerretDB."""
+        try:
+            await self._rating_claims.insert_one({"_id": dossier_id})
+        except DuplicateKeyError:
+            return False
+        return True
 
 
 def _view(doc: dict[str, Any]) -> DossierView:

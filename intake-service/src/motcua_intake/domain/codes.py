@@ -15,4 +15,9 @@ def counter_key(agency_code: str, received_at: datetime) -> str:
 
 def dossier_code(agency_code: str, received_at: datetime, sequence: int) -> str:
     """The public code; the sequence is zero-padded to four digits (more digits past 9999)."""
-    return f"{counter_key(agency_code, received_at)}-{sequence:04d}"
+    return dossier_code_for(counter_key(agency_code, received_at), sequence)
+
+
+def dossier_code_for(counter: str, sequence: int) -> str:
+    """The code numbered `sequence` on a daily counter."""
+    return f"{counter}-{sequence:04d}"

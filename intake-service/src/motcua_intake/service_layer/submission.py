@@ -8,7 +8,7 @@ from motcua_shared.api import ApiError
 from motcua_shared.auth import Principal, Role, ensure_agency
 
 from ..domain.catalogue import check_submission
-from ..domain.codes import PROVINCE_TZ, counter_key, dossier_code
+from ..domain.codes import PROVINCE_TZ, counter_key
 from ..domain.phones import phone_hash
 from .unit import Decision, Intake
 
@@ -45,9 +45,8 @@ async def submit(
     )
     # Whole seconds: the store keeps milliseconds, and an appointment read back must equal the receipt's.
     received_at = datetime.now(UTC).replace(microsecond=0).astimezone(PROVINCE_TZ)
-    sequence = await intake.dossiers.next_sequence(counter_key(agency_code, received_at))
-    code = dossier_code(agency_code, received_at, sequence)
     dossier_id = str(uuid.uuid4())
+    code = await intake.dossiers.reserve_code(counter_key(agency_code, received_at), dossier_id)
     events: list[ev.Envelope] = [ev.DossierSubmitted(
         occurred_at=received_at, source=intake.source, dossier_id=dossier_id,
         data=ev.SubmittedData(dossier_code=code, procedure_code=procedure.code, agency_code=agency_code,
