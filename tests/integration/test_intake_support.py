@@ -41,7 +41,9 @@ def intake_settings(kafka: str, mongodb_url: str, database: str, topics: Topics,
 
 
 @asynccontextmanager
-async def running_intake_app(settings: Settings, **app_options: Any) -> AsyncIterator[tuple[FastAPI, httpx.AsyncClient]]:
+async def running_intake_app(
+    settings: Settings, **app_options: Any
+) -> AsyncIterator[tuple[FastAPI, httpx.AsyncClient]]:
     """The intake app with its lifespan (broker, store, consumers) and an HTTP client on it."""
     app = create_app(settings, **app_options)
     async with app.router.lifespan_context(app):

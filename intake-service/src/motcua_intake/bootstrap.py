@@ -13,7 +13,7 @@ from motcua_shared.mongo import make_mongo_client
 from .adapters.catalogue_store import CatalogueStore
 from .adapters.dossier_store import DossierStore
 from .adapters.idempotency_store import IdempotencyStore
-from .adapters.publishing import EventPublisher
+from .adapters.publishing import EventPublisher, make_publishing_broker
 from .api.routes import catalogue, dossiers, tracking
 from .config import Settings
 from .consumers import register_consumers
@@ -53,14 +53,19 @@ def create_app(settings: Settings, *, calendar: WorkingCalendar | None = None) -
         mongo = make_mongo_client(settings.mongodb_url, app_name=settings.service_name)
         db = mongo[settings.mongodb_database]
         broker = make_broker(settings.kafka_bootstrap_servers, client_id=settings.service_name)
+        publishing = make_publishing_broker(
+            settings.kafka_bootstrap_servers, client_id=f"{settings.service_name}-publisher",
+            request_timeout_ms=int(settings.publish_timeout_seconds * 1000),
+        )
         intake = Intake(
             source=settings.service_name,
             topics=settings.topics,
             catalogue=CatalogueStore(db),
             dossiers=DossierStore(db),
             idempotency=IdempotencyStore(db, lease=timedelta(seconds=settings.idempotency_lease_seconds)),
-            publisher=EventPublisher(broker, settings.kafka_bootstrap_servers,
-                                     timeout=settings.publish_timeout_seconds),
+            # The guard outlasts the producer's own timeout so that the producer decides (and drops).
+            publisher=EventPublisher(publishing, settings.kafka_bootstrap_servers,
+                                     timeout=settings.publish_timeout_seconds + 5),
             calendar=calendar or default_calendar(),
             phone_hash_key=settings.phone_hash_secret.get_secret_value().encode(),
             retry_after_seconds=settings.retry_after_seconds,
@@ -69,12 +74,14 @@ def create_app(settings: Settings, *, calendar: WorkingCalendar | None = None) -
         await intake.dossiers.ensure_indexes()
         await intake.idempotency.ensure_indexes()
         register_consumers(broker, intake, group_id=settings.consumer_group)
+        await publishing.connect()
         await broker.start()
         app.state.intake = intake
         try:
             yield
         finally:
             await broker.stop()
+            await publishing.stop()
             await mongo.close()
 
     app = create_base_app(title="motcua intake-service", description=DESCRIPTION, lifespan=lifespan)

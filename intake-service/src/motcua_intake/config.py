@@ -14,8 +14,8 @@ class Settings(ServiceSettings):
     consumer_group: str = "intake-service"
     # Key of the HMAC under which applicants' phones are kept for tracking; set per deployment.
     phone_hash_secret: SecretStr = SecretStr("motcua-local-phone-hash-key-change-me")
-    # Upper bound on one publish; the producer's own request timeout (10 s) normally fires first.
-    publish_timeout_seconds: float = 15.0
+    # A batch the broker has not acknowledged within this time is dropped and the request gets 503.
+    publish_timeout_seconds: float = 8.0
     # How long a request holding an Idempotency-Key is presumed alive before a retry may take over.
     idempotency_lease_seconds: float = 30.0
     # Retry-After given with 503 broker_unavailable.

@@ -1,4 +1,15 @@
-"""Publishing events to Kafka so that a 2xx means the broker acknowledged them.
+"""Publishing events to Kafka so that a 2xx means the broker acknowledged them, and a 503 means
+they will NOT appear later.
+
+Why intake publishes with its own producer rather than motcua_shared.kafka.make_broker's: that
+producer is idempotent, and aiokafka's idempotent producer never expires a batch, it retries it
+until the broker returns (aiokafka/producer/sender.py, `_can_retry`). A request answered 503 during
+an outage would then still be published minutes later: the client, told it failed, may submit again
+and get a second dossier. Intake's producer waits for all in-sync replicas (acks=all) and keeps
+order per partition (aiokafka sends one request per broker at a time), but gives up on a batch
+once `request_timeout_ms` has passed, so a failed publish is dropped, not delayed. The one
+duplicate idempotence would have prevented (the broker wrote a batch but its ack was lost, and the
+client retries) carries the same event_ids, which every consumer applies once.
 
 Several events of one dossier (submitted + accepted) go out as ONE record batch to the partition
 the default partitioner picks for the dossier's key: Kafka appends a batch whole or not at all, so a
@@ -16,6 +27,17 @@ from faststream.kafka import KafkaBroker, KafkaResponse
 from motcua_shared.events import Envelope
 
 log = logging.getLogger(__name__)
+
+
+def make_publishing_broker(bootstrap_servers: str, *, client_id: str, request_timeout_ms: int) -> KafkaBroker:
+    """The broker intake publishes with (see the module docstring for why it is not idempotent)."""
+    return KafkaBroker(
+        bootstrap_servers,
+        client_id=client_id,
+        acks="all",
+        enable_idempotence=False,
+        request_timeout_ms=request_timeout_ms,
+    )
 
 
 class BrokerUnavailable(Exception):
