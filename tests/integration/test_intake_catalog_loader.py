@@ -28,12 +28,13 @@ async def test_the_sample_catalogue_loads_and_is_folded(
     assert by_key["1.004227"]["data"]["processing_time"] == {"value": 15, "unit": "working_days"}
 
     async with running_intake(settings, **calendar_options()) as client:
-        async def stnmt_procedures() -> int:
-            r = await client.get("/v1/procedures", params={"agency_code": "STNMT"})
-            count: int = r.json()["count"]
-            return count if count == 5 else 0
+        async def folded() -> bool:
+            # Partitions are folded independently: wait for both an agency and a procedure.
+            procedures = (await client.get("/v1/procedures", params={"agency_code": "STNMT"})).json()
+            agencies = (await client.get("/v1/agencies")).json()["data"]
+            return procedures["count"] == 5 and "UBND-HT-HV" in {a["agency_code"] for a in agencies}
 
-        assert await eventually(stnmt_procedures) == 5
+        assert await eventually(folded)
         agencies = {a["agency_code"]: a for a in (await client.get("/v1/agencies")).json()["data"]}
         assert agencies["UBND-HT-HV"]["parent_code"] == "UBND-HT"
         assert agencies["UBND-HT-HV"]["admin_level"] == "commune"
