@@ -137,19 +137,26 @@ def dossier_body(
 
 
 def calendar_options() -> dict[str, Any]:
-    """TEMPORARY until motcua_shared.calendar lands: a crude stand-in so the rest can be tested."""
+    """TEMPORARY until motcua_shared.calendar lands with a way to move a due time by a pause: a
+    crude stand-in for what is missing (due_at from the shared calendar whenever it exists)."""
     try:
-        import motcua_shared.calendar  # noqa: F401
+        from motcua_shared.calendar import load_calendar  # type: ignore[import-not-found,unused-ignore]
 
-        return {}
+        shared: Any = load_calendar()
     except ImportError:
-        from datetime import timedelta
+        shared = None
+    if shared is not None and hasattr(shared, "moved_due_at"):
+        return {}
 
-        class Crude:
-            def due_at(self, received_at, processing_time):  # type: ignore[no-untyped-def]
-                return received_at + timedelta(days=float(processing_time.value))
+    from datetime import timedelta
 
-            def moved_due_at(self, due_at, paused_at, resumed_at):  # type: ignore[no-untyped-def]
-                return due_at + (resumed_at - paused_at)
+    class StandIn:
+        def due_at(self, received_at: Any, processing_time: Any) -> Any:
+            if shared is not None:
+                return shared.due_at(received_at, processing_time)
+            return received_at + timedelta(days=float(processing_time.value))
 
-        return {"calendar": Crude()}
+        def moved_due_at(self, due_at: Any, paused_at: Any, resumed_at: Any) -> Any:
+            return due_at + (resumed_at - paused_at)
+
+    return {"calendar": StandIn()}

@@ -4,6 +4,7 @@ import logging
 from datetime import datetime
 from typing import Any
 
+from motcua_shared.api import ApiError
 from motcua_shared.events import ProcessingTime
 
 from .service_layer.unit import WorkingCalendar
@@ -37,4 +38,11 @@ class _SharedCalendar:
         return due
 
     def moved_due_at(self, due_at: datetime, paused_at: datetime, resumed_at: datetime) -> datetime:
-        raise NotImplementedError("waiting for motcua_shared.calendar")
+        calendar = self._load()
+        if hasattr(calendar, "moved_due_at"):
+            moved: datetime = calendar.moved_due_at(due_at, paused_at, resumed_at)
+            return moved
+        # Never guess working time here: the calendar owns it (DOMAIN.md, "Working time").
+        raise ApiError(503, "calendar_unavailable",
+                       "the working-time calendar cannot move an appointment yet; retry later",
+                       headers={"Retry-After": "60"})
