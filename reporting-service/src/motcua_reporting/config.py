@@ -1,8 +1,7 @@
 """Reporting settings, from environment variables prefixed MOTCUA_REPORTING_."""
 
-from pydantic_settings import SettingsConfigDict
-
 from motcua_shared.settings import ServiceSettings
+from pydantic_settings import SettingsConfigDict
 
 
 class Settings(ServiceSettings):
@@ -10,3 +9,7 @@ class Settings(ServiceSettings):
 
     service_name: str = "reporting-service"
     http_port: int = 8004
+    consumer_group: str = "reporting"
+    # How long the consumer trusts its idea of the active read-model generation (a rebuild waits longer
+    # than this before its final catch-up, so no event is folded only into the old generation).
+    generation_ttl_seconds: float = 1.0

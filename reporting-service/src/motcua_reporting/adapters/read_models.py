@@ -1,0 +1,67 @@
+"""Where the read models live: one set of collections per *generation*.
+
+The live consumer and the API use the active generation (named in `reporting_meta`); a rebuild fills
+a fresh generation from offset zero and then makes it active, so that a rebuild never shows
+half-built numbers and never mixes with the old ones.
+"""
+
+from dataclasses import dataclass
+from typing import Any
+
+from pymongo import ASCENDING
+from pymongo.asynchronous.collection import AsyncCollection
+from pymongo.asynchronous.database import AsyncDatabase
+
+META = "reporting_meta"
+
+
+@dataclass
+class ReadModels:
+    """The collections of one generation ("" is the default, unprefixed one)."""
+
+    db: AsyncDatabase[Any]
+    generation: str = ""
+
+    def _collection(self, name: str) -> AsyncCollection[Any]:
+        prefix = f"{self.generation}_" if self.generation else ""
+        return self.db[f"{prefix}reporting_{name}"]
+
+    @property
+    def dossiers(self) -> AsyncCollection[Any]:
+        return self._collection("dossiers")
+
+    @property
+    def counters(self) -> AsyncCollection[Any]:
+        return self._collection("counters")
+
+    @property
+    def agencies(self) -> AsyncCollection[Any]:
+        return self._collection("agencies")
+
+    @property
+    def procedures(self) -> AsyncCollection[Any]:
+        return self._collection("procedures")
+
+    async def ensure_indexes(self) -> None:
+        await self.dossiers.create_index([("received_date", ASCENDING)])
+        await self.dossiers.create_index([("closed_date", ASCENDING)])
+        await self.dossiers.create_index([("procedure_code", ASCENDING)])
+        await self.counters.create_index([("kind", ASCENDING), ("date", ASCENDING)])
+
+    async def drop(self) -> None:
+        for name in ("dossiers", "counters", "agencies", "procedures"):
+            await self._collection(name).drop()
+
+
+async def active_generation(db: AsyncDatabase[Any]) -> str:
+    """The generation the service reads and writes ("" until a rebuild has switched it)."""
+    doc = await db[META].find_one({"_id": "generation"})
+    return str(doc["active"]) if doc else ""
+
+
+async def activate_generation(db: AsyncDatabase[Any], generation: str) -> None:
+    await db[META].update_one({"_id": "generation"}, {"$set": {"active": generation}}, upsert=True)
+
+
+async def active_read_models(db: AsyncDatabase[Any]) -> ReadModels:
+    return ReadModels(db, await active_generation(db))

@@ -1,0 +1,60 @@
+"""Annotated dependencies for the reports routes: the reports of the active generation, the period,
+and the caller's scope (officials and admins: any agency; officers: their own agency only)."""
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Annotated
+
+from fastapi import Depends, Query, Request
+from motcua_shared.api import ApiError, FieldProblem
+from motcua_shared.auth import Principal, Role, ensure_agency, require_role
+from motcua_shared.events import AdminLevel
+
+from ..adapters.read_models import active_read_models
+from ..reports import Reports
+
+MAX_PERIOD_DAYS = 366 * 20
+
+
+async def get_reports(request: Request) -> Reports:
+    # The active generation is looked up per request, so a finished rebuild shows at once.
+    return Reports(await active_read_models(request.app.state.db))
+
+
+ReportsDep = Annotated[Reports, Depends(get_reports)]
+Reader = Annotated[Principal, Depends(require_role(Role.OFFICIAL, Role.ADMIN, Role.OFFICER))]
+
+
+@dataclass(frozen=True)
+class ReportQuery:
+    start: date
+    end: date
+    agency_code: str | None
+    admin_level: str | None
+
+
+def report_query(
+    principal: Reader,
+    from_: Annotated[date, Query(alias="from", description="first day, YYYY-MM-DD (Asia/Ho_Chi_Minh), inclusive")],
+    to: Annotated[date, Query(description="last day, YYYY-MM-DD (Asia/Ho_Chi_Minh), inclusive")],
+    agency_code: Annotated[str | None, Query(min_length=1, max_length=50,
+                                             description="this agency and the agencies below it")] = None,
+    admin_level: AdminLevel | None = None,
+) -> ReportQuery:
+    """The validated period and scope; an officer is limited to their agency (403 forbidden_agency)."""
+    if from_ > to:
+        raise ApiError(422, "invalid_period", "`from` must not be after `to`",
+                       fields=[FieldProblem(field="query.from", message="after `to`")])
+    if (to - from_).days > MAX_PERIOD_DAYS:
+        raise ApiError(422, "invalid_period", "the period may not exceed 20 years",
+                       fields=[FieldProblem(field="query.to", message="too far from `from`")])
+    if principal.role is Role.OFFICER:
+        if principal.agency_code is None:
+            raise ApiError(403, "forbidden_agency", "an officer's token must name their agency")
+        if agency_code is None:
+            agency_code = principal.agency_code  # an officer's report is their agency's
+        ensure_agency(principal, agency_code)
+    return ReportQuery(from_, to, agency_code, admin_level.value if admin_level else None)
+
+
+ReportQueryDep = Annotated[ReportQuery, Depends(report_query)]

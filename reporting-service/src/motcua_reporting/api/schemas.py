@@ -1,0 +1,137 @@
+"""Response models of the reports API (the summary's shape is fixed by CONTRACT.md)."""
+
+from pydantic import BaseModel, Field
+
+
+class Period(BaseModel):
+    from_: str = Field(alias="from", serialization_alias="from")
+    to: str
+
+    model_config = {"populate_by_name": True}
+
+
+class Share(BaseModel):
+    count: int
+    percent: float
+
+
+class ByChannel(BaseModel):
+    direct: Share
+    online: Share
+    postal: Share
+
+
+class Received(BaseModel):
+    total: int
+    by_channel: ByChannel
+
+
+class Resolved(BaseModel):
+    total: int
+    early: Share
+    on_time: Share
+    late: Share
+    returned_by_post: Share = Field(description="percent of resolved.total")
+    unclassified: int = Field(description="resolved without any due date (an anomaly): in total, in no bucket")
+
+
+class InProgress(BaseModel):
+    total: int = Field(description="within_deadline + overdue + paused")
+    within_deadline: int
+    overdue: int
+    paused: int = Field(description="paused at the end of `to` (supplement, payment, suspension): counted apart")
+
+
+class Satisfaction(BaseModel):
+    total: int
+    very_satisfied: Share
+    satisfied: Share
+    unsatisfied: Share
+
+
+class AgencyReceived(BaseModel):
+    agency_code: str
+    agency_name: str
+    received: int
+
+
+class Columns(BaseModel):
+    received: Received
+    carried_over: int
+    resolved: Resolved
+    in_progress: InProgress
+    refused: int = Field(description="refused in the period (counted apart, never as resolved)")
+    withdrawn: int = Field(description="withdrawn in the period (counted apart, never as resolved)")
+    on_time_rate: float = Field(description="(early + on time) / (early + on time + late) x 100")
+    late_without_apology: int = Field(description="resolved late with no apology letter before the deadline")
+    satisfaction: Satisfaction
+
+
+class SummaryPublic(Columns):
+    period: Period
+    by_agency: list[AgencyReceived] = Field(description="sorted by received, largest first")
+
+
+class AgencyRow(Columns):
+    agency_code: str
+    agency_name: str
+
+
+class AgencyTablePublic(BaseModel):
+    period: Period
+    data: list[AgencyRow]
+    count: int
+
+
+class LevelRates(BaseModel):
+    procedures: int
+    level_4: int
+    level_3: int
+    online_rate: float
+    level_4_rate: float
+    level_3_rate: float
+
+
+class LevelRatesByAdminLevel(LevelRates):
+    admin_level: str
+
+
+class LevelRatesByAgency(LevelRates):
+    agency_code: str
+    agency_name: str
+
+
+class Ratio(BaseModel):
+    count: int
+    of: int
+    percent: float
+
+
+class OnlineIndicatorsPublic(BaseModel):
+    period: Period
+    services: LevelRates
+    by_admin_level: list[LevelRatesByAdminLevel]
+    by_agency: list[LevelRatesByAgency]
+    services_with_online_dossiers: Ratio
+    online_dossiers: Ratio
+    online_payments: Ratio
+
+
+class NarrativePublic(BaseModel):
+    period: Period
+    vi: str
+    en: str
+
+
+class MonthFigures(BaseModel):
+    month: str
+    received: int
+    resolved: int
+    early: int
+    on_time: int
+    late: int
+
+
+class TrendPublic(BaseModel):
+    period: Period
+    data: list[MonthFigures]

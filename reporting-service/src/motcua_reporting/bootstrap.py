@@ -1,0 +1,57 @@
+"""The one place where reporting is wired: settings -> store, broker, consumers, app."""
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from motcua_shared.api import create_app as create_base_app
+from motcua_shared.auth import TokenVerifier
+from motcua_shared.kafka import make_broker
+from motcua_shared.mongo import make_mongo_client
+
+from .api.routes import dashboard, reports
+from .config import Settings
+from .consumers import ActiveProjections, register_consumers
+
+DESCRIPTION = """\
+The officials' reports, folded from `dossier.events` and `catalog.events` (consumer group `reporting`).
+Figures count by business time (`occurred_at`; the result date as CONTRACT.md defines it), calendar
+dates in Asia/Ho_Chi_Minh; each event counts once however often it is delivered.
+
+**Who may read**: `official` and `admin` any agency; `officer` their own agency only (without
+`agency_code` a report is their agency's; another agency is 403 `forbidden_agency`); others 403.
+`agency_code` includes the agencies below it (communes roll up into their district).
+"""
+
+
+def create_app(settings: Settings, *, consume: bool = True) -> FastAPI:
+    """The reporting app; its lifespan connects the store, repairs pending counter changes and
+    (unless `consume` is False) starts the consumers."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        mongo = make_mongo_client(settings.mongodb_url, app_name=settings.service_name)
+        db = mongo[settings.mongodb_database]
+        app.state.db = db
+        broker = None
+        if consume:
+            active = ActiveProjections(db, ttl=settings.generation_ttl_seconds)
+            await (await active.get()).dossiers.repair()  # counter changes a crash left pending
+            broker = make_broker(settings.kafka_bootstrap_servers, client_id=settings.service_name)
+            register_consumers(broker, active, settings.topics, group_id=settings.consumer_group)
+            await broker.start()
+        try:
+            yield
+        finally:
+            if broker is not None:
+                await broker.stop()
+            await mongo.close()
+
+    app = create_base_app(title="motcua reporting-service", description=DESCRIPTION, lifespan=lifespan)
+    app.state.token_verifier = TokenVerifier(
+        secret=settings.jwt_secret.get_secret_value(), jwks_url=settings.jwt_jwks_url,
+        issuer=settings.jwt_issuer, audience=settings.jwt_audience,
+    )
+    app.include_router(reports.router)
+    app.include_router(dashboard.router)
+    return app

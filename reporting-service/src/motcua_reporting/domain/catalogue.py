@@ -1,0 +1,80 @@
+"""The catalogue as reports see it: agencies (with parents) and procedures (level, fee)."""
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Agency:
+    code: str
+    name: str
+    admin_level: str | None = None
+    parent_code: str | None = None
+
+
+@dataclass(frozen=True)
+class Procedure:
+    code: str
+    name: str
+    agency_code: str
+    admin_level: str | None
+    online_level: int | None
+    fee: float | None = None
+    retired: bool = False
+
+    @property
+    def online(self) -> bool:
+        """Level 3 or 4: accepts online dossiers."""
+        return (self.online_level or 0) >= 3
+
+    @property
+    def charges_fee(self) -> bool:
+        return (self.fee or 0) > 0
+
+
+@dataclass
+class Catalogue:
+    agencies: dict[str, Agency] = field(default_factory=dict)
+    procedures: dict[str, Procedure] = field(default_factory=dict)
+
+    def agency_name(self, code: str) -> str:
+        agency = self.agencies.get(code)
+        return agency.name if agency else code
+
+    def admin_level_of(self, procedure: str, agency: str) -> str | None:
+        """A dossier's administrative level: its procedure's, else its agency's (a procedure not yet
+        in the catalogue, say)."""
+        known = self.procedures.get(procedure)
+        if known is not None and known.admin_level:
+            return known.admin_level
+        owner = self.agencies.get(agency)
+        return owner.admin_level if owner else None
+
+    def with_descendants(self, code: str) -> set[str]:
+        """`code` and every agency below it, so that a district's communes roll up into it."""
+        children: dict[str, list[str]] = {}
+        for agency in self.agencies.values():
+            if agency.parent_code:
+                children.setdefault(agency.parent_code, []).append(agency.code)
+        found, todo = {code}, [code]
+        while todo:
+            for child in children.get(todo.pop(), []):
+                if child not in found:
+                    found.add(child)
+                    todo.append(child)
+        return found
+
+    def active_procedures(self) -> list[Procedure]:
+        return [p for p in self.procedures.values() if not p.retired]
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Which dossiers a report covers: some agencies (None: all) and an administrative level (None: all)."""
+
+    agencies: frozenset[str] | None = None
+    admin_level: str | None = None
+
+    def includes(self, agency: str, procedure: str, catalogue: Catalogue) -> bool:
+        if self.agencies is not None and agency not in self.agencies:
+            return False
+        return self.admin_level is None or catalogue.admin_level_of(procedure, agency) == self.admin_level

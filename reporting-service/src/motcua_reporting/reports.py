@@ -1,0 +1,108 @@
+"""The read side: the reports, as plain queries over the read models.
+
+Flows (received, resolved, ratings, refusals, ...) come from the counters of the period's dates;
+point-in-time figures (carried over at `from`, in progress at `to`) come from the dossiers open at
+that moment, which are few compared to the history.
+"""
+
+from datetime import date
+from typing import Any
+
+from .adapters.catalogue_store import CatalogueStore
+from .adapters.counter_store import CounterStore
+from .adapters.read_models import ReadModels
+from .domain.catalogue import Catalogue, Scope
+from .domain.contributions import Kind
+from .domain.dossier import DossierView, derive
+from .domain.figures import (
+    PeriodFigures,
+    summary,
+    summary_columns,
+    tally_counters,
+    tally_open_dossiers,
+)
+from .domain.online import online_indicators
+
+FLOW_KINDS = [Kind.RECEIVED, Kind.RESOLVED, Kind.RETURNED_BY_POST, Kind.LATE_WITHOUT_APOLOGY,
+              Kind.REFUSED, Kind.WITHDRAWN, Kind.RATED]
+MONTH_FIGURES = ("received", "resolved", "early", "on_time", "late")
+
+
+class Reports:
+    def __init__(self, models: ReadModels) -> None:
+        self._models = models
+        self.catalogue_store = CatalogueStore(models)
+        self.counters = CounterStore(models.counters)
+
+    async def catalogue(self) -> Catalogue:
+        return await self.catalogue_store.load()
+
+    async def scope(self, agency_code: str | None, admin_level: str | None, catalogue: Catalogue) -> Scope:
+        agencies = frozenset(catalogue.with_descendants(agency_code)) if agency_code else None
+        return Scope(agencies, admin_level)
+
+    async def _views(self, query: dict[str, Any]) -> list[DossierView]:
+        return [derive(doc["facts"]) async for doc in self._models.dossiers.find(query, {"facts": 1})]
+
+    async def figures(self, start: date, end: date, scope: Scope, catalogue: Catalogue) -> PeriodFigures:
+        figures = PeriodFigures(start, end)
+        rows = await self.counters.rows(FLOW_KINDS, start.isoformat(), end.isoformat())
+        tally_counters(figures, rows, scope, catalogue)
+        carried = await self._views(
+            {"received_date": {"$lt": start.isoformat()}, "closed_date": {"$gte": start.isoformat()}})
+        open_at_end = await self._views(
+            {"received_date": {"$lte": end.isoformat()}, "closed_date": {"$gt": end.isoformat()}})
+        tally_open_dossiers(figures, carried, open_at_end, scope, catalogue)
+        return figures
+
+    async def summary(self, start: date, end: date, scope: Scope) -> dict[str, Any]:
+        catalogue = await self.catalogue()
+        return summary(await self.figures(start, end, scope, catalogue), catalogue)
+
+    async def agency_table(self, start: date, end: date, scope: Scope) -> list[dict[str, Any]]:
+        """Every summary column per agency: agencies of the scope in the catalogue, plus any agency
+        with figures (dossiers of an agency not yet catalogued are not hidden)."""
+        catalogue = await self.catalogue()
+        figures = await self.figures(start, end, scope, catalogue)
+        codes = set(figures.by_agency)
+        for agency in catalogue.agencies.values():
+            if scope.agencies is None or agency.code in scope.agencies:
+                if scope.admin_level is None or agency.admin_level == scope.admin_level:
+                    codes.add(agency.code)
+        rows = [
+            {"agency_code": code, "agency_name": catalogue.agency_name(code),
+             **summary_columns(figures.by_agency.get(code) or figures.agency(code))}
+            for code in codes
+        ]
+        return sorted(rows, key=lambda r: (-r["received"]["total"], r["agency_code"]))
+
+    async def online(self, start: date, end: date, scope: Scope) -> dict[str, Any]:
+        catalogue = await self.catalogue()
+        rows = await self.counters.rows([Kind.RECEIVED, Kind.PAID_ONLINE], start.isoformat(), end.isoformat())
+        return {"period": {"from": start.isoformat(), "to": end.isoformat()},
+                **online_indicators(catalogue, rows, scope)}
+
+    async def trend(self, start: date, end: date, scope: Scope) -> list[dict[str, Any]]:
+        """Month by month: received, resolved by timeliness (from the counters)."""
+        catalogue = await self.catalogue()
+        rows = await self.counters.rows([Kind.RECEIVED, Kind.RESOLVED], start.isoformat(), end.isoformat())
+        months: dict[str, dict[str, int]] = {}
+        for key, n in rows:
+            if not scope.includes(key.agency, key.procedure, catalogue):
+                continue
+            month = months.setdefault(key.date[:7], dict.fromkeys(MONTH_FIGURES, 0))
+            if key.kind == Kind.RECEIVED:
+                month["received"] += n
+            else:
+                month["resolved"] += n
+                if key.dim in month:
+                    month[key.dim] += n
+        return [{"month": m, **months.get(m, dict.fromkeys(MONTH_FIGURES, 0))} for m in _months(start, end)]
+
+
+def _months(start: date, end: date) -> list[str]:
+    found, year, month = [], start.year, start.month
+    while (year, month) <= (end.year, end.month):
+        found.append(f"{year:04d}-{month:02d}")
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    return found
