@@ -18,6 +18,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient
 from motcua_shared import events as ev
 from motcua_shared.mongo import make_mongo_client
 
@@ -44,10 +45,7 @@ async def replay_topic(
     consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False, group_id=None)
     await consumer.start()
     try:
-        await consumer.topics()  # loads the cluster's metadata
-        partitions = sorted(consumer.partitions_for_topic(topic) or [])
-        if not partitions:
-            raise RuntimeError(f"topic {topic} does not exist")
+        partitions = await _partitions(bootstrap, topic)
         tps = [TopicPartition(topic, p) for p in partitions]
         consumer.assign(tps)
         ends = await consumer.end_offsets(tps)
@@ -69,6 +67,19 @@ async def replay_topic(
         return {tp.partition: ends[tp] for tp in tps}
     finally:
         await consumer.stop()
+
+
+async def _partitions(bootstrap: str, topic: str) -> list[int]:
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        described = await admin.describe_topics([topic])
+    finally:
+        await admin.close()
+    partitions = sorted(p["partition"] for d in described if not d.get("error_code") for p in d["partitions"])
+    if not partitions:
+        raise RuntimeError(f"topic {topic} does not exist")
+    return partitions
 
 
 async def _fold_in_order(records: list[Any], handle: Any, expect: tuple[type[ev.Envelope], ...], topic: str,

@@ -46,29 +46,29 @@ def narrative(body: dict[str, Any], lang: str) -> str:
     channels, progress, rated = received["by_channel"], body["in_progress"], body["satisfaction"]
     vi = lang == "vi"
 
-    def share(part: dict[str, Any]) -> str:
-        return f"{number(part['count'])} ({pct(part['percent'])})"
+    def share(part: dict[str, Any], words: str) -> str:
+        return f"{number(part['count'])} {words} ({pct(part['percent'])})"
 
     if vi:
         parts = [
             f"{_period(start, end, 'vi')}, Trung tâm đã tiếp nhận {number(received['total'])} hồ sơ: "
-            f"{share(channels['direct'])} trực tiếp, {share(channels['online'])} trực tuyến và "
-            f"{share(channels['postal'])} qua dịch vụ bưu chính công ích.",
+            f"{share(channels['direct'], 'trực tiếp')}, {share(channels['online'], 'trực tuyến')} và "
+            f"{share(channels['postal'], 'qua dịch vụ bưu chính công ích')}.",
             f"Kỳ trước chuyển sang {number(body['carried_over'])} hồ sơ.",
-            f"Đã trả kết quả {number(resolved['total'])} hồ sơ: {share(resolved['early'])} trước hạn, "
-            f"{share(resolved['on_time'])} đúng hạn và {share(resolved['late'])} quá hạn; "
-            f"{share(resolved['returned_by_post'])} trả kết quả qua bưu chính.",
+            f"Đã trả kết quả {number(resolved['total'])} hồ sơ: {share(resolved['early'], 'trước hạn')}, "
+            f"{share(resolved['on_time'], 'đúng hạn')} và {share(resolved['late'], 'quá hạn')}; "
+            f"{share(resolved['returned_by_post'], 'trả qua bưu chính')}.",
             f"Đang giải quyết {number(progress['total'])} hồ sơ, trong đó {number(progress['overdue'])} hồ sơ quá hạn.",
         ]
     else:
         parts = [
             f"{_period(start, end, 'en')}, the centre received {number(received['total'])} dossiers: "
-            f"{share(channels['direct'])} directly, {share(channels['online'])} online and "
-            f"{share(channels['postal'])} by post.",
+            f"{share(channels['direct'], 'directly')}, {share(channels['online'], 'online')} and "
+            f"{share(channels['postal'], 'by post')}.",
             f"{number(body['carried_over'])} were carried over from the previous period.",
-            f"Results of {number(resolved['total'])} dossiers were returned: {share(resolved['early'])} before the "
-            f"deadline, {share(resolved['on_time'])} on time and {share(resolved['late'])} late; "
-            f"{share(resolved['returned_by_post'])} were returned by post.",
+            f"Results of {number(resolved['total'])} dossiers were returned: "
+            f"{share(resolved['early'], 'before the deadline')}, {share(resolved['on_time'], 'on time')} and "
+            f"{share(resolved['late'], 'late')}; {share(resolved['returned_by_post'], 'were returned by post')}.",
             f"{number(progress['total'])} are being handled, of which {number(progress['overdue'])} are overdue.",
         ]
     top = body["by_agency"][:3]
@@ -79,9 +79,9 @@ def narrative(body: dict[str, Any], lang: str) -> str:
             "The busiest agency was" if len(top) == 1 else "The busiest agencies were")
         parts.append(f"{lead} {_and(named, lang)}.")
     if rated["total"]:
-        ratings = [f"{share(rated['very_satisfied'])} {'rất hài lòng' if vi else 'very satisfied'}",
-                   f"{share(rated['satisfied'])} {'hài lòng' if vi else 'satisfied'}",
-                   f"{share(rated['unsatisfied'])} {'không hài lòng' if vi else 'unsatisfied'}"]
+        ratings = [share(rated["very_satisfied"], "rất hài lòng" if vi else "very satisfied"),
+                   share(rated["satisfied"], "hài lòng" if vi else "satisfied"),
+                   share(rated["unsatisfied"], "không hài lòng" if vi else "unsatisfied")]
         lead = (f"Có {number(rated['total'])} lượt đánh giá mức độ hài lòng:" if vi
                 else f"{number(rated['total'])} applicants rated the service:")
         parts.append(f"{lead} {_and(ratings, lang)}.")
