@@ -20,7 +20,7 @@ def _submitted() -> dict:
 
 def test_every_contract_event_type_has_a_class() -> None:
     names = {cls.model_fields["event_type"].default for cls in ALL_EVENT_TYPES}
-    assert len(names) == len(ALL_EVENT_TYPES) == 22
+    assert len(names) == len(ALL_EVENT_TYPES) == 23
     assert "dossier.apology_issued" in names and "procedure.retired" in names
 
 

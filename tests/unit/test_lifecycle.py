@@ -35,6 +35,7 @@ LEGAL: dict[tuple[DossierStatus | None, str], DossierStatus] = {
     (S.ACCEPTED, "dossier.transferred"): S.ACCEPTED,
     (S.ACCEPTED, "dossier.apology_issued"): S.ACCEPTED,
     (S.ACCEPTED, "dossier.overdue"): S.ACCEPTED,
+    (S.ACCEPTED, "dossier.due_soon"): S.ACCEPTED,
     (S.ACCEPTED, "dossier.withdrawn"): S.WITHDRAWN,
     (S.IN_PROGRESS, "dossier.supplement_requested"): S.SUPPLEMENT_REQUESTED,
     (S.IN_PROGRESS, "dossier.payment_requested"): S.AWAITING_PAYMENT,
@@ -43,6 +44,7 @@ LEGAL: dict[tuple[DossierStatus | None, str], DossierStatus] = {
     (S.IN_PROGRESS, "dossier.transferred"): S.IN_PROGRESS,
     (S.IN_PROGRESS, "dossier.apology_issued"): S.IN_PROGRESS,
     (S.IN_PROGRESS, "dossier.overdue"): S.IN_PROGRESS,
+    (S.IN_PROGRESS, "dossier.due_soon"): S.IN_PROGRESS,
     (S.IN_PROGRESS, "dossier.withdrawn"): S.WITHDRAWN,
     # pauses end by their own event only
     (S.SUPPLEMENT_REQUESTED, "dossier.supplement_received"): S.IN_PROGRESS,
@@ -51,7 +53,7 @@ LEGAL: dict[tuple[DossierStatus | None, str], DossierStatus] = {
     **{
         (paused, event_type): paused
         for paused in (S.SUPPLEMENT_REQUESTED, S.AWAITING_PAYMENT, S.SUSPENDED)
-        for event_type in ("dossier.transferred", "dossier.apology_issued", "dossier.overdue")
+        for event_type in ("dossier.transferred", "dossier.apology_issued", "dossier.overdue", "dossier.due_soon")
     },
     (S.SUPPLEMENT_REQUESTED, "dossier.withdrawn"): S.WITHDRAWN,
     (S.AWAITING_PAYMENT, "dossier.withdrawn"): S.WITHDRAWN,

@@ -1,8 +1,7 @@
 """Processing settings, from environment variables prefixed MOTCUA_PROCESSING_."""
 
-from pydantic_settings import SettingsConfigDict
-
 from motcua_shared.settings import ServiceSettings
+from pydantic_settings import SettingsConfigDict
 
 
 class Settings(ServiceSettings):
@@ -10,3 +9,16 @@ class Settings(ServiceSettings):
 
     service_name: str = "processing-service"
     http_port: int = 8002
+    mongodb_database: str = "motcua_processing"
+    # Every processing instance shares one group, so each event is folded once per deployment.
+    consumer_group: str = "processing-service"
+    # An action the broker has not acknowledged within this time is answered 503 and dropped.
+    publish_timeout_seconds: float = 8.0
+    retry_after_seconds: int = 5
+    # The clock: how often it looks for due-soon and overdue dossiers, and how early it warns.
+    scheduler_enabled: bool = True
+    scheduler_interval_seconds: float = 30.0
+    due_soon_working_hours: float = 8.0
+    # A claim to announce (overdue, due soon) not marked published after this long is taken over:
+    # its holder is presumed dead between claim and publish.
+    announcement_lease_seconds: float = 60.0

@@ -10,9 +10,9 @@ Decisions this table encodes (the contract names no event for some of DOMAIN.md'
   `resumed`), whatever it was before the pause.
 - A pause ends only by its own event: `supplement_received` after `supplement_requested`,
   `payment_completed` after `payment_requested`, `resumed` after `suspended`.
-- `transferred`, `apology_issued` and `overdue` are facts about a dossier being handled; they keep
+- `transferred`, `apology_issued`, `overdue` and `due_soon` are facts about a dossier being handled; they keep
   its status. `transferred` is also legal on a `submitted` dossier (sent to the competent agency
-  before acceptance); `apology_issued` and `overdue` need a due time, so not on `submitted`.
+  before acceptance); `apology_issued`, `overdue` and `due_soon` need a due time, so not on `submitted`.
 - `result_ready` is resolved, not open: the result date is set, the clock stops for good, and the
   applicant can no longer withdraw. Only `returned` follows it.
 - `rated` only after `returned`, and keeps `returned`. (Rating once is a rule about history, not
@@ -82,6 +82,7 @@ def _table() -> dict[tuple[DossierStatus | None, str], DossierStatus]:
         (RUNNING_STATUSES | PAUSED_STATUSES, "dossier.transferred", _KEEP),
         (RUNNING_STATUSES | PAUSED_STATUSES, "dossier.apology_issued", _KEEP),
         (RUNNING_STATUSES | PAUSED_STATUSES, "dossier.overdue", _KEEP),
+        (RUNNING_STATUSES | PAUSED_STATUSES, "dossier.due_soon", _KEEP),
         (OPEN_STATUSES, "dossier.withdrawn", S.WITHDRAWN),
         (S.RESULT_READY, "dossier.returned", S.RETURNED),
         (S.RETURNED, "dossier.rated", _KEEP),

@@ -129,6 +129,11 @@ class OverdueData(Payload):
     due_at: AwareDatetime
 
 
+class DueSoonData(Payload):
+    due_at: AwareDatetime
+    remaining_working_hours: Number = Field(ge=0)
+
+
 class RatedData(Payload):
     rating: Rating
     comment: str | None = Field(default=None, max_length=2000)
@@ -212,6 +217,15 @@ class DossierOverdue(DossierEvent):
     data: OverdueData
 
 
+class DossierDueSoon(DossierEvent):
+    """A contract addition (not in CONTRACT.md's first table): processing's clock warns that a
+    dossier's due time is a configured number of working hours away, so the agency can issue an
+    apology letter before the deadline. Informational: it never changes a dossier's status."""
+
+    event_type: Literal["dossier.due_soon"] = "dossier.due_soon"
+    data: DueSoonData
+
+
 class DossierRated(DossierEvent):
     event_type: Literal["dossier.rated"] = "dossier.rated"
     data: RatedData
@@ -233,5 +247,6 @@ DOSSIER_EVENT_TYPES: tuple[type[DossierEvent], ...] = (
     DossierReturned,
     DossierWithdrawn,
     DossierOverdue,
+    DossierDueSoon,
     DossierRated,
 )

@@ -1,0 +1,70 @@
+"""Claims to announce something about a dossier exactly once (overdue, due soon), shared by every
+processing instance.
+
+A claim is an insert under the announcement's own event id (deterministic: uuid5 of the dossier id
+and the kind), which FerretDB decides atomically, unlike a conditional update. The claim keeps the
+event to publish, so that if its holder dies between claim and publish, whoever takes the claim
+over (again by a unique insert) publishes the very same event; if the holder died after publishing
+but before marking the claim published, the event appears twice on the topic with one event_id,
+which every consumer applies once."""
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from motcua_shared import events as ev
+from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import DuplicateKeyError
+
+PUBLISHING = "publishing"
+PUBLISHED = "published"
+
+
+@dataclass(frozen=True)
+class Claim:
+    event: ev.DossierEvent
+    takeovers: int
+
+
+class AnnouncementStore:
+    def __init__(self, db: AsyncDatabase[Any], *, lease: timedelta) -> None:
+        self._claims = db["announcements"]
+        self._takeovers = db["announcement_takeovers"]
+        self._lease = lease
+
+    async def claim(self, event: ev.DossierEvent, kind: str) -> bool:
+        """True if this caller won the right to publish `event` (nobody claimed it before)."""
+        try:
+            await self._claims.insert_one({
+                "_id": str(event.event_id), "dossier_id": event.dossier_id, "kind": kind, "state": PUBLISHING,
+                "claimed_at": datetime.now(UTC), "takeovers": 0, "event": event.to_bytes().decode(),
+            })
+        except DuplicateKeyError:
+            return False
+        return True
+
+    async def mark_published(self, event_id: str) -> None:
+        await self._claims.update_one({"_id": event_id}, {"$set": {"state": PUBLISHED,
+                                                                   "published_at": datetime.now(UTC)}})
+
+    async def take_over_stale(self) -> list[ev.DossierEvent]:
+        """Claims left in `publishing` longer than the lease (their holder is presumed dead), each now
+        held by this caller alone, to publish again with the same event id."""
+        stale_before = datetime.now(UTC) - self._lease
+        taken: list[ev.DossierEvent] = []
+        async for doc in self._claims.find({"state": PUBLISHING, "claimed_at": {"$lt": stale_before}}):
+            attempt = int(doc.get("takeovers", 0)) + 1
+            try:
+                await self._takeovers.insert_one({"_id": f"{doc['_id']}#{attempt}", "at": datetime.now(UTC)})
+            except DuplicateKeyError:
+                continue  # another instance took it over
+            await self._claims.update_one({"_id": doc["_id"]},
+                                          {"$set": {"takeovers": attempt, "claimed_at": datetime.now(UTC)}})
+            event = ev.parse_event(doc["event"].encode(), expect=ev.DOSSIER_EVENT_TYPES)
+            assert isinstance(event, ev.DossierEvent)
+            taken.append(event)
+        return taken
+
+    async def state(self, event_id: str) -> str | None:
+        doc = await self._claims.find_one({"_id": event_id})
+        return doc["state"] if doc else None

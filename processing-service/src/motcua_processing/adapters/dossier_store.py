@@ -1,0 +1,159 @@
+"""Processing's dossiers in MongoDB: an append-only log per dossier, and a current view of each.
+
+Why a log: FerretDB applies a conditional update as read-then-write, so two writers that both
+check `version == 4` can both succeed (seen here: 60 concurrent writers, 10 updates kept). An insert
+under a unique `_id` is decided by the backend atomically. So every change to a dossier is decided
+by inserting log entry `{dossier_id}#{seq}`; the writer that loses reads again and folds on top of
+the winner. The entry carries the dossier as it is after the change (a snapshot), and the same
+snapshot is then written to `dossiers`, the view that queries (inbox, the clock) read.
+
+- Apply-once: a dossier remembers every event id it folded (or kept as an anomaly); two appliers of
+  one event (the officer's request and the consumer, or a redelivery) are serialized by the log, and
+  the second sees the first's id.
+- Crash between the log insert and the view write: the next apply or read finds log entries newer
+  than the view, takes the newest snapshot and repairs the view.
+"""
+
+from dataclasses import asdict
+from datetime import datetime
+from typing import Any
+
+from motcua_shared import events as ev
+from motcua_shared.calendar import PROVINCE_TZ
+from motcua_shared.lifecycle import DossierStatus
+from pymongo import ASCENDING, DESCENDING
+from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import DuplicateKeyError
+
+from ..domain.deadlines import WorkingCalendar
+from ..domain.dossier import Anomaly, Dossier, HistoryEntry, fold
+
+_MAX_ATTEMPTS = 50
+_SEQ_DIGITS = 10
+
+
+def _log_key(dossier_id: str, seq: int) -> str:
+    return f"{dossier_id}#{seq:0{_SEQ_DIGITS}d}"
+
+
+class DossierStore:
+    def __init__(self, db: AsyncDatabase[Any], calendar: WorkingCalendar) -> None:
+        self._dossiers = db["dossiers"]
+        self._log = db["dossier_log"]
+        self._actors = db["action_actors"]
+        self._calendar = calendar
+
+    async def ensure_indexes(self) -> None:
+        await self._dossiers.create_index([("code", ASCENDING)])
+        await self._dossiers.create_index([("agency_code", ASCENDING), ("status", ASCENDING)])
+        await self._dossiers.create_index([("status", ASCENDING), ("due_at", ASCENDING)])
+
+    async def remember_actor(self, event_id: str, who: str) -> None:
+        """Who is behind an event processing is about to publish, so whichever copy of it is folded
+        first (the request's or the consumer's) records the officer rather than the service."""
+        try:
+            await self._actors.insert_one({"_id": event_id, "who": who})
+        except DuplicateKeyError:
+            pass
+
+    async def apply(self, event: ev.DossierEvent, *, who: str | None = None) -> tuple[Dossier, bool]:
+        """Fold `event` into its dossier once. Returns the dossier after it, and whether this call
+        changed anything (False: the event had been folded already)."""
+        event_id = str(event.event_id)
+        for _ in range(_MAX_ATTEMPTS):
+            dossier, version, stale = await self._latest(event.dossier_id)
+            if dossier is not None and dossier.has_seen(event_id):
+                if stale:
+                    await self._write_view(dossier, version)
+                return dossier, False
+            if who is None:
+                actor = await self._actors.find_one({"_id": event_id})
+                who = actor["who"] if actor else None
+            after = fold(dossier, event, self._calendar, who=who)
+            seq = version + 1
+            snapshot = to_document(after)
+            try:
+                await self._log.insert_one({"_id": _log_key(event.dossier_id, seq), "dossier_id": event.dossier_id,
+                                            "seq": seq, "event_id": event_id, "snapshot": snapshot})
+            except DuplicateKeyError:
+                continue  # another writer changed this dossier first: fold on top of its change
+            await self._write_view(after, seq)
+            return after, True
+        raise RuntimeError(f"could not fold {event.event_type} into dossier {event.dossier_id}")
+
+    async def get(self, dossier_id: str) -> Dossier | None:
+        """The dossier as of its newest change."""
+        dossier, _, _ = await self._latest(dossier_id)
+        return dossier
+
+    async def by_code(self, code: str) -> Dossier | None:
+        doc = await self._dossiers.find_one({"code": code})
+        return await self.get(doc["_id"]) if doc else None
+
+    async def find(self, query: dict[str, Any], *, limit: int = 1000) -> list[Dossier]:
+        """Dossiers of the view matching `query` (the view may trail the log by a change; callers that
+        act on one dossier read it again with `get`)."""
+        return [from_document(doc) async for doc in self._dossiers.find(query).limit(limit)]
+
+    async def _latest(self, dossier_id: str) -> tuple[Dossier | None, int, bool]:
+        """(dossier, its version, whether the view trails the log)."""
+        doc = await self._dossiers.find_one({"_id": dossier_id})
+        version = int(doc["version"]) if doc else 0
+        newer = await self._log.find_one(
+            {"_id": {"$gt": _log_key(dossier_id, version), "$lte": _log_key(dossier_id, 10**_SEQ_DIGITS - 1)}},
+            sort=[("_id", DESCENDING)],
+        )
+        if newer is not None:
+            return from_document({"_id": dossier_id, **newer["snapshot"]}), int(newer["seq"]), True
+        return (from_document(doc) if doc else None), version, False
+
+    async def _write_view(self, dossier: Dossier, version: int) -> None:
+        # Skip when the view is already at this version or later (a faster writer of a later change).
+        try:
+            await self._dossiers.replace_one(
+                {"_id": dossier.dossier_id, "version": {"$lt": version}},
+                {**to_document(dossier), "version": version},
+                upsert=True,
+            )
+        except DuplicateKeyError:
+            pass
+
+
+def to_document(dossier: Dossier) -> dict[str, Any]:
+    """The dossier as stored (without `_id`, which is the dossier id)."""
+    doc = asdict(dossier)
+    doc.pop("dossier_id")
+    doc["seen"] = sorted(dossier.seen)
+    doc["status"] = dossier.status.value if dossier.status else None
+    doc["history"] = [{**asdict(h), "status": h.status.value} for h in dossier.history]
+    doc["anomalies"] = [{**asdict(a), "status": a.status.value if a.status else None} for a in dossier.anomalies]
+    return doc
+
+
+def _local(instant: datetime) -> datetime:
+    return instant.astimezone(PROVINCE_TZ)
+
+
+def from_document(doc: dict[str, Any]) -> Dossier:
+    # The store gives instants back in UTC; the province reads them in its own time zone.
+    def when(name: str) -> datetime | None:
+        value = doc.get(name)
+        return value.astimezone(PROVINCE_TZ) if isinstance(value, datetime) else None
+
+    return Dossier(
+        dossier_id=doc["_id"], code=doc.get("code"), agency_code=doc.get("agency_code"),
+        procedure_code=doc.get("procedure_code"), channel=doc.get("channel"),
+        status=DossierStatus(doc["status"]) if doc.get("status") else None,
+        received_at=when("received_at"), accepted_at=when("accepted_at"), due_at=when("due_at"),
+        paused_since=when("paused_since"), apology_due_at=when("apology_due_at"), due_soon_at=when("due_soon_at"),
+        overdue_at=when("overdue_at"), result_at=when("result_at"), closed_at=when("closed_at"),
+        rating=doc.get("rating"),
+        history=tuple(HistoryEntry(**{**h, "status": DossierStatus(h["status"]), "when": _local(h["when"])})
+                      for h in doc.get("history", [])),
+        anomalies=tuple(
+            Anomaly(**{**a, "status": DossierStatus(a["status"]) if a.get("status") else None,
+                       "when": _local(a["when"])})
+            for a in doc.get("anomalies", [])
+        ),
+        seen=frozenset(doc.get("seen", [])),
+    )

@@ -1,0 +1,123 @@
+"""Officers' actions on a dossier: each publishes the contract's event and answers the dossier as it
+is after it (read-your-writes). 409 `illegal_transition` carries the dossier's current status."""
+
+from fastapi import APIRouter
+from motcua_shared.api import ErrorResponse
+from motcua_shared.auth import Principal
+
+from ...service_layer import officer_actions as actions
+from ...service_layer import views
+from ..deps import Officer, ProcessingDep
+from ..schemas import (
+    ActionResult,
+    ApologyRequest,
+    DossierPublic,
+    OptionalReason,
+    PaymentRecord,
+    PaymentRequest,
+    Reason,
+    ResultReadyRequest,
+    ReturnRequest,
+    SupplementRequest,
+    TransferRequest,
+)
+
+router = APIRouter(prefix="/v1/dossiers/{code}", tags=["officer actions"])
+ERRORS: dict[int | str, dict[str, object]] = {
+    code: {"model": ErrorResponse} for code in (401, 403, 404, 409, 422, 503)
+}
+
+
+async def _act(processing: ProcessingDep, principal: Principal, code: str, event_type: str,
+               build: actions.BuildData) -> ActionResult:
+    event, dossier = await actions.perform(processing, principal, code, event_type, build)
+    remaining = views.remaining(processing, dossier, processing.now())
+    return ActionResult(event_id=str(event.event_id), event_type=event.event_type,
+                        dossier=DossierPublic.of(dossier, remaining))
+
+
+@router.post("/accept", response_model=ActionResult, responses=ERRORS)
+async def accept(code: str, principal: Officer, processing: ProcessingDep) -> ActionResult:
+    """Accept a submitted dossier: the clock starts now; due = now + the procedure's processing time,
+    in working time."""
+    return await _act(processing, principal, code, "dossier.accepted", actions.accept(processing))
+
+
+@router.post("/refuse", response_model=ActionResult, responses=ERRORS)
+async def refuse(code: str, body: Reason, principal: Officer, processing: ProcessingDep) -> ActionResult:
+    """Refuse a submitted dossier, with the reason."""
+    return await _act(processing, principal, code, "dossier.refused", actions.refuse(body.reason))
+
+
+@router.post("/request-supplement", response_model=ActionResult, responses=ERRORS)
+async def request_supplement(code: str, body: SupplementRequest, principal: Officer,
+                             processing: ProcessingDep) -> ActionResult:
+    """Ask the applicant for missing papers; the clock pauses."""
+    return await _act(processing, principal, code, "dossier.supplement_requested",
+                      actions.request_supplement(body.reason, body.items))
+
+
+@router.post("/receive-supplement", response_model=ActionResult, responses=ERRORS)
+async def receive_supplement(code: str, principal: Officer, processing: ProcessingDep) -> ActionResult:
+    """The missing papers were handed in at the counter; the clock resumes and the due time moves by
+    the working time paused. (Online supplements come through intake.)"""
+    return await _act(processing, principal, code, "dossier.supplement_received",
+                      actions.receive_supplement(processing))
+
+
+@router.post("/request-payment", response_model=ActionResult, responses=ERRORS)
+async def request_payment(code: str, body: PaymentRequest, principal: Officer,
+                          processing: ProcessingDep) -> ActionResult:
+    """Ask the applicant to pay; the clock pauses."""
+    return await _act(processing, principal, code, "dossier.payment_requested", actions.request_payment(body.amount))
+
+
+@router.post("/record-payment", response_model=ActionResult, responses=ERRORS)
+async def record_payment(code: str, body: PaymentRecord, principal: Officer,
+                         processing: ProcessingDep) -> ActionResult:
+    """The applicant paid at the counter; the clock resumes. (Online payments come through intake.)"""
+    return await _act(processing, principal, code, "dossier.payment_completed",
+                      actions.record_payment(body.amount, body.method))
+
+
+@router.post("/suspend", response_model=ActionResult, responses=ERRORS)
+async def suspend(code: str, body: OptionalReason, principal: Officer, processing: ProcessingDep) -> ActionResult:
+    """Suspend handling (e.g. waiting for another agency); the clock pauses."""
+    return await _act(processing, principal, code, "dossier.suspended", actions.suspend(body.reason))
+
+
+@router.post("/resume", response_model=ActionResult, responses=ERRORS)
+async def resume(code: str, principal: Officer, processing: ProcessingDep) -> ActionResult:
+    """Resume a suspended dossier; the due time moves by the working time suspended."""
+    return await _act(processing, principal, code, "dossier.resumed", actions.resume(processing))
+
+
+@router.post("/transfer", response_model=ActionResult, responses=ERRORS)
+async def transfer(code: str, body: TransferRequest, principal: Officer, processing: ProcessingDep) -> ActionResult:
+    """Hand the dossier to another agency; its officers take it over."""
+    return await _act(processing, principal, code, "dossier.transferred",
+                      actions.transfer(processing, body.to_agency_code, body.reason))
+
+
+@router.post("/apology", response_model=ActionResult, responses=ERRORS)
+async def apology(code: str, body: ApologyRequest, principal: Officer, processing: ProcessingDep) -> ActionResult:
+    """Issue an apology letter with a new appointment, which becomes the due time."""
+    return await _act(processing, principal, code, "dossier.apology_issued",
+                      actions.apology(body.reason, body.new_due_at, body.letter_id))
+
+
+@router.post("/result-ready", response_model=ActionResult, responses=ERRORS)
+async def result_ready(code: str, body: ResultReadyRequest, principal: Officer,
+                       processing: ProcessingDep) -> ActionResult:
+    """The result is ready; its date (finished_at, default now) is what timeliness is judged by."""
+    return await _act(processing, principal, code, "dossier.result_ready",
+                      actions.result_ready(body.result_number, body.finished_at))
+
+
+@router.post("/return", response_model=ActionResult, responses=ERRORS)
+async def return_result(code: str, body: ReturnRequest, principal: Officer, processing: ProcessingDep) -> ActionResult:
+    """The result was handed over: directly, by post or online."""
+    return await _act(processing, principal, code, "dossier.returned", actions.return_result(body.delivery))
+
+
+

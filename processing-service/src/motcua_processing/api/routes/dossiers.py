@@ -1,0 +1,49 @@
+"""Reading dossiers: one dossier's state and history; an agency's inbox."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+from motcua_shared.api import ApiError, ErrorResponse
+from motcua_shared.auth import ensure_agency
+from motcua_shared.lifecycle import DossierStatus
+
+from ...service_layer import views
+from ..deps import ProcessingDep, Reader
+from ..schemas import DossierPublic, Inbox, InboxItem, hours
+
+router = APIRouter(prefix="/v1", tags=["dossiers"])
+ERRORS: dict[int | str, dict[str, object]] = {code: {"model": ErrorResponse} for code in (401, 403, 404, 422)}
+
+
+@router.get("/dossiers/{code}", response_model=DossierPublic, responses=ERRORS)
+async def get_dossier(code: str, principal: Reader, processing: ProcessingDep) -> DossierPublic:
+    """A dossier's state, due time, remaining working time, full history and anomalies."""
+    dossier = await processing.dossiers.by_code(code)
+    if dossier is None or dossier.agency_code is None:
+        raise ApiError(404, "dossier_not_found", f"no dossier {code}")
+    ensure_agency(principal, dossier.agency_code)
+    return DossierPublic.of(dossier, views.remaining(processing, dossier, processing.now()))
+
+
+@router.get("/inbox", response_model=Inbox, responses=ERRORS)
+async def get_inbox(
+    principal: Reader,
+    processing: ProcessingDep,
+    agency_code: Annotated[str | None, Query(max_length=50, description="default: the caller's agency")] = None,
+    status: Annotated[list[DossierStatus] | None, Query(description="repeatable; default: every open status "
+                                                                    "and result_ready")] = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 200,
+) -> Inbox:
+    """An agency's dossiers sorted by due time, soonest first, with the working time left on each."""
+    agency = agency_code or principal.agency_code
+    if agency is None:
+        raise ApiError(422, "agency_required", "give agency_code")
+    ensure_agency(principal, agency)
+    items = [
+        InboxItem(dossier_id=d.dossier_id, code=d.code, procedure_code=d.procedure_code, channel=d.channel,
+                  status=d.status, portal_status=d.portal_status, received_at=d.received_at, due_at=d.due_at,
+                  remaining_working_hours=hours(line.remaining), paused=d.paused, overdue=line.overdue)
+        for line in await views.inbox(processing, agency, status, limit=limit)
+        for d in (line.dossier,)
+    ]
+    return Inbox(data=items, count=len(items))

@@ -1,0 +1,141 @@
+"""Request and response bodies of processing's API, named by role."""
+
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from motcua_shared import events as ev
+from motcua_shared.lifecycle import DossierStatus
+from pydantic import AwareDatetime, BaseModel, Field
+
+from ..domain.dossier import Dossier
+
+# --- requests ---------------------------------------------------------------------------------------
+
+
+class Reason(BaseModel):
+    reason: str = Field(min_length=1, max_length=2000)
+
+
+class OptionalReason(BaseModel):
+    reason: str | None = Field(default=None, max_length=2000)
+
+
+class SupplementRequest(Reason):
+    items: list[str] | None = Field(default=None, max_length=100)
+
+
+class PaymentRequest(BaseModel):
+    amount: Decimal = Field(ge=0, max_digits=15, decimal_places=2)
+
+
+class PaymentRecord(BaseModel):
+    amount: Decimal = Field(ge=0, max_digits=15, decimal_places=2)
+    method: ev.PaymentMethod = ev.PaymentMethod.COUNTER
+
+
+class TransferRequest(BaseModel):
+    to_agency_code: str = Field(min_length=1, max_length=50)
+    reason: str | None = Field(default=None, max_length=2000)
+
+
+class ApologyRequest(Reason):
+    new_due_at: AwareDatetime
+    letter_id: str | None = Field(default=None, max_length=100)
+
+
+class ResultReadyRequest(BaseModel):
+    result_number: str | None = Field(default=None, max_length=100)
+    finished_at: AwareDatetime | None = None
+
+
+class ReturnRequest(BaseModel):
+    delivery: ev.Delivery
+
+
+# --- responses --------------------------------------------------------------------------------------
+
+
+class HistoryEntryPublic(BaseModel):
+    event_id: str
+    event_type: str
+    status: DossierStatus
+    when: datetime
+    who: str
+    why: str | None
+    data: dict[str, Any]
+
+
+class AnomalyPublic(BaseModel):
+    event_id: str
+    event_type: str
+    when: datetime
+    status: DossierStatus | None
+    reason: str
+    source: str
+
+
+class DossierPublic(BaseModel):
+    dossier_id: str
+    code: str | None
+    agency_code: str | None
+    procedure_code: str | None
+    channel: str | None
+    status: DossierStatus | None
+    portal_status: str | None
+    received_at: datetime | None
+    accepted_at: datetime | None
+    due_at: datetime | None
+    paused_since: datetime | None
+    apology_due_at: datetime | None
+    due_soon_at: datetime | None
+    overdue_at: datetime | None
+    result_at: datetime | None
+    closed_at: datetime | None
+    rating: str | None
+    remaining_working_hours: float | None = Field(
+        description="Working hours left until the due time (negative: overdue); frozen while paused")
+    history: list[HistoryEntryPublic]
+    anomalies: list[AnomalyPublic]
+
+    @classmethod
+    def of(cls, dossier: Dossier, remaining: timedelta | None) -> "DossierPublic":
+        return cls(
+            dossier_id=dossier.dossier_id, code=dossier.code, agency_code=dossier.agency_code,
+            procedure_code=dossier.procedure_code, channel=dossier.channel, status=dossier.status,
+            portal_status=dossier.portal_status, received_at=dossier.received_at, accepted_at=dossier.accepted_at,
+            due_at=dossier.due_at, paused_since=dossier.paused_since, apology_due_at=dossier.apology_due_at,
+            due_soon_at=dossier.due_soon_at, overdue_at=dossier.overdue_at, result_at=dossier.result_at,
+            closed_at=dossier.closed_at, rating=dossier.rating, remaining_working_hours=hours(remaining),
+            history=[HistoryEntryPublic(**vars(h)) for h in dossier.history],
+            anomalies=[AnomalyPublic(**vars(a)) for a in dossier.anomalies],
+        )
+
+
+class ActionResult(BaseModel):
+    event_id: str
+    event_type: str
+    dossier: DossierPublic
+
+
+class InboxItem(BaseModel):
+    dossier_id: str
+    code: str | None
+    procedure_code: str | None
+    channel: str | None
+    status: DossierStatus | None
+    portal_status: str | None
+    received_at: datetime | None
+    due_at: datetime | None
+    remaining_working_hours: float | None
+    paused: bool
+    overdue: bool
+
+
+class Inbox(BaseModel):
+    data: list[InboxItem]
+    count: int
+
+
+def hours(remaining: timedelta | None) -> float | None:
+    return None if remaining is None else round(remaining.total_seconds() / 3600, 2)

@@ -1,0 +1,103 @@
+"""The one place where processing is wired: settings -> store, broker, publisher, calendar, clock, app."""
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from datetime import datetime, timedelta
+
+from fastapi import FastAPI
+from motcua_shared.api import create_app as create_base_app
+from motcua_shared.auth import TokenVerifier
+from motcua_shared.kafka import make_broker
+from motcua_shared.mongo import make_mongo_client
+
+from .adapters.announcements import AnnouncementStore
+from .adapters.catalogue_store import CatalogueStore
+from .adapters.dossier_store import DossierStore
+from .adapters.publishing import EventPublisher, make_publishing_broker
+from .api.errors import install_illegal_transition_handler
+from .api.routes import actions, dossiers
+from .config import Settings
+from .consumers import register_consumers
+from .domain.deadlines import WorkingCalendar
+from .service_layer.clock import Clock, run_clock
+from .service_layer.unit import Processing, province_now
+
+DESCRIPTION = """\
+Where dossiers are handled: each dossier's status and full history folded from `dossier.events`
+(whoever published them), its due time in legal working time, officers' actions, inboxes, and the
+clock that announces `dossier.due_soon` and `dossier.overdue` once per dossier.
+
+**Who may call what** (bearer tokens): actions: an `officer` of the dossier's agency; reading a
+dossier and inboxes: an `officer` of the agency, or an `official`/`admin` (every agency unless their
+token is scoped to one).
+
+Every action answers the dossier as it is after the action; 409 `illegal_transition` gives the
+current status; 503 `broker_unavailable` means nothing was done (retry).
+"""
+
+
+def default_calendar() -> WorkingCalendar:
+    from motcua_shared.calendar import load_calendar
+
+    calendar: WorkingCalendar = load_calendar()
+    return calendar
+
+
+def create_app(
+    settings: Settings,
+    *,
+    calendar: WorkingCalendar | None = None,
+    now: Callable[[], datetime] = province_now,
+) -> FastAPI:
+    """The processing app; its lifespan connects the store and the broker, starts the consumers and
+    the clock. `now` replaces the business clock in tests."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        mongo = make_mongo_client(settings.mongodb_url, app_name=settings.service_name)
+        db = mongo[settings.mongodb_database]
+        broker = make_broker(settings.kafka_bootstrap_servers, client_id=settings.service_name)
+        publishing = make_publishing_broker(settings.kafka_bootstrap_servers,
+                                            client_id=f"{settings.service_name}-publisher",
+                                            request_timeout_ms=int(settings.publish_timeout_seconds * 1000))
+        working_calendar = calendar or default_calendar()
+        processing = Processing(
+            source=settings.service_name, topics=settings.topics,
+            dossiers=DossierStore(db, working_calendar), catalogue=CatalogueStore(db),
+            # The guard outlasts the producer's own timeout so that the producer decides (and drops).
+            publisher=EventPublisher(publishing, settings.topics.dossier_events,
+                                     timeout=settings.publish_timeout_seconds + 5),
+            calendar=working_calendar, retry_after_seconds=settings.retry_after_seconds, now=now,
+        )
+        clock = Clock(processing, AnnouncementStore(db, lease=timedelta(seconds=settings.announcement_lease_seconds)),
+                      due_soon_ahead=timedelta(hours=settings.due_soon_working_hours))
+        await processing.dossiers.ensure_indexes()
+        register_consumers(broker, processing, group_id=settings.consumer_group)
+        await publishing.connect()
+        await broker.start()
+        app.state.processing = processing
+        app.state.clock = clock
+        ticking = (asyncio.create_task(run_clock(clock, interval=settings.scheduler_interval_seconds))
+                   if settings.scheduler_enabled else None)
+        try:
+            yield
+        finally:
+            if ticking is not None:
+                ticking.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await ticking
+            await broker.stop()
+            await publishing.stop()
+            await mongo.close()
+
+    app = create_base_app(title="motcua processing-service", description=DESCRIPTION, lifespan=lifespan)
+    app.state.token_verifier = TokenVerifier(
+        secret=settings.jwt_secret.get_secret_value(), jwks_url=settings.jwt_jwks_url,
+        issuer=settings.jwt_issuer, audience=settings.jwt_audience,
+    )
+    install_illegal_transition_handler(app)
+    for module in (actions, dossiers):
+        app.include_router(module.router)
+    return app

@@ -1,0 +1,162 @@
+"""A dossier as processing sees it: its status, deadline and full history, folded from its events
+whoever published them (intake, processing's officers, integrators, imported histories).
+
+`fold` is the one place an event changes a dossier. An event the lifecycle forbids (say, returned
+before accepted) changes nothing but is kept as an anomaly on the dossier; an event seen before
+(same event_id) changes nothing at all."""
+
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from typing import Any
+
+from motcua_shared import events as ev
+from motcua_shared.lifecycle import (
+    PAUSED_STATUSES,
+    RUNNING_STATUSES,
+    DossierStatus,
+    IllegalTransition,
+    next_status,
+    portal_status,
+)
+
+from .deadlines import WorkingCalendar, moved_by_pause
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    """One change: who, when, what, why (DOMAIN.md: every change is kept)."""
+
+    event_id: str
+    event_type: str
+    status: DossierStatus  # after the change
+    when: datetime
+    who: str
+    why: str | None
+    data: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Anomaly:
+    """An event that broke the lifecycle, kept for people to look at rather than applied."""
+
+    event_id: str
+    event_type: str
+    when: datetime
+    status: DossierStatus | None  # when the event arrived
+    reason: str
+    source: str
+
+
+@dataclass(frozen=True)
+class Dossier:
+    dossier_id: str
+    code: str | None = None
+    agency_code: str | None = None
+    procedure_code: str | None = None
+    channel: str | None = None
+    status: DossierStatus | None = None  # None: only anomalies seen so far, no submission
+    received_at: datetime | None = None
+    accepted_at: datetime | None = None
+    due_at: datetime | None = None
+    paused_since: datetime | None = None
+    apology_due_at: datetime | None = None
+    due_soon_at: datetime | None = None  # when a due-soon warning was given
+    overdue_at: datetime | None = None  # when the dossier was announced overdue
+    result_at: datetime | None = None
+    closed_at: datetime | None = None
+    rating: str | None = None
+    history: tuple[HistoryEntry, ...] = ()
+    anomalies: tuple[Anomaly, ...] = ()
+    seen: frozenset[str] = field(default_factory=frozenset)  # event ids applied or kept as anomalies
+
+    @property
+    def portal_status(self) -> str | None:
+        return portal_status(self.status) if self.status is not None else None
+
+    @property
+    def clock_running(self) -> bool:
+        return self.status in RUNNING_STATUSES and self.due_at is not None
+
+    @property
+    def paused(self) -> bool:
+        return self.status in PAUSED_STATUSES
+
+    def has_seen(self, event_id: object) -> bool:
+        return str(event_id) in self.seen
+
+
+def fold(
+    dossier: Dossier | None, event: ev.DossierEvent, calendar: WorkingCalendar, *, who: str | None = None
+) -> Dossier:
+    """The dossier after `event`. `who` names the person behind it when known (an officer), else the
+    event's source is recorded."""
+    current = dossier or Dossier(dossier_id=event.dossier_id)
+    event_id = str(event.event_id)
+    if event_id in current.seen:
+        return current
+    seen = current.seen | {event_id}
+    try:
+        status = next_status(current.status, event.event_type)
+        changes = _changes(current, event, calendar)
+    except IllegalTransition as illegal:
+        return replace(current, seen=seen, anomalies=(*current.anomalies, _anomaly(current, event, str(illegal))))
+    except _Refused as refused:
+        return replace(current, seen=seen, anomalies=(*current.anomalies, _anomaly(current, event, str(refused))))
+    entry = HistoryEntry(
+        event_id=event_id, event_type=event.event_type, status=status, when=event.occurred_at,
+        who=who or event.source, why=_why(event), data=event.data.model_dump(mode="json", exclude_none=True),
+    )
+    return replace(current, **changes, status=status, seen=seen, history=(*current.history, entry))
+
+
+class _Refused(Exception):
+    """A rule beyond the status table (rating twice) refuses the event."""
+
+
+def _anomaly(dossier: Dossier, event: ev.DossierEvent, reason: str) -> Anomaly:
+    return Anomaly(event_id=str(event.event_id), event_type=event.event_type, when=event.occurred_at,
+                   status=dossier.status, reason=reason, source=event.source)
+
+
+def _why(event: ev.DossierEvent) -> str | None:
+    reason = getattr(event.data, "reason", None)
+    return reason if isinstance(reason, str) else None
+
+
+def _changes(dossier: Dossier, event: ev.DossierEvent, calendar: WorkingCalendar) -> dict[str, Any]:
+    """Fields of the dossier that `event` sets, besides status and history."""
+    at = event.occurred_at
+    data = event.data
+    if isinstance(data, ev.SubmittedData):
+        return {"code": data.dossier_code, "agency_code": data.agency_code, "procedure_code": data.procedure_code,
+                "channel": data.channel.value, "received_at": at}
+    if isinstance(data, ev.AcceptedData):
+        return {"accepted_at": at, "due_at": data.due_at}
+    if isinstance(data, ev.SupplementRequestedData | ev.PaymentRequestedData | ev.SuspendedData):
+        return {"paused_since": at}
+    if isinstance(data, ev.SupplementReceivedData | ev.ResumedData):
+        # The publisher moved the due time by the pause (CONTRACT.md); take its word.
+        return {"due_at": data.due_at, "paused_since": None}
+    if isinstance(data, ev.PaymentCompletedData):
+        # payment_completed carries no moved due time, so every reader moves it the same way.
+        due_at = dossier.due_at
+        if due_at is not None and dossier.paused_since is not None:
+            due_at = moved_by_pause(calendar, due_at, dossier.paused_since, at)
+        return {"due_at": due_at, "paused_since": None}
+    if isinstance(data, ev.TransferredData):
+        return {"agency_code": data.to_agency_code}
+    if isinstance(data, ev.ApologyIssuedData):
+        return {"due_at": data.new_due_at, "apology_due_at": data.new_due_at}
+    if isinstance(data, ev.OverdueData):
+        return {"overdue_at": at}
+    if event.event_type == "dossier.due_soon":
+        return {"due_soon_at": at}
+    if isinstance(data, ev.ResultReadyData):
+        return {"result_at": data.finished_at or at}
+    if isinstance(data, ev.ReturnedData | ev.RefusedData | ev.WithdrawnData):
+        return {"closed_at": at}
+    if isinstance(data, ev.RatedData):
+        if dossier.rating is not None:
+            raise _Refused(f"dossier.rated: the dossier was already rated {dossier.rating}; a dossier is rated once")
+        return {"rating": data.rating.value}
+    return {}

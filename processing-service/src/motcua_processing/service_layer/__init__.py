@@ -1,0 +1,1 @@
+"""Processing's use cases: officers' actions, folding events, the clock."""

@@ -1,0 +1,178 @@
+"""Officers' actions on a dossier. Each one:
+
+1. finds the dossier (404) and checks the officer acts for its agency (403);
+2. checks the lifecycle allows it now (409 `illegal_transition`, with the current status);
+3. builds the contract's event (computing due times with the working calendar);
+4. publishes it on `dossier.events` (503 when the broker does not acknowledge: nothing happened);
+5. folds it into processing's own store at once, so the officer reads the new state from this
+   service right away. The same event coming back from Kafka is not applied twice (event_id).
+"""
+
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+from decimal import Decimal
+from uuid import uuid4
+
+from motcua_shared import events as ev
+from motcua_shared.api import ApiError
+from motcua_shared.auth import Principal, ensure_agency
+from motcua_shared.lifecycle import DossierStatus, IllegalTransition, allowed_events, next_status
+
+from ..adapters.publishing import BrokerUnavailable
+from ..domain.deadlines import due_on_acceptance, moved_by_pause
+from ..domain.dossier import Dossier
+from .unit import Processing
+
+
+class IllegalAction(Exception):
+    """The action's event is not allowed on the dossier's current status."""
+
+    def __init__(self, code: str, current: DossierStatus | None, event_type: str) -> None:
+        status = current.value if current else "unknown"
+        super().__init__(f"dossier {code} is {status}: {event_type} is not allowed now")
+        self.code = code
+        self.current = current
+        self.event_type = event_type
+        self.allowed = allowed_events(current)
+
+
+BuildData = Callable[[Dossier, datetime], Awaitable[ev.Payload]]
+
+
+async def perform(
+    processing: Processing, principal: Principal, code: str, event_type: str, build: BuildData
+) -> tuple[ev.DossierEvent, Dossier]:
+    """Carry out one officer action (see the module docstring); returns the event and the dossier after it."""
+    dossier = await processing.dossiers.by_code(code)
+    if dossier is None or dossier.agency_code is None:
+        raise ApiError(404, "dossier_not_found", f"no dossier {code}")
+    ensure_agency(principal, dossier.agency_code)
+    try:
+        next_status(dossier.status, event_type)
+    except IllegalTransition:
+        raise IllegalAction(code, dossier.status, event_type) from None
+    now = processing.now()
+    event_class = ev.EVENT_CLASSES[event_type]
+    event = event_class(event_id=uuid4(), occurred_at=now, source=processing.source,
+                        dossier_id=dossier.dossier_id, data=await build(dossier, now))
+    assert isinstance(event, ev.DossierEvent)
+    await processing.dossiers.remember_actor(str(event.event_id), principal.subject)
+    try:
+        await processing.publisher.publish(event)
+    except BrokerUnavailable as exc:
+        raise ApiError(503, "broker_unavailable", "the event broker did not acknowledge; nothing was done, retry",
+                       headers={"Retry-After": str(processing.retry_after_seconds)}) from exc
+    after, _ = await processing.dossiers.apply(event, who=principal.subject)
+    return event, after
+
+
+# --- what each action publishes (each a BuildData: dossier, now -> the event's data) -------------
+
+
+def accept(processing: Processing) -> BuildData:
+    async def build(d: Dossier, now: datetime) -> ev.Payload:
+        # The clock starts at acceptance: due = acceptance + the procedure's legal processing time.
+        terms = await processing.catalogue.procedure(d.procedure_code) if d.procedure_code else None
+        if terms is None:
+            raise ApiError(409, "procedure_unknown",
+                           f"procedure {d.procedure_code} is not in processing's catalogue yet; retry later")
+        return ev.AcceptedData(due_at=due_on_acceptance(processing.calendar, now, terms.processing_time))
+
+    return build
+
+
+def resumed_due_at(processing: Processing, dossier: Dossier, now: datetime) -> datetime:
+    """The due time moved by the working time the dossier spent paused."""
+    if dossier.due_at is None:
+        raise ApiError(409, "dossier_not_accepted", f"dossier {dossier.code} has no due time")
+    paused_since = dossier.paused_since or now
+    return moved_by_pause(processing.calendar, dossier.due_at, paused_since, now)
+
+
+def refuse(reason: str) -> BuildData:
+    async def build(d: Dossier, now: datetime) -> ev.Payload:
+        return ev.RefusedData(reason=reason)
+
+    return build
+
+
+def request_supplement(reason: str, items: list[str] | None) -> BuildData:
+    async def build(d: Dossier, now: datetime) -> ev.Payload:
+        return ev.SupplementRequestedData(reason=reason, items=items)
+
+    return build
+
+
+def receive_supplement(processing: Processing) -> BuildData:
+    async def build(d: Dossier, now: datetime) -> ev.Payload:
+        return ev.SupplementReceivedData(due_at=resumed_due_at(processing, d, now))
+
+    return build
+
+
+def request_payment(amount: Decimal) -> BuildData:
+    async def build(d: Dossier, now: datetime) -> ev.Payload:
+        return ev.PaymentRequestedData(amount=amount)
+
+    return build
+
+
+def record_payment(amount: Decimal, method: ev.PaymentMethod) -> BuildData:
+    async def build(d: Dossier, now: datetime) -> ev.Payload:
+        # payment_completed carries no due time: the fold moves it by the pause, as every reader does.
+        return ev.PaymentCompletedData(amount=amount, method=method)
+
+    return build
+
+
+def suspend(reason: str | None) -> BuildData:
+    async def build(d: Dossier, now: datetime) -> ev.Payload:
+        return ev.SuspendedData(reason=reason)
+
+    return build
+
+
+def resume(processing: Processing) -> BuildData:
+    async def build(d: Dossier, now: datetime) -> ev.Payload:
+        return ev.ResumedData(due_at=resumed_due_at(processing, d, now))
+
+    return build
+
+
+def transfer(processing: Processing, to_agency_code: str, reason: str | None) -> BuildData:
+    async def build(d: Dossier, now: datetime) -> ev.Payload:
+        if d.agency_code == to_agency_code:
+            raise ApiError(422, "same_agency", f"dossier {d.code} is already with {to_agency_code}")
+        if not await processing.catalogue.agency_exists(to_agency_code):
+            raise ApiError(422, "unknown_agency", f"agency {to_agency_code} is not in the catalogue")
+        return ev.TransferredData(to_agency_code=to_agency_code, reason=reason)
+
+    return build
+
+
+def apology(reason: str, new_due_at: datetime, letter_id: str | None) -> BuildData:
+    async def build(d: Dossier, now: datetime) -> ev.Payload:
+        if d.due_at is not None and new_due_at <= d.due_at:
+            raise ApiError(422, "appointment_not_later",
+                           f"the new appointment must be after the current due time {d.due_at.isoformat()}")
+        if new_due_at <= now:
+            raise ApiError(422, "appointment_in_past", "the new appointment must be in the future")
+        return ev.ApologyIssuedData(reason=reason, new_due_at=new_due_at, letter_id=letter_id)
+
+    return build
+
+
+def result_ready(result_number: str | None, finished_at: datetime | None) -> BuildData:
+    async def build(d: Dossier, now: datetime) -> ev.Payload:
+        if finished_at is not None and finished_at > now:
+            raise ApiError(422, "finished_in_future", "finished_at must not be in the future")
+        return ev.ResultReadyData(result_number=result_number, finished_at=finished_at)
+
+    return build
+
+
+def return_result(delivery: ev.Delivery) -> BuildData:
+    async def build(d: Dossier, now: datetime) -> ev.Payload:
+        return ev.ReturnedData(delivery=delivery)
+
+    return build
