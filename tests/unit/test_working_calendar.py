@@ -1,10 +1,9 @@
 """The working-time calendar on dates an officer at a one-stop counter would recognise."""
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
-
 from motcua_shared.calendar import PROVINCE_TZ, WorkingCalendar, load_calendar
 from motcua_shared.events import ProcessingTime, TimeUnit
 
@@ -81,7 +80,7 @@ def test_calendar_days_count_from_the_clock_start(cal: WorkingCalendar) -> None:
 
 def test_inputs_with_any_utc_offset_give_the_same_due_time(cal: WorkingCalendar) -> None:
     local = at(2024, 3, 15, 16)
-    utc = datetime(2024, 3, 15, 9, tzinfo=timezone.utc)
+    utc = datetime(2024, 3, 15, 9, tzinfo=UTC)
     assert cal.due_at(utc, days(1)) == cal.due_at(local, days(1)) == at(2024, 3, 18, 16)
     assert cal.due_at(utc, days(1)).utcoffset() == timedelta(hours=7)
 

@@ -4,7 +4,7 @@
     cal = load_calendar()                      # shipped data + $MOTCUA_CALENDAR_FILE if set
     cal.due_at(received_at, procedure.processing_time)
 
-Holidays are data: holidays_vn.toml in this package (decided years 2019–2026, 2027 provisional,
+Holidays are data: holidays_vn.toml in this package (decided years 2019-2026, 2027 provisional,
 lunar dates to 2060), overridable by an operator's file of the same format (README.md here).
 """
 

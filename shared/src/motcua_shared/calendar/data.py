@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from datetime import date, time
 from functools import lru_cache
 from importlib import resources
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -94,7 +95,7 @@ def parse_periods(value: Any, *, origin: str = "periods") -> tuple[Period, ...]:
             raise CalendarDataError(f"{origin}[{index}]: start {start} must be before end {end}")
         periods.append((start, end))
     periods.sort()
-    for previous, following in zip(periods, periods[1:]):
+    for previous, following in pairwise(periods):
         if following[0] < previous[1]:
             raise CalendarDataError(f"{origin}: periods {previous} and {following} overlap")
     return tuple(periods)

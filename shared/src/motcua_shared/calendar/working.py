@@ -5,6 +5,7 @@ daylight saving since 1975), in whole-day steps, never minute by minute.
 """
 
 import logging
+import threading
 from bisect import bisect_left
 from collections.abc import Sequence
 from datetime import date, datetime, time, timedelta
@@ -28,9 +29,9 @@ log = logging.getLogger(__name__)
 class WorkingCalendar:
     """Working time of the province's agencies.
 
-    `periods` are the working periods of a working day (default 07:30–11:30 and 13:00–17:00);
+    `periods` are the working periods of a working day (default 07:30-11:30 and 13:00-17:00);
     `data` is the holiday data (default: the data shipped in the package, without any operator
-    override; use `load_calendar()` to get the override too). A working day is a Monday–Friday
+    override; use `load_calendar()` to get the override too). A working day is a Monday-Friday
     that is not a day off, or a weekend day listed as worked (a swapped Saturday).
 
     Instants are half-open on the left of a period and closed on the right for durations: the
@@ -45,9 +46,11 @@ class WorkingCalendar:
         self._periods: tuple[tuple[timedelta, timedelta], ...] = tuple(
             (_since_midnight(start), _since_midnight(end)) for start, end in chosen)
         self._day_length = sum((end - start for start, end in self._periods), ZERO)
+        # Years are materialised on first use; the lock keeps that safe from worker threads.
+        self._lock = threading.Lock()
         self._loaded_years: set[int] = set()
         self._entries: dict[date, DayEntry] = {}     # every day off / day worked, for holidays()
-        self._off: set[int] = set()                   # ordinals of Monday–Friday days off
+        self._off: set[int] = set()                   # ordinals of Monday-Friday days off
         self._worked: set[int] = set()                # ordinals of weekend days worked
         self._off_sorted: list[int] = []
         self._worked_sorted: list[int] = []
@@ -233,13 +236,16 @@ class WorkingCalendar:
         return weekdays - off + worked
 
     def _ensure_years(self, first: int, last: int) -> None:
-        missing = [year for year in range(first, last + 1) if year not in self._loaded_years]
-        if not missing:
+        if all(year in self._loaded_years for year in range(first, last + 1)):
             return
-        for year in missing:
-            self._load_year(year)
-        self._off_sorted = sorted(self._off)
-        self._worked_sorted = sorted(self._worked)
+        with self._lock:
+            missing = [year for year in range(first, last + 1) if year not in self._loaded_years]
+            for year in missing:
+                self._load_year(year)
+            self._off_sorted = sorted(self._off)
+            self._worked_sorted = sorted(self._worked)
+            # Marked loaded last, so a reader never sees a year half-loaded.
+            self._loaded_years.update(missing)
 
     def _load_year(self, year: int) -> None:
         data = self._data
@@ -260,7 +266,6 @@ class WorkingCalendar:
                 self._worked.add(ordinal)
             elif entry.kind != "working" and not weekend:
                 self._off.add(ordinal)
-        self._loaded_years.add(year)
 
 
 def _since_midnight(moment: time) -> timedelta:
