@@ -16,7 +16,15 @@ from motcua_shared.calendar import PROVINCE_TZ
 from motcua_shared.topics import Topics
 from pymongo.asynchronous.database import AsyncDatabase
 from support.infrastructure import Infrastructure
-from test_processing_support import SECRET, eventually, new_codes, publish, read_records, submitted
+from test_processing_support import (
+    SECRET,
+    eventually,
+    new_codes,
+    own_topics,  # noqa: F401 (the `topics` fixture: this test's own topics)
+    publish,
+    read_records,
+    submitted,
+)
 
 DOSSIERS = 40
 

@@ -12,7 +12,9 @@ from datetime import datetime
 from typing import Any
 
 import httpx
+import pytest_asyncio
 from aiokafka import AIOKafkaConsumer
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from fastapi import FastAPI
 from motcua_processing.bootstrap import create_app
 from motcua_processing.config import Settings
@@ -21,6 +23,7 @@ from motcua_shared.auth import Role, mint_token
 from motcua_shared.calendar import PROVINCE_TZ
 from motcua_shared.kafka import make_broker
 from motcua_shared.topics import Topics
+from support.infrastructure import Infrastructure
 
 SECRET = "processing-integration-test-secret-of-32-bytes-or-more"
 
@@ -37,6 +40,21 @@ def processing_settings(kafka: str, mongodb_url: str, database: str, topics: Top
         "jwt_secret": SECRET, "scheduler_enabled": False, **overrides,
     }
     return Settings(**values)
+
+
+@pytest_asyncio.fixture(loop_scope="session", name="topics")
+async def own_topics(infrastructure: Infrastructure, run_id: str) -> AsyncIterator[Topics]:
+    """Topics of one test alone (imported by processing's test modules in place of the run's shared
+    ones), so that a processing app, which reads dossier.events from the beginning with a new consumer
+    group, folds only this test's events rather than everything the suite published before."""
+    own = Topics(f"test-{run_id}-p{uuid.uuid4().hex[:8]}.")
+    admin = AIOKafkaAdminClient(bootstrap_servers=infrastructure.kafka_bootstrap_servers)
+    await admin.start()
+    try:
+        await admin.create_topics([NewTopic(name, num_partitions=3, replication_factor=1) for name in own.all()])
+    finally:
+        await admin.close()
+    yield own
 
 
 @dataclass

@@ -12,7 +12,13 @@ from pymongo.asynchronous.database import AsyncDatabase
 from support.infrastructure import Infrastructure
 from test_intake_support import calendar_options, dossier_body, idem, intake_settings, running_intake, seed_catalogue
 from test_intake_support import token as intake_token
-from test_processing_support import dossier_events, eventually, processing_settings, running_processing
+from test_processing_support import (
+    dossier_events,
+    eventually,
+    own_topics,  # noqa: F401 (the `topics` fixture: this test's own topics)
+    processing_settings,
+    running_processing,
+)
 from test_processing_support import token as processing_token
 
 PHONE = "0987654321"

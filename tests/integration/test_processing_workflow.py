@@ -25,6 +25,7 @@ from test_processing_support import (
     dossier_events,
     eventually,
     new_codes,
+    own_topics,  # noqa: F401 (the `topics` fixture: this test's own topics)
     processing_settings,
     publish,
     publish_raw,

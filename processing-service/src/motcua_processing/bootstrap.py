@@ -65,7 +65,7 @@ def create_app(
         working_calendar = calendar or default_calendar()
         processing = Processing(
             source=settings.service_name, topics=settings.topics,
-            dossiers=DossierStore(db, working_calendar), catalogue=CatalogueStore(db),
+            dossiers=DossierStore(db, working_calendar, source=settings.service_name), catalogue=CatalogueStore(db),
             # The guard outlasts the producer's own timeout so that the producer decides (and drops).
             publisher=EventPublisher(publishing, settings.topics.dossier_events,
                                      timeout=settings.publish_timeout_seconds + 5),

@@ -8,7 +8,6 @@ over (again by a unique insert) publishes the very same event; if the holder die
 but before marking the claim published, the event appears twice on the topic with one event_id,
 which every consumer applies once."""
 
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -18,12 +17,6 @@ from pymongo.errors import DuplicateKeyError
 
 PUBLISHING = "publishing"
 PUBLISHED = "published"
-
-
-@dataclass(frozen=True)
-class Claim:
-    event: ev.DossierEvent
-    takeovers: int
 
 
 class AnnouncementStore:

@@ -37,7 +37,8 @@ def _log_key(dossier_id: str, seq: int) -> str:
 
 
 class DossierStore:
-    def __init__(self, db: AsyncDatabase[Any], calendar: WorkingCalendar) -> None:
+    def __init__(self, db: AsyncDatabase[Any], calendar: WorkingCalendar, *, source: str) -> None:
+        self._source = source  # events of this service may have an officer recorded behind them
         self._dossiers = db["dossiers"]
         self._log = db["dossier_log"]
         self._actors = db["action_actors"]
@@ -60,23 +61,26 @@ class DossierStore:
         """Fold `event` into its dossier once. Returns the dossier after it, and whether this call
         changed anything (False: the event had been folded already)."""
         event_id = str(event.event_id)
+        # Three round trips in the common case: read the view, insert the log entry, write the view.
+        # The log is read only after a lost insert (another writer, or a view left behind by a crash).
+        dossier, version = await self._view(event.dossier_id)
+        if who is None and event.source == self._source:
+            actor = await self._actors.find_one({"_id": event_id})
+            who = actor["who"] if actor else None
         for _ in range(_MAX_ATTEMPTS):
-            dossier, version, stale = await self._latest(event.dossier_id)
             if dossier is not None and dossier.has_seen(event_id):
-                if stale:
-                    await self._write_view(dossier, version)
                 return dossier, False
-            if who is None:
-                actor = await self._actors.find_one({"_id": event_id})
-                who = actor["who"] if actor else None
             after = fold(dossier, event, self._calendar, who=who)
             seq = version + 1
-            snapshot = to_document(after)
             try:
                 await self._log.insert_one({"_id": _log_key(event.dossier_id, seq), "dossier_id": event.dossier_id,
-                                            "seq": seq, "event_id": event_id, "snapshot": snapshot})
+                                            "seq": seq, "event_id": event_id, "snapshot": to_document(after)})
             except DuplicateKeyError:
-                continue  # another writer changed this dossier first: fold on top of its change
+                # Another writer changed this dossier first: fold on top of its change (and repair the view).
+                dossier, version, stale = await self._latest(event.dossier_id)
+                if stale and dossier is not None:
+                    await self._write_view(dossier, version)
+                continue
             await self._write_view(after, seq)
             return after, True
         raise RuntimeError(f"could not fold {event.event_type} into dossier {event.dossier_id}")
@@ -94,6 +98,10 @@ class DossierStore:
         """Dossiers of the view matching `query` (the view may trail the log by a change; callers that
         act on one dossier read it again with `get`)."""
         return [from_document(doc) async for doc in self._dossiers.find(query).limit(limit)]
+
+    async def _view(self, dossier_id: str) -> tuple[Dossier | None, int]:
+        doc = await self._dossiers.find_one({"_id": dossier_id})
+        return (from_document(doc), int(doc["version"])) if doc else (None, 0)
 
     async def _latest(self, dossier_id: str) -> tuple[Dossier | None, int, bool]:
         """(dossier, its version, whether the view trails the log)."""
