@@ -71,8 +71,8 @@ def test_statuses_fold_from_the_samples_history() -> None:
         seen.append(status)
     assert seen[:2] == ["submitted", "accepted"]
     assert "awaiting_payment" in seen and "supplement_requested" in seen
-    assert tracking.is_open("in_progress") and tracking.is_open("result_ready")
-    assert not any(tracking.is_open(s) for s in ("returned", "withdrawn", "refused", None))
+    assert tracking.is_open("in_progress") and tracking.is_open("supplement_requested")
+    assert not any(tracking.is_open(s) for s in ("result_ready", "returned", "withdrawn", "refused", None))
 
 
 def test_the_fingerprint_ignores_key_order_but_not_content() -> None:

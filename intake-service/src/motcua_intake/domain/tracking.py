@@ -2,6 +2,7 @@
 the applicant already rated it. Folded from `dossier.events`, whoever published them."""
 
 from motcua_shared import events as ev
+from motcua_shared.lifecycle import OPEN_STATUSES
 
 # Status after each event type; types that are absent leave the status alone (rated, overdue, ...).
 # TODO(lifecycle): replace with motcua_shared.lifecycle once the processing helper lands it.
@@ -20,8 +21,6 @@ _NEXT_STATUS: dict[str, str] = {
     "dossier.withdrawn": "withdrawn",
 }
 
-CLOSED_STATUSES = frozenset({"refused", "returned", "withdrawn"})
-
 
 def next_status(status: str | None, event: ev.DossierEvent) -> str | None:
     """The status after `event`."""
@@ -29,8 +28,9 @@ def next_status(status: str | None, event: ev.DossierEvent) -> str | None:
 
 
 def is_open(status: str | None) -> bool:
-    """An open dossier may still be withdrawn by its applicant."""
-    return status is not None and status not in CLOSED_STATUSES
+    """An open dossier may still be withdrawn by its applicant; once the result is ready it may not
+    (the shared lifecycle decides which statuses are open)."""
+    return status in OPEN_STATUSES
 
 
 def changes_from(event: ev.DossierEvent) -> dict[str, object]:
