@@ -1,14 +1,17 @@
 """Settings shared by every service, read from the environment. Each service subclasses
 `ServiceSettings` with its own env prefix (e.g. `MOTCUA_INTAKE_`) and instantiates it at its entry point."""
 
-from pydantic import SecretStr
+from typing import Literal, Self
+
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from .topics import Topics
 
 
 class ServiceSettings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="MOTCUA_", extra="ignore")
+    # hide_input_in_errors: a settings error must not print the secrets it was given.
+    model_config = SettingsConfigDict(env_prefix="MOTCUA_", extra="ignore", hide_input_in_errors=True)
 
     service_name: str = "motcua"
     kafka_bootstrap_servers: str = "127.0.0.1:9092"
@@ -26,6 +29,26 @@ class ServiceSettings(BaseSettings):
     jwt_jwks_url: str | None = None
     jwt_issuer: str = "motcua"
     jwt_audience: str = "motcua"
+
+    # The kind of deployment, from MOTCUA_ENV (one variable for every service, without its prefix).
+    environment: Literal["development", "production"] = Field("development", validation_alias="MOTCUA_ENV")
+
+    @model_validator(mode="after")
+    def _no_development_secret_in_production(self) -> Self:
+        """In production, refuse to start while a secret still has its development default (which is
+        in the public repository): a forgotten variable must stop the service, not weaken it."""
+        if self.environment != "production":
+            return self
+        left = [
+            name for name, field in type(self).model_fields.items()
+            if isinstance(field.default, SecretStr) and getattr(self, name) == field.default
+            # With a JWKS URL the HS256 secret is never used.
+            and not (name == "jwt_secret" and self.jwt_jwks_url)
+        ]
+        if left:
+            names = ", ".join(f"{self.model_config.get('env_prefix', '')}{n}".upper() for n in left)
+            raise ValueError(f"MOTCUA_ENV=production but these secrets have their development defaults: {names}")
+        return self
 
     @property
     def topics(self) -> Topics:
