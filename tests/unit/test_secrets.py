@@ -23,8 +23,8 @@ CREDENTIAL_SHAPES = {
     "Slack token": re.compile(r"\bxox[abposr]-[A-Za-z0-9-]{10,}"),
     "signed JWT": re.compile(r"\beyJ[A-Za-z0-9_-]{10,}\.eyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{20,}"),
 }
-# A literal given to something named like a secret: `jwt_secret = "…"`, `PASSWORD: "…"`,
-# `SecretStr("…")`, or a compose default `${X_SECRET:-…}`.
+# A literal given to something named like a secret (an assignment, a YAML key, a SecretStr) or the
+# default of a compose variable named like one.
 _NAME = r"[\w-]*(?:secret|password|passwd|api_?key|private_?key|credential)[\w-]*"
 SECRET_LITERALS = [
     re.compile(rf"(?i)\b{_NAME}[\"']?\s*[:=]\s*(?:SecretStr\()?[\"']([^\"'\s]{{6,}})[\"']"),
