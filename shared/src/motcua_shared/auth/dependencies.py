@@ -45,4 +45,5 @@ def require_role(*roles: Role) -> Callable[..., Awaitable[Principal]]:
 def ensure_agency(principal: Principal, agency_code: str) -> None:
     """403 `forbidden_agency` unless the caller may act for `agency_code`."""
     if not principal.may_act_for(agency_code):
-        raise ApiError(403, "forbidden_agency", f"your token is scoped to agency {principal.agency_code}")
+        scope = f"agency {principal.agency_code}" if principal.agency_code else "no agency"
+        raise ApiError(403, "forbidden_agency", f"your token is scoped to {scope}")

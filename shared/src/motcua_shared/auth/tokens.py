@@ -30,7 +30,10 @@ class Principal:
     agency_code: str | None = None
 
     def may_act_for(self, agency_code: str) -> bool:
-        return self.agency_code is None or self.agency_code == agency_code
+        if self.agency_code is None:
+            # An officer works for one agency: a token without one is a mistake, not a master key.
+            return self.role is not Role.OFFICER
+        return self.agency_code == agency_code
 
 
 class TokenVerifier:
