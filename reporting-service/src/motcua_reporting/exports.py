@@ -5,6 +5,7 @@ import io
 from typing import Any
 
 from openpyxl import Workbook
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Font
 
 # (header, path into an agency row)
@@ -61,7 +62,12 @@ def agency_table_xlsx(rows: list[dict[str, Any]], period: dict[str, str]) -> byt
     for cell in sheet[1]:
         cell.font = Font(bold=True)
     for row in rows:
-        sheet.append(flat_row(row))
+        # Names come from events anyone may publish: a control character would make openpyxl
+        # refuse the workbook, and a leading "=" would make the name a formula.
+        sheet.append([ILLEGAL_CHARACTERS_RE.sub("", v) if isinstance(v, str) else v for v in flat_row(row)])
+        for cell in sheet[sheet.max_row]:
+            if cell.data_type == "f":
+                cell.data_type = "s"
     sheet.freeze_panes = "C2"
     out = io.BytesIO()
     workbook.save(out)

@@ -14,6 +14,8 @@ from ..adapters.read_models import active_read_models
 from ..reports import Reports
 
 MAX_PERIOD_DAYS = 366 * 20
+# The dates a report may name: at the far ends of `date` the province's midnight is not a datetime.
+EARLIEST, LATEST = date(1900, 1, 1), date(2999, 12, 31)
 
 
 async def get_reports(request: Request) -> Reports:
@@ -42,6 +44,10 @@ def report_query(
     admin_level: AdminLevel | None = None,
 ) -> ReportQuery:
     """The validated period and scope; an officer is limited to their agency (403 forbidden_agency)."""
+    for name, day in (("from", from_), ("to", to)):
+        if not EARLIEST <= day <= LATEST:
+            raise ApiError(422, "invalid_period", f"`{name}` must be between {EARLIEST} and {LATEST}",
+                           fields=[FieldProblem(field=f"query.{name}", message="out of range")])
     if from_ > to:
         raise ApiError(422, "invalid_period", "`from` must not be after `to`",
                        fields=[FieldProblem(field="query.from", message="after `to`")])

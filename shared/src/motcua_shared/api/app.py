@@ -1,5 +1,6 @@
 """The FastAPI app every service starts from."""
 
+import json
 from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
 from typing import Any
@@ -7,7 +8,7 @@ from typing import Any
 from fastapi import FastAPI
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from .errors import error_response, install_error_handlers
+from .errors import ErrorResponse, error_response, install_error_handlers
 
 DEFAULT_MAX_BODY_BYTES = 1024 * 1024
 
@@ -70,6 +71,7 @@ def create_app(
     """An app with the shared error shape, a body size limit and `/health`."""
     app = FastAPI(title=title, description=description, version="1", lifespan=lifespan)
     install_error_handlers(app)
+    document_shared_errors(app)
     app.add_middleware(BodySizeLimit, max_bytes=max_body_bytes)
 
     @app.get("/health", tags=["operations"])
@@ -78,3 +80,35 @@ def create_app(
         return {"status": "ok"}
 
     return app
+
+
+def document_shared_errors(app: FastAPI) -> None:
+    """Make the OpenAPI say what the shared handlers answer: every 422 has the shared error shape
+    (not FastAPI's `HTTPValidationError`), and an operation taking a body may answer 400 (the body
+    is not JSON) and 413 (too large), so clients and schema-driven tests are not misled."""
+    build = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema:
+            return app.openapi_schema
+        schema = build()
+        ref_template = "#/components/schemas/{model}"
+        shape = ErrorResponse.model_json_schema(ref_template=ref_template)
+        components = schema.setdefault("components", {}).setdefault("schemas", {})
+        components.update(shape.pop("$defs", {}))
+        components["ErrorResponse"] = shape
+        error = {"content": {"application/json": {"schema": {"$ref": ref_template.format(model="ErrorResponse")}}}}
+        for item in schema.get("paths", {}).values():
+            for operation in item.values():
+                responses = operation.setdefault("responses", {})
+                if "422" in responses:
+                    responses["422"] = {**responses["422"], **error}
+                if "requestBody" in operation:
+                    responses.setdefault("400", {"description": "the body is not JSON", **error})
+                    responses.setdefault("413", {"description": "the body is too large", **error})
+        if "HTTPValidationError" not in json.dumps(schema["paths"]):
+            for unused in ("HTTPValidationError", "ValidationError"):
+                components.pop(unused, None)
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
