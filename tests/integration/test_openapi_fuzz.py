@@ -20,7 +20,7 @@ from hypothesis.errors import Unsatisfiable
 from motcua_shared.topics import Topics
 from pymongo.asynchronous.database import AsyncDatabase
 from schemathesis import GenerationMode
-from schemathesis.checks import not_a_server_error
+from schemathesis.checks import negative_data_rejection, not_a_server_error
 from schemathesis.specs.openapi.checks import (
     content_type_conformance,
     response_schema_conformance,
@@ -33,7 +33,8 @@ __all__ = ["own_topics"]  # the module's topics fixture, shared with the securit
 # Schemathesis's own strategies use `random`; not ours to fix.
 pytestmark = pytest.mark.filterwarnings("ignore::hypothesis.errors.HypothesisDeprecationWarning")
 
-CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
+CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance,
+          negative_data_rejection]
 EXAMPLES = {GenerationMode.POSITIVE: 20, GenerationMode.NEGATIVE: 12}  # per operation
 
 

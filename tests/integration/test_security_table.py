@@ -293,6 +293,26 @@ def test_every_endpoint_has_a_row(name: str) -> None:
     assert in_table - in_openapi == set(), f"rows of {name} for endpoints it does not have"
 
 
+def test_every_service_with_an_api_is_in_the_table() -> None:
+    """A service whose bootstrap builds an app (the notification service, when its API lands) must
+    be added to SERVICES and ROWS."""
+    import importlib
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    with_api = set()
+    for config in root.glob("*-service/src/motcua_*/config.py"):
+        package = config.parent.name
+        try:
+            bootstrap = importlib.import_module(f"{package}.bootstrap")
+        except ModuleNotFoundError:
+            continue
+        if hasattr(bootstrap, "create_app"):
+            with_api.add(package.removeprefix("motcua_"))
+    assert with_api - set(SERVICES) == set()
+    assert set(SERVICES) == set(ROWS)
+
+
 def outcome(status: int) -> str:
     return str(status) if status in (401, 403) else "allowed"
 
