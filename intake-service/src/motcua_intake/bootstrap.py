@@ -7,10 +7,10 @@ from datetime import timedelta
 from fastapi import FastAPI
 from motcua_shared.api import create_app as create_base_app
 from motcua_shared.auth import TokenVerifier
+from motcua_shared.catalogue import CatalogueStore
 from motcua_shared.kafka import make_broker
 from motcua_shared.mongo import make_mongo_client
 
-from .adapters.catalogue_store import CatalogueStore
 from .adapters.dossier_store import DossierStore
 from .adapters.idempotency_store import IdempotencyStore
 from .adapters.publishing import EventPublisher, make_publishing_broker

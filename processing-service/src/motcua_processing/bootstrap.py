@@ -9,11 +9,11 @@ from datetime import datetime, timedelta
 from fastapi import FastAPI
 from motcua_shared.api import create_app as create_base_app
 from motcua_shared.auth import TokenVerifier
+from motcua_shared.catalogue import CatalogueStore
 from motcua_shared.kafka import make_broker
 from motcua_shared.mongo import make_mongo_client
 
 from .adapters.announcements import AnnouncementStore
-from .adapters.catalogue_store import CatalogueStore
 from .adapters.dossier_store import DossierStore
 from .adapters.publishing import EventPublisher, make_publishing_broker
 from .api.errors import install_illegal_transition_handler
@@ -74,6 +74,7 @@ def create_app(
         clock = Clock(processing, AnnouncementStore(db, lease=timedelta(seconds=settings.announcement_lease_seconds)),
                       due_soon_ahead=timedelta(hours=settings.due_soon_working_hours))
         await processing.dossiers.ensure_indexes()
+        await processing.catalogue.ensure_indexes()
         register_consumers(broker, processing, group_id=settings.consumer_group)
         await publishing.connect()
         await broker.start()

@@ -11,7 +11,9 @@ snapshot is then written to `dossiers`, the view that queries (inbox, the clock)
   one event (the officer's request and the consumer, or a redelivery) are serialized by the log, and
   the second sees the first's id.
 - Crash between the log insert and the view write: the next apply or read finds log entries newer
-  than the view, takes the newest snapshot and repairs the view.
+  than the view, takes the newest snapshot and repairs the view. Every change is an event on
+  `dossier.events` (processing reads its own back), so the event whose view write was lost is folded
+  again by the consumer after a restart, which repairs the view even if no officer touches it.
 """
 
 from dataclasses import asdict

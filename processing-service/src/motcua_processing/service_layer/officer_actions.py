@@ -168,7 +168,7 @@ def transfer(processing: Processing, to_agency_code: str, reason: str | None) ->
     async def build(d: Dossier, now: datetime) -> ev.Payload:
         if d.agency_code == to_agency_code:
             raise ApiError(422, "same_agency", f"dossier {d.code} is already with {to_agency_code}")
-        if not await processing.catalogue.agency_exists(to_agency_code):
+        if await processing.catalogue.agency(to_agency_code) is None:
             raise ApiError(422, "unknown_agency", f"agency {to_agency_code} is not in the catalogue")
         return ev.TransferredData(to_agency_code=to_agency_code, reason=reason)
 
