@@ -23,8 +23,9 @@ from collections.abc import Sequence
 from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.errors import KafkaError
 from aiokafka.partitioner import DefaultPartitioner
-from faststream.kafka import KafkaBroker, KafkaResponse
+from faststream.kafka import KafkaBroker
 from motcua_shared.events import Envelope
+from motcua_shared.kafka import publish_batch, publish_event
 
 log = logging.getLogger(__name__)
 
@@ -60,14 +61,10 @@ class EventPublisher:
         try:
             async with asyncio.timeout(self._timeout):
                 if len(events) == 1:
-                    await self._broker.publish(events[0].to_bytes(), topic=topic, key=raw_key)
+                    await publish_event(self._broker, events[0], topic=topic, key=raw_key)
                     return
                 partition = await self._partition_for(topic, raw_key)
-                await self._broker.publish_batch(
-                    *(KafkaResponse(event.to_bytes(), key=raw_key) for event in events),
-                    topic=topic,
-                    partition=partition,
-                )
+                await publish_batch(self._broker, events, topic=topic, key=raw_key, partition=partition)
         except (KafkaError, TimeoutError, OSError) as exc:
             log.warning("publishing to %s failed: %r", topic, exc)
             raise BrokerUnavailable(str(exc) or type(exc).__name__) from exc

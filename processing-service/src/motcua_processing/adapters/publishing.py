@@ -12,6 +12,7 @@ import logging
 from aiokafka.errors import KafkaError
 from faststream.kafka import KafkaBroker
 from motcua_shared.events import DossierEvent
+from motcua_shared.kafka import publish_event
 
 log = logging.getLogger(__name__)
 
@@ -35,7 +36,7 @@ class EventPublisher:
         """Return once the broker acknowledged `event`; raise BrokerUnavailable otherwise."""
         try:
             async with asyncio.timeout(self._timeout):
-                await self._broker.publish(event.to_bytes(), topic=self._topic, key=event.dossier_id.encode())
+                await publish_event(self._broker, event, topic=self._topic, key=event.dossier_id)
         except (KafkaError, TimeoutError, OSError) as exc:
             log.warning("publishing %s to %s failed: %r", event.event_type, self._topic, exc)
             raise BrokerUnavailable(str(exc) or type(exc).__name__) from exc
