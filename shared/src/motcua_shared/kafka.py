@@ -50,9 +50,10 @@ async def publish_batch(
     types = sorted({e.event_type for e in events})
     with producer_span(topic, events=len(events), event_type=",".join(types)) as headers:
         try:
+            # Batch-level headers: FastStream writes them on every record of the batch.
             await broker.publish_batch(
-                *(KafkaResponse(event.to_bytes(), key=raw_key, headers=headers) for event in events),
-                topic=topic, partition=partition,
+                *(KafkaResponse(event.to_bytes(), key=raw_key) for event in events),
+                topic=topic, partition=partition, headers=headers,
             )
         except BaseException:  # a caller's timeout cancels us: that publish failed too
             metrics.PUBLISH_FAILURES.labels(topic=topic).inc()

@@ -10,7 +10,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ..observability import metrics
-from ..observability.http import ObservedRequests, bind_path_context
+from ..observability.http import ObservedRequests, bind_path_context, telemetry_config
 from ..observability.readiness import ReadinessCheck, run_checks
 from .errors import FieldProblem, error_response, install_error_handlers
 
@@ -78,10 +78,10 @@ def create_app(
     if "/asyncapi" not in description:
         description = (description + "\n\n" if description else "") + ASYNCAPI_NOTE
     app = FastAPI(title=title, description=description, version="1", lifespan=lifespan,
-                  dependencies=[Depends(bind_path_context)])
+                  dependencies=[Depends(bind_path_context)], telemetry=telemetry_config())
     install_error_handlers(app)
     app.add_middleware(BodySizeLimit, max_bytes=max_body_bytes)
-    app.add_middleware(ObservedRequests)  # outermost: it also sees what the body limit refuses
+    app.add_middleware(ObservedRequests)  # outside the body limit: it also counts what the limit refuses
 
     @app.get("/health", tags=["operations"])
     async def health() -> dict[str, str]:

@@ -1,21 +1,33 @@
-"""The ASGI middleware that observes every request: a SERVER span continuing the caller's
-`traceparent`, a log context (bound to the dossier code when the route has `{code}`), and the
-request's count and latency by route template and status."""
+"""What the shared app adds to every request besides FastAPI's own OpenTelemetry SERVER span (which
+continues the caller's `traceparent`; see `telemetry_config`): a log context (bound to the dossier
+code when the route has `{code}` in its path), and the request's count and latency by route template
+and status in Prometheus."""
 
 import time
+from collections.abc import MutableMapping
 from typing import Any
 
-from opentelemetry.trace import SpanKind, Status, StatusCode
+from fastapi.telemetry import TelemetryConfig
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ..logs import bind_log_context, log_context
 from . import metrics
-from .tracing import extract_context, tracer
 
 # Endpoints polled by machines: counted, but not traced (they would drown the traces that matter).
 UNTRACED = frozenset({"/health", "/ready", "/metrics"})
 UNMATCHED = "unmatched"  # the route label of a request no route matched (keeps labels few)
+
+
+def _untraced(scope: MutableMapping[str, Any]) -> bool:
+    return scope.get("path") in UNTRACED
+
+
+def telemetry_config() -> TelemetryConfig:
+    """FastAPI's native OpenTelemetry: request spans on whatever tracer provider is installed
+    (none unless configure_tracing installed one). Its log export stays off: logs go through the
+    masked JSON logging only, and FastAPI's would carry request values as they came."""
+    return {"tracing": True, "metrics": False, "logs": False, "auto_configure": False, "exclude": _untraced}
 
 
 def route_template(scope: Scope) -> str:
@@ -32,7 +44,6 @@ class ObservedRequests:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        method = scope["method"]
         status = 500  # what the caller gets if the app raises before answering
         started = time.perf_counter()
 
@@ -42,35 +53,14 @@ class ObservedRequests:
                 status = message["status"]
             await send(message)
 
-        headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope.get("headers", [])}
-        traced = scope.get("path") not in UNTRACED
         with log_context():
-            if not traced:
-                try:
-                    await self.app(scope, receive, observed_send)
-                finally:
-                    self._count(scope, method, status, started)
-                return
-            with tracer().start_as_current_span(
-                f"{method} {scope.get('path', '')}", context=extract_context(headers), kind=SpanKind.SERVER,
-                attributes={"http.request.method": method, "url.path": scope.get("path", "")},
-            ) as span:
-                try:
-                    await self.app(scope, receive, observed_send)
-                finally:
-                    route = route_template(scope)
-                    span.update_name(f"{method} {route}")
-                    span.set_attribute("http.route", route)
-                    span.set_attribute("http.response.status_code", status)
-                    if status >= 500:
-                        span.set_status(Status(StatusCode.ERROR))
-                    self._count(scope, method, status, started)
-
-    @staticmethod
-    def _count(scope: Scope, method: str, status: int, started: float) -> None:
-        route = route_template(scope)
-        metrics.HTTP_REQUESTS.labels(method=method, route=route, status=str(status)).inc()
-        metrics.HTTP_LATENCY.labels(method=method, route=route).observe(time.perf_counter() - started)
+            try:
+                await self.app(scope, receive, observed_send)
+            finally:
+                route = route_template(scope)
+                method = scope["method"]
+                metrics.HTTP_REQUESTS.labels(method=method, route=route, status=str(status)).inc()
+                metrics.HTTP_LATENCY.labels(method=method, route=route).observe(time.perf_counter() - started)
 
 
 async def bind_path_context(request: Request) -> None:

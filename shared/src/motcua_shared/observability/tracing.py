@@ -17,6 +17,7 @@ from typing import Any, Literal
 
 from opentelemetry import context as otel_context
 from opentelemetry import propagate, trace
+from opentelemetry.sdk.trace import SpanProcessor
 from opentelemetry.trace import Span, SpanKind, Status, StatusCode
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -68,10 +69,25 @@ def configure_tracing(service_name: str, *, env_prefix: str, exporter: Exporter 
         span_exporter = (OTLPSpanExporter(endpoint=settings.tracing_otlp_endpoint)
                          if settings.tracing_otlp_endpoint else OTLPSpanExporter())
     provider = TracerProvider(resource=Resource.create({"service.name": service_name}))
+    provider.add_span_processor(PersonalDataSpanProcessor())  # first: masks before the exporter's
     provider.add_span_processor(BatchSpanProcessor(span_exporter))
     trace.set_tracer_provider(provider)
     log.info("tracing to the %s exporter", chosen)
     return True
+
+
+class PersonalDataSpanProcessor(SpanProcessor):
+    """Masks personal data in a span's attributes as it starts (a phone given as `?phone=` in a tracking
+    request's `url.query`, say), before any exporter can see it."""
+
+    def on_start(self, span: Span, parent_context: otel_context.Context | None = None) -> None:
+        from ..logs import mask_personal_data
+
+        for name, value in dict(span.attributes or {}).items():  # type: ignore[attr-defined]
+            if isinstance(value, str):
+                masked = mask_personal_data(value)
+                if masked != value:
+                    span.set_attribute(name, masked)
 
 
 def inject_headers(headers: dict[str, str] | None = None) -> dict[str, str]:
