@@ -4,6 +4,7 @@ Every publish goes through `publish_event`, `publish_batch` or `publish_record`,
 carries the W3C trace context in its headers (see observability/tracing.py) and is counted in
 `motcua_events_published_total` / `motcua_publish_failures_total`, whichever broker sends it."""
 
+import logging
 from collections.abc import Sequence
 
 from faststream.kafka import KafkaBroker, KafkaResponse
@@ -11,6 +12,8 @@ from faststream.kafka import KafkaBroker, KafkaResponse
 from .events import Envelope
 from .observability import metrics
 from .observability.tracing import producer_span
+
+FASTSTREAM_LOGGER = logging.getLogger("motcua.faststream")
 
 
 def make_broker(bootstrap_servers: str, *, client_id: str = "motcua") -> KafkaBroker:
@@ -23,6 +26,9 @@ def make_broker(bootstrap_servers: str, *, client_id: str = "motcua") -> KafkaBr
         enable_idempotence=True,
         # Fail fast when the broker is away: callers turn a timeout into 503 + Retry-After.
         request_timeout_ms=10_000,
+        # FastStream's own messages through the service's JSON logs (masked, with the event's context)
+        # rather than FastStream's coloured handler.
+        logger=FASTSTREAM_LOGGER,
     )
 
 

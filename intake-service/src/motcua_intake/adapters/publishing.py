@@ -25,7 +25,7 @@ from aiokafka.errors import KafkaError
 from aiokafka.partitioner import DefaultPartitioner
 from faststream.kafka import KafkaBroker
 from motcua_shared.events import Envelope
-from motcua_shared.kafka import publish_batch, publish_event
+from motcua_shared.kafka import FASTSTREAM_LOGGER, publish_batch, publish_event
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +38,7 @@ def make_publishing_broker(bootstrap_servers: str, *, client_id: str, request_ti
         acks="all",
         enable_idempotence=False,
         request_timeout_ms=request_timeout_ms,
+        logger=FASTSTREAM_LOGGER,
     )
 
 

@@ -12,14 +12,14 @@ import logging
 from aiokafka.errors import KafkaError
 from faststream.kafka import KafkaBroker
 from motcua_shared.events import DossierEvent
-from motcua_shared.kafka import publish_event
+from motcua_shared.kafka import FASTSTREAM_LOGGER, publish_event
 
 log = logging.getLogger(__name__)
 
 
 def make_publishing_broker(bootstrap_servers: str, *, client_id: str, request_timeout_ms: int) -> KafkaBroker:
     return KafkaBroker(bootstrap_servers, client_id=client_id, acks="all", enable_idempotence=False,
-                       request_timeout_ms=request_timeout_ms)
+                       request_timeout_ms=request_timeout_ms, logger=FASTSTREAM_LOGGER)
 
 
 class BrokerUnavailable(Exception):
