@@ -1,6 +1,9 @@
 """Trace context carried in W3C headers: from a request into the app, from a publish into each record,
 from a record into the consumer's handler."""
 
+import os
+import subprocess
+import sys
 import uuid
 
 from fastapi.testclient import TestClient
@@ -109,3 +112,30 @@ async def test_a_published_event_is_handled_in_a_consumer_span_of_the_publishers
         assert span.attributes is not None
         assert span.attributes["messaging.consumer.group.name"] == "tracing-group"
         assert span.attributes["motcua.event_id"] in handled
+
+
+def run_service_process(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """A fresh interpreter (one tracer provider per process) configuring tracing as a service's main does."""
+    script = (
+        "from motcua_shared.observability.tracing import configure_tracing, tracer\n"
+        "installed = configure_tracing('probe-service', env_prefix='MOTCUA_PROBE_')\n"
+        "with tracer().start_as_current_span('probe-span'): pass\n"
+        "print('installed' if installed else 'not installed', flush=True)\n"
+    )
+    return subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60,
+                          env={**os.environ, **env})
+
+
+def test_tracing_is_off_by_default_and_the_exporter_is_chosen_by_the_services_environment() -> None:
+    quiet = run_service_process({})
+    assert quiet.returncode == 0, quiet.stderr
+    assert quiet.stdout.strip() == "not installed"
+
+    console = run_service_process({"MOTCUA_PROBE_TRACING_EXPORTER": "console"})
+    assert console.returncode == 0, console.stderr
+    assert console.stdout.startswith("installed")
+    assert '"name": "probe-span"' in console.stdout  # flushed by the provider at exit
+    assert '"service.name": "probe-service"' in console.stdout
+
+    wrong = run_service_process({"MOTCUA_PROBE_TRACING_EXPORTER": "zipkin"})
+    assert wrong.returncode != 0 and "tracing_exporter" in wrong.stderr
