@@ -20,12 +20,12 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
-from aiokafka import TopicPartition
+from aiokafka import TopicPartition  # type: ignore[import-untyped]
 from faststream import AckPolicy
 from faststream.kafka import KafkaBroker, KafkaMessage
 
 from .events import Envelope, EventValidationError, parse_event
-from .kafka import publish_record
+from .kafka import event_type_of, publish_record
 from .logs import bind_log_context, log_context
 from .observability import metrics
 from .observability.tracing import consumer_span, mark_failed
@@ -130,7 +130,8 @@ def subscribe_events(
                 span.set_attribute("motcua.dead_lettered", True)
                 await publish_dead_letter(broker, message, topic=topic, consumer=group_id, error=error)
                 return
-            context = {"event_id": str(event.event_id), "event_type": event.event_type,
+            event_type = event_type_of(event)
+            context = {"event_id": str(event.event_id), "event_type": event_type,
                        "dossier_id": getattr(event, "dossier_id", None),
                        "dossier_code": getattr(getattr(event, "data", None), "dossier_code", None)}
             bind_log_context(**context)
@@ -139,13 +140,13 @@ def subscribe_events(
             try:
                 await handle(event)
             except Exception as error:
-                metrics.EVENTS_CONSUMED.labels(topic=topic, group=group_id, event_type=event.event_type,
+                metrics.EVENTS_CONSUMED.labels(topic=topic, group=group_id, event_type=event_type,
                                                outcome="failed").inc()
                 mark_failed(span, error)
-                log.exception("could not apply %s; it will be delivered again", event.event_type)
+                log.exception("could not apply %s; it will be delivered again", event_type)
                 await asyncio.sleep(retry_pause)  # don't spin while a dependency is away
                 raise
             finally:
                 metrics.EVENT_HANDLING.labels(topic=topic, group=group_id).observe(time.perf_counter() - started)
-            metrics.EVENTS_CONSUMED.labels(topic=topic, group=group_id, event_type=event.event_type,
+            metrics.EVENTS_CONSUMED.labels(topic=topic, group=group_id, event_type=event_type,
                                            outcome="applied").inc()

@@ -32,19 +32,24 @@ def make_broker(bootstrap_servers: str, *, client_id: str = "motcua") -> KafkaBr
     )
 
 
+def event_type_of(event: Envelope) -> str:
+    """The `event_type` every concrete event class fixes (the base Envelope declares none)."""
+    return str(getattr(event, "event_type", "unknown"))
+
+
 def _raw_key(key: str | bytes | None) -> bytes | None:
     return key.encode() if isinstance(key, str) else key
 
 
 async def publish_event(broker: KafkaBroker, event: Envelope, *, topic: str, key: str | bytes | None) -> None:
     """Publish one contract event under `key`, with the trace context in its headers."""
-    with producer_span(topic, events=1, event_type=event.event_type) as headers:
+    with producer_span(topic, events=1, event_type=event_type_of(event)) as headers:
         try:
             await broker.publish(event.to_bytes(), topic=topic, key=_raw_key(key), headers=headers)
         except BaseException:  # a caller's timeout cancels us: that publish failed too
             metrics.PUBLISH_FAILURES.labels(topic=topic).inc()
             raise
-    metrics.EVENTS_PUBLISHED.labels(topic=topic, event_type=event.event_type).inc()
+    metrics.EVENTS_PUBLISHED.labels(topic=topic, event_type=event_type_of(event)).inc()
 
 
 async def publish_batch(
@@ -53,7 +58,7 @@ async def publish_batch(
     """Publish `events` as ONE record batch (Kafka appends it whole or not at all), each record with the
     trace context in its headers."""
     raw_key = _raw_key(key)
-    types = sorted({e.event_type for e in events})
+    types = sorted({event_type_of(e) for e in events})
     with producer_span(topic, events=len(events), event_type=",".join(types)) as headers:
         try:
             # Batch-level headers: FastStream writes them on every record of the batch.
@@ -65,7 +70,7 @@ async def publish_batch(
             metrics.PUBLISH_FAILURES.labels(topic=topic).inc()
             raise
     for event in events:
-        metrics.EVENTS_PUBLISHED.labels(topic=topic, event_type=event.event_type).inc()
+        metrics.EVENTS_PUBLISHED.labels(topic=topic, event_type=event_type_of(event)).inc()
 
 
 async def publish_record(
