@@ -5,17 +5,30 @@
 - hand the typed event to the service's handler, which must apply it once by `event_id`;
 - acknowledge (commit the offset) only after the handler finished; when it raises (the store is
   away, say), nothing is acknowledged and the event is delivered again after a pause.
+
+And what every consumer is observed by, without per-service code: the handler runs inside a CONSUMER
+span continuing the trace the record's headers carry, and inside a log context binding the event's
+id, type and dossier; `motcua_events_consumed_total`, `motcua_dead_letters_total`,
+`motcua_event_handling_seconds` and `motcua_consumer_lag` are kept per topic and consumer group.
 """
 
 import asyncio
 import logging
+import time
+import weakref
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any
 
+from aiokafka import TopicPartition  # type: ignore[import-untyped]
 from faststream import AckPolicy
 from faststream.kafka import KafkaBroker, KafkaMessage
 
 from .events import Envelope, EventValidationError, parse_event
+from .kafka import event_type_of, publish_record
+from .logs import bind_log_context, log_context
+from .observability import metrics
+from .observability.tracing import consumer_span, mark_failed
 from .topics import dead_letter_topic
 
 log = logging.getLogger(__name__)
@@ -28,13 +41,28 @@ DLQ_FIELD = "dlq-field"
 DLQ_SOURCE = "dlq-source"  # topic/partition/offset of the original record
 DLQ_CONSUMER = "dlq-consumer"
 
+# What subscribe_events registered on each broker, for its AsyncAPI document (observability/asyncapi.py).
+SUBSCRIPTIONS: "weakref.WeakKeyDictionary[KafkaBroker, list[Subscription]]" = weakref.WeakKeyDictionary()
+
+
+@dataclass(frozen=True)
+class Subscription:
+    topic: str
+    group_id: str
+    expect: tuple[type[Envelope], ...]
+
+    @property
+    def title(self) -> str:
+        return f"{self.topic}:{self.group_id}"
+
 
 async def publish_dead_letter(
     broker: KafkaBroker, message: KafkaMessage, *, topic: str, consumer: str, error: EventValidationError
 ) -> None:
     """Publish the original bytes of a bad record to `<topic>.dlq`, keeping its key."""
     record = message.raw_message
-    await broker.publish(
+    await publish_record(
+        broker,
         message.body,
         topic=dead_letter_topic(topic),
         key=getattr(record, "key", None),
@@ -45,7 +73,22 @@ async def publish_dead_letter(
             DLQ_CONSUMER: consumer,
         },
     )
+    metrics.DEAD_LETTERS.labels(topic=topic, group=consumer).inc()
     log.warning("dead-lettered a record of %s: %s", topic, error.reason, extra={"topic": topic})
+
+
+def record_lag(message: KafkaMessage, topic: str, group: str) -> None:
+    """Lag after this record: the partition's end offset as last fetched minus the next position.
+    Sampled on each record, so it is current whenever the consumer is working."""
+    record = message.raw_message
+    highwater = getattr(message.consumer, "highwater", None)  # absent on the in-memory test consumer
+    partition = getattr(record, "partition", None)
+    offset = getattr(record, "offset", None)
+    if highwater is None or partition is None or offset is None:
+        return
+    end = highwater(TopicPartition(topic, partition))
+    if end is not None:
+        metrics.CONSUMER_LAG.labels(topic=topic, partition=str(partition), group=group).set(max(end - offset - 1, 0))
 
 
 def subscribe_events(
@@ -58,25 +101,52 @@ def subscribe_events(
     retry_pause: float = 1.0,
 ) -> None:
     """Register `handle` for the events of `topic` (see the module docstring for the guarantees)."""
+    subscription = Subscription(topic, group_id, expect)
+    SUBSCRIPTIONS.setdefault(broker, []).append(subscription)
 
     @broker.subscriber(
         topic,
         group_id=group_id,
         auto_offset_reset="earliest",
         ack_policy=AckPolicy.NACK_ON_ERROR,
+        title=subscription.title,
+        description=f"Consumer group `{group_id}`: "
+        + ", ".join(f"`{t.model_fields['event_type'].default}`" for t in expect)
+        + f". Invalid records go to `{dead_letter_topic(topic)}`; acknowledged after the handler.",
     )
     async def consume(message: KafkaMessage) -> None:
-        try:
-            event = parse_event(message.body, expect=expect)
-        except EventValidationError as error:
-            await publish_dead_letter(broker, message, topic=topic, consumer=group_id, error=error)
-            return
-        try:
-            await handle(event)
-        except Exception:
-            log.exception(
-                "could not apply %s; it will be delivered again", event.event_type,
-                extra={"event_id": event.event_id, "event_type": event.event_type, "topic": topic},
-            )
-            await asyncio.sleep(retry_pause)  # don't spin while a dependency is away
-            raise
+        record = message.raw_message
+        with log_context(topic=topic), consumer_span(
+            topic, group_id, message.headers,
+            **{"messaging.kafka.destination.partition": getattr(record, "partition", None),
+               "messaging.kafka.message.offset": getattr(record, "offset", None)},
+        ) as span:
+            record_lag(message, topic, group_id)
+            try:
+                event = parse_event(message.body, expect=expect)
+            except EventValidationError as error:
+                metrics.EVENTS_CONSUMED.labels(topic=topic, group=group_id, event_type="invalid",
+                                               outcome="dead_lettered").inc()
+                span.set_attribute("motcua.dead_lettered", True)
+                await publish_dead_letter(broker, message, topic=topic, consumer=group_id, error=error)
+                return
+            event_type = event_type_of(event)
+            context = {"event_id": str(event.event_id), "event_type": event_type,
+                       "dossier_id": getattr(event, "dossier_id", None),
+                       "dossier_code": getattr(getattr(event, "data", None), "dossier_code", None)}
+            bind_log_context(**context)
+            span.set_attributes({f"motcua.{k}": v for k, v in context.items() if v is not None})
+            started = time.perf_counter()
+            try:
+                await handle(event)
+            except Exception as error:
+                metrics.EVENTS_CONSUMED.labels(topic=topic, group=group_id, event_type=event_type,
+                                               outcome="failed").inc()
+                mark_failed(span, error)
+                log.exception("could not apply %s; it will be delivered again", event_type)
+                await asyncio.sleep(retry_pause)  # don't spin while a dependency is away
+                raise
+            finally:
+                metrics.EVENT_HANDLING.labels(topic=topic, group=group_id).observe(time.perf_counter() - started)
+            metrics.EVENTS_CONSUMED.labels(topic=topic, group=group_id, event_type=event_type,
+                                           outcome="applied").inc()
