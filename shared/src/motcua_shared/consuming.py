@@ -4,7 +4,10 @@
   in headers, and the consumer moves on;
 - hand the typed event to the service's handler, which must apply it once by `event_id`;
 - acknowledge (commit the offset) only after the handler finished; when it raises (the store is
-  away, say), nothing is acknowledged and the event is delivered again after a pause.
+  away, say), nothing is acknowledged and the event is delivered again after a pause;
+- a valid event that the handler fails on for another reason than an unreachable dependency (a
+  poison event: the same failure every time) goes to `<topic>.dlq` after `max_attempts`, with the
+  error as the reason, so that one record cannot stop its partition for good.
 
 And what every consumer is observed by, without per-service code: the handler runs inside a CONSUMER
 span continuing the trace the record's headers carry, and inside a log context binding the event's
@@ -21,8 +24,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from aiokafka import TopicPartition  # type: ignore[import-untyped]
+from aiokafka.errors import KafkaError  # type: ignore[import-untyped]
 from faststream import AckPolicy
 from faststream.kafka import KafkaBroker, KafkaMessage
+from pymongo.errors import ConnectionFailure
 
 from .events import Envelope, EventValidationError, parse_event
 from .kafka import event_type_of, publish_record
@@ -57,7 +62,7 @@ class Subscription:
 
 
 async def publish_dead_letter(
-    broker: KafkaBroker, message: KafkaMessage, *, topic: str, consumer: str, error: EventValidationError
+    broker: KafkaBroker, message: KafkaMessage, *, topic: str, consumer: str, reason: str, field: str
 ) -> None:
     """Publish the original bytes of a bad record to `<topic>.dlq`, keeping its key."""
     record = message.raw_message
@@ -67,14 +72,39 @@ async def publish_dead_letter(
         topic=dead_letter_topic(topic),
         key=getattr(record, "key", None),
         headers={
-            DLQ_REASON: error.reason[:2000],
-            DLQ_FIELD: error.field,
+            DLQ_REASON: reason[:2000],
+            DLQ_FIELD: field,
             DLQ_SOURCE: f"{topic}/{getattr(record, 'partition', '?')}/{getattr(record, 'offset', '?')}",
             DLQ_CONSUMER: consumer,
         },
     )
     metrics.DEAD_LETTERS.labels(topic=topic, group=consumer).inc()
-    log.warning("dead-lettered a record of %s: %s", topic, error.reason, extra={"topic": topic})
+    log.warning("dead-lettered a record of %s: %s", topic, reason, extra={"topic": topic})
+
+
+# Failures that say a dependency is away, not that the event is bad: retried for as long as it takes.
+TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (ConnectionFailure, KafkaError, OSError, asyncio.TimeoutError)
+
+
+class PoisonWatch:
+    """Counts a consumer's failures per record (in memory: a restart gives a record fresh attempts)."""
+
+    def __init__(self, max_attempts: int) -> None:
+        self.max_attempts = max_attempts
+        self._failures: dict[tuple[Any, Any], int] = {}
+
+    def poisoned(self, record: Any, error: Exception) -> bool:
+        """Whether this failure makes the record a poison event (to dead-letter now)."""
+        if isinstance(error, TRANSIENT_ERRORS):
+            return False
+        key = (getattr(record, "partition", None), getattr(record, "offset", None))
+        if len(self._failures) > 10_000:
+            self._failures.clear()
+        self._failures[key] = self._failures.get(key, 0) + 1
+        if self._failures[key] < self.max_attempts:
+            return False
+        del self._failures[key]
+        return True
 
 
 def record_lag(message: KafkaMessage, topic: str, group: str) -> None:
@@ -99,9 +129,11 @@ def subscribe_events(
     expect: tuple[type[Envelope], ...],
     handle: EventHandler,
     retry_pause: float = 1.0,
+    max_attempts: int = 5,
 ) -> None:
     """Register `handle` for the events of `topic` (see the module docstring for the guarantees)."""
     subscription = Subscription(topic, group_id, expect)
+    failures = PoisonWatch(max_attempts)
     SUBSCRIPTIONS.setdefault(broker, []).append(subscription)
 
     @broker.subscriber(
@@ -128,7 +160,8 @@ def subscribe_events(
                 metrics.EVENTS_CONSUMED.labels(topic=topic, group=group_id, event_type="invalid",
                                                outcome="dead_lettered").inc()
                 span.set_attribute("motcua.dead_lettered", True)
-                await publish_dead_letter(broker, message, topic=topic, consumer=group_id, error=error)
+                await publish_dead_letter(broker, message, topic=topic, consumer=group_id, reason=error.reason,
+                                          field=error.field)
                 return
             event_type = event_type_of(event)
             context = {"event_id": str(event.event_id), "event_type": event_type,
@@ -143,6 +176,13 @@ def subscribe_events(
                 metrics.EVENTS_CONSUMED.labels(topic=topic, group=group_id, event_type=event_type,
                                                outcome="failed").inc()
                 mark_failed(span, error)
+                if failures.poisoned(record, error):
+                    span.set_attribute("motcua.dead_lettered", True)
+                    await publish_dead_letter(
+                        broker, message, topic=topic, consumer=group_id, field="$",
+                        reason=f"the consumer failed {failures.max_attempts} times on it: "
+                               f"{type(error).__name__}: {error}")
+                    return
                 log.exception("could not apply %s; it will be delivered again", event_type)
                 await asyncio.sleep(retry_pause)  # don't spin while a dependency is away
                 raise
