@@ -55,3 +55,48 @@ async def test_a_poison_record_is_dead_lettered_and_the_next_one_processed(
     assert headers[DLQ_FIELD] == "data.channel"
     assert "direct" in headers[DLQ_REASON]
     assert json.loads(record.value) == bad
+
+
+async def test_an_event_the_handler_always_fails_on_is_dead_lettered_but_an_absent_store_is_waited_for(
+    infrastructure: Infrastructure, topics: Topics, run_id: str
+) -> None:
+    from pymongo.errors import ServerSelectionTimeoutError
+
+    topic = topics.prefix + "poison-handler-test"
+    first, poison, last = samples.dossier_events()[:3]
+    seen: list[DossierEvent] = []
+    store_away = {"left": 6}  # more failures than max_attempts: an outage is not a poison event
+    done = asyncio.Event()
+
+    async def handle(event: DossierEvent) -> None:
+        if event.event_id == poison.event_id:
+            raise ValueError("a bug this event trips every time")
+        if event.event_id == last.event_id and store_away["left"]:
+            store_away["left"] -= 1
+            raise ServerSelectionTimeoutError("store away")
+        seen.append(event)
+        if len(seen) == 2:
+            done.set()
+
+    broker = make_broker(infrastructure.kafka_bootstrap_servers)
+    subscribe_events(broker, topic, group_id=f"g-{run_id}", expect=DOSSIER_EVENT_TYPES, handle=handle,
+                     retry_pause=0.05, max_attempts=3)
+    async with broker:
+        await broker.start()
+        key = first.dossier_id.encode()
+        for event in (first, poison, last):
+            await broker.publish(event.to_bytes(), topic=topic, key=key)
+        await asyncio.wait_for(done.wait(), 60)
+
+    assert [e.event_id for e in seen] == [first.event_id, last.event_id] and store_away["left"] == 0
+    dlq = AIOKafkaConsumer(dead_letter_topic(topic), bootstrap_servers=infrastructure.kafka_bootstrap_servers,
+                           auto_offset_reset="earliest")
+    await dlq.start()
+    try:
+        records = await dlq.getmany(timeout_ms=5000)
+    finally:
+        await dlq.stop()
+    dead = [r for batch in records.values() for r in batch]
+    assert [json.loads(r.value)["event_id"] for r in dead] == [str(poison.event_id)]
+    reason = dict((k, v.decode()) for k, v in dead[0].headers)[DLQ_REASON]
+    assert "failed 3 times" in reason and "a bug this event trips" in reason

@@ -125,6 +125,40 @@ async def test_a_claim_left_by_a_dead_instance_is_published_with_the_same_event_
     assert [e.event_id for e in overdue] == [event_id]
 
 
+async def test_a_claim_whose_event_reached_the_topic_before_its_holder_died_is_not_published_again(
+    infrastructure: Infrastructure, topics: Topics, mongo_db: AsyncDatabase[Any]
+) -> None:
+    due_at = NOW - timedelta(hours=3)
+    agency, dossier_id, code = await _accepted_dossier(infrastructure, topics, due_at)
+    event_id = announcement_id(dossier_id, "overdue")
+    event = ev.DossierOverdue(event_id=event_id, occurred_at=due_at, source="processing-service",
+                              dossier_id=dossier_id, data=ev.OverdueData(due_at=due_at))
+    # What an instance that died right after publishing (before marking its claim) leaves behind:
+    # the event on the topic, the claim still `publishing`.
+    await publish(infrastructure.kafka_bootstrap_servers, topics.dossier_events, [event], key=lambda e: e.dossier_id)
+    await mongo_db["announcements"].insert_one({
+        "_id": str(event_id), "dossier_id": dossier_id, "kind": "overdue", "state": "publishing",
+        "claimed_at": datetime.now(PROVINCE_TZ) - timedelta(minutes=5), "takeovers": 0,
+        "event": event.to_bytes().decode(),
+    })
+    settings = processing_settings(infrastructure.kafka_bootstrap_servers, infrastructure.mongodb_url,
+                                   mongo_db.name, topics, announcement_lease_seconds=60)
+    async with running_processing(settings, now=BusinessClock(NOW)) as (app, client):
+        headers = token(Role.OFFICER, agency=agency)
+
+        async def overdue_folded() -> bool:
+            response = await client.get(f"/v1/dossiers/{code}", headers=headers)
+            return response.status_code == 200 and response.json()["overdue_at"] is not None
+
+        assert await eventually(overdue_folded)  # processing's consumer read it back from the topic
+        await app.state.clock.tick()
+        await app.state.clock.tick()
+        claim = await mongo_db["announcements"].find_one({"_id": str(event_id)})
+        assert claim["state"] == PUBLISHED
+    overdue = await _overdue_records(infrastructure, topics, dossier_id, settle=2)
+    assert [e.event_id for e in overdue] == [event_id]
+
+
 async def test_due_soon_is_announced_once_the_configured_working_hours_before(
     infrastructure: Infrastructure, topics: Topics, mongo_db: AsyncDatabase[Any]
 ) -> None:

@@ -2,6 +2,7 @@
 REST actions, due times across a weekend, a holiday and a pause, illegal transitions, anomalies,
 duplicates and malformed events."""
 
+import asyncio
 import json
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -198,6 +199,33 @@ async def test_illegal_action_is_409_with_the_current_status(setup: Setup) -> No
     # nothing of that was published or applied
     dossier = await setup.dossier(code, agency)
     assert dossier["status"] == "submitted" and len(dossier["history"]) == 1
+
+
+async def test_two_officers_acting_at_once_publish_one_decision(setup: Setup) -> None:
+    agency, procedure, dossier_id, code = new_codes()
+    await setup.seed(agency, procedure)
+    await setup.publish(submitted(dossier_id, code, agency, procedure, FRIDAY - timedelta(hours=1)))
+    await setup.dossier(code, agency)
+    setup.clock.at = FRIDAY
+    await eventually(lambda: _accepted(setup, code, agency))
+    # Eight officers press "refuse" or "request supplement" on the same accepted dossier at once.
+    actions = [("refuse", {"reason": f"Lý do {i}"}) if i % 2 else ("request-supplement", {"reason": f"Thiếu {i}"})
+               for i in range(8)]
+    responses = await asyncio.gather(*(setup.act(code, action, agency, body, officer=f"officer-{i}")
+                                       for i, (action, body) in enumerate(actions)))
+    statuses = sorted(r.status_code for r in responses)
+    assert statuses == [200] + [409] * 7, [r.text for r in responses]
+    codes = {r.json()["error"]["code"] for r in responses if r.status_code == 409}
+    assert codes <= {"concurrent_action", "illegal_transition"}
+    published = await dossier_events(setup.infra.kafka_bootstrap_servers, setup.topics, dossier_id, 3, settle=1)
+    assert [e.event_type for e in published][:2] == ["dossier.submitted", "dossier.accepted"]
+    assert len(published) == 3  # one decision only
+    dossier = await setup.dossier(code, agency)
+    assert dossier["anomalies"] == [] and len(dossier["history"]) == 3
+    # The loser may try again on the new state: a refused dossier accepts nothing more (409), and a
+    # dossier waiting for papers takes them in (200).
+    retry = await setup.act(code, "receive-supplement", agency)
+    assert retry.status_code == (200 if dossier["status"] == "supplement_requested" else 409)
 
 
 async def test_out_of_order_event_is_kept_as_an_anomaly_and_duplicates_apply_once(setup: Setup) -> None:

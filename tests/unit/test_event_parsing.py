@@ -108,3 +108,34 @@ def test_schema_version_other_than_1_is_refused() -> None:
 def test_amounts_are_written_as_json_numbers() -> None:
     payment = next(e for e in samples.dossier_events() if e.event_type == "dossier.payment_completed")
     assert json.loads(payment.to_bytes())["data"]["amount"] == 150000
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [b"[" * 100_000 + b"]" * 100_000, b'{"a":' * 50_000 + b"1" + b"}" * 50_000,
+     b'{"event_type": "dossier.submitted", "n": ' + b"9" * 100_000 + b"}",
+     b'{"event_type": "' + b"x" * 2_000_000 + b'"}'],
+    ids=["deep-array", "deep-object", "huge-integer", "oversize"],
+)
+def test_hostile_json_is_refused_as_invalid_not_raised_as_a_crash(raw: bytes) -> None:
+    with pytest.raises(EventValidationError) as caught:
+        parse_event(raw)
+    assert caught.value.field == "$" and len(caught.value.reason) < 300
+
+
+@pytest.mark.parametrize("field", ["data", "data.applicant", "data.channel", "occurred_at", "dossier_id",
+                                   "event_id", "schema_version", "data.attachments"])
+@pytest.mark.parametrize("hostile", [None, [], {}, "x" * 100_000, -1, 1e308, True, [{"$gt": ""}], {"$where": "1"}])
+def test_any_value_in_any_field_parses_or_is_refused_naming_a_field(field: str, hostile: object) -> None:
+    document = _submitted()
+    *path, last = field.split(".")
+    target = document
+    for part in path:
+        target = target[part]
+    target[last] = hostile
+    try:
+        event = parse_event(json.dumps(document).encode())
+    except EventValidationError as caught:
+        assert caught.field != ""
+    else:
+        assert isinstance(event, DossierSubmitted)

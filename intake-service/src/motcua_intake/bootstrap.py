@@ -5,12 +5,17 @@ from contextlib import asynccontextmanager
 from datetime import timedelta
 
 from fastapi import FastAPI
+from faststream.kafka import KafkaBroker
+from motcua_shared import events as ev
 from motcua_shared.api import create_app as create_base_app
+from motcua_shared.api import serve_asyncapi
 from motcua_shared.auth import TokenVerifier
+from motcua_shared.catalogue import CatalogueStore
 from motcua_shared.kafka import make_broker
 from motcua_shared.mongo import make_mongo_client
+from motcua_shared.observability.asyncapi import document_publication
+from motcua_shared.observability.readiness import add_readiness_check, kafka_check, store_check
 
-from .adapters.catalogue_store import CatalogueStore
 from .adapters.dossier_store import DossierStore
 from .adapters.idempotency_store import IdempotencyStore
 from .adapters.publishing import EventPublisher, make_publishing_broker
@@ -45,6 +50,19 @@ def default_calendar() -> WorkingCalendar:
     return shared_calendar()
 
 
+INTAKE_DOSSIER_EVENTS = (ev.DossierSubmitted, ev.DossierAccepted, ev.DossierSupplementReceived,
+                         ev.DossierPaymentCompleted, ev.DossierWithdrawn, ev.DossierRated)
+
+
+def document_publications(broker: KafkaBroker, settings: Settings) -> None:
+    """What intake publishes, for its AsyncAPI document."""
+    document_publication(broker, settings.topics.dossier_events, INTAKE_DOSSIER_EVENTS,
+                         "Dossiers received (counter and postal ones accepted in the same batch) and the "
+                         "applicant's actions; keyed by dossier_id.")
+    document_publication(broker, settings.topics.catalog_events, ev.CATALOG_EVENT_TYPES,
+                         "The procedure catalogue; keyed by agency_code or procedure_code.")
+
+
 def create_app(settings: Settings, *, calendar: WorkingCalendar | None = None) -> FastAPI:
     """The intake app; its lifespan connects the store and the broker and starts the consumers."""
 
@@ -74,6 +92,10 @@ def create_app(settings: Settings, *, calendar: WorkingCalendar | None = None) -
         await intake.dossiers.ensure_indexes()
         await intake.idempotency.ensure_indexes()
         register_consumers(broker, intake, group_id=settings.consumer_group)
+        document_publications(broker, settings)
+        serve_asyncapi(app, broker)
+        add_readiness_check(app, "kafka", kafka_check(publishing))
+        add_readiness_check(app, "store", store_check(mongo))
         await publishing.connect()
         await broker.start()
         app.state.intake = intake

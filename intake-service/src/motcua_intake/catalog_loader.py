@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from motcua_shared import events as ev
-from motcua_shared.kafka import make_broker
+from motcua_shared.kafka import make_broker, publish_event
 
 from .config import Settings
 from .domain.codes import PROVINCE_TZ
@@ -60,5 +60,5 @@ async def load_catalogue(settings: Settings, path: str | None = None) -> dict[st
         for event in events:
             data = event.data
             key = data.agency_code if isinstance(data, ev.AgencyRegisteredData) else data.procedure_code  # type: ignore[attr-defined]
-            await broker.publish(event.to_bytes(), topic=topic, key=key.encode())
+            await publish_event(broker, event, topic=topic, key=key)
     return {"agencies": len(document["agencies"]), "procedures": len(document["procedures"])}

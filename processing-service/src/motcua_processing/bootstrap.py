@@ -7,13 +7,17 @@ from contextlib import asynccontextmanager
 from datetime import datetime, timedelta
 
 from fastapi import FastAPI
+from motcua_shared import events as ev
 from motcua_shared.api import create_app as create_base_app
+from motcua_shared.api import serve_asyncapi
 from motcua_shared.auth import TokenVerifier
+from motcua_shared.catalogue import CatalogueStore
 from motcua_shared.kafka import make_broker
 from motcua_shared.mongo import make_mongo_client
+from motcua_shared.observability.asyncapi import document_publication
+from motcua_shared.observability.readiness import add_readiness_check, kafka_check, store_check
 
 from .adapters.announcements import AnnouncementStore
-from .adapters.catalogue_store import CatalogueStore
 from .adapters.dossier_store import DossierStore
 from .adapters.publishing import EventPublisher, make_publishing_broker
 from .api.errors import install_illegal_transition_handler
@@ -36,6 +40,11 @@ token is scoped to one).
 Every action answers the dossier as it is after the action; 409 `illegal_transition` gives the
 current status; 503 `broker_unavailable` means nothing was done (retry).
 """
+
+
+# What processing publishes (everything but what only the applicant's side does), for AsyncAPI.
+PROCESSING_EVENTS = tuple(t for t in ev.DOSSIER_EVENT_TYPES
+                          if t not in (ev.DossierSubmitted, ev.DossierWithdrawn, ev.DossierRated))
 
 
 def default_calendar() -> WorkingCalendar:
@@ -74,7 +83,14 @@ def create_app(
         clock = Clock(processing, AnnouncementStore(db, lease=timedelta(seconds=settings.announcement_lease_seconds)),
                       due_soon_ahead=timedelta(hours=settings.due_soon_working_hours))
         await processing.dossiers.ensure_indexes()
+        await processing.catalogue.ensure_indexes()
         register_consumers(broker, processing, group_id=settings.consumer_group)
+        document_publication(
+            broker, settings.topics.dossier_events, PROCESSING_EVENTS,
+            "Officers' decisions and the clock's announcements (due soon, overdue); keyed by dossier_id.")
+        serve_asyncapi(app, broker)
+        add_readiness_check(app, "kafka", kafka_check(publishing))
+        add_readiness_check(app, "store", store_check(mongo))
         await publishing.connect()
         await broker.start()
         app.state.processing = processing

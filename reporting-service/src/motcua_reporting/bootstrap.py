@@ -5,9 +5,11 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 from motcua_shared.api import create_app as create_base_app
+from motcua_shared.api import serve_asyncapi
 from motcua_shared.auth import TokenVerifier
 from motcua_shared.kafka import make_broker
 from motcua_shared.mongo import make_mongo_client
+from motcua_shared.observability.readiness import add_readiness_check, kafka_check, store_check
 
 from .api.routes import dashboard, reports
 from .config import Settings
@@ -33,12 +35,15 @@ def create_app(settings: Settings, *, consume: bool = True) -> FastAPI:
         mongo = make_mongo_client(settings.mongodb_url, app_name=settings.service_name)
         db = mongo[settings.mongodb_database]
         app.state.db = db
+        add_readiness_check(app, "store", store_check(mongo))
         broker = None
         if consume:
             active = ActiveProjections(db, ttl=settings.generation_ttl_seconds)
             await (await active.get()).dossiers.repair()  # counter changes a crash left pending
             broker = make_broker(settings.kafka_bootstrap_servers, client_id=settings.service_name)
             register_consumers(broker, active, settings.topics, group_id=settings.consumer_group)
+            serve_asyncapi(app, broker)
+            add_readiness_check(app, "kafka", kafka_check(broker))
             await broker.start()
         try:
             yield

@@ -7,6 +7,7 @@ import sys
 
 import uvicorn
 from motcua_shared.logs import setup_logging
+from motcua_shared.observability.tracing import configure_tracing
 
 from .bootstrap import create_app
 from .config import Settings
@@ -23,6 +24,7 @@ def main(argv: list[str] | None = None) -> None:
 
     settings = Settings()
     setup_logging(settings.service_name, settings.log_level)
+    configure_tracing(settings.service_name, env_prefix=str(Settings.model_config.get("env_prefix", "")))
     if args.command == "rebuild":
         from .rebuild import rebuild
 

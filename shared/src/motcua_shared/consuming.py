@@ -4,18 +4,36 @@
   in headers, and the consumer moves on;
 - hand the typed event to the service's handler, which must apply it once by `event_id`;
 - acknowledge (commit the offset) only after the handler finished; when it raises (the store is
-  away, say), nothing is acknowledged and the event is delivered again after a pause.
+  away, say), nothing is acknowledged and the event is delivered again after a pause;
+- a valid event that the handler fails on for another reason than an unreachable dependency (a
+  poison event: the same failure every time) goes to `<topic>.dlq` after `max_attempts`, with the
+  error as the reason, so that one record cannot stop its partition for good.
+
+And what every consumer is observed by, without per-service code: the handler runs inside a CONSUMER
+span continuing the trace the record's headers carry, and inside a log context binding the event's
+id, type and dossier; `motcua_events_consumed_total`, `motcua_dead_letters_total`,
+`motcua_event_handling_seconds` and `motcua_consumer_lag` are kept per topic and consumer group.
 """
 
 import asyncio
 import logging
+import time
+import weakref
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any
 
+from aiokafka import TopicPartition  # type: ignore[import-untyped]
+from aiokafka.errors import KafkaError  # type: ignore[import-untyped]
 from faststream import AckPolicy
 from faststream.kafka import KafkaBroker, KafkaMessage
+from pymongo.errors import ConnectionFailure
 
 from .events import Envelope, EventValidationError, parse_event
+from .kafka import event_type_of, publish_record
+from .logs import bind_log_context, log_context
+from .observability import metrics
+from .observability.tracing import consumer_span, mark_failed
 from .topics import dead_letter_topic
 
 log = logging.getLogger(__name__)
@@ -28,24 +46,79 @@ DLQ_FIELD = "dlq-field"
 DLQ_SOURCE = "dlq-source"  # topic/partition/offset of the original record
 DLQ_CONSUMER = "dlq-consumer"
 
+# What subscribe_events registered on each broker, for its AsyncAPI document (observability/asyncapi.py).
+SUBSCRIPTIONS: "weakref.WeakKeyDictionary[KafkaBroker, list[Subscription]]" = weakref.WeakKeyDictionary()
+
+
+@dataclass(frozen=True)
+class Subscription:
+    topic: str
+    group_id: str
+    expect: tuple[type[Envelope], ...]
+
+    @property
+    def title(self) -> str:
+        return f"{self.topic}:{self.group_id}"
+
 
 async def publish_dead_letter(
-    broker: KafkaBroker, message: KafkaMessage, *, topic: str, consumer: str, error: EventValidationError
+    broker: KafkaBroker, message: KafkaMessage, *, topic: str, consumer: str, reason: str, field: str
 ) -> None:
     """Publish the original bytes of a bad record to `<topic>.dlq`, keeping its key."""
     record = message.raw_message
-    await broker.publish(
+    await publish_record(
+        broker,
         message.body,
         topic=dead_letter_topic(topic),
         key=getattr(record, "key", None),
         headers={
-            DLQ_REASON: error.reason[:2000],
-            DLQ_FIELD: error.field,
+            DLQ_REASON: reason[:2000],
+            DLQ_FIELD: field,
             DLQ_SOURCE: f"{topic}/{getattr(record, 'partition', '?')}/{getattr(record, 'offset', '?')}",
             DLQ_CONSUMER: consumer,
         },
     )
-    log.warning("dead-lettered a record of %s: %s", topic, error.reason, extra={"topic": topic})
+    metrics.DEAD_LETTERS.labels(topic=topic, group=consumer).inc()
+    log.warning("dead-lettered a record of %s: %s", topic, reason, extra={"topic": topic})
+
+
+# Failures that say a dependency is away, not that the event is bad: retried for as long as it takes.
+TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (ConnectionFailure, KafkaError, OSError, asyncio.TimeoutError)
+
+
+class PoisonWatch:
+    """Counts a consumer's failures per record (in memory: a restart gives a record fresh attempts)."""
+
+    def __init__(self, max_attempts: int) -> None:
+        self.max_attempts = max_attempts
+        self._failures: dict[tuple[Any, Any], int] = {}
+
+    def poisoned(self, record: Any, error: Exception) -> bool:
+        """Whether this failure makes the record a poison event (to dead-letter now)."""
+        if isinstance(error, TRANSIENT_ERRORS):
+            return False
+        key = (getattr(record, "partition", None), getattr(record, "offset", None))
+        if len(self._failures) > 10_000:
+            self._failures.clear()
+        self._failures[key] = self._failures.get(key, 0) + 1
+        if self._failures[key] < self.max_attempts:
+            return False
+        del self._failures[key]
+        return True
+
+
+def record_lag(message: KafkaMessage, topic: str, group: str) -> None:
+    """Lag after this record: the partition's end offset as last fetched minus the next position.
+    Sampled on each record, so it is current whenever the consumer is working."""
+    record = message.raw_message
+    highwater = getattr(message.consumer, "highwater", None)  # absent on the in-memory test consumer
+    partition = getattr(record, "partition", None)
+    offset = getattr(record, "offset", None)
+    if highwater is None or partition is None or offset is None:
+        return
+    end = highwater(TopicPartition(topic, partition))
+    if end is not None:
+        metrics.CONSUMER_LAG.labels(topic=topic, partition=str(partition), group=group).set(max(end - offset - 1, 0))
 
 
 def subscribe_events(
@@ -56,27 +129,64 @@ def subscribe_events(
     expect: tuple[type[Envelope], ...],
     handle: EventHandler,
     retry_pause: float = 1.0,
+    max_attempts: int = 5,
 ) -> None:
     """Register `handle` for the events of `topic` (see the module docstring for the guarantees)."""
+    subscription = Subscription(topic, group_id, expect)
+    failures = PoisonWatch(max_attempts)
+    SUBSCRIPTIONS.setdefault(broker, []).append(subscription)
 
     @broker.subscriber(
         topic,
         group_id=group_id,
         auto_offset_reset="earliest",
         ack_policy=AckPolicy.NACK_ON_ERROR,
+        title=subscription.title,
+        description=f"Consumer group `{group_id}`: "
+        + ", ".join(f"`{t.model_fields['event_type'].default}`" for t in expect)
+        + f". Invalid records go to `{dead_letter_topic(topic)}`; acknowledged after the handler.",
     )
     async def consume(message: KafkaMessage) -> None:
-        try:
-            event = parse_event(message.body, expect=expect)
-        except EventValidationError as error:
-            await publish_dead_letter(broker, message, topic=topic, consumer=group_id, error=error)
-            return
-        try:
-            await handle(event)
-        except Exception:
-            log.exception(
-                "could not apply %s; it will be delivered again", event.event_type,
-                extra={"event_id": event.event_id, "event_type": event.event_type, "topic": topic},
-            )
-            await asyncio.sleep(retry_pause)  # don't spin while a dependency is away
-            raise
+        record = message.raw_message
+        with log_context(topic=topic), consumer_span(
+            topic, group_id, message.headers,
+            **{"messaging.kafka.destination.partition": getattr(record, "partition", None),
+               "messaging.kafka.message.offset": getattr(record, "offset", None)},
+        ) as span:
+            record_lag(message, topic, group_id)
+            try:
+                event = parse_event(message.body, expect=expect)
+            except EventValidationError as error:
+                metrics.EVENTS_CONSUMED.labels(topic=topic, group=group_id, event_type="invalid",
+                                               outcome="dead_lettered").inc()
+                span.set_attribute("motcua.dead_lettered", True)
+                await publish_dead_letter(broker, message, topic=topic, consumer=group_id, reason=error.reason,
+                                          field=error.field)
+                return
+            event_type = event_type_of(event)
+            context = {"event_id": str(event.event_id), "event_type": event_type,
+                       "dossier_id": getattr(event, "dossier_id", None),
+                       "dossier_code": getattr(getattr(event, "data", None), "dossier_code", None)}
+            bind_log_context(**context)
+            span.set_attributes({f"motcua.{k}": v for k, v in context.items() if v is not None})
+            started = time.perf_counter()
+            try:
+                await handle(event)
+            except Exception as error:
+                metrics.EVENTS_CONSUMED.labels(topic=topic, group=group_id, event_type=event_type,
+                                               outcome="failed").inc()
+                mark_failed(span, error)
+                if failures.poisoned(record, error):
+                    span.set_attribute("motcua.dead_lettered", True)
+                    await publish_dead_letter(
+                        broker, message, topic=topic, consumer=group_id, field="$",
+                        reason=f"the consumer failed {failures.max_attempts} times on it: "
+                               f"{type(error).__name__}: {error}")
+                    return
+                log.exception("could not apply %s; it will be delivered again", event_type)
+                await asyncio.sleep(retry_pause)  # don't spin while a dependency is away
+                raise
+            finally:
+                metrics.EVENT_HANDLING.labels(topic=topic, group=group_id).observe(time.perf_counter() - started)
+            metrics.EVENTS_CONSUMED.labels(topic=topic, group=group_id, event_type=event_type,
+                                           outcome="applied").inc()

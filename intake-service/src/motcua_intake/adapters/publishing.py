@@ -23,8 +23,9 @@ from collections.abc import Sequence
 from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.errors import KafkaError
 from aiokafka.partitioner import DefaultPartitioner
-from faststream.kafka import KafkaBroker, KafkaResponse
+from faststream.kafka import KafkaBroker
 from motcua_shared.events import Envelope
+from motcua_shared.kafka import FASTSTREAM_LOGGER, publish_batch, publish_event
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +38,7 @@ def make_publishing_broker(bootstrap_servers: str, *, client_id: str, request_ti
         acks="all",
         enable_idempotence=False,
         request_timeout_ms=request_timeout_ms,
+        logger=FASTSTREAM_LOGGER,
     )
 
 
@@ -60,14 +62,10 @@ class EventPublisher:
         try:
             async with asyncio.timeout(self._timeout):
                 if len(events) == 1:
-                    await self._broker.publish(events[0].to_bytes(), topic=topic, key=raw_key)
+                    await publish_event(self._broker, events[0], topic=topic, key=raw_key)
                     return
                 partition = await self._partition_for(topic, raw_key)
-                await self._broker.publish_batch(
-                    *(KafkaResponse(event.to_bytes(), key=raw_key) for event in events),
-                    topic=topic,
-                    partition=partition,
-                )
+                await publish_batch(self._broker, events, topic=topic, key=raw_key, partition=partition)
         except (KafkaError, TimeoutError, OSError) as exc:
             log.warning("publishing to %s failed: %r", topic, exc)
             raise BrokerUnavailable(str(exc) or type(exc).__name__) from exc

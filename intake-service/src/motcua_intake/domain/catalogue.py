@@ -1,35 +1,10 @@
 """The procedure catalogue as intake sees it, and the rule for which dossiers a procedure accepts."""
 
-from dataclasses import dataclass
-from decimal import Decimal
-
 from motcua_shared.api import ApiError
-from motcua_shared.events import AdminLevel, Channel, ProcessingTime
+from motcua_shared.catalogue import Agency, Procedure
+from motcua_shared.events import Channel
 
-
-@dataclass(frozen=True)
-class Agency:
-    code: str
-    name: str
-    admin_level: AdminLevel
-    parent_code: str | None = None
-
-
-@dataclass(frozen=True)
-class Procedure:
-    code: str
-    name: str
-    agency_code: str
-    admin_level: AdminLevel
-    online_level: int
-    processing_time: ProcessingTime
-    fee: Decimal | None = None
-    retired: bool = False
-
-    @property
-    def accepts_online(self) -> bool:
-        """Level 2 is information only; online dossiers need level 3 (partial) or 4 (full process)."""
-        return self.online_level >= 3
+__all__ = ["Agency", "Procedure", "check_submission"]
 
 
 def check_submission(

@@ -4,10 +4,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
+from motcua_shared.catalogue import CatalogueStore
 from motcua_shared.events import Envelope, ProcessingTime
 from motcua_shared.topics import Topics
 
-from ..adapters.catalogue_store import CatalogueStore
 from ..adapters.dossier_store import DossierStore
 from ..adapters.idempotency_store import IdempotencyStore
 from ..adapters.publishing import EventPublisher

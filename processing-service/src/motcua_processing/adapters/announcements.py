@@ -4,9 +4,11 @@ processing instance.
 A claim is an insert under the announcement's own event id (deterministic: uuid5 of the dossier id
 and the kind), which FerretDB decides atomically, unlike a conditional update. The claim keeps the
 event to publish, so that if its holder dies between claim and publish, whoever takes the claim
-over (again by a unique insert) publishes the very same event; if the holder died after publishing
-but before marking the claim published, the event appears twice on the topic with one event_id,
-which every consumer applies once."""
+over (again by a unique insert) publishes the very same event. If the holder died after publishing
+but before marking the claim published, the taker finds the event already folded into the dossier
+(by the holder, or by processing's own consumer reading it back) and only marks the claim. Only if
+the consumer trails by more than the lease can a second copy reach the topic; it carries the same
+event_id, which every consumer applies once."""
 
 from datetime import UTC, datetime, timedelta
 from typing import Any

@@ -11,11 +11,13 @@ snapshot is then written to `dossiers`, the view that queries (inbox, the clock)
   one event (the officer's request and the consumer, or a redelivery) are serialized by the log, and
   the second sees the first's id.
 - Crash between the log insert and the view write: the next apply or read finds log entries newer
-  than the view, takes the newest snapshot and repairs the view.
+  than the view, takes the newest snapshot and repairs the view. Every change is an event on
+  `dossier.events` (processing reads its own back), so the event whose view write was lost is folded
+  again by the consumer after a restart, which repairs the view even if no officer touches it.
 """
 
 from dataclasses import asdict
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from motcua_shared import events as ev
@@ -29,6 +31,8 @@ from ..domain.deadlines import WorkingCalendar
 from ..domain.dossier import Anomaly, Dossier, HistoryEntry, fold
 
 _MAX_ATTEMPTS = 50
+# An officer's turn left by a process that died mid-action is free again after this long.
+TURN_LEASE = timedelta(seconds=30)
 _SEQ_DIGITS = 10
 
 
@@ -42,6 +46,7 @@ class DossierStore:
         self._dossiers = db["dossiers"]
         self._log = db["dossier_log"]
         self._actors = db["action_actors"]
+        self._turns = db["action_turns"]
         self._calendar = calendar
 
     async def ensure_indexes(self) -> None:
@@ -89,6 +94,28 @@ class DossierStore:
         """The dossier as of its newest change."""
         dossier, _, _ = await self._latest(dossier_id)
         return dossier
+
+    async def latest(self, dossier_id: str) -> tuple[Dossier | None, int]:
+        """The dossier as of its newest change, and that change's number (its version)."""
+        dossier, version, _ = await self._latest(dossier_id)
+        return dossier, version
+
+    async def take_turn(self, dossier_id: str, version: int) -> str | None:
+        """Officers' actions on one dossier go one at a time: the right to act on `version` is an
+        insert under `{dossier_id}@{version}`, so of two officers who read the same state only one
+        publishes. Returns the turn's key, or None when someone else holds it. Turns are kept after
+        the action (a stale reader of `version` must still lose); only a failed action gives its back."""
+        key = f"{dossier_id}@{version}"
+        now = datetime.now(UTC)
+        await self._turns.delete_one({"_id": key, "at": {"$lt": now - TURN_LEASE}})
+        try:
+            await self._turns.insert_one({"_id": key, "at": now})
+        except DuplicateKeyError:
+            return None
+        return key
+
+    async def give_back_turn(self, key: str) -> None:
+        await self._turns.delete_one({"_id": key})
 
     async def by_code(self, code: str) -> Dossier | None:
         doc = await self._dossiers.find_one({"code": code})

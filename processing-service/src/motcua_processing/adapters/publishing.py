@@ -12,13 +12,14 @@ import logging
 from aiokafka.errors import KafkaError
 from faststream.kafka import KafkaBroker
 from motcua_shared.events import DossierEvent
+from motcua_shared.kafka import FASTSTREAM_LOGGER, publish_event
 
 log = logging.getLogger(__name__)
 
 
 def make_publishing_broker(bootstrap_servers: str, *, client_id: str, request_timeout_ms: int) -> KafkaBroker:
     return KafkaBroker(bootstrap_servers, client_id=client_id, acks="all", enable_idempotence=False,
-                       request_timeout_ms=request_timeout_ms)
+                       request_timeout_ms=request_timeout_ms, logger=FASTSTREAM_LOGGER)
 
 
 class BrokerUnavailable(Exception):
@@ -35,7 +36,7 @@ class EventPublisher:
         """Return once the broker acknowledged `event`; raise BrokerUnavailable otherwise."""
         try:
             async with asyncio.timeout(self._timeout):
-                await self._broker.publish(event.to_bytes(), topic=self._topic, key=event.dossier_id.encode())
+                await publish_event(self._broker, event, topic=self._topic, key=event.dossier_id)
         except (KafkaError, TimeoutError, OSError) as exc:
             log.warning("publishing %s to %s failed: %r", event.event_type, self._topic, exc)
             raise BrokerUnavailable(str(exc) or type(exc).__name__) from exc

@@ -46,6 +46,8 @@ class Clock:
         """One look at the dossiers: announce what is due. Returns what this call published."""
         published: list[ev.DossierEvent] = []
         for event in await self.announcements.take_over_stale():
+            if await self._already_out(event):
+                continue
             if await self._publish(event):
                 published.append(event)
         now = self.processing.now()
@@ -92,6 +94,16 @@ class Clock:
             return ev.DossierDueSoon(event_id=event_id, occurred_at=now, source=source, dossier_id=dossier.dossier_id,
                                      data=ev.DueSoonData(due_at=dossier.due_at, remaining_working_hours=hours))
         return None
+
+    async def _already_out(self, event: ev.DossierEvent) -> bool:
+        """Whether a stale claim's event reached the topic before its holder died: the dossier has
+        folded it (the holder applied it, or processing's own consumer read it back from the topic).
+        Then it is only marked; publishing it again would put a second copy on the topic."""
+        dossier = await self.processing.dossiers.get(event.dossier_id)
+        if dossier is None or not dossier.has_seen(str(event.event_id)):
+            return False
+        await self.announcements.mark_published(str(event.event_id))
+        return True
 
     async def _publish(self, event: ev.DossierEvent) -> bool:
         try:

@@ -1,7 +1,9 @@
 """Officers' actions on a dossier. Each one:
 
 1. finds the dossier (404) and checks the officer acts for its agency (403);
-2. checks the lifecycle allows it now (409 `illegal_transition`, with the current status);
+2. checks the lifecycle allows it now (409 `illegal_transition`, with the current status), and takes
+   the dossier's turn, so that of two officers acting on the same state at once only one goes on
+   (409 `concurrent_action` for the other);
 3. builds the contract's event (computing due times with the working calendar);
 4. publishes it on `dossier.events` (503 when the broker does not acknowledge: nothing happened);
 5. folds it into processing's own store at once, so the officer reads the new state from this
@@ -43,27 +45,50 @@ async def perform(
     processing: Processing, principal: Principal, code: str, event_type: str, build: BuildData
 ) -> tuple[ev.DossierEvent, Dossier]:
     """Carry out one officer action (see the module docstring); returns the event and the dossier after it."""
-    dossier = await processing.dossiers.by_code(code)
-    if dossier is None or dossier.agency_code is None:
-        raise ApiError(404, "dossier_not_found", f"no dossier {code}")
-    ensure_agency(principal, dossier.agency_code)
+    dossier, turn = await _take_turn(processing, principal, code, event_type)
     try:
-        next_status(dossier.status, event_type)
-    except IllegalTransition:
-        raise IllegalAction(code, dossier.status, event_type) from None
-    now = processing.now()
-    event_class = ev.EVENT_CLASSES[event_type]
-    event = event_class(event_id=uuid4(), occurred_at=now, source=processing.source,
-                        dossier_id=dossier.dossier_id, data=await build(dossier, now))
-    assert isinstance(event, ev.DossierEvent)
-    await processing.dossiers.remember_actor(str(event.event_id), principal.subject)
-    try:
+        now = processing.now()
+        event_class = ev.EVENT_CLASSES[event_type]
+        event = event_class(event_id=uuid4(), occurred_at=now, source=processing.source,
+                            dossier_id=dossier.dossier_id, data=await build(dossier, now))
+        assert isinstance(event, ev.DossierEvent)
+        await processing.dossiers.remember_actor(str(event.event_id), principal.subject)
         await processing.publisher.publish(event)
     except BrokerUnavailable as exc:
+        await processing.dossiers.give_back_turn(turn)
         raise ApiError(503, "broker_unavailable", "the event broker did not acknowledge; nothing was done, retry",
                        headers={"Retry-After": str(processing.retry_after_seconds)}) from exc
+    except BaseException:
+        await processing.dossiers.give_back_turn(turn)  # nothing was published: the turn is free again
+        raise
     after, _ = await processing.dossiers.apply(event, who=principal.subject)
     return event, after
+
+
+async def _take_turn(
+    processing: Processing, principal: Principal, code: str, event_type: str
+) -> tuple[Dossier, str]:
+    """The dossier, checked for the officer's agency and the action's legality, with this action's turn
+    on it; an action racing another on the same dossier gets 409 `concurrent_action`."""
+    for _ in range(3):
+        found = await processing.dossiers.by_code(code)
+        if found is None or found.agency_code is None:
+            raise ApiError(404, "dossier_not_found", f"no dossier {code}")
+        dossier, version = await processing.dossiers.latest(found.dossier_id)
+        assert dossier is not None and dossier.agency_code is not None
+        ensure_agency(principal, dossier.agency_code)
+        try:
+            next_status(dossier.status, event_type)
+        except IllegalTransition:
+            raise IllegalAction(code, dossier.status, event_type) from None
+        turn = await processing.dossiers.take_turn(dossier.dossier_id, version)
+        if turn is None:
+            break
+        if (await processing.dossiers.latest(dossier.dossier_id))[1] == version:
+            return dossier, turn
+        await processing.dossiers.give_back_turn(turn)  # an event arrived meanwhile: check again on it
+    raise ApiError(409, "concurrent_action",
+                   f"another action on dossier {code} was taken at the same moment; read it again and retry")
 
 
 # --- what each action publishes (each a BuildData: dossier, now -> the event's data) -------------
@@ -143,7 +168,7 @@ def transfer(processing: Processing, to_agency_code: str, reason: str | None) ->
     async def build(d: Dossier, now: datetime) -> ev.Payload:
         if d.agency_code == to_agency_code:
             raise ApiError(422, "same_agency", f"dossier {d.code} is already with {to_agency_code}")
-        if not await processing.catalogue.agency_exists(to_agency_code):
+        if await processing.catalogue.agency(to_agency_code) is None:
             raise ApiError(422, "unknown_agency", f"agency {to_agency_code} is not in the catalogue")
         return ev.TransferredData(to_agency_code=to_agency_code, reason=reason)
 

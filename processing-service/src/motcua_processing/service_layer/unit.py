@@ -5,9 +5,9 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from motcua_shared.calendar import PROVINCE_TZ
+from motcua_shared.catalogue import CatalogueStore
 from motcua_shared.topics import Topics
 
-from ..adapters.catalogue_store import CatalogueStore
 from ..adapters.dossier_store import DossierStore
 from ..adapters.publishing import EventPublisher
 from ..domain.deadlines import WorkingCalendar

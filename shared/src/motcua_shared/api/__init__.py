@@ -1,6 +1,7 @@
-"""What every motcua HTTP API shares: one error shape, a body size limit, /health."""
+"""What every motcua HTTP API shares: one error shape, a body size limit, /health, /ready, /metrics,
+/asyncapi.json."""
 
-from .app import create_app
+from .app import create_app, serve_asyncapi
 from .errors import ApiError, ErrorBody, ErrorResponse, FieldProblem
 
-__all__ = ["ApiError", "ErrorBody", "ErrorResponse", "FieldProblem", "create_app"]
+__all__ = ["ApiError", "ErrorBody", "ErrorResponse", "FieldProblem", "create_app", "serve_asyncapi"]

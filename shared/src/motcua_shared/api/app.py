@@ -1,14 +1,19 @@
-"""The FastAPI app every service starts from."""
+"""The FastAPI app every service starts from: the shared error shape, a body size limit, and the
+operations endpoints (`/health`, `/ready`, `/metrics`, `/asyncapi.json`, `/asyncapi`)."""
 
 import json
 from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
 from typing import Any
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI, Request
+from fastapi.responses import HTMLResponse, JSONResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from .errors import ErrorResponse, error_response, install_error_handlers
+from ..observability import metrics
+from ..observability.http import ObservedRequests, bind_path_context, telemetry_config
+from ..observability.readiness import ReadinessCheck, run_checks
+from .errors import ErrorResponse, FieldProblem, error_response, install_error_handlers
 
 DEFAULT_MAX_BODY_BYTES = 1024 * 1024
 
@@ -68,16 +73,56 @@ def create_app(
     lifespan: Callable[[FastAPI], AbstractAsyncContextManager[Any]] | None = None,
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
 ) -> FastAPI:
-    """An app with the shared error shape, a body size limit and `/health`."""
-    app = FastAPI(title=title, description=description, version="1", lifespan=lifespan)
+    """An app with the shared error shape, a body size limit, `/health`, `/ready`, `/metrics`, and
+    `/asyncapi.json` once the service set `app.state.asyncapi` (see `serve_asyncapi`). Every request
+    is traced, counted and logged with its context (observability/http.py)."""
+    if "/asyncapi" not in description:
+        description = (description + "\n\n" if description else "") + ASYNCAPI_NOTE
+    app = FastAPI(title=title, description=description, version="1", lifespan=lifespan,
+                  dependencies=[Depends(bind_path_context)], telemetry=telemetry_config())
     install_error_handlers(app)
     document_shared_errors(app)
     app.add_middleware(BodySizeLimit, max_bytes=max_body_bytes)
+    app.add_middleware(ObservedRequests)  # outside the body limit: it also counts what the limit refuses
 
     @app.get("/health", tags=["operations"])
     async def health() -> dict[str, str]:
         """Alive: the process answers."""
         return {"status": "ok"}
+
+    @app.get("/ready", tags=["operations"], responses={503: {"description": "a dependency is unreachable"}})
+    async def ready(request: Request) -> JSONResponse:
+        """Ready: every dependency the service registered (Kafka, the store) answers now. 503
+        `not_ready` names each one that does not, in `fields`."""
+        checks: dict[str, ReadinessCheck] = getattr(request.app.state, "readiness_checks", {})
+        outcomes = await run_checks(checks)
+        failed = [FieldProblem(field=name, message=why) for name, why in outcomes.items() if why != "ok"]
+        if failed:
+            return error_response(503, "not_ready",
+                                  "not ready: " + ", ".join(f.field for f in failed) + " unreachable", failed,
+                                  headers={"Retry-After": "5"})
+        return JSONResponse({"status": "ready", "checks": outcomes})
+
+    @app.get("/metrics", tags=["operations"], response_class=Response)
+    async def prometheus_metrics() -> Response:
+        """Prometheus metrics (text exposition format)."""
+        body, content_type = metrics.exposition()
+        return Response(body, media_type=content_type)
+
+    @app.get("/asyncapi.json", tags=["operations"])
+    async def asyncapi_json(request: Request) -> JSONResponse:
+        """The AsyncAPI 3.0 document of the topics this service consumes and publishes."""
+        document = _asyncapi_document(request.app)
+        if document is None:
+            return error_response(404, "not_found", "this service has no Kafka consumers or publications")
+        return JSONResponse(document)
+
+    @app.get("/asyncapi", tags=["operations"], response_class=HTMLResponse)
+    async def asyncapi_page(request: Request) -> HTMLResponse:
+        """The AsyncAPI document, rendered."""
+        from ..observability.asyncapi import asyncapi_html
+
+        return HTMLResponse(asyncapi_html(request.app.title))
 
     return app
 
@@ -112,3 +157,27 @@ def document_shared_errors(app: FastAPI) -> None:
         return schema
 
     app.openapi = openapi  # type: ignore[method-assign]
+
+
+ASYNCAPI_NOTE = ("**Events**: the Kafka topics this service consumes and publishes are described by its "
+                 "[AsyncAPI document](/asyncapi) ([JSON](/asyncapi.json)). Operations: `/health` (alive), "
+                 "`/ready` (Kafka and the store reachable), `/metrics` (Prometheus).")
+
+
+def serve_asyncapi(app: FastAPI, broker: Any) -> None:
+    """Serve the AsyncAPI document of `broker` (its consumers and declared publications) at /asyncapi.json.
+    Call from the lifespan once the consumers are registered."""
+    app.state.asyncapi_broker = broker
+    app.state.asyncapi = None  # generated on first request
+
+
+def _asyncapi_document(app: FastAPI) -> dict[str, Any] | None:
+    broker = getattr(app.state, "asyncapi_broker", None)
+    if broker is None:
+        return None
+    if getattr(app.state, "asyncapi", None) is None:
+        from ..observability.asyncapi import asyncapi_document
+
+        app.state.asyncapi = asyncapi_document(broker, title=app.title, description=app.description)
+    document: dict[str, Any] = app.state.asyncapi
+    return document

@@ -13,6 +13,10 @@ from .notification import NOTIFICATION_EVENT_TYPES
 
 E = TypeVar("E", bound=Envelope)
 
+# Larger than any real event by far (the biggest, a submission, is a few KiB); Kafka's own default
+# record limit is 1 MiB.
+MAX_EVENT_BYTES = 1024 * 1024
+
 ALL_EVENT_TYPES: tuple[type[Envelope], ...] = (
     DOSSIER_EVENT_TYPES + CATALOG_EVENT_TYPES + NOTIFICATION_EVENT_TYPES
 )
@@ -50,10 +54,14 @@ def parse_event(
 ) -> E:
     """Parse one Kafka value. `expect` restricts the accepted event classes (e.g. to the dossier
     events on `dossier.events`). Raises EventValidationError naming the failing field."""
+    if len(raw) > MAX_EVENT_BYTES:
+        raise _fail("$", f"an event is at most {MAX_EVENT_BYTES} bytes; this one has {len(raw)}")
     try:
         document = json.loads(raw)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise _fail("$", f"not UTF-8 JSON: {exc}") from exc
+    except (ValueError, RecursionError) as exc:
+        # ValueError covers bad UTF-8, bad JSON and integers too long to convert; RecursionError,
+        # JSON nested deeper than the parser's stack: hostile input is refused like any other.
+        raise _fail("$", f"not UTF-8 JSON: {str(exc)[:200]}") from exc
     if not isinstance(document, dict):
         raise _fail("$", "an event must be a JSON object")
 
@@ -62,7 +70,8 @@ def parse_event(
     cls = EVENT_CLASSES.get(event_type) if isinstance(event_type, str) else None
     if cls is None or cls not in allowed:
         names = sorted(c.model_fields["event_type"].default for c in allowed)
-        raise _fail("event_type", f"unknown event type {event_type!r}; expected one of {', '.join(names)}")
+        shown = repr(event_type)[:100]
+        raise _fail("event_type", f"unknown event type {shown}; expected one of {', '.join(names)}")
 
     try:
         return cls.model_validate(document)  # type: ignore[return-value]

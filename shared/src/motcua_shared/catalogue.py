@@ -1,15 +1,42 @@
-"""Intake's copy of the catalogue in MongoDB, folded from `catalog.events` whoever published them."""
+"""The procedure catalogue as every service keeps it: agencies and procedures folded from
+`catalog.events`, whoever published them (intake's loader, the national portal, an import)."""
 
+from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from motcua_shared import events as ev
 from pymongo import ASCENDING
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
-from ..domain.catalogue import Agency, Procedure
+from . import events as ev
+from .events import AdminLevel, ProcessingTime
+
+
+@dataclass(frozen=True)
+class Agency:
+    code: str
+    name: str
+    admin_level: AdminLevel
+    parent_code: str | None = None
+
+
+@dataclass(frozen=True)
+class Procedure:
+    code: str
+    name: str
+    agency_code: str
+    admin_level: AdminLevel
+    online_level: int
+    processing_time: ProcessingTime
+    fee: Decimal | None = None
+    retired: bool = False
+
+    @property
+    def accepts_online(self) -> bool:
+        """Level 2 is information only; online dossiers need level 3 (partial) or 4 (full process)."""
+        return self.online_level >= 3
 
 
 class CatalogueStore:
