@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 import yaml
+from motcua_shared.observability.tracing import TracingSettings
 from motcua_shared.topics import Topics
 from pydantic_settings import BaseSettings
 
@@ -36,14 +37,36 @@ def settings_class(service: str) -> type[BaseSettings]:
     return cls
 
 
-def variables_of(cls: type[BaseSettings]) -> dict[str, str]:
-    """{environment variable: field name} as pydantic-settings reads them: the class's env prefix and
-    the field name, or the field's validation alias (which ignores the prefix)."""
-    prefix = str(cls.model_config.get("env_prefix", ""))
+def prefix_of(service: str) -> str:
+    return str(settings_class(service).model_config.get("env_prefix", ""))
+
+
+def traced(service: str) -> bool:
+    """Whether the service's entry point configures tracing (which reads TracingSettings with the
+    service's prefix)."""
+    main = ROOT / f"{service}-service" / "src" / f"motcua_{service}" / "main.py"
+    return "configure_tracing(" in main.read_text(encoding="utf-8")
+
+
+def variables_of(cls: type[BaseSettings], prefix: str | None = None) -> dict[str, str]:
+    """{environment variable: field name} as pydantic-settings reads them: the env prefix (the
+    class's, or the one it is read with) and the field name, or the field's validation alias (which
+    ignores the prefix)."""
+    prefix = str(cls.model_config.get("env_prefix", "")) if prefix is None else prefix
     found = {}
     for name, field in cls.model_fields.items():
         alias = field.validation_alias
         found[str(alias).upper() if isinstance(alias, str) else (prefix + name).upper()] = name
+    return found
+
+
+def service_variables(service: str) -> set[str]:
+    """Every environment variable the service reads."""
+    found = set(variables_of(settings_class(service)))
+    if traced(service):
+        found |= set(variables_of(TracingSettings, prefix_of(service)))
+    if service in CALENDAR_USERS:
+        found.add(CALENDAR_VARIABLE)
     return found
 
 
@@ -113,18 +136,14 @@ def test_every_service_and_the_infrastructure_are_in_the_compose_file(compose: d
 
 @pytest.mark.parametrize("service", SERVICES)
 def test_every_variable_a_service_reads_is_set(compose: dict[str, Any], service: str) -> None:
-    expected = set(variables_of(settings_class(service)))
-    if service in CALENDAR_USERS:
-        expected.add(CALENDAR_VARIABLE)
-    missing = expected - set(environment(compose["services"][service]))
+    missing = service_variables(service) - set(environment(compose["services"][service]))
     assert not missing, f"{service} reads {sorted(missing)} but docker-compose.yml does not set them"
 
 
 @pytest.mark.parametrize("service", SERVICES)
 def test_every_variable_given_to_a_service_is_one_it_reads(compose: dict[str, Any], service: str) -> None:
     """A misspelt variable would be silently ignored (the settings ignore unknown names)."""
-    known = set(variables_of(settings_class(service))) | {CALENDAR_VARIABLE}
-    assert set(environment(compose["services"][service])) <= known
+    assert set(environment(compose["services"][service])) <= service_variables(service)
 
 
 @pytest.mark.parametrize("service", SERVICES)
@@ -149,12 +168,20 @@ def test_compose_defaults_are_the_native_defaults(
     assert in_compose.kafka_bootstrap_servers == "kafka:9092"  # type: ignore[attr-defined]
     assert in_compose.mongodb_url == "mongodb://mongodb:27017"  # type: ignore[attr-defined]
     assert in_compose.http_host == "0.0.0.0"  # type: ignore[attr-defined]
+    if traced(service):
+        in_compose_tracing = TracingSettings(_env_prefix=prefix_of(service))  # type: ignore[call-arg]
+        assert in_compose_tracing.tracing_exporter == "none"
+        assert not in_compose_tracing.tracing_otlp_endpoint
 
 
 def test_the_services_agree_on_tokens_and_topics(compose: dict[str, Any]) -> None:
     """One JWT secret, issuer, audience and topic prefix for all, or tokens and events would not cross."""
     for field in ("JWT_SECRET", "JWT_JWKS_URL", "JWT_ISSUER", "JWT_AUDIENCE", "TOPIC_PREFIX"):
         values = {environment(compose["services"][s])[f"MOTCUA_{s.upper()}_{field}"] for s in SERVICES}
+        assert len(values) == 1, field
+    for field in TracingSettings.model_fields:
+        values = {environment(compose["services"][s])[f"MOTCUA_{s.upper()}_{field.upper()}"]
+                  for s in SERVICES if traced(s)}
         assert len(values) == 1, field
     prefixes = {environment(compose["services"][s])[f"MOTCUA_{s.upper()}_TOPIC_PREFIX"] for s in SERVICES}
     assert prefixes == {environment(compose["services"]["kafka-init"])["MOTCUA_TOPIC_PREFIX"]}
@@ -166,18 +193,18 @@ def documented(variable: str, doc: str) -> bool:
         return True
     from motcua_shared.settings import ServiceSettings
 
+    everyones = set(ServiceSettings.model_fields) | set(TracingSettings.model_fields)
     for service in SERVICES:
         own = f"MOTCUA_{service.upper()}_"
-        if variable.startswith(own) and variable.removeprefix(own).lower() in ServiceSettings.model_fields:
+        if variable.startswith(own) and variable.removeprefix(own).lower() in everyones:
             return f"`MOTCUA_<SVC>_{variable.removeprefix(own)}`" in doc
     return False
 
 
 def test_every_setting_is_documented() -> None:
     doc = CONFIGURATION_DOC.read_text(encoding="utf-8")
-    missing = [v for service in SERVICES for v in variables_of(settings_class(service)) if not documented(v, doc)]
+    missing = sorted(v for service in SERVICES for v in service_variables(service) if not documented(v, doc))
     assert not missing, f"docs/configuration.md does not list {missing}"
-    assert documented(CALENDAR_VARIABLE, doc)
 
 
 def test_every_variable_the_compose_file_reads_is_documented() -> None:
