@@ -17,6 +17,7 @@ from fastapi import FastAPI
 from hypothesis import HealthCheck, Phase, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis.errors import Unsatisfiable
+from motcua_shared.auth import Role
 from motcua_shared.topics import Topics
 from pymongo.asynchronous.database import AsyncDatabase
 from schemathesis import GenerationMode
@@ -155,7 +156,7 @@ async def test_agency_names_from_events_cannot_break_or_script_the_xlsx_export(
     from openpyxl import load_workbook
 
     names = {"SEC-CTRL": "Sở\x07 thử\x1b", "SEC-FORMULA": '=HYPERLINK("http://evil.example","Sở")'}
-    official = caller_for(ROWS["reporting"][2])
+    official = Caller("official", Role.OFFICIAL, Scope.NONE).headers()
     async with reporting_over(infrastructure, mongo_db, names) as client:
         response = await client.get("/v1/reports/agencies.xlsx", params={"from": "2020-01-01", "to": "2020-03-31"},
                                     headers=official)
@@ -173,7 +174,7 @@ async def test_report_dates_at_the_ends_of_the_calendar_are_422(
     infrastructure: Infrastructure, mongo_db: AsyncDatabase[Any], period: dict[str, str]
 ) -> None:
     """Found by fuzzing: from=0001-01-01 overflowed the province's midnight and answered 500."""
-    official = caller_for(ROWS["reporting"][2])
+    official = Caller("official", Role.OFFICIAL, Scope.NONE).headers()
     async with reporting_over(infrastructure, mongo_db, {}) as client:
         response = await client.get("/v1/reports/summary", params=period, headers=official)
     assert response.status_code == 422

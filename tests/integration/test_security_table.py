@@ -122,9 +122,13 @@ def applicant_body(channel: str) -> dict[str, Any]:
             "applicant": {"full_name": "Nguyễn Văn An", "phone": "0912345678"}}
 
 
+# What every service's shared app serves: liveness, readiness, Prometheus metrics, its AsyncAPI.
+OPERATIONS = [Row("GET", path, PUBLIC, 200)
+              for path in ("/health", "/ready", "/metrics", "/asyncapi.json", "/asyncapi")]
+
 ROWS: dict[str, list[Row]] = {
     "intake": [
-        Row("GET", "/health", PUBLIC, 200),
+        *OPERATIONS,
         Row("GET", "/v1/agencies", PUBLIC, 200),
         Row("POST", "/v1/agencies", ADMIN, 201,
             body={"agency_code": OWN, "name": "Sở thử an ninh", "admin_level": "provincial"}),
@@ -151,7 +155,7 @@ ROWS: dict[str, list[Row]] = {
         Row("GET", "/v1/track/{code}", PUBLIC, 404, f"/v1/track/{UNKNOWN_CODE}", params={"phone": "0912345678"}),
     ],
     "processing": [
-        Row("GET", "/health", PUBLIC, 200),
+        *OPERATIONS,
         # Reading: officers of the dossier's agency; officials and admins unless scoped to another.
         Row("GET", "/v1/dossiers/{code}", {r: OWN_OR_NONE for r in (Role.OFFICIAL, Role.ADMIN)}
             | {Role.OFFICER: ONLY_OWN}, 200, f"/v1/dossiers/{DOSSIER_CODE}"),
@@ -171,7 +175,7 @@ ROWS: dict[str, list[Row]] = {
         ],
     ],
     "reporting": [
-        Row("GET", "/health", PUBLIC, 200),
+        *OPERATIONS,
         Row("GET", "/dashboard", PUBLIC, 200),
         # Officials and admins read every agency; an officer only their own.
         *[
