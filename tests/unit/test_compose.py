@@ -6,8 +6,6 @@ documentation fails here rather than in someone's deployment."""
 import importlib
 import os
 import re
-import shutil
-import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -16,9 +14,8 @@ import yaml
 from motcua_shared.observability.tracing import TracingSettings
 from motcua_shared.topics import Topics
 from pydantic_settings import BaseSettings
+from support.compose_file import COMPOSE, ROOT, environment, interpolate, referenced_variables
 
-ROOT = Path(__file__).resolve().parents[2]
-COMPOSE = ROOT / "docker-compose.yml"
 CONFIGURATION_DOC = ROOT / "docs" / "configuration.md"
 
 # Every service folder `<name>-service/src/motcua_<name>/config.py` is a compose service `<name>`.
@@ -70,42 +67,6 @@ def service_variables(service: str) -> set[str]:
     return found
 
 
-_REFERENCE = re.compile(r"\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?[-?])([^}]*))?\}|\$([A-Za-z_][A-Za-z0-9_]*)")
-
-
-def interpolate(value: Any, env: dict[str, str]) -> Any:
-    """Compose's variable interpolation (`${X:-default}`, `${X-default}`, `${X:?error}`, `${X}`, `$X`,
-    `$$`) applied to every string in `value`, with `env` as the shell."""
-    if isinstance(value, dict):
-        return {k: interpolate(v, env) for k, v in value.items()}
-    if isinstance(value, list):
-        return [interpolate(v, env) for v in value]
-    if not isinstance(value, str):
-        return value
-
-    def one(match: re.Match[str]) -> str:
-        if match.group(0) == "$$":
-            return "$"
-        name = match.group(1) or match.group(4)
-        operator, argument = match.group(2), match.group(3) or ""
-        current = env.get(name)
-        if operator == ":-":
-            return current if current else argument
-        if operator == "-":
-            return argument if current is None else current
-        if operator in (":?", "?"):
-            if not current:
-                raise AssertionError(f"compose requires {name}: {argument}")
-            return current
-        return current or ""
-
-    return _REFERENCE.sub(one, value)
-
-
-def referenced_variables(text: str) -> set[str]:
-    return {m.group(1) or m.group(4) for m in _REFERENCE.finditer(text) if m.group(0) != "$$"}
-
-
 @pytest.fixture(scope="module")
 def raw() -> dict[str, Any]:
     loaded: dict[str, Any] = yaml.safe_load(COMPOSE.read_text(encoding="utf-8"))
@@ -117,13 +78,6 @@ def compose(raw: dict[str, Any]) -> dict[str, Any]:
     """The compose file as `docker compose up` sees it with nothing set in the shell."""
     resolved: dict[str, Any] = interpolate(raw, {})
     return resolved
-
-
-def environment(service: dict[str, Any]) -> dict[str, str]:
-    env = service.get("environment", {})
-    if isinstance(env, list):  # the `- NAME=value` form
-        env = dict(item.split("=", 1) for item in env)
-    return {k: "" if v is None else str(v) for k, v in env.items()}
 
 
 def test_the_services_are_discovered() -> None:
@@ -353,71 +307,3 @@ def test_dockerignore_keeps_local_state_out_of_the_images() -> None:
     ignored = (ROOT / ".dockerignore").read_text(encoding="utf-8").split()
     for entry in (".git", "**/.venv", ".stack", "**/__pycache__"):
         assert entry in ignored
-
-
-CHECKER = ROOT / "tests" / "support" / "composecheck"
-
-
-def compose_loader() -> list[str] | None:
-    """A command that loads a compose file as Docker does and prints the resolved model: `docker
-    compose config` where the plugin is installed, else the small Go program in
-    tests/support/composecheck (compose-go, the library docker compose is built on), built once per
-    version into the temporary directory. None when neither is possible."""
-    if shutil.which("docker"):
-        probe = subprocess.run(["docker", "compose", "version"], capture_output=True, check=False)
-        if probe.returncode == 0:
-            return ["docker", "compose", "-f"]  # + the file, then `config` (see resolved_by_docker)
-    go = shutil.which("go")
-    if go is None:
-        return None
-    import hashlib
-    import tempfile
-
-    digest = hashlib.sha256(b"".join((CHECKER / n).read_bytes() for n in ("go.mod", "go.sum", "main.go")))
-    binary = Path(tempfile.gettempdir()) / f"motcua-composecheck-{digest.hexdigest()[:12]}"
-    if not binary.exists():
-        built = subprocess.run([go, "build", "-o", str(binary), "."], cwd=CHECKER, capture_output=True,
-                               text=True, check=False, env={**os.environ, "GOTOOLCHAIN": "local"})
-        assert built.returncode == 0, built.stderr
-    return [str(binary)]
-
-
-def resolved_by_docker(compose_file: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    loader = compose_loader()
-    if loader is None:
-        pytest.skip("neither the docker compose plugin nor Go is installed")
-    command = [*loader, str(compose_file), "config"] if loader[0] == "docker" else [*loader, str(compose_file)]
-    clean = {k: v for k, v in os.environ.items() if not k.startswith("MOTCUA_")}
-    return subprocess.run(command, capture_output=True, text=True, check=False, cwd=compose_file.parent,
-                          env={**clean, **env})
-
-
-def test_docker_compose_accepts_the_file_as_we_read_it(compose: dict[str, Any]) -> None:
-    """The compose specification's own loader (schema validation, interpolation, merge keys) accepts
-    the file and resolves it as this module's parser does."""
-    result = resolved_by_docker(COMPOSE, {})
-    assert result.returncode == 0, result.stderr
-    theirs = yaml.safe_load(result.stdout)
-    assert set(theirs["services"]) == set(compose["services"])
-    for name in SERVICES:
-        assert theirs["services"][name]["environment"] == environment(compose["services"][name]), name
-        conditions = {k: v["condition"] for k, v in theirs["services"][name]["depends_on"].items()}
-        assert conditions == {k: v["condition"] for k, v in compose["services"][name]["depends_on"].items()}
-    init = theirs["services"]["kafka-init"]
-    assert init["environment"]["MOTCUA_TOPICS"].split() == Topics("").all()
-    assert '--partitions "$MOTCUA_PARTITIONS"' in " ".join(init["command"])
-
-    six = yaml.safe_load(resolved_by_docker(COMPOSE, {"MOTCUA_PARTITIONS": "6"}).stdout)["services"]
-    assert six["kafka-init"]["environment"]["MOTCUA_PARTITIONS"] == "6"
-    assert six["kafka"]["environment"]["KAFKA_NUM_PARTITIONS"] == "6"
-
-
-def test_docker_compose_refuses_a_broken_file(tmp_path: Path) -> None:
-    """The loader above is not a rubber stamp: an unknown key fails the schema."""
-    broken = tmp_path / "docker-compose.yml"
-    broken.write_text(COMPOSE.read_text(encoding="utf-8").replace(
-        '    restart: "no"\n', '    restart: "no"\n    restart_policy_typo: always\n'), encoding="utf-8")
-    assert "restart_policy_typo" in broken.read_text(encoding="utf-8")
-    result = resolved_by_docker(broken, {})
-    assert result.returncode != 0
-    assert "restart_policy_typo" in result.stderr
