@@ -65,6 +65,29 @@ class BodySizeLimit:
         await response(scope, receive, send)
 
 
+class JsonBodies:
+    """Every motcua API takes JSON: a request carrying a body of another media type is refused with
+    415 `unsupported_media_type` (rather than a confusing validation error on its fields)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and self._foreign_body(dict(scope["headers"])):
+            response = error_response(415, "unsupported_media_type",
+                                      "the request body must be JSON (Content-Type: application/json)")
+            await response(scope, receive, send)
+            return
+        await self.app(scope, receive, send)
+
+    @staticmethod
+    def _foreign_body(headers: dict[bytes, bytes]) -> bool:
+        length = headers.get(b"content-length", b"")
+        has_body = (length.isdigit() and int(length) > 0) or b"transfer-encoding" in headers
+        media_type = headers.get(b"content-type", b"").split(b";")[0].strip().lower()
+        return has_body and not (media_type == b"application/json" or media_type.endswith(b"+json"))
+
+
 def create_app(
     *,
     title: str,
@@ -80,6 +103,7 @@ def create_app(
     app = FastAPI(title=title, description=description, version="1", lifespan=lifespan,
                   dependencies=[Depends(bind_path_context)], telemetry=telemetry_config())
     install_error_handlers(app)
+    app.add_middleware(JsonBodies)
     app.add_middleware(BodySizeLimit, max_bytes=max_body_bytes)
     app.add_middleware(ObservedRequests)  # outside the body limit: it also counts what the limit refuses
 
