@@ -20,10 +20,14 @@ from support.infrastructure import Infrastructure
 from support.tracing import in_memory_spans, trace_id
 from test_intake_support import calendar_options, dossier_body, idem, intake_settings, running_intake, seed_catalogue
 from test_intake_support import token as intake_token
-from test_processing_support import eventually, own_topics, processing_settings, running_processing
+from test_processing_support import (
+    eventually,
+    own_topics,  # noqa: F401 (the `topics` fixture: this test's own topics, so a new group reads only its events)
+    processing_settings,
+    running_processing,
+)
 from test_reporting_support import reporting_settings, running_reporting
 
-topics = own_topics  # this test's own topics (a consumer group new to them reads only this test's events)
 spans = in_memory_spans()
 
 
