@@ -24,8 +24,8 @@ STACK_DATABASE = "motcua_stack"
 
 
 def dossier_count() -> int:
-    """MOTCUA_DEMO_DOSSIERS (default 400): how many demo dossiers `up` imports."""
-    return int(os.environ.get("MOTCUA_DEMO_DOSSIERS", "400"))
+    """MOTCUA_DEMO_DOSSIERS (default 300): how many demo dossiers `up` imports."""
+    return int(os.environ.get("MOTCUA_DEMO_DOSSIERS", "300"))
 
 
 def months() -> int:
