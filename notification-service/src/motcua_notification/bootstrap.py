@@ -2,7 +2,6 @@
 dispatcher, app."""
 
 import asyncio
-import contextlib
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
@@ -28,7 +27,7 @@ from .config import Settings
 from .consumers import register_consumers
 from .domain.policy import Backoff, QuietHours
 from .domain.templates import default_templates
-from .service_layer.dispatcher import Dispatcher, run_dispatcher
+from .service_layer.dispatcher import Dispatcher, run_dispatcher, stop_dispatcher
 from .service_layer.notifier import Notifier
 
 DESCRIPTION = """\
@@ -98,9 +97,7 @@ def create_app(settings: Settings, *, now: Callable[[], datetime] = wall_clock, 
             yield
         finally:
             if sending is not None:
-                sending.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await sending
+                await stop_dispatcher(dispatcher, sending, wake, grace=settings.send_timeout_seconds + 5)
             await broker.stop()
             await http.aclose()
             await mongo.close()

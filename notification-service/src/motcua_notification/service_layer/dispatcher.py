@@ -51,6 +51,8 @@ class Dispatcher:
         self._source = source
         self._now = now
         self._slots = asyncio.Semaphore(concurrency)
+        # Set on a graceful stop: sends under way finish, no new one starts (so none is left "unknown").
+        self.stopping = asyncio.Event()
 
     async def run_once(self) -> int:
         """Recover what a dead sender left, send every due delivery, publish pending outcomes.
@@ -67,7 +69,7 @@ class Dispatcher:
 
     async def attempt(self, doc: dict[str, Any]) -> bool:
         """One send of `doc`, if this caller wins its claim; True if it did."""
-        if await self.deliveries.claim_attempt(doc) is None:
+        if self.stopping.is_set() or await self.deliveries.claim_attempt(doc) is None:
             return False
         number = len(doc.get("attempts", [])) + 1
         started = self._now()
@@ -179,14 +181,28 @@ class Dispatcher:
 
 
 async def run_dispatcher(dispatcher: Dispatcher, wake: asyncio.Event, *, interval: float) -> None:
-    """The scheduler loop: a pass every `interval` seconds, or at once when the notifier wakes it."""
-    while True:
+    """The scheduler loop: a pass every `interval` seconds, or at once when the notifier wakes it,
+    until `dispatcher.stopping` is set."""
+    while not dispatcher.stopping.is_set():
         wake.clear()
         try:
             await dispatcher.run_once()
         except Exception:
             log.exception("dispatcher pass failed; trying again in %.1f s", interval)
+        if dispatcher.stopping.is_set():
+            break
         try:
             await asyncio.wait_for(wake.wait(), timeout=interval)
         except TimeoutError:
             pass
+
+
+async def stop_dispatcher(dispatcher: Dispatcher, running: "asyncio.Task[None]", wake: asyncio.Event, *,
+                          grace: float) -> None:
+    """Let sends under way finish (up to `grace` seconds), then stop the loop."""
+    dispatcher.stopping.set()
+    wake.set()
+    try:
+        await asyncio.wait_for(running, timeout=grace)
+    except (TimeoutError, asyncio.CancelledError):
+        log.warning("the dispatcher did not stop within %.0f s; sends cut off will be marked unknown", grace)
