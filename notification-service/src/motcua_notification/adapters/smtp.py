@@ -1,12 +1,18 @@
 """Email over SMTP with aiosmtplib. A server that is away or answers 4xx is a transient failure (the
 message is retried later); a 5xx (an address refused, say) is permanent."""
 
+import email.policy
 from email.message import EmailMessage
-from email.utils import formatdate
+from email.utils import formatdate, parseaddr
 
 import aiosmtplib
 
 from ..service_layer.ports import Attachment, SendError
+
+# Python's header folding drops the space at a fold between two encoded words, so a long Vietnamese
+# subject would read "trảkết". Lines up to SMTP's limit of 998 are never folded (a subject is short).
+# aiosmtplib flattens with its own policy, so the message is flattened here and sent as bytes.
+_POLICY = email.policy.SMTP.clone(max_line_length=998)
 
 
 class SmtpEmailSender:
@@ -19,7 +25,7 @@ class SmtpEmailSender:
 
     async def send_email(self, *, message_id: str, to: str, subject: str, body: str,
                          attachments: list[Attachment]) -> None:
-        message = EmailMessage()
+        message = EmailMessage(policy=_POLICY)
         message["From"] = self._sender
         message["To"] = to
         message["Subject"] = subject
@@ -32,7 +38,8 @@ class SmtpEmailSender:
             message.add_attachment(attachment.content, maintype=maintype, subtype=subtype,
                                    filename=attachment.filename)
         try:
-            await aiosmtplib.send(message, hostname=self._host, port=self._port, username=self._username,
+            await aiosmtplib.send(message.as_bytes(policy=_POLICY), sender=_address(self._sender), recipients=[to],
+                                  hostname=self._host, port=self._port, username=self._username,
                                   password=self._password, use_tls=self._use_tls, start_tls=self._start_tls,
                                   timeout=self._timeout)
         except aiosmtplib.SMTPRecipientsRefused as exc:
@@ -42,3 +49,8 @@ class SmtpEmailSender:
             raise SendError(f"SMTP {exc.code}: {exc.message}", permanent=exc.code >= 500) from exc
         except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:
             raise SendError(f"SMTP server unreachable: {exc!r}", permanent=False) from exc
+
+
+def _address(mailbox: str) -> str:
+    """`motcua@localhost` out of `Trung tâm … <motcua@localhost>`, for the SMTP envelope."""
+    return parseaddr(mailbox)[1] or mailbox
