@@ -28,6 +28,7 @@ class ApologyLetter:
     reason: str
     new_due_at: datetime
     issued_at: datetime
+    number: str | None = None  # the agency's own numbering (the event's letter_id), when given
 
 
 def render_apology_letter(letter: ApologyLetter) -> bytes:
@@ -45,7 +46,8 @@ def render_apology_letter(letter: ApologyLetter) -> bytes:
 
     top = pdf.get_y()
     pdf.set_font(FONT, "B", 10)
-    pdf.multi_cell(half - 4, 5, letter.agency_name.upper(), align="C")
+    heading = letter.agency_name.upper() + (f"\nSố: {letter.number}" if letter.number else "")
+    pdf.multi_cell(half - 4, 5, heading, align="C")
     pdf.set_xy(pdf.l_margin + half, top)
     pdf.multi_cell(half, 5, "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM\nĐộc lập - Tự do - Hạnh phúc", align="C")
     pdf.ln(4)

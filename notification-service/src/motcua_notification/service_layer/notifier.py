@@ -38,7 +38,9 @@ class Recipient:
 
 
 def letter_id_for(event: ev.DossierApologyIssued) -> str:
-    return event.data.letter_id or str(uuid.uuid5(_LETTER_NAMESPACE, str(event.event_id)))
+    # Our own id, one per apology event: the officer's `letter_id` is their numbering, printed on the
+    # letter but not trusted to be unique across agencies.
+    return str(uuid.uuid5(_LETTER_NAMESPACE, str(event.event_id)))
 
 
 class Notifier:
@@ -149,7 +151,8 @@ class Notifier:
         if await self.letters.exists(letter_id):
             return
         pdf = render_apology_letter(ApologyLetter(
-            letter_id=letter_id, dossier_code=facts.dossier_code, procedure_code=facts.procedure_code,
+            letter_id=letter_id, number=event.data.letter_id, dossier_code=facts.dossier_code,
+            procedure_code=facts.procedure_code,
             agency_name=agency_name or facts.agency_code, applicant_name=facts.applicant_name,
             reason=event.data.reason, new_due_at=event.data.new_due_at, issued_at=event.occurred_at,
         ))
