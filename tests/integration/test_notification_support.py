@@ -95,11 +95,13 @@ class Received:
 
 @dataclass
 class HttpReceiver:
-    """Records every request; answers from `script[path]` (statuses, consumed in order), then 200."""
+    """Records every request; answers from `script[path]` (statuses, consumed in order), then 200,
+    after `delay[path]` seconds (a slow gateway)."""
 
     port: int = 0
     requests: list[Received] = field(default_factory=list)
     script: dict[str, list[int]] = field(default_factory=dict)
+    delay: dict[str, float] = field(default_factory=dict)
 
     def url(self, path: str) -> str:
         return f"http://127.0.0.1:{self.port}{path}"
@@ -121,6 +123,8 @@ class HttpReceiver:
         status = statuses.pop(0) if statuses else 200
         headers = {k.decode().lower(): v.decode() for k, v in scope["headers"]}
         self.requests.append(Received(path, headers, body, status))
+        if self.delay.get(path):
+            await asyncio.sleep(self.delay[path])
         await send({"type": "http.response.start", "status": status,
                     "headers": [(b"content-type", b"application/json")]})
         await send({"type": "http.response.body", "body": b'{"ok": %s}' % (b"true" if status < 300 else b"false")})
