@@ -46,7 +46,7 @@ class Backoff:
 
     def delay_after(self, attempt: int) -> timedelta:
         """Wait after failed attempt number `attempt` (1-based)."""
-        return min(self.cap, self.base * (2 ** (attempt - 1)))
+        return min(self.cap, self.base * (1 << (attempt - 1)))
 
     def gives_up_after(self, attempt: int) -> bool:
         return attempt >= self.max_attempts

@@ -140,8 +140,8 @@ def parse_default_templates(raw: str) -> dict[str, Template]:
     table = tomllib.loads(raw)
     loaded: dict[str, Template] = {}
     for template_id, entry in table.items():
-        texts = {lang: Text(body=entry[lang]["body"], subject=entry[lang].get("subject"))
-                 for lang in LANGUAGES if lang in entry}
+        texts: dict[str, Text] = {lang: Text(body=entry[lang]["body"], subject=entry[lang].get("subject"))
+                                  for lang in LANGUAGES if lang in entry}
         loaded[template_id] = load_template(template_id, entry["event_type"], texts,
                                             needs_subject=template_id.endswith(".email"))
     return loaded

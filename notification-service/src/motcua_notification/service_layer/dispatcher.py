@@ -160,7 +160,7 @@ class Dispatcher:
         return ev.NotificationOutcome(**self._outcome_fields(doc, number))
 
     async def _emit(self, event: ev.Envelope) -> None:
-        key = event.data.notification_id  # type: ignore[attr-defined]
+        key = event.data.notification_id
         await self.deliveries.add_outcome(str(event.event_id), key, event.to_bytes())
         try:
             await self._publisher.publish(key=key, value=event.to_bytes())

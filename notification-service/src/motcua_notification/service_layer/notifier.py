@@ -114,10 +114,11 @@ class Notifier:
                 return []
             return [Recipient(normalise_recipient(route.channel, address), choose_language(facts.preferred_language))]
         contacts = await self.directory.contacts(facts.agency_code)
-        if not contacts or route.channel != NotificationChannel.EMAIL:
-            if not contacts:
-                log.warning("agency %s has no contact; %s not sent", facts.agency_code, route.template_id)
+        if not contacts:
+            log.warning("agency %s has no contact; %s not sent", facts.agency_code, route.template_id)
             return []
+        if route.channel != NotificationChannel.EMAIL:
+            return []  # agencies are told by email only
         language = choose_language(contacts["language"])
         return [Recipient(normalise_recipient(route.channel, e), language) for e in contacts["emails"]]
 

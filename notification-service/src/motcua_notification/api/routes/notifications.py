@@ -13,13 +13,11 @@ router = APIRouter(prefix="/v1", tags=["notifications"])
 
 
 def _public(doc: dict[str, Any]) -> NotificationPublic:
-    return NotificationPublic(
-        notification_id=doc["_id"], **{k: doc.get(k) for k in (
-            "cause_event_id", "event_type", "audience", "channel", "recipient", "template", "template_version",
-            "language", "subject", "body", "status", "due_at", "created_at", "finished_at", "sms_encoding",
-            "sms_segments", "letter_id")},
-        attempts=[AttemptPublic.model_validate(a) for a in doc.get("attempts", [])],
-    )
+    fields = {name: doc.get(name) for name in NotificationPublic.model_fields if name in doc}
+    return NotificationPublic.model_validate({
+        **fields, "notification_id": doc["_id"],
+        "attempts": [AttemptPublic.model_validate(a) for a in doc.get("attempts", [])],
+    })
 
 
 @router.get("/notifications", response_model=NotificationsPublic,
