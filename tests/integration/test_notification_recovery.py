@@ -3,6 +3,7 @@ mid-way is marked unknown and never repeated (at most once); a claim whose holde
 is released and the message goes out once; SMS in quiet hours wait for the morning."""
 
 import asyncio
+import json
 import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -10,6 +11,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import httpx
+from aiokafka import AIOKafkaConsumer
 from motcua_notification.adapters.deliveries import DeliveryStore
 from motcua_notification.adapters.http_delivery import HttpSmsGateway, HttpWebhookSender
 from motcua_notification.adapters.letters import LetterStore
@@ -56,6 +58,7 @@ def an_email(to: str) -> Delivery:
 
 async def _dispatcher(db: AsyncDatabase[Any], smtp: SmtpSink, infra: Infrastructure, topics: Topics,
                       http: httpx.AsyncClient, broker: Any) -> Dispatcher:
+    """A dispatcher on `db` that mails to `smtp` and publishes outcomes through `broker`."""
     return Dispatcher(
         deliveries=DeliveryStore(db), letters=LetterStore(db), subscriptions=SubscriptionStore(db),
         email=SmtpEmailSender(host="127.0.0.1", port=smtp.port, sender="motcua@localhost"),
@@ -64,6 +67,7 @@ async def _dispatcher(db: AsyncDatabase[Any], smtp: SmtpSink, infra: Infrastruct
         backoff=Backoff(timedelta(seconds=0.1), timedelta(seconds=1), 3),
         quiet_hours=QuietHours(datetime.min.time(), datetime.min.time(), HCM),
         send_timeout=timedelta(seconds=5), lease=timedelta(seconds=0.5), source="test", now=lambda: datetime.now(UTC),
+        outbox_grace=timedelta(0),
     )
 
 
@@ -102,6 +106,47 @@ async def test_a_send_cut_off_by_a_crash_is_marked_unknown_and_never_repeated_an
     assert [a["outcome"] for a in unknown["attempts"]] == ["unknown"]
     assert begun["status"] == Status.SENT and begun["claim_seq"] == 2
     assert [m["To"] for m in smtp.inbox] == ["never-begun@example.vn"]  # and nothing to cut-off@
+
+
+async def test_an_outcome_the_broker_could_not_take_is_kept_and_published_later(
+    infrastructure: Infrastructure, topics: Topics, mongo_db: AsyncDatabase[Any]
+) -> None:
+    store = DeliveryStore(mongo_db)
+    away = make_broker("127.0.0.1:1")  # never connected: every publish fails
+    broker = make_broker(infrastructure.kafka_bootstrap_servers)
+    await broker.connect()
+    try:
+        with smtp_sink() as smtp:
+            async with httpx.AsyncClient() as http:
+                while_away = await _dispatcher(mongo_db, smtp, infrastructure, topics, http, away)
+                email = an_email("outbox@example.vn")
+                assert await store.add(email)
+                assert await while_away.run_once() == 1
+                assert len(smtp.inbox) == 1 and (await store.get(email.id) or {})["status"] == "sent"
+                assert len(await store.unpublished(datetime.now(UTC) + timedelta(seconds=1))) == 1
+                back = await _dispatcher(mongo_db, smtp, infrastructure, topics, http, broker)
+                await back.run_once()
+                assert await store.unpublished(datetime.now(UTC) + timedelta(seconds=1)) == []
+    finally:
+        await broker.stop()
+    records = await _read_outcomes(infrastructure, topics)
+    assert [(r["event_type"], r["data"]["notification_id"]) for r in records] == [("notification.sent", email.id)]
+
+
+async def _read_outcomes(infrastructure: Infrastructure, topics: Topics) -> list[dict[str, Any]]:
+    consumer = AIOKafkaConsumer(topics.notification_events, bootstrap_servers=infrastructure.kafka_bootstrap_servers,
+                                auto_offset_reset="earliest", enable_auto_commit=False, group_id=None)
+    await consumer.start()
+    found: list[dict[str, Any]] = []
+    try:
+        for _ in range(20):  # until something came, then one more read for anything that should not be there
+            batches = await consumer.getmany(timeout_ms=500)
+            found += [json.loads(r.value) for records in batches.values() for r in records]
+            if found and not batches:
+                break
+    finally:
+        await consumer.stop()
+    return found
 
 
 async def test_sms_in_quiet_hours_wait_for_the_morning_while_email_goes_at_once(

@@ -29,7 +29,7 @@ class DeliveryStore:
     async def ensure_indexes(self) -> None:
         await self._deliveries.create_index([("dossier_code", ASCENDING)])
         await self._deliveries.create_index([("status", ASCENDING), ("due_at", ASCENDING)])
-        await self._outbox.create_index([("published", ASCENDING)])
+        await self._outbox.create_index([("at", ASCENDING)])
 
     async def add(self, delivery: Delivery) -> bool:
         """Record `delivery` as to be sent; False when it already exists (the event came again)."""
@@ -102,14 +102,14 @@ class DeliveryStore:
     async def add_outcome(self, event_id: str, key: str, value: bytes) -> None:
         """Keep an outcome event before publishing it, so that a broker outage delays it, never loses it."""
         try:
-            await self._outbox.insert_one({"_id": event_id, "key": key, "value": value, "published": False,
-                                           "at": _now()})
+            await self._outbox.insert_one({"_id": event_id, "key": key, "value": value, "at": _now()})
         except DuplicateKeyError:
             pass
 
     async def mark_published(self, event_id: str) -> None:
-        await self._outbox.update_one({"_id": event_id}, {"$set": {"published": True}})
+        # The delivery keeps the history; the outbox only holds what is still to publish.
+        await self._outbox.delete_one({"_id": event_id})
 
     async def unpublished(self, before: datetime, limit: int = 100) -> list[dict[str, Any]]:
-        cursor = self._outbox.find({"published": False, "at": {"$lt": before}})
+        cursor = self._outbox.find({"at": {"$lt": before}})
         return await cursor.sort("at", ASCENDING).limit(limit).to_list()

@@ -38,7 +38,8 @@ class Dispatcher:
     def __init__(self, *, deliveries: DeliveryStore, letters: LetterStore, subscriptions: SubscriptionStore,
                  email: EmailSender, sms: SmsSender, webhooks: WebhookSender, publisher: OutcomePublisher,
                  backoff: Backoff, quiet_hours: QuietHours, send_timeout: timedelta, lease: timedelta,
-                 source: str, now: Callable[[], datetime], concurrency: int = 8) -> None:
+                 source: str, now: Callable[[], datetime], concurrency: int = 8,
+                 outbox_grace: timedelta = timedelta(seconds=5)) -> None:
         self.deliveries = deliveries
         self._letters = letters
         self._subscriptions = subscriptions
@@ -51,6 +52,7 @@ class Dispatcher:
         self._source = source
         self._now = now
         self._slots = asyncio.Semaphore(concurrency)
+        self._outbox_grace = outbox_grace
         # Set on a graceful stop: sends under way finish, no new one starts (so none is left "unknown").
         self.stopping = asyncio.Event()
 
@@ -170,8 +172,8 @@ class Dispatcher:
         await self.deliveries.mark_published(str(event.event_id))
 
     async def publish_outbox(self) -> None:
-        """Outcomes a broker outage held back (older than a few seconds, so not ones being published now)."""
-        for doc in await self.deliveries.unpublished(_wall_clock() - timedelta(seconds=5)):
+        """Outcomes a broker outage held back (older than the grace, so not ones being published now)."""
+        for doc in await self.deliveries.unpublished(_wall_clock() - self._outbox_grace):
             try:
                 await self._publisher.publish(key=doc["key"], value=bytes(doc["value"]))
             except Exception as exc:
