@@ -9,10 +9,14 @@ from zoneinfo import ZoneInfo
 
 import httpx
 from fastapi import FastAPI
+from motcua_shared import events as ev
 from motcua_shared.api import create_app as create_base_app
+from motcua_shared.api import serve_asyncapi
 from motcua_shared.auth import TokenVerifier
 from motcua_shared.kafka import make_broker
 from motcua_shared.mongo import make_mongo_client
+from motcua_shared.observability.asyncapi import document_publication
+from motcua_shared.observability.readiness import add_readiness_check, kafka_check, store_check
 
 from .adapters.deliveries import DeliveryStore
 from .adapters.directory import Directory
@@ -83,6 +87,11 @@ def create_app(settings: Settings, *, now: Callable[[], datetime] = wall_clock, 
             lease=timedelta(seconds=settings.sending_lease_seconds), source=settings.service_name, now=now,
         )
         await deliveries.ensure_indexes()
+        document_publication(broker, settings.topics.notification_events, ev.NOTIFICATION_EVENT_TYPES,
+                             "What became of each notification (sent, delivered, failed); keyed by notification id.")
+        serve_asyncapi(app, broker)
+        add_readiness_check(app, "kafka", kafka_check(broker))
+        add_readiness_check(app, "store", store_check(mongo))
         if consume:
             register_consumers(broker, notifier, settings.topics, group_id=settings.consumer_group)
             await broker.start()

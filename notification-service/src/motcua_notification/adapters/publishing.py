@@ -4,6 +4,7 @@ import asyncio
 
 from aiokafka.errors import KafkaError
 from faststream.kafka import KafkaBroker
+from motcua_shared.kafka import publish_record
 
 
 class BrokerUnavailable(Exception):
@@ -17,6 +18,6 @@ class KafkaOutcomePublisher:
     async def publish(self, *, key: str, value: bytes) -> None:
         try:
             async with asyncio.timeout(self._timeout):
-                await self._broker.publish(value, topic=self._topic, key=key.encode())
+                await publish_record(self._broker, value, topic=self._topic, key=key.encode(), headers={})
         except (KafkaError, TimeoutError, OSError) as exc:
             raise BrokerUnavailable(str(exc) or type(exc).__name__) from exc

@@ -17,6 +17,7 @@ from typing import Any
 
 from motcua_shared import events as ev
 from motcua_shared.events import NotificationChannel
+from motcua_shared.observability import metrics
 
 from ..adapters.deliveries import DeliveryStore
 from ..adapters.letters import LetterStore
@@ -92,6 +93,7 @@ class Dispatcher:
             status = Status.DELIVERED if doc["channel"] == NotificationChannel.WEBHOOK.value else Status.SENT
             attempt["outcome"] = status.value
             await self.deliveries.record_attempt(doc["_id"], attempt, status)
+            metrics.record_notification_sent(doc["channel"])
             outcome_class = ev.NotificationDelivered if status == Status.DELIVERED else ev.NotificationSent
             await self._emit(outcome_class(occurred_at=self._now(), source=self._source,
                                            data=self._outcome_data(doc, number)))
@@ -101,6 +103,7 @@ class Dispatcher:
         attempt |= {"outcome": "failed", "error": error.reason, "permanent": error.permanent}
         if final:
             await self.deliveries.record_attempt(doc["_id"], attempt, Status.FAILED)
+            metrics.record_notification_failed(doc["channel"], "permanent" if error.permanent else "gave_up")
         else:
             retry_at = self._now() + self._backoff.delay_after(number)
             if doc["channel"] == NotificationChannel.SMS.value:
@@ -146,6 +149,7 @@ class Dispatcher:
             await self.deliveries.record_attempt(doc["_id"], {
                 "number": number, "started_at": doc.get("sending_since"), "finished_at": self._now(),
                 "outcome": Status.UNKNOWN.value, "error": reason, "permanent": True}, Status.UNKNOWN)
+            metrics.record_notification_failed(doc["channel"], "outcome_unknown")
             log.error("%s to %s: outcome unknown (%s)", doc["template"], doc["recipient"], reason,
                       extra={"notification_id": doc["_id"]})
             await self._emit(ev.NotificationFailed(occurred_at=self._now(), source=self._source,
