@@ -4,13 +4,9 @@ Both use the shared consumer: malformed events go to `<topic>.dlq` with the reas
 acknowledged once its deliveries are recorded in the store (sending happens afterwards, from the
 store), and a redelivered event finds them already there."""
 
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
-from typing import Any
-
 from faststream.kafka import KafkaBroker
 from motcua_shared import events as ev
-from motcua_shared.consuming import subscribe_events
+from motcua_shared.consuming import Consumes, subscribe_table
 from motcua_shared.topics import Topics
 
 from .service_layer.notifier import Notifier
@@ -24,26 +20,12 @@ async def on_catalogue_event(notifier: Notifier, event: ev.Envelope) -> None:
     await notifier.on_catalog_event(event)
 
 
-@dataclass(frozen=True)
-class Subscription:
-    topic: Callable[[Topics], str]
-    expect: tuple[type[ev.Envelope], ...]
-    handler: Callable[[Notifier, Any], Awaitable[None]]
-
-
-SUBSCRIPTIONS: list[Subscription] = [
-    Subscription(lambda t: t.catalog_events, ev.CATALOG_EVENT_TYPES, on_catalogue_event),
-    Subscription(lambda t: t.dossier_events, ev.DOSSIER_EVENT_TYPES, on_dossier_event),
+SUBSCRIPTIONS: list[Consumes[Notifier]] = [
+    Consumes(lambda t: t.catalog_events, ev.CATALOG_EVENT_TYPES, on_catalogue_event),
+    Consumes(lambda t: t.dossier_events, ev.DOSSIER_EVENT_TYPES, on_dossier_event),
 ]
 
 
 def register_consumers(broker: KafkaBroker, notifier: Notifier, topics: Topics, *, group_id: str) -> None:
-    for subscription in SUBSCRIPTIONS:
-
-        async def handle(
-            event: Any, handler: Callable[[Notifier, Any], Awaitable[None]] = subscription.handler
-        ) -> None:
-            await handler(notifier, event)
-
-        subscribe_events(broker, subscription.topic(topics), group_id=group_id, expect=subscription.expect,
-                         handle=handle)
+    """Subscribe every handler of SUBSCRIPTIONS with the shared consumer (ack once deliveries are recorded)."""
+    subscribe_table(broker, SUBSCRIPTIONS, notifier, topics, group_id=group_id)
