@@ -20,10 +20,15 @@ from support.infrastructure import Infrastructure
 from support.tracing import in_memory_spans, trace_id
 from test_intake_support import calendar_options, dossier_body, idem, intake_settings, running_intake, seed_catalogue
 from test_intake_support import token as intake_token
-from test_processing_support import eventually, own_topics, processing_settings, running_processing
+from test_notification_support import http_receiver, notification_settings, running_notification, smtp_sink
+from test_processing_support import (
+    eventually,
+    own_topics,  # noqa: F401 (the `topics` fixture: this test's own topics, so a new group reads only its events)
+    processing_settings,
+    running_processing,
+)
 from test_reporting_support import reporting_settings, running_reporting
 
-topics = own_topics  # this test's own topics (a consumer group new to them reads only this test's events)
 spans = in_memory_spans()
 
 
@@ -53,10 +58,20 @@ async def reporting_consumer(infra: Infrastructure, topics: Topics, database: st
         yield Consumer("reporting", settings.consumer_group, client)
 
 
+@asynccontextmanager
+async def notification_consumer(infra: Infrastructure, topics: Topics, database: str) -> AsyncIterator[Consumer]:
+    with smtp_sink() as smtp:
+        async with http_receiver() as gateway:
+            settings = notification_settings(infra, database, topics, smtp_port=smtp.port,
+                                             sms_url=f"http://127.0.0.1:{gateway.port}/sms")
+            async with running_notification(settings) as (_, client):
+                yield Consumer("notification", settings.consumer_group, client)
+
+
 CONSUMERS: list[ConsumerFactory] = [
     processing_consumer,
     reporting_consumer,
-    # notification_consumer,  (the notification-service's factory, built like the two above)
+    notification_consumer,
 ]
 
 

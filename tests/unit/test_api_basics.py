@@ -62,3 +62,18 @@ def test_an_unknown_path_is_404_in_the_same_shape() -> None:
     response = _client().get("/nowhere")
     assert response.status_code == 404
     assert response.json()["error"]["code"] == "not_found"
+
+
+def test_a_body_that_is_not_json_is_415_and_json_with_a_charset_is_taken() -> None:
+    client = _client()
+    body = b'{"name": "Lan", "times": 1}'
+    for content_type in ("text/plain", "application/x-www-form-urlencoded", "application/xml", None):
+        headers = {"Content-Type": content_type} if content_type else {}
+        response = client.post("/greetings", content=body, headers=headers)
+        assert response.status_code == 415, content_type
+        assert response.json()["error"]["code"] == "unsupported_media_type"
+    for content_type in ("application/json; charset=utf-8", "application/merge-patch+json"):
+        response = client.post("/greetings", content=body, headers={"Content-Type": content_type})
+        assert response.status_code == 200 and response.json() == {"text": "xin chào Lan"}
+    # A request without a body (a plain POST action) needs no content type.
+    assert client.post("/health").status_code == 405

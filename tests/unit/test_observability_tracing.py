@@ -134,8 +134,8 @@ def test_tracing_is_off_by_default_and_the_exporter_is_chosen_by_the_services_en
     console = run_service_process({"MOTCUA_PROBE_TRACING_EXPORTER": "console"})
     assert console.returncode == 0, console.stderr
     assert console.stdout.startswith("installed")
-    assert '"name": "probe-span"' in console.stdout  # flushed by the provider at exit
-    assert '"service.name": "probe-service"' in console.stdout
+    assert '"name": "probe-span"' in console.stderr  # flushed by the provider at exit
+    assert '"service.name": "probe-service"' in console.stderr
 
     wrong = run_service_process({"MOTCUA_PROBE_TRACING_EXPORTER": "zipkin"})
     assert wrong.returncode != 0 and "tracing_exporter" in wrong.stderr

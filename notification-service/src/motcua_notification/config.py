@@ -1,8 +1,13 @@
-"""Notification settings, from environment variables prefixed MOTCUA_NOTIFICATION_."""
+"""Notification settings, from environment variables prefixed MOTCUA_NOTIFICATION_.
 
-from pydantic_settings import SettingsConfigDict
+The defaults are safe on a developer's machine: mail goes to 127.0.0.1:1025 (a local debugging SMTP
+server such as `python -m aiosmtpd -n`), SMS to a gateway on 127.0.0.1; nothing leaves the machine."""
+
+from datetime import time
 
 from motcua_shared.settings import ServiceSettings
+from pydantic import SecretStr
+from pydantic_settings import SettingsConfigDict
 
 
 class Settings(ServiceSettings):
@@ -10,3 +15,40 @@ class Settings(ServiceSettings):
 
     service_name: str = "notification-service"
     http_port: int = 8003
+    mongodb_database: str = "motcua_notification"
+    # Every notification instance shares one group: each event is considered once per deployment.
+    consumer_group: str = "notification-service"
+
+    # Email (SMTP).
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int = 1025
+    smtp_username: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_use_tls: bool = False  # implicit TLS (port 465)
+    smtp_start_tls: bool = False
+    mail_from: str = "Trung tâm Phục vụ hành chính công <motcua@localhost>"
+
+    # SMS through an HTTP gateway.
+    sms_gateway_url: str = "http://127.0.0.1:9090/sms"
+    sms_gateway_token: SecretStr | None = None
+    sms_sender_id: str = "MOTCUA"
+    # Send Vietnamese without diacritics: GSM-7, 160 characters a segment instead of 70.
+    sms_without_diacritics: bool = False
+    # No SMS between these local times (Asia/Ho_Chi_Minh); they wait until the end.
+    sms_quiet_start: time = time(21, 0)
+    sms_quiet_end: time = time(7, 0)
+    timezone: str = "Asia/Ho_Chi_Minh"
+
+    # Where applicants track and rate their dossiers (the {portal_url} placeholder).
+    portal_url: str = "http://127.0.0.1:8001/v1/track"
+
+    # Reliability.
+    freshness_hours: float = 24.0  # events older than this (by occurred_at) notify nobody
+    send_timeout_seconds: float = 15.0
+    retry_base_seconds: float = 30.0
+    retry_cap_seconds: float = 3600.0
+    max_attempts: int = 8
+    # A send still "in progress" after this long was cut off by a crash: marked unknown, not resent.
+    sending_lease_seconds: float = 120.0
+    dispatcher_enabled: bool = True
+    dispatcher_interval_seconds: float = 5.0

@@ -4,13 +4,10 @@ Both use the shared consumer: malformed events go to `<topic>.dlq` with the reas
 acknowledged only after it was folded (a failure means redelivery, which the fold applies once)."""
 
 import logging
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
-from typing import Any
 
 from faststream.kafka import KafkaBroker
 from motcua_shared import events as ev
-from motcua_shared.consuming import subscribe_events
+from motcua_shared.consuming import Consumes, subscribe_table
 
 from .service_layer.unit import Processing
 
@@ -33,27 +30,12 @@ async def fold_catalogue_event(processing: Processing, event: ev.Envelope) -> No
     await processing.catalogue.apply(event)
 
 
-@dataclass(frozen=True)
-class Subscription:
-    topic: Callable[[Processing], str]
-    expect: tuple[type[ev.Envelope], ...]
-    handler: Callable[[Processing, Any], Awaitable[None]]
-
-
-SUBSCRIPTIONS: list[Subscription] = [
-    Subscription(lambda p: p.topics.catalog_events, ev.CATALOG_EVENT_TYPES, fold_catalogue_event),
-    Subscription(lambda p: p.topics.dossier_events, ev.DOSSIER_EVENT_TYPES, fold_dossier_event),
+SUBSCRIPTIONS: list[Consumes[Processing]] = [
+    Consumes(lambda t: t.catalog_events, ev.CATALOG_EVENT_TYPES, fold_catalogue_event),
+    Consumes(lambda t: t.dossier_events, ev.DOSSIER_EVENT_TYPES, fold_dossier_event),
 ]
 
 
 def register_consumers(broker: KafkaBroker, processing: Processing, *, group_id: str) -> None:
     """Subscribe every handler of SUBSCRIPTIONS with the shared consumer (ack after the fold)."""
-    for subscription in SUBSCRIPTIONS:
-
-        async def handle(
-            event: Any, handler: Callable[[Processing, Any], Awaitable[None]] = subscription.handler
-        ) -> None:
-            await handler(processing, event)
-
-        subscribe_events(broker, subscription.topic(processing), group_id=group_id,
-                         expect=subscription.expect, handle=handle)
+    subscribe_table(broker, SUBSCRIPTIONS, processing, processing.topics, group_id=group_id)

@@ -19,9 +19,9 @@ import asyncio
 import logging
 import time
 import weakref
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from aiokafka import TopicPartition  # type: ignore[import-untyped]
 from aiokafka.errors import KafkaError  # type: ignore[import-untyped]
@@ -34,7 +34,7 @@ from .kafka import event_type_of, publish_record
 from .logs import bind_log_context, log_context
 from .observability import metrics
 from .observability.tracing import consumer_span, mark_failed
-from .topics import dead_letter_topic
+from .topics import Topics, dead_letter_topic
 
 log = logging.getLogger(__name__)
 
@@ -190,3 +190,28 @@ def subscribe_events(
                 metrics.EVENT_HANDLING.labels(topic=topic, group=group_id).observe(time.perf_counter() - started)
             metrics.EVENTS_CONSUMED.labels(topic=topic, group=group_id, event_type=event_type,
                                            outcome="applied").inc()
+
+
+U = TypeVar("U")
+
+
+@dataclass(frozen=True)
+class Consumes(Generic[U]):
+    """One row of a service's consumer table: the events of `topic` go to `handler(unit, event)`,
+    where the unit is what the service's handlers need (its stores, its clock…)."""
+
+    topic: Callable[[Topics], str]
+    expect: tuple[type[Envelope], ...]
+    handler: Callable[[U, Any], Awaitable[None]]
+
+
+def subscribe_table(
+    broker: KafkaBroker, table: Sequence[Consumes[U]], unit: U, topics: Topics, *, group_id: str
+) -> None:
+    """Subscribe every row of a consumer table with `subscribe_events` (ack after the handler)."""
+    for row in table:
+
+        async def handle(event: Any, handler: Callable[[U, Any], Awaitable[None]] = row.handler) -> None:
+            await handler(unit, event)
+
+        subscribe_events(broker, row.topic(topics), group_id=group_id, expect=row.expect, handle=handle)

@@ -145,7 +145,7 @@ class JsonFormatter(logging.Formatter):
         if ids:
             entry["trace_id"], entry["span_id"] = ids
         for name, value in vars(record).items():
-            if name in _STANDARD or name.startswith("_") or value is None:
+            if name in _STANDARD or name.startswith(("_", "color_")) or value is None:  # uvicorn's ANSI copy
                 continue
             entry[name] = value if isinstance(value, int | float | bool) else str(value)
         if record.exc_info or record.exc_text:

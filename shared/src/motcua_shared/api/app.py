@@ -66,6 +66,29 @@ class BodySizeLimit:
         await response(scope, receive, send)
 
 
+class JsonBodies:
+    """Every motcua API takes JSON: a request carrying a body of another media type is refused with
+    415 `unsupported_media_type` (rather than a confusing validation error on its fields)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and self._foreign_body(dict(scope["headers"])):
+            response = error_response(415, "unsupported_media_type",
+                                      "the request body must be JSON (Content-Type: application/json)")
+            await response(scope, receive, send)
+            return
+        await self.app(scope, receive, send)
+
+    @staticmethod
+    def _foreign_body(headers: dict[bytes, bytes]) -> bool:
+        length = headers.get(b"content-length", b"")
+        has_body = (length.isdigit() and int(length) > 0) or b"transfer-encoding" in headers
+        media_type = headers.get(b"content-type", b"").split(b";")[0].strip().lower()
+        return has_body and not (media_type == b"application/json" or media_type.endswith(b"+json"))
+
+
 def create_app(
     *,
     title: str,
@@ -82,6 +105,7 @@ def create_app(
                   dependencies=[Depends(bind_path_context)], telemetry=telemetry_config())
     install_error_handlers(app)
     document_shared_errors(app)
+    app.add_middleware(JsonBodies)
     app.add_middleware(BodySizeLimit, max_bytes=max_body_bytes)
     app.add_middleware(ObservedRequests)  # outside the body limit: it also counts what the limit refuses
 
@@ -130,7 +154,8 @@ def create_app(
 def document_shared_errors(app: FastAPI) -> None:
     """Make the OpenAPI say what the shared handlers answer: every 422 has the shared error shape
     (not FastAPI's `HTTPValidationError`), and an operation taking a body may answer 400 (the body
-    is not JSON) and 413 (too large), so clients and schema-driven tests are not misled."""
+    is not JSON), 413 (too large) and 415 (not application/json), so clients and schema-driven tests
+    are not misled."""
     build = app.openapi
 
     def openapi() -> dict[str, Any]:
@@ -151,6 +176,7 @@ def document_shared_errors(app: FastAPI) -> None:
                 if "requestBody" in operation:
                     responses.setdefault("400", {"description": "the body is not JSON", **error})
                     responses.setdefault("413", {"description": "the body is too large", **error})
+                    responses.setdefault("415", {"description": "the body is not application/json", **error})
         if "HTTPValidationError" not in json.dumps(schema["paths"]):
             for unused in ("HTTPValidationError", "ValidationError"):
                 components.pop(unused, None)

@@ -11,6 +11,7 @@
 """
 
 import logging
+import sys
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any, Literal
@@ -57,7 +58,7 @@ def configure_tracing(service_name: str, *, env_prefix: str, exporter: Exporter 
 
     span_exporter: SpanExporter
     if chosen == "console":
-        span_exporter = ConsoleSpanExporter()
+        span_exporter = ConsoleSpanExporter(out=sys.stderr)  # stdout is for the JSON log lines
     else:
         try:
             from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter

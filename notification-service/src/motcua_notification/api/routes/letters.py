@@ -1,0 +1,23 @@
+"""`GET /v1/letters/{letter_id}`: a stored apology letter as a PDF, for the agency to print and sign."""
+
+from fastapi import APIRouter, Response
+from motcua_shared.api import ApiError, ErrorResponse
+from motcua_shared.auth import ensure_agency
+
+from ..deps import NotifierDep, Reader
+
+router = APIRouter(prefix="/v1", tags=["letters"])
+
+
+@router.get("/letters/{letter_id}", response_class=Response,
+            responses={200: {"content": {"application/pdf": {}}}, 404: {"model": ErrorResponse}})
+async def get_letter(letter_id: str, notifier: NotifierDep, caller: Reader) -> Response:
+    letter = await notifier.letters.get(letter_id)
+    if letter is None:
+        raise ApiError(404, "letter_not_found", f"no letter {letter_id}")
+    if caller.agency_code is not None:
+        agency = await notifier.directory.agency_of_code(letter["dossier_code"])
+        if agency is not None:
+            ensure_agency(caller, agency)
+    return Response(letter["pdf"], media_type="application/pdf",
+                    headers={"Content-Disposition": f'inline; filename="phieu-xin-loi-{letter["dossier_code"]}.pdf"'})

@@ -1,0 +1,121 @@
+"""The one place where notification is wired: settings -> store, broker, channels, notifier,
+dispatcher, app."""
+
+import asyncio
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import httpx
+from fastapi import FastAPI
+from motcua_shared import events as ev
+from motcua_shared.api import create_app as create_base_app
+from motcua_shared.api import serve_asyncapi
+from motcua_shared.auth import TokenVerifier
+from motcua_shared.kafka import make_broker
+from motcua_shared.mongo import make_mongo_client
+from motcua_shared.observability.asyncapi import document_publication
+from motcua_shared.observability.readiness import add_readiness_check, kafka_check, store_check
+
+from .adapters.deliveries import DeliveryStore
+from .adapters.directory import Directory
+from .adapters.http_delivery import HttpSmsGateway, HttpWebhookSender
+from .adapters.letters import LetterStore
+from .adapters.publishing import KafkaOutcomePublisher
+from .adapters.smtp import SmtpEmailSender
+from .adapters.subscriptions import SubscriptionStore
+from .adapters.templates import TemplateStore
+from .api.routes import agencies, letters, notifications, templates, webhooks
+from .config import Settings
+from .consumers import register_consumers
+from .domain.policy import Backoff, QuietHours
+from .domain.templates import default_templates
+from .service_layer.dispatcher import Dispatcher, run_dispatcher, stop_dispatcher
+from .service_layer.notifier import Notifier
+
+DESCRIPTION = """\
+Tells applicants and agencies what happens to dossiers: email (SMTP), SMS (an HTTP gateway) and
+signed webhooks to integrators, in Vietnamese or English, each (event, recipient, channel) at most
+once, with retries, quiet hours for SMS and a freshness window that keeps old history from anyone.
+
+**Who may call what** (bearer tokens): the history: an `officer` of the dossier's agency, an
+`official` or an `admin`; templates, webhook subscriptions and agency contacts: an `admin`.
+"""
+
+
+def wall_clock() -> datetime:
+    return datetime.now(UTC)
+
+
+def create_app(settings: Settings, *, now: Callable[[], datetime] = wall_clock, consume: bool = True) -> FastAPI:
+    """The notification app; its lifespan connects the store and the broker, starts the consumers and
+    the dispatcher. `now` replaces the business clock (freshness, quiet hours, due times) in tests."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        mongo = make_mongo_client(settings.mongodb_url, app_name=settings.service_name)
+        db = mongo[settings.mongodb_database]
+        broker = make_broker(settings.kafka_bootstrap_servers, client_id=settings.service_name)
+        http = httpx.AsyncClient(timeout=settings.send_timeout_seconds)
+        quiet_hours = QuietHours(settings.sms_quiet_start, settings.sms_quiet_end, ZoneInfo(settings.timezone))
+        wake = asyncio.Event()
+        deliveries, letter_store = DeliveryStore(db), LetterStore(db)
+        subscriptions = SubscriptionStore(db)
+        notifier = Notifier(
+            directory=Directory(db), deliveries=deliveries, templates=TemplateStore(db, default_templates()),
+            subscriptions=subscriptions, letters=letter_store, freshness=timedelta(hours=settings.freshness_hours),
+            quiet_hours=quiet_hours, sms_without_diacritics=settings.sms_without_diacritics,
+            portal_url=settings.portal_url, now=now, wake=wake.set,
+        )
+        dispatcher = Dispatcher(
+            deliveries=deliveries, letters=letter_store, subscriptions=subscriptions,
+            email=SmtpEmailSender(
+                host=settings.smtp_host, port=settings.smtp_port, sender=settings.mail_from,
+                username=settings.smtp_username,
+                password=settings.smtp_password.get_secret_value() if settings.smtp_password else None,
+                use_tls=settings.smtp_use_tls, start_tls=settings.smtp_start_tls,
+                timeout=settings.send_timeout_seconds),
+            sms=HttpSmsGateway(http, url=settings.sms_gateway_url, sender=settings.sms_sender_id,
+                               token=settings.sms_gateway_token.get_secret_value()
+                               if settings.sms_gateway_token else None),
+            webhooks=HttpWebhookSender(http),
+            publisher=KafkaOutcomePublisher(broker, settings.topics.notification_events),
+            backoff=Backoff(timedelta(seconds=settings.retry_base_seconds),
+                            timedelta(seconds=settings.retry_cap_seconds), settings.max_attempts),
+            quiet_hours=quiet_hours, send_timeout=timedelta(seconds=settings.send_timeout_seconds),
+            lease=timedelta(seconds=settings.sending_lease_seconds), source=settings.service_name, now=now,
+        )
+        await deliveries.ensure_indexes()
+        document_publication(broker, settings.topics.notification_events, ev.NOTIFICATION_EVENT_TYPES,
+                             "What became of each notification (sent, delivered, failed); keyed by notification id.")
+        serve_asyncapi(app, broker)
+        add_readiness_check(app, "kafka", kafka_check(broker))
+        add_readiness_check(app, "store", store_check(mongo))
+        if consume:
+            register_consumers(broker, notifier, settings.topics, group_id=settings.consumer_group)
+            await broker.start()
+        else:
+            await broker.connect()
+        app.state.notifier = notifier
+        app.state.dispatcher = dispatcher
+        sending = (asyncio.create_task(run_dispatcher(dispatcher, wake,
+                                                      interval=settings.dispatcher_interval_seconds))
+                   if settings.dispatcher_enabled else None)
+        try:
+            yield
+        finally:
+            if sending is not None:
+                await stop_dispatcher(dispatcher, sending, wake, grace=settings.send_timeout_seconds + 5)
+            await broker.stop()
+            await http.aclose()
+            await mongo.close()
+
+    app = create_base_app(title="motcua notification-service", description=DESCRIPTION, lifespan=lifespan)
+    app.state.token_verifier = TokenVerifier(
+        secret=settings.jwt_secret.get_secret_value(), jwks_url=settings.jwt_jwks_url,
+        issuer=settings.jwt_issuer, audience=settings.jwt_audience,
+    )
+    for module in (notifications, templates, webhooks, agencies, letters):
+        app.include_router(module.router)
+    return app

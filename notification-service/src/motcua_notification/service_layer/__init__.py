@@ -1,0 +1,1 @@
+"""Deciding what to send (notifier) and sending it, once, on time (dispatcher)."""
