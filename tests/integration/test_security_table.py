@@ -5,8 +5,8 @@ agency, or to none), each cell an expected outcome: allowed (past authorisation:
 or 403, and never a 5xx), 401 or 403. The apps run with their lifespans against the real broker
 and store.
 
-To add a service (the notification service, when its API lands): add a `ServiceUnderTest` to
-`SERVICES` and its rows to `ROWS`."""
+To add a service: add a `ServiceUnderTest` to `SERVICES` and its rows to `ROWS` (a test fails until
+every service with an API is there)."""
 
 import asyncio
 import uuid
@@ -34,6 +34,7 @@ SECRET = "security-table-test-secret-of-32-bytes-or-more"
 OWN, OTHER = "SEC-A", "SEC-B"  # the agency of every resource in the table, and another one
 DOSSIER_CODE = "SEC-A-260101-0001"  # a refused dossier of OWN in processing: every action is 409 once past auth
 UNKNOWN_CODE = "SEC-A-000000-9999"
+NOTIFIED_CODE = "SEC-A-260101-0002"  # a dossier of OWN that notification knows (its agency decides access)
 
 
 # --- callers ----------------------------------------------------------------------------------
@@ -174,6 +175,26 @@ ROWS: dict[str, list[Row]] = {
             }.items()
         ],
     ],
+    "notification": [
+        *OPERATIONS,
+        # History: officers of the dossier's agency; officials and admins unless scoped to another.
+        Row("GET", "/v1/notifications", {r: OWN_OR_NONE for r in (Role.OFFICIAL, Role.ADMIN)}
+            | {Role.OFFICER: ONLY_OWN}, 200, params={"dossier_code": NOTIFIED_CODE}),
+        # An unknown letter is 404 to every reader, before any agency is known.
+        Row("GET", "/v1/letters/{letter_id}", {r: ANY for r in (Role.OFFICIAL, Role.ADMIN, Role.OFFICER)}, 404,
+            "/v1/letters/SEC-NO-SUCH-LETTER"),
+        Row("PUT", "/v1/agencies/{agency_code}/contacts", ADMIN, 200, f"/v1/agencies/{OWN}/contacts",
+            body={"emails": ["mot-cua@so-a.example.gov.vn"]}),
+        Row("GET", "/v1/agencies/{agency_code}/contacts", ADMIN, 200, f"/v1/agencies/{OWN}/contacts"),
+        Row("GET", "/v1/templates", ADMIN, 200),
+        Row("PUT", "/v1/templates/{template_id}", ADMIN, 404, "/v1/templates/sec.no-such.email",
+            body={"vi": {"subject": "Thông báo", "body": "Hồ sơ {dossier_code}"}}),
+        Row("POST", "/v1/webhooks", ADMIN, 201,
+            body={"url": "https://hooks.example.gov.vn/motcua", "event_types": ["dossier.accepted"]}),
+        Row("GET", "/v1/webhooks", ADMIN, 200),
+        Row("GET", "/v1/webhooks/{subscription_id}", ADMIN, 404, "/v1/webhooks/SEC-NO-SUCH-HOOK"),
+        Row("DELETE", "/v1/webhooks/{subscription_id}", ADMIN, 404, "/v1/webhooks/SEC-NO-SUCH-HOOK"),
+    ],
     "reporting": [
         *OPERATIONS,
         Row("GET", "/dashboard", PUBLIC, 200),
@@ -229,9 +250,37 @@ async def seed_processing(infrastructure: Infrastructure, topics: Topics, client
     raise AssertionError("processing did not fold the seeded dossier in time")
 
 
+async def seed_notification(infrastructure: Infrastructure, topics: Topics, client: httpx.AsyncClient) -> None:
+    """A dossier of OWN that notification has folded (too old to notify anyone): its history is
+    then its agency's alone."""
+    dossier_id = str(uuid.uuid4())
+    submitted = ev.DossierSubmitted(
+        occurred_at=datetime(2026, 1, 1, 9, tzinfo=UTC), source="security-test", dossier_id=dossier_id,
+        data=ev.SubmittedData(dossier_code=NOTIFIED_CODE, procedure_code="SEC.1", agency_code=OWN,
+                              channel=ev.Channel.ONLINE,
+                              applicant=ev.Applicant(full_name="Nguyễn Văn An", phone="0912345678")))
+    broker = make_broker(infrastructure.kafka_bootstrap_servers, client_id="security-test")
+    await broker.connect()
+    try:
+        await broker.publish(submitted.to_bytes(), topic=topics.dossier_events, key=dossier_id.encode())
+    finally:
+        await broker.stop()
+    other = Caller("officer", Role.OFFICER, Scope.OTHER).headers()
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + 30
+    while loop.time() < deadline:
+        response = await client.get("/v1/notifications", params={"dossier_code": NOTIFIED_CODE}, headers=other)
+        if response.status_code == 403:
+            return
+        await asyncio.sleep(0.2)
+    raise AssertionError("notification did not fold the seeded dossier in time")
+
+
 def _services() -> list[ServiceUnderTest]:
     from motcua_intake.bootstrap import create_app as intake_app
     from motcua_intake.config import Settings as IntakeSettings
+    from motcua_notification.bootstrap import create_app as notification_app
+    from motcua_notification.config import Settings as NotificationSettings
     from motcua_processing.bootstrap import create_app as processing_app
     from motcua_processing.config import Settings as ProcessingSettings
     from motcua_reporting.bootstrap import create_app as reporting_app
@@ -239,6 +288,8 @@ def _services() -> list[ServiceUnderTest]:
 
     return [
         ServiceUnderTest("intake", intake_app, IntakeSettings),
+        ServiceUnderTest("notification", notification_app, NotificationSettings, {"dispatcher_enabled": False},
+                         seed=seed_notification),
         ServiceUnderTest("processing", processing_app, ProcessingSettings, {"scheduler_enabled": False},
                          seed=seed_processing),
         ServiceUnderTest("reporting", reporting_app, ReportingSettings),
@@ -338,7 +389,7 @@ async def test_security_table(
         for row in ROWS[name]:
             for caller in CALLERS:
                 headers = caller.headers()
-                if row.method == "POST":
+                if row.method in ("POST", "PUT", "DELETE"):
                     headers["Idempotency-Key"] = str(uuid.uuid4())
                 response = await client.request(row.method, row.path or row.template, params=row.params,
                                                 json=row.body, headers=headers)

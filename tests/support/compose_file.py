@@ -53,8 +53,10 @@ def load(env: dict[str, str] | None = None, path: Path = COMPOSE) -> dict[str, A
     return resolved
 
 
-def environment(service: dict[str, Any]) -> dict[str, str]:
+def environment(service: dict[str, Any]) -> dict[str, str | None]:
+    """A service's environment; None for a name without a value, which compose passes on from the
+    shell only when it is set there (and otherwise leaves unset)."""
     env = service.get("environment", {})
-    if isinstance(env, list):  # the `- NAME=value` form
-        env = dict(item.split("=", 1) for item in env)
-    return {k: "" if v is None else str(v) for k, v in env.items()}
+    if isinstance(env, list):  # the `- NAME=value` / `- NAME` form
+        env = dict([*item.split("=", 1), None][:2] for item in env)
+    return {k: None if v is None else str(v) for k, v in env.items()}

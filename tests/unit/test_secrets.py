@@ -12,8 +12,9 @@ from pydantic_settings import BaseSettings
 
 ROOT = Path(__file__).resolve().parents[2]
 SERVICES = sorted(p.parent.name.removeprefix("motcua_") for p in ROOT.glob("*-service/src/motcua_*/config.py"))
-# A committed secret-like value must carry one of these words, so that nobody mistakes it for a real one.
-DEV_MARKERS = ("change-me", "test", "example", "dummy", "fake", "placeholder")
+# A committed secret-like value must carry one of these words, so that nobody mistakes it for a real one
+# (a value that calls itself a secret is a label: generated keys never do).
+DEV_MARKERS = ("change-me", "test", "example", "dummy", "fake", "placeholder", "secret")
 
 # Values that are secrets whatever they are assigned to (split so this file does not match itself).
 CREDENTIAL_SHAPES = {

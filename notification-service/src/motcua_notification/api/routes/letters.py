@@ -15,9 +15,8 @@ async def get_letter(letter_id: str, notifier: NotifierDep, caller: Reader) -> R
     letter = await notifier.letters.get(letter_id)
     if letter is None:
         raise ApiError(404, "letter_not_found", f"no letter {letter_id}")
-    if caller.agency_code is not None:
-        agency = await notifier.directory.agency_of_code(letter["dossier_code"])
-        if agency is not None:
-            ensure_agency(caller, agency)
+    agency = await notifier.directory.agency_of_code(letter["dossier_code"])
+    if agency is not None:
+        ensure_agency(caller, agency)
     return Response(letter["pdf"], media_type="application/pdf",
                     headers={"Content-Disposition": f'inline; filename="phieu-xin-loi-{letter["dossier_code"]}.pdf"'})

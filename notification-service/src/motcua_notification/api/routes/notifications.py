@@ -26,12 +26,11 @@ async def history(notifier: NotifierDep, caller: Reader,
                   dossier_code: Annotated[str, Query(min_length=1, max_length=100)]) -> NotificationsPublic:
     """The dossier's notifications in the order they were decided, each with its attempts.
     An officer sees only their agency's dossiers."""
-    if caller.agency_code is not None:
-        agency = await notifier.directory.agency_of_code(dossier_code)
-        if agency is not None:
-            ensure_agency(caller, agency)
+    # ensure_agency decides for every caller (an officer's token without an agency may read none).
+    agency = await notifier.directory.agency_of_code(dossier_code)
+    if agency is not None:
+        ensure_agency(caller, agency)
     docs = await notifier.deliveries.history(dossier_code)
-    if caller.agency_code is not None:
-        docs = [d for d in docs if d.get("agency_code") in (None, caller.agency_code)]
+    docs = [d for d in docs if d.get("agency_code") is None or caller.may_act_for(d["agency_code"])]
     data = [_public(d) for d in docs]
     return NotificationsPublic(data=data, count=len(data))
