@@ -153,7 +153,8 @@ def create_app(
 
 def document_shared_errors(app: FastAPI) -> None:
     """Make the OpenAPI say what the shared handlers answer: every 422 has the shared error shape
-    (not FastAPI's `HTTPValidationError`), and an operation taking a body may answer 400 (the body
+    (not FastAPI's `HTTPValidationError`), an operation behind a bearer token may answer 401 and 403,
+    and an operation taking a body may answer 400 (the body
     is not JSON), 413 (too large) and 415 (not application/json), so clients and schema-driven tests
     are not misled."""
     build = app.openapi
@@ -173,6 +174,9 @@ def document_shared_errors(app: FastAPI) -> None:
                 responses = operation.setdefault("responses", {})
                 if "422" in responses:
                     responses["422"] = {**responses["422"], **error}
+                if operation.get("security"):  # behind a bearer token
+                    responses.setdefault("401", {"description": "no valid bearer token", **error})
+                    responses.setdefault("403", {"description": "the token's role or agency may not", **error})
                 if "requestBody" in operation:
                     responses.setdefault("400", {"description": "the body is not JSON", **error})
                     responses.setdefault("413", {"description": "the body is too large", **error})
