@@ -154,9 +154,8 @@ def create_app(
 def document_shared_errors(app: FastAPI) -> None:
     """Make the OpenAPI say what the shared handlers answer: every 422 has the shared error shape
     (not FastAPI's `HTTPValidationError`), an operation behind a bearer token may answer 401 and 403,
-    and an operation taking a body may answer 400 (the body
-    is not JSON), 413 (too large) and 415 (not application/json), so clients and schema-driven tests
-    are not misled."""
+    and one taking a body 400 (not JSON), 413 (too large) and 415 (not application/json), so that
+    clients and schema-driven tests are not misled."""
     build = app.openapi
 
     def openapi() -> dict[str, Any]:
