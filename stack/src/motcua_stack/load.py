@@ -194,7 +194,7 @@ class Driver:
     """Plays scripts against intake and processing."""
 
     def __init__(self, intake_url: str, processing_url: str, tokens: Tokens, *, run_id: str | None = None,
-                 think_seconds: float = 0.5, patience_seconds: float = 30.0, concurrency: int = 32) -> None:
+                 think_seconds: float = 0.5, patience_seconds: float = 60.0, concurrency: int = 32) -> None:
         self.intake_url = intake_url.rstrip("/")
         self.processing_url = processing_url.rstrip("/")
         self.tokens = tokens
