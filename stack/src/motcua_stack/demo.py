@@ -24,8 +24,8 @@ STACK_DATABASE = "motcua_stack"
 
 
 def dossier_count() -> int:
-    """MOTCUA_DEMO_DOSSIERS (default 300): how many demo dossiers `up` imports."""
-    return int(os.environ.get("MOTCUA_DEMO_DOSSIERS", "300"))
+    """MOTCUA_DEMO_DOSSIERS (default 200): how many demo dossiers `up` imports."""
+    return int(os.environ.get("MOTCUA_DEMO_DOSSIERS", "200"))
 
 
 def months() -> int:

@@ -194,7 +194,7 @@ class Driver:
     """Plays scripts against intake and processing."""
 
     def __init__(self, intake_url: str, processing_url: str, tokens: Tokens, *, run_id: str | None = None,
-                 think_seconds: float = 0.5, patience_seconds: float = 30.0, concurrency: int = 32) -> None:
+                 think_seconds: float = 0.5, patience_seconds: float = 60.0, concurrency: int = 32) -> None:
         self.intake_url = intake_url.rstrip("/")
         self.processing_url = processing_url.rstrip("/")
         self.tokens = tokens
@@ -231,16 +231,13 @@ class Driver:
         try:
             code = await self._submit(script)
             self.stats.codes[script.index] = code
-            due_at: str | None = None
             for number, step in enumerate(script.steps):
                 await asyncio.sleep(self.think_seconds * rng.uniform(0.3, 1.7))
                 body = step.body
                 if step.action == "apology":
-                    body = {**(body or {}), "new_due_at": _later(due_at)}
-                answer = await self._step(script, code, number, step, body)
-                dossier = answer.get("dossier") if isinstance(answer, dict) else None
-                if dossier and dossier.get("due_at"):
-                    due_at = dossier["due_at"]
+                    # The officer reads the dossier's due time (it moves with every pause) and sets a later one.
+                    body = {**(body or {}), "new_due_at": _later(await self._due_at(script, code))}
+                await self._step(script, code, number, step, body)
         except LifeFailed as exc:
             self.stats.failures.append(f"dossier #{script.index}: {exc}")
 
@@ -257,6 +254,14 @@ class Driver:
         answer = await self._request("submit", f"{self.intake_url}/v1/dossiers", body, headers, then=None)
         self.stats.submitted += 1
         return str(answer["dossier_code"])
+
+    async def _due_at(self, script: Script, code: str) -> str | None:
+        assert self._client is not None
+        headers = self.tokens.header(Role.OFFICER, subject=f"officer-{script.agency_code}", agency=script.agency_code)
+        async with self._gate:
+            response = await self._client.get(f"{self.processing_url}/v1/dossiers/{code}", headers=headers)
+        due_at = response.json().get("due_at") if response.is_success else None
+        return str(due_at) if due_at else None
 
     async def _step(self, script: Script, code: str, number: int, step: Step, body: dict[str, Any] | None) -> Any:
         if step.api == "processing":

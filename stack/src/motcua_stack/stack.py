@@ -145,7 +145,8 @@ def up(*, demo_data: bool = True, burst_seconds: float = 10.0, instances: dict[s
         groups = [run_topics.prefix + service.consumer_group for service in (services.PROCESSING, services.REPORTING)]
         behind = asyncio.run(topic_admin.wait_caught_up(
             endpoints.kafka_bootstrap_servers, groups, [run_topics.catalog_events, run_topics.dossier_events],
-            patience=fold_patience(), progress=lambda n: say(f"  processing and reporting folding: {n} events to go")))
+            patience=fold_patience(), every=20.0,
+            progress=lambda n: say(f"  processing and reporting folding: {n} events to go")))
         if behind:
             say(f"  still {behind} events to fold; the dashboard fills in as they are")
         figures = asyncio.run(demo.summary(services.REPORTING.url(), official, report["demo"].start,
@@ -156,7 +157,9 @@ def up(*, demo_data: bool = True, burst_seconds: float = 10.0, instances: dict[s
                 + f"; resolved {figures['resolved']['total']} (late {figures['resolved']['late']['count']}); "
                   f"{figures['satisfaction']['total']} ratings")
         report["summary"] = figures
-        if report["demo"].imported_now and burst_seconds > 0:
+        if report["demo"].imported_now and burst_seconds > 0 and behind:
+            say("live demo skipped while the services catch up; `make load` drives the APIs whenever you like")
+        elif report["demo"].imported_now and burst_seconds > 0:
             say(f"live demo: {burst_seconds:.0f}s of submissions and officers' actions through the APIs …")
             stats = asyncio.run(load.run(services.INTAKE.url(), services.PROCESSING.url(),
                                          settings().jwt_secret.get_secret_value(), rate=1.0,
