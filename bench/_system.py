@@ -1,0 +1,171 @@
+"""The system under test: the running broker and store, topics and databases of this benchmark run
+alone, the sample catalogue loaded, and the services started as real processes.
+
+Broker and store: `KAFKA_BOOTSTRAP_SERVERS` and `MONGODB_URL` when set, else the native stack
+(`motcua_stack.ensure_running`, stopped again afterwards if this run started it)."""
+
+import asyncio
+import os
+import socket
+import tempfile
+import uuid
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import httpx
+from _services import ServiceProcess, run_command, start_service, stop_service, wait_healthy
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from motcua_shared.auth import Role, mint_token
+from motcua_shared.mongo import make_mongo_client
+from motcua_shared.topics import Topics
+
+SECRET = "bench-secret-of-at-least-thirty-two-bytes-long"
+PROVINCE_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
+# A procedure of the sample catalogue, received at the counter: the heaviest submission (two events,
+# the appointment computed on the working-time calendar).
+PROCEDURE, AGENCY = "1.004227", "STNMT"
+
+
+def submission_body(i: int) -> dict[str, Any]:
+    """The JSON body of the i-th submission (the echo benchmark sends the same)."""
+    return {
+        "procedure_code": PROCEDURE,
+        "agency_code": AGENCY,
+        "channel": "direct",
+        "applicant": {
+            "full_name": "Nguyễn Văn An",
+            "id_number": "001090012345",
+            "phone": f"+8490{i % 10_000_000:07d}",
+            "email": "an.nguyen@example.vn",
+            "address": "12 Lý Thường Kiệt, phường Hàng Bài, quận Hoàn Kiếm, Hà Nội",
+            "preferred_language": "vi",
+        },
+        "documents": [
+            {"name": "Đơn đề nghị cấp giấy chứng nhận", "sha256": "a" * 64, "size": 48_213},
+            {"name": "Bản sao căn cước công dân", "sha256": "b" * 64, "size": 210_004},
+        ],
+    }
+
+
+@dataclass
+class System:
+    run_id: str
+    topics: Topics
+    kafka: str
+    mongodb_url: str
+    log_dir: Path
+    services: dict[str, ServiceProcess] = field(default_factory=dict)
+
+    def url(self, name: str) -> str:
+        return self.services[name].url
+
+    def database(self, name: str) -> str:
+        return f"bench_{self.run_id}_{name}"
+
+    def settings(self, name: str) -> dict[str, str]:
+        """The MOTCUA_<SERVICE>_* settings of `name` in this run."""
+        return {
+            "kafka_bootstrap_servers": self.kafka, "mongodb_url": self.mongodb_url,
+            "mongodb_database": self.database(name), "topic_prefix": self.topics.prefix,
+            "consumer_group": f"bench-{self.run_id}-{name}", "jwt_secret": SECRET,
+        }
+
+
+def token(role: Role, agency: str | None = None) -> str:
+    return mint_token(SECRET, role, subject=f"bench-{role.value}", agency_code=agency, ttl=timedelta(hours=6))
+
+
+def officer_headers() -> dict[str, str]:
+    return {"Authorization": f"Bearer {token(Role.OFFICER, AGENCY)}"}
+
+
+def official_headers() -> dict[str, str]:
+    return {"Authorization": f"Bearer {token(Role.OFFICIAL)}"}
+
+
+def today_period() -> dict[str, str]:
+    """A summary period around today in the province (submissions count by their Vietnamese date)."""
+    today = datetime.now(UTC).astimezone(PROVINCE_TZ).date()
+    return {"from": (today - timedelta(days=1)).isoformat(), "to": (today + timedelta(days=1)).isoformat()}
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@asynccontextmanager
+async def infrastructure() -> AsyncIterator[tuple[str, str]]:
+    kafka, mongo = os.environ.get("KAFKA_BOOTSTRAP_SERVERS"), os.environ.get("MONGODB_URL")
+    started: list[str] = []
+    if not (kafka and mongo):
+        from motcua_stack import ensure_running
+
+        endpoints = await asyncio.to_thread(ensure_running)
+        started = endpoints.started
+        kafka, mongo = kafka or endpoints.kafka_bootstrap_servers, mongo or endpoints.mongodb_url
+    try:
+        yield kafka, mongo
+    finally:
+        if started:
+            from motcua_stack import stop
+
+            await asyncio.to_thread(stop, started)
+
+
+@asynccontextmanager
+async def running_system(names: Sequence[str]) -> AsyncIterator[System]:
+    """The services `names` on topics and databases of their own, the sample catalogue loaded and folded
+    by intake; everything removed afterwards (the services' logs stay in `system.log_dir`)."""
+    run_id = uuid.uuid4().hex[:8]
+    async with infrastructure() as (kafka, mongo):
+        system = System(run_id, Topics(f"bench-{run_id}."), kafka, mongo,
+                        Path(tempfile.mkdtemp(prefix=f"motcua-bench-{run_id}-")))
+        admin = AIOKafkaAdminClient(bootstrap_servers=kafka)
+        await admin.start()
+        try:
+            await admin.create_topics([NewTopic(t, num_partitions=3, replication_factor=1)
+                                       for t in system.topics.all()])
+            run_command("intake", system.settings("intake"), ("load-catalog",))
+            for name in names:
+                system.services[name] = start_service(name, system.settings(name), port=free_port(),
+                                                      log_dir=system.log_dir)
+            await wait_healthy(list(system.services.values()))
+            if "intake" in names:
+                await _wait_for_catalogue(system.url("intake"))
+            yield system
+        finally:
+            for service in system.services.values():
+                stop_service(service)
+            await _remove(admin, system, names)
+
+
+async def _wait_for_catalogue(intake_url: str, within: float = 60.0) -> None:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + within
+    async with httpx.AsyncClient(base_url=intake_url, timeout=5.0) as client:
+        while (await client.get(f"/v1/procedures/{PROCEDURE}")).status_code != 200:
+            if loop.time() > deadline:
+                raise SystemExit(f"intake did not fold the catalogue in {within:.0f}s")
+            await asyncio.sleep(0.2)
+
+
+async def _remove(admin: AIOKafkaAdminClient, system: System, names: Sequence[str]) -> None:
+    try:
+        await admin.delete_topics(system.topics.all())
+    except Exception as exc:  # leftovers are harmless: every run has its own prefix
+        print(f"note: could not delete the run's topics: {exc!r}")
+    finally:
+        await admin.close()
+    mongo = make_mongo_client(system.mongodb_url)
+    try:
+        for name in {"intake", *names}:
+            await mongo.drop_database(system.database(name))
+    finally:
+        await mongo.close()

@@ -1,0 +1,75 @@
+"""(a) Intake submissions per second: `POST /v1/dossiers` (a counter officer receiving a dossier, the
+heaviest submission) at fixed offered rates, with p50/p95/p99 latency, next to a bare FastAPI echo of
+the same body served the same way on the same machine.
+
+    uv run python bench/intake_throughput.py --duration 20 --rates 50,100,200
+
+Intake runs as a real process (`motcua-intake`) against the running broker and store, on topics and
+a database of its own, with the sample catalogue loaded. Exits 1 if any step lost more than 1%."""
+
+import asyncio
+import subprocess
+import sys
+import uuid
+from pathlib import Path
+
+import httpx
+from _load import failed_steps, open_loop, parse_rates, parser, steps_table, wall_clock
+from _services import ServiceProcess, stop_service, wait_healthy
+from _system import free_port, officer_headers, running_system, submission_body
+
+HERE = Path(__file__).parent
+
+
+def start_echo(log_dir: Path) -> ServiceProcess:
+    port = free_port()
+    log = log_dir / "echo.log"
+    with open(log, "ab") as out:
+        process = subprocess.Popen([sys.executable, str(HERE / "echo_app.py"), "--port", str(port)],
+                                   stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT)
+    return ServiceProcess("echo", port, process, log)
+
+
+async def bench(duration: float, rates: list[float], warmup: float) -> int:
+    async with running_system(["intake"]) as system:
+        echo = start_echo(system.log_dir)
+        try:
+            await wait_healthy([echo])
+            limits = httpx.Limits(max_connections=2000, max_keepalive_connections=200)
+            async with httpx.AsyncClient(timeout=30.0, limits=limits) as client:
+                targets = {"echo": (echo.url, {}), "intake": (system.url("intake"), officer_headers())}
+
+                def submit(target: str):
+                    base, headers = targets[target]
+
+                    async def request(i: int) -> int:
+                        response = await client.post(
+                            base + "/v1/dossiers", json=submission_body(i),
+                            headers={**headers, "Idempotency-Key": str(uuid.uuid4())})
+                        return response.status_code
+                    return request
+
+                for target in targets:
+                    if warmup > 0:
+                        await open_loop(f"{target} (warm-up)", rates[0], warmup, submit(target))
+                steps = []
+                for rate in rates:
+                    for target in targets:
+                        steps.append(await open_loop(target, rate, duration, submit(target)))
+        finally:
+            stop_service(echo)
+    print(f"\nintake submissions vs a bare FastAPI echo, {duration:g} s per step, {wall_clock()}\n")
+    print(steps_table(steps))
+    failed = failed_steps(steps)
+    for step in failed:
+        print(f"FAILED: {step.label} at {step.rate:g}/s: error rate {step.error_rate:.1%} > 1%")
+    return 1 if failed else 0
+
+
+def main() -> None:
+    args = parser(__doc__, rates="50,100,200", duration=20).parse_args()
+    sys.exit(asyncio.run(bench(args.duration, parse_rates(args.rates), args.warmup)))
+
+
+if __name__ == "__main__":
+    main()
