@@ -53,13 +53,19 @@ def start_service(name: str, settings: dict[str, str], *, port: int, log_dir: Pa
     return ServiceProcess(name, port, process, log)
 
 
-def run_command(name: str, settings: dict[str, str], args: tuple[str, ...], *, timeout: float = 120.0) -> None:
+async def run_command(name: str, settings: dict[str, str], args: tuple[str, ...], *, within: float = 120.0) -> None:
     """Run a one-off `motcua-<name> args` command (e.g. `load-catalog`) to completion."""
     prefix = f"MOTCUA_{name.upper()}_"
     env = {**os.environ, **{prefix + key.upper(): value for key, value in settings.items()}}
-    done = subprocess.run([entry_point(name), *args], env=env, capture_output=True, timeout=timeout, check=False)
-    if done.returncode != 0:
-        raise SystemExit(f"motcua-{name} {' '.join(args)} failed:\n{done.stderr.decode(errors='replace')}")
+    process = await asyncio.create_subprocess_exec(entry_point(name), *args, env=env, stdin=subprocess.DEVNULL,
+                                                   stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    try:
+        output, _ = await asyncio.wait_for(process.communicate(), within)
+    except TimeoutError:
+        process.kill()
+        raise SystemExit(f"motcua-{name} {' '.join(args)} took more than {within:.0f}s") from None
+    if process.returncode != 0:
+        raise SystemExit(f"motcua-{name} {' '.join(args)} failed:\n{output.decode(errors='replace')}")
 
 
 async def wait_healthy(services: list[ServiceProcess], *, within: float = 60.0) -> None:

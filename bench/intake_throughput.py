@@ -10,11 +10,12 @@ a database of its own, with the sample catalogue loaded. Exits 1 if any step los
 import asyncio
 import subprocess
 import sys
+import tempfile
 import uuid
 from pathlib import Path
 
 import httpx
-from _load import failed_steps, open_loop, parse_rates, parser, steps_table, wall_clock
+from _load import Request, failed_steps, open_loop, parse_rates, parser, steps_table, wall_clock
 from _services import ServiceProcess, stop_service, wait_healthy
 from _system import free_port, officer_headers, running_system, submission_body
 
@@ -31,15 +32,15 @@ def start_echo(log_dir: Path) -> ServiceProcess:
 
 
 async def bench(duration: float, rates: list[float], warmup: float) -> int:
-    async with running_system(["intake"]) as system:
-        echo = start_echo(system.log_dir)
-        try:
+    echo = start_echo(Path(tempfile.mkdtemp(prefix="motcua-bench-echo-")))  # starts while intake does
+    try:
+        async with running_system(["intake"]) as system:
             await wait_healthy([echo])
             limits = httpx.Limits(max_connections=2000, max_keepalive_connections=200)
             async with httpx.AsyncClient(timeout=30.0, limits=limits) as client:
                 targets = {"echo": (echo.url, {}), "intake": (system.url("intake"), officer_headers())}
 
-                def submit(target: str):
+                def submit(target: str) -> Request:
                     base, headers = targets[target]
 
                     async def request(i: int) -> int:
@@ -56,8 +57,8 @@ async def bench(duration: float, rates: list[float], warmup: float) -> int:
                 for rate in rates:
                     for target in targets:
                         steps.append(await open_loop(target, rate, duration, submit(target)))
-        finally:
-            stop_service(echo)
+    finally:
+        stop_service(echo)
     print(f"\nintake submissions vs a bare FastAPI echo, {duration:g} s per step, {wall_clock()}\n")
     print(steps_table(steps))
     failed = failed_steps(steps)
