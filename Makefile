@@ -1,11 +1,12 @@
 # The two commands a newcomer types: `make up` and `make test`.
 export PATH := $(HOME)/.local/bin:$(PATH)
 
-.PHONY: bootstrap up down status test test-unit test-integration test-e2e schemas lint
+.PHONY: bootstrap up down status load test test-unit test-integration test-e2e schemas lint
 
 bootstrap:
 	@scripts/bootstrap.sh
 
+# Kafka, the store, the topics, the four services, the sample catalogue and the demo data; URLs and tokens.
 up: bootstrap
 	uv run motcua-stack up
 
@@ -14,6 +15,12 @@ down:
 
 status:
 	uv run motcua-stack status
+
+# The demo and load generator against the running stack: make load RATE=5 DURATION=60
+RATE ?= 2
+DURATION ?= 30
+load:
+	uv run motcua-stack load --rate $(RATE) --duration $(DURATION)
 
 test: bootstrap
 	uv run pytest

@@ -14,7 +14,8 @@ def state_dir() -> Path:
 
 
 def cache_dir() -> Path:
-    return state_dir() / "cache"
+    """Kafka's jars and the FerretDB build; MOTCUA_STACK_CACHE lets a second stack home share them."""
+    return Path(os.environ.get("MOTCUA_STACK_CACHE", state_dir() / "cache"))
 
 
 def data_dir() -> Path:

@@ -33,6 +33,9 @@ def running_pid(name: str) -> int | None:
         return None
     except PermissionError:
         return None
+    if not _alive(pid):  # exited: a zombie child of ours still answers kill(0)
+        path.unlink(missing_ok=True)
+        return None
     return pid
 
 
