@@ -2,7 +2,8 @@
 alone, the sample catalogue loaded, and the services started as real processes.
 
 Broker and store: `KAFKA_BOOTSTRAP_SERVERS` and `MONGODB_URL` when set, else the native stack
-(`motcua_stack.ensure_running`, stopped again afterwards if this run started it)."""
+(`motcua_stack.ensure_running`, stopped again afterwards if this run started it). Services are started
+and stopped by `motcua_stack.services`, with the pid files, logs and ports of this run alone."""
 
 import asyncio
 import os
@@ -20,11 +21,12 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import httpx
-from _services import ServiceProcess, run_command, start_service, stop_service, wait_healthy
-from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.admin import AIOKafkaAdminClient
 from motcua_shared.auth import Role, mint_token
 from motcua_shared.mongo import make_mongo_client
 from motcua_shared.topics import Topics
+from motcua_stack import services
+from motcua_stack.topics import ensure_topics
 
 SECRET = "bench-secret-of-at-least-thirty-two-bytes-long"
 PROVINCE_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -58,24 +60,19 @@ def submission_body(i: int) -> dict[str, Any]:
 class System:
     run_id: str
     topics: Topics
-    kafka: str
-    mongodb_url: str
+    wiring: services.Wiring
     log_dir: Path
-    services: dict[str, ServiceProcess] = field(default_factory=dict)
+    names: list[str] = field(default_factory=list)
 
     def url(self, name: str) -> str:
-        return self.services[name].url
+        return services.BY_NAME[name].url()
+
+    def pid(self, name: str) -> int:
+        """The service's process (its entry point's interpreter)."""
+        return services.running()[name]
 
     def database(self, name: str) -> str:
-        return f"bench_{self.run_id}_{name}"
-
-    def settings(self, name: str) -> dict[str, str]:
-        """The MOTCUA_<SERVICE>_* settings of `name` in this run."""
-        return {
-            "kafka_bootstrap_servers": self.kafka, "mongodb_url": self.mongodb_url,
-            "mongodb_database": self.database(name), "topic_prefix": self.topics.prefix,
-            "consumer_group": f"bench-{self.run_id}-{name}", "jwt_secret": SECRET,
-        }
+        return self.wiring.database(services.BY_NAME[name])
 
 
 def token(role: Role, agency: str | None = None) -> str:
@@ -127,29 +124,57 @@ async def running_system(names: Sequence[str]) -> AsyncIterator[System]:
     by intake; everything removed afterwards (the services' logs stay in `system.log_dir`)."""
     run_id = uuid.uuid4().hex[:8]
     async with infrastructure() as (kafka, mongo):
-        system = System(run_id, Topics(f"bench-{run_id}."), kafka, mongo,
-                        Path(tempfile.mkdtemp(prefix=f"motcua-bench-{run_id}-")))
-        admin = AIOKafkaAdminClient(bootstrap_servers=kafka)
-        await admin.start()
+        topics = Topics(f"bench-{run_id}.")
+        home = Path(tempfile.mkdtemp(prefix=f"motcua-bench-{run_id}-"))
+        wiring = services.Wiring(kafka, mongo, topic_prefix=topics.prefix, database_prefix=f"bench_{run_id}_",
+                                 jwt_secret=SECRET)
+        system = System(run_id, topics, wiring, home / "logs", list(names))
+        # A stack home and ports of this run: the services' pid files never meet a `make up` stack's.
+        saved = {key: os.environ.get(key) for key in ("MOTCUA_STACK_HOME", *_port_variables(names))}
+        os.environ["MOTCUA_STACK_HOME"] = str(home)
+        for variable in _port_variables(names):
+            os.environ[variable] = str(free_port())
         try:
-            await admin.create_topics([NewTopic(t, num_partitions=3, replication_factor=1)
-                                       for t in system.topics.all()])
+            await ensure_topics(kafka, topics, 3)
             for name in names:
-                system.services[name] = start_service(name, system.settings(name), port=free_port(),
-                                                      log_dir=system.log_dir)
+                services.start(services.BY_NAME[name], wiring, wait=False)
             # The consumers read from the earliest offset, so the catalogue may land while they start.
             started = time.monotonic()
-            await asyncio.gather(run_command("intake", system.settings("intake"), ("load-catalog",)),
-                                 wait_healthy(list(system.services.values())))
+            await asyncio.gather(_load_catalogue(wiring), *(
+                asyncio.to_thread(services.wait_healthy, services.BY_NAME[name]) for name in names))
             if "intake" in names:
                 await _wait_for_catalogue(system.url("intake"))
             print(f"services up and catalogue folded in {time.monotonic() - started:.1f} s "
                   f"(logs in {system.log_dir})", file=sys.stderr)
             yield system
         finally:
-            for service in system.services.values():
-                stop_service(service)
-            await _remove(admin, system, names)
+            for name in names:
+                services.stop(services.BY_NAME[name])
+            for key, value in saved.items():
+                if value is None:
+                    os.environ.pop(key, None)
+                else:
+                    os.environ[key] = value
+            await _remove(system)
+
+
+def _port_variables(names: Sequence[str]) -> list[str]:
+    return [f"MOTCUA_STACK_{name.upper()}_PORT" for name in names]
+
+
+async def _load_catalogue(wiring: services.Wiring, within: float = 120.0) -> None:
+    """`motcua-intake load-catalog` on the run's topics."""
+    env = {**os.environ, **services.environment(services.INTAKE, wiring)}
+    process = await asyncio.create_subprocess_exec(
+        str(Path(sys.executable).parent / "motcua-intake"), "load-catalog", env=env,
+        stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT)
+    try:
+        output, _ = await asyncio.wait_for(process.communicate(), within)
+    except TimeoutError:
+        process.kill()
+        raise SystemExit(f"motcua-intake load-catalog took more than {within:.0f}s") from None
+    if process.returncode != 0:
+        raise SystemExit(f"motcua-intake load-catalog failed:\n{output.decode(errors='replace')}")
 
 
 async def _wait_for_catalogue(intake_url: str, within: float = 60.0) -> None:
@@ -162,16 +187,18 @@ async def _wait_for_catalogue(intake_url: str, within: float = 60.0) -> None:
             await asyncio.sleep(0.2)
 
 
-async def _remove(admin: AIOKafkaAdminClient, system: System, names: Sequence[str]) -> None:
+async def _remove(system: System) -> None:
+    admin = AIOKafkaAdminClient(bootstrap_servers=system.wiring.kafka_bootstrap_servers)
     try:
+        await admin.start()
         await admin.delete_topics(system.topics.all())
     except Exception as exc:  # leftovers are harmless: every run has its own prefix
-        print(f"note: could not delete the run's topics: {exc!r}")
+        print(f"note: could not delete the run's topics: {exc!r}", file=sys.stderr)
     finally:
         await admin.close()
-    mongo = make_mongo_client(system.mongodb_url)
+    mongo = make_mongo_client(system.wiring.mongodb_url)
     try:
-        for name in {"intake", *names}:
+        for name in {"intake", *system.names}:
             await mongo.drop_database(system.database(name))
     finally:
         await mongo.close()

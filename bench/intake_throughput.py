@@ -10,32 +10,57 @@ a database of its own, with the sample catalogue loaded. Exits 1 if any step los
 import asyncio
 import subprocess
 import sys
-import tempfile
 import uuid
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 from _load import Request, failed_steps, open_loop, parse_rates, parser, steps_table, wall_clock
-from _services import ServiceProcess, stop_service, wait_healthy
 from _system import free_port, officer_headers, running_system, submission_body
 
 HERE = Path(__file__).parent
 
 
-def start_echo(log_dir: Path) -> ServiceProcess:
+@dataclass
+class Echo:
+    process: subprocess.Popen[bytes]
+    url: str
+
+    async def wait_healthy(self, within: float = 60.0) -> None:
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + within
+        async with httpx.AsyncClient(timeout=2.0) as client:
+            while True:
+                try:
+                    if (await client.get(self.url + "/health")).status_code == 200:
+                        return
+                except httpx.HTTPError:
+                    pass
+                if self.process.poll() is not None or loop.time() > deadline:
+                    raise SystemExit("the echo app did not start")
+                await asyncio.sleep(0.2)
+
+    def stop(self) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(15)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
+
+def start_echo() -> Echo:
     port = free_port()
-    log = log_dir / "echo.log"
-    with open(log, "ab") as out:
-        process = subprocess.Popen([sys.executable, str(HERE / "echo_app.py"), "--port", str(port)],
-                                   stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT)
-    return ServiceProcess("echo", port, process, log)
+    process = subprocess.Popen([sys.executable, str(HERE / "echo_app.py"), "--port", str(port)],
+                               stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return Echo(process, f"http://127.0.0.1:{port}")
 
 
 async def bench(duration: float, rates: list[float], warmup: float) -> int:
-    echo = start_echo(Path(tempfile.mkdtemp(prefix="motcua-bench-echo-")))  # starts while intake does
+    echo = start_echo()  # starts while intake does
     try:
         async with running_system(["intake"]) as system:
-            await wait_healthy([echo])
+            await echo.wait_healthy()
             limits = httpx.Limits(max_connections=2000, max_keepalive_connections=200)
             async with httpx.AsyncClient(timeout=30.0, limits=limits) as client:
                 targets = {"echo": (echo.url, {}), "intake": (system.url("intake"), officer_headers())}
@@ -58,7 +83,7 @@ async def bench(duration: float, rates: list[float], warmup: float) -> int:
                     for target in targets:
                         steps.append(await open_loop(target, rate, duration, submit(target)))
     finally:
-        stop_service(echo)
+        echo.stop()
     print(f"\nintake submissions vs a bare FastAPI echo, {duration:g} s per step, {wall_clock()}\n")
     print(steps_table(steps))
     failed = failed_steps(steps)

@@ -71,7 +71,7 @@ class Sampler:
 
 async def bench(duration: float, rates: list[float], warmup: float) -> int:
     async with running_system(SERVICES) as system:
-        sampler = Sampler({name: system.services[name].pid for name in SERVICES})
+        sampler = Sampler({name: system.pid(name) for name in SERVICES})
         sampling = asyncio.create_task(sampler.run())
         try:
             await asyncio.sleep(max(2.0, warmup))  # idle, after start-up and the catalogue
