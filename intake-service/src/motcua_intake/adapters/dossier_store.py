@@ -1,5 +1,6 @@
 """Intake's dossier view (status, appointment, who may act on it) and the daily code counters."""
 
+import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -15,6 +16,7 @@ from ..domain.codes import dossier_code_for
 
 _MAX_ATTEMPTS = 20
 _MAX_CODE_ATTEMPTS = 1000
+_RESERVING_STRIPES = 16
 
 
 @dataclass(frozen=True)
@@ -36,6 +38,8 @@ class DossierStore:
         self._counters = db["dossier_code_counters"]
         self._codes = db["dossier_codes"]
         self._rating_claims = db["dossier_rating_claims"]
+        # Striped locks: counters are per agency and day, so a lock each would pile up over the years.
+        self._reserving = [asyncio.Lock() for _ in range(_RESERVING_STRIPES)]
 
     async def ensure_indexes(self) -> None:
         await self._dossiers.create_index("code", unique=True, sparse=True)
@@ -46,15 +50,21 @@ class DossierStore:
         The counter ($inc) proposes a number; inserting the code under a unique _id decides. Two
         steps because FerretDB applies find_one_and_update as read-then-write: under concurrency two
         callers can be handed the same number (seen with 200 concurrent submissions), whereas an
-        insert under a unique _id is decided by the backend atomically. The loser asks again."""
-        for _ in range(_MAX_CODE_ATTEMPTS):
-            sequence = await self._next_sequence(counter)
-            code = dossier_code_for(counter, sequence)
-            try:
-                await self._codes.insert_one({"_id": code, "dossier_id": dossier_id})
-            except DuplicateKeyError:
-                continue
-            return code
+        insert under a unique _id is decided by the backend atomically. The loser asks again.
+
+        Within this process one reservation per counter runs at a time: when they ran concurrently,
+        every loser's retry collided again, so the round trips grew with the square of the requests
+        in flight and intake collapsed under load (docs/performance.md). Other instances still
+        collide now and then; the unique insert decides between them."""
+        async with self._reserving[hash(counter) % len(self._reserving)]:
+            for _ in range(_MAX_CODE_ATTEMPTS):
+                sequence = await self._next_sequence(counter)
+                code = dossier_code_for(counter, sequence)
+                try:
+                    await self._codes.insert_one({"_id": code, "dossier_id": dossier_id})
+                except DuplicateKeyError:
+                    continue
+                return code
         raise RuntimeError(f"could not reserve a dossier code on counter {counter}")
 
     async def _next_sequence(self, counter: str) -> int:
