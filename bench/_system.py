@@ -25,7 +25,7 @@ from aiokafka.admin import AIOKafkaAdminClient
 from motcua_shared.auth import Role, mint_token
 from motcua_shared.mongo import make_mongo_client
 from motcua_shared.topics import Topics
-from motcua_stack import services
+from motcua_stack import processes, services
 from motcua_stack.topics import ensure_topics
 
 SECRET = "bench-secret-of-at-least-thirty-two-bytes-long"
@@ -119,9 +119,11 @@ async def infrastructure() -> AsyncIterator[tuple[str, str]]:
 
 
 @asynccontextmanager
-async def running_system(names: Sequence[str]) -> AsyncIterator[System]:
+async def running_system(names: Sequence[str], *, commands: dict[str, list[str]] | None = None
+                         ) -> AsyncIterator[System]:
     """The services `names` on topics and databases of their own, the sample catalogue loaded and folded
-    by intake; everything removed afterwards (the services' logs stay in `system.log_dir`)."""
+    by intake; everything removed afterwards (the services' logs stay in `system.log_dir`). `commands`
+    replaces a service's entry point by another command (a profiler's wrapper around it)."""
     run_id = uuid.uuid4().hex[:8]
     async with infrastructure() as (kafka, mongo):
         topics = Topics(f"bench-{run_id}.")
@@ -137,7 +139,11 @@ async def running_system(names: Sequence[str]) -> AsyncIterator[System]:
         try:
             await ensure_topics(kafka, topics, 3)
             for name in names:
-                services.start(services.BY_NAME[name], wiring, wait=False)
+                service = services.BY_NAME[name]
+                if commands and name in commands:
+                    processes.start(name, commands[name], cwd=Path.cwd(), env=services.environment(service, wiring))
+                else:
+                    services.start(service, wiring, wait=False)
             # The consumers read from the earliest offset, so the catalogue may land while they start.
             started = time.monotonic()
             await asyncio.gather(_load_catalogue(wiring), *(

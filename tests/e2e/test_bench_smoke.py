@@ -43,6 +43,7 @@ def run(script: str, infrastructure: Infrastructure) -> str:
     ("intake_throughput.py", ["echo", "intake"]),
     ("submit_to_summary.py", ["intake -> summary"]),
     ("service_memory.py", ["intake"]),
+    ("store_round_trips.py", ["intake"]),
 ])
 def test_the_benchmark_prints_its_table(infrastructure: Infrastructure, script: str, targets: list[str]) -> None:
     printed = tables(run(script, infrastructure))
@@ -56,3 +57,7 @@ def test_the_benchmark_prints_its_table(infrastructure: Infrastructure, script: 
         memory = {row["service"]: row for row in printed[1]}
         assert set(memory) == {"intake", "processing", "reporting", "notification"}
         assert all(20 < int(row["idle"]) < 2000 for row in memory.values())
+    if script == "store_round_trips.py":  # a submission reserves one code and records its key
+        commands = {row["command collection"]: row for row in printed[1]}
+        assert float(commands["insert dossier_codes"]["per submission"]) >= 1.0
+        assert float(commands["insert idempotency_keys"]["per submission"]) == 1.0
