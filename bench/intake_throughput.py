@@ -2,7 +2,7 @@
 heaviest submission) at fixed offered rates, with p50/p95/p99 latency, next to a bare FastAPI echo of
 the same body served the same way on the same machine.
 
-    uv run python bench/intake_throughput.py --duration 20 --rates 50,100,200
+    uv run python bench/intake_throughput.py --duration 20 --rates 10,20,40
 
 Intake runs as a real process (`motcua-intake`) against the running broker and store, on topics and
 a database of its own, with the sample catalogue loaded. Exits 1 if any step lost more than 1%."""
@@ -93,7 +93,7 @@ async def bench(duration: float, rates: list[float], warmup: float) -> int:
 
 
 def main() -> None:
-    args = parser(__doc__, rates="50,100,200", duration=20).parse_args()
+    args = parser(__doc__, rates="10,20,40", duration=20).parse_args()
     sys.exit(asyncio.run(bench(args.duration, parse_rates(args.rates), args.warmup)))
 
 

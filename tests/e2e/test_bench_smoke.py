@@ -33,7 +33,7 @@ def tables(output: str) -> list[list[dict[str, str]]]:
 def run(script: str, infrastructure: Infrastructure) -> str:
     env = {**os.environ, "KAFKA_BOOTSTRAP_SERVERS": infrastructure.kafka_bootstrap_servers,
            "MONGODB_URL": infrastructure.mongodb_url}
-    done = subprocess.run([sys.executable, str(BENCH / script), "--duration", "2", "--rates", "2", "--warmup", "0.5"],
+    done = subprocess.run([sys.executable, str(BENCH / script), "--duration", "2", "--rates", "2", "--warmup", "0"],
                           env=env, capture_output=True, text=True, timeout=180, check=False)
     assert done.returncode == 0, done.stdout + done.stderr
     return done.stdout
