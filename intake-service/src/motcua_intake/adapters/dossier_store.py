@@ -1,5 +1,7 @@
 """Intake's dossier view (status, appointment, who may act on it) and the daily code counters."""
 
+import asyncio
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -14,6 +16,7 @@ from ..domain.codes import dossier_code_for
 
 _MAX_ATTEMPTS = 20
 _MAX_CODE_ATTEMPTS = 1000
+_RESERVING_STRIPES = 16
 
 
 @dataclass(frozen=True)
@@ -35,6 +38,8 @@ class DossierStore:
         self._counters = db["dossier_code_counters"]
         self._codes = db["dossier_codes"]
         self._rating_claims = db["dossier_rating_claims"]
+        # Striped locks: counters are per agency and day, so a lock each would pile up over the years.
+        self._reserving = [asyncio.Lock() for _ in range(_RESERVING_STRIPES)]
 
     async def ensure_indexes(self) -> None:
         await self._dossiers.create_index("code", unique=True, sparse=True)
@@ -45,15 +50,21 @@ class DossierStore:
         The counter ($inc) proposes a number; inserting the code under a unique _id decides. Two
         steps because FerretDB applies find_one_and_update as read-then-write: under concurrency two
         callers can be handed the same number (seen with 200 concurrent submissions), whereas an
-        insert under a unique _id is decided by the backend atomically. The loser asks again."""
-        for _ in range(_MAX_CODE_ATTEMPTS):
-            sequence = await self._next_sequence(counter)
-            code = dossier_code_for(counter, sequence)
-            try:
-                await self._codes.insert_one({"_id": code, "dossier_id": dossier_id})
-            except DuplicateKeyError:
-                continue
-            return code
+        insert under a unique _id is decided by the backend atomically. The loser asks again.
+
+        Within this process one reservation per counter runs at a time: when they ran concurrently,
+        every loser's retry collided again, so the round trips grew with the square of the requests
+        in flight and intake collapsed under load (docs/performance.md). Other instances still
+        collide now and then; the unique insert decides between them."""
+        async with self._reserving[hash(counter) % len(self._reserving)]:
+            for _ in range(_MAX_CODE_ATTEMPTS):
+                sequence = await self._next_sequence(counter)
+                code = dossier_code_for(counter, sequence)
+                try:
+                    await self._codes.insert_one({"_id": code, "dossier_id": dossier_id})
+                except DuplicateKeyError:
+                    continue
+                return code
         raise RuntimeError(f"could not reserve a dossier code on counter {counter}")
 
     async def _next_sequence(self, counter: str) -> int:
@@ -67,6 +78,21 @@ class DossierStore:
             return int(doc["seq"])
         raise RuntimeError(f"could not advance counter {counter}")
 
+    async def record_new(self, events: Sequence[ev.DossierEvent], *, phone_hash: str | None = None) -> bool:
+        """Fold the first events of a dossier just received (submitted, and accepted at the counter) in
+        ONE insert, where `apply` reads and writes once per event: on the submission path that was the
+        largest share of the store's work (docs/performance.md). False, with nothing written, if the
+        dossier is already in the view (the consumer came first): then `apply` each event."""
+        fields: dict[str, Any] = {}
+        for event in events:
+            fields.update(_fields(event, fields.get("status"), phone_hash))
+        try:
+            await self._dossiers.insert_one({"_id": events[0].dossier_id, **fields, "version": 1,
+                                             "applied": [str(event.event_id) for event in events]})
+        except DuplicateKeyError:
+            return False
+        return True
+
     async def apply(self, event: ev.DossierEvent, *, phone_hash: str | None = None) -> None:
         """Fold one dossier event into the view, once per event_id (optimistic concurrency on a version)."""
         event_id = str(event.event_id)
@@ -74,16 +100,7 @@ class DossierStore:
             doc = await self._dossiers.find_one({"_id": event.dossier_id})
             if doc is not None and event_id in doc.get("applied", []):
                 return
-            fields: dict[str, Any] = dict(tracking.changes_from(event))
-            status = tracking.next_status(doc.get("status") if doc else None, event)
-            if status is not None:
-                fields["status"] = status
-            if isinstance(event, ev.DossierSubmitted):
-                fields.update(code=event.data.dossier_code, agency_code=event.data.agency_code,
-                              procedure_code=event.data.procedure_code, channel=event.data.channel.value,
-                              received_at=event.occurred_at)
-                if phone_hash:
-                    fields["phone_hash"] = phone_hash
+            fields = _fields(event, doc.get("status") if doc else None, phone_hash)
             version = doc.get("version", 0) if doc else 0
             update = {"$set": {**fields, "version": version + 1}, "$push": {"applied": event_id}}
             try:
@@ -110,6 +127,21 @@ class DossierStore:
         except DuplicateKeyError:
             return False
         return True
+
+
+def _fields(event: ev.DossierEvent, status: str | None, phone_hash: str | None) -> dict[str, Any]:
+    """What `event` sets in the view of a dossier whose status was `status`."""
+    fields: dict[str, Any] = dict(tracking.changes_from(event))
+    next_status = tracking.next_status(status, event)
+    if next_status is not None:
+        fields["status"] = next_status
+    if isinstance(event, ev.DossierSubmitted):
+        fields.update(code=event.data.dossier_code, agency_code=event.data.agency_code,
+                      procedure_code=event.data.procedure_code, channel=event.data.channel.value,
+                      received_at=event.occurred_at)
+        if phone_hash:
+            fields["phone_hash"] = phone_hash
+    return fields
 
 
 def _view(doc: dict[str, Any]) -> DossierView:

@@ -10,7 +10,7 @@ from typing import Any
 
 from motcua_shared.api import ApiError
 from motcua_shared.auth import Principal
-from motcua_shared.events import DossierEvent, parse_event
+from motcua_shared.events import DossierEvent, DossierSubmitted, parse_event
 
 from ..adapters.idempotency_store import record_id
 from ..adapters.publishing import BrokerUnavailable
@@ -73,6 +73,8 @@ async def _fold(intake: Intake, decision: Decision) -> None:
     """Update intake's own views at once (read-your-writes); the consumers fold the same events
     idempotently, so a failure here only delays the view."""
     try:
+        if await _fold_new_dossier(intake, decision):
+            return
         for event in decision.events:
             if isinstance(event, DossierEvent):
                 await intake.dossiers.apply(event, phone_hash=decision.phone_hash)
@@ -80,6 +82,14 @@ async def _fold(intake: Intake, decision: Decision) -> None:
                 await intake.catalogue.apply(event)
     except Exception:
         log.exception("could not fold published events into intake's views; the consumer will")
+
+
+async def _fold_new_dossier(intake: Intake, decision: Decision) -> bool:
+    """A new dossier's events go into the view in one write (see DossierStore.record_new)."""
+    events = [event for event in decision.events if isinstance(event, DossierEvent)]
+    if not events or len(events) != len(decision.events) or not isinstance(events[0], DossierSubmitted):
+        return False
+    return await intake.dossiers.record_new(events, phone_hash=decision.phone_hash)
 
 
 def _plan(decision: Decision) -> dict[str, Any]:

@@ -1,0 +1,175 @@
+"""An open-loop load generator at a fixed offered rate, percentiles, and the table every benchmark prints.
+
+Open loop: the i-th request of a step is due at `start + i / rate`, whatever happened to the earlier
+ones, and its latency runs from that due time, not from when it was actually sent. A closed loop (send
+the next request when one completes) slows down exactly when the server does, and so hides the waiting
+a real caller would suffer (coordinated omission). If the generator itself falls behind, the lateness
+counts against the server's latency too: the figures are then an upper bound, never flattering."""
+
+import argparse
+import asyncio
+import math
+import time
+from collections import Counter
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+
+# What a request reports back: an HTTP status, or the name of what went wrong instead.
+Outcome = int | str
+Request = Callable[[int], Awaitable[Outcome]]
+
+MAX_ERROR_RATE = 0.01
+
+
+@dataclass(frozen=True)
+class Sample:
+    due: float  # loop time the request was scheduled for
+    done: float  # loop time its answer arrived (or it failed)
+    outcome: Outcome
+
+    @property
+    def latency(self) -> float:
+        return self.done - self.due
+
+    @property
+    def ok(self) -> bool:
+        return isinstance(self.outcome, int) and 200 <= self.outcome < 300
+
+
+@dataclass
+class Step:
+    """The result of one step: every request offered at `rate` per second for `duration` seconds."""
+
+    label: str
+    rate: float
+    duration: float
+    samples: list[Sample] = field(default_factory=list)
+    # Latencies measured otherwise than request-by-request (submit-to-summary); None = from samples.
+    latencies: list[float] | None = None
+    extra_errors: Counter[str] = field(default_factory=Counter)
+
+    @property
+    def ok(self) -> int:
+        return sum(1 for s in self.samples if s.ok) - sum(self.extra_errors.values())
+
+    @property
+    def errors(self) -> Counter[str]:
+        counts = Counter(str(s.outcome) for s in self.samples if not s.ok)
+        counts.update(self.extra_errors)
+        return counts
+
+    @property
+    def offered(self) -> int:
+        return len(self.samples)
+
+    @property
+    def error_rate(self) -> float:
+        return sum(self.errors.values()) / self.offered if self.offered else 0.0
+
+    @property
+    def achieved_rate(self) -> float:
+        """Successful answers per second, over the time from the first due request to the last answer."""
+        if not self.samples:
+            return 0.0
+        start = min(s.due for s in self.samples)
+        end = max(s.done for s in self.samples)
+        return sum(1 for s in self.samples if s.ok) / max(end - start, self.duration)
+
+    def ok_latencies(self) -> list[float]:
+        if self.latencies is not None:
+            return self.latencies
+        return [s.latency for s in self.samples if s.ok]
+
+
+async def open_loop(
+    label: str, rate: float, duration: float, request: Request, *, answer_within: float = 30.0
+) -> Step:
+    """Offer `request(i)` at `rate` per second for `duration` seconds; wait (up to `answer_within` seconds after the
+    last one is due) for every answer. A request still unanswered then counts as a `timeout`."""
+    loop = asyncio.get_running_loop()
+    count = max(1, round(rate * duration))
+    step = Step(label, rate, duration)
+    start = loop.time() + 0.05
+
+    async def one(i: int, due: float) -> None:
+        try:
+            outcome: Outcome = await request(i)
+        except Exception as exc:  # a refused connection, a reset, a client timeout: all count as errors
+            outcome = type(exc).__name__
+        step.samples.append(Sample(due, loop.time(), outcome))
+
+    tasks = []
+    for i in range(count):
+        due = start + i / rate
+        delay = due - loop.time()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        tasks.append(asyncio.create_task(one(i, due)))
+    _, pending = await asyncio.wait(tasks, timeout=answer_within) if tasks else (set(), set())
+    for task in pending:
+        task.cancel()
+    now = loop.time()
+    step.samples.extend(Sample(now, now, "timeout") for _ in pending)
+    return step
+
+
+def percentile(values: Sequence[float], p: float) -> float:
+    """The nearest-rank percentile `p` (0-100) of `values`; NaN when there are none."""
+    if not values:
+        return math.nan
+    ordered = sorted(values)
+    rank = max(1, math.ceil(p / 100 * len(ordered)))
+    return ordered[rank - 1]
+
+
+COLUMNS = ("target", "offered/s", "achieved/s", "ok", "errors", "p50 ms", "p95 ms", "p99 ms", "max ms")
+
+
+def row(step: Step) -> list[str]:
+    latencies = step.ok_latencies()
+
+    def ms(p: float) -> str:
+        value = percentile(latencies, p)
+        return "-" if math.isnan(value) else f"{value * 1000:.1f}"
+
+    errors = ", ".join(f"{name} x{n}" for name, n in sorted(step.errors.items())) or "0"
+    return [step.label, f"{step.rate:g}", f"{step.achieved_rate:.1f}", str(step.ok), errors,
+            ms(50), ms(95), ms(99), ms(100)]
+
+
+def table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
+    """A Markdown table, so that it pastes into docs/performance.md as it is."""
+    widths = [max(len(str(cell)) for cell in column) for column in zip(header, *rows, strict=True)]
+    lines = ["| " + " | ".join(str(c).ljust(w) for c, w in zip(cells, widths, strict=True)) + " |"
+             for cells in (header, *rows)]
+    lines.insert(1, "| " + " | ".join("-" * w for w in widths) + " |")
+    return "\n".join(lines)
+
+
+def steps_table(steps: Sequence[Step]) -> str:
+    return table(COLUMNS, [row(s) for s in steps])
+
+
+def failed_steps(steps: Sequence[Step]) -> list[Step]:
+    """Steps whose error rate is over 1% (the benchmark then exits non-zero)."""
+    return [s for s in steps if s.error_rate > MAX_ERROR_RATE]
+
+
+def parser(description: str | None, *, rates: str, duration: float) -> argparse.ArgumentParser:
+    """The options every benchmark takes."""
+    p = argparse.ArgumentParser(description=description, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--duration", type=float, default=duration, help="seconds per step (default %(default)s)")
+    p.add_argument("--rates", default=rates, help="offered rates per second, comma-separated (default %(default)s)")
+    p.add_argument("--warmup", type=float, default=2.0, help="seconds of load before the first step, not reported")
+    return p
+
+
+def parse_rates(text: str) -> list[float]:
+    rates = [float(r) for r in text.split(",") if r.strip()]
+    if not rates or any(r <= 0 for r in rates):
+        raise SystemExit(f"--rates must be positive numbers, got {text!r}")
+    return rates
+
+
+def wall_clock() -> str:
+    return time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime())

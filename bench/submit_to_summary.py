@@ -1,0 +1,136 @@
+"""(b) Latency from submit to visible in the summary: dossiers submitted to intake at fixed offered
+rates, while reporting's `GET /v1/reports/summary` is polled back to back; how long until the summary
+counts them.
+
+    uv run python bench/submit_to_summary.py --duration 20 --rates 5,10,20
+
+Intake and reporting run as real processes (`motcua-intake`, `motcua-reporting`) against the running
+broker and store, on topics and databases of their own. Reporting has no per-dossier view, only
+counts, so submissions are matched to counts by rank: the k-th submission of a step (in the order they
+were due) is taken as visible at the first poll answered with at least k more dossiers received than
+before the step. Latency runs from the time the submission was due to be sent (open loop) to the
+arrival of that poll's answer, so it includes intake's own answer time and is resolved to one poll
+round trip (shown under the table). A submission not counted 30 s after the step counts as an error
+(`not_visible`); exits 1 if any step lost more than 1%."""
+
+import asyncio
+import bisect
+import sys
+import uuid
+from dataclasses import dataclass, field
+
+import httpx
+from _load import Step, failed_steps, open_loop, parse_rates, parser, percentile, steps_table, wall_clock
+from _system import officer_headers, official_headers, running_system, submission_body, today_period
+
+SETTLE_SECONDS = 30.0
+
+
+@dataclass
+class SummaryPoller:
+    """Polls the summary back to back, keeping (answer arrival time, dossiers received)."""
+
+    client: httpx.AsyncClient
+    url: str
+    observations: list[tuple[float, int]] = field(default_factory=list)
+    round_trips: list[float] = field(default_factory=list)
+
+    async def received(self) -> int:
+        response = await self.client.get(self.url + "/v1/reports/summary", params=today_period(),
+                                         headers=official_headers())
+        response.raise_for_status()
+        return int(response.json()["received"]["total"])
+
+    async def run(self) -> None:
+        loop = asyncio.get_running_loop()
+        while True:
+            sent = loop.time()
+            total = await self.received()
+            now = loop.time()
+            self.observations.append((now, total))
+            self.round_trips.append(now - sent)
+            await asyncio.sleep(0.01)
+
+    def last(self) -> int:
+        return self.observations[-1][1] if self.observations else 0
+
+
+async def settle(poller: SummaryPoller, polling: asyncio.Task[None], expected: int) -> None:
+    """Wait until the summary counts `expected`, or SETTLE_SECONDS."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + SETTLE_SECONDS
+    while poller.last() < expected and loop.time() < deadline:
+        if polling.done():
+            polling.result()  # the poller failed: say why rather than report everything invisible
+        await asyncio.sleep(0.05)
+
+
+def visible_latencies(step: Step, baseline: int, observations: list[tuple[float, int]]) -> list[float]:
+    """Per submission (by rank, see the module docstring): from its due time to the first poll that
+    counts it. Fewer than the successful submissions when some never became visible."""
+    times = [t for t, _ in observations]
+    counted = [total - baseline for _, total in observations]
+    # The count seen only grows (a read model never loses a dossier), so the first poll counting k is a bisect.
+    running_max = []
+    best = 0
+    for c in counted:
+        best = max(best, c)
+        running_max.append(best)
+    latencies = []
+    for k, sample in enumerate(sorted((s for s in step.samples if s.ok), key=lambda s: s.due), start=1):
+        index = bisect.bisect_left(running_max, k)
+        if index == len(running_max):
+            break
+        latencies.append(times[index] - sample.due)
+    return latencies
+
+
+async def bench(duration: float, rates: list[float], warmup: float) -> int:
+    async with running_system(["intake", "reporting"]) as system:
+        limits = httpx.Limits(max_connections=2000, max_keepalive_connections=200)
+        async with httpx.AsyncClient(timeout=30.0, limits=limits) as client, \
+                httpx.AsyncClient(timeout=30.0) as poll_client:
+            headers = officer_headers()
+
+            async def submit(i: int) -> int:
+                response = await client.post(system.url("intake") + "/v1/dossiers", json=submission_body(i),
+                                             headers={**headers, "Idempotency-Key": str(uuid.uuid4())})
+                return response.status_code
+
+            poller = SummaryPoller(poll_client, system.url("reporting"))
+            await poller.received()  # reporting answers before we start the clock
+            polling = asyncio.create_task(poller.run())
+            try:
+                steps = []
+                if warmup > 0:
+                    before = poller.last()
+                    warm = await open_loop("warm-up", rates[0], warmup, submit)
+                    await settle(poller, polling, before + warm.ok)
+                for rate in rates:
+                    baseline = poller.last()
+                    step = await open_loop("intake -> summary", rate, duration, submit)
+                    await settle(poller, polling, baseline + step.ok)
+                    step.latencies = visible_latencies(step, baseline, poller.observations)
+                    missing = step.ok - len(step.latencies)
+                    if missing:
+                        step.extra_errors["not_visible"] = missing
+                    steps.append(step)
+            finally:
+                polling.cancel()
+    print(f"\nsubmit -> visible in reporting's summary, {duration:g} s per step, {wall_clock()}\n")
+    print(steps_table(steps))
+    print(f"\nsummary poll round trip (the resolution of the figures): p50 "
+          f"{percentile(poller.round_trips, 50) * 1000:.1f} ms, p95 {percentile(poller.round_trips, 95) * 1000:.1f} ms")
+    failed = failed_steps(steps)
+    for step in failed:
+        print(f"FAILED: {step.label} at {step.rate:g}/s: error rate {step.error_rate:.1%} > 1%")
+    return 1 if failed else 0
+
+
+def main() -> None:
+    args = parser(__doc__, rates="5,10,20", duration=20).parse_args()
+    sys.exit(asyncio.run(bench(args.duration, parse_rates(args.rates), args.warmup)))
+
+
+if __name__ == "__main__":
+    main()
