@@ -77,3 +77,24 @@ def test_a_body_that_is_not_json_is_415_and_json_with_a_charset_is_taken() -> No
         assert response.status_code == 200 and response.json() == {"text": "xin chào Lan"}
     # A request without a body (a plain POST action) needs no content type.
     assert client.post("/health").status_code == 405
+
+
+def test_a_store_that_is_away_or_locked_is_503_with_retry_after_not_500() -> None:
+    from pymongo.errors import OperationFailure, ServerSelectionTimeoutError
+
+    app = create_app(title="store")
+
+    @app.get("/away")
+    async def away() -> None:
+        raise ServerSelectionTimeoutError("127.0.0.1:27017: connection refused")
+
+    @app.get("/locked")
+    async def locked() -> None:
+        raise OperationFailure("database is locked (5) (SQLITE_BUSY)")
+
+    client = TestClient(app, raise_server_exceptions=False)
+    for path in ("/away", "/locked"):
+        response = client.get(path)
+        assert response.status_code == 503, path
+        assert response.json()["error"]["code"] == "store_unavailable"
+        assert response.headers["Retry-After"] == "2"

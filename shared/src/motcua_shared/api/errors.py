@@ -9,9 +9,12 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
+from pymongo.errors import DuplicateKeyError, PyMongoError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 log = logging.getLogger(__name__)
+
+STORE_RETRY_AFTER_SECONDS = 2
 
 
 class FieldProblem(BaseModel):
@@ -87,6 +90,16 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
         code = _HTTP_CODES.get(exc.status_code, "http_error")
         return error_response(exc.status_code, code, str(exc.detail), headers=exc.headers)
+
+    @app.exception_handler(PyMongoError)
+    async def _store(request: Request, exc: PyMongoError) -> JSONResponse:
+        # The store away (no server answers) or busy (SQLite under FerretDB says "database is
+        # locked" under write contention): nothing was decided, the caller should come back.
+        if isinstance(exc, DuplicateKeyError):
+            return await _unexpected(request, exc)
+        log.warning("store unavailable on %s %s: %s", request.method, request.url.path, exc)
+        return error_response(503, "store_unavailable", "the data store did not answer in time; retry",
+                              headers={"Retry-After": str(STORE_RETRY_AFTER_SECONDS)})
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
