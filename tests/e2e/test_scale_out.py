@@ -194,13 +194,20 @@ async def test_two_processing_and_two_reporting_instances_end_with_the_figures_o
             await topic_admin.ensure_topics(infrastructure.kafka_bootstrap_servers, deployment.topics, PARTITIONS)
             deployment.start()
         await asyncio.gather(*[publish_history(d, catalogue_events, history) for d in (one, two)])
+        # Let both fold the imported history first, so that the live lives below are not held up
+        # behind it (on a busy machine that backlog alone can outlast the load's patience).
+        for deployment in (one, two):
+            behind = await topic_admin.wait_caught_up(
+                infrastructure.kafka_bootstrap_servers, deployment.groups,
+                [deployment.topics.catalog_events, deployment.topics.dossier_events], patience=300)
+            assert behind == 0, f"{deployment.name}: {behind} imported events not consumed"
 
         # The same seeded lives through the real APIs of both deployments at once.
         async def drive(deployment: Deployment) -> load.Stats:
             procedures = await load.procedures(deployment.url(services.INTAKE), expect=len(catalogue["procedures"]))
             scripts = load.plan(procedures, LIVE_DOSSIERS, seed=5)
             async with load.Driver(deployment.url(services.INTAKE), deployment.url(services.PROCESSING),
-                                   load.Tokens(SECRET), think_seconds=0.2, patience_seconds=60) as driver:
+                                   load.Tokens(SECRET), think_seconds=0.2, patience_seconds=150) as driver:
                 return await driver.run(scripts, rate=4)
 
         stats_one, stats_two = await asyncio.gather(drive(one), drive(two))

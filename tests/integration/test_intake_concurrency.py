@@ -48,8 +48,15 @@ def assert_distinct_daily_codes(codes: list[str], agency: str) -> None:
 async def submit_all(clients: list[httpx.AsyncClient], agency: str, channel: str, headers: dict[str, str]) -> list[str]:
     async def one(i: int) -> str:
         client = clients[i % len(clients)]
-        r = await client.post("/v1/dossiers", headers=idem(headers),
-                              json=dossier_body(f"{agency}.1", agency, channel, phone=f"09{i:08d}"))
+        keyed = idem(headers)
+        body = dossier_body(f"{agency}.1", agency, channel, phone=f"09{i:08d}")
+        # A client that is told 503 + Retry-After (a broker slow under this burst) comes back with the
+        # same Idempotency-Key, and gets the code reserved for its first try: no gap, no second code.
+        for _ in range(10):
+            r = await client.post("/v1/dossiers", headers=keyed, json=body)
+            if r.status_code != 503:
+                break
+            await asyncio.sleep(float(r.headers["Retry-After"]))
         assert r.status_code == 201, r.text
         code: str = r.json()["dossier_code"]
         return code
