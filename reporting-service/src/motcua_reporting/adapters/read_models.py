@@ -8,7 +8,7 @@ half-built numbers and never mixes with the old ones.
 from dataclasses import dataclass
 from typing import Any
 
-from pymongo import ASCENDING
+from pymongo import ASCENDING, DESCENDING
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
 
@@ -35,6 +35,10 @@ class ReadModels:
         return self._collection("counters")
 
     @property
+    def claims(self) -> AsyncCollection[Any]:
+        return self._collection("claims")
+
+    @property
     def agencies(self) -> AsyncCollection[Any]:
         return self._collection("agencies")
 
@@ -47,9 +51,10 @@ class ReadModels:
         await self.dossiers.create_index([("closed_date", ASCENDING)])
         await self.dossiers.create_index([("procedure_code", ASCENDING)])
         await self.counters.create_index([("kind", ASCENDING), ("date", ASCENDING)])
+        await self.claims.create_index([("stream", ASCENDING), ("start", DESCENDING)])
 
     async def drop(self) -> None:
-        for name in ("dossiers", "counters", "agencies", "procedures"):
+        for name in ("dossiers", "counters", "claims", "agencies", "procedures"):
             await self._collection(name).drop()
 
 
