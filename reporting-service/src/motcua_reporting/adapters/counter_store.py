@@ -19,7 +19,7 @@ concurrency, so two writers incrementing one document can lose an increment.)
 from collections.abc import Mapping
 from typing import Any
 
-from pymongo import UpdateOne
+from pymongo import InsertOne, UpdateOne
 from pymongo.asynchronous.collection import AsyncCollection
 
 from ..domain.contributions import CounterKey
@@ -42,19 +42,17 @@ class CounterStore:
         ids = [shard_id(key_id, stream) for key_id in changed]
         seen = {doc["_id"]: int(doc.get("pos", -1))
                 async for doc in self._counters.find({"_id": {"$in": ids}}, {"pos": 1})}
-        writes = []
+        writes: list[InsertOne[Any] | UpdateOne] = []
         for key_id, n in changed.items():
             doc_id = shard_id(key_id, stream)
-            if seen.get(doc_id, -1) >= start:
-                continue  # this claim reached the shard before a crash
-            key = CounterKey.from_id(key_id)
-            writes.append(UpdateOne(
-                {"_id": doc_id},
-                {"$inc": {"n": n}, "$set": {"pos": end},
-                 "$setOnInsert": {"kind": key.kind, "date": key.date, "agency": key.agency,
-                                  "procedure": key.procedure, "dim": key.dim, "stream": stream}},
-                upsert=True,
-            ))
+            if doc_id not in seen:  # inserts go in one batch: far faster than upserts on FerretDB
+                key = CounterKey.from_id(key_id)
+                writes.append(InsertOne({"_id": doc_id, "kind": key.kind, "date": key.date, "agency": key.agency,
+                                         "procedure": key.procedure, "dim": key.dim, "stream": stream,
+                                         "n": n, "pos": end}))
+            elif seen[doc_id] < start:
+                writes.append(UpdateOne({"_id": doc_id}, {"$inc": {"n": n}, "$set": {"pos": end}}))
+            # else: this claim reached the shard before a crash
         if writes:
             await self._counters.bulk_write(writes, ordered=False)
         return len(writes)
