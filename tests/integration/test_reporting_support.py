@@ -53,7 +53,9 @@ def reporting_settings(kafka: str, mongodb_url: str, database: str, topics: Topi
     values: dict[str, Any] = {
         "kafka_bootstrap_servers": kafka, "mongodb_url": mongodb_url, "mongodb_database": database,
         "topic_prefix": topics.prefix, "consumer_group": f"reporting-test-{uuid.uuid4().hex[:8]}",
-        "jwt_secret": SECRET, "generation_ttl_seconds": 0.2, **overrides,
+        "jwt_secret": SECRET, "generation_ttl_seconds": 0.2,
+        # A consumer stopped mid-claim is replaced at once in these tests: take its claim over soon.
+        "claim_takeover_seconds": 2.0, **overrides,
     }
     return Settings(**values)
 
@@ -86,7 +88,7 @@ async def publish(bootstrap: str, topics: Topics, events: Iterable[ev.Envelope])
 
 
 async def folded(db: AsyncDatabase[Any], *, dossier_events: int, agencies: int, procedures: int,
-                 wait: float = 60.0) -> None:
+                 wait: float = 120.0) -> None:
     """Wait until the active read models hold exactly these numbers of events, agencies, procedures
     and no claim is left unfinished."""
     loop = asyncio.get_running_loop()

@@ -13,8 +13,9 @@ Folding records of a stream (see `fold`):
 3. applying a claim: every dossier of the claim is read once, its new facts added (an event id
    already in `applied` is a redelivery or a duplicate: nothing changes), its view derived from all
    its facts, and the document replaced -- with `claim` and `claim_delta` -- in one bulk write; then
-   the claim's net counter changes go to the stream's counter shards (counter_store.py), then the claim
-   is marked done.
+   the claim's net counter changes go to the stream's counter shards (counter_store.py) and the
+   dossiers' point-in-time entries to the stream's month buckets (open_index.py), then the claim is
+   marked done.
 Applying a claim again after a crash is harmless: a dossier whose `claim` is this claim already has
 its facts, and gives its recorded `claim_delta` instead of a new one; a counter shard whose `pos` is
 past the claim's start already has the claim's change. Only one writer applies a stream's claims at a
@@ -36,6 +37,7 @@ from ..domain.dossier import OPEN, DossierView, derive, fact_of, instant
 from ..domain.timeliness import local_date
 from .claims import Claim, Claims, new_writer_id
 from .counter_store import CounterStore
+from .open_index import OpenIndex, buckets_of, entry_of
 from .read_models import ReadModels
 
 log = logging.getLogger(__name__)
@@ -81,6 +83,7 @@ class DossierProjection:
         self._dossiers = models.dossiers
         self.claims = Claims(models.claims)
         self.counters = CounterStore(models.counters)
+        self.open_index = OpenIndex(models.open_buckets, models.streams)
         self.writer = writer or new_writer_id()
         self.takeover_after = takeover_after
         self.handover_wait = handover_wait
@@ -161,12 +164,15 @@ class DossierProjection:
             by_dossier.setdefault(item["d"], []).append(item["f"])
         docs = {doc["_id"]: doc async for doc in self._dossiers.find({"_id": {"$in": list(by_dossier)}})}
         deltas: Counter[str] = Counter()
+        bucket_changes: list[tuple[str, list[str], list[str], dict[str, Any]]] = []
         writes = []
         changed = 0
         for dossier_id, facts in by_dossier.items():
             doc = docs.get(dossier_id)
             if doc is not None and doc.get("claim") == claim.id:
                 delta = doc["claim_delta"]  # written by an earlier attempt at this claim
+                moved = doc["claim_buckets"]
+                bucket_changes.append((dossier_id, moved["leave"], moved["join"], moved["entry"]))
             else:
                 applied = list(doc["applied"]) if doc else []
                 known = set(applied)
@@ -182,9 +188,14 @@ class DossierProjection:
                 old = set(doc["contributions"]) if doc else set()
                 keys = {key.id for key in contributions(view)}
                 delta = {"add": sorted(keys - old), "remove": sorted(old - keys)}
+                buckets = buckets_of(view)
+                moved = {"leave": sorted(set(doc.get("buckets", []) if doc else []) - set(buckets)),
+                         "join": buckets, "entry": entry_of(view)}
+                bucket_changes.append((dossier_id, moved["leave"], moved["join"], moved["entry"]))
                 replacement = {
                     "_id": dossier_id, **view_fields(view), "facts": view.facts, "contributions": sorted(keys),
                     "applied": applied + [f["id"] for f in new], "claim": claim.id, "claim_delta": delta,
+                    "buckets": buckets, "claim_buckets": moved,
                 }
                 # A plain insert for a new dossier: FerretDB writes a batch of inserts far faster than upserts.
                 writes.append(ReplaceOne({"_id": dossier_id}, replacement) if doc else InsertOne(replacement))
@@ -195,6 +206,7 @@ class DossierProjection:
         if writes:
             await self._dossiers.bulk_write(writes, ordered=False)
         await self.counters.apply_claim(claim.stream, claim.start, claim.end, deltas)
+        await self.open_index.apply(claim.stream, bucket_changes)
         await self.claims.done(claim)
         return changed
 

@@ -39,6 +39,14 @@ class ReadModels:
         return self._collection("claims")
 
     @property
+    def open_buckets(self) -> AsyncCollection[Any]:
+        return self._collection("open_buckets")
+
+    @property
+    def streams(self) -> AsyncCollection[Any]:
+        return self._collection("streams")
+
+    @property
     def agencies(self) -> AsyncCollection[Any]:
         return self._collection("agencies")
 
@@ -54,7 +62,7 @@ class ReadModels:
         await self.claims.create_index([("stream", ASCENDING), ("start", DESCENDING)])
 
     async def drop(self) -> None:
-        for name in ("dossiers", "counters", "claims", "agencies", "procedures"):
+        for name in ("dossiers", "counters", "claims", "open_buckets", "streams", "agencies", "procedures"):
             await self._collection(name).drop()
 
 
