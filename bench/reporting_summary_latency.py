@@ -5,8 +5,9 @@
 How the read models are filled (quickly, so that large sizes are reachable): a pool of generated
 histories (motcua_stack.histories) is folded with the service's own domain code -- each dossier's
 view (`derive`), its counter contributions and its document fields (`view_fields`) -- and copied with
-new dossier ids until the size is reached; dossier documents and counter shards (stream "bench") are
-then written with bulk inserts. That is the same data a fold writes, without the claims' bookkeeping.
+new dossier ids until the size is reached; dossier documents, counter shards and month buckets (three
+streams, as from three partitions) are then written with bulk inserts. That is the same data a fold
+writes, without the claims' bookkeeping.
 Each size gets a database of its own, dropped afterwards (unless --keep).
 
 The queries go through the HTTP API in process (ASGI), for random quarters, months and spans, with a
@@ -25,6 +26,7 @@ from typing import Any
 import httpx
 from motcua_reporting.adapters.counter_store import shard_id
 from motcua_reporting.adapters.dossier_store import view_fields
+from motcua_reporting.adapters.open_index import buckets_of, entry_of, member
 from motcua_reporting.adapters.read_models import ReadModels
 from motcua_reporting.bootstrap import create_app
 from motcua_reporting.config import Settings
@@ -40,6 +42,7 @@ SECRET = "bench-secret-of-at-least-thirty-two-bytes"
 START, END = date(2024, 1, 1), date(2026, 1, 1)
 POOL = 4000
 CHUNK = 2000
+STREAMS = 3
 
 
 def pool_documents(seed: int) -> list[tuple[list[dict[str, Any]], list[str]]]:
@@ -55,28 +58,37 @@ def pool_documents(seed: int) -> list[tuple[list[dict[str, Any]], list[str]]]:
 async def populate(models: ReadModels, size: int, pool: list[tuple[list[dict[str, Any]], list[str]]]) -> float:
     """Insert `size` dossier documents and their counters; the seconds it took."""
     began = time.perf_counter()
-    totals: Counter[str] = Counter()
+    totals: Counter[tuple[str, str]] = Counter()
+    buckets: dict[str, dict[str, Any]] = {}
     batch: list[dict[str, Any]] = []
     for i in range(size):
         facts, keys = pool[i % len(pool)]
         dossier_id = f"bench-{i:08d}"
+        stream = f"b{i % STREAMS}"  # as if from STREAMS partitions
         copied = [{**f, "id": f"{f['id'][:24]}{i:012d}"} for f in facts]
         view = derive(copied)
+        entry = entry_of(view)
+        for bucket in buckets_of(view):
+            buckets.setdefault(f"{stream}|{bucket}", {})[member(dossier_id)] = entry
         batch.append({"_id": dossier_id, **view_fields(view), "facts": view.facts, "contributions": keys,
-                      "applied": [f["id"] for f in copied], "claim": "bench:0", "claim_delta": {}})
-        totals.update(keys)
+                      "applied": [f["id"] for f in copied], "claim": "bench:0", "claim_delta": {},
+                      "buckets": buckets_of(view)})
+        totals.update((key, stream) for key in keys)
         if len(batch) == CHUNK:
             await models.dossiers.insert_many(batch, ordered=False)
             batch = []
     if batch:
         await models.dossiers.insert_many(batch, ordered=False)
     shards = []
-    for key_id, n in totals.items():
+    for (key_id, stream), n in totals.items():
         key = CounterKey.from_id(key_id)
-        shards.append({"_id": shard_id(key_id, "bench"), "kind": key.kind, "date": key.date, "agency": key.agency,
-                       "procedure": key.procedure, "dim": key.dim, "stream": "bench", "n": n, "pos": 0})
+        shards.append({"_id": shard_id(key_id, stream), "kind": key.kind, "date": key.date, "agency": key.agency,
+                       "procedure": key.procedure, "dim": key.dim, "stream": stream, "n": n, "pos": 0})
     for i in range(0, len(shards), CHUNK):
         await models.counters.insert_many(shards[i:i + CHUNK], ordered=False)
+    for bucket_id, entries in buckets.items():
+        await models.open_buckets.insert_one({"_id": bucket_id, "d": entries})
+    await models.streams.insert_many([{"_id": f"b{i}"} for i in range(STREAMS)])
     await models.claims.insert_one({"_id": "bench:0", "stream": "bench", "start": 0, "end": size, "writer": "bench",
                                     "at": time.time(), "done": True})
     return time.perf_counter() - began
