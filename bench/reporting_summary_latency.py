@@ -5,7 +5,7 @@
 How the read models are filled (quickly, so that large sizes are reachable): a pool of generated
 histories (motcua_stack.histories) is folded with the service's own domain code -- each dossier's
 view (`derive`), its counter contributions and its document fields (`view_fields`) -- and copied with
-new dossier ids until the size is reached; dossier documents, counter shards and month buckets (three
+new dossier ids until the size is reached; dossier documents, counter documents and month buckets (three
 streams, as from three partitions) are then written with bulk inserts. That is the same data a fold
 writes, without the claims' bookkeeping.
 Each size gets a database of its own, dropped afterwards (unless --keep).
@@ -24,7 +24,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 import httpx
-from motcua_reporting.adapters.counter_store import shard_id
+from motcua_reporting.adapters.counter_store import field_of, month_doc_id
 from motcua_reporting.adapters.dossier_store import view_fields
 from motcua_reporting.adapters.open_index import buckets_of, entry_of, member
 from motcua_reporting.adapters.read_models import ReadModels
@@ -79,13 +79,14 @@ async def populate(models: ReadModels, size: int, pool: list[tuple[list[dict[str
             batch = []
     if batch:
         await models.dossiers.insert_many(batch, ordered=False)
-    shards = []
+    months: dict[str, dict[str, Any]] = {}
     for (key_id, stream), n in totals.items():
-        key = CounterKey.from_id(key_id)
-        shards.append({"_id": shard_id(key_id, stream), "kind": key.kind, "date": key.date, "agency": key.agency,
-                       "procedure": key.procedure, "dim": key.dim, "stream": stream, "n": n, "pos": 0})
-    for i in range(0, len(shards), CHUNK):
-        await models.counters.insert_many(shards[i:i + CHUNK], ordered=False)
+        month = CounterKey.from_id(key_id).date[:7]
+        doc = months.setdefault(month_doc_id(stream, month), {"_id": month_doc_id(stream, month), "stream": stream,
+                                                               "month": month, "pos": 0, "c": {}})
+        doc["c"][field_of(key_id)] = {"k": key_id, "n": n}
+    for doc in months.values():
+        await models.counters.insert_one(doc)
     for bucket_id, entries in buckets.items():
         await models.open_buckets.insert_one({"_id": bucket_id, "d": entries})
     await models.streams.insert_many([{"_id": f"b{i}"} for i in range(STREAMS)])

@@ -37,7 +37,7 @@ def partition_records(seed: int, dossiers: int) -> list[Record]:
 
 
 async def snapshot(models: ReadModels) -> tuple[dict[str, int], dict[str, list[str]]]:
-    counters = await CounterStore(models.counters).totals()
+    counters = await CounterStore(models.counters, models.streams).totals()
     applied = {d["_id"]: sorted(d["applied"]) async for d in models.dossiers.find({}, {"applied": 1})}
     return counters, applied
 

@@ -30,7 +30,7 @@ from test_reporting_support import (
 
 
 async def counts(models: ReadModels) -> dict[str, int]:
-    return await CounterStore(models.counters).totals()
+    return await CounterStore(models.counters, models.streams).totals()
 
 
 async def test_a_crash_between_the_dossier_and_the_counters_is_repaired(
@@ -69,17 +69,21 @@ async def test_a_crash_between_the_dossier_and_the_counters_is_repaired(
     assert doc is not None and sorted(doc["applied"]) == sorted(str(e.event_id) for e in events)
 
 
-async def test_a_claim_applied_again_changes_only_the_shards_it_had_not_reached(
+async def test_a_claim_applied_again_changes_only_the_documents_it_had_not_reached(
     mongo_db: AsyncDatabase[Any],
 ) -> None:
-    store = CounterStore(mongo_db["counters"])
+    store = CounterStore(mongo_db["counters"], mongo_db["streams"])
     a = '["received", "2020-01-06", "STNMT", "1.001", "direct"]'
     b = '["received", "2020-01-07", "STNMT", "1.001", "direct"]'
-    assert await store.apply_claim("p0", 0, 9, {a: 2, b: 1}) == 2
+    c = '["received", "2020-02-03", "STNMT", "1.001", "direct"]'
+    assert await store.apply_claim("p0", 0, 9, {a: 2, b: 1}) == 1  # one document: p0, January 2020
     assert await store.apply_claim("p0", 0, 9, {a: 2, b: 1}) == 0  # the same claim again
-    assert await store.apply_claim("p1", 0, 4, {a: 1}) == 1  # another partition: its own shard
-    assert await store.apply_claim("p0", 10, 12, {a: -1}) == 1
-    assert await store.totals() == {a: 2, b: 1}
+    assert await store.apply_claim("p1", 0, 4, {a: 1}) == 1  # another partition: its own document
+    assert await store.apply_claim("p0", 10, 12, {a: -1, c: 1}) == 2
+    assert await store.apply_claim("p0", 10, 12, {a: -1, c: 1}) == 0
+    assert await store.totals() == {a: 2, b: 1, c: 1}
+    rows = await store.rows(["received"], "2020-01-07", "2020-02-03")
+    assert sorted((key.id, n) for key, n in rows) == [(b, 1), (c, 1)]
 
 
 @pytest.fixture

@@ -32,7 +32,7 @@ class Reports:
     def __init__(self, models: ReadModels) -> None:
         self._models = models
         self.catalogue_store = CatalogueStore(models)
-        self.counters = CounterStore(models.counters)
+        self.counters = CounterStore(models.counters, models.streams)
         self.open_index = OpenIndex(models.open_buckets, models.streams)
 
     async def catalogue(self) -> Catalogue:

@@ -82,7 +82,7 @@ class DossierProjection:
         self._models = models
         self._dossiers = models.dossiers
         self.claims = Claims(models.claims)
-        self.counters = CounterStore(models.counters)
+        self.counters = CounterStore(models.counters, models.streams)
         self.open_index = OpenIndex(models.open_buckets, models.streams)
         self.writer = writer or new_writer_id()
         self.takeover_after = takeover_after

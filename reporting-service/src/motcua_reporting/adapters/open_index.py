@@ -23,9 +23,9 @@ from typing import Any
 
 from pymongo import InsertOne, UpdateOne
 from pymongo.asynchronous.collection import AsyncCollection
-from pymongo.errors import DuplicateKeyError
 
 from ..domain.dossier import OPEN, DossierView, Pause
+from .counter_store import StreamRegistry
 
 OPEN_BUCKET = "open"
 
@@ -74,8 +74,7 @@ def view_of(entry: dict[str, Any]) -> DossierView:
 class OpenIndex:
     def __init__(self, buckets: AsyncCollection[Any], streams: AsyncCollection[Any]) -> None:
         self._buckets = buckets
-        self._streams = streams  # one document per stream that has buckets (inserted once)
-        self._registered: set[str] = set()
+        self.streams = StreamRegistry(streams)
 
     async def apply(self, stream: str, changes: Iterable[tuple[str, list[str], list[str], dict[str, Any]]]) -> None:
         """Apply (dossier id, buckets to leave, buckets to be in, entry) for dossiers of `stream`."""
@@ -90,12 +89,7 @@ class OpenIndex:
         ids = sorted(set(sets) | set(unsets))
         if not ids:
             return
-        if stream not in self._registered:
-            try:
-                await self._streams.insert_one({"_id": stream})
-            except DuplicateKeyError:
-                pass
-            self._registered.add(stream)
+        await self.streams.register(stream)
         existing = {doc["_id"] async for doc in self._buckets.find({"_id": {"$in": ids}}, {"_id": 1})}
         writes: list[InsertOne[Any] | UpdateOne] = []
         for bucket_id in ids:
@@ -113,7 +107,7 @@ class OpenIndex:
     async def views(self, day: date) -> list[DossierView]:
         """The dossiers that may be open at some moment of `day` (callers check the dates)."""
         month = f"{day.year:04d}-{day.month:02d}"
-        streams = [doc["_id"] async for doc in self._streams.find({})]
+        streams = await self.streams.all()
         # One read by _id per bucket (the only lookup FerretDB does without reading the collection).
         docs = await asyncio.gather(*(self._buckets.find_one({"_id": f"{stream}|{bucket}"})
                                       for stream in streams for bucket in (month, OPEN_BUCKET)))
