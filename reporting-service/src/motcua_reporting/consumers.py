@@ -49,7 +49,7 @@ class Projections:
 
 
 def stream_of(partition: int) -> str:
-    """The claim stream (and counter shard) of a partition of dossier.events."""
+    """The claim stream (and counter documents) of a partition of dossier.events."""
     return f"p{partition}"
 
 

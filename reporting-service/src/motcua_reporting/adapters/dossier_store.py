@@ -13,11 +13,11 @@ Folding records of a stream (see `fold`):
 3. applying a claim: every dossier of the claim is read once, its new facts added (an event id
    already in `applied` is a redelivery or a duplicate: nothing changes), its view derived from all
    its facts, and the document replaced -- with `claim` and `claim_delta` -- in one bulk write; then
-   the claim's net counter changes go to the stream's counter shards (counter_store.py) and the
+   the claim's net counter changes go to the stream's counter documents (counter_store.py) and the
    dossiers' point-in-time entries to the stream's month buckets (open_index.py), then the claim is
    marked done.
 Applying a claim again after a crash is harmless: a dossier whose `claim` is this claim already has
-its facts, and gives its recorded `claim_delta` instead of a new one; a counter shard whose `pos` is
+its facts, and gives its recorded `claim_delta` instead of a new one; a counter document whose `pos` is
 past the claim's start already has the claim's change. Only one writer applies a stream's claims at a
 time, so none of these documents is ever written by two writers at once.
 """

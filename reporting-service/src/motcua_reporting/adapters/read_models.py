@@ -58,7 +58,6 @@ class ReadModels:
         await self.dossiers.create_index([("received_date", ASCENDING)])
         await self.dossiers.create_index([("closed_date", ASCENDING)])
         await self.dossiers.create_index([("procedure_code", ASCENDING)])
-        await self.counters.create_index([("kind", ASCENDING), ("date", ASCENDING)])
         await self.claims.create_index([("stream", ASCENDING), ("start", DESCENDING)])
 
     async def drop(self) -> None:
