@@ -69,7 +69,7 @@ async def populate(models: ReadModels, size: int, pool: list[tuple[list[dict[str
         view = derive(copied)
         entry = entry_of(view)
         for bucket in buckets_of(view):
-            buckets.setdefault(f"{stream}|{bucket}", {})[member(dossier_id)] = entry
+            buckets.setdefault(f"{bucket}|{stream}", {})[member(dossier_id)] = entry
         batch.append({"_id": dossier_id, **view_fields(view), "facts": view.facts, "contributions": keys,
                       "applied": [f["id"] for f in copied], "claim": "bench:0", "claim_delta": {},
                       "buckets": buckets_of(view)})
@@ -88,7 +88,8 @@ async def populate(models: ReadModels, size: int, pool: list[tuple[list[dict[str
     for doc in months.values():
         await models.counters.insert_one(doc)
     for bucket_id, entries in buckets.items():
-        await models.open_buckets.insert_one({"_id": bucket_id, "d": entries})
+        bucket, stream = bucket_id.split("|")
+        await models.open_bucket(bucket).insert_one({"_id": stream, "d": entries})
     await models.streams.insert_many([{"_id": f"b{i}"} for i in range(STREAMS)])
     await models.claims.insert_one({"_id": "bench:0", "stream": "bench", "start": 0, "end": size, "writer": "bench",
                                     "at": time.time(), "done": True})

@@ -33,7 +33,7 @@ class Reports:
         self._models = models
         self.catalogue_store = CatalogueStore(models)
         self.counters = CounterStore(models.counters, models.streams)
-        self.open_index = OpenIndex(models.open_buckets, models.streams)
+        self.open_index = OpenIndex(models)
 
     async def catalogue(self) -> Catalogue:
         return await self.catalogue_store.load()

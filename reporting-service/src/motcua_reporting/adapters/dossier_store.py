@@ -83,7 +83,7 @@ class DossierProjection:
         self._dossiers = models.dossiers
         self.claims = Claims(models.claims)
         self.counters = CounterStore(models.counters, models.streams)
-        self.open_index = OpenIndex(models.open_buckets, models.streams)
+        self.open_index = OpenIndex(models)
         self.writer = writer or new_writer_id()
         self.takeover_after = takeover_after
         self.handover_wait = handover_wait

@@ -4,13 +4,15 @@ Carried over at `from` and in progress at `to` need the dossiers open at that in
 handling agency, pauses and due time then. A query on the dossier documents would read every dossier
 (FerretDB filters in Go, after reading the whole collection), so each stream keeps *buckets*:
 
-    {_id: "p0|2025-03", d: {"d3f1…": {"r": received_at, "c": closed_at, "p": procedure, "a": agency,
+    reporting_open_2025_03: {_id: "p0", d: {"d3f1…": {"r": received_at, "c": closed_at, "p": procedure, "a": agency,
                                        "t": [{at, to}, …], "z": [{s, e}, …], "u": [{at, due}, …],
                                        "o": original due}, …}}
 
 A closed dossier is in the bucket of every month from its received date to its closed date; a dossier
-still open is in the stream's `open` bucket. A report reads the bucket of the month of `from`, that of
-`to`, and `open`, of each stream: a few documents whose size is the work of a month, not the history.
+still open is in the stream's `open` bucket. Each bucket is a collection of its own (one document per
+stream), because FerretDB reads a whole collection even to find one `_id`: a report reads the
+collections of the month of `from`, of `to`, and `open` -- a few documents whose size is the work of a
+month, not the history.
 Only the stream's writer (the holder of its claims) writes its buckets; `$set` and `$unset` of a
 dossier's entry are idempotent, so a claim applied again after a crash does no harm.
 """
@@ -21,11 +23,8 @@ from collections.abc import Iterable
 from datetime import date
 from typing import Any
 
-from pymongo import InsertOne, UpdateOne
-from pymongo.asynchronous.collection import AsyncCollection
-
 from ..domain.dossier import OPEN, DossierView, Pause
-from .counter_store import StreamRegistry
+from .read_models import ReadModels
 
 OPEN_BUCKET = "open"
 
@@ -72,9 +71,8 @@ def view_of(entry: dict[str, Any]) -> DossierView:
 
 
 class OpenIndex:
-    def __init__(self, buckets: AsyncCollection[Any], streams: AsyncCollection[Any]) -> None:
-        self._buckets = buckets
-        self.streams = StreamRegistry(streams)
+    def __init__(self, models: ReadModels) -> None:
+        self._models = models
 
     async def apply(self, stream: str, changes: Iterable[tuple[str, list[str], list[str], dict[str, Any]]]) -> None:
         """Apply (dossier id, buckets to leave, buckets to be in, entry) for dossiers of `stream`."""
@@ -83,36 +81,30 @@ class OpenIndex:
         for dossier_id, leave, join, entry in changes:
             field = member(dossier_id)
             for bucket in leave:
-                unsets.setdefault(f"{stream}|{bucket}", {})[f"d.{field}"] = ""
+                unsets.setdefault(bucket, {})[f"d.{field}"] = ""
             for bucket in join:
-                sets.setdefault(f"{stream}|{bucket}", {})[field] = entry
-        ids = sorted(set(sets) | set(unsets))
-        if not ids:
+                sets.setdefault(bucket, {})[field] = entry
+        await asyncio.gather(*(self._apply_bucket(bucket, stream, sets.get(bucket, {}), unsets.get(bucket, {}))
+                               for bucket in sorted(set(sets) | set(unsets))))
+
+    async def _apply_bucket(self, bucket: str, stream: str, sets: dict[str, Any], unsets: dict[str, str]) -> None:
+        collection = self._models.open_bucket(bucket)
+        if await collection.find_one({"_id": stream}, {"_id": 1}) is None:
+            await collection.insert_one({"_id": stream, "d": sets})
             return
-        await self.streams.register(stream)
-        existing = {doc["_id"] async for doc in self._buckets.find({"_id": {"$in": ids}}, {"_id": 1})}
-        writes: list[InsertOne[Any] | UpdateOne] = []
-        for bucket_id in ids:
-            if bucket_id not in existing:
-                writes.append(InsertOne({"_id": bucket_id, "d": sets.get(bucket_id, {})}))
-                continue
-            update: dict[str, Any] = {}
-            if bucket_id in sets:
-                update["$set"] = {f"d.{field}": entry for field, entry in sets[bucket_id].items()}
-            if bucket_id in unsets:
-                update["$unset"] = unsets[bucket_id]
-            writes.append(UpdateOne({"_id": bucket_id}, update))
-        await self._buckets.bulk_write(writes, ordered=False)
+        update: dict[str, Any] = {}
+        if sets:
+            update["$set"] = {f"d.{field}": entry for field, entry in sets.items()}
+        if unsets:
+            update["$unset"] = unsets
+        await collection.update_one({"_id": stream}, update)
 
     async def views(self, day: date) -> list[DossierView]:
         """The dossiers that may be open at some moment of `day` (callers check the dates)."""
         month = f"{day.year:04d}-{day.month:02d}"
-        streams = await self.streams.all()
-        # One read by _id per bucket (the only lookup FerretDB does without reading the collection).
-        docs = await asyncio.gather(*(self._buckets.find_one({"_id": f"{stream}|{bucket}"})
-                                      for stream in streams for bucket in (month, OPEN_BUCKET)))
         seen: dict[str, DossierView] = {}
-        for doc in docs:
-            for field, entry in (doc or {}).get("d", {}).items():
-                seen.setdefault(field, view_of(entry))
+        for bucket in (month, OPEN_BUCKET):
+            async for doc in self._models.open_bucket(bucket).find({}):
+                for field, entry in doc.get("d", {}).items():
+                    seen.setdefault(field, view_of(entry))
         return list(seen.values())

@@ -38,9 +38,9 @@ class ReadModels:
     def claims(self) -> AsyncCollection[Any]:
         return self._collection("claims")
 
-    @property
-    def open_buckets(self) -> AsyncCollection[Any]:
-        return self._collection("open_buckets")
+    def open_bucket(self, bucket: str) -> AsyncCollection[Any]:
+        """The collection of one month's (YYYY-MM) or the `open` bucket (see open_index.py)."""
+        return self._collection(f"open_{bucket.replace('-', '_')}")
 
     @property
     def streams(self) -> AsyncCollection[Any]:
@@ -61,8 +61,12 @@ class ReadModels:
         await self.claims.create_index([("stream", ASCENDING), ("start", DESCENDING)])
 
     async def drop(self) -> None:
-        for name in ("dossiers", "counters", "claims", "open_buckets", "streams", "agencies", "procedures"):
+        for name in ("dossiers", "counters", "claims", "streams", "agencies", "procedures"):
             await self._collection(name).drop()
+        prefix = self._collection("open_").name
+        for name in await self.db.list_collection_names():
+            if name.startswith(prefix):
+                await self.db[name].drop()
 
 
 async def active_generation(db: AsyncDatabase[Any]) -> str:
