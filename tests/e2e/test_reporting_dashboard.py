@@ -18,6 +18,9 @@ from pymongo.asynchronous.database import AsyncDatabase
 from support.infrastructure import Infrastructure
 
 sys.path.insert(0, str(Path(__file__).parents[1] / "integration"))
+from motcua_shared.calendar import PROVINCE_TZ, load_calendar
+from motcua_stack.histories import catalogue_events, generate_histories, read_catalogue
+from test_reporting_oracle import Oracle
 from test_reporting_support import (
     SECRET,
     reporting_settings,
@@ -100,6 +103,65 @@ async def test_the_dashboard_renders_the_quarter(infrastructure: Infrastructure,
                 width = await phone.evaluate("document.documentElement.scrollWidth")
                 assert width <= 390, f"the page scrolls sideways on a phone ({width}px)"
                 await phone.screenshot(path=str(ARTIFACTS / "reporting-dashboard-phone.png"), full_page=True)
+            finally:
+                await browser.close()
+    finally:
+        server.should_exit = True
+        await serving
+
+
+async def test_the_dashboard_renders_a_generated_quarter(infrastructure: Infrastructure,
+                                                         mongo_db: AsyncDatabase[Any]) -> None:
+    """A quarter of generated histories (motcua_stack.histories): the figures on the page are the
+    brute-force recount's (test_reporting_oracle.py)."""
+    from datetime import date, datetime
+
+    from playwright.async_api import async_playwright
+
+    catalogue = read_catalogue()
+    calendar = load_calendar()
+    histories = generate_histories(2025, 160, date(2024, 11, 1), date(2025, 4, 15), catalogue, calendar=calendar)
+    expected = Oracle(catalogue, histories, calendar).summary(date(2025, 1, 1), date(2025, 3, 31))
+    projections = Projections.of(ReadModels(mongo_db))
+    for event in catalogue_events(catalogue, occurred_at=datetime(2024, 1, 1, tzinfo=PROVINCE_TZ)):
+        await fold_catalogue_event(projections, event)
+    await projections.dossiers.fold_events([e for h in histories for e in h])
+    settings = reporting_settings(infrastructure.kafka_bootstrap_servers, infrastructure.mongodb_url,
+                                  mongo_db.name, Topics("unused."))
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(create_app(settings, consume=False), host="127.0.0.1", port=port,
+                                           log_config=None, lifespan="on"))
+    serving = asyncio.create_task(server.serve())
+    try:
+        while not server.started:  # noqa: ASYNC110 -- uvicorn offers a flag, not an event
+            await asyncio.sleep(0.05)
+        official = mint_token(SECRET, Role.OFFICIAL, subject="dashboard-test")
+        url = f"http://127.0.0.1:{port}/dashboard#from=2025-01-01&to=2025-03-31&token={official}"
+        ARTIFACTS.mkdir(exist_ok=True)
+        async with async_playwright() as playwright:
+            browser = await playwright.chromium.launch(
+                executable_path=str(CHROMIUM), headless=True,
+                args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                      "--disable-component-update", "--disable-sync", "--no-first-run"])
+            try:
+                page = await browser.new_page(viewport={"width": 1280, "height": 900})
+                await page.goto(url)
+                await page.wait_for_selector("body[data-loaded='2025-01-01..2025-03-31:']", timeout=20_000)
+                assert await page.text_content("#received-total") == f"{expected['received']['total']:,}"
+                assert await page.text_content("#carried-over") == f"{expected['carried_over']:,}"
+                assert await page.text_content("#resolved-total") == f"{expected['resolved']['total']:,}"
+                assert await page.text_content("#on-time-rate") == f"{expected['on_time_rate']:.2f}%"
+                assert await page.text_content("#in-progress") == f"{expected['in_progress']['total']:,}"
+                assert await page.text_content("#overdue") == f"{expected['in_progress']['overdue']:,}"
+                direct = expected["received"]["by_channel"]["direct"]
+                assert f"{direct['count']} ({direct['percent']:.2f}%)" in (await page.text_content("#chart-channels")
+                                                                          or "")
+                agencies = await page.locator("#chart-agencies g[data-agency]").evaluate_all(
+                    "gs => gs.map(g => g.dataset.agency)")
+                assert agencies == [a["agency_code"] for a in expected["by_agency"]][:8]
+                assert f"received {expected['received']['total']:,} dossiers" in (
+                    await page.text_content("#narrative-en") or "")
+                await page.screenshot(path=str(ARTIFACTS / "reporting-dashboard-generated.png"), full_page=True)
             finally:
                 await browser.close()
     finally:

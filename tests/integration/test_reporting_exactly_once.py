@@ -1,6 +1,6 @@
 """Exactly once on the real store: a crash between the dossier write and the counter writes is
-repaired; stale or repeated counter operations change nothing; a rebuild from offset zero ends with
-the same numbers."""
+repaired by the next writer; a claim applied again changes nothing; a rebuild from offset zero ends
+with the same numbers."""
 
 import asyncio
 import os
@@ -30,7 +30,7 @@ from test_reporting_support import (
 
 
 async def counts(models: ReadModels) -> dict[str, int]:
-    return {doc["_id"]: doc["n"] async for doc in models.counters.find({"n": {"$ne": 0}}, {"n": 1})}
+    return await CounterStore(models.counters, models.streams).totals()
 
 
 async def test_a_crash_between_the_dossier_and_the_counters_is_repaired(
@@ -40,54 +40,50 @@ async def test_a_crash_between_the_dossier_and_the_counters_is_repaired(
     await models.ensure_indexes()
     projection = DossierProjection(models)
     events = scenario_histories()["D1"].events
-    for event in events[:2]:
-        assert await projection.apply(event)
+    assert await projection.fold_events(events[:2]) == 2
     healthy = await counts(models)
     assert len(healthy) == 1  # received
 
-    original = CounterStore.apply
+    original = CounterStore.apply_claim
 
-    async def crash(self: CounterStore, dossier_id: str, pending: dict[str, Any]) -> None:
+    async def crash(self: CounterStore, *args: Any) -> int:
         raise ConnectionError("the store went away")
 
-    monkeypatch.setattr(CounterStore, "apply", crash)
+    monkeypatch.setattr(CounterStore, "apply_claim", crash)
     with pytest.raises(ConnectionError):
-        await projection.apply(events[2])  # the result: the dossier doc is written, the counters not
-    monkeypatch.setattr(CounterStore, "apply", original)
-    doc = await models.dossiers.find_one({"_id": "D1"})
-    assert doc is not None and doc["pending"]["add"] and await counts(models) == healthy
+        await projection.fold_events([events[2]])  # the result: the dossier doc is written, the counters not
+    monkeypatch.setattr(CounterStore, "apply_claim", original)
+    assert await counts(models) == healthy
+    assert await projection.unfinished() == 1
 
-    # The event is delivered again (it was never acknowledged): applied once, counters repaired.
-    assert not await projection.apply(events[2])
+    # Another process (the first one died) finds the unfinished claim and applies it once more.
+    successor = DossierProjection(models, takeover_after=0.2)
+    assert await successor.fold_events([events[2]]) == 0  # already applied by the claim it took over
     repaired = await counts(models)
     assert sum(repaired.values()) == 2 and any('"resolved"' in k and '"early"' in k for k in repaired)
-    assert await models.dossiers.count_documents({"pending": {"$exists": True}}) == 0
+    assert await successor.unfinished() == 0
     for event in events:
-        await projection.apply(event)
-        await projection.apply(event)
+        await successor.fold_events([event, event])
     assert sum((await counts(models)).values()) == 4  # received, resolved, returned by post, rated
+    doc = await models.dossiers.find_one({"_id": "D1"})
+    assert doc is not None and sorted(doc["applied"]) == sorted(str(e.event_id) for e in events)
 
 
-async def test_counter_operations_are_idempotent_and_never_undone_by_a_stale_one(
+async def test_a_claim_applied_again_changes_only_the_documents_it_had_not_reached(
     mongo_db: AsyncDatabase[Any],
 ) -> None:
-    store = CounterStore(mongo_db["counters"])
-    key = '["received", "2020-01-06", "STNMT", "1.001", "direct"]'
-    for _ in range(3):
-        await store.join(key, "d-1", 2)
-    await store.join(key, "d-2", 1)
-    assert (await mongo_db["counters"].find_one({"_id": key}))["n"] == 2
-    await store.leave(key, "d-1", 3)
-    await store.leave(key, "d-1", 3)
-    await store.join(key, "d-1", 2)  # a stale retry of version 2 must not bring it back
-    assert (await mongo_db["counters"].find_one({"_id": key}))["n"] == 1
-    # A leave that arrives before its join leaves a tombstone the older join respects.
-    other = '["received", "2020-01-07", "STNMT", "1.001", "direct"]'
-    await store.leave(other, "d-3", 5)
-    await store.join(other, "d-3", 4)
-    assert (await mongo_db["counters"].find_one({"_id": other}))["n"] == 0
-    await store.join(other, "d-3", 6)
-    assert (await mongo_db["counters"].find_one({"_id": other}))["n"] == 1
+    store = CounterStore(mongo_db["counters"], mongo_db["streams"])
+    a = '["received", "2020-01-06", "STNMT", "1.001", "direct"]'
+    b = '["received", "2020-01-07", "STNMT", "1.001", "direct"]'
+    c = '["received", "2020-02-03", "STNMT", "1.001", "direct"]'
+    assert await store.apply_claim("p0", 0, 9, {a: 2, b: 1}) == 1  # one document: p0, January 2020
+    assert await store.apply_claim("p0", 0, 9, {a: 2, b: 1}) == 0  # the same claim again
+    assert await store.apply_claim("p1", 0, 4, {a: 1}) == 1  # another partition: its own document
+    assert await store.apply_claim("p0", 10, 12, {a: -1, c: 1}) == 2
+    assert await store.apply_claim("p0", 10, 12, {a: -1, c: 1}) == 0
+    assert await store.totals() == {a: 2, b: 1, c: 1}
+    rows = await store.rows(["received"], "2020-01-07", "2020-02-03")
+    assert sorted((key.id, n) for key, n in rows) == [(b, 1), (c, 1)]
 
 
 @pytest.fixture

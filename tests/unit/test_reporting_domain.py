@@ -177,3 +177,23 @@ def test_the_narrative_reads_like_the_domain_example_in_both_languages() -> None
     assert "27 quá hạn (0.70%)" in vietnamese and "1,388 rất hài lòng (90.72%)" in vietnamese
     other = narrative({**body, "period": {"from": "2020-01-05", "to": "2020-02-09"}}, "en")
     assert other.startswith("From 5 January 2020 to 9 February 2020, ")
+
+
+def test_awaiting_payment_moves_the_due_time_by_the_working_time_paused() -> None:
+    # payment_completed carries no due time (CONTRACT.md): the pause moves it on the working calendar.
+    base = [fact_of(e) for e in history()[:2]]  # accepted on 7 January, due 20 January 17:00
+    paid = [{"id": "p1", "type": "payment_requested", "at": "2020-01-09T02:00:00.000000+00:00", "amount": 1.0},
+            {"id": "p2", "type": "payment_completed", "at": "2020-01-13T06:00:00.000000+00:00", "amount": 1.0,
+             "method": "online"}]
+    # Paused from Thursday 09:00 to Monday 13:00 (+07:00): 2.5 + 4 (Thu) + 8 (Fri) + 4 (Mon) = 18.5 working hours.
+    view = derive([*base, *paid])
+    # 21 and 22 January take 16 of them; 23-29 January 2020 is Tết; the last 2.5 hours are on the 30th.
+    assert view.due_at == "2020-01-30T03:00:00.000000+00:00"  # 30 January 10:00 (+07:00)
+    assert view.paid_online
+    result = {"id": "r", "type": "result_ready", "at": "2020-01-22T03:00:00.000000+00:00"}
+    assert derive([*base, *paid, result]).timeliness is Timeliness.EARLY
+    assert derive([*base, result]).timeliness is Timeliness.LATE  # without the pause it would be late
+    # A payment in the evening pauses no working time.
+    evening = [{**paid[0], "at": "2020-01-09T11:00:00.000000+00:00"},
+               {**paid[1], "at": "2020-01-09T12:00:00.000000+00:00"}]
+    assert derive([*base, *evening]).due_at == base[1]["due_at"]

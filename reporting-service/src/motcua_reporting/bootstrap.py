@@ -27,8 +27,8 @@ dates in Asia/Ho_Chi_Minh; each event counts once however often it is delivered.
 
 
 def create_app(settings: Settings, *, consume: bool = True) -> FastAPI:
-    """The reporting app; its lifespan connects the store, repairs pending counter changes and
-    (unless `consume` is False) starts the consumers."""
+    """The reporting app; its lifespan connects the store and (unless `consume` is False) starts the
+    consumers. (A claim a crash left unfinished is applied by the next fold of its partition.)"""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -38,10 +38,10 @@ def create_app(settings: Settings, *, consume: bool = True) -> FastAPI:
         add_readiness_check(app, "store", store_check(mongo))
         broker = None
         if consume:
-            active = ActiveProjections(db, ttl=settings.generation_ttl_seconds)
-            await (await active.get()).dossiers.repair()  # counter changes a crash left pending
+            active = ActiveProjections(db, settings)
+            await active.get()
             broker = make_broker(settings.kafka_bootstrap_servers, client_id=settings.service_name)
-            register_consumers(broker, active, settings.topics, group_id=settings.consumer_group)
+            register_consumers(broker, active, settings.topics, settings)
             serve_asyncapi(app, broker)
             add_readiness_check(app, "kafka", kafka_check(broker))
             await broker.start()

@@ -1,23 +1,34 @@
-"""Reporting's consumers, in one table: which topic feeds which read model.
+"""Reporting's consumers: which topic feeds which read model.
+
+- catalog.events, one event at a time (few events) with the shared consumer, into agencies/procedures;
+- dossier.events in batches (FastStream `batch=True`): each batch is split by partition and each
+  partition's records are folded as one claim (adapters/dossier_store.py), with bulk writes. The batch
+  is acknowledged (offsets committed) only after every partition's claim is done; on an error nothing
+  is committed and the batch is delivered again, which the claims make harmless.
 
 Both fold into the *active* generation of the read models (see adapters/read_models.py), looked up
 at most every `generation_ttl` seconds, so that a rebuild can switch generations under a running service.
 """
 
+import asyncio
+import logging
 import time
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
-from faststream.kafka import KafkaBroker
+from faststream import AckPolicy
+from faststream.kafka import KafkaBroker, KafkaMessage
 from motcua_shared import events as ev
-from motcua_shared.consuming import subscribe_events
-from motcua_shared.topics import Topics
+from motcua_shared.consuming import DLQ_CONSUMER, DLQ_FIELD, DLQ_REASON, DLQ_SOURCE, subscribe_events
+from motcua_shared.topics import Topics, dead_letter_topic
 from pymongo.asynchronous.database import AsyncDatabase
 
 from .adapters.catalogue_store import CatalogueStore
-from .adapters.dossier_store import DossierProjection
+from .adapters.dossier_store import DossierProjection, Record
 from .adapters.read_models import ReadModels, active_generation
+from .config import Settings
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -29,41 +40,44 @@ class Projections:
     catalogue: CatalogueStore
 
     @classmethod
-    def of(cls, models: ReadModels) -> "Projections":
-        return cls(models, DossierProjection(models), CatalogueStore(models))
+    def of(cls, models: ReadModels, settings: Settings | None = None) -> "Projections":
+        options: dict[str, Any] = {}
+        if settings is not None:
+            options = {"takeover_after": settings.claim_takeover_seconds,
+                       "handover_wait": settings.handover_wait_seconds}
+        return cls(models, DossierProjection(models, **options), CatalogueStore(models))
+
+
+def stream_of(partition: int) -> str:
+    """The claim stream (and counter documents) of a partition of dossier.events."""
+    return f"p{partition}"
+
+
+async def fold_dossier_records(projections: Projections, by_partition: dict[int, list[Record]]) -> int:
+    """Records of dossier.events, by partition, into the dossier documents and the counters, exactly
+    once (claims, then event ids); partitions side by side, each in order."""
+    folded = await asyncio.gather(*(projections.dossiers.fold(stream_of(p), records)
+                                    for p, records in by_partition.items()))
+    return sum(folded)
 
 
 async def fold_dossier_event(projections: Projections, event: ev.DossierEvent) -> None:
-    """One dossier event into the dossier document and the counters, exactly once (by event id)."""
-    await projections.dossiers.apply(event)
+    """One dossier event that comes from no partition (tools, tests), exactly once by event id."""
+    await projections.dossiers.fold_events([event])
 
 
 async def fold_catalogue_event(projections: Projections, event: ev.Envelope) -> None:
     """One catalogue event into agencies/procedures (latest by business time)."""
-    procedure = await projections.catalogue.apply(event)
-    if procedure is not None:
-        await projections.dossiers.label_procedure(procedure)
-
-
-@dataclass(frozen=True)
-class Subscription:
-    topic: Callable[[Topics], str]
-    expect: tuple[type[ev.Envelope], ...]
-    handler: Callable[[Projections, Any], Awaitable[None]]
-
-
-SUBSCRIPTIONS: list[Subscription] = [
-    Subscription(lambda t: t.catalog_events, ev.CATALOG_EVENT_TYPES, fold_catalogue_event),
-    Subscription(lambda t: t.dossier_events, ev.DOSSIER_EVENT_TYPES, fold_dossier_event),
-]
+    await projections.catalogue.apply(event)
 
 
 class ActiveProjections:
     """The projections of the active generation, re-checked at most every `ttl` seconds."""
 
-    def __init__(self, db: AsyncDatabase[Any], *, ttl: float = 1.0) -> None:
+    def __init__(self, db: AsyncDatabase[Any], settings: Settings) -> None:
         self._db = db
-        self._ttl = ttl
+        self._settings = settings
+        self._ttl = settings.generation_ttl_seconds
         self._current: Projections | None = None
         self._checked = 0.0
 
@@ -74,17 +88,51 @@ class ActiveProjections:
             if self._current is None or self._current.models.generation != generation:
                 models = ReadModels(self._db, generation)
                 await models.ensure_indexes()
-                self._current = Projections.of(models)
+                self._current = Projections.of(models, self._settings)
             self._checked = now
         return self._current
 
 
-def register_consumers(broker: KafkaBroker, active: ActiveProjections, topics: Topics, *, group_id: str) -> None:
-    """Subscribe every handler of SUBSCRIPTIONS with the shared consumer (ack after the fold)."""
-    for subscription in SUBSCRIPTIONS:
-        async def handle(event: Any, handler: Callable[[Projections, Any], Awaitable[None]] = subscription.handler
-                         ) -> None:
-            await handler(await active.get(), event)
+async def dead_letter(broker: KafkaBroker, record: Any, error: ev.EventValidationError, *, consumer: str) -> None:
+    """The record's original bytes to `<topic>.dlq`, with the reason in headers (as the shared consumer)."""
+    await broker.publish(record.value or b"", topic=dead_letter_topic(record.topic), key=record.key, headers={
+        DLQ_REASON: error.reason[:2000], DLQ_FIELD: error.field,
+        DLQ_SOURCE: f"{record.topic}/{record.partition}/{record.offset}", DLQ_CONSUMER: consumer})
+    log.warning("dead-lettered a record of %s: %s", record.topic, error.reason, extra={"topic": record.topic})
 
-        subscribe_events(broker, subscription.topic(topics), group_id=group_id,
-                         expect=subscription.expect, handle=handle)
+
+def register_consumers(broker: KafkaBroker, active: ActiveProjections, topics: Topics, settings: Settings, *,
+                       retry_pause: float = 1.0) -> None:
+    """Subscribe the catalogue (one by one) and dossier (batched) consumers; ack after the fold."""
+    group_id = settings.consumer_group
+
+    async def catalogue(event: Any) -> None:
+        await fold_catalogue_event(await active.get(), event)
+
+    subscribe_events(broker, topics.catalog_events, group_id=group_id, expect=ev.CATALOG_EVENT_TYPES,
+                     handle=catalogue)
+
+    @broker.subscriber(
+        topics.dossier_events, group_id=group_id, auto_offset_reset="earliest",
+        ack_policy=AckPolicy.NACK_ON_ERROR, batch=True,
+        max_records=settings.batch_max_records, batch_timeout_ms=settings.batch_timeout_ms,
+    )
+    async def dossiers(message: KafkaMessage) -> None:
+        by_partition: dict[int, list[Record]] = {}
+        for record in message.raw_message:  # type: ignore[union-attr]
+            event: ev.DossierEvent | None = None
+            try:
+                parsed = ev.parse_event(record.value or b"", expect=ev.DOSSIER_EVENT_TYPES)
+                assert isinstance(parsed, ev.DossierEvent)
+                event = parsed
+            except ev.EventValidationError as error:
+                await dead_letter(broker, record, error, consumer=group_id)
+            by_partition.setdefault(record.partition, []).append((record.offset, event))
+        try:
+            await fold_dossier_records(await active.get(), by_partition)
+        except Exception:
+            log.exception("could not fold a batch of %s; it will be delivered again", topics.dossier_events)
+            await asyncio.sleep(retry_pause)  # don't spin while a dependency is away
+            raise
+
+

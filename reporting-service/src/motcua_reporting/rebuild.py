@@ -1,18 +1,21 @@
 """`motcua-reporting rebuild`: the read models again, from offset zero of the topics.
 
 1. a fresh generation of collections is filled from catalog.events then dossier.events, each read
-   from offset zero to the end offsets seen at the start (no consumer group: nothing is committed);
-2. pending counter changes are settled, the generation becomes active (the API reads it at once,
-   running consumers within `generation_ttl`);
+   from its first offset to the end offsets seen at the start (no consumer group: nothing is
+   committed); each partition of dossier.events is folded in order, in batches (claims, with bulk
+   writes), the partitions side by side; every partition's chain of claims begins at its first offset;
+2. the generation becomes active (the API reads it at once, running consumers within `generation_ttl`);
 3. after a pause longer than that TTL, a catch-up pass reads both topics again up to their new ends,
-   so an event folded by a running consumer into the old generation during the rebuild is not lost
-   (events already applied are skipped by id).
+   so an event folded by a running consumer into the old generation during the rebuild is not lost.
+   A running consumer that has moved to the new generation and this pass may reach the same records:
+   the claims (adapters/claims.py) let exactly one of them fold each; a consumer that is ahead waits
+   for this pass to fold the positions before its own.
 Old generations are left in place (drop them once nothing reads them).
 """
 
 import asyncio
 import logging
-from collections import defaultdict
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -24,7 +27,7 @@ from motcua_shared.mongo import make_mongo_client
 
 from .adapters.read_models import ReadModels, activate_generation
 from .config import Settings
-from .consumers import SUBSCRIPTIONS, Projections
+from .consumers import Projections, fold_catalogue_event, fold_dossier_records, stream_of
 
 log = logging.getLogger(__name__)
 
@@ -37,30 +40,30 @@ class RebuildReport:
 
 
 async def replay_topic(
-    bootstrap: str, topic: str, handle: Any, expect: tuple[type[ev.Envelope], ...],
-    report: RebuildReport, *, start: dict[int, int] | None = None,
+    bootstrap: str, topic: str, fold: Callable[[int, list[Any]], Awaitable[None]],
+    *, start: dict[int, int] | None = None, begin: Callable[[int, int], Awaitable[None]] | None = None,
 ) -> dict[int, int]:
-    """Fold `topic` from `start` offsets (default zero) to its current end; the end offsets reached.
-    Events of different dossiers (keys) in a batch are folded concurrently, one key's in order."""
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False, group_id=None)
+    """Hand `topic`'s records, from `start` offsets (default: the first ones) to its current end, to
+    `fold(partition, records)` in batches, each partition's in order, partitions side by side; the
+    end offsets reached. `begin(partition, first offset)` is called first when given."""
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False, group_id=None,
+                                max_partition_fetch_bytes=4 * 1024 * 1024)
     await consumer.start()
     try:
         partitions = await _partitions(bootstrap, topic)
         tps = [TopicPartition(topic, p) for p in partitions]
         consumer.assign(tps)
         ends = await consumer.end_offsets(tps)
+        firsts = await consumer.beginning_offsets(tps)
         for tp in tps:
-            consumer.seek(tp, (start or {}).get(tp.partition, 0))
+            if begin is not None:
+                await begin(tp.partition, firsts[tp])
+            consumer.seek(tp, max((start or {}).get(tp.partition, 0), firsts[tp]))
         remaining = {tp for tp in tps if await consumer.position(tp) < ends[tp]}
         while remaining:
-            batch = await consumer.getmany(*remaining, timeout_ms=1000)
-            by_key: dict[bytes | None, list[Any]] = defaultdict(list)
-            for tp, records in batch.items():
-                for record in records:
-                    if record.offset < ends[tp]:
-                        by_key[record.key].append(record)
-            await asyncio.gather(*(_fold_in_order(records, handle, expect, topic, report)
-                                   for records in by_key.values()))
+            batch = await consumer.getmany(*remaining, timeout_ms=1000, max_records=2000)
+            await asyncio.gather(*(fold(tp.partition, [r for r in records if r.offset < ends[tp]])
+                                   for tp, records in batch.items()))
             for tp in list(remaining):
                 if await consumer.position(tp) >= ends[tp]:
                     remaining.discard(tp)
@@ -82,16 +85,13 @@ async def _partitions(bootstrap: str, topic: str) -> list[int]:
     return partitions
 
 
-async def _fold_in_order(records: list[Any], handle: Any, expect: tuple[type[ev.Envelope], ...], topic: str,
-                         report: RebuildReport) -> None:
-    for record in records:
-        try:
-            event = ev.parse_event(record.value, expect=expect)
-        except ev.EventValidationError:
-            report.skipped_invalid += 1  # the live consumer dead-lettered it already
-            continue
-        await handle(event)
-        report.events[topic] = report.events.get(topic, 0) + 1
+def _parse(record: Any, expect: tuple[type[ev.Envelope], ...], report: RebuildReport) -> Any:
+    report.events[record.topic] = report.events.get(record.topic, 0) + 1
+    try:
+        return ev.parse_event(record.value or b"", expect=expect)
+    except ev.EventValidationError:
+        report.skipped_invalid += 1  # the live consumer dead-lettered it already
+        return None
 
 
 async def rebuild(settings: Settings, *, generation: str | None = None, catch_up_pause: float | None = None
@@ -105,25 +105,36 @@ async def rebuild(settings: Settings, *, generation: str | None = None, catch_up
         models = ReadModels(db, generation)
         await models.drop()
         await models.ensure_indexes()
-        projections = Projections.of(models)
+        projections = Projections.of(models, settings)
+        topics = settings.topics
         ends: dict[str, dict[int, int]] = {}
 
-        async def pass_over_topics() -> None:
-            for subscription in SUBSCRIPTIONS:
-                topic = subscription.topic(settings.topics)
+        async def fold_catalogue(partition: int, records: list[Any]) -> None:
+            for record in records:
+                event = _parse(record, ev.CATALOG_EVENT_TYPES, report)
+                if event is not None:
+                    await fold_catalogue_event(projections, event)
 
-                async def handle(event: Any, handler: Any = subscription.handler) -> None:
-                    await handler(projections, event)
+        async def fold_dossiers(partition: int, records: list[Any]) -> None:
+            if records:
+                await fold_dossier_records(projections, {partition: [
+                    (r.offset, _parse(r, ev.DOSSIER_EVENT_TYPES, report)) for r in records]})
 
-                ends[topic] = await replay_topic(settings.kafka_bootstrap_servers, topic, handle,
-                                                 subscription.expect, report, start=ends.get(topic))
+        async def begin(partition: int, first: int) -> None:
+            await projections.dossiers.claims.begin_at(stream_of(partition), first, projections.dossiers.writer)
 
-        await pass_over_topics()
-        await projections.dossiers.repair()
+        async def pass_over_topics(first: bool) -> None:
+            kafka = settings.kafka_bootstrap_servers
+            ends[topics.catalog_events] = await replay_topic(kafka, topics.catalog_events, fold_catalogue,
+                                                             start=ends.get(topics.catalog_events))
+            ends[topics.dossier_events] = await replay_topic(kafka, topics.dossier_events, fold_dossiers,
+                                                             start=ends.get(topics.dossier_events),
+                                                             begin=begin if first else None)
+
+        await pass_over_topics(True)
         await activate_generation(db, generation)
         await asyncio.sleep(settings.generation_ttl_seconds * 2 if catch_up_pause is None else catch_up_pause)
-        await pass_over_topics()
-        await projections.dossiers.repair()
+        await pass_over_topics(False)
         log.info("rebuilt generation %s: %s", generation, report.events)
         return report
     finally:

@@ -1,8 +1,8 @@
 """The read side: the reports, as plain queries over the read models.
 
 Flows (received, resolved, ratings, refusals, ...) come from the counters of the period's dates;
-point-in-time figures (carried over at `from`, in progress at `to`) come from the dossiers open at
-that moment, which are few compared to the history.
+point-in-time figures (carried over at `from`, in progress at `to`) come from the month buckets of
+the dossiers open then (adapters/open_index.py): a few documents, whatever the size of the history.
 """
 
 from datetime import date
@@ -10,10 +10,10 @@ from typing import Any
 
 from .adapters.catalogue_store import CatalogueStore
 from .adapters.counter_store import CounterStore
+from .adapters.open_index import OpenIndex
 from .adapters.read_models import ReadModels
 from .domain.catalogue import Catalogue, Scope
 from .domain.contributions import Kind
-from .domain.dossier import DossierView, derive
 from .domain.figures import (
     PeriodFigures,
     summary,
@@ -32,7 +32,8 @@ class Reports:
     def __init__(self, models: ReadModels) -> None:
         self._models = models
         self.catalogue_store = CatalogueStore(models)
-        self.counters = CounterStore(models.counters)
+        self.counters = CounterStore(models.counters, models.streams)
+        self.open_index = OpenIndex(models)
 
     async def catalogue(self) -> Catalogue:
         return await self.catalogue_store.load()
@@ -41,17 +42,14 @@ class Reports:
         agencies = frozenset(catalogue.with_descendants(agency_code)) if agency_code else None
         return Scope(agencies, admin_level)
 
-    async def _views(self, query: dict[str, Any]) -> list[DossierView]:
-        return [derive(doc["facts"]) async for doc in self._models.dossiers.find(query, {"facts": 1})]
-
     async def figures(self, start: date, end: date, scope: Scope, catalogue: Catalogue) -> PeriodFigures:
         figures = PeriodFigures(start, end)
         rows = await self.counters.rows(FLOW_KINDS, start.isoformat(), end.isoformat())
         tally_counters(figures, rows, scope, catalogue)
-        carried = await self._views(
-            {"received_date": {"$lt": start.isoformat()}, "closed_date": {"$gte": start.isoformat()}})
-        open_at_end = await self._views(
-            {"received_date": {"$lte": end.isoformat()}, "closed_date": {"$gt": end.isoformat()}})
+        carried = [v for v in await self.open_index.views(start)
+                   if v.received_date is not None and v.received_date < start and v.closed_date >= start.isoformat()]
+        open_at_end = [v for v in await self.open_index.views(end)
+                       if v.received_date is not None and v.received_date <= end and v.closed_date > end.isoformat()]
         tally_open_dossiers(figures, carried, open_at_end, scope, catalogue)
         return figures
 

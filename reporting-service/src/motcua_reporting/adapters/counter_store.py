@@ -1,96 +1,128 @@
-"""Pre-aggregated counters that stay exact under redelivery, replays and crashes.
+"""Pre-aggregated counters, in one document per stream and month, written by one writer at a time.
 
-A counter document is a *versioned set* of dossiers with its size kept alongside:
+A counter (kind, date, agency, procedure, dim) lives in the document of its stream -- a partition of
+dossier.events, whose dossiers only ever change there -- and its month:
 
-    {_id: key, kind, date, agency, procedure, dim, n: 2,
-     m: {"d3f1…": {"v": 4, "p": 1}, "d9a2…": {"v": 2, "p": 1}, "d77c…": {"v": 3, "p": 0}}}
+    {_id: "p0|2025-01", stream: "p0", month: "2025-01", pos: 4711,
+     c: {"k3f1…": {"k": '["received", "2025-01-06", "STNMT", "1.001", "direct"]', "n": 12}, …}}
 
-`m` maps a hash of each dossier id to the dossier version that last touched the counter and whether
-the dossier is in (`p: 1`) or out (`p: 0`, a tombstone). Joining or leaving is ONE conditional
-single-document update that changes `m` and `n` together, so it is atomic on any MongoDB-protocol
-store (FerretDB has no transactions), and it is:
-- idempotent: joining when already in (or leaving when already out) matches nothing;
-- order-safe: an operation of an older dossier version than the one recorded matches nothing, so a
-  stale retry can never undo a newer change.
-Reports read only `n` (projection without `m`); a counter's size is bounded by the dossiers of one
-day, agency, procedure and dimension, not by the history.
+`pos` is the end of the last claim (see claims.py) whose changes are in the document. Claims of a
+stream are applied one after the other by the one writer that holds the stream's chain, so the
+document is never written by two writers at once, and a claim applied again after a crash changes
+only the documents it had not reached (`pos` below the claim's start). A report reads the documents
+of the period's months, one per stream, by `_id`: their number grows with the months asked for and
+the partitions, not with the dossiers or the history. (FerretDB filters any other query after reading
+the whole collection, and its conditional updates and $inc are not atomic under concurrency: hence one
+writer per document, and reads by `_id`.)
 """
 
+import asyncio
 import hashlib
+from collections.abc import Mapping
+from datetime import date
 from typing import Any
 
+from pymongo import InsertOne, UpdateOne
 from pymongo.asynchronous.collection import AsyncCollection
+from pymongo.errors import DuplicateKeyError
 
 from ..domain.contributions import CounterKey
 
 
-def member(dossier_id: str) -> str:
-    """A field name for the dossier (ids may hold '.' or '$'; a hash never does)."""
-    return "d" + hashlib.sha1(dossier_id.encode()).hexdigest()[:24]
+def field_of(key_id: str) -> str:
+    """A field name for a counter key (keys hold '.', e.g. procedure codes; a hash never does)."""
+    return "k" + hashlib.sha1(key_id.encode()).hexdigest()[:24]
+
+
+def month_doc_id(stream: str, month: str) -> str:
+    return f"{stream}|{month}"
+
+
+def months_between(start: date, end: date) -> list[str]:
+    found, year, month = [], start.year, start.month
+    while (year, month) <= (end.year, end.month):
+        found.append(f"{year:04d}-{month:02d}")
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    return found
+
+
+class StreamRegistry:
+    """The streams that have written read models: one document each, inserted once."""
+
+    def __init__(self, streams: AsyncCollection[Any]) -> None:
+        self._streams = streams
+        self._known: set[str] = set()
+
+    async def register(self, stream: str) -> None:
+        if stream in self._known:
+            return
+        try:
+            await self._streams.insert_one({"_id": stream})
+        except DuplicateKeyError:
+            pass
+        self._known.add(stream)
+
+    async def all(self) -> list[str]:
+        return sorted([doc["_id"] async for doc in self._streams.find({})])
 
 
 class CounterStore:
-    def __init__(self, counters: AsyncCollection[Any]) -> None:
+    def __init__(self, counters: AsyncCollection[Any], streams: AsyncCollection[Any]) -> None:
         self._counters = counters
+        self.streams = StreamRegistry(streams)
 
-    async def _ensure(self, key_id: str) -> None:
-        key = CounterKey.from_id(key_id)
-        await self._counters.update_one(
-            {"_id": key_id},
-            {"$setOnInsert": {"kind": key.kind, "date": key.date, "agency": key.agency,
-                              "procedure": key.procedure, "dim": key.dim, "n": 0}},
-            upsert=True,
-        )
-
-    async def join(self, key_id: str, dossier_id: str, version: int) -> None:
-        """The dossier (at `version`) is counted in this counter."""
-        m = f"m.{member(dossier_id)}"
-        for _ in range(2):
-            joined = await self._counters.update_one(
-                {"_id": key_id, "$or": [{m: {"$exists": False}}, {f"{m}.p": 0, f"{m}.v": {"$lt": version}}]},
-                {"$set": {m: {"v": version, "p": 1}}, "$inc": {"n": 1}},
-            )
-            if joined.matched_count:
-                return
-            # Already in at an older version: record the newer one so an older 'leave' cannot win.
-            bumped = await self._counters.update_one(
-                {"_id": key_id, f"{m}.p": 1, f"{m}.v": {"$lt": version}}, {"$set": {f"{m}.v": version}}
-            )
-            if bumped.matched_count or await self._counters.count_documents({"_id": key_id}, limit=1):
-                return  # in at this version or a newer one, or out at a newer one: nothing to do
-            await self._ensure(key_id)
-
-    async def leave(self, key_id: str, dossier_id: str, version: int) -> None:
-        """The dossier (at `version`) is no longer counted in this counter."""
-        m = f"m.{member(dossier_id)}"
-        left = await self._counters.update_one(
-            {"_id": key_id, f"{m}.p": 1, f"{m}.v": {"$lt": version}},
-            {"$set": {m: {"v": version, "p": 0}}, "$inc": {"n": -1}},
-        )
-        if left.matched_count:
-            return
-        # Not in (yet): leave a tombstone so that an older 'join' arriving late cannot count it.
-        await self._ensure(key_id)
-        await self._counters.update_one(
-            {"_id": key_id, "$or": [{m: {"$exists": False}}, {f"{m}.p": 0, f"{m}.v": {"$lt": version}}]},
-            {"$set": {m: {"v": version, "p": 0}}},
-        )
-
-    async def apply(self, dossier_id: str, pending: dict[str, Any]) -> None:
-        """Apply a dossier's pending change (safe to repeat, in any order with other versions)."""
-        version = int(pending["v"])
-        for key_id in pending.get("remove", []):
-            await self.leave(key_id, dossier_id, version)
-        for key_id in pending.get("add", []):
-            await self.join(key_id, dossier_id, version)
+    async def apply_claim(self, stream: str, start: int, end: int, deltas: Mapping[str, int]) -> int:
+        """Add the claim's net `deltas` (counter key id -> change) to the stream's month documents that
+        do not have it yet; the number of documents written."""
+        by_month: dict[str, dict[str, int]] = {}
+        for key_id, n in deltas.items():
+            if n:
+                by_month.setdefault(CounterKey.from_id(key_id).date[:7], {})[key_id] = n
+        if not by_month:
+            return 0
+        await self.streams.register(stream)
+        ids = [month_doc_id(stream, month) for month in by_month]
+        found = await asyncio.gather(*(self._counters.find_one({"_id": i}, {"pos": 1}) for i in ids))
+        seen = {doc["_id"]: int(doc.get("pos", -1)) for doc in found if doc is not None}
+        writes: list[InsertOne[Any] | UpdateOne] = []
+        for month, changes in by_month.items():
+            doc_id = month_doc_id(stream, month)
+            if doc_id not in seen:  # inserts go in one batch: far faster than upserts on FerretDB
+                writes.append(InsertOne({"_id": doc_id, "stream": stream, "month": month, "pos": end,
+                                         "c": {field_of(k): {"k": k, "n": n} for k, n in changes.items()}}))
+            elif seen[doc_id] < start:
+                writes.append(UpdateOne({"_id": doc_id}, {
+                    "$inc": {f"c.{field_of(k)}.n": n for k, n in changes.items()},
+                    "$set": {"pos": end, **{f"c.{field_of(k)}.k": k for k in changes}},
+                }))
+            # else: this claim reached the document before a crash
+        if writes:
+            await self._counters.bulk_write(writes, ordered=False)
+        return len(writes)
 
     async def rows(self, kinds: list[str], start: str, end: str) -> list[tuple[CounterKey, int]]:
-        """Counters of `kinds` with dates in [start, end] (ISO dates), without their member sets."""
-        cursor = self._counters.find(
-            {"kind": {"$in": kinds}, "date": {"$gte": start, "$lte": end}, "n": {"$gt": 0}},
-            {"kind": 1, "date": 1, "agency": 1, "procedure": 1, "dim": 1, "n": 1},
-        )
-        return [
-            (CounterKey(d["kind"], d["date"], d["agency"], d["procedure"], d["dim"]), int(d["n"]))
-            async for d in cursor
-        ]
+        """Counters of `kinds` with dates in [start, end] (ISO dates), one row per stream; callers add
+        them up."""
+        months = months_between(date.fromisoformat(start), date.fromisoformat(end))
+        streams = await self.streams.all()
+        docs = await asyncio.gather(*(self._counters.find_one({"_id": month_doc_id(s, m)})
+                                      for s in streams for m in months))
+        wanted = set(kinds)
+        found = []
+        for doc in docs:
+            for counter in (doc or {}).get("c", {}).values():
+                n = int(counter.get("n", 0))
+                if not n:
+                    continue
+                key = CounterKey.from_id(counter["k"])
+                if key.kind in wanted and start <= key.date <= end:
+                    found.append((key, n))
+        return found
+
+    async def totals(self) -> dict[str, int]:
+        """Every counter key's total over the streams (for tests and checks)."""
+        found: dict[str, int] = {}
+        async for doc in self._counters.find({}):
+            for counter in doc.get("c", {}).values():
+                found[counter["k"]] = found.get(counter["k"], 0) + int(counter.get("n", 0))
+        return {k: n for k, n in found.items() if n}

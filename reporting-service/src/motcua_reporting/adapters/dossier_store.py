@@ -1,38 +1,53 @@
-"""The dossier read model, and how each event changes it and the counters exactly once.
+"""The dossier read model, and how claimed records change it and the counters exactly once.
 
-One document per dossier holds its facts, the ids of the events applied (`applied`), a `version`,
-the derived view (queryable fields), the counter keys it currently contributes to
-(`contributions`), and -- between two steps -- the counter change still to apply (`pending`).
+One document per dossier holds its facts, the ids of the events applied (`applied`), the derived view
+(queryable fields), the counter keys it contributes to (`contributions`), and the claim that last
+wrote it with the change of contributions that claim made (`claim`, `claim_delta`).
 
-Applying an event (see `apply`):
-1. read the document; if it has a `pending` counter change, apply it first (idempotent);
-2. if the event id is in `applied`, stop: redelivered or replayed;
-3. derive the new view from all facts + the new one, and the new contributions;
-4. write the document with a compare-and-set on `version`: the new fact, the event id, the view and
-   `pending = {v, add, remove}` (the difference of contributions) in ONE single-document update;
-   a concurrent writer makes the filter miss and we start again at 1;
-5. apply `pending` to the counters (versioned, idempotent: see counter_store), then clear it
-   (only if it is still that version's).
-A crash after 4 leaves `pending` in the document: the redelivered event (it was not acknowledged)
-or the start-up repair applies it. A crash before 4 changed nothing.
+Folding records of a stream (see `fold`):
+1. the stream's latest claim is settled first: if it is not done, its writer is this one (a retry)
+   or has been silent for `takeover_after` seconds (dead), and it is applied again;
+2. records before the chain's next position are skipped (another writer folded them); the rest are
+   claimed by inserting the claim document (claims.py) -- losing that insert means someone else took
+   them: start again at 1;
+3. applying a claim: every dossier of the claim is read once, its new facts added (an event id
+   already in `applied` is a redelivery or a duplicate: nothing changes), its view derived from all
+   its facts, and the document replaced -- with `claim` and `claim_delta` -- in one bulk write; then
+   the claim's net counter changes go to the stream's counter documents (counter_store.py) and the
+   dossiers' point-in-time entries to the stream's month buckets (open_index.py), then the claim is
+   marked done.
+Applying a claim again after a crash is harmless: a dossier whose `claim` is this claim already has
+its facts, and gives its recorded `claim_delta` instead of a new one; a counter document whose `pos` is
+past the claim's start already has the claim's change. Only one writer applies a stream's claims at a
+time, so none of these documents is ever written by two writers at once.
 """
 
+import asyncio
 import logging
+import time
+from collections import Counter
+from collections.abc import Sequence
 from typing import Any
 
 from motcua_shared import events as ev
-from pymongo.errors import DuplicateKeyError
+from pymongo import InsertOne, ReplaceOne
 
-from ..domain.catalogue import Procedure
 from ..domain.contributions import contributions
 from ..domain.dossier import OPEN, DossierView, derive, fact_of, instant
 from ..domain.timeliness import local_date
+from .claims import Claim, Claims, new_writer_id
 from .counter_store import CounterStore
+from .open_index import OpenIndex, buckets_of, entry_of
 from .read_models import ReadModels
 
 log = logging.getLogger(__name__)
 
-MAX_ATTEMPTS = 50
+Record = tuple[int, ev.DossierEvent | None]  # position in the stream, event (None: not a valid event)
+DIRECT = "direct"
+
+
+class ClaimTimeout(Exception):
+    """The stream's chain did not move within the wait (a writer holds a claim, or a gap stays open)."""
 
 
 def view_fields(view: DossierView) -> dict[str, Any]:
@@ -62,77 +77,139 @@ def view_fields(view: DossierView) -> dict[str, Any]:
 class DossierProjection:
     """Folds dossier events into the dossier documents and the counters of one generation."""
 
-    def __init__(self, models: ReadModels) -> None:
+    def __init__(self, models: ReadModels, *, writer: str | None = None, takeover_after: float = 30.0,
+                 handover_wait: float = 30.0, poll: float = 0.05) -> None:
         self._models = models
         self._dossiers = models.dossiers
-        self.counters = CounterStore(models.counters)
+        self.claims = Claims(models.claims)
+        self.counters = CounterStore(models.counters, models.streams)
+        self.open_index = OpenIndex(models)
+        self.writer = writer or new_writer_id()
+        self.takeover_after = takeover_after
+        self.handover_wait = handover_wait
+        self._poll = poll
+        # One fold per stream at a time in this process: a writer's own unfinished claim is applied
+        # again at once, which is only safe when that writer is not applying it right now.
+        self._locks: dict[str, asyncio.Lock] = {}
 
-    async def apply(self, event: ev.DossierEvent) -> bool:
-        """Apply `event` once; False when it had already been applied."""
-        fact = fact_of(event)
-        dossier_id = event.dossier_id
-        for _ in range(MAX_ATTEMPTS):
-            doc = await self._dossiers.find_one({"_id": dossier_id})
-            if doc is not None and doc.get("pending"):
-                await self._settle(dossier_id, doc["pending"])
-            if doc is not None and fact["id"] in doc["applied"]:
-                return False
-            facts = [*(doc["facts"] if doc else []), fact]
-            view = derive(facts)
-            old = set(doc["contributions"]) if doc else set()
-            new = {key.id for key in contributions(view)}
-            version = (int(doc["version"]) if doc else 0) + 1
-            fields = {**view_fields(view), "facts": view.facts, "contributions": sorted(new), "version": version}
-            if doc is None or not doc.get("procedure_known"):
-                fields.update(await self._catalogue_fields(view.procedure))
-            pending = {"v": version, "add": sorted(new - old), "remove": sorted(old - new)}
-            has_change = bool(pending["add"] or pending["remove"])
-            if has_change:
-                fields["pending"] = pending
-            if doc is None:
-                try:
-                    await self._dossiers.insert_one({"_id": dossier_id, "applied": [fact["id"]], **fields})
-                except DuplicateKeyError:
-                    continue  # another consumer created it first: start again
+    def _lock(self, stream: str) -> asyncio.Lock:
+        return self._locks.setdefault(stream, asyncio.Lock())
+
+    async def fold(self, stream: str, records: Sequence[Record]) -> int:
+        """Fold records of `stream` (positions increasing, as read from the partition); the number of
+        events that changed the read models (0 for records folded before, duplicates, invalid ones)."""
+        async with self._lock(stream):
+            return await self._fold(stream, sorted(records, key=lambda r: r[0]))
+
+    async def _fold(self, stream: str, records: list[Record]) -> int:
+        waited_since: float | None = None
+        while records:
+            latest = await self._settled_latest(stream)
+            if latest is not None:
+                records = [r for r in records if r[0] >= latest.next]
+                if not records:
+                    return 0
+                if records[0][0] > latest.next:
+                    # Positions before ours are not folded into this generation yet (a rebuild still
+                    # catching up to where this live consumer was): let the chain reach us.
+                    waited_since = waited_since or time.monotonic()
+                    if time.monotonic() - waited_since < self.handover_wait:
+                        await asyncio.sleep(self._poll)
+                        continue
+                    log.warning("stream %s: positions %d..%d never folded; continuing at %d",
+                                stream, latest.next, records[0][0] - 1, records[0][0])
+            start = latest.next if latest is not None else records[0][0]
+            claim = self._claim(stream, start, records)
+            if await self.claims.insert(claim):
+                return await self._apply(claim)
+        return 0
+
+    async def fold_events(self, events: Sequence[ev.DossierEvent], stream: str = DIRECT) -> int:
+        """Fold events that come from no partition (tools, imports, tests): they are numbered after the
+        stream's last claim. The number of events that changed the read models."""
+        if not events:
+            return 0
+        async with self._lock(stream):
+            return await self._fold_events(events, stream)
+
+    async def _fold_events(self, events: Sequence[ev.DossierEvent], stream: str) -> int:
+        while True:
+            latest = await self._settled_latest(stream)
+            start = latest.next if latest is not None else 0
+            claim = self._claim(stream, start, [(start + i, e) for i, e in enumerate(events)])
+            if await self.claims.insert(claim):
+                return await self._apply(claim)
+
+    def _claim(self, stream: str, start: int, records: Sequence[Record]) -> Claim:
+        facts = [{"o": o, "d": e.dossier_id, "f": fact_of(e)} for o, e in records if e is not None]
+        return Claim(stream, start, records[-1][0], facts, self.writer, time.time())
+
+    async def _settled_latest(self, stream: str) -> Claim | None:
+        """The stream's latest claim, once done: applied again here if its writer is this one (a
+        retry) or has been silent too long (it died)."""
+        while True:
+            latest = await self.claims.latest(stream)
+            if latest is None or latest.done:
+                return latest
+            if latest.writer == self.writer or time.time() - latest.at > self.takeover_after:
+                if latest.writer != self.writer:
+                    log.warning("taking over claim %s of writer %s", latest.id, latest.writer)
+                await self._apply(latest)
+                continue
+            await asyncio.sleep(self._poll)
+
+    async def _apply(self, claim: Claim) -> int:
+        by_dossier: dict[str, list[dict[str, Any]]] = {}
+        for item in claim.facts:
+            by_dossier.setdefault(item["d"], []).append(item["f"])
+        docs = {doc["_id"]: doc async for doc in self._dossiers.find({"_id": {"$in": list(by_dossier)}})}
+        deltas: Counter[str] = Counter()
+        bucket_changes: list[tuple[str, list[str], list[str], dict[str, Any]]] = []
+        writes = []
+        changed = 0
+        for dossier_id, facts in by_dossier.items():
+            doc = docs.get(dossier_id)
+            if doc is not None and doc.get("claim") == claim.id:
+                delta = doc["claim_delta"]  # written by an earlier attempt at this claim
+                moved = doc["claim_buckets"]
+                bucket_changes.append((dossier_id, moved["leave"], moved["join"], moved["entry"]))
             else:
-                update: dict[str, Any] = {"$set": fields, "$push": {"applied": fact["id"]}}
-                if not has_change:
-                    update["$unset"] = {"pending": ""}
-                written = await self._dossiers.update_one({"_id": dossier_id, "version": doc["version"]}, update)
-                if not written.matched_count:
-                    continue  # changed under us: start again from the new version
-            if has_change:
-                await self._settle(dossier_id, pending)
-            return True
-        raise RuntimeError(f"could not apply {event.event_id} to dossier {dossier_id}: too much contention")
+                applied = list(doc["applied"]) if doc else []
+                known = set(applied)
+                new = []
+                for fact in facts:
+                    if fact["id"] not in known:
+                        known.add(fact["id"])
+                        new.append(fact)
+                if not new:
+                    continue
+                changed += len(new)
+                view = derive([*(doc["facts"] if doc else []), *new])
+                old = set(doc["contributions"]) if doc else set()
+                keys = {key.id for key in contributions(view)}
+                delta = {"add": sorted(keys - old), "remove": sorted(old - keys)}
+                buckets = buckets_of(view)
+                moved = {"leave": sorted(set(doc.get("buckets", []) if doc else []) - set(buckets)),
+                         "join": buckets, "entry": entry_of(view)}
+                bucket_changes.append((dossier_id, moved["leave"], moved["join"], moved["entry"]))
+                replacement = {
+                    "_id": dossier_id, **view_fields(view), "facts": view.facts, "contributions": sorted(keys),
+                    "applied": applied + [f["id"] for f in new], "claim": claim.id, "claim_delta": delta,
+                    "buckets": buckets, "claim_buckets": moved,
+                }
+                # A plain insert for a new dossier: FerretDB writes a batch of inserts far faster than upserts.
+                writes.append(ReplaceOne({"_id": dossier_id}, replacement) if doc else InsertOne(replacement))
+            for key in delta["add"]:
+                deltas[key] += 1
+            for key in delta["remove"]:
+                deltas[key] -= 1
+        if writes:
+            await self._dossiers.bulk_write(writes, ordered=False)
+        await self.counters.apply_claim(claim.stream, claim.start, claim.end, deltas)
+        await self.open_index.apply(claim.stream, bucket_changes)
+        await self.claims.done(claim)
+        return changed
 
-    async def _settle(self, dossier_id: str, pending: dict[str, Any]) -> None:
-        await self.counters.apply(dossier_id, pending)
-        await self._dossiers.update_one({"_id": dossier_id, "pending.v": pending["v"]}, {"$unset": {"pending": ""}})
-
-    async def _catalogue_fields(self, procedure_code: str | None) -> dict[str, Any]:
-        if not procedure_code:
-            return {}
-        doc = await self._models.procedures.find_one({"_id": procedure_code})
-        if doc is None:
-            return {"procedure_known": False}
-        return {"procedure_known": True, "admin_level": doc.get("admin_level"),
-                "online_level": doc.get("online_level"), "fee": doc.get("fee")}
-
-    async def repair(self) -> int:
-        """Apply every counter change left pending by a crash; the number repaired."""
-        repaired = 0
-        async for doc in self._dossiers.find({"pending": {"$exists": True}}, {"pending": 1}):
-            await self._settle(doc["_id"], doc["pending"])
-            repaired += 1
-        if repaired:
-            log.warning("repaired %d pending counter changes", repaired)
-        return repaired
-
-    async def label_procedure(self, procedure: Procedure) -> None:
-        """Copy a procedure's levels onto its dossiers (display only: reports join the catalogue)."""
-        await self._dossiers.update_many(
-            {"procedure_code": procedure.code},
-            {"$set": {"procedure_known": True, "admin_level": procedure.admin_level,
-                      "online_level": procedure.online_level, "fee": procedure.fee}},
-        )
+    async def unfinished(self) -> int:
+        """Claims not done (a writer is at work, or died half-way and the next one will apply them)."""
+        return len(await self.claims.pending())

@@ -8,7 +8,7 @@ half-built numbers and never mixes with the old ones.
 from dataclasses import dataclass
 from typing import Any
 
-from pymongo import ASCENDING
+from pymongo import ASCENDING, DESCENDING
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
 
@@ -35,6 +35,18 @@ class ReadModels:
         return self._collection("counters")
 
     @property
+    def claims(self) -> AsyncCollection[Any]:
+        return self._collection("claims")
+
+    def open_bucket(self, bucket: str) -> AsyncCollection[Any]:
+        """The collection of one month's (YYYY-MM) or the `open` bucket (see open_index.py)."""
+        return self._collection(f"open_{bucket.replace('-', '_')}")
+
+    @property
+    def streams(self) -> AsyncCollection[Any]:
+        return self._collection("streams")
+
+    @property
     def agencies(self) -> AsyncCollection[Any]:
         return self._collection("agencies")
 
@@ -46,11 +58,15 @@ class ReadModels:
         await self.dossiers.create_index([("received_date", ASCENDING)])
         await self.dossiers.create_index([("closed_date", ASCENDING)])
         await self.dossiers.create_index([("procedure_code", ASCENDING)])
-        await self.counters.create_index([("kind", ASCENDING), ("date", ASCENDING)])
+        await self.claims.create_index([("stream", ASCENDING), ("start", DESCENDING)])
 
     async def drop(self) -> None:
-        for name in ("dossiers", "counters", "agencies", "procedures"):
+        for name in ("dossiers", "counters", "claims", "streams", "agencies", "procedures"):
             await self._collection(name).drop()
+        prefix = self._collection("open_").name
+        for name in await self.db.list_collection_names():
+            if name.startswith(prefix):
+                await self.db[name].drop()
 
 
 async def active_generation(db: AsyncDatabase[Any]) -> str:

@@ -8,9 +8,11 @@ set of events always gives the same view, whatever order they were delivered in.
 
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
+from functools import cache
 from typing import Any
 
 from motcua_shared import events as ev
+from motcua_shared.calendar import WorkingCalendar, load_calendar
 
 from .timeliness import Timeliness, classify, local_date
 
@@ -26,7 +28,7 @@ _RANK = {
 # Which event starts and which ends each kind of pause (the clock stops in between).
 PAUSE_STARTS = {"supplement_requested": "supplement", "payment_requested": "payment", "suspended": "suspended"}
 PAUSE_ENDS = {"supplement_received": "supplement", "payment_completed": "payment", "resumed": "suspended"}
-_DUE_SETTERS = ("accepted", "supplement_received", "resumed")
+_DUE_SETTERS = ("accepted", "supplement_received", "resumed")  # they carry the due time in effect after them
 OPEN = "9999-12-31"  # closed_date of a dossier still open: sorts after every real date
 
 
@@ -108,6 +110,7 @@ class DossierView:
     pauses: list[Pause] = field(default_factory=list)
     apologies: list[str] = field(default_factory=list)  # when each apology letter was issued
     apology_in_time: bool = False
+    due_changes: list[tuple[str, str]] = field(default_factory=list)  # (when, due time from then on)
     status: str = "unknown"
     anomalies: list[str] = field(default_factory=list)
 
@@ -124,9 +127,9 @@ class DossierView:
     def due_as_of(self, when: str) -> str | None:
         """The due time in effect at `when`: the last one set (acceptance, end of a pause) by then."""
         due = None
-        for fact in self.facts:
-            if fact["type"] in _DUE_SETTERS and fact["at"] <= when:
-                due = fact["due_at"]
+        for at, value in self.due_changes:
+            if at <= when:
+                due = value
         return due if due is not None else self.original_due_at
 
     def paused_at(self, when: str) -> bool:
@@ -171,8 +174,8 @@ def derive(facts: list[Fact]) -> DossierView:
     view.received_at = first_in["at"] if first_in else None
     if accepted is not None:
         view.accepted_at, view.original_due_at = accepted["at"], accepted["due_at"]
-    dues = [f["due_at"] for f in facts if f["type"] in _DUE_SETTERS]
-    view.due_at = dues[-1] if dues else None
+    view.due_changes = _due_changes(facts)
+    view.due_at = view.due_changes[-1][1] if view.due_changes else None
 
     _derive_pauses(view)
     _derive_outcome(view)
@@ -190,6 +193,36 @@ def derive(facts: list[Fact]) -> DossierView:
         (due := view.due_as_of(at)) is not None and at <= due for at in view.apologies
     )
     return view
+
+
+def _due_changes(facts: list[Fact]) -> list[tuple[str, str]]:
+    """Each change of the due time, in business order. Acceptance and the ends of the supplement and
+    suspension pauses carry the new due time; `payment_completed` carries none (CONTRACT.md), so the
+    due time moves by the working time spent awaiting payment, on the shared working calendar, as
+    every other reader of the events does."""
+    changes: list[tuple[str, str]] = []
+    due: str | None = None
+    payment_since: str | None = None
+    for fact in facts:
+        if fact["type"] in _DUE_SETTERS:
+            due = fact["due_at"]
+        elif fact["type"] == "payment_requested":
+            payment_since = fact["at"]
+            continue
+        elif fact["type"] == "payment_completed" and due is not None and payment_since is not None:
+            calendar = working_calendar()
+            due = iso(calendar.moved_due_at(instant(due), instant(payment_since), instant(fact["at"])))
+            payment_since = None
+        else:
+            continue
+        if due is not None:
+            changes.append((fact["at"], due))
+    return changes
+
+
+@cache
+def working_calendar() -> WorkingCalendar:
+    return load_calendar()
 
 
 def _derive_pauses(view: DossierView) -> None:

@@ -1,0 +1,99 @@
+"""Rebuild rate: events per second folded by `motcua-reporting rebuild` from the topic, next to the
+raw bulk-write rate of the same store measured in the same run.
+
+    uv run python bench/reporting_rebuild_rate.py --dossiers 2000
+
+Publishes the catalogue and `--dossiers` generated histories (motcua_stack.histories) on topics of
+its own (prefix bench-<id>.), runs the rebuild into a database of its own and times it; then inserts
+the same number of documents of a dossier document's size into a scratch collection with
+insert_many (the fastest way to write to the store) and times that. Databases are dropped afterwards;
+the topics are left (delete them with kafka-topics if you care).
+"""
+
+import argparse
+import asyncio
+import time
+import uuid
+from datetime import date, datetime
+
+from aiokafka import AIOKafkaProducer
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from motcua_reporting.config import Settings
+from motcua_reporting.rebuild import rebuild
+from motcua_shared.calendar import PROVINCE_TZ, load_calendar
+from motcua_shared.mongo import make_mongo_client
+from motcua_shared.topics import Topics
+from motcua_stack.histories import catalogue_events, catalogue_key, generate_histories, read_catalogue
+
+
+async def publish(bootstrap: str, topics: Topics, dossiers: int, seed: int) -> int:
+    catalogue = read_catalogue()
+    histories = generate_histories(seed, dossiers, date(2024, 1, 1), date(2026, 1, 1), catalogue,
+                                   calendar=load_calendar())
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", linger_ms=20)
+    await producer.start()
+    try:
+        sent = [await producer.send(topics.catalog_events, e.to_bytes(), key=catalogue_key(e).encode())
+                for e in catalogue_events(catalogue, occurred_at=datetime(2023, 1, 1, tzinfo=PROVINCE_TZ))]
+        events = [e for h in histories for e in h]
+        sent += [await producer.send(topics.dossier_events, e.to_bytes(), key=e.dossier_id.encode()) for e in events]
+        await asyncio.gather(*sent)
+    finally:
+        await producer.stop()
+    return len(events)
+
+
+async def raw_insert_rate(mongodb_url: str, database: str, documents: int) -> float:
+    """Documents per second with insert_many (chunks of 1,000) of ~1.5 kB documents, like a dossier's."""
+    mongo = make_mongo_client(mongodb_url)
+    try:
+        scratch = mongo[database]["raw_insert"]
+        fact = {"id": "7d1c3f0e-5b7e-4f3a-9a57-1c2f1d9e8b10", "type": "accepted", "at": "2025-01-06T01:15:00+00:00",
+                "due_at": "2025-01-20T10:00:00+00:00"}
+        began = time.perf_counter()
+        for start in range(0, documents, 1000):
+            await scratch.insert_many([{"_id": f"raw-{i}", "facts": [fact] * 7, "received_date": "2025-01-06",
+                                        "closed_date": "2025-01-15", "applied": [fact["id"]] * 7}
+                                       for i in range(start, min(documents, start + 1000))], ordered=False)
+        return documents / (time.perf_counter() - began)
+    finally:
+        await mongo.close()
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--dossiers", type=int, default=2000)
+    parser.add_argument("--kafka", default="127.0.0.1:9092")
+    parser.add_argument("--mongodb-url", default="mongodb://127.0.0.1:27017")
+    parser.add_argument("--seed", type=int, default=1)
+    args = parser.parse_args()
+
+    run = uuid.uuid4().hex[:8]
+    topics = Topics(f"bench-{run}.")
+    admin = AIOKafkaAdminClient(bootstrap_servers=args.kafka)
+    await admin.start()
+    try:
+        await admin.create_topics([NewTopic(n, num_partitions=3, replication_factor=1) for n in topics.all()])
+    finally:
+        await admin.close()
+    events = await publish(args.kafka, topics, args.dossiers, args.seed)
+
+    database = f"bench_rebuild_{run}"
+    settings = Settings(kafka_bootstrap_servers=args.kafka, mongodb_url=args.mongodb_url,  # type: ignore[call-arg]
+                        mongodb_database=database, topic_prefix=topics.prefix, generation_ttl_seconds=0.1)
+    mongo = make_mongo_client(args.mongodb_url)
+    try:
+        began = time.perf_counter()
+        report = await rebuild(settings, catch_up_pause=0.0)
+        rebuild_s = time.perf_counter() - began
+        folded = report.events.get(topics.dossier_events, 0)
+        raw = await raw_insert_rate(args.mongodb_url, database, args.dossiers * 4)
+    finally:
+        await mongo.drop_database(database)
+        await mongo.close()
+    print(f"{'dossiers':>9} {'events':>8} {'rebuild s':>10} {'rebuild ev/s':>13} {'raw insert docs/s':>18}")
+    print(f"{args.dossiers:>9} {events:>8} {rebuild_s:>10.1f} {folded / rebuild_s:>13.0f} {raw:>18.0f}")
+
+
+if __name__ == "__main__":
+    asyncio.run(main())

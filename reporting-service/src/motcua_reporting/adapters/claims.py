@@ -1,0 +1,90 @@
+"""Who folds which records: a chain of claims per stream, decided by unique inserts.
+
+A *stream* is a partition of dossier.events (`p0`, `p1`, ...), or a named stream of events folded
+without Kafka (`direct`, used by tools and tests). Its records are folded in order, in *claims*:
+
+    {_id: "p0:120", stream: "p0", start: 120, end: 619, facts: [...], writer: "…", at: 1732350000.0,
+     done: false}
+
+A claim covers the positions [start, end] right after the previous claim's end. A writer claims by
+inserting that document: the insert is the decision, so of two writers that reach the same records
+(two reporting instances during a rebalance, a rebuild's catch-up beside a live consumer) exactly one
+folds them, and the other skips them. No conditional update is relied on (on FerretDB those are not
+atomic under concurrency). The claim keeps the facts it covers until it is done, so that if its writer
+dies half-way, whoever comes next applies it again (idempotently, see dossier_store.py) after
+`takeover_after` seconds.
+"""
+
+import time
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from pymongo import DESCENDING
+from pymongo.asynchronous.collection import AsyncCollection
+from pymongo.errors import DuplicateKeyError
+
+
+def new_writer_id() -> str:
+    return uuid.uuid4().hex
+
+
+@dataclass(frozen=True)
+class Claim:
+    stream: str
+    start: int
+    end: int
+    facts: list[dict[str, Any]]  # {"o": offset, "d": dossier id, "f": fact}, in offset order
+    writer: str
+    at: float
+    done: bool = False
+
+    @property
+    def id(self) -> str:
+        return f"{self.stream}:{self.start}"
+
+    @property
+    def next(self) -> int:
+        return self.end + 1
+
+    @classmethod
+    def of(cls, doc: dict[str, Any]) -> "Claim":
+        return cls(doc["stream"], int(doc["start"]), int(doc["end"]), doc.get("facts", []), doc["writer"],
+                   float(doc["at"]), bool(doc.get("done")))
+
+
+class Claims:
+    def __init__(self, collection: AsyncCollection[Any]) -> None:
+        self._claims = collection
+
+    async def ensure_indexes(self) -> None:
+        await self._claims.create_index([("stream", 1), ("start", DESCENDING)])
+
+    async def latest(self, stream: str) -> Claim | None:
+        doc = await self._claims.find_one({"stream": stream}, sort=[("start", DESCENDING)])
+        return Claim.of(doc) if doc else None
+
+    async def insert(self, claim: Claim, *, doc_id: str | None = None) -> bool:
+        """True when this writer now holds the claim; False when another writer got there first."""
+        try:
+            await self._claims.insert_one({
+                "_id": doc_id or claim.id, "stream": claim.stream, "start": claim.start, "end": claim.end,
+                "facts": claim.facts, "writer": claim.writer, "at": claim.at, "done": claim.done})
+        except DuplicateKeyError:
+            return False
+        return True
+
+    async def begin_at(self, stream: str, position: int, writer: str) -> None:
+        """Start the stream's chain at `position` (a rebuild does, at the partition's first offset, so
+        that a live consumer joining later cannot start the chain past records the rebuild has not
+        folded yet). Nothing happens when the chain has begun."""
+        if await self.latest(stream) is None:
+            marker = Claim(stream, position - 1, position - 1, [], writer, time.time(), done=True)
+            await self.insert(marker, doc_id=f"{stream}:begin")
+
+    async def done(self, claim: Claim) -> None:
+        # The facts are in the read models now; the claim keeps only its range.
+        await self._claims.update_one({"_id": claim.id}, {"$set": {"done": True}, "$unset": {"facts": ""}})
+
+    async def pending(self) -> list[Claim]:
+        return [Claim.of(doc) async for doc in self._claims.find({"done": False})]
