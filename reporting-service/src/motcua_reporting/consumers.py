@@ -16,11 +16,10 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from faststream import AckPolicy
-from faststream.kafka import KafkaBroker, KafkaMessage
+from faststream.kafka import KafkaBroker
 from motcua_shared import events as ev
-from motcua_shared.consuming import DLQ_CONSUMER, DLQ_FIELD, DLQ_REASON, DLQ_SOURCE, subscribe_events
-from motcua_shared.topics import Topics, dead_letter_topic
+from motcua_shared.consuming import subscribe_event_batches, subscribe_events
+from motcua_shared.topics import Topics
 from pymongo.asynchronous.database import AsyncDatabase
 
 from .adapters.catalogue_store import CatalogueStore
@@ -93,14 +92,6 @@ class ActiveProjections:
         return self._current
 
 
-async def dead_letter(broker: KafkaBroker, record: Any, error: ev.EventValidationError, *, consumer: str) -> None:
-    """The record's original bytes to `<topic>.dlq`, with the reason in headers (as the shared consumer)."""
-    await broker.publish(record.value or b"", topic=dead_letter_topic(record.topic), key=record.key, headers={
-        DLQ_REASON: error.reason[:2000], DLQ_FIELD: error.field,
-        DLQ_SOURCE: f"{record.topic}/{record.partition}/{record.offset}", DLQ_CONSUMER: consumer})
-    log.warning("dead-lettered a record of %s: %s", record.topic, error.reason, extra={"topic": record.topic})
-
-
 def register_consumers(broker: KafkaBroker, active: ActiveProjections, topics: Topics, settings: Settings, *,
                        retry_pause: float = 1.0) -> None:
     """Subscribe the catalogue (one by one) and dossier (batched) consumers; ack after the fold."""
@@ -112,27 +103,9 @@ def register_consumers(broker: KafkaBroker, active: ActiveProjections, topics: T
     subscribe_events(broker, topics.catalog_events, group_id=group_id, expect=ev.CATALOG_EVENT_TYPES,
                      handle=catalogue)
 
-    @broker.subscriber(
-        topics.dossier_events, group_id=group_id, auto_offset_reset="earliest",
-        ack_policy=AckPolicy.NACK_ON_ERROR, batch=True,
-        max_records=settings.batch_max_records, batch_timeout_ms=settings.batch_timeout_ms,
-    )
-    async def dossiers(message: KafkaMessage) -> None:
-        by_partition: dict[int, list[Record]] = {}
-        for record in message.raw_message:  # type: ignore[union-attr]
-            event: ev.DossierEvent | None = None
-            try:
-                parsed = ev.parse_event(record.value or b"", expect=ev.DOSSIER_EVENT_TYPES)
-                assert isinstance(parsed, ev.DossierEvent)
-                event = parsed
-            except ev.EventValidationError as error:
-                await dead_letter(broker, record, error, consumer=group_id)
-            by_partition.setdefault(record.partition, []).append((record.offset, event))
-        try:
-            await fold_dossier_records(await active.get(), by_partition)
-        except Exception:
-            log.exception("could not fold a batch of %s; it will be delivered again", topics.dossier_events)
-            await asyncio.sleep(retry_pause)  # don't spin while a dependency is away
-            raise
+    async def dossiers(by_partition: dict[int, list[Record]]) -> None:
+        await fold_dossier_records(await active.get(), by_partition)
 
-
+    subscribe_event_batches(broker, topics.dossier_events, group_id=group_id, expect=ev.DOSSIER_EVENT_TYPES,
+                            handle_batch=dossiers, max_records=settings.batch_max_records,
+                            batch_timeout_ms=settings.batch_timeout_ms, retry_pause=retry_pause)

@@ -16,6 +16,7 @@ id, type and dossier; `motcua_events_consumed_total`, `motcua_dead_letters_total
 """
 
 import asyncio
+import contextlib
 import logging
 import time
 import weakref
@@ -62,13 +63,13 @@ class Subscription:
 
 
 async def publish_dead_letter(
-    broker: KafkaBroker, message: KafkaMessage, *, topic: str, consumer: str, reason: str, field: str
+    broker: KafkaBroker, record: Any, *, topic: str, consumer: str, reason: str, field: str
 ) -> None:
-    """Publish the original bytes of a bad record to `<topic>.dlq`, keeping its key."""
-    record = message.raw_message
+    """Publish the original bytes of a bad record (an aiokafka ConsumerRecord) to `<topic>.dlq`,
+    keeping its key."""
     await publish_record(
         broker,
-        message.body,
+        getattr(record, "value", None) or b"",
         topic=dead_letter_topic(topic),
         key=getattr(record, "key", None),
         headers={
@@ -107,11 +108,10 @@ class PoisonWatch:
         return True
 
 
-def record_lag(message: KafkaMessage, topic: str, group: str) -> None:
+def record_lag(consumer: Any, record: Any, topic: str, group: str) -> None:
     """Lag after this record: the partition's end offset as last fetched minus the next position.
     Sampled on each record, so it is current whenever the consumer is working."""
-    record = message.raw_message
-    highwater = getattr(message.consumer, "highwater", None)  # absent on the in-memory test consumer
+    highwater = getattr(consumer, "highwater", None)  # absent on the in-memory test consumer
     partition = getattr(record, "partition", None)
     offset = getattr(record, "offset", None)
     if highwater is None or partition is None or offset is None:
@@ -119,6 +119,12 @@ def record_lag(message: KafkaMessage, topic: str, group: str) -> None:
     end = highwater(TopicPartition(topic, partition))
     if end is not None:
         metrics.CONSUMER_LAG.labels(topic=topic, partition=str(partition), group=group).set(max(end - offset - 1, 0))
+
+
+def _description(topic: str, group_id: str, expect: tuple[type[Envelope], ...]) -> str:
+    return (f"Consumer group `{group_id}`: "
+            + ", ".join(f"`{t.model_fields['event_type'].default}`" for t in expect)
+            + f". Invalid records go to `{dead_letter_topic(topic)}`; acknowledged after the handler.")
 
 
 def subscribe_events(
@@ -142,9 +148,7 @@ def subscribe_events(
         auto_offset_reset="earliest",
         ack_policy=AckPolicy.NACK_ON_ERROR,
         title=subscription.title,
-        description=f"Consumer group `{group_id}`: "
-        + ", ".join(f"`{t.model_fields['event_type'].default}`" for t in expect)
-        + f". Invalid records go to `{dead_letter_topic(topic)}`; acknowledged after the handler.",
+        description=_description(topic, group_id, expect),
     )
     async def consume(message: KafkaMessage) -> None:
         record = message.raw_message
@@ -153,14 +157,14 @@ def subscribe_events(
             **{"messaging.kafka.destination.partition": getattr(record, "partition", None),
                "messaging.kafka.message.offset": getattr(record, "offset", None)},
         ) as span:
-            record_lag(message, topic, group_id)
+            record_lag(message.consumer, record, topic, group_id)
             try:
                 event = parse_event(message.body, expect=expect)
             except EventValidationError as error:
                 metrics.EVENTS_CONSUMED.labels(topic=topic, group=group_id, event_type="invalid",
                                                outcome="dead_lettered").inc()
                 span.set_attribute("motcua.dead_lettered", True)
-                await publish_dead_letter(broker, message, topic=topic, consumer=group_id, reason=error.reason,
+                await publish_dead_letter(broker, record, topic=topic, consumer=group_id, reason=error.reason,
                                           field=error.field)
                 return
             event_type = event_type_of(event)
@@ -179,7 +183,7 @@ def subscribe_events(
                 if failures.poisoned(record, error):
                     span.set_attribute("motcua.dead_lettered", True)
                     await publish_dead_letter(
-                        broker, message, topic=topic, consumer=group_id, field="$",
+                        broker, record, topic=topic, consumer=group_id, field="$",
                         reason=f"the consumer failed {failures.max_attempts} times on it: "
                                f"{type(error).__name__}: {error}")
                     return
@@ -215,3 +219,79 @@ def subscribe_table(
             await handler(unit, event)
 
         subscribe_events(broker, row.topic(topics), group_id=group_id, expect=row.expect, handle=handle)
+
+
+# A batch handler gets each partition's records in order: (offset, event), the event None where the
+# record was dead-lettered (its offset still counts as done).
+BatchHandler = Callable[[dict[int, list[tuple[int, Any]]]], Awaitable[None]]
+
+
+def subscribe_event_batches(
+    broker: KafkaBroker,
+    topic: str,
+    *,
+    group_id: str,
+    expect: tuple[type[Envelope], ...],
+    handle_batch: BatchHandler,
+    max_records: int,
+    batch_timeout_ms: int,
+    retry_pause: float = 1.0,
+) -> None:
+    """`subscribe_events` for a handler that folds many records at once with bulk writes: the same
+    parsing and dead letters, metrics and a CONSUMER span per record (open while its batch is folded),
+    and the batch acknowledged only after the handler; on an error the whole batch comes again."""
+    SUBSCRIPTIONS.setdefault(broker, []).append(Subscription(topic, group_id, expect))
+
+    @broker.subscriber(
+        topic, group_id=group_id, auto_offset_reset="earliest", ack_policy=AckPolicy.NACK_ON_ERROR,
+        batch=True, max_records=max_records, batch_timeout_ms=batch_timeout_ms,
+        title=f"{topic}:{group_id}", description=_description(topic, group_id, expect),
+    )
+    async def consume(message: KafkaMessage) -> None:
+        records = message.raw_message if isinstance(message.raw_message, (list, tuple)) else (message.raw_message,)
+        by_partition: dict[int, list[tuple[int, Any]]] = {}
+        applied: list[str] = []
+        with log_context(topic=topic), contextlib.ExitStack() as open_spans:
+            spans = []
+            for record in records:
+                headers = {k: v.decode(errors="replace") for k, v in (record.headers or ())}
+                span = open_spans.enter_context(consumer_span(
+                    topic, group_id, headers,
+                    **{"messaging.kafka.destination.partition": record.partition,
+                       "messaging.kafka.message.offset": record.offset}))
+                record_lag(message.consumer, record, topic, group_id)
+                try:
+                    event = parse_event(record.value or b"", expect=expect)
+                except EventValidationError as error:
+                    metrics.EVENTS_CONSUMED.labels(topic=topic, group=group_id, event_type="invalid",
+                                                   outcome="dead_lettered").inc()
+                    span.set_attribute("motcua.dead_lettered", True)
+                    await publish_dead_letter(broker, record, topic=topic, consumer=group_id,
+                                              reason=error.reason, field=error.field)
+                    event = None
+                else:
+                    event_type = event_type_of(event)
+                    applied.append(event_type)
+                    span.set_attributes({k: v for k, v in {
+                        "motcua.event_id": str(event.event_id), "motcua.event_type": event_type,
+                        "motcua.dossier_id": getattr(event, "dossier_id", None)}.items() if v is not None})
+                    spans.append(span)
+                by_partition.setdefault(record.partition, []).append((record.offset, event))
+            started = time.perf_counter()
+            try:
+                await handle_batch(by_partition)
+            except Exception as error:
+                for span in spans:
+                    mark_failed(span, error)
+                for event_type in applied:
+                    metrics.EVENTS_CONSUMED.labels(topic=topic, group=group_id, event_type=event_type,
+                                                   outcome="failed").inc()
+                log.exception("could not apply a batch of %d records of %s; it will be delivered again",
+                              len(records), topic)
+                await asyncio.sleep(retry_pause)  # don't spin while a dependency is away
+                raise
+            finally:
+                metrics.EVENT_HANDLING.labels(topic=topic, group=group_id).observe(time.perf_counter() - started)
+            for event_type in applied:
+                metrics.EVENTS_CONSUMED.labels(topic=topic, group=group_id, event_type=event_type,
+                                               outcome="applied").inc()
