@@ -30,7 +30,7 @@ STREETS = ["Lê Lợi", "Hùng Vương", "Trần Hưng Đạo", "Nguyễn Huệ"
 # Intake and processing each learn the other's events from Kafka, a moment after they were published.
 NOT_YET = {"dossier_not_found", "illegal_transition", "supplement_not_requested", "dossier_not_accepted",
            "dossier_not_returned", "payment_not_requested", "idempotency_request_in_progress",
-           "broker_unavailable"}
+           "broker_unavailable", "concurrent_action"}
 
 
 @dataclass(frozen=True)
