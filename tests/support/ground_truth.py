@@ -179,3 +179,19 @@ async def notification_history(deployment: Deployment, codes: list[str], *, wait
     history = await eventually(final, wait=wait)
     assert history, "notifications still pending or sending"
     return list(history)
+
+
+async def records_in(bootstrap_servers: str, topic: str) -> int:
+    """How many records `topic` holds (the sum of its partitions' end offsets)."""
+    from aiokafka import AIOKafkaConsumer, TopicPartition
+
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap_servers, enable_auto_commit=False)
+    await consumer.start()
+    try:
+        partitions = [TopicPartition(topic, p) for p in (consumer.partitions_for_topic(topic) or set())]
+        if not partitions:
+            await consumer.topics()  # fetch metadata once
+            partitions = [TopicPartition(topic, p) for p in (consumer.partitions_for_topic(topic) or set())]
+        return sum((await consumer.end_offsets(partitions)).values()) if partitions else 0
+    finally:
+        await consumer.stop()

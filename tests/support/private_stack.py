@@ -4,6 +4,8 @@ one. Kafka's jars and the FerretDB build come from the shared stack's cache (MOT
 the stack home's cache), so nothing is downloaded or built when they are there."""
 
 import os
+import signal
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -70,3 +72,13 @@ class PrivateStore:
     def stop(self) -> bool:
         with environ(self._env()):
             return processes.stop(store.NAME)
+
+    def crash(self) -> None:
+        """kill -9: connections drop at once. (Stopped gently, FerretDB answers the requests under way
+        with an InternalError "context canceled" rather than MongoDB's InterruptedAtShutdown.)"""
+        with environ(self._env()):
+            pid = processes.running_pid(store.NAME)
+            assert pid is not None, "the private store is not running"
+            os.kill(pid, signal.SIGKILL)
+            while processes.running_pid(store.NAME) is not None:  # reaps our child
+                time.sleep(0.05)

@@ -236,6 +236,9 @@ class Driver:
                 await asyncio.sleep(self.think_seconds * rng.uniform(0.3, 1.7))
                 body = step.body
                 if step.action == "apology":
+                    # The due time as processing has it now: a counter dossier was accepted by intake, and
+                    # a pause ended through intake moved it, so no answer of ours may have shown it.
+                    due_at = await self._due_at(script, code) or due_at
                     body = {**(body or {}), "new_due_at": _later(due_at)}
                 answer = await self._step(script, code, number, step, body)
                 dossier = answer.get("dossier") if isinstance(answer, dict) else None
@@ -257,6 +260,22 @@ class Driver:
         answer = await self._request("submit", f"{self.intake_url}/v1/dossiers", body, headers, then=None)
         self.stats.submitted += 1
         return str(answer["dossier_code"])
+
+    async def _due_at(self, script: Script, code: str) -> str | None:
+        """The dossier's current due time at processing, once processing knows it (None if it never does
+        within our patience: the apology step then says why)."""
+        assert self._client is not None
+        headers = self.tokens.header(Role.OFFICER, subject=f"officer-{script.agency_code}", agency=script.agency_code)
+        deadline = time.monotonic() + self.patience_seconds
+        while time.monotonic() < deadline:
+            try:
+                response = await self._client.get(f"{self.processing_url}/v1/dossiers/{code}", headers=headers)
+                if response.is_success and response.json().get("due_at"):
+                    return str(response.json()["due_at"])
+            except (httpx.TransportError, ValueError):
+                pass
+            await asyncio.sleep(0.3)
+        return None
 
     async def _step(self, script: Script, code: str, number: int, step: Step, body: dict[str, Any] | None) -> Any:
         if step.api == "processing":

@@ -9,9 +9,13 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
+from pymongo.errors import ConnectionFailure
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 log = logging.getLogger(__name__)
+
+# Retry-After on 503 `store_unavailable`.
+STORE_RETRY_AFTER_SECONDS = 5
 
 
 class FieldProblem(BaseModel):
@@ -87,6 +91,13 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
         code = _HTTP_CODES.get(exc.status_code, "http_error")
         return error_response(exc.status_code, code, str(exc.detail), headers=exc.headers)
+
+    @app.exception_handler(ConnectionFailure)
+    async def _store_unavailable(request: Request, exc: ConnectionFailure) -> JSONResponse:
+        # The store is away (stopped, unreachable, timing out): the caller may retry, as for the broker.
+        log.warning("the store is unreachable on %s %s: %s", request.method, request.url.path, exc)
+        return error_response(503, "store_unavailable", "the store is unreachable; nothing was done, retry",
+                              headers={"Retry-After": str(STORE_RETRY_AFTER_SECONDS)})
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
