@@ -20,6 +20,8 @@ from support.ground_truth import Truth, caught_up, check_dossiers, play, procedu
 from support.infrastructure import Infrastructure
 from support.private_stack import PrivateKafka
 
+pytestmark = pytest.mark.slow  # each a minute or more: deselect with -m 'not slow'
+
 OUTAGE_SECONDS = 30.0
 DOSSIERS = 24
 RATE = 0.6  # dossiers a second: submissions go on for 40 s, through the whole outage

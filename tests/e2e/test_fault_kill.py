@@ -34,10 +34,12 @@ from support.receivers import (
     smtp_sink,
 )
 
+pytestmark = pytest.mark.slow  # each a minute or more: deselect with -m 'not slow'
+
 SEEDS = (1, 2, 3)
 VICTIMS = ("processing", "reporting", "notification")
-DOSSIERS = 20
-RATE = 10.0  # dossiers a second: the submissions take 2 s, the lives a few more
+DOSSIERS = 12
+RATE = 6.0  # dossiers a second: the submissions take 2 s, the lives a few more
 
 
 @dataclass

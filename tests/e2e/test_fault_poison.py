@@ -27,6 +27,8 @@ from support.ground_truth import caught_up, live_period, procedures
 from support.infrastructure import Infrastructure
 from support.receivers import SMS_PATH, http_receiver, notification_env, smtp_sink
 
+pytestmark = pytest.mark.slow  # each a minute or more: deselect with -m 'not slow'
+
 AGENCY = f"FAULT{uuid.uuid4().hex[:4].upper()}"
 PROCEDURE = f"{AGENCY}.1"
 

@@ -25,6 +25,8 @@ from support.ground_truth import Truth, caught_up, check_dossiers, play, procedu
 from support.infrastructure import Infrastructure
 from support.private_stack import PrivateStore
 
+pytestmark = pytest.mark.slow  # each a minute or more: deselect with -m 'not slow'
+
 OUTAGE_SECONDS = 20.0
 DOSSIERS = 16
 RATE = 1.0
