@@ -189,3 +189,43 @@ async def test_without_an_smtp_server_email_is_retried_then_recorded_failed_and_
     assert failed["status"] == "failed"
     assert [a["outcome"] for a in failed["attempts"]] == ["failed"] * 3
     assert all("SMTP server unreachable" in a["error"] for a in failed["attempts"])
+
+
+async def test_a_malformed_event_goes_to_the_dead_letter_topic_and_the_next_one_is_notified(
+    infrastructure: Infrastructure, topics: Topics, mongo_db: AsyncDatabase[Any]
+) -> None:
+    from aiokafka import AIOKafkaConsumer
+    from motcua_shared.kafka import make_broker
+
+    dossier = Dossier(email="after-bad@example.vn")
+    broker = make_broker(infrastructure.kafka_bootstrap_servers)
+    await broker.connect()
+    try:
+        bad = dossier.submitted().model_dump(mode="json")
+        bad["data"]["channel"] = "carrier-pigeon"
+        await broker.publish(json.dumps(bad).encode(), topic=topics.dossier_events, key=dossier.dossier_id.encode())
+    finally:
+        await broker.stop()
+    await publish(infrastructure.kafka_bootstrap_servers, topics.dossier_events, [dossier.submitted()])
+    with smtp_sink() as smtp:
+        settings = notification_settings(infrastructure, mongo_db.name, topics, smtp_port=smtp.port,
+                                         sms_url="http://127.0.0.1:1/")
+        async with running_notification(settings):
+            assert await eventually(lambda: smtp.inbox)
+    assert [m["To"] for m in smtp.inbox] == ["after-bad@example.vn"]
+
+    consumer = AIOKafkaConsumer(f"{topics.dossier_events}.dlq", group_id=None, auto_offset_reset="earliest",
+                                bootstrap_servers=infrastructure.kafka_bootstrap_servers, enable_auto_commit=False)
+    await consumer.start()
+    records: list[Any] = []
+    try:
+        for _ in range(30):  # until the record came, then one more read for any that should not be there
+            batches = await consumer.getmany(timeout_ms=300)
+            records += [r for batch in batches.values() for r in batch]
+            if records and not batches:
+                break
+    finally:
+        await consumer.stop()
+    assert len(records) == 1
+    headers = {k: v.decode() for k, v in records[0].headers}
+    assert headers["dlq-field"] == "data.channel" and headers["dlq-consumer"] == settings.consumer_group
