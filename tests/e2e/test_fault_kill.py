@@ -3,9 +3,10 @@ compare. All four services run as real processes on the real broker and store; n
 a real SMTP server and a real HTTP receiver (SMS gateway, webhooks) in this process.
 
 One deployment serves the module; each case plays a new seeded load (its own applicants) and kills
-one service once, at a moment and for a time drawn from its seed. Afterwards, for every dossier
-acknowledged so far: processing shows the status its acknowledged life ended in, reporting's summary
-equals the ground truth, and no notification reached anyone twice. Slow: about 20 s a case."""
+one service once, at a moment and for a time drawn from its seed. Afterwards, for the dossiers it
+acknowledged: processing shows the status each acknowledged life ended in, what the case added to
+reporting's summary equals the ground truth, and no notification reached anyone twice. Slow: 30 s to 2 min
+a case, depending on how busy the machine is."""
 
 import asyncio
 import random
@@ -21,7 +22,16 @@ from motcua_shared.auth import Role
 from motcua_stack import load, services
 from motcua_stack import topics as topic_admin
 from support.deployment import Deployment, catalogue_events, header, publish_history
-from support.ground_truth import Truth, caught_up, check_dossiers, notification_history, play, procedures, reports
+from support.ground_truth import (
+    Truth,
+    caught_up,
+    check_dossiers,
+    minus,
+    notification_history,
+    play,
+    procedures,
+    reports,
+)
 from support.infrastructure import Infrastructure
 from support.receivers import (
     SMS_PATH,
@@ -40,6 +50,9 @@ SEEDS = (1, 2, 3)
 VICTIMS = ("processing", "reporting", "notification")
 DOSSIERS = 12
 RATE = 6.0  # dossiers a second: the submissions take 2 s, the lives a few more
+# How long an officer keeps retrying a step. On a busy machine a restarted processing answers some
+# requests only after the load's 30 s HTTP timeout while it catches up; 60 s proved too short.
+PATIENCE = 150.0
 
 
 @dataclass
@@ -48,7 +61,6 @@ class Stack:
     smtp: SmtpSink
     gateway: HttpReceiver
     procedures: list[dict[str, Any]]
-    truth: Truth
 
 
 @pytest_asyncio.fixture(scope="module")
@@ -68,7 +80,7 @@ async def stack(infrastructure: Infrastructure, tmp_path_factory: pytest.TempPat
                                              json={"url": gateway.url(WEBHOOK_PATH),
                                                    "event_types": ["dossier.submitted", "dossier.returned"]})
                     assert hook.status_code == 201, hook.text
-                yield Stack(deployment, smtp, gateway, await procedures(deployment), Truth())
+                yield Stack(deployment, smtp, gateway, await procedures(deployment))
             finally:
                 deployment.stop()
                 deployment.drop_databases()
@@ -87,6 +99,7 @@ async def test_a_consumer_killed_mid_load_and_restarted_loses_and_repeats_nothin
     kill_at = rng.uniform(0.3, DOSSIERS / RATE + 1.5)
     down_for = rng.uniform(0.2, 2.0)
     killed: list[int] = []
+    before = await reports(deployment)  # what earlier cases left: each case is compared on its own
 
     async def fault() -> None:
         await asyncio.sleep(kill_at)
@@ -95,18 +108,19 @@ async def test_a_consumer_killed_mid_load_and_restarted_loses_and_repeats_nothin
         await asyncio.to_thread(deployment.start_one, service)
 
     stats, _ = await play(deployment, scripts, rate=RATE, run_id=f"kill-{seed}-{victim}-{uuid.uuid4().hex[:6]}",
-                          during=fault)
+                          patience_seconds=PATIENCE, during=fault)
     print(f"seed {seed}: {victim} killed {kill_at:.1f}s into the load, down {down_for:.1f}s\n{stats.summary()}")
     assert killed, "the fault did not happen"
     assert deployment.logs()[victim].count("Application startup complete") >= 2, "not restarted"
-    stack.truth.add(scripts, stats)
+    truth = Truth()
+    truth.add(scripts, stats)
 
     await caught_up(deployment)
-    history = await notification_history(deployment, list(stack.truth.lives), wait=90)
+    history = await notification_history(deployment, list(truth.lives), wait=90)
 
-    # Reporting equals the ground truth of everything acknowledged in this module so far.
-    assert await reports(deployment) == stack.truth.summary()
-    await check_dossiers(deployment, stack.truth)
+    # What this case added to reporting's figures equals the ground truth of what it acknowledged.
+    assert minus(await reports(deployment), before) == truth.summary()
+    await check_dossiers(deployment, truth)
 
     # Nothing reached anyone twice, by what really arrived ...
     assert sent_twice(stack.smtp, stack.gateway) == {}

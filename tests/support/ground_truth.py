@@ -195,3 +195,14 @@ async def records_in(bootstrap_servers: str, topic: str) -> int:
         return sum((await consumer.end_offsets(partitions)).values()) if partitions else 0
     finally:
         await consumer.stop()
+
+
+def minus(after: dict[str, Any], before: dict[str, Any]) -> dict[str, Any]:
+    """What a run added to figures in the shape of Truth.summary() (counts subtracted, zeros dropped)."""
+    added: dict[str, Any] = {}
+    for key, value in after.items():
+        if isinstance(value, dict):
+            added[key] = {k: v - before[key].get(k, 0) for k, v in value.items() if v - before[key].get(k, 0)}
+        else:
+            added[key] = value - before[key]
+    return added
