@@ -6,133 +6,23 @@ get the same imported history (events published straight to the topics, old busi
 same seeded live load through intake's and processing's APIs."""
 
 import asyncio
-import contextlib
-import os
-import random
-import socket
-import uuid
-from collections.abc import Iterator
-from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
 import httpx
-from aiokafka import AIOKafkaProducer
-from motcua_shared.auth import Role, mint_token
+from motcua_shared.auth import Role
 from motcua_shared.calendar import PROVINCE_TZ
-from motcua_shared.settings import ServiceSettings
-from motcua_shared.topics import Topics
 from motcua_stack import histories, load, services
 from motcua_stack import topics as topic_admin
 from prometheus_client.parser import text_string_to_metric_families
-from pymongo import MongoClient
+from support.deployment import SECRET, Deployment, header, publish_history
 from support.infrastructure import Infrastructure
 
 PARTITIONS = 2
 HISTORY_START, HISTORY_END = date(2026, 4, 1), date(2026, 7, 1)
 HISTORY_DOSSIERS = 30
 LIVE_DOSSIERS = 8
-SECRET = ServiceSettings().jwt_secret.get_secret_value()
-
-
-def free_base_port() -> int:
-    """A port p such that p and p + 100 (a second instance) are free."""
-    rng = random.Random()
-    while True:
-        base = rng.randrange(20_000, 40_000)
-        if all(_free(base + services.PORT_STEP * i) for i in range(2)):
-            return base
-
-
-def _free(port: int) -> bool:
-    with socket.socket() as s:
-        try:
-            s.bind(("127.0.0.1", port))
-        except OSError:
-            return False
-        return True
-
-
-@dataclass
-class Deployment:
-    """One set of service processes with its own names, ports and stack home (pid files, logs)."""
-
-    name: str
-    instances: dict[str, int]
-    home: Path
-    infrastructure: Infrastructure
-    tag: str = field(default_factory=lambda: uuid.uuid4().hex[:8])
-    ports: dict[str, int] = field(default_factory=dict)
-
-    def __post_init__(self) -> None:
-        self.ports = {service.name: free_base_port() for service in services.ALL}
-
-    @property
-    def topics(self) -> Topics:
-        return Topics(f"test-scale-{self.tag}-{self.name}.")
-
-    @property
-    def wiring(self) -> services.Wiring:
-        return services.Wiring(
-            kafka_bootstrap_servers=self.infrastructure.kafka_bootstrap_servers,
-            mongodb_url=self.infrastructure.mongodb_url, topic_prefix=self.topics.prefix,
-            database_prefix=f"t_scale_{self.tag}_{self.name}_", jwt_secret=SECRET,
-            # The clock would announce due times by wall-clock time, differently in each deployment.
-            extra_env={"MOTCUA_PROCESSING_SCHEDULER_ENABLED": "false"},
-        )
-
-    @contextlib.contextmanager
-    def environment(self) -> Iterator[None]:
-        """services.py reads the stack home and ports from the environment."""
-        values = {"MOTCUA_STACK_HOME": str(self.home)}
-        values |= {f"MOTCUA_STACK_{name.upper()}_PORT": str(port) for name, port in self.ports.items()}
-        saved = {key: os.environ.get(key) for key in values}
-        os.environ.update(values)
-        try:
-            yield
-        finally:
-            for key, value in saved.items():
-                if value is None:
-                    os.environ.pop(key, None)
-                else:
-                    os.environ[key] = value
-
-    def url(self, service: services.Service, instance: int = 0) -> str:
-        return f"http://127.0.0.1:{self.ports[service.name] + services.PORT_STEP * instance}"
-
-    def start(self) -> None:
-        with self.environment():
-            services.start_all(self.wiring, self.instances, timeout=120)
-
-    def stop(self) -> list[str]:
-        with self.environment():
-            return services.stop_all()
-
-    def logs(self) -> dict[str, str]:
-        return {path.stem: path.read_text(errors="replace") for path in (self.home / "logs").glob("*.log")}
-
-    @property
-    def groups(self) -> list[str]:
-        consumers = (services.INTAKE, services.PROCESSING, services.REPORTING)
-        return [self.topics.prefix + service.consumer_group for service in consumers]
-
-
-def header(role: Role, agency: str | None = None) -> dict[str, str]:
-    return {"Authorization": f"Bearer {mint_token(SECRET, role, subject=f'scale-{role}', agency_code=agency)}"}
-
-
-async def publish_history(deployment: Deployment, events: list[Any], dossiers: list[list[Any]]) -> None:
-    producer = AIOKafkaProducer(bootstrap_servers=deployment.infrastructure.kafka_bootstrap_servers, acks="all",
-                                enable_idempotence=True, linger_ms=20)
-    await producer.start()
-    try:
-        await asyncio.gather(*[await producer.send(deployment.topics.catalog_events, e.to_bytes(),
-                                                   key=histories.catalogue_key(e).encode()) for e in events])
-        await asyncio.gather(*[await producer.send(deployment.topics.dossier_events, e.to_bytes(),
-                                                   key=e.dossier_id.encode()) for h in dossiers for e in h])
-    finally:
-        await producer.stop()
 
 
 async def figures(deployment: Deployment, history_codes: list[str], live_codes: dict[int, str]) -> dict[str, Any]:
@@ -234,10 +124,8 @@ async def test_two_processing_and_two_reporting_instances_end_with_the_figures_o
                    for service in (services.PROCESSING, services.REPORTING) for i in range(2)}
     finally:
         stopped = one.stop() + two.stop()
-        with MongoClient(infrastructure.mongodb_url) as client:
-            for deployment in (one, two):
-                for service in services.ALL:
-                    client.drop_database(deployment.wiring.database(service))
+        for deployment in (one, two):
+            deployment.drop_databases()
     assert len(stopped) == 8  # intake, processing, reporting + intake, 2 processing, 2 reporting
 
     # Both instances of each scaled service did part of the work (each got a partition), by their /metrics.

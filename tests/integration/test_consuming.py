@@ -100,3 +100,45 @@ async def test_an_event_the_handler_always_fails_on_is_dead_lettered_but_an_abse
     assert [json.loads(r.value)["event_id"] for r in dead] == [str(poison.event_id)]
     reason = dict((k, v.decode()) for k, v in dead[0].headers)[DLQ_REASON]
     assert "failed 3 times" in reason and "a bug this event trips" in reason
+
+
+async def test_json_nested_too_deep_or_bad_json_labelled_json_is_dead_lettered_not_redelivered_for_ever(
+    infrastructure: Infrastructure, topics: Topics, run_id: str
+) -> None:
+    """FastStream's own decoder would choke on these before the handler (found by tests/e2e/test_fault_poison.py)."""
+    from aiokafka import AIOKafkaProducer
+
+    topic = topics.prefix + "consuming-hostile"
+    good = samples.dossier_events()[0]
+    hostile = [(b"[" * 100_000 + b"]" * 100_000, []), (b"{not json", [("content-type", b"application/json")])]
+    seen: list[DossierEvent] = []
+    done = asyncio.Event()
+
+    async def handle(event: DossierEvent) -> None:
+        seen.append(event)
+        done.set()
+
+    broker = make_broker(infrastructure.kafka_bootstrap_servers)
+    subscribe_events(broker, topic, group_id=f"g-{run_id}-hostile", expect=DOSSIER_EVENT_TYPES, handle=handle,
+                     retry_pause=0.1)
+    producer = AIOKafkaProducer(bootstrap_servers=infrastructure.kafka_bootstrap_servers)
+    await producer.start()
+    try:
+        for value, headers in [*hostile, (good.to_bytes(), [])]:
+            await producer.send_and_wait(topic, value, key=b"k", headers=headers)
+    finally:
+        await producer.stop()
+    async with broker:
+        await broker.start()
+        await asyncio.wait_for(done.wait(), 60)
+    assert [e.event_id for e in seen] == [good.event_id]
+
+    dlq = AIOKafkaConsumer(dead_letter_topic(topic), bootstrap_servers=infrastructure.kafka_bootstrap_servers,
+                           auto_offset_reset="earliest")
+    await dlq.start()
+    try:
+        records = [await asyncio.wait_for(dlq.getone(), 30) for _ in hostile]
+    finally:
+        await dlq.stop()
+    assert [r.value for r in records] == [value for value, _ in hostile]
+    assert all("not UTF-8 JSON" in dict(r.headers)[DLQ_REASON].decode() for r in records)

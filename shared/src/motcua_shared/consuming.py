@@ -127,6 +127,15 @@ def _description(topic: str, group_id: str, expect: tuple[type[Envelope], ...]) 
             + f". Invalid records go to `{dead_letter_topic(topic)}`; acknowledged after the handler.")
 
 
+def raw_body(message: Any) -> bytes:
+    """FastStream's decoder, replaced: the record's bytes as they are. Its default runs json.loads on the
+    body before our handler, and JSON nested deeper than the parser's stack (RecursionError), or bad
+    JSON under a `content-type: application/json` header, then fails outside our handler: never
+    acknowledged, redelivered for ever, the partition stopped. parse_event refuses such records itself."""
+    body: bytes = message.body
+    return body
+
+
 def subscribe_events(
     broker: KafkaBroker,
     topic: str,
@@ -147,6 +156,7 @@ def subscribe_events(
         group_id=group_id,
         auto_offset_reset="earliest",
         ack_policy=AckPolicy.NACK_ON_ERROR,
+        decoder=raw_body,
         title=subscription.title,
         description=_description(topic, group_id, expect),
     )
@@ -244,7 +254,7 @@ def subscribe_event_batches(
 
     @broker.subscriber(
         topic, group_id=group_id, auto_offset_reset="earliest", ack_policy=AckPolicy.NACK_ON_ERROR,
-        batch=True, max_records=max_records, batch_timeout_ms=batch_timeout_ms,
+        batch=True, max_records=max_records, batch_timeout_ms=batch_timeout_ms, decoder=raw_body,
         title=f"{topic}:{group_id}", description=_description(topic, group_id, expect),
     )
     async def consume(message: KafkaMessage) -> None:

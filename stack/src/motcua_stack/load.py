@@ -30,7 +30,7 @@ STREETS = ["Lê Lợi", "Hùng Vương", "Trần Hưng Đạo", "Nguyễn Huệ"
 # Intake and processing each learn the other's events from Kafka, a moment after they were published.
 NOT_YET = {"dossier_not_found", "illegal_transition", "supplement_not_requested", "dossier_not_accepted",
            "dossier_not_returned", "payment_not_requested", "idempotency_request_in_progress",
-           "broker_unavailable"}
+           "broker_unavailable", "concurrent_action"}
 
 
 @dataclass(frozen=True)
@@ -231,13 +231,19 @@ class Driver:
         try:
             code = await self._submit(script)
             self.stats.codes[script.index] = code
+            due_at: str | None = None
             for number, step in enumerate(script.steps):
                 await asyncio.sleep(self.think_seconds * rng.uniform(0.3, 1.7))
                 body = step.body
                 if step.action == "apology":
-                    # The officer reads the dossier's due time (it moves with every pause) and sets a later one.
-                    body = {**(body or {}), "new_due_at": _later(await self._due_at(script, code))}
-                await self._step(script, code, number, step, body)
+                    # The due time as processing has it now: a counter dossier was accepted by intake, and
+                    # a pause ended through intake moved it, so no answer of ours may have shown it.
+                    due_at = await self._due_at(script, code) or due_at
+                    body = {**(body or {}), "new_due_at": _later(due_at)}
+                answer = await self._step(script, code, number, step, body)
+                dossier = answer.get("dossier") if isinstance(answer, dict) else None
+                if dossier and dossier.get("due_at"):
+                    due_at = dossier["due_at"]
         except LifeFailed as exc:
             self.stats.failures.append(f"dossier #{script.index}: {exc}")
 
@@ -256,12 +262,20 @@ class Driver:
         return str(answer["dossier_code"])
 
     async def _due_at(self, script: Script, code: str) -> str | None:
+        """The dossier's current due time at processing, once processing knows it (None if it never does
+        within our patience: the apology step then says why)."""
         assert self._client is not None
         headers = self.tokens.header(Role.OFFICER, subject=f"officer-{script.agency_code}", agency=script.agency_code)
-        async with self._gate:
-            response = await self._client.get(f"{self.processing_url}/v1/dossiers/{code}", headers=headers)
-        due_at = response.json().get("due_at") if response.is_success else None
-        return str(due_at) if due_at else None
+        deadline = time.monotonic() + self.patience_seconds
+        while time.monotonic() < deadline:
+            try:
+                response = await self._client.get(f"{self.processing_url}/v1/dossiers/{code}", headers=headers)
+                if response.is_success and response.json().get("due_at"):
+                    return str(response.json()["due_at"])
+            except (httpx.TransportError, ValueError):
+                pass
+            await asyncio.sleep(0.3)
+        return None
 
     async def _step(self, script: Script, code: str, number: int, step: Step, body: dict[str, Any] | None) -> Any:
         if step.api == "processing":
