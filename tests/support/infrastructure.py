@@ -3,10 +3,14 @@
 2. testcontainers, when a Docker engine answers;
 3. the project's native stack (`motcua-stack`), started here and stopped at the end if we started it."""
 
+import asyncio
 import contextlib
 import os
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
+
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
 
 @dataclass(frozen=True)
@@ -48,7 +52,29 @@ def provide() -> Iterator[Infrastructure]:
                 kafka_env = kafka_env or endpoints.kafka_bootstrap_servers
                 mongo_env = mongo_env or endpoints.mongodb_url
         assert kafka_env and mongo_env
+        asyncio.run(warm_up(kafka_env))
         yield Infrastructure(kafka_env, mongo_env, origin)
+
+
+async def warm_up(bootstrap_servers: str, *, patience: float = 180.0) -> None:
+    """Have one consumer group join, read and commit before any test runs. On a broker formatted a
+    moment ago the first group makes Kafka create `__consumer_offsets` (50 partitions) and elect its
+    coordinators, which can take a minute on a small machine: time the first tests must not pay."""
+    topic = f"warm-up-{uuid.uuid4().hex[:8]}"
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap_servers)
+    await producer.start()
+    try:
+        await producer.send_and_wait(topic, b"warm-up")
+    finally:
+        await producer.stop()
+    consumer = AIOKafkaConsumer(topic, bootstrap_servers=bootstrap_servers, group_id=f"{topic}-group",
+                                auto_offset_reset="earliest", enable_auto_commit=False)
+    await consumer.start()
+    try:
+        await asyncio.wait_for(consumer.getone(), patience)
+        await consumer.commit()
+    finally:
+        await consumer.stop()
 
 
 def _containers(
