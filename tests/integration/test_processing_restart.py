@@ -108,8 +108,11 @@ async def test_kill_and_restart_applies_each_event_once_and_announces_overdue_on
 
     async for doc in dossiers.find({}):
         history = [h["event_type"] for h in doc["history"]]
-        assert history == ["dossier.submitted", "dossier.accepted", "dossier.suspended", "dossier.resumed",
-                           "dossier.overdue"], (doc["_id"], history)
+        # The clock may announce while the pause is still on its way (a busy consumer): then the
+        # announcement sits before it in the history. Either way, once, and every other event in order.
+        assert [e for e in history if e != "dossier.overdue"] == [
+            "dossier.submitted", "dossier.accepted", "dossier.suspended", "dossier.resumed"], (doc["_id"], history)
+        assert history.count("dossier.overdue") == 1, (doc["_id"], history)
         assert doc["anomalies"] == [], doc["anomalies"]
         assert len({h["event_id"] for h in doc["history"]}) == len(history)
 

@@ -31,17 +31,24 @@ from support.infrastructure import Infrastructure
 SECRET = ServiceSettings().jwt_secret.get_secret_value()
 
 
+# Ports are chosen below Linux's ephemeral range (32768-60999): a port the kernel hands to some
+# client's outgoing connection between our check and the service's bind would fail its start-up.
+PORTS = range(20_000, 32_000)
+
+
 def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+    rng = random.Random()
+    while True:
+        port = rng.choice(PORTS)
+        if _free(port):
+            return port
 
 
 def free_base_port() -> int:
     """A port p such that p and p + 100 (a second instance) are free."""
     rng = random.Random()
     while True:
-        base = rng.randrange(20_000, 40_000)
+        base = rng.randrange(PORTS.start, PORTS.stop - services.PORT_STEP)
         if all(_free(base + services.PORT_STEP * i) for i in range(2)):
             return base
 

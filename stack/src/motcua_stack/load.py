@@ -234,18 +234,30 @@ class Driver:
             due_at: str | None = None
             for number, step in enumerate(script.steps):
                 await asyncio.sleep(self.think_seconds * rng.uniform(0.3, 1.7))
-                body = step.body
                 if step.action == "apology":
-                    # The due time as processing has it now: a counter dossier was accepted by intake, and
-                    # a pause ended through intake moved it, so no answer of ours may have shown it.
-                    due_at = await self._due_at(script, code) or due_at
-                    body = {**(body or {}), "new_due_at": _later(due_at)}
-                answer = await self._step(script, code, number, step, body)
+                    answer = await self._apology(script, code, number, step, due_at)
+                else:
+                    answer = await self._step(script, code, number, step, step.body)
                 dossier = answer.get("dossier") if isinstance(answer, dict) else None
                 if dossier and dossier.get("due_at"):
                     due_at = dossier["due_at"]
         except LifeFailed as exc:
             self.stats.failures.append(f"dossier #{script.index}: {exc}")
+
+    async def _apology(self, script: Script, code: str, number: int, step: Step, due_at: str | None) -> Any:
+        """Apologise with a date after the due time as processing has it now: a counter dossier was
+        accepted by intake, and a pause ended through intake moves it, so no answer of ours may have
+        shown it; if it moved again before the apology landed, the officer reads it once more."""
+        for attempt in range(3):
+            due_at = await self._due_at(script, code) or due_at
+            body = {**(step.body or {}), "new_due_at": _later(due_at)}
+            try:
+                return await self._step(script, code, number, step, body)
+            except LifeFailed as exc:
+                if "appointment_not_later" not in str(exc) or attempt == 2:
+                    raise
+                await asyncio.sleep(1.0)
+        raise AssertionError("unreachable")
 
     async def _submit(self, script: Script) -> str:
         body = {"procedure_code": script.procedure_code, "agency_code": script.agency_code,
