@@ -98,8 +98,15 @@ async def test_an_english_reader_hears_of_each_step_taken_by_intake_and_processi
                         "Apology: new result date for dossier {code}", "The result of dossier {code} is ready",
                         "Result of dossier {code} returned", "How did we do? Rate dossier {code}")]
                     assert await eventually(lambda: len(smtp.inbox) >= len(expected), wait=60)
-                    history = (await notification.get("/v1/notifications", params={"dossier_code": code},
-                                                      headers=token(Role.OFFICER, agency=agency))).json()
+
+                    async def settled() -> dict[str, Any] | None:
+                        # Every email is in; the SMS and webhooks sent beside them may still be on their way.
+                        answer = (await notification.get("/v1/notifications", params={"dossier_code": code},
+                                                         headers=token(Role.OFFICER, agency=agency))).json()
+                        done = all(n["status"] in ("sent", "delivered") for n in answer["data"])
+                        return answer if done else None
+
+                    history = await eventually(settled, wait=60) or {"data": [{"status": "unsettled"}]}
             finally:
                 for suffix in ("_n", "_p"):
                     await mongo_db.client.drop_database(f"{mongo_db.name}{suffix}")
