@@ -8,7 +8,7 @@ import random
 from datetime import date
 from typing import Any
 
-from motcua_reporting.adapters.counter_store import CounterStore
+from motcua_reporting.adapters.counters import Counters
 from motcua_reporting.adapters.dossier_store import DossierProjection, Record
 from motcua_reporting.adapters.read_models import ReadModels
 from motcua_shared import events as ev
@@ -37,7 +37,7 @@ def partition_records(seed: int, dossiers: int) -> list[Record]:
 
 
 async def snapshot(models: ReadModels) -> tuple[dict[str, int], dict[str, list[str]]]:
-    counters = await CounterStore(models.counters, models.streams).totals()
+    counters = await Counters(models).totals()
     applied = {d["_id"]: sorted(d["applied"]) async for d in models.dossiers.find({}, {"applied": 1})}
     return counters, applied
 

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 from motcua_reporting.adapters.counter_store import CounterStore
+from motcua_reporting.adapters.counters import Counters
 from motcua_reporting.adapters.dossier_store import DossierProjection
 from motcua_reporting.adapters.read_models import ReadModels, active_generation
 from motcua_reporting.rebuild import rebuild
@@ -30,7 +31,13 @@ from test_reporting_support import (
 
 
 async def counts(models: ReadModels) -> dict[str, int]:
-    return await CounterStore(models.counters, models.streams).totals()
+    """The monthly totals of the flows (received, resolved, ...)."""
+    return await Counters(models).months.totals()
+
+
+async def open_changes(models: ReadModels) -> int:
+    """The sum of every open-state change: the dossiers open now (0 once every dossier is closed)."""
+    return sum((await Counters(models).open_years.totals()).values())
 
 
 async def test_a_crash_between_the_dossier_and_the_counters_is_repaired(
@@ -43,6 +50,7 @@ async def test_a_crash_between_the_dossier_and_the_counters_is_repaired(
     assert await projection.fold_events(events[:2]) == 2
     healthy = await counts(models)
     assert len(healthy) == 1  # received
+    assert await open_changes(models) == 1  # and open
 
     original = CounterStore.apply_claim
 
@@ -61,6 +69,7 @@ async def test_a_crash_between_the_dossier_and_the_counters_is_repaired(
     assert await successor.fold_events([events[2]]) == 0  # already applied by the claim it took over
     repaired = await counts(models)
     assert sum(repaired.values()) == 2 and any('"resolved"' in k and '"early"' in k for k in repaired)
+    assert await open_changes(models) == 0  # resolved: no longer open
     assert await successor.unfinished() == 0
     for event in events:
         await successor.fold_events([event, event])

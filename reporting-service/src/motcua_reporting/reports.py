@@ -1,16 +1,17 @@
 """The read side: the reports, as plain queries over the read models.
 
-Flows (received, resolved, ratings, refusals, ...) come from the counters of the period's dates;
-point-in-time figures (carried over at `from`, in progress at `to`) come from the month buckets of
-the dossiers open then (adapters/open_index.py): a few documents, whatever the size of the history.
+Flows (received, resolved, ratings, refusals, ...) come from the counters of the period; point-in-time
+figures (carried over at `from`, in progress at `to`) add up the open-state changes up to that day
+(domain/open_states.py). Either way a report reads a few counter documents (adapters/counters.py),
+whatever the number of dossiers.
 """
 
-from datetime import date
+import asyncio
+from datetime import date, timedelta
 from typing import Any
 
 from .adapters.catalogue_store import CatalogueStore
-from .adapters.counter_store import CounterStore
-from .adapters.open_index import OpenIndex
+from .adapters.counters import Counters
 from .adapters.read_models import ReadModels
 from .domain.catalogue import Catalogue, Scope
 from .domain.contributions import Kind
@@ -19,7 +20,7 @@ from .domain.figures import (
     summary,
     summary_columns,
     tally_counters,
-    tally_open_dossiers,
+    tally_open_states,
 )
 from .domain.online import online_indicators
 
@@ -32,8 +33,7 @@ class Reports:
     def __init__(self, models: ReadModels) -> None:
         self._models = models
         self.catalogue_store = CatalogueStore(models)
-        self.counters = CounterStore(models.counters, models.streams)
-        self.open_index = OpenIndex(models)
+        self.counters = Counters(models)
 
     async def catalogue(self) -> Catalogue:
         return await self.catalogue_store.load()
@@ -44,13 +44,11 @@ class Reports:
 
     async def figures(self, start: date, end: date, scope: Scope, catalogue: Catalogue) -> PeriodFigures:
         figures = PeriodFigures(start, end)
-        rows = await self.counters.rows(FLOW_KINDS, start.isoformat(), end.isoformat())
+        rows = await self.counters.flows(FLOW_KINDS, start, end)
         tally_counters(figures, rows, scope, catalogue)
-        carried = [v for v in await self.open_index.views(start)
-                   if v.received_date is not None and v.received_date < start and v.closed_date >= start.isoformat()]
-        open_at_end = [v for v in await self.open_index.views(end)
-                       if v.received_date is not None and v.received_date <= end and v.closed_date > end.isoformat()]
-        tally_open_dossiers(figures, carried, open_at_end, scope, catalogue)
+        carried, in_progress = await asyncio.gather(self.counters.standing_at_end_of(start - timedelta(days=1)),
+                                                    self.counters.standing_at_end_of(end))
+        tally_open_states(figures, carried, in_progress, scope, catalogue)
         return figures
 
     async def summary(self, start: date, end: date, scope: Scope) -> dict[str, Any]:
@@ -76,14 +74,14 @@ class Reports:
 
     async def online(self, start: date, end: date, scope: Scope) -> dict[str, Any]:
         catalogue = await self.catalogue()
-        rows = await self.counters.rows([Kind.RECEIVED, Kind.PAID_ONLINE], start.isoformat(), end.isoformat())
+        rows = await self.counters.flows([Kind.RECEIVED, Kind.PAID_ONLINE], start, end)
         return {"period": {"from": start.isoformat(), "to": end.isoformat()},
                 **online_indicators(catalogue, rows, scope)}
 
     async def trend(self, start: date, end: date, scope: Scope) -> list[dict[str, Any]]:
         """Month by month: received, resolved by timeliness (from the counters)."""
         catalogue = await self.catalogue()
-        rows = await self.counters.rows([Kind.RECEIVED, Kind.RESOLVED], start.isoformat(), end.isoformat())
+        rows = await self.counters.flows([Kind.RECEIVED, Kind.RESOLVED], start, end)
         months: dict[str, dict[str, int]] = {}
         for key, n in rows:
             if not scope.includes(key.agency, key.procedure, catalogue):

@@ -1,8 +1,9 @@
 """The dossier read model, and how claimed records change it and the counters exactly once.
 
 One document per dossier holds its facts, the ids of the events applied (`applied`), the derived view
-(queryable fields), the counter keys it contributes to (`contributions`), and the claim that last
-wrote it with the change of contributions that claim made (`claim`, `claim_delta`).
+(queryable fields), the counters it adds to and by how much (`contributions`, see
+domain/contributions.py), and the claim that last wrote it with the change of its contributions that
+claim made (`claim`, `claim_delta`).
 
 Folding records of a stream (see `fold`):
 1. the stream's latest claim is settled first: if it is not done, its writer is this one (a retry)
@@ -13,9 +14,8 @@ Folding records of a stream (see `fold`):
 3. applying a claim: every dossier of the claim is read once, its new facts added (an event id
    already in `applied` is a redelivery or a duplicate: nothing changes), its view derived from all
    its facts, and the document replaced -- with `claim` and `claim_delta` -- in one bulk write; then
-   the claim's net counter changes go to the stream's counter documents (counter_store.py) and the
-   dossiers' point-in-time entries to the stream's month buckets (open_index.py), then the claim is
-   marked done.
+   the claim's net counter changes go to the stream's counter documents (counters.py), then the
+   claim is marked done.
 Applying a claim again after a crash is harmless: a dossier whose `claim` is this claim already has
 its facts, and gives its recorded `claim_delta` instead of a new one; a counter document whose `pos` is
 past the claim's start already has the claim's change. Only one writer applies a stream's claims at a
@@ -30,14 +30,14 @@ from collections.abc import Sequence
 from typing import Any
 
 from motcua_shared import events as ev
+from motcua_shared.mongo import bulk_write_in_chunks
 from pymongo import InsertOne, ReplaceOne
 
-from ..domain.contributions import contributions
+from ..domain.contributions import counts
 from ..domain.dossier import OPEN, DossierView, derive, fact_of, instant
 from ..domain.timeliness import local_date
 from .claims import Claim, Claims, new_writer_id
-from .counter_store import CounterStore
-from .open_index import OpenIndex, buckets_of, entry_of
+from .counters import Counters
 from .read_models import ReadModels
 
 log = logging.getLogger(__name__)
@@ -74,6 +74,16 @@ def view_fields(view: DossierView) -> dict[str, Any]:
     }
 
 
+def _packed(changes: Counter[str]) -> list[dict[str, Any]]:
+    """Counter changes as stored: a list of small objects (FerretDB stores no nested arrays, and key
+    ids hold dots, so they cannot be field names)."""
+    return [{"k": k, "n": n} for k, n in sorted(changes.items()) if n]
+
+
+def _unpacked(stored: list[dict[str, Any]]) -> Counter[str]:
+    return Counter({item["k"]: int(item["n"]) for item in stored})
+
+
 class DossierProjection:
     """Folds dossier events into the dossier documents and the counters of one generation."""
 
@@ -82,8 +92,7 @@ class DossierProjection:
         self._models = models
         self._dossiers = models.dossiers
         self.claims = Claims(models.claims)
-        self.counters = CounterStore(models.counters, models.streams)
-        self.open_index = OpenIndex(models)
+        self.counters = Counters(models)
         self.writer = writer or new_writer_id()
         self.takeover_after = takeover_after
         self.handover_wait = handover_wait
@@ -164,15 +173,12 @@ class DossierProjection:
             by_dossier.setdefault(item["d"], []).append(item["f"])
         docs = {doc["_id"]: doc async for doc in self._dossiers.find({"_id": {"$in": list(by_dossier)}})}
         deltas: Counter[str] = Counter()
-        bucket_changes: list[tuple[str, list[str], list[str], dict[str, Any]]] = []
         writes = []
         changed = 0
         for dossier_id, facts in by_dossier.items():
             doc = docs.get(dossier_id)
             if doc is not None and doc.get("claim") == claim.id:
                 delta = doc["claim_delta"]  # written by an earlier attempt at this claim
-                moved = doc["claim_buckets"]
-                bucket_changes.append((dossier_id, moved["leave"], moved["join"], moved["entry"]))
             else:
                 applied = list(doc["applied"]) if doc else []
                 known = set(applied)
@@ -185,28 +191,19 @@ class DossierProjection:
                     continue
                 changed += len(new)
                 view = derive([*(doc["facts"] if doc else []), *new])
-                old = set(doc["contributions"]) if doc else set()
-                keys = {key.id for key in contributions(view)}
-                delta = {"add": sorted(keys - old), "remove": sorted(old - keys)}
-                buckets = buckets_of(view)
-                moved = {"leave": sorted(set(doc.get("buckets", []) if doc else []) - set(buckets)),
-                         "join": buckets, "entry": entry_of(view)}
-                bucket_changes.append((dossier_id, moved["leave"], moved["join"], moved["entry"]))
+                old = _unpacked(doc["contributions"]) if doc else Counter()
+                now = Counter({key.id: n for key, n in counts(view).items()})
+                delta = _packed(Counter({k: now[k] - old[k] for k in now.keys() | old.keys()}))
                 replacement = {
-                    "_id": dossier_id, **view_fields(view), "facts": view.facts, "contributions": sorted(keys),
+                    "_id": dossier_id, **view_fields(view), "facts": view.facts, "contributions": _packed(now),
                     "applied": applied + [f["id"] for f in new], "claim": claim.id, "claim_delta": delta,
-                    "buckets": buckets, "claim_buckets": moved,
                 }
                 # A plain insert for a new dossier: FerretDB writes a batch of inserts far faster than upserts.
                 writes.append(ReplaceOne({"_id": dossier_id}, replacement) if doc else InsertOne(replacement))
-            for key in delta["add"]:
-                deltas[key] += 1
-            for key in delta["remove"]:
-                deltas[key] -= 1
+            deltas.update(_unpacked(delta))
         if writes:
-            await self._dossiers.bulk_write(writes, ordered=False)
+            await bulk_write_in_chunks(self._dossiers, writes)
         await self.counters.apply_claim(claim.stream, claim.start, claim.end, deltas)
-        await self.open_index.apply(claim.stream, bucket_changes)
         await self.claims.done(claim)
         return changed
 

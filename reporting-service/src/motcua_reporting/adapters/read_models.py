@@ -31,16 +31,28 @@ class ReadModels:
         return self._collection("dossiers")
 
     @property
-    def counters(self) -> AsyncCollection[Any]:
-        return self._collection("counters")
+    def days(self) -> AsyncCollection[Any]:
+        """The counters of each day's month up to that day, one document per stream and day."""
+        return self._collection("days")
 
     @property
     def claims(self) -> AsyncCollection[Any]:
         return self._collection("claims")
 
-    def open_bucket(self, bucket: str) -> AsyncCollection[Any]:
-        """The collection of one month's (YYYY-MM) or the `open` bucket (see open_index.py)."""
-        return self._collection(f"open_{bucket.replace('-', '_')}")
+    @property
+    def months(self) -> AsyncCollection[Any]:
+        """The counters added up by month, one document per stream and month (counter_store.py)."""
+        return self._collection("months")
+
+    @property
+    def open_months(self) -> AsyncCollection[Any]:
+        """Monthly nets of the open-state counters, one document per stream and year (open_states.py)."""
+        return self._collection("open_months")
+
+    @property
+    def open_years(self) -> AsyncCollection[Any]:
+        """Yearly nets of the open-state counters, one document per stream."""
+        return self._collection("open_years")
 
     @property
     def streams(self) -> AsyncCollection[Any]:
@@ -61,12 +73,9 @@ class ReadModels:
         await self.claims.create_index([("stream", ASCENDING), ("start", DESCENDING)])
 
     async def drop(self) -> None:
-        for name in ("dossiers", "counters", "claims", "streams", "agencies", "procedures"):
+        for name in ("dossiers", "days", "months", "open_months", "open_years", "claims", "streams", "agencies",
+                     "procedures"):
             await self._collection(name).drop()
-        prefix = self._collection("open_").name
-        for name in await self.db.list_collection_names():
-            if name.startswith(prefix):
-                await self.db[name].drop()
 
 
 async def active_generation(db: AsyncDatabase[Any]) -> str:

@@ -4,14 +4,18 @@ A counter is identified by (kind, business date, agency, procedure, dimension), 
 ("received", "2020-01-06", "STNMT", "1.004227", "online"). Each dossier adds one to a small set of
 counters -- its *contributions* -- derived from its view. When the view changes (a late result, a
 replayed acceptance), the contributions change: the dossier leaves old counters and joins new ones.
+Point-in-time figures (carried over, in progress) are counted the same way, as signed changes of a
+dossier's open state (open_states.py): `counts` gives every counter and how much the dossier adds.
 Catalogue attributes (admin level, online level, fee) are not in the keys: they are joined at
 query time, so a catalogue change or a catalogue event that arrives late never leaves counters stale.
 """
 
 import json
+from collections import Counter
 from dataclasses import dataclass
 
 from .dossier import DossierView, instant
+from .open_states import open_changes
 from .timeliness import local_date
 
 UNKNOWN = "?"
@@ -26,6 +30,7 @@ class Kind:
     REFUSED = "refused"
     WITHDRAWN = "withdrawn"
     RATED = "rated"  # dim: rating; date: rating
+    OPEN = "open"  # dim: open state; date: the day it was entered (+1) or left (-1); agency then
 
 
 @dataclass(frozen=True, order=True)
@@ -45,6 +50,10 @@ class CounterKey:
     def from_id(cls, value: str) -> "CounterKey":
         kind, day, agency, procedure, dim = json.loads(value)
         return cls(kind, day, agency, procedure, dim)
+
+    def of_month(self) -> "CounterKey":
+        """The same counter in the month's totals (date YYYY-MM)."""
+        return CounterKey(self.kind, self.date[:7], self.agency, self.procedure, self.dim)
 
 
 def _day(at: str) -> str:
@@ -76,3 +85,14 @@ def contributions(view: DossierView) -> set[CounterKey]:
         agency = view.agency_at(view.rated_at) or UNKNOWN
         keys.add(CounterKey(Kind.RATED, _day(view.rated_at), agency, procedure, view.rating))
     return keys
+
+
+def counts(view: DossierView) -> Counter[CounterKey]:
+    """Every counter the dossier changes and by how much: one for each flow it is in, and the signed
+    changes of its open state by day."""
+    found: Counter[CounterKey] = Counter(contributions(view))
+    procedure = view.procedure or UNKNOWN
+    for (day, agency, state), n in open_changes(view).items():
+        if n:
+            found[CounterKey(Kind.OPEN, day, agency, procedure, state)] += n
+    return found

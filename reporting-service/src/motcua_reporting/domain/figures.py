@@ -1,4 +1,4 @@
-"""The figures of a period, from counter rows and point-in-time dossier states (pure, no I/O).
+"""The figures of a period, from counter rows (pure, no I/O).
 
 A `Tally` holds one agency's (or the whole scope's) counts under flat names:
 `received.direct`, `resolved.late`, `returned_by_post`, `rated.satisfied`, `carried_over`,
@@ -8,13 +8,12 @@ from the same tallies, so they always agree.
 
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date
 from typing import Any
 
 from .catalogue import Catalogue, Scope
 from .contributions import CounterKey, Kind
-from .dossier import DossierView, iso
-from .timeliness import end_of, local_date, on_time_rate, percent, start_of
+from .timeliness import on_time_rate, percent
 
 CHANNELS = ("direct", "online", "postal")
 TIMELINESS = ("early", "on_time", "late")
@@ -55,33 +54,18 @@ def tally_counters(
             figures.agency(key.agency)[_name(key)] += n
 
 
-def in_progress_state(view: DossierView, day: date) -> str:
-    """At the end of `day`: `paused`, `overdue` (due date before `day`) or `within_deadline`."""
-    when = iso(end_of(day))
-    if view.paused_at(when):
-        return "paused"
-    due = view.due_as_of(when)
-    if due is not None and local_date(datetime.fromisoformat(due)) < day:
-        return "overdue"
-    return "within_deadline"
-
-
-def tally_open_dossiers(
-    figures: PeriodFigures, carried: list[DossierView], open_at_end: list[DossierView],
+def tally_open_states(
+    figures: PeriodFigures, carried: Counter[tuple[str, str, str]], in_progress: Counter[tuple[str, str, str]],
     scope: Scope, catalogue: Catalogue,
 ) -> None:
-    """carried_over (received before `start`, open at `start`) and in_progress at the end of `end`,
-    each under the agency handling the dossier at that moment."""
-    at_start = iso(start_of(figures.start))
-    for view in carried:
-        agency = view.agency_at(at_start) or "?"
-        if scope.includes(agency, view.procedure or "?", catalogue):
-            figures.agency(agency)["carried_over"] += 1
-    at_end = iso(end_of(figures.end))
-    for view in open_at_end:
-        agency = view.agency_at(at_end) or "?"
-        if scope.includes(agency, view.procedure or "?", catalogue):
-            figures.agency(agency)[f"in_progress.{in_progress_state(view, figures.end)}"] += 1
+    """carried_over (open at the end of the day before `start`) and in_progress at the end of `end`, by
+    state, each under the agency handling the dossiers then: (agency, procedure, state) -> dossiers."""
+    for (agency, procedure, _state), n in carried.items():
+        if n and scope.includes(agency, procedure, catalogue):
+            figures.agency(agency)["carried_over"] += n
+    for (agency, procedure, state), n in in_progress.items():
+        if n and scope.includes(agency, procedure, catalogue):
+            figures.agency(agency)[f"in_progress.{state}"] += n
 
 
 def share(count: int, total: int) -> dict[str, Any]:

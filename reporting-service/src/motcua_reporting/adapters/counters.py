@@ -1,0 +1,113 @@
+"""Every counter store a report reads, and how a claim's counter changes reach each of them.
+
+A dossier's contributions are daily counters (domain/contributions.py). They are kept as:
+- `days`: running totals within each month (MonthToDate), for the days of a period's partial months;
+- `months`: the monthly totals of the flows (received, resolved, ...), for the months a period covers whole;
+- `open_months` (by year) and `open_years`: the nets of the open-state changes by month and by year, so
+  that "open at the end of day D" adds the yearly nets before D's year, the monthly nets of D's year
+  before D's month, and D's running total within its month.
+A report therefore reads a few documents per stream, each bounded by the catalogue and the calendar
+(agencies x procedures x dimensions, times the days of one month at most), however many dossiers.
+"""
+
+import asyncio
+from collections import Counter
+from collections.abc import Mapping
+from datetime import date, timedelta
+
+from ..domain.contributions import CounterKey, Kind
+from .counter_store import YEAR, CounterStore, MonthToDate
+from .read_models import ReadModels
+
+Standing = Counter[tuple[str, str, str]]  # (agency, procedure, open state) -> dossiers
+
+
+class Counters:
+    def __init__(self, models: ReadModels) -> None:
+        self.days = MonthToDate(models.days, models.streams)
+        self.months = CounterStore(models.months, models.streams)
+        self.open_months = CounterStore(models.open_months, models.streams, period=YEAR)
+        self.open_years = CounterStore(models.open_years, models.streams, period=0)
+
+    async def apply_claim(self, stream: str, start: int, end: int, deltas: Mapping[str, int]) -> None:
+        """The claim's net daily changes (counter key id -> change), into every store."""
+        months: Counter[str] = Counter()
+        open_months: Counter[str] = Counter()
+        open_years: Counter[str] = Counter()
+        for key_id, n in deltas.items():
+            key = CounterKey.from_id(key_id)
+            monthly = key.of_month()
+            if key.kind == Kind.OPEN:
+                open_months[monthly.id] += n
+                open_years[CounterKey(key.kind, key.date[:4], key.agency, key.procedure, key.dim).id] += n
+            else:
+                months[monthly.id] += n
+        await asyncio.gather(
+            self.days.apply_claim(stream, start, end, deltas),
+            self.months.apply_claim(stream, start, end, months),
+            self.open_months.apply_claim(stream, start, end, open_months),
+            self.open_years.apply_claim(stream, start, end, open_years),
+        )
+
+    async def totals(self) -> dict[str, int]:
+        """Every counter of every store, "store:key id" -> total over the streams (for tests and checks)."""
+        found: dict[str, int] = {}
+        for name in ("days", "months", "open_months", "open_years"):
+            store: CounterStore = getattr(self, name)
+            found.update({f"{name}:{k}": n for k, n in (await store.totals()).items()})
+        return found
+
+    async def flows(self, kinds: list[str], start: date, end: date) -> list[tuple[CounterKey, int]]:
+        """Counter rows of `kinds` over [start, end], dated by month (several rows may share a key:
+        callers add them up)."""
+        parts, whole = split_period(start, end)
+        reads, minus = [], []
+        for lo, hi in parts:
+            reads.append(self.days.through(kinds, hi))
+            if lo.day > 1:
+                minus.append(self.days.through(kinds, lo - timedelta(days=1)))
+        if whole:
+            reads.append(self.months.rows(kinds, *whole))
+        found = await asyncio.gather(*reads, *minus)
+        plus = [row for rows in found[:len(reads)] for row in rows]
+        return plus + [(key, -n) for rows in found[len(reads):] for key, n in rows]
+
+    async def standing_at_end_of(self, day: date) -> Standing:
+        """The dossiers open at the end of `day`, by agency, procedure and open state."""
+        year, month, ends_month = day.isoformat()[:4], day.isoformat()[:7], (day + timedelta(days=1)).day == 1
+        years, months, days = await asyncio.gather(
+            self.open_years.rows_until([Kind.OPEN], str(day.year - 1)),
+            self.open_months.rows([Kind.OPEN], f"{year}-01", month),
+            _none() if ends_month else self.days.through([Kind.OPEN], day),
+        )
+        standing: Standing = Counter()
+        for key, n in [*years, *[(k, n) for k, n in months if k.date < month or ends_month], *days]:
+            standing[(key.agency, key.procedure, key.dim)] += n
+        return standing
+
+
+async def _none() -> list[tuple[CounterKey, int]]:
+    return []
+
+
+def split_period(start: date, end: date) -> tuple[list[tuple[date, date]], tuple[str, str] | None]:
+    """[start, end] as the days of the months it covers in part (at most two ranges) and the first and
+    last of the months it covers whole (None if none)."""
+    parts, whole = [], []
+    for month in months_of(start, end):
+        first = date.fromisoformat(f"{month}-01")
+        last = (first + timedelta(days=31)).replace(day=1) - timedelta(days=1)
+        lo, hi = max(start, first), min(end, last)
+        if (lo, hi) == (first, last):
+            whole.append(month)
+        else:
+            parts.append((lo, hi))
+    return parts, (whole[0], whole[-1]) if whole else None
+
+
+def months_of(start: date, end: date) -> list[str]:
+    found, year, month = [], start.year, start.month
+    while (year, month) <= (end.year, end.month):
+        found.append(f"{year:04d}-{month:02d}")
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    return found
