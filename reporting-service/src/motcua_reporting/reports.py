@@ -11,7 +11,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from .adapters.catalogue_store import CatalogueStore
-from .adapters.counters import Counters
+from .adapters.counters import Counters, months_of
 from .adapters.read_models import ReadModels
 from .domain.catalogue import Catalogue, Scope
 from .domain.contributions import Kind
@@ -93,12 +93,5 @@ class Reports:
                 month["resolved"] += n
                 if key.dim in month:
                     month[key.dim] += n
-        return [{"month": m, **months.get(m, dict.fromkeys(MONTH_FIGURES, 0))} for m in _months(start, end)]
+        return [{"month": m, **months.get(m, dict.fromkeys(MONTH_FIGURES, 0))} for m in months_of(start, end)]
 
-
-def _months(start: date, end: date) -> list[str]:
-    found, year, month = [], start.year, start.month
-    while (year, month) <= (end.year, end.month):
-        found.append(f"{year:04d}-{month:02d}")
-        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
-    return found

@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from datetime import date, timedelta
 
 from ..domain.contributions import CounterKey, Kind
-from .counter_store import YEAR, CounterStore, MonthToDate
+from .counter_store import YEAR, CounterStore, MonthToDate, months_between
 from .read_models import ReadModels
 
 Standing = Counter[tuple[str, str, str]]  # (agency, procedure, open state) -> dossiers
@@ -106,8 +106,5 @@ def split_period(start: date, end: date) -> tuple[list[tuple[date, date]], tuple
 
 
 def months_of(start: date, end: date) -> list[str]:
-    found, year, month = [], start.year, start.month
-    while (year, month) <= (end.year, end.month):
-        found.append(f"{year:04d}-{month:02d}")
-        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
-    return found
+    """The months "YYYY-MM" from `start`'s to `end`'s."""
+    return months_between(start.isoformat(), end.isoformat())
