@@ -44,12 +44,21 @@ def flat_row(row: dict[str, Any]) -> list[Any]:
     return values
 
 
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def inert(value: Any) -> Any:
+    """A text a spreadsheet would run as a formula (an agency name from the catalogue events, which
+    anyone able to publish may write) is quoted with a leading apostrophe, as OWASP advises."""
+    return f"'{value}" if isinstance(value, str) and value.startswith(FORMULA_STARTS) else value
+
+
 def agency_table_csv(rows: list[dict[str, Any]]) -> bytes:
     """UTF-8 with a BOM so that spreadsheet programs show Vietnamese names correctly."""
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow([name for name, _ in COLUMNS])
-    writer.writerows(flat_row(row) for row in rows)
+    writer.writerows([inert(v) for v in flat_row(row)] for row in rows)
     return ("\ufeff" + out.getvalue()).encode()
 
 
