@@ -28,7 +28,7 @@ def test_open_state_changes_add_up_to_the_standing_of_every_day() -> None:
         daily = {k: n for k, n in changes.items() if k.kind == Kind.OPEN}
         monthly: Counter[CounterKey] = Counter()  # as the store adds them up (dossier_store.by_month)
         for k, n in daily.items():
-            monthly[k.of_month()] += n
+            monthly[k.of_period(7)] += n
         day = START - timedelta(days=3)
         while day <= END + timedelta(days=120):
             expected = standing(view, day)

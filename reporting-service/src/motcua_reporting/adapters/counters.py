@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from datetime import date, timedelta
 
 from ..domain.contributions import CounterKey, Kind
-from .counter_store import YEAR, CounterStore, MonthToDate, months_between
+from .counter_store import MONTH, YEAR, CounterStore, MonthToDate, months_between
 from .read_models import ReadModels
 
 Standing = Counter[tuple[str, str, str]]  # (agency, procedure, open state) -> dossiers
@@ -36,12 +36,11 @@ class Counters:
         open_years: Counter[str] = Counter()
         for key_id, n in deltas.items():
             key = CounterKey.from_id(key_id)
-            monthly = key.of_month()
             if key.kind == Kind.OPEN:
-                open_months[monthly.id] += n
-                open_years[CounterKey(key.kind, key.date[:4], key.agency, key.procedure, key.dim).id] += n
+                open_months[key.of_period(MONTH).id] += n
+                open_years[key.of_period(YEAR).id] += n
             else:
-                months[monthly.id] += n
+                months[key.of_period(MONTH).id] += n
         await asyncio.gather(
             self.days.apply_claim(stream, start, end, deltas),
             self.months.apply_claim(stream, start, end, months),

@@ -51,9 +51,9 @@ class CounterKey:
         kind, day, agency, procedure, dim = json.loads(value)
         return cls(kind, day, agency, procedure, dim)
 
-    def of_month(self) -> "CounterKey":
-        """The same counter in the month's totals (date YYYY-MM)."""
-        return CounterKey(self.kind, self.date[:7], self.agency, self.procedure, self.dim)
+    def of_period(self, length: int) -> "CounterKey":
+        """The same counter in the totals of its month (length 7: YYYY-MM) or year (4: YYYY)."""
+        return CounterKey(self.kind, self.date[:length], self.agency, self.procedure, self.dim)
 
 
 def _day(at: str) -> str:
