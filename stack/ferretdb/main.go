@@ -1,4 +1,4 @@
-// Command motcua-ferretdb runs FerretDB 1.24 with its SQLite backend for the native local stack.
+// Command motcua-ferretdb runs FerretDB 1.24 with its PostgreSQL backend for the native local stack.
 //
 // We embed the ferretdb package because the module's own cmd/ferretdb panics on a missing
 // version file when built with `go install`.
@@ -18,19 +18,16 @@ import (
 
 func main() {
 	listen := flag.String("listen", "127.0.0.1:27017", "TCP address to listen on")
-	dataDir := flag.String("data-dir", "data", "directory for the SQLite files")
+	postgresqlURL := flag.String("postgresql-url", "postgres://ferretdb@127.0.0.1:5433/ferretdb?pool_max_conns=400",
+		"the PostgreSQL database FerretDB keeps its data in (pool_max_conns sizes its backend pool)")
 	flag.Parse()
-
-	if err := os.MkdirAll(*dataDir, 0o755); err != nil {
-		log.Fatal(err)
-	}
 
 	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	f, err := ferretdb.New(&ferretdb.Config{
-		Listener:  ferretdb.ListenerConfig{TCP: *listen},
-		Logger:    logger,
-		Handler:   "sqlite",
-		SQLiteURL: "file:" + *dataDir + "/",
+		Listener:      ferretdb.ListenerConfig{TCP: *listen},
+		Logger:        logger,
+		Handler:       "postgresql",
+		PostgreSQLURL: *postgresqlURL,
 	})
 	if err != nil {
 		log.Fatal(err)
@@ -39,7 +36,7 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
-	log.Printf("motcua-ferretdb listening on %s, data in %s", *listen, *dataDir)
+	log.Printf("motcua-ferretdb listening on %s", *listen)
 	if err := f.Run(ctx); err != nil {
 		log.Fatal(err)
 	}

@@ -1,13 +1,21 @@
 """The benchmarks run as a user runs them (one command each, services as real processes) and print
 their table: a tiny duration and rate, so each takes seconds. Their figures are not judged here, only
-that every request offered was answered (or, for the summary, counted) and the table says so."""
+that every request offered was answered (or, for the summary, counted) and the table says so.
+`import_quarter.py` runs against a running stack: here the four services of a deployment of its own."""
 
+import asyncio
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from aiokafka.admin import AIOKafkaAdminClient
+from motcua_stack import services
+from motcua_stack import topics as topic_admin
+from pymongo import MongoClient
+from support.deployment import Deployment
 from support.infrastructure import Infrastructure
 
 BENCH = Path(__file__).parents[2] / "bench"
@@ -61,3 +69,50 @@ def test_the_benchmark_prints_its_table(infrastructure: Infrastructure, script: 
         commands = {row["command collection"]: row for row in printed[1]}
         assert float(commands["insert dossier_codes"]["per submission"]) >= 1.0
         assert float(commands["insert idempotency_keys"]["per submission"]) == 1.0
+
+
+def test_a_small_quarter_is_imported_and_every_group_catches_up(infrastructure: Infrastructure,
+                                                                tmp_path: Path) -> None:
+    deployment = Deployment("quarter", {service.name: 1 for service in services.ALL}, tmp_path / "stack",
+                            infrastructure, topic_family="bench")
+    prefix = deployment.topics.prefix
+    asyncio.run(topic_admin.ensure_topics(infrastructure.kafka_bootstrap_servers, deployment.topics, 3))
+    env = {**os.environ, "KAFKA_BOOTSTRAP_SERVERS": infrastructure.kafka_bootstrap_servers,
+           "MONGODB_URL": infrastructure.mongodb_url, "MOTCUA_STACK_TOPIC_PREFIX": prefix,
+           "MOTCUA_STACK_HOME": str(deployment.home)}
+    env |= {f"MOTCUA_STACK_{name.upper()}_PORT": str(port) for name, port in deployment.ports.items()}
+    try:
+        deployment.start()
+        done = subprocess.run([sys.executable, str(BENCH / "import_quarter.py"), "--dossiers", "40", "--months", "1",
+                               "--patience", "90", "--settle", "30"],
+                              env=env, capture_output=True, text=True, timeout=180, check=False)
+        assert done.returncode == 0, done.stdout + done.stderr
+        print(done.stdout)
+    finally:
+        deployment.stop()
+        deployment.drop_databases()
+        with MongoClient(infrastructure.mongodb_url, serverSelectionTimeoutMS=5_000) as client:
+            client["motcua_stack"]["imports"].delete_many({"_id": {"$regex": f"^quarter:{re.escape(prefix)}:"}})
+        asyncio.run(_delete_topics(infrastructure.kafka_bootstrap_servers, deployment.topics.all()))
+
+    machine, published, groups = tables(done.stdout)
+    assert {row["machine"] for row in machine} >= {"cores", "CPU", "RAM", "store"}
+    sent = {row["published"].split(" on ")[0]: row for row in published}
+    events = int(sent["dossier events"]["events"].replace(",", ""))
+    assert events > 40 and float(sent["dossier events"]["events/s"].replace(",", "")) > 0
+    rows = {row["group"]: row for row in groups}
+    assert set(rows) == {prefix + service.consumer_group for service in services.ALL}
+    for name, row in rows.items():  # every group caught up, having folded at least the import
+        assert not row["caught up after s"].startswith("not caught up"), (name, done.stdout)
+        assert float(row["caught up after s"]) > 0 and float(row["events/s"].replace(",", "")) > 0, row
+        assert int(row["to fold"].replace(",", "")) >= events, row
+    assert "reporting's summary for the quarter: 40 dossiers received, 40 imported" in done.stdout, done.stdout
+
+
+async def _delete_topics(bootstrap_servers: str, names: list[str]) -> None:
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers)
+    await admin.start()
+    try:
+        await admin.delete_topics(names)
+    finally:
+        await admin.close()

@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 
 import httpx
-from motcua_stack import paths
+from motcua_stack import paths, store
 
 STACK = str(Path(sys.executable).parent / "motcua-stack")
 
@@ -49,8 +49,8 @@ def token(output: str, role: str) -> str:
 
 def test_up_serves_the_demo_and_down_leaves_no_process(tmp_path: Path) -> None:
     home = tmp_path / "stack"
-    ports = {name: free_port() for name in ("KAFKA", "KAFKA_CONTROLLER", "STORE", "INTAKE", "PROCESSING",
-                                            "NOTIFICATION", "REPORTING")}
+    ports = {name: free_port() for name in ("KAFKA", "KAFKA_CONTROLLER", "STORE", "POSTGRES", "INTAKE",
+                                            "PROCESSING", "NOTIFICATION", "REPORTING")}
     env = {**os.environ, "MOTCUA_STACK_HOME": str(home), "MOTCUA_STACK_CACHE": str(paths.cache_dir()),
            "MOTCUA_DEMO_DOSSIERS": "40", "MOTCUA_STACK_FOLD_SECONDS": "150"}
     env |= {f"MOTCUA_STACK_{name}_PORT": str(port) for name, port in ports.items()}
@@ -63,7 +63,8 @@ def test_up_serves_the_demo_and_down_leaves_no_process(tmp_path: Path) -> None:
         output = first.stdout + first.stderr
         assert first.returncode == 0, output
         pids = {path.stem: int(path.read_text()) for path in (home / "run").glob("*.pid")}
-        assert set(pids) == {"kafka", "store", "intake", "processing", "notification", "reporting"}, pids
+        assert set(pids) == {"kafka", *store.process_names(), "intake", "processing", "notification",
+                             "reporting"}, pids
         assert all(alive(pid) for pid in pids.values())
         print(f"up took {time.monotonic() - began:.0f}s")
 

@@ -13,7 +13,7 @@ import pytest
 from aiokafka import AIOKafkaProducer
 from motcua_shared.lifecycle import next_status
 from motcua_shared.topics import Topics
-from motcua_stack import demo, load, processes, services
+from motcua_stack import demo, load, postgres, processes, services
 from motcua_stack import topics as topic_admin
 from motcua_stack.processes import StackError
 from support.infrastructure import Infrastructure
@@ -31,6 +31,11 @@ def test_the_project_started_a_real_broker_and_store(infrastructure: Infrastruct
     assert kafka_pid and store_pid
     assert "java" in _cmdline(kafka_pid) and "kafka.Kafka" in _cmdline(kafka_pid)
     assert "motcua-ferretdb" in _cmdline(store_pid) or "mongod" in _cmdline(store_pid)
+    if "motcua-ferretdb" in _cmdline(store_pid):  # on the stack's own PostgreSQL, never SQLite
+        postgres_pid = processes.running_pid("postgres")
+        assert postgres_pid and "/postgres" in _cmdline(postgres_pid)
+        assert f"127.0.0.1:{postgres.port()}/" in _cmdline(store_pid)
+        assert "plan_cache_mode=force_custom_plan" in _cmdline(postgres_pid)
 
 
 # --- the services as processes (motcua_stack.services), on the run's broker and store -----------------

@@ -4,12 +4,13 @@ one. Kafka's jars and the FerretDB build come from the shared stack's cache (MOT
 the stack home's cache), so nothing is downloaded or built when they are there."""
 
 import os
+import shutil
 import signal
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from motcua_stack import kafka, processes, store
+from motcua_stack import kafka, postgres, processes, store
 from motcua_stack.paths import PROJECT_ROOT
 
 from support.deployment import environ, free_port
@@ -53,13 +54,14 @@ class PrivateKafka:
 class PrivateStore:
     home: Path
     port: int = 0
+    postgres_port: int = 0  # FerretDB's own PostgreSQL cluster (when there is no mongod)
 
     def __post_init__(self) -> None:
-        self.port = free_port()
+        self.port, self.postgres_port = free_port(), free_port()
 
     def _env(self) -> dict[str, str]:
         return {"MOTCUA_STACK_HOME": str(self.home), "MOTCUA_STACK_CACHE": str(shared_cache()),
-                "MOTCUA_STACK_STORE_PORT": str(self.port)}
+                "MOTCUA_STACK_STORE_PORT": str(self.port), "MOTCUA_STACK_POSTGRES_PORT": str(self.postgres_port)}
 
     @property
     def mongodb_url(self) -> str:
@@ -71,7 +73,10 @@ class PrivateStore:
 
     def stop(self) -> bool:
         with environ(self._env()):
-            return processes.stop(store.NAME)
+            stopped = store.stop()
+            if postgres.cluster_dir() != self.home / "data" / "postgres":  # outside the home: remove it too
+                shutil.rmtree(postgres.cluster_dir(), ignore_errors=True)
+            return stopped
 
     def crash(self) -> None:
         """kill -9: connections drop at once. (Stopped gently, FerretDB answers the requests under way

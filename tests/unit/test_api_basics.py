@@ -79,7 +79,7 @@ def test_a_body_that_is_not_json_is_415_and_json_with_a_charset_is_taken() -> No
     assert client.post("/health").status_code == 405
 
 
-def test_a_store_that_is_away_or_locked_is_503_with_retry_after_not_500() -> None:
+def test_a_store_that_is_away_or_failing_is_503_with_retry_after_not_500() -> None:
     from pymongo.errors import OperationFailure, ServerSelectionTimeoutError
 
     app = create_app(title="store")
@@ -88,12 +88,12 @@ def test_a_store_that_is_away_or_locked_is_503_with_retry_after_not_500() -> Non
     async def away() -> None:
         raise ServerSelectionTimeoutError("127.0.0.1:27017: connection refused")
 
-    @app.get("/locked")
-    async def locked() -> None:
-        raise OperationFailure("database is locked (5) (SQLITE_BUSY)")
+    @app.get("/failing")
+    async def failing() -> None:
+        raise OperationFailure("FATAL: sorry, too many clients already (SQLSTATE 53300)")
 
     client = TestClient(app, raise_server_exceptions=False)
-    for path in ("/away", "/locked"):
+    for path in ("/away", "/failing"):
         response = client.get(path)
         assert response.status_code == 503, path
         assert response.json()["error"]["code"] == "store_unavailable"

@@ -54,7 +54,8 @@ def create_app(settings: Settings, *, now: Callable[[], datetime] = wall_clock, 
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        mongo = make_mongo_client(settings.mongodb_url, app_name=settings.service_name)
+        mongo = make_mongo_client(settings.mongodb_url, max_pool_size=settings.mongodb_max_pool_size,
+                                  app_name=settings.service_name)
         db = mongo[settings.mongodb_database]
         broker = make_broker(settings.kafka_bootstrap_servers, client_id=settings.service_name)
         http = httpx.AsyncClient(timeout=settings.send_timeout_seconds)

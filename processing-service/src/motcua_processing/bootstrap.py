@@ -65,7 +65,8 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        mongo = make_mongo_client(settings.mongodb_url, app_name=settings.service_name)
+        mongo = make_mongo_client(settings.mongodb_url, max_pool_size=settings.mongodb_max_pool_size,
+                                  app_name=settings.service_name)
         db = mongo[settings.mongodb_database]
         broker = make_broker(settings.kafka_bootstrap_servers, client_id=settings.service_name)
         publishing = make_publishing_broker(settings.kafka_bootstrap_servers,

@@ -32,7 +32,8 @@ def create_app(settings: Settings, *, consume: bool = True) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        mongo = make_mongo_client(settings.mongodb_url, app_name=settings.service_name)
+        mongo = make_mongo_client(settings.mongodb_url, max_pool_size=settings.mongodb_max_pool_size,
+                                  app_name=settings.service_name)
         db = mongo[settings.mongodb_database]
         app.state.db = db
         add_readiness_check(app, "store", store_check(mongo))

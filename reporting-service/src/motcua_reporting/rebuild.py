@@ -99,7 +99,8 @@ async def rebuild(settings: Settings, *, generation: str | None = None, catch_up
     """Rebuild the read models into a fresh generation and make it active."""
     generation = generation or "r" + datetime.now(UTC).strftime("%Y%m%d%H%M%S%f")
     report = RebuildReport(generation)
-    mongo = make_mongo_client(settings.mongodb_url, app_name=f"{settings.service_name}-rebuild")
+    mongo = make_mongo_client(settings.mongodb_url, max_pool_size=settings.mongodb_max_pool_size,
+                              app_name=f"{settings.service_name}-rebuild")
     try:
         db = mongo[settings.mongodb_database]
         models = ReadModels(db, generation)

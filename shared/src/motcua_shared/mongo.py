@@ -1,22 +1,79 @@
-"""Factory for PyMongo's async client (the official successor of the deprecated motor)."""
+"""Factory for PyMongo's async client (the official successor of the deprecated motor), and the limit on
+update statements in flight that keeps FerretDB from stalling.
 
-from collections.abc import Sequence
+FerretDB 1.24 holds one backend connection for every update statement of a command until the whole
+command ends, and one for every open cursor; when they reach its pool it stops answering for good. So a
+process never holds more than `maxPoolSize` commands (each client's pool) plus `updates_in_flight()` update
+statements of bulk writes (this module's limiter, shared by every client of the process), and reads
+are read to the end before anything is written. The native stack sizes FerretDB's pool from these two
+numbers (motcua_stack.sizes)."""
+
+import asyncio
+import os
+import weakref
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
 from typing import Any
 
 from pymongo import AsyncMongoClient
 from pymongo.asynchronous.collection import AsyncCollection
 
+DEFAULT_MAX_POOL_SIZE = 10
 
-def make_mongo_client(url: str, *, app_name: str = "motcua", **options: Any) -> AsyncMongoClient[Any]:
-    """An AsyncMongoClient that stores timezone-aware datetimes and fails fast when the store is away."""
+
+def make_mongo_client(url: str, *, max_pool_size: int = DEFAULT_MAX_POOL_SIZE, app_name: str = "motcua",
+                      **options: Any) -> AsyncMongoClient[Any]:
+    """An AsyncMongoClient with a bounded pool that stores timezone-aware datetimes and fails fast when
+    the store is away."""
     options.setdefault("serverSelectionTimeoutMS", 5_000)
-    return AsyncMongoClient(url, appname=app_name, tz_aware=True, **options)
+    return AsyncMongoClient(url, appname=app_name, tz_aware=True, maxPoolSize=max_pool_size, **options)
 
 
-BULK_CHUNK = 50  # FerretDB 1.24 (SQLite) stops answering an update command of a hundred or so updates
+def updates_in_flight() -> int:
+    """MOTCUA_STORE_UPDATES_IN_FLIGHT (default 32): update statements of bulk writes one process has in flight."""
+    return int(os.environ.get("MOTCUA_STORE_UPDATES_IN_FLIGHT", "32"))
+
+
+def bulk_chunk() -> int:
+    """Operations per bulk-write command: half the limit, so two commands of a process can overlap."""
+    return max(1, updates_in_flight() // 2)
+
+
+class _StatementLimit:
+    """A weighted semaphore per event loop: `async with limit.take(n)` holds n of the process's slots."""
+
+    def __init__(self) -> None:
+        self._in_use: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, list[Any]] = weakref.WeakKeyDictionary()
+
+    @asynccontextmanager
+    async def take(self, count: int) -> AsyncIterator[None]:
+        capacity = updates_in_flight()
+        count = min(count, capacity)
+        state = self._in_use.setdefault(asyncio.get_running_loop(), [0, asyncio.Condition()])
+        condition: asyncio.Condition = state[1]
+        async with condition:
+            await condition.wait_for(lambda: state[0] + count <= capacity)
+            state[0] += count
+        try:
+            yield
+        finally:
+            async with condition:
+                state[0] -= count
+                condition.notify_all()
+
+    def held(self) -> int:
+        """Slots in use on the running loop (for tests)."""
+        state = self._in_use.get(asyncio.get_running_loop())
+        return state[0] if state else 0
+
+
+UPDATE_STATEMENTS = _StatementLimit()
 
 
 async def bulk_write_in_chunks(collection: AsyncCollection[Any], writes: Sequence[Any]) -> None:
-    """Unordered bulk writes, BULK_CHUNK operations per command."""
-    for first in range(0, len(writes), BULK_CHUNK):
-        await collection.bulk_write(list(writes[first:first + BULK_CHUNK]), ordered=False)
+    """Unordered bulk writes in bounded commands, under the process's limit on update statements in flight."""
+    size = bulk_chunk()
+    for first in range(0, len(writes), size):
+        chunk = list(writes[first:first + size])
+        async with UPDATE_STATEMENTS.take(len(chunk)):
+            await collection.bulk_write(chunk, ordered=False)

@@ -19,6 +19,8 @@ class ServiceSettings(BaseSettings):
     topic_prefix: str = ""
     mongodb_url: str = "mongodb://127.0.0.1:27017"
     mongodb_database: str = "motcua"
+    # Connections to the store at most (FerretDB's pool is sized from it: motcua_shared.mongo).
+    mongodb_max_pool_size: int = Field(10, ge=1, le=200)
     http_host: str = "127.0.0.1"
     http_port: int = 8000
     log_level: str = "INFO"

@@ -39,8 +39,9 @@ def running_pid(name: str) -> int | None:
     return pid
 
 
-def start(name: str, argv: list[str], *, cwd: Path, env: dict[str, str] | None = None) -> int:
-    """Start `argv` detached from this terminal, logging to the stack's log folder."""
+def start(name: str, argv: list[str], *, cwd: Path, env: dict[str, str] | None = None,
+          user: str | None = None) -> int:
+    """Start `argv` detached from this terminal, logging to the stack's log folder (as `user`, when given)."""
     run_dir().mkdir(parents=True, exist_ok=True)
     log_dir().mkdir(parents=True, exist_ok=True)
     with open(log_file(name), "ab") as log:
@@ -52,17 +53,18 @@ def start(name: str, argv: list[str], *, cwd: Path, env: dict[str, str] | None =
             stderr=subprocess.STDOUT,
             env={**os.environ, **(env or {})},
             start_new_session=True,  # survives the caller's Ctrl-C; `down` stops it
+            user=user,
         )
     pid_file(name).write_text(str(process.pid))
     return process.pid
 
 
-def stop(name: str, timeout: float = 30.0) -> bool:
-    """Stop process `name` (SIGTERM, then SIGKILL); True if one was running."""
+def stop(name: str, timeout: float = 30.0, signal_number: int = signal.SIGTERM) -> bool:
+    """Stop process `name` (SIGTERM or the given signal, then SIGKILL); True if one was running."""
     pid = running_pid(name)
     if pid is None:
         return False
-    os.kill(pid, signal.SIGTERM)
+    os.kill(pid, signal_number)
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if not _alive(pid):

@@ -13,7 +13,7 @@ from motcua_shared.auth import Role, mint_token
 from motcua_shared.settings import ServiceSettings
 from motcua_shared.topics import Topics
 
-from . import kafka, processes, services, store
+from . import kafka, postgres, processes, services, sizes, store
 from . import topics as topic_admin
 
 
@@ -41,7 +41,7 @@ def stop(names: list[str] | None = None) -> list[str]:
     if names is None:
         stopped.extend(services.stop_all())
     for component in (store, kafka):
-        if (names is None or component.NAME in names) and processes.stop(component.NAME):
+        if (names is None or component.NAME in names) and component.stop():
             stopped.append(component.NAME)
     return stopped
 
@@ -52,6 +52,13 @@ def status() -> dict[str, str]:
         pid = processes.running_pid(component.NAME)
         report[component.NAME] = f"running (pid {pid}) at {address}" if pid else "stopped"
     report["store engine"] = store.engine()
+    if store.engine() == "ferretdb":
+        pid = processes.running_pid(postgres.NAME)
+        report[postgres.NAME] = (f"running (pid {pid}) at {postgres.host()}:{postgres.port()}, FerretDB's backend"
+                                 if pid else "stopped")
+        report["store sizes"] = sizes.describe()
+    if processes.running_pid(store.NAME) and not store.answers():
+        report[store.NAME] += ", NOT answering a ping within 5 s"
     running = services.running()
     for service in services.ALL:
         names = [name for name in running if services.instance_of(name)[0] is service] or [service.name]
@@ -146,7 +153,8 @@ def up(*, demo_data: bool = True, burst_seconds: float = 10.0, instances: dict[s
         behind = asyncio.run(topic_admin.wait_caught_up(
             endpoints.kafka_bootstrap_servers, groups, [run_topics.catalog_events, run_topics.dossier_events],
             patience=fold_patience(), every=20.0,
-            progress=lambda n: say(f"  processing and reporting folding: {n} events to go")))
+            progress=lambda n, rate: say(f"  processing and reporting folding: {n} events to go ({rate:.0f} events/s)"
+                                         + _store_silence())))
         if behind:
             say(f"  still {behind} events to fold; the dashboard fills in as they are")
         figures = asyncio.run(demo.summary(services.REPORTING.url(), official, report["demo"].start,
@@ -174,6 +182,14 @@ def up(*, demo_data: bool = True, burst_seconds: float = 10.0, instances: dict[s
     say("\n`make status` says what runs, `make down` stops it all; logs are in "
         f"{processes.log_file('intake').parent}")
     return report
+
+
+def _store_silence() -> str:
+    """What to add to a progress line when the store stopped answering (a stalled FerretDB waits in silence)."""
+    if store.answers():
+        return ""
+    return (f"; the store ({store.engine()} at {store.mongodb_url()}) does NOT answer a ping: "
+            f"see {processes.log_file(store.NAME)}")
 
 
 def _load_catalogue(bootstrap_servers: str) -> None:

@@ -1,5 +1,6 @@
 """The MongoDB-protocol store: a real mongod when one is on PATH, otherwise FerretDB 1.24 with its
-SQLite backend, built from Go modules by the small Go program in stack/ferretdb."""
+PostgreSQL backend (the stack's own cluster, `postgres.py`), built from Go modules by the small Go
+program in stack/ferretdb."""
 
 import hashlib
 import os
@@ -7,7 +8,10 @@ import shutil
 import subprocess
 from pathlib import Path
 
-from . import processes
+from pymongo import MongoClient
+from pymongo.errors import PyMongoError
+
+from . import postgres, processes
 from .paths import STACK_SOURCES, cache_dir, data_dir
 from .processes import StackError
 
@@ -28,8 +32,13 @@ def mongodb_url() -> str:
 
 
 def engine() -> str:
-    """Which store `start` runs: `mongod` or `ferretdb`."""
+    """Which store `start` runs: `mongod` or `ferretdb` (on PostgreSQL)."""
     return "mongod" if shutil.which("mongod") else "ferretdb"
+
+
+def process_names() -> list[str]:
+    """The processes the store is made of, in the order they start."""
+    return [NAME] if engine() == "mongod" else [postgres.NAME, NAME]
 
 
 def ferretdb_binary() -> Path:
@@ -58,7 +67,10 @@ def ferretdb_binary() -> Path:
 
 
 def start() -> None:
-    """Start the store and wait until it listens."""
+    """Start the store (PostgreSQL first, for FerretDB) and wait until it answers a ping."""
+    if engine() == "ferretdb":
+        binary = ferretdb_binary()  # before PostgreSQL: a failed build leaves nothing running
+        postgres.start()
     if processes.running_pid(NAME) is not None:
         return
     if processes.port_open(host(), port()):
@@ -69,9 +81,32 @@ def start() -> None:
         argv = ["mongod", "--dbpath", str(db_path), "--bind_ip", host(), "--port", str(port())]
         cwd = db_path
     else:
-        sqlite_dir = data_dir() / "ferretdb"
-        sqlite_dir.mkdir(parents=True, exist_ok=True)
-        argv = [str(ferretdb_binary()), "--listen", f"{host()}:{port()}", "--data-dir", str(sqlite_dir)]
-        cwd = sqlite_dir
+        argv = [str(binary), "--listen", f"{host()}:{port()}", "--postgresql-url", postgres.url()]
+        cwd = data_dir()
+        cwd.mkdir(parents=True, exist_ok=True)
     processes.start(NAME, argv, cwd=cwd)
     processes.wait_for_port(NAME, host(), port(), timeout=60)
+    if not answers(timeout=30):
+        raise StackError(f"the store ({engine()}) at {mongodb_url()} listens but does not answer a ping; "
+                         f"see {processes.log_file(NAME)}")
+
+
+def stop() -> bool:
+    """Stop FerretDB (or mongod), then its PostgreSQL; True if any was running."""
+    stopped = processes.stop(NAME)
+    if engine() == "ferretdb":
+        stopped = postgres.stop() or stopped
+    return stopped
+
+
+def answers(timeout: float = 5.0) -> bool:
+    """Does the store answer a ping within `timeout`? (A stalled FerretDB listens but never answers.)"""
+    client: MongoClient = MongoClient(mongodb_url(), serverSelectionTimeoutMS=int(timeout * 1000),
+                                      socketTimeoutMS=int(timeout * 1000), maxPoolSize=1)
+    try:
+        client.admin.command("ping")
+        return True
+    except PyMongoError:
+        return False
+    finally:
+        client.close()

@@ -83,15 +83,19 @@ async def lag(bootstrap_servers: str, group: str, names: list[str]) -> int:
 
 
 async def wait_caught_up(bootstrap_servers: str, groups: list[str], names: list[str], *, patience: float = 120.0,
-                         progress: Callable[[int], None] | None = None, every: float = 10.0) -> int:
-    """Wait until every group in `groups` has consumed all of `names`; the backlog left (0: caught up)."""
+                         progress: Callable[[int, float], None] | None = None, every: float = 10.0) -> int:
+    """Wait until every group in `groups` has consumed all of `names`; the backlog left (0: caught up).
+    `progress(backlog, events folded per second since the last call)` is called every `every` seconds."""
     deadline = time.monotonic() + patience
-    told = time.monotonic()
+    told, told_behind = time.monotonic(), None
     while True:
         behind = sum([await lag(bootstrap_servers, group, names) for group in groups])
         if behind == 0 or time.monotonic() > deadline:
             return behind
-        if progress is not None and time.monotonic() - told >= every:
-            progress(behind)
-            told = time.monotonic()
+        now = time.monotonic()
+        if told_behind is None:
+            told_behind = behind
+        if progress is not None and now - told >= every:
+            progress(behind, max(0, told_behind - behind) / (now - told))
+            told, told_behind = now, behind
         await asyncio.sleep(1.0)

@@ -15,6 +15,8 @@ from pymongo.errors import DuplicateKeyError
 
 from ..domain.delivery import Delivery, Status
 
+PAGE = 200  # deliveries read at a time by a sweep
+
 
 def _now() -> datetime:
     return datetime.now(UTC)
@@ -79,16 +81,22 @@ class DeliveryStore:
     async def release_dead_claims(self, before: datetime) -> int:
         """Skip claims won before `before` by a sender that died before it began to send (the delivery
         is still pending), so that the next claim number is free again. Nothing was sent under them."""
-        released = 0
-        cursor = self._deliveries.find({"status": Status.PENDING.value, "due_at": {"$lt": before}})
-        async for doc in cursor:
-            seq = int(doc.get("claim_seq", 0)) + 1
-            claim = await self._claims.find_one({"_id": f"{doc['_id']}#{seq}"})
-            if claim is not None and claim["at"] < before:
-                await self._deliveries.update_one({"_id": doc["_id"], "status": Status.PENDING.value},
-                                                  {"$set": {"claim_seq": seq}})
-                released += 1
-        return released
+        released, after = 0, ""
+        while True:
+            # A page read to the end before any write: FerretDB holds a connection per open cursor.
+            page = await self._deliveries.find(
+                {"status": Status.PENDING.value, "due_at": {"$lt": before}, "_id": {"$gt": after}}
+            ).sort("_id", ASCENDING).limit(PAGE).to_list()
+            for doc in page:
+                seq = int(doc.get("claim_seq", 0)) + 1
+                claim = await self._claims.find_one({"_id": f"{doc['_id']}#{seq}"})
+                if claim is not None and claim["at"] < before:
+                    await self._deliveries.update_one({"_id": doc["_id"], "status": Status.PENDING.value},
+                                                      {"$set": {"claim_seq": seq}})
+                    released += 1
+            if len(page) < PAGE:
+                return released
+            after = page[-1]["_id"]
 
     async def history(self, dossier_code: str) -> list[dict[str, Any]]:
         cursor = self._deliveries.find({"dossier_code": dossier_code})

@@ -47,7 +47,9 @@ class AnnouncementStore:
         held by this caller alone, to publish again with the same event id."""
         stale_before = datetime.now(UTC) - self._lease
         taken: list[ev.DossierEvent] = []
-        async for doc in self._claims.find({"state": PUBLISHING, "claimed_at": {"$lt": stale_before}}):
+        # Read to the end before writing: FerretDB holds a backend connection per open cursor.
+        stale = await self._claims.find({"state": PUBLISHING, "claimed_at": {"$lt": stale_before}}).to_list()
+        for doc in stale:
             attempt = int(doc.get("takeovers", 0)) + 1
             try:
                 await self._takeovers.insert_one({"_id": f"{doc['_id']}#{attempt}", "at": datetime.now(UTC)})

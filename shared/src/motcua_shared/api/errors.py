@@ -93,8 +93,8 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(PyMongoError)
     async def _store(request: Request, exc: PyMongoError) -> JSONResponse:
-        # The store away (no server answers) or busy (SQLite under FerretDB says "database is
-        # locked" under write contention): nothing was decided, the caller should come back.
+        # The store away (no server answers) or failing a command (a PostgreSQL error under FerretDB,
+        # such as too many connections): nothing was decided, the caller should come back.
         if isinstance(exc, DuplicateKeyError):
             return await _unexpected(request, exc)
         log.warning("store unavailable on %s %s: %s", request.method, request.url.path, exc)
