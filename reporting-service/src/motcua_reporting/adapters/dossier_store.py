@@ -30,7 +30,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from motcua_shared import events as ev
-from motcua_shared.mongo import bulk_write_in_chunks
+from motcua_shared.mongo import bulk_write_in_chunks, find_by_ids
 from pymongo import InsertOne, ReplaceOne
 
 from ..domain.contributions import counts
@@ -171,7 +171,7 @@ class DossierProjection:
         by_dossier: dict[str, list[dict[str, Any]]] = {}
         for item in claim.facts:
             by_dossier.setdefault(item["d"], []).append(item["f"])
-        docs = {doc["_id"]: doc async for doc in self._dossiers.find({"_id": {"$in": list(by_dossier)}})}
+        docs = await find_by_ids(self._dossiers, list(by_dossier))
         deltas: Counter[str] = Counter()
         writes = []
         changed = 0
