@@ -202,9 +202,6 @@ async def _remove(system: System) -> None:
         print(f"note: could not delete the run's topics: {exc!r}", file=sys.stderr)
     finally:
         await admin.close()
-    # FerretDB 1.24 (SQLite) died with SIGBUS once when a database was dropped right after its client
-    # was killed mid-write (an overloaded step); give the store a moment to finish what it was doing.
-    await asyncio.sleep(3)
     mongo = make_mongo_client(system.wiring.mongodb_url)
     try:
         for name in {"intake", *system.names}:

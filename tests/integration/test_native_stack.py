@@ -3,6 +3,7 @@ the four services as processes of their own."""
 
 import asyncio
 import os
+import signal
 import socket
 import uuid
 from collections.abc import Iterator
@@ -197,3 +198,31 @@ def test_the_cache_can_live_outside_the_stack_home(monkeypatch: pytest.MonkeyPat
     monkeypatch.setenv("MOTCUA_STACK_CACHE", str(tmp_path / "shared-cache"))
     assert paths.cache_dir() == tmp_path / "shared-cache"
     assert os.environ["MOTCUA_STACK_HOME"] == str(tmp_path / "home")
+
+
+def test_a_store_that_listens_but_does_not_answer_is_named_by_status_and_the_fold_wait(tmp_path: Path) -> None:
+    """A stalled FerretDB still accepts connections and answers nothing: `make status` and `make up`'s
+    wait say so, naming the store and its log, instead of waiting in silence. (Frozen with SIGSTOP here.)"""
+    from motcua_stack import stack, store
+    from support.deployment import environ
+    from support.private_stack import PrivateStore
+
+    private = PrivateStore(tmp_path / "store-home")
+    private.start()
+    try:
+        with environ(private._env()):
+            assert store.answers(timeout=5)
+            assert stack._store_silence() == ""
+            pid = processes.running_pid(store.NAME)
+            assert pid is not None
+            os.kill(pid, signal.SIGSTOP)
+            try:
+                assert not store.answers(timeout=2)
+                assert "NOT answering a ping" in stack.status()[store.NAME]
+                said = stack._store_silence()
+                assert f"at {private.mongodb_url}) does NOT answer a ping" in said and "store.log" in said
+            finally:
+                os.kill(pid, signal.SIGCONT)
+            assert store.answers(timeout=10)
+    finally:
+        private.stop()
