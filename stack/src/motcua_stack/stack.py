@@ -28,9 +28,9 @@ class Endpoints:
 def ensure_running() -> Endpoints:
     """Start Kafka and the store unless they already run; reuse caches and data."""
     started = []
-    for component in (kafka, store):
-        if processes.running_pid(component.NAME) is None:
-            component.start()
+    for component, names in ((kafka, [kafka.NAME]), (store, store.process_names())):
+        if any(processes.running_pid(name) is None for name in names):
+            component.start()  # starts what is missing of it (FerretDB's PostgreSQL too)
             started.append(component.NAME)
     return Endpoints(kafka.bootstrap_servers(), store.mongodb_url(), started)
 
