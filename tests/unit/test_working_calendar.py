@@ -60,22 +60,24 @@ def test_a_duration_ending_at_the_end_of_a_period_ends_there(cal: WorkingCalenda
     assert cal.add(at(2024, 3, 19, 7, 30), 4 * H) == at(2024, 3, 19, 11, 30)
 
 
-def test_calendar_days_landing_on_a_weekend_move_to_monday_morning(cal: WorkingCalendar) -> None:
-    # Monday 4 March 2024 09:00 + 5 calendar days = Saturday 9 March -> Monday 11 March 07:30.
-    assert cal.due_at(at(2024, 3, 4, 9), days(5, TimeUnit.CALENDAR_DAYS)) == at(2024, 3, 11, 7, 30)
-    # Landing on a working day keeps the time of day.
-    assert cal.due_at(at(2024, 3, 4, 9), days(3, TimeUnit.CALENDAR_DAYS)) == at(2024, 3, 7, 9)
+def test_calendar_days_landing_on_a_weekend_end_at_the_end_of_monday(cal: WorkingCalendar) -> None:
+    # Monday 4 March 2024 09:00 + 5 calendar days = Saturday 9 March -> Monday 11 March 17:00.
+    assert cal.due_at(at(2024, 3, 4, 9), days(5, TimeUnit.CALENDAR_DAYS)) == at(2024, 3, 11, 17)
+    # Landing on a working day, the deadline ends at the end of that day.
+    assert cal.due_at(at(2024, 3, 4, 9), days(3, TimeUnit.CALENDAR_DAYS)) == at(2024, 3, 7, 17)
 
 
 def test_calendar_days_landing_on_a_holiday_move_past_it(cal: WorkingCalendar) -> None:
     # 15 calendar days from Tuesday 15 April 2025 10:00 = Wednesday 30 April (holiday; the break
-    # runs to Sunday 4 May) -> Monday 5 May 07:30.
-    assert cal.due_at(at(2025, 4, 15, 10), days(15, TimeUnit.CALENDAR_DAYS)) == at(2025, 5, 5, 7, 30)
+    # runs to Sunday 4 May) -> the end of Monday 5 May.
+    assert cal.due_at(at(2025, 4, 15, 10), days(15, TimeUnit.CALENDAR_DAYS)) == at(2025, 5, 5, 17)
 
 
 def test_calendar_days_count_from_the_clock_start(cal: WorkingCalendar) -> None:
-    # Received Friday 18:00: the clock starts Monday 07:30; + 2 calendar days = Wednesday 07:30.
-    assert cal.due_at(at(2024, 3, 15, 18), days(2, TimeUnit.CALENDAR_DAYS)) == at(2024, 3, 20, 7, 30)
+    # Received Friday 18:00: the clock starts Monday 07:30; + 2 calendar days = Wednesday, to its
+    # end (17:00), as two working days from Monday 07:30 end at Tuesday's end, not at 07:30.
+    assert cal.due_at(at(2024, 3, 15, 18), days(2, TimeUnit.CALENDAR_DAYS)) == at(2024, 3, 20, 17)
+    assert cal.due_at(at(2024, 3, 15, 18), days(2)) == at(2024, 3, 19, 17)
 
 
 def test_inputs_with_any_utc_offset_give_the_same_due_time(cal: WorkingCalendar) -> None:

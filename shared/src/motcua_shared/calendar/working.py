@@ -161,11 +161,13 @@ class WorkingCalendar:
         - working_days N: N working days of working time (N x 8 working hours with the default
           periods), so Friday 16:00 + 1 working day = Monday 16:00.
         - working_hours N: N working hours.
-        - calendar_days N: the clock start + N calendar days; if that lands on a non-working day
-          (weekend, holiday) or outside the working periods, the due time moves to the next working
-          instant (e.g. a Saturday becomes Monday 07:30).
-        Fractional values are allowed. The result is aware, in PROVINCE_TZ, never outside working
-        time (a period's end, such as 17:00, counts as inside).
+        - calendar_days N: the day the clock starts + N calendar days, to the end of that day's
+          working time (17:00); when that day is not a working day (weekend, holiday), to the end of
+          the next working day (Civil Code 2015 art. 148): Monday 09:00 + 5 calendar days =
+          Saturday -> Monday 17:00, never Monday 07:30.
+        Whatever the unit, a deadline ends within working time, at a period's end rather than the
+        next period's start: one that ends with a working day ends at its 17:00. Fractional values
+        are allowed. The result is aware, in PROVINCE_TZ.
         """
         value = Fraction(processing_time.value)
         if value <= 0:
@@ -177,10 +179,7 @@ class WorkingCalendar:
         if unit == TimeUnit.WORKING_HOURS:
             return self.add(clock_start, _scaled(timedelta(hours=1), value))
         if unit == TimeUnit.CALENDAR_DAYS:
-            landing = _local(clock_start) + _scaled(ONE_DAY, value)
-            if self._is_working_instant(landing):
-                return _aware(landing)
-            return self.next_working_instant(_aware(landing))
+            return _aware(self._end_of_working_day(_local(clock_start) + _scaled(ONE_DAY, value)))
         raise ValueError(f"unknown processing time unit {unit!r}")
 
     def moved_due_at(self, due_at: datetime, paused_at: datetime, resumed_at: datetime) -> datetime:
@@ -189,12 +188,13 @@ class WorkingCalendar:
 
     # -- internals -------------------------------------------------------------------------------
 
-    def _is_working_instant(self, local: datetime) -> bool:
-        """Inside a period, the period's end included (where a duration may end)."""
-        if not self.is_working_day(local.date()):
-            return False
-        offset = local - _midnight(local.date())
-        return any(start <= offset <= end for start, end in self._periods)
+    def _end_of_working_day(self, local: datetime) -> datetime:
+        """The end of the last period of `local`'s day, or of the next working day when `local`'s
+        day is off or its working time is over."""
+        day, day_end = local.date(), self._periods[-1][1]
+        if not self.is_working_day(day) or local - _midnight(day) > day_end:
+            day = self._next_working_day(day)
+        return _midnight(day) + day_end
 
     def _worked_by(self, local: datetime) -> timedelta:
         """Working time from the start of local's (working) day to `local`."""
