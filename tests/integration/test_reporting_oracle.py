@@ -14,7 +14,8 @@ DOMAIN.md it encodes, where the text leaves a choice:
 - an apology letter is in time when issued at or before the deadline in effect at that moment;
 - "at `from`" is the first instant of `from`, "at `to`" the first instant after `to` (province time);
   an event counts as happened by then when its business time is before that instant;
-- percentages are rounded half up to two decimals; 0.0 when the total is 0.
+- percentages are rounded half up to two decimals; a share of an empty total is 0.0 (CONTRACT.md's
+  example), a rate over an empty base (the on-time rate, the online indicators) is None.
 """
 
 from collections import Counter
@@ -48,6 +49,10 @@ def percent(count: int, total: int) -> float:
         return 0.0
     hundredths = (count * 10000 * 2 + total) // (2 * total)
     return hundredths / 100
+
+
+def rate(count: int, base: int) -> float | None:
+    return percent(count, base) if base else None
 
 
 def share(count: int, total: int) -> dict[str, Any]:
@@ -230,7 +235,7 @@ class Oracle:
                             "paused": paused},
             "refused": t["refused"],
             "withdrawn": t["withdrawn"],
-            "on_time_rate": percent(early + on_time, early + on_time + late),
+            "on_time_rate": rate(early + on_time, early + on_time + late),
             "late_without_apology": t["late_without_apology"],
             "satisfaction": {"total": rated, **{r: share(t[f"rated.{r}"], rated) for r in RATINGS}},
         }
@@ -270,8 +275,8 @@ class Oracle:
         def rates(ps: list[dict[str, Any]]) -> dict[str, Any]:
             l4 = sum(1 for p in ps if p["online_level"] == 4)
             l3 = sum(1 for p in ps if p["online_level"] == 3)
-            return {"procedures": len(ps), "level_4": l4, "level_3": l3, "online_rate": percent(l3 + l4, len(ps)),
-                    "level_4_rate": percent(l4, len(ps)), "level_3_rate": percent(l3, len(ps))}
+            return {"procedures": len(ps), "level_4": l4, "level_3": l3, "online_rate": rate(l3 + l4, len(ps)),
+                    "level_4_rate": rate(l4, len(ps)), "level_3_rate": rate(l3, len(ps))}
 
         received = [d for d in self.dossiers if start <= d.received <= end
                     and self.counts(d.received_by, d.procedure, scope, level)]
@@ -294,10 +299,10 @@ class Oracle:
             "by_agency": [{"agency_code": a, "agency_name": self.name(a),
                            **rates([p for p in procedures if p["agency_code"] == a])} for a in owners],
             "services_with_online_dossiers": {"count": with_dossiers, "of": len(services),
-                                              "percent": percent(with_dossiers, len(services))},
+                                              "percent": rate(with_dossiers, len(services))},
             "online_dossiers": {"count": online_count, "of": len(of_online),
-                                "percent": percent(online_count, len(of_online))},
-            "online_payments": {"count": paid, "of": len(of_fee), "percent": percent(paid, len(of_fee))},
+                                "percent": rate(online_count, len(of_online))},
+            "online_payments": {"count": paid, "of": len(of_fee), "percent": rate(paid, len(of_fee))},
         }
 
     def trend(self, start: date, end: date, agency_code: str | None = None, level: str | None = None

@@ -88,7 +88,7 @@ async def test_narrative_and_trend_tell_the_same_figures(client: Any) -> None:
     assert "Results of 6 dossiers were returned: 2 before the deadline (33.33%), 1 on time (16.67%) and " \
            "3 late (50.00%); 1 were returned by post (16.67%)." in words["en"]
     assert "The busiest agencies were Sở Tài nguyên và Môi trường (4 dossiers), Sở Tư pháp (3)" in words["en"]
-    assert words["vi"].startswith("Trong quý I năm 2020, Trung tâm đã tiếp nhận 9 hồ sơ: 5 trực tiếp (55.56%)")
+    assert words["vi"].startswith("Trong quý I năm 2020, Trung tâm đã tiếp nhận 9 hồ sơ: 5 trực tiếp (55,56%)")
     assert "Đang giải quyết 4 hồ sơ, trong đó 1 hồ sơ quá hạn." in words["vi"]
     trend = (await get(client, "/v1/reports/trend")).json()["data"]
     assert trend == [
@@ -99,19 +99,20 @@ async def test_narrative_and_trend_tell_the_same_figures(client: Any) -> None:
 
 
 async def test_csv_and_xlsx_exports_of_the_agency_table(client: Any) -> None:
-    response = await get(client, "/v1/reports/agencies.csv")
+    response = await get(client, "/v1/reports/agencies.csv", lang="en")
     assert response.headers["content-type"].startswith("text/csv")
     assert "attachment" in response.headers["content-disposition"]
     rows = list(csv.DictReader(io.StringIO(response.content.decode("utf-8-sig"))))
-    assert [r["agency_code"] for r in rows] == ["STNMT", "STP", "UBND-X", "UBND-X-Y"]
-    assert rows[0]["agency_name"] == "Sở Tài nguyên và Môi trường"
-    assert (rows[0]["received"], rows[0]["resolved_early"], rows[0]["on_time_rate"]) == ("4", "2", "75.0")
-    assert rows[1]["in_progress_overdue"] == "1"
+    assert [r["Agency code"] for r in rows] == ["STNMT", "STP", "UBND-X", "UBND-X-Y"]
+    assert rows[0]["Agency name"] == "Sở Tài nguyên và Môi trường"
+    assert (rows[0]["Received"], rows[0]["Resolved early"], rows[0]["On-time rate (%)"]) == ("4", "2", "75.0")
+    assert rows[1]["In progress overdue"] == "1"
 
-    response = await get(client, "/v1/reports/agencies.xlsx")
+    response = await get(client, "/v1/reports/agencies.xlsx", lang="vi")
     sheet = load_workbook(io.BytesIO(response.content)).active
     assert sheet is not None
     header = [c.value for c in sheet[1]]
     values = dict(zip(header, [c.value for c in sheet[2]], strict=True))
-    assert values["agency_code"] == "STNMT" and values["received"] == 4 and values["late_without_apology"] == 1
+    assert values["Mã đơn vị"] == "STNMT" and values["Tổng số hồ sơ tiếp nhận"] == 4
+    assert values["Quá hạn không có văn bản xin lỗi"] == 1
     assert sheet.max_row == 5

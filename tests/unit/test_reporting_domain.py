@@ -45,7 +45,8 @@ def test_percentages_have_two_decimals_rounded_half_up(count: int, total: int, e
 
 def test_on_time_rate_counts_early_and_on_time_over_all_resolved() -> None:
     assert on_time_rate(1512, 2331, 27) == 99.30
-    assert on_time_rate(0, 0, 0) == 0.0
+    assert on_time_rate(0, 0, 2) == 0.0
+    assert on_time_rate(0, 0, 0) is None  # nothing to rate: not 0.0
 
 
 # --- the fold ----------------------------------------------------------------------------------
@@ -173,8 +174,9 @@ def test_the_narrative_reads_like_the_domain_example_in_both_languages() -> None
     ]:
         assert sentence in english
     vietnamese = narrative(body, "vi")
-    assert vietnamese.startswith("Trong quý I năm 2020, Trung tâm đã tiếp nhận 4,210 hồ sơ: 3,020 trực tiếp (71.73%)")
-    assert "27 quá hạn (0.70%)" in vietnamese and "1,388 rất hài lòng (90.72%)" in vietnamese
+    # Vietnamese writes a point between thousands and a decimal comma.
+    assert vietnamese.startswith("Trong quý I năm 2020, Trung tâm đã tiếp nhận 4.210 hồ sơ: 3.020 trực tiếp (71,73%)")
+    assert "27 quá hạn (0,70%)" in vietnamese and "1.388 rất hài lòng (90,72%)" in vietnamese
     other = narrative({**body, "period": {"from": "2020-01-05", "to": "2020-02-09"}}, "en")
     assert other.startswith("From 5 January 2020 to 9 February 2020, ")
 

@@ -21,6 +21,6 @@ def row(name: str) -> dict:
 def test_a_name_starting_like_a_formula_is_exported_as_text() -> None:
     names = ['=HYPERLINK("http://evil","x")', "+1", "-2", "@SUM(A1)", "Sở Tư pháp"]
     body = agency_table_csv([row(n) for n in names]).decode("utf-8-sig")
-    exported = [r["agency_name"] for r in csv.DictReader(io.StringIO(body))]
+    exported = [r["Tên đơn vị · Agency name"] for r in csv.DictReader(io.StringIO(body))]
     assert exported == ["'" + n for n in names[:4]] + ["Sở Tư pháp"]
     assert len(COLUMNS) == len(next(csv.reader(io.StringIO(body))))

@@ -1,42 +1,60 @@
-"""CSV and XLSX exports of the per-agency table (one flat row per agency, same figures as the API)."""
+"""CSV and XLSX exports of the per-agency table (one flat row per agency, same figures as the API),
+headed with the labels an official files them under: Vietnamese with English beside, or one language."""
 
 import csv
 import io
-from typing import Any
+from typing import Any, Literal
 
 from openpyxl import Workbook
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-from openpyxl.styles import Font
+from openpyxl.styles import Alignment, Font
+from openpyxl.utils import get_column_letter
 
-# (header, path into an agency row)
-COLUMNS: list[tuple[str, tuple[str, ...]]] = [
-    ("agency_code", ("agency_code",)),
-    ("agency_name", ("agency_name",)),
-    ("received", ("received", "total")),
-    *[(f"received_{c}", ("received", "by_channel", c, "count")) for c in ("direct", "online", "postal")],
-    *[(f"received_{c}_percent", ("received", "by_channel", c, "percent")) for c in ("direct", "online", "postal")],
-    ("carried_over", ("carried_over",)),
-    ("resolved", ("resolved", "total")),
-    *[(f"resolved_{t}", ("resolved", t, "count")) for t in ("early", "on_time", "late")],
-    *[(f"resolved_{t}_percent", ("resolved", t, "percent")) for t in ("early", "on_time", "late")],
-    ("returned_by_post", ("resolved", "returned_by_post", "count")),
-    ("returned_by_post_percent", ("resolved", "returned_by_post", "percent")),
-    ("on_time_rate", ("on_time_rate",)),
-    ("late_without_apology", ("late_without_apology",)),
-    ("in_progress", ("in_progress", "total")),
-    ("in_progress_within_deadline", ("in_progress", "within_deadline")),
-    ("in_progress_overdue", ("in_progress", "overdue")),
-    ("in_progress_paused", ("in_progress", "paused")),
-    ("refused", ("refused",)),
-    ("withdrawn", ("withdrawn",)),
-    ("rated", ("satisfaction", "total")),
-    *[(f"rated_{r}", ("satisfaction", r, "count")) for r in ("very_satisfied", "satisfied", "unsatisfied")],
+Language = Literal["vi", "en"]
+
+CHANNELS = [("direct", "trực tiếp", "directly"), ("online", "trực tuyến", "online"),
+            ("postal", "qua bưu chính", "by post")]
+TIMELINESS = [("early", "trước hạn", "early"), ("on_time", "đúng hạn", "on time"), ("late", "quá hạn", "late")]
+RATINGS = [("very_satisfied", "Rất hài lòng", "Very satisfied"), ("satisfied", "Hài lòng", "Satisfied"),
+           ("unsatisfied", "Không hài lòng", "Unsatisfied")]
+
+# (Vietnamese label, English label, path into an agency row), in the order of the JSON row
+COLUMNS: list[tuple[str, str, tuple[str, ...]]] = [
+    ("Mã đơn vị", "Agency code", ("agency_code",)),
+    ("Tên đơn vị", "Agency name", ("agency_name",)),
+    ("Tổng số hồ sơ tiếp nhận", "Received", ("received", "total")),
+    *[(f"Tiếp nhận {vi}", f"Received {en}", ("received", "by_channel", c, "count")) for c, vi, en in CHANNELS],
+    *[(f"Tỷ lệ tiếp nhận {vi} (%)", f"Received {en} (%)", ("received", "by_channel", c, "percent"))
+      for c, vi, en in CHANNELS],
+    ("Kỳ trước chuyển sang", "Carried over", ("carried_over",)),
+    ("Đã giải quyết", "Resolved", ("resolved", "total")),
+    *[(f"Giải quyết {vi}", f"Resolved {en}", ("resolved", t, "count")) for t, vi, en in TIMELINESS],
+    *[(f"Tỷ lệ giải quyết {vi} (%)", f"Resolved {en} (%)", ("resolved", t, "percent")) for t, vi, en in TIMELINESS],
+    ("Trả kết quả qua bưu chính", "Returned by post", ("resolved", "returned_by_post", "count")),
+    ("Tỷ lệ trả kết quả qua bưu chính (%)", "Returned by post (%)", ("resolved", "returned_by_post", "percent")),
+    ("Tỷ lệ đúng hạn (%)", "On-time rate (%)", ("on_time_rate",)),
+    ("Quá hạn không có văn bản xin lỗi", "Late without apology letter", ("late_without_apology",)),
+    ("Đang giải quyết", "In progress", ("in_progress", "total")),
+    ("Đang giải quyết trong hạn", "In progress within deadline", ("in_progress", "within_deadline")),
+    ("Đang giải quyết quá hạn", "In progress overdue", ("in_progress", "overdue")),
+    ("Đang tạm dừng", "Paused", ("in_progress", "paused")),
+    ("Từ chối", "Refused", ("refused",)),
+    ("Rút hồ sơ", "Withdrawn", ("withdrawn",)),
+    ("Lượt đánh giá", "Ratings", ("satisfaction", "total")),
+    *[(vi, en, ("satisfaction", r, "count")) for r, vi, en in RATINGS],
 ]
+
+
+def header(lang: Language | None) -> list[str]:
+    """The column labels in `lang`, or Vietnamese with English beside when no language is asked."""
+    if lang is None:
+        return [f"{vi} · {en}" for vi, en, _ in COLUMNS]
+    return [vi if lang == "vi" else en for vi, en, _ in COLUMNS]
 
 
 def flat_row(row: dict[str, Any]) -> list[Any]:
     values = []
-    for _, path in COLUMNS:
+    for _, _, path in COLUMNS:
         value: Any = row
         for part in path:
             value = value[part]
@@ -53,23 +71,26 @@ def inert(value: Any) -> Any:
     return f"'{value}" if isinstance(value, str) and value.startswith(FORMULA_STARTS) else value
 
 
-def agency_table_csv(rows: list[dict[str, Any]]) -> bytes:
-    """UTF-8 with a BOM so that spreadsheet programs show Vietnamese names correctly."""
+def agency_table_csv(rows: list[dict[str, Any]], lang: Language | None = None) -> bytes:
+    """UTF-8 with a BOM so that spreadsheet programs show Vietnamese names correctly; a rate of nothing
+    (null in the API) is an empty cell."""
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow([name for name, _ in COLUMNS])
+    writer.writerow(header(lang))
     writer.writerows([inert(v) for v in flat_row(row)] for row in rows)
     return ("\ufeff" + out.getvalue()).encode()
 
 
-def agency_table_xlsx(rows: list[dict[str, Any]], period: dict[str, str]) -> bytes:
+def agency_table_xlsx(rows: list[dict[str, Any]], period: dict[str, str], lang: Language | None = None) -> bytes:
     workbook = Workbook()
     sheet = workbook.active
     assert sheet is not None
     sheet.title = f"{period['from']}..{period['to']}"[:31]
-    sheet.append([name for name, _ in COLUMNS])
+    sheet.append(header(lang))
     for cell in sheet[1]:
         cell.font = Font(bold=True)
+        cell.alignment = Alignment(wrap_text=True, vertical="top")
+        sheet.column_dimensions[get_column_letter(cell.column)].width = 36 if cell.column == 2 else 16
     for row in rows:
         # Names come from events anyone may publish: a control character would make openpyxl
         # refuse the workbook, and a leading "=" would make the name a formula.

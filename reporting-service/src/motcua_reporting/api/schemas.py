@@ -12,7 +12,7 @@ class Period(BaseModel):
 
 class Share(BaseModel):
     count: int
-    percent: float
+    percent: float = Field(description="of its total, two decimals; 0.0 when the total is 0 (CONTRACT.md)")
 
 
 class ByChannel(BaseModel):
@@ -62,7 +62,8 @@ class Columns(BaseModel):
     in_progress: InProgress
     refused: int = Field(description="refused in the period (counted apart, never as resolved)")
     withdrawn: int = Field(description="withdrawn in the period (counted apart, never as resolved)")
-    on_time_rate: float = Field(description="(early + on time) / (early + on time + late) x 100")
+    on_time_rate: float | None = Field(description="(early + on time) / (early + on time + late) x 100; "
+                                             "null when that base is 0 (nothing to rate)")
     late_without_apology: int = Field(description="resolved late with no apology letter before the deadline")
     satisfaction: Satisfaction
 
@@ -83,13 +84,16 @@ class AgencyTablePublic(BaseModel):
     count: int
 
 
+NO_PROCEDURES = "null when there are no procedures"
+
+
 class LevelRates(BaseModel):
     procedures: int
     level_4: int
     level_3: int
-    online_rate: float
-    level_4_rate: float
-    level_3_rate: float
+    online_rate: float | None = Field(description=f"(level 3 + level 4) / procedures x 100; {NO_PROCEDURES}")
+    level_4_rate: float | None = Field(description=f"level 4 / procedures x 100; {NO_PROCEDURES}")
+    level_3_rate: float | None = Field(description=f"level 3 / procedures x 100; {NO_PROCEDURES}")
 
 
 class LevelRatesByAdminLevel(LevelRates):
@@ -104,7 +108,7 @@ class LevelRatesByAgency(LevelRates):
 class Ratio(BaseModel):
     count: int
     of: int
-    percent: float
+    percent: float | None = Field(description="count / of x 100, two decimals; null when `of` is 0")
 
 
 class OnlineIndicatorsPublic(BaseModel):

@@ -1,5 +1,6 @@
 """The period in words, in Vietnamese and English, in the style of the centres' quarterly reports
-(DOMAIN.md), generated from the same figures as the summary. Numbers read 4,210 and 71.73%."""
+(DOMAIN.md), generated from the same figures as the summary. Numbers read 4,210 and 71.73% in English,
+4.210 and 71,73% in Vietnamese (a point between thousands, a decimal comma)."""
 
 from datetime import date, timedelta
 from typing import Any
@@ -8,12 +9,17 @@ QUARTERS_VI = {1: "I", 2: "II", 3: "III", 4: "IV"}
 QUARTERS_EN = {1: "first", 2: "second", 3: "third", 4: "fourth"}
 
 
-def number(value: int) -> str:
-    return f"{value:,}"
+VIETNAMESE_MARKS = str.maketrans(",.", ".,")
 
 
-def pct(value: float) -> str:
-    return f"{value:.2f}%"
+def number(value: int, lang: str) -> str:
+    text = f"{value:,}"
+    return text.translate(VIETNAMESE_MARKS) if lang == "vi" else text
+
+
+def pct(value: float, lang: str) -> str:
+    text = f"{value:,.2f}%"
+    return text.translate(VIETNAMESE_MARKS) if lang == "vi" else text
 
 
 def _quarter(start: date, end: date) -> int | None:
@@ -46,35 +52,38 @@ def narrative(body: dict[str, Any], lang: str) -> str:
     channels, progress, rated = received["by_channel"], body["in_progress"], body["satisfaction"]
     vi = lang == "vi"
 
+    def count(value: int) -> str:
+        return number(value, lang)
+
     def share(part: dict[str, Any], words: str) -> str:
-        return f"{number(part['count'])} {words} ({pct(part['percent'])})"
+        return f"{count(part['count'])} {words} ({pct(part['percent'], lang)})"
 
     if vi:
         parts = [
-            f"{_period(start, end, 'vi')}, Trung tâm đã tiếp nhận {number(received['total'])} hồ sơ: "
+            f"{_period(start, end, 'vi')}, Trung tâm đã tiếp nhận {count(received['total'])} hồ sơ: "
             f"{share(channels['direct'], 'trực tiếp')}, {share(channels['online'], 'trực tuyến')} và "
             f"{share(channels['postal'], 'qua dịch vụ bưu chính công ích')}.",
-            f"Kỳ trước chuyển sang {number(body['carried_over'])} hồ sơ.",
-            f"Đã trả kết quả {number(resolved['total'])} hồ sơ: {share(resolved['early'], 'trước hạn')}, "
+            f"Kỳ trước chuyển sang {count(body['carried_over'])} hồ sơ.",
+            f"Đã trả kết quả {count(resolved['total'])} hồ sơ: {share(resolved['early'], 'trước hạn')}, "
             f"{share(resolved['on_time'], 'đúng hạn')} và {share(resolved['late'], 'quá hạn')}; "
             f"{share(resolved['returned_by_post'], 'trả qua bưu chính')}.",
-            f"Đang giải quyết {number(progress['total'])} hồ sơ, trong đó {number(progress['overdue'])} hồ sơ quá hạn.",
+            f"Đang giải quyết {count(progress['total'])} hồ sơ, trong đó {count(progress['overdue'])} hồ sơ quá hạn.",
         ]
     else:
         parts = [
-            f"{_period(start, end, 'en')}, the centre received {number(received['total'])} dossiers: "
+            f"{_period(start, end, 'en')}, the centre received {count(received['total'])} dossiers: "
             f"{share(channels['direct'], 'directly')}, {share(channels['online'], 'online')} and "
             f"{share(channels['postal'], 'by post')}.",
-            f"{number(body['carried_over'])} were carried over from the previous period.",
-            f"Results of {number(resolved['total'])} dossiers were returned: "
+            f"{count(body['carried_over'])} were carried over from the previous period.",
+            f"Results of {count(resolved['total'])} dossiers were returned: "
             f"{share(resolved['early'], 'before the deadline')}, {share(resolved['on_time'], 'on time')} and "
             f"{share(resolved['late'], 'late')}; {share(resolved['returned_by_post'], 'were returned by post')}.",
-            f"{number(progress['total'])} are being handled, of which {number(progress['overdue'])} are overdue.",
+            f"{count(progress['total'])} are being handled, of which {count(progress['overdue'])} are overdue.",
         ]
     top = body["by_agency"][:3]
     if top:
-        named = [f"{a['agency_name']} ({number(a['received'])}{' hồ sơ' if vi else ' dossiers'})" if i == 0
-                 else f"{a['agency_name']} ({number(a['received'])})" for i, a in enumerate(top)]
+        named = [f"{a['agency_name']} ({count(a['received'])}{' hồ sơ' if vi else ' dossiers'})" if i == 0
+                 else f"{a['agency_name']} ({count(a['received'])})" for i, a in enumerate(top)]
         lead = "Các đơn vị tiếp nhận nhiều hồ sơ nhất là" if vi else (
             "The busiest agency was" if len(top) == 1 else "The busiest agencies were")
         parts.append(f"{lead} {_and(named, lang)}.")
@@ -82,7 +91,7 @@ def narrative(body: dict[str, Any], lang: str) -> str:
         ratings = [share(rated["very_satisfied"], "rất hài lòng" if vi else "very satisfied"),
                    share(rated["satisfied"], "hài lòng" if vi else "satisfied"),
                    share(rated["unsatisfied"], "không hài lòng" if vi else "unsatisfied")]
-        lead = (f"Có {number(rated['total'])} lượt đánh giá mức độ hài lòng:" if vi
-                else f"{number(rated['total'])} applicants rated the service:")
+        lead = (f"Có {count(rated['total'])} lượt đánh giá mức độ hài lòng:" if vi
+                else f"{count(rated['total'])} applicants rated the service:")
         parts.append(f"{lead} {_and(ratings, lang)}.")
     return " ".join(parts)

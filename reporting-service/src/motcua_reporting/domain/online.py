@@ -1,11 +1,12 @@
-"""Online-service indicators (DOMAIN.md, "Service quality indicators"), pure."""
+"""Online-service indicators (DOMAIN.md, "Service quality indicators"), pure. A rate without a base
+(no procedures, no dossiers) is None: not assessed."""
 
 from collections import Counter
 from typing import Any
 
 from .catalogue import Catalogue, Procedure, Scope
 from .contributions import CounterKey, Kind
-from .timeliness import percent
+from .timeliness import rate
 
 
 def _level_rates(procedures: list[Procedure]) -> dict[str, Any]:
@@ -14,8 +15,8 @@ def _level_rates(procedures: list[Procedure]) -> dict[str, Any]:
     level3 = sum(1 for p in procedures if p.online_level == 3)
     return {
         "procedures": total, "level_4": level4, "level_3": level3,
-        "online_rate": percent(level3 + level4, total),
-        "level_4_rate": percent(level4, total), "level_3_rate": percent(level3, total),
+        "online_rate": rate(level3 + level4, total),
+        "level_4_rate": rate(level4, total), "level_3_rate": rate(level3, total),
     }
 
 
@@ -70,10 +71,10 @@ def online_indicators(
             for code, ps in sorted(by_agency.items())
         ],
         "services_with_online_dossiers": {
-            "count": len(arising), "of": len(online_services), "percent": percent(len(arising), len(online_services)),
+            "count": len(arising), "of": len(online_services), "percent": rate(len(arising), len(online_services)),
         },
         "online_dossiers": {
-            "count": online_dossiers, "of": dossiers_of_online, "percent": percent(online_dossiers, dossiers_of_online),
+            "count": online_dossiers, "of": dossiers_of_online, "percent": rate(online_dossiers, dossiers_of_online),
         },
-        "online_payments": {"count": paid, "of": fee_dossiers, "percent": percent(paid, fee_dossiers)},
+        "online_payments": {"count": paid, "of": fee_dossiers, "percent": rate(paid, fee_dossiers)},
     }

@@ -40,13 +40,21 @@ def classify(result_at: datetime, due_at: datetime) -> Timeliness:
 
 
 def percent(count: int, total: int) -> float:
-    """`count` of `total` in percent, rounded half up to two decimals; 0.0 when the total is zero."""
+    """`count` of `total` in percent, rounded half up to two decimals; 0.0 when the total is zero (a
+    share of an empty total, as CONTRACT.md's example shows it)."""
     if total <= 0:
         return 0.0
     value = (Decimal(count) * 100 / Decimal(total)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
     return float(value)
 
 
-def on_time_rate(early: int, on_time: int, late: int) -> float:
-    """(early + on time) / (early + on time + late) x 100, two decimals."""
-    return percent(early + on_time, early + on_time + late)
+def rate(count: int, base: int) -> float | None:
+    """An indicator's `count` of `base` in percent, or None when there is no base: a rate of nothing is
+    not assessed (0.0 would read as a failure). A share of a contract total uses `percent`."""
+    return percent(count, base) if base > 0 else None
+
+
+def on_time_rate(early: int, on_time: int, late: int) -> float | None:
+    """(early + on time) / (early + on time + late) x 100, two decimals; None when nothing was resolved
+    early, on time or late."""
+    return rate(early + on_time, early + on_time + late)

@@ -1,13 +1,13 @@
 """GET /v1/reports/*: the officials' reports (thin: the figures are built in reports.py and domain/)."""
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Query
 from fastapi.responses import Response
 from motcua_shared.api import ErrorResponse
 
 from ...domain.narrative import narrative
-from ...exports import agency_table_csv, agency_table_xlsx
+from ...exports import Language, agency_table_csv, agency_table_xlsx
 from ..deps import ReportQueryDep, ReportsDep
 from ..schemas import AgencyTablePublic, NarrativePublic, OnlineIndicatorsPublic, SummaryPublic, TrendPublic
 
@@ -18,6 +18,11 @@ ERRORS: dict[int | str, dict[str, Any]] = {
 }
 
 router = APIRouter(prefix="/v1/reports", tags=["reports"], responses=ERRORS)
+
+
+# The exports' column labels: Vietnamese with English beside, unless one language is asked for.
+LanguageDep = Annotated[Language | None, Query(
+    description="column labels in Vietnamese (`vi`) or English (`en`) only; both when absent")]
 
 
 def _period(query: ReportQueryDep) -> dict[str, str]:
@@ -46,9 +51,10 @@ async def get_agency_table(query: ReportQueryDep, reports: ReportsDep) -> dict[s
 
 @router.get("/agencies.csv", response_class=Response,
             responses={200: {"content": {"text/csv": {}}, "description": "the per-agency table as CSV"}})
-async def get_agency_table_csv(query: ReportQueryDep, reports: ReportsDep) -> Response:
-    """The per-agency table as CSV (UTF-8 with BOM, so spreadsheet programs read Vietnamese)."""
-    body = agency_table_csv(await _table(query, reports))
+async def get_agency_table_csv(query: ReportQueryDep, reports: ReportsDep, lang: LanguageDep = None) -> Response:
+    """The per-agency table as CSV (UTF-8 with BOM, so spreadsheet programs read Vietnamese), headed
+    "Vietnamese · English" (or one language with `lang`); a rate of nothing is an empty cell."""
+    body = agency_table_csv(await _table(query, reports), lang)
     name = f"agencies_{query.start}_{query.end}.csv"
     return Response(body, media_type="text/csv; charset=utf-8",
                     headers={"Content-Disposition": f'attachment; filename="{name}"'})
@@ -59,9 +65,9 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 @router.get("/agencies.xlsx", response_class=Response,
             responses={200: {"content": {XLSX: {}}, "description": "the per-agency table as XLSX"}})
-async def get_agency_table_xlsx(query: ReportQueryDep, reports: ReportsDep) -> Response:
-    """The per-agency table as an Excel workbook."""
-    body = agency_table_xlsx(await _table(query, reports), _period(query))
+async def get_agency_table_xlsx(query: ReportQueryDep, reports: ReportsDep, lang: LanguageDep = None) -> Response:
+    """The per-agency table as an Excel workbook, headed like the CSV."""
+    body = agency_table_xlsx(await _table(query, reports), _period(query), lang)
     name = f"agencies_{query.start}_{query.end}.xlsx"
     return Response(body, media_type=XLSX, headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
