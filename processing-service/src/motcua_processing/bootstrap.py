@@ -20,7 +20,7 @@ from motcua_shared.observability.readiness import add_readiness_check, kafka_che
 from .adapters.announcements import AnnouncementStore
 from .adapters.dossier_store import DossierStore
 from .adapters.publishing import EventPublisher, make_publishing_broker
-from .api.errors import install_illegal_transition_handler
+from .api.errors import install_action_error_handlers
 from .api.routes import actions, dossiers
 from .config import Settings
 from .consumers import register_consumers
@@ -114,7 +114,7 @@ def create_app(
         secret=settings.jwt_secret.get_secret_value(), jwks_url=settings.jwt_jwks_url,
         issuer=settings.jwt_issuer, audience=settings.jwt_audience,
     )
-    install_illegal_transition_handler(app)
+    install_action_error_handlers(app)
     for module in (actions, dossiers):
         app.include_router(module.router)
     return app

@@ -51,7 +51,8 @@ class DossierStore:
 
     async def ensure_indexes(self) -> None:
         await self._dossiers.create_index([("code", ASCENDING)])
-        await self._dossiers.create_index([("agency_code", ASCENDING), ("status", ASCENDING)])
+        # The inbox: an agency's dossiers in some statuses, read in due-time order by the store.
+        await self._dossiers.create_index([("agency_code", ASCENDING), ("status", ASCENDING), ("due_at", ASCENDING)])
         await self._dossiers.create_index([("status", ASCENDING), ("due_at", ASCENDING)])
 
     async def remember_actor(self, event_id: str, who: str) -> None:
@@ -121,10 +122,13 @@ class DossierStore:
         doc = await self._dossiers.find_one({"code": code})
         return await self.get(doc["_id"]) if doc else None
 
-    async def find(self, query: dict[str, Any], *, limit: int = 1000) -> list[Dossier]:
-        """Dossiers of the view matching `query` (the view may trail the log by a change; callers that
-        act on one dossier read it again with `get`)."""
-        return [from_document(doc) async for doc in self._dossiers.find(query).limit(limit)]
+    async def find(
+        self, query: dict[str, Any], *, sort: list[tuple[str, int]] | None = None, limit: int = 1000
+    ) -> list[Dossier]:
+        """Dossiers of the view matching `query`, in `sort` order when given (the view may trail the
+        log by a change; callers that act on one dossier read it again with `get`)."""
+        docs = await self._dossiers.find(query, sort=sort, limit=limit).to_list()
+        return [from_document(doc) for doc in docs]
 
     async def _view(self, dossier_id: str) -> tuple[Dossier | None, int]:
         doc = await self._dossiers.find_one({"_id": dossier_id})

@@ -1,12 +1,14 @@
-"""409 `illegal_transition`: the shared error shape, plus the dossier's current status and what is
-allowed on it, so the officer's screen can refresh without another request."""
+"""Officers' actions refused with more than the shared error shape, so the officer's screen can act
+without another request: 409 `illegal_transition` with the dossier's current status and what is
+allowed on it; 422 `payment_amount_mismatch` with the amount requested."""
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from motcua_shared.api import ErrorBody
+from motcua_shared.events.envelope import Number
 from motcua_shared.lifecycle import portal_status
 
-from ..service_layer.officer_actions import IllegalAction
+from ..service_layer.officer_actions import IllegalAction, PaymentMismatch
 
 
 class IllegalTransitionBody(ErrorBody):
@@ -15,7 +17,11 @@ class IllegalTransitionBody(ErrorBody):
     allowed_event_types: list[str]
 
 
-def install_illegal_transition_handler(app: FastAPI) -> None:
+class PaymentMismatchBody(ErrorBody):
+    requested_amount: Number
+
+
+def install_action_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(IllegalAction)
     async def _illegal(_: Request, exc: IllegalAction) -> JSONResponse:
         body = IllegalTransitionBody(
@@ -25,3 +31,8 @@ def install_illegal_transition_handler(app: FastAPI) -> None:
             allowed_event_types=exc.allowed,
         )
         return JSONResponse({"error": body.model_dump()}, status_code=409)
+
+    @app.exception_handler(PaymentMismatch)
+    async def _mismatch(_: Request, exc: PaymentMismatch) -> JSONResponse:
+        body = PaymentMismatchBody(code="payment_amount_mismatch", message=str(exc), requested_amount=exc.requested)
+        return JSONResponse({"error": body.model_dump(mode="json")}, status_code=422)

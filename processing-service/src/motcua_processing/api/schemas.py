@@ -134,7 +134,9 @@ class InboxItem(BaseModel):
 
 class Inbox(BaseModel):
     data: list[InboxItem]
-    count: int
+    count: int = Field(description="dossiers on this page")
+    next_cursor: str | None = Field(default=None, description="pass as `cursor` for the next page; "
+                                                              "null: this page is the last")
 
 
 def hours(remaining: timedelta | None) -> float | None:

@@ -7,6 +7,7 @@ before accepted) changes nothing but is kept as an anomaly on the dossier; an ev
 
 from dataclasses import dataclass, field, replace
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 from motcua_shared import events as ev
@@ -83,6 +84,14 @@ class Dossier:
 
     def has_seen(self, event_id: object) -> bool:
         return str(event_id) in self.seen
+
+    @property
+    def requested_amount(self) -> Decimal | None:
+        """The amount of the latest payment request (None: payment was never requested)."""
+        for entry in reversed(self.history):
+            if entry.event_type == "dossier.payment_requested":
+                return Decimal(str(entry.data["amount"]))
+        return None
 
 
 def fold(

@@ -142,8 +142,21 @@ def request_payment(amount: Decimal) -> BuildData:
     return build
 
 
+class PaymentMismatch(Exception):
+    """The amount recorded is not the amount requested: a part payment (or too much) does not resume
+    the clock; the officer records the payment once it is whole."""
+
+    def __init__(self, code: str, requested: Decimal, amount: Decimal) -> None:
+        super().__init__(f"hồ sơ {code} chờ nộp đúng {requested}, không phải {amount} "
+                         f"(dossier {code} awaits exactly {requested}, not {amount})")
+        self.requested = requested
+
+
 def record_payment(amount: Decimal, method: ev.PaymentMethod) -> BuildData:
     async def build(d: Dossier, now: datetime) -> ev.Payload:
+        requested = d.requested_amount
+        if requested is not None and amount != requested:
+            raise PaymentMismatch(d.code or d.dossier_id, requested, amount)
         # payment_completed carries no due time: the fold moves it by the pause, as every reader does.
         return ev.PaymentCompletedData(amount=amount, method=method)
 

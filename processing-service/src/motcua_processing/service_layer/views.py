@@ -1,9 +1,14 @@
 """The read side: one dossier with its history, and an agency's inbox sorted by due time."""
 
+import base64
+import json
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
+from motcua_shared.api import ApiError
 from motcua_shared.lifecycle import OPEN_STATUSES, DossierStatus
+from pymongo import ASCENDING
 
 from ..domain.deadlines import remaining_working_time
 from ..domain.dossier import Dossier
@@ -34,18 +39,85 @@ class InboxLine:
     overdue: bool
 
 
+@dataclass(frozen=True)
+class InboxPage:
+    lines: list[InboxLine]
+    next_cursor: str | None  # None: this page ends the inbox
+
+
+# The inbox is read in two runs, each sorted and limited by the store (index agency, status, due_at),
+# because MongoDB sorts a missing due time before every date and the inbox wants it after:
+# first the dossiers with a due time, the soonest due first; then those without one (not yet
+# accepted), the longest waiting first. The dossier id breaks ties, so a position is exact.
+_RUNS: tuple[tuple[str, dict[str, Any]], ...] = (
+    ("due_at", {"due_at": {"$ne": None}}),
+    ("received_at", {"due_at": None}),
+)
+
+
+@dataclass(frozen=True)
+class _Position:
+    """Where a page ended: the run, the sort value and the dossier id of its last line."""
+
+    run: int
+    value: datetime | None
+    dossier_id: str
+
+    @classmethod
+    def after(cls, dossier: Dossier) -> "_Position":
+        if dossier.due_at is not None:
+            return cls(0, dossier.due_at, dossier.dossier_id)
+        return cls(1, dossier.received_at, dossier.dossier_id)
+
+    def beyond(self) -> dict[str, Any]:
+        """The store filter for what sorts after this position within its run."""
+        key = _RUNS[self.run][0]
+        if self.value is None:  # nulls sort first: every dated one comes after
+            return {"$or": [{key: {"$ne": None}}, {key: None, "_id": {"$gt": self.dossier_id}}]}
+        return {"$or": [{key: {"$gt": self.value}}, {key: self.value, "_id": {"$gt": self.dossier_id}}]}
+
+    def encode(self) -> str:
+        value = self.value.isoformat() if self.value else None
+        raw = json.dumps([self.run, value, self.dossier_id]).encode()
+        return base64.urlsafe_b64encode(raw).decode().rstrip("=")  # no padding: nothing to escape in a URL
+
+    @classmethod
+    def decode(cls, cursor: str) -> "_Position":
+        try:
+            run, value, dossier_id = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+            at = datetime.fromisoformat(value) if value is not None else None
+            if type(run) is not int or run not in range(len(_RUNS)) or not isinstance(dossier_id, str):
+                raise ValueError(cursor)
+            if at is not None and at.tzinfo is None:
+                raise ValueError(cursor)
+            return cls(run, at.astimezone(UTC) if at else None, dossier_id)  # UTC: as the store compares
+        except (ValueError, TypeError, OverflowError) as exc:
+            raise ApiError(422, "invalid_cursor", "con trỏ trang không hợp lệ; dùng next_cursor của trang trước "
+                           "(the cursor is not valid: pass the next_cursor of the previous page)") from exc
+
+
 async def inbox(
-    processing: Processing, agency_code: str, statuses: list[DossierStatus] | None, *, limit: int
-) -> list[InboxLine]:
-    """An agency's dossiers in `statuses`, the soonest due first; dossiers without a due time
-    (not yet accepted) after them, the longest waiting first."""
+    processing: Processing, agency_code: str, statuses: list[DossierStatus] | None, *, limit: int,
+    cursor: str | None = None,
+) -> InboxPage:
+    """A page of an agency's dossiers in `statuses`, the soonest due first; dossiers without a due time
+    (not yet accepted) after them, the longest waiting first. `cursor` is the previous page's
+    `next_cursor`. A dossier whose due time moves while the officer pages may be met twice or missed."""
     wanted = sorted(s.value for s in (statuses or INBOX_STATUSES))
-    dossiers = await processing.dossiers.find({"agency_code": agency_code, "status": {"$in": wanted}}, limit=limit)
+    base = {"agency_code": agency_code, "status": {"$in": wanted}}
+    after = _Position.decode(cursor) if cursor else None
+    dossiers: list[Dossier] = []
+    # One more than the page, to know whether another page follows.
+    for run, (key, has_due_time) in enumerate(_RUNS):
+        if after is not None and run < after.run:
+            continue
+        query = {**base, **has_due_time, **(after.beyond() if after is not None and run == after.run else {})}
+        dossiers += await processing.dossiers.find(query, sort=[(key, ASCENDING), ("_id", ASCENDING)],
+                                                   limit=limit + 1 - len(dossiers))
+        if len(dossiers) > limit:
+            break
+    page = dossiers[:limit]
     now = processing.now()
-
-    def order(d: Dossier) -> tuple[int, datetime, str]:
-        if d.due_at is not None:
-            return (0, d.due_at, d.code or "")
-        return (1, d.received_at or now, d.code or "")
-
-    return [InboxLine(d, remaining(processing, d, now), is_overdue(d, now)) for d in sorted(dossiers, key=order)]
+    lines = [InboxLine(d, remaining(processing, d, now), is_overdue(d, now)) for d in page]
+    more = len(dossiers) > limit
+    return InboxPage(lines, _Position.after(page[-1]).encode() if more else None)

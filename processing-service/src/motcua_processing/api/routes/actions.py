@@ -75,7 +75,10 @@ async def request_payment(code: str, body: PaymentRequest, principal: Officer,
 @router.post("/record-payment", response_model=ActionResult, responses=ERRORS)
 async def record_payment(code: str, body: PaymentRecord, principal: Officer,
                          processing: ProcessingDep) -> ActionResult:
-    """The applicant paid at the counter; the clock resumes. (Online payments come through intake.)"""
+    """The applicant paid at the counter the amount requested; the clock resumes, the due time moved by
+    the working time spent waiting. Any other amount is refused with 422 `payment_amount_mismatch` and
+    the `requested_amount`: a part payment is not recorded (the clock stays paused); record the payment
+    once it is whole. (Online payments come through intake.)"""
     return await _act(processing, principal, code, "dossier.payment_completed",
                       actions.record_payment(body.amount, body.method))
 

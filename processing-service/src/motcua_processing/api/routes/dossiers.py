@@ -32,18 +32,23 @@ async def get_inbox(
     agency_code: Annotated[str | None, Query(max_length=50, description="default: the caller's agency")] = None,
     status: Annotated[list[DossierStatus] | None, Query(description="repeatable; default: every open status "
                                                                     "and result_ready")] = None,
-    limit: Annotated[int, Query(ge=1, le=1000)] = 200,
+    limit: Annotated[int, Query(ge=1, le=1000, description="dossiers on one page")] = 200,
+    cursor: Annotated[str | None, Query(max_length=500, description="the next_cursor of the previous page; "
+                                                                    "default: the first page")] = None,
 ) -> Inbox:
-    """An agency's dossiers sorted by due time, soonest first, with the working time left on each."""
+    """An agency's dossiers sorted by due time, soonest (most overdue) first, then those without a due time
+    (not yet accepted), the longest waiting first; with the working time left on each. A page holds at
+    most `limit`; when more follow, `next_cursor` is given: pass it as `cursor` for the next page."""
     agency = agency_code or principal.agency_code
     if agency is None:
         raise ApiError(422, "agency_required", "give agency_code")
     ensure_agency(principal, agency)
+    page = await views.inbox(processing, agency, status, limit=limit, cursor=cursor)
     items = [
         InboxItem(dossier_id=d.dossier_id, code=d.code, procedure_code=d.procedure_code, channel=d.channel,
                   status=d.status, portal_status=d.portal_status, received_at=d.received_at, due_at=d.due_at,
                   remaining_working_hours=hours(line.remaining), paused=d.paused, overdue=line.overdue)
-        for line in await views.inbox(processing, agency, status, limit=limit)
+        for line in page.lines
         for d in (line.dossier,)
     ]
-    return Inbox(data=items, count=len(items))
+    return Inbox(data=items, count=len(items), next_cursor=page.next_cursor)
