@@ -110,3 +110,7 @@ def start() -> None:
             raise StackError(f"Kafka storage could not be formatted:\n{result.stdout}\n{result.stderr}")
     processes.start(NAME, _java(libs, "kafka.Kafka", str(config)), cwd=home)
     processes.wait_for_port(NAME, host(), port(), timeout=90)
+
+
+def stop() -> bool:
+    return processes.stop(NAME)
