@@ -17,9 +17,10 @@ from motcua_shared.observability.asyncapi import document_publication
 from motcua_shared.observability.readiness import add_readiness_check, kafka_check, store_check
 
 from .adapters.dossier_store import DossierStore
+from .adapters.failed_attempts import FailedAttempts
 from .adapters.idempotency_store import IdempotencyStore
 from .adapters.publishing import EventPublisher, make_publishing_broker
-from .api.routes import catalogue, dossiers, tracking
+from .api.routes import catalogue, dossiers, tracking, tracking_page
 from .config import Settings
 from .consumers import register_consumers
 from .service_layer.unit import Intake, WorkingCalendar
@@ -32,7 +33,8 @@ on Kafka (`dossier.events`, `catalog.events`); a 2xx means the broker acknowledg
 Idempotency-Key.
 
 **Who may call what** (bearer tokens):
-- catalogue writes: `admin`; catalogue reads and tracking: anyone;
+- catalogue writes: `admin`; catalogue reads and tracking: anyone (failed tracking attempts are
+  limited per dossier code and per client: 429 `too_many_attempts` with Retry-After);
 - `direct` dossiers: an `officer` of the agency; `postal`: an `officer` of the agency or the postal
   service's system (`integrator`); `online`: the `applicant` or the portal (`integrator`);
 - supplements, withdrawal, rating: the `applicant` or the portal, proving ownership with the phone
@@ -40,6 +42,9 @@ Idempotency-Key.
 - payment callback: the payment platform (`integrator`).
 
 **Idempotency-Key** is required on every POST (scoped to the caller).
+
+Applicants track their dossier on the page `/track?code=…` (HTML, Vietnamese and English), which every
+receipt links to as `tracking_url`.
 """
 
 
@@ -88,6 +93,10 @@ def create_app(settings: Settings, *, calendar: WorkingCalendar | None = None) -
             calendar=calendar or default_calendar(),
             phone_hash_key=settings.phone_hash_secret.get_secret_value().encode(),
             retry_after_seconds=settings.retry_after_seconds,
+            tracking_attempts=FailedAttempts(per_code=settings.tracking_failures_per_code,
+                                             per_client=settings.tracking_failures_per_client,
+                                             window_seconds=settings.tracking_window_seconds),
+            public_base_url=settings.public_base_url,
         )
         await intake.catalogue.ensure_indexes()
         await intake.dossiers.ensure_indexes()
@@ -112,6 +121,6 @@ def create_app(settings: Settings, *, calendar: WorkingCalendar | None = None) -
         secret=settings.jwt_secret.get_secret_value(), jwks_url=settings.jwt_jwks_url,
         issuer=settings.jwt_issuer, audience=settings.jwt_audience,
     )
-    for module in (catalogue, dossiers, tracking):
+    for module in (catalogue, dossiers, tracking, tracking_page):
         app.include_router(module.router)
     return app

@@ -1,7 +1,7 @@
 """Intake settings, from environment variables prefixed MOTCUA_INTAKE_."""
 
 from motcua_shared.settings import ServiceSettings
-from pydantic import SecretStr
+from pydantic import Field, SecretStr
 from pydantic_settings import SettingsConfigDict
 
 
@@ -20,3 +20,10 @@ class Settings(ServiceSettings):
     idempotency_lease_seconds: float = 30.0
     # Retry-After given with 503 broker_unavailable.
     retry_after_seconds: int = 5
+    # Where applicants reach intake: the receipt's tracking link is {public_base_url}/track?code=….
+    public_base_url: str = "http://127.0.0.1:8001"
+    # Failed tracking attempts (unknown code or wrong phone) allowed per dossier code and per client
+    # within the window; then 429 too_many_attempts. Kept in each instance's memory.
+    tracking_failures_per_code: int = Field(5, ge=1)
+    tracking_failures_per_client: int = Field(20, ge=1)
+    tracking_window_seconds: float = Field(900.0, gt=0)

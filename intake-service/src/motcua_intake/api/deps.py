@@ -15,6 +15,12 @@ def get_intake(request: Request) -> Intake:
 
 IntakeDep = Annotated[Intake, Depends(get_intake)]
 
+
+def client_address(request: Request) -> str:
+    """The caller's address, which tracking limits count by. Behind a reverse proxy, uvicorn takes it
+    from X-Forwarded-For when the proxy is in its FORWARDED_ALLOW_IPS."""
+    return request.client.host if request.client else "unknown"
+
 IdempotencyKey = Annotated[
     str,
     Header(

@@ -98,6 +98,9 @@ class DossierReceipt(BaseModel):
     agency_code: str
     received_at: datetime
     appointment_at: datetime | None = Field(description="the due date, for dossiers accepted on the spot")
+    tracking_url: str | None = Field(
+        default=None, description="the applicant's tracking page with the code filled in "
+        "(MOTCUA_INTAKE_PUBLIC_BASE_URL/track?code=…); absent only in answers stored before it existed")
 
 
 class OwnerProof(Strict):

@@ -1,6 +1,8 @@
 """What intake needs to know about a dossier's progress: its status, its appointment date, whether
 the applicant already rated it. Folded from `dossier.events`, whoever published them."""
 
+from urllib.parse import urlencode
+
 from motcua_shared import events as ev
 from motcua_shared.lifecycle import OPEN_STATUSES
 
@@ -51,3 +53,8 @@ def changes_from(event: ev.DossierEvent) -> dict[str, object]:
     if isinstance(data, ev.TransferredData):
         return {"agency_code": data.to_agency_code}
     return {}
+
+
+def tracking_page_url(public_base_url: str, code: str) -> str:
+    """The applicant's tracking page with `code` filled in (they give the phone there)."""
+    return f"{public_base_url.rstrip('/')}/track?{urlencode({'code': code})}"

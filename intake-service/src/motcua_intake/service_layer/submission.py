@@ -10,6 +10,7 @@ from motcua_shared.auth import Principal, Role, ensure_agency
 from ..domain.catalogue import check_submission
 from ..domain.codes import PROVINCE_TZ, counter_key
 from ..domain.phones import phone_hash
+from ..domain.tracking import tracking_page_url
 from .unit import Decision, Intake
 
 # Who may submit on each channel. A postal clerk is either a counter officer registering mail the
@@ -69,6 +70,7 @@ async def submit(
         "agency_code": agency_code,
         "received_at": received_at.isoformat(),
         "appointment_at": due_at.isoformat() if due_at else None,
+        "tracking_url": tracking_page_url(intake.public_base_url, code),
     }
     return Decision(
         topic=intake.topics.dossier_events, key=dossier_id, events=events, response=receipt,

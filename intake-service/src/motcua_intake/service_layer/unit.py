@@ -9,6 +9,7 @@ from motcua_shared.events import Envelope, ProcessingTime
 from motcua_shared.topics import Topics
 
 from ..adapters.dossier_store import DossierStore
+from ..adapters.failed_attempts import FailedAttempts
 from ..adapters.idempotency_store import IdempotencyStore
 from ..adapters.publishing import EventPublisher
 
@@ -38,6 +39,8 @@ class Intake:
     calendar: WorkingCalendar
     phone_hash_key: bytes
     retry_after_seconds: int
+    tracking_attempts: FailedAttempts
+    public_base_url: str
 
 
 @dataclass(frozen=True)

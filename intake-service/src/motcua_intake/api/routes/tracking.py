@@ -1,21 +1,29 @@
 """`GET /v1/track/{code}?phone=…`: public tracking, without any personal data."""
 
-from fastapi import APIRouter, Query
+from typing import Any
+
+from fastapi import APIRouter, Query, Request
 from motcua_shared.api import ErrorResponse
 
-from ...domain.codes import PROVINCE_TZ
-from ...service_layer.applicant_actions import owned_dossier
-from ..deps import IntakeDep
+from ...service_layer.tracking import track as track_dossier
+from ..deps import IntakeDep, client_address
 from ..schemas import TrackingPublic
 
 router = APIRouter(prefix="/v1", tags=["tracking"])
+ERRORS: dict[int | str, dict[str, Any]] = {
+    404: {"model": ErrorResponse, "description": "no dossier with this code and phone"},
+    429: {"model": ErrorResponse, "description": "too_many_attempts: too many failed attempts for this code or "
+          "from this client; retry after `Retry-After` seconds"},
+}
 
 
-@router.get("/track/{code}", response_model=TrackingPublic, responses={404: {"model": ErrorResponse}})
-async def track(code: str, intake: IntakeDep, phone: str = Query(min_length=1, max_length=30)) -> TrackingPublic:
+@router.get("/track/{code}", response_model=TrackingPublic, responses=ERRORS)
+async def track(
+    code: str, request: Request, intake: IntakeDep, phone: str = Query(min_length=1, max_length=30)
+) -> TrackingPublic:
     """Status and appointment date of a dossier, when `phone` is the one given at submission.
-    An unknown code and a wrong phone get the same 404 `dossier_not_found`."""
-    dossier = await owned_dossier(intake, code, phone)
-    appointment = dossier.due_at.astimezone(PROVINCE_TZ) if dossier.due_at else None
-    return TrackingPublic(dossier_code=dossier.code, status=dossier.status or "submitted",
-                          appointment_at=appointment)
+    An unknown code and a wrong phone get the same 404 `dossier_not_found`. Failed attempts are
+    limited per code and per client (429 `too_many_attempts` with `Retry-After`), then even the right
+    phone gets 429 until the window passes."""
+    tracked = await track_dossier(intake, client=client_address(request), code=code, phone=phone)
+    return TrackingPublic(dossier_code=tracked.code, status=tracked.status, appointment_at=tracked.appointment_at)
