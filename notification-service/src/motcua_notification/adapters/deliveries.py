@@ -27,11 +27,13 @@ class DeliveryStore:
         self._deliveries = db["deliveries"]
         self._claims = db["delivery_claims"]
         self._outbox = db["outcome_outbox"]
+        self._events = db["superseding_events"]
 
     async def ensure_indexes(self) -> None:
         await self._deliveries.create_index([("dossier_code", ASCENDING)])
         await self._deliveries.create_index([("status", ASCENDING), ("due_at", ASCENDING)])
         await self._outbox.create_index([("at", ASCENDING)])
+        await self._events.create_index([("dossier_id", ASCENDING), ("occurred_at", ASCENDING)])
 
     async def add(self, delivery: Delivery) -> bool:
         """Record `delivery` as to be sent; False when it already exists (the event came again)."""
@@ -104,6 +106,32 @@ class DeliveryStore:
 
     async def all_for_event(self, event_id: str) -> list[dict[str, Any]]:
         return await self._deliveries.find({"cause_event_id": event_id}).to_list()
+
+    # --- events that supersede messages not yet sent ---------------------------------------------
+
+    async def remember_event(self, event_id: str, dossier_id: str, event_type: str, occurred_at: datetime) -> None:
+        """Keep a dossier event that may make a waiting message untrue (once, under its event id)."""
+        try:
+            await self._events.insert_one({"_id": event_id, "dossier_id": dossier_id, "event_type": event_type,
+                                           "occurred_at": occurred_at})
+        except DuplicateKeyError:
+            pass
+
+    async def first_event_since(self, dossier_id: str, since: datetime, event_types: frozenset[str],
+                                other_than: str) -> dict[str, Any] | None:
+        """The earliest remembered event of `dossier_id` of one of `event_types` that occurred at or
+        after `since`, other than the event `other_than`."""
+        found = await self._events.find({
+            "dossier_id": dossier_id, "occurred_at": {"$gte": since}, "event_type": {"$in": sorted(event_types)},
+            "_id": {"$ne": other_than},
+        }).sort("occurred_at", ASCENDING).limit(1).to_list()
+        return found[0] if found else None
+
+    async def record_superseded(self, delivery_id: str, event: dict[str, Any]) -> None:
+        """`delivery_id` is not sent: `event` made it untrue. The event is kept on it as the reason."""
+        reason = {"event_id": event["_id"], "event_type": event["event_type"], "occurred_at": event["occurred_at"]}
+        await self._deliveries.update_one({"_id": delivery_id}, {"$set": {
+            "status": Status.SUPERSEDED.value, "superseded_by": reason, "finished_at": _now()}})
 
     # --- the outbox of outcome events -----------------------------------------------------------
 

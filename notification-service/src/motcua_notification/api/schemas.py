@@ -16,6 +16,14 @@ class AttemptPublic(BaseModel):
     retry_at: datetime | None = None
 
 
+class SupersededByPublic(BaseModel):
+    """The later event that made a message untrue before it went, so it was not sent."""
+
+    event_id: str
+    event_type: str
+    occurred_at: datetime
+
+
 class NotificationPublic(BaseModel):
     notification_id: str
     cause_event_id: str
@@ -28,13 +36,14 @@ class NotificationPublic(BaseModel):
     language: str
     subject: str | None = None
     body: str
-    status: str  # pending · sending · sent · delivered · failed · unknown
+    status: str  # pending · sending · sent · delivered · failed · unknown · superseded
     due_at: datetime
     created_at: datetime
     finished_at: datetime | None = None
     sms_encoding: str | None = None
     sms_segments: int | None = None
     letter_id: str | None = None
+    superseded_by: SupersededByPublic | None = None
     attempts: list[AttemptPublic]
 
 

@@ -23,9 +23,10 @@ class Status(StrEnum):
     DELIVERED = "delivered"  # the webhook receiver answered 2xx
     FAILED = "failed"  # permanent failure, or retries exhausted
     UNKNOWN = "unknown"  # the sender stopped mid-send: not sent again (at most once)
+    SUPERSEDED = "superseded"  # a later event made it untrue before it went: not sent (supersession.py)
 
 
-FINAL = frozenset({Status.SENT, Status.DELIVERED, Status.FAILED, Status.UNKNOWN})
+FINAL = frozenset({Status.SENT, Status.DELIVERED, Status.FAILED, Status.UNKNOWN, Status.SUPERSEDED})
 
 
 def notification_id(event_id: str, template_id: str, recipient: str, channel: NotificationChannel) -> str:
@@ -58,6 +59,7 @@ class Delivery:
     body: str
     due_at: datetime
     created_at: datetime
+    cause_occurred_at: datetime | None = None  # when its event happened: what supersedes it is later
     subject: str | None = None
     letter_id: str | None = None  # a PDF attached to the email
     webhook_url: str | None = None

@@ -3,7 +3,9 @@
 - a delivery is sent when its due time has come, by whoever wins the claim of its next attempt;
 - a transient failure sets the next due time by exponential backoff (capped), until `max_attempts`;
 - a permanent failure, or the last attempt failing, marks it failed;
-- every outcome (sent, delivered, failed) is kept in an outbox and published on notification.events.
+- every outcome (sent, delivered, failed) is kept in an outbox and published on notification.events;
+- an SMS that waited (quiet hours, a retry) and that a later event of its dossier made untrue in the
+  meantime (domain/supersession.py) is not sent: it is marked superseded, with that event as the reason.
 
 If the process dies mid-send nobody knows whether the message left. We choose AT MOST ONCE: a
 delivery found `sending` for longer than the lease (well over the send time-out) is marked `unknown`
@@ -24,6 +26,7 @@ from ..adapters.letters import LetterStore
 from ..adapters.subscriptions import SubscriptionStore
 from ..domain.delivery import Status
 from ..domain.policy import Backoff, QuietHours
+from ..domain.supersession import superseded_by
 from .ports import Attachment, EmailSender, OutcomePublisher, SendError, SmsSender, WebhookSender
 
 log = logging.getLogger(__name__)
@@ -74,6 +77,8 @@ class Dispatcher:
         """One send of `doc`, if this caller wins its claim; True if it did."""
         if self.stopping.is_set() or await self.deliveries.claim_attempt(doc) is None:
             return False
+        if doc["channel"] == NotificationChannel.SMS.value and _waited(doc) and await self._superseded(doc):
+            return False
         number = len(doc.get("attempts", [])) + 1
         started = self._now()
         error: SendError | None = None
@@ -117,6 +122,22 @@ class Dispatcher:
                                                data=ev.NotificationFailedData(**self._outcome_fields(doc, number),
                                                                               reason=error.reason[:1000],
                                                                               permanent=final)))
+        return True
+
+    async def _superseded(self, doc: dict[str, Any]) -> bool:
+        """True (and the delivery marked so) when a later event made `doc` untrue. Decided by the
+        claim's winner, just before sending, so that what waited for hours is judged as it goes."""
+        since = doc.get("cause_occurred_at")
+        types = superseded_by(doc["event_type"])
+        if since is None or not types:
+            return False
+        later = await self.deliveries.first_event_since(doc["dossier_id"], since, types,
+                                                        other_than=doc["cause_event_id"])
+        if later is None:
+            return False
+        await self.deliveries.record_superseded(doc["_id"], later)
+        log.info("%s to %s not sent: %s (%s) made it untrue", doc["template"], doc["recipient"],
+                 later["event_type"], later["_id"], extra={"notification_id": doc["_id"]})
         return True
 
     async def _send(self, doc: dict[str, Any]) -> None:
@@ -184,6 +205,12 @@ class Dispatcher:
                 log.warning("outbox: still cannot publish (%r)", exc)
                 return
             await self.deliveries.mark_published(doc["_id"])
+
+
+def _waited(doc: dict[str, Any]) -> bool:
+    """Due later than decided: held for the end of quiet hours, or for a retry. Only such a message is
+    judged again when it goes; one sent at once tells the moment it was decided, in order with the next."""
+    return bool(doc["due_at"] > doc["created_at"])
 
 
 async def run_dispatcher(dispatcher: Dispatcher, wake: asyncio.Event, *, interval: float) -> None:

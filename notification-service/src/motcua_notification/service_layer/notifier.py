@@ -1,6 +1,7 @@
 """Deciding what to send for an event: who (the routing table and the directory), in which words (the
 templates, in the reader's language), when (freshness, SMS quiet hours), and recording each message
-as a delivery under its unique id, which makes a redelivered event a no-op. The dispatcher sends."""
+as a delivery under its unique id, which makes a redelivered event a no-op. The dispatcher sends.
+Events that can make a waiting SMS untrue are remembered for the dispatcher (domain/supersession.py)."""
 
 import logging
 import uuid
@@ -24,6 +25,7 @@ from ..domain.language import Language, choose_language
 from ..domain.policy import QuietHours, is_fresh
 from ..domain.routing import Audience, Route, routes_for
 from ..domain.sms import count_segments, remove_diacritics
+from ..domain.supersession import SUPERSEDING
 
 log = logging.getLogger(__name__)
 
@@ -73,6 +75,9 @@ class Notifier:
                      event.event_type, event.dossier_id, event.occurred_at.isoformat(),
                      extra={"event_id": str(event.event_id)})
             return 0
+        if event.event_type in SUPERSEDING:  # it may make a message still waiting untrue
+            await self.deliveries.remember_event(str(event.event_id), event.dossier_id, event.event_type,
+                                                 event.occurred_at)
         facts = await self.directory.dossier(event.dossier_id)
         planned: list[Delivery] = []
         if facts is None:
@@ -133,7 +138,7 @@ class Notifier:
             dossier_code=facts.dossier_code, agency_code=facts.agency_code, audience=route.audience,
             channel=route.channel, recipient=recipient.address, template=template.id,
             template_version=template.version, language=rendered.language, subject=rendered.subject,
-            body=rendered.body, due_at=now, created_at=now,
+            body=rendered.body, due_at=now, created_at=now, cause_occurred_at=event.occurred_at,
         )
         if route.channel == NotificationChannel.SMS:
             if self._sms_without_diacritics:
