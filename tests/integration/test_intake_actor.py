@@ -1,12 +1,7 @@
 """Who received it: every event intake publishes for a person names that person (the token's
 subject), and a counter dossier's history in processing names the officer who received it, not
 `intake-service`. Through intake's and processing's HTTP APIs against the real broker and store.
-
-Blocked outside intake: the envelope has no field for the person (motcua_shared.events.Envelope
-has event_id, schema_version, occurred_at, source, dossier_id, data), and processing records the
-officer behind its OWN events in its own store (`action_actors`), falling back to the event's
-`source` for every other producer's. Both tests are strict xfails until the shared envelope gets an
-optional `actor` (the token's subject), intake fills it and processing's fold uses it."""
+The envelope's optional `actor` carries the person; `source` stays the service that published."""
 
 import json
 import uuid
@@ -36,12 +31,8 @@ from test_processing_support import (
 from test_processing_support import token as processing_token
 
 PHONE = "0912345678"
-NEEDS_ACTOR = pytest.mark.xfail(
-    strict=True, reason="the shared envelope has no `actor` field yet, and processing's fold names the "
-    "event's source for events of other producers (see the module docstring)")
 
 
-@NEEDS_ACTOR
 async def test_every_dossier_event_intake_publishes_names_the_person_behind_it(
     infrastructure: Infrastructure, topics: Topics, mongo_db: AsyncDatabase[Any]
 ) -> None:
@@ -69,7 +60,6 @@ async def test_every_dossier_event_intake_publishes_names_the_person_behind_it(
     ], json.dumps([r.value for r in records], ensure_ascii=False)
 
 
-@NEEDS_ACTOR
 async def test_a_counter_dossiers_history_names_the_officer_who_received_it(
     infrastructure: Infrastructure, topics: Topics, mongo_db: AsyncDatabase[Any]
 ) -> None:

@@ -287,7 +287,8 @@ def _services() -> list[ServiceUnderTest]:
     from motcua_reporting.config import Settings as ReportingSettings
 
     return [
-        ServiceUnderTest("intake", intake_app, IntakeSettings),
+        ServiceUnderTest("intake", intake_app, IntakeSettings,
+                         {"tracking_failures_per_code": 1000, "tracking_failures_per_client": 1000}),
         ServiceUnderTest("notification", notification_app, NotificationSettings, {"dispatcher_enabled": False},
                          seed=seed_notification),
         ServiceUnderTest("processing", processing_app, ProcessingSettings, {"scheduler_enabled": False},

@@ -40,7 +40,7 @@ def _decision(intake: Intake, dossier: DossierView, event: ev.DossierEvent, resp
 
 
 async def supply_papers(
-    intake: Intake, *, code: str, phone: str, documents: list[ev.Document],
+    intake: Intake, *, code: str, phone: str, documents: list[ev.Document], actor: str | None = None,
 ) -> Decision:
     """The missing papers arrived: the clock resumes and the appointment moves by the working time paused."""
     dossier = await owned_dossier(intake, code, phone)
@@ -51,36 +51,37 @@ async def supply_papers(
     now = _now()
     paused_at = dossier.paused_at or now
     due_at = intake.calendar.moved_due_at(dossier.due_at, paused_at, now).astimezone(PROVINCE_TZ)
-    event = ev.DossierSupplementReceived(occurred_at=now, source=intake.source, dossier_id=dossier.dossier_id,
-                                         data=ev.SupplementReceivedData(due_at=due_at))
+    event = ev.DossierSupplementReceived(occurred_at=now, source=intake.source, actor=actor,
+                                         dossier_id=dossier.dossier_id, data=ev.SupplementReceivedData(due_at=due_at))
     return _decision(intake, dossier, event, {"status": "in_progress", "appointment_at": due_at.isoformat(),
                                               "documents_received": len(documents)})
 
 
-async def withdraw(intake: Intake, *, code: str, phone: str, reason: str | None) -> Decision:
+async def withdraw(intake: Intake, *, code: str, phone: str, reason: str | None, actor: str | None = None) -> Decision:
     """The applicant takes the dossier back; only while it is open."""
     dossier = await owned_dossier(intake, code, phone)
     if not tracking.is_open(dossier.status):
         raise ApiError(409, "dossier_closed", f"dossier {code} is {dossier.status} and can no longer be withdrawn")
-    event = ev.DossierWithdrawn(occurred_at=_now(), source=intake.source, dossier_id=dossier.dossier_id,
+    event = ev.DossierWithdrawn(occurred_at=_now(), source=intake.source, actor=actor, dossier_id=dossier.dossier_id,
                                 data=ev.WithdrawnData(reason=reason))
     return _decision(intake, dossier, event, {"status": "withdrawn"})
 
 
-async def rate(intake: Intake, *, code: str, phone: str, rating: ev.Rating, comment: str | None) -> Decision:
+async def rate(intake: Intake, *, code: str, phone: str, rating: ev.Rating, comment: str | None,
+               actor: str | None = None) -> Decision:
     """One rating per returned dossier."""
     dossier = await owned_dossier(intake, code, phone)
     if dossier.status != "returned":
         raise ApiError(409, "dossier_not_returned", f"dossier {code} can be rated once its result was returned")
     if dossier.rating is not None or not await intake.dossiers.claim_rating(dossier.dossier_id):
         raise ApiError(409, "already_rated", f"dossier {code} has already been rated")
-    event = ev.DossierRated(occurred_at=_now(), source=intake.source, dossier_id=dossier.dossier_id,
+    event = ev.DossierRated(occurred_at=_now(), source=intake.source, actor=actor, dossier_id=dossier.dossier_id,
                             data=ev.RatedData(rating=rating, comment=comment))
     return _decision(intake, dossier, event, {"rating": rating.value})
 
 
 async def record_payment(
-    intake: Intake, *, code: str, amount: Decimal, method: ev.PaymentMethod,
+    intake: Intake, *, code: str, amount: Decimal, method: ev.PaymentMethod, actor: str | None = None,
 ) -> Decision:
     """The payment platform confirms the applicant paid what was requested."""
     dossier = await intake.dossiers.by_code(code)
@@ -91,6 +92,7 @@ async def record_payment(
     requested = dossier.payment_requested_amount
     if requested is not None and Decimal(requested) != amount:
         raise ApiError(409, "payment_amount_mismatch", f"dossier {code} awaits {requested}, not {amount}")
-    event = ev.DossierPaymentCompleted(occurred_at=_now(), source=intake.source, dossier_id=dossier.dossier_id,
+    event = ev.DossierPaymentCompleted(occurred_at=_now(), source=intake.source, actor=actor,
+                                       dossier_id=dossier.dossier_id,
                                        data=ev.PaymentCompletedData(amount=amount, method=method))
     return _decision(intake, dossier, event, {"status": "in_progress"})

@@ -49,7 +49,7 @@ async def submit(
     dossier_id = str(uuid.uuid4())
     code = await intake.dossiers.reserve_code(counter_key(agency_code, received_at), dossier_id)
     events: list[ev.Envelope] = [ev.DossierSubmitted(
-        occurred_at=received_at, source=intake.source, dossier_id=dossier_id,
+        occurred_at=received_at, source=intake.source, actor=principal.subject, dossier_id=dossier_id,
         data=ev.SubmittedData(dossier_code=code, procedure_code=procedure.code, agency_code=agency_code,
                               channel=channel, applicant=applicant, documents=documents),
     )]
@@ -57,7 +57,7 @@ async def submit(
     if channel is not ev.Channel.ONLINE:
         due_at = intake.calendar.due_at(received_at, procedure.processing_time).astimezone(PROVINCE_TZ)
         events.append(ev.DossierAccepted(
-            occurred_at=received_at, source=intake.source, dossier_id=dossier_id,
+            occurred_at=received_at, source=intake.source, actor=principal.subject, dossier_id=dossier_id,
             data=ev.AcceptedData(due_at=due_at),
         ))
     receipt = {

@@ -55,14 +55,6 @@ class DossierStore:
         await self._dossiers.create_index([("agency_code", ASCENDING), ("status", ASCENDING), ("due_at", ASCENDING)])
         await self._dossiers.create_index([("status", ASCENDING), ("due_at", ASCENDING)])
 
-    async def remember_actor(self, event_id: str, who: str) -> None:
-        """Who is behind an event processing is about to publish, so whichever copy of it is folded
-        first (the request's or the consumer's) records the officer rather than the service."""
-        try:
-            await self._actors.insert_one({"_id": event_id, "who": who})
-        except DuplicateKeyError:
-            pass
-
     async def apply(self, event: ev.DossierEvent, *, who: str | None = None) -> tuple[Dossier, bool]:
         """Fold `event` into its dossier once. Returns the dossier after it, and whether this call
         changed anything (False: the event had been folded already)."""
@@ -70,7 +62,8 @@ class DossierStore:
         # Three round trips in the common case: read the view, insert the log entry, write the view.
         # The log is read only after a lost insert (another writer, or a view left behind by a crash).
         dossier, version = await self._view(event.dossier_id)
-        if who is None and event.source == self._source:
+        who = who or event.actor
+        if who is None and event.source == self._source:  # an officer's event from before `actor` existed
             actor = await self._actors.find_one({"_id": event_id})
             who = actor["who"] if actor else None
         for _ in range(_MAX_ATTEMPTS):

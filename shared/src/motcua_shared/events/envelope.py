@@ -27,6 +27,9 @@ class Envelope(BaseModel):
     # Business time, with a UTC offset: reports count by it, never by arrival time.
     occurred_at: AwareDatetime
     source: str = Field(min_length=1)
+    # The person behind the event (the subject of the token that asked for it: an officer, an applicant,
+    # an integrator); absent for a service's own decisions, such as the working-time clock's.
+    actor: str | None = Field(None, min_length=1, max_length=200)
 
     def to_bytes(self) -> bytes:
         """The UTF-8 JSON value to publish."""

@@ -33,7 +33,8 @@ async def register_agency(
     return await run_once(
         intake, admin, key, fingerprint("POST", request.url.path, body.model_dump(mode="json")),
         lambda: catalogue.register_agency(intake, code=body.agency_code, name=body.name,
-                                          admin_level=body.admin_level, parent_code=body.parent_code),
+                                          admin_level=body.admin_level, parent_code=body.parent_code,
+                                          actor=admin.subject),
     )
 
 
@@ -56,7 +57,7 @@ async def publish_procedure(
         lambda: catalogue.publish_procedure(
             intake, code=body.procedure_code, name=body.name, agency_code=body.agency_code,
             admin_level=body.admin_level, online_level=body.online_level,
-            processing_time=body.processing_time, fee=body.fee,
+            processing_time=body.processing_time, fee=body.fee, actor=admin.subject,
         ),
     )
 
@@ -68,7 +69,7 @@ async def retire_procedure(
     """Retire a procedure; publishes `procedure.retired` on catalog.events."""
     return await run_once(
         intake, admin, key, fingerprint("POST", request.url.path, None),
-        lambda: catalogue.retire_procedure(intake, code=procedure_code),
+        lambda: catalogue.retire_procedure(intake, code=procedure_code, actor=admin.subject),
     )
 
 

@@ -54,7 +54,8 @@ async def supply_papers(
     The applicant (or the portal for them) proves ownership with the phone given at submission."""
     return await run_once(
         intake, caller, key, fingerprint("POST", request.url.path, body.model_dump(mode="json")),
-        lambda: applicant_actions.supply_papers(intake, code=code, phone=body.phone, documents=body.documents),
+        lambda: applicant_actions.supply_papers(intake, code=code, phone=body.phone, documents=body.documents,
+                                                actor=caller.subject),
     )
 
 
@@ -67,7 +68,8 @@ async def withdraw(
     """Withdraw an open dossier. Publishes `dossier.withdrawn`. Ownership proved by phone."""
     return await run_once(
         intake, caller, key, fingerprint("POST", request.url.path, body.model_dump(mode="json")),
-        lambda: applicant_actions.withdraw(intake, code=code, phone=body.phone, reason=body.reason),
+        lambda: applicant_actions.withdraw(intake, code=code, phone=body.phone, reason=body.reason,
+                                           actor=caller.subject),
     )
 
 
@@ -80,7 +82,7 @@ async def rate(
     return await run_once(
         intake, caller, key, fingerprint("POST", request.url.path, body.model_dump(mode="json")),
         lambda: applicant_actions.rate(intake, code=code, phone=body.phone, rating=body.rating,
-                                       comment=body.comment),
+                                       comment=body.comment, actor=caller.subject),
     )
 
 
@@ -93,5 +95,5 @@ async def payment_callback(
     return await run_once(
         intake, caller, key, fingerprint("POST", request.url.path, body.model_dump(mode="json")),
         lambda: applicant_actions.record_payment(intake, code=body.dossier_code, amount=body.amount,
-                                                 method=body.method),
+                                                 method=body.method, actor=caller.subject),
     )
