@@ -76,8 +76,10 @@ def port() -> int:
 
 
 def url() -> str:
-    """FerretDB's PostgreSQL URL; pool_max_conns sizes its backend pool (see `sizes`)."""
-    return f"postgres://{SUPERUSER}@{host()}:{port()}/{DATABASE}?pool_max_conns={sizes.ferretdb_pool()}"
+    """FerretDB's PostgreSQL URL; pool_max_conns sizes its backend pool (see `sizes`), and connections
+    idle for a minute are closed (the pool otherwise keeps every backend of its busiest moment)."""
+    return (f"postgres://{SUPERUSER}@{host()}:{port()}/{DATABASE}?pool_max_conns={sizes.ferretdb_pool()}"
+            "&pool_max_conn_idle_time=1m")
 
 
 def bin_dir() -> Path:
