@@ -1,5 +1,7 @@
-"""The FastAPI app every service starts from: the shared error shape, a body size limit, and the
-operations endpoints (`/health`, `/ready`, `/metrics`, `/asyncapi.json`, `/asyncapi`)."""
+"""The FastAPI app every service starts from: the shared error shape, a body size limit, the
+operations endpoints (`/health`, `/ready`, `/metrics`, `/asyncapi.json`, `/asyncapi`) and the docs
+pages (`/docs`, `/asyncapi`), whose scripts the service serves itself, from packages installed with
+it, so that they render on a closed network (no CDN)."""
 
 import json
 from collections.abc import Callable
@@ -8,6 +10,8 @@ from typing import Any
 
 from fastapi import Depends, FastAPI, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
+from fastapi.staticfiles import StaticFiles
+from fastapi_offline import FastAPIOffline
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ..observability import metrics
@@ -16,6 +20,8 @@ from ..observability.readiness import ReadinessCheck, run_checks
 from .errors import ErrorResponse, FieldProblem, error_response, install_error_handlers
 
 DEFAULT_MAX_BODY_BYTES = 1024 * 1024
+DOCS_ASSETS = "/docs/assets"  # Swagger UI (package fastapi-offline)
+ASYNCAPI_ASSETS = "/asyncapi/assets"  # the AsyncAPI viewer (package asyncapi-viewer)
 
 
 class BodySizeLimit:
@@ -101,8 +107,12 @@ def create_app(
     is traced, counted and logged with its context (observability/http.py)."""
     if "/asyncapi" not in description:
         description = (description + "\n\n" if description else "") + ASYNCAPI_NOTE
-    app = FastAPI(title=title, description=description, version="1", lifespan=lifespan,
-                  dependencies=[Depends(bind_path_context)], telemetry=telemetry_config())
+    # FastAPIOffline: /docs (Swagger UI) with its scripts under DOCS_ASSETS; no validator badge, which
+    # Swagger UI would fetch from validator.swagger.io. No /redoc: its bundle loads its logo from a CDN.
+    app = FastAPIOffline(title=title, description=description, version="1", lifespan=lifespan,
+                         dependencies=[Depends(bind_path_context)], telemetry=telemetry_config(),
+                         redoc_url=None, static_url=DOCS_ASSETS, swagger_ui_parameters={"validatorUrl": None})
+    app.mount(ASYNCAPI_ASSETS, StaticFiles(packages=[("asyncapi_viewer", "static")]), name="asyncapi-assets")
     install_error_handlers(app)
     document_shared_errors(app)
     app.add_middleware(JsonBodies)
@@ -143,10 +153,10 @@ def create_app(
 
     @app.get("/asyncapi", tags=["operations"], response_class=HTMLResponse)
     async def asyncapi_page(request: Request) -> HTMLResponse:
-        """The AsyncAPI document, rendered."""
+        """The AsyncAPI document, rendered in the browser by a viewer this service serves."""
         from ..observability.asyncapi import asyncapi_html
 
-        return HTMLResponse(asyncapi_html(request.app.title))
+        return HTMLResponse(asyncapi_html(request.app.title, viewer_url=f"{ASYNCAPI_ASSETS}/asyncapi-viewer.iife.js"))
 
     return app
 

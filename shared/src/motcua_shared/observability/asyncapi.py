@@ -7,13 +7,11 @@ filled in here with the contract's event schemas, the same pydantic classes that
 """
 
 import html
-import json
 from collections.abc import Sequence
 from typing import Any, Union
 
 from faststream.kafka import KafkaBroker
 from faststream.specification import AsyncAPI
-from faststream.specification.asyncapi.site import ASYNCAPI_CSS_DEFAULT_URL, ASYNCAPI_JS_DEFAULT_URL
 
 from ..consuming import DLQ_CONSUMER, DLQ_FIELD, DLQ_REASON, DLQ_SOURCE, SUBSCRIPTIONS
 from ..events import Envelope
@@ -72,18 +70,17 @@ def asyncapi_document(broker: KafkaBroker, *, title: str, description: str = "")
     return spec
 
 
-def asyncapi_html(title: str, document_url: str = "/asyncapi.json") -> str:
-    """A small page rendering the document with AsyncAPI's standalone viewer (loaded from a CDN; the
-    JSON itself is at `document_url` for tools and offline use)."""
-    safe = html.escape(title)
+def asyncapi_html(title: str, *, viewer_url: str, document_url: str = "/asyncapi.json") -> str:
+    """A small page rendering the document at `document_url` with the AsyncAPI viewer at `viewer_url`
+    (a web component of the asyncapi-viewer package, served by the service itself: nothing is loaded
+    from another host, so the page works on a closed network)."""
+    safe, document = html.escape(title), html.escape(document_url)
     return f"""<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>{safe} - AsyncAPI</title>
-<link rel="stylesheet" href="{ASYNCAPI_CSS_DEFAULT_URL}">
+<html lang="vi"><head><meta charset="utf-8"><title>{safe} - AsyncAPI</title>
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<style>body {{ margin: 0; font-family: system-ui, sans-serif; }} nav {{ padding: .5rem 1rem; }}</style>
 </head><body>
-<p><a href="{html.escape(document_url)}">{safe}: AsyncAPI document (JSON)</a> · <a href="/docs">OpenAPI</a></p>
-<div id="asyncapi"></div>
-<script src="{ASYNCAPI_JS_DEFAULT_URL}"></script>
-<script>
-fetch({json.dumps(document_url)}).then(r => r.json()).then(schema => AsyncApiStandalone.render(
-  {{schema, config: {{show: {{sidebar: true}}}}}}, document.getElementById("asyncapi")));
-</script></body></html>"""
+<nav><a href="{document}">Tài liệu AsyncAPI (JSON) · AsyncAPI document (JSON)</a> · <a href="/docs">OpenAPI</a></nav>
+<asyncapi-viewer src="{document}" sidebar></asyncapi-viewer>
+<script src="{html.escape(viewer_url)}"></script>
+</body></html>"""
