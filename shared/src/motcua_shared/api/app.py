@@ -3,6 +3,7 @@ operations endpoints (`/health`, `/ready`, `/metrics`, `/asyncapi.json`, `/async
 pages (`/docs`, `/asyncapi`), whose scripts the service serves itself, from packages installed with
 it, so that they render on a closed network (no CDN)."""
 
+import asyncio
 import json
 from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
@@ -16,7 +17,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ..observability import metrics
 from ..observability.http import ObservedRequests, bind_path_context, telemetry_config
-from ..observability.readiness import ReadinessCheck, run_checks
+from ..observability.readiness import DegradationCheck, ReadinessCheck, run_checks, run_degradation_checks
 from .errors import ErrorResponse, FieldProblem, error_response, install_error_handlers
 
 DEFAULT_MAX_BODY_BYTES = 1024 * 1024
@@ -127,15 +128,17 @@ def create_app(
     @app.get("/ready", tags=["operations"], responses={503: {"description": "a dependency is unreachable"}})
     async def ready(request: Request) -> JSONResponse:
         """Ready: every dependency the service registered (Kafka, the store) answers now. 503
-        `not_ready` names each one that does not, in `fields`."""
+        `not_ready` names each one that does not, in `fields`. 200 with status `degraded` while a
+        degradation check gives a reason (`consumer_lag`: the consumers are far behind), named in `checks`."""
         checks: dict[str, ReadinessCheck] = getattr(request.app.state, "readiness_checks", {})
-        outcomes = await run_checks(checks)
+        degradations: dict[str, DegradationCheck] = getattr(request.app.state, "degradation_checks", {})
+        outcomes, degraded = await asyncio.gather(run_checks(checks), run_degradation_checks(degradations))
         failed = [FieldProblem(field=name, message=why) for name, why in outcomes.items() if why != "ok"]
         if failed:
             return error_response(503, "not_ready",
                                   "not ready: " + ", ".join(f.field for f in failed) + " unreachable", failed,
                                   headers={"Retry-After": "5"})
-        return JSONResponse({"status": "ready", "checks": outcomes})
+        return JSONResponse({"status": "degraded" if degraded else "ready", "checks": {**outcomes, **degraded}})
 
     @app.get("/metrics", tags=["operations"], response_class=Response)
     async def prometheus_metrics() -> Response:
