@@ -19,6 +19,7 @@ from ..observability import metrics
 from ..observability.http import ObservedRequests, bind_path_context, telemetry_config
 from ..observability.readiness import DegradationCheck, ReadinessCheck, run_checks, run_degradation_checks
 from .errors import ErrorResponse, FieldProblem, error_response, install_error_handlers
+from .text import NoNulCharacters
 
 DEFAULT_MAX_BODY_BYTES = 1024 * 1024
 DOCS_ASSETS = "/docs/assets"  # Swagger UI (package fastapi-offline)
@@ -117,6 +118,7 @@ def create_app(
     install_error_handlers(app)
     document_shared_errors(app)
     app.add_middleware(JsonBodies)
+    app.add_middleware(NoNulCharacters)  # inside the body limit, which has read the whole body
     app.add_middleware(BodySizeLimit, max_bytes=max_body_bytes)
     app.add_middleware(ObservedRequests)  # outside the body limit: it also counts what the limit refuses
 

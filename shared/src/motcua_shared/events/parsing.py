@@ -1,6 +1,7 @@
 """Turns the raw bytes of a Kafka value into a typed event, or a validation error naming the field."""
 
 import json
+import re
 from dataclasses import dataclass
 from typing import TypeVar
 
@@ -49,6 +50,15 @@ def _fail(field: str, message: str) -> EventValidationError:
     return EventValidationError([FieldError(field, message)])
 
 
+# A JSON string escape of U+0000 that is not itself an escaped backslash followed by "u0000".
+_JSON_NUL = re.compile(rb"(?<!\\)(?:\\\\)*\\u0000", re.IGNORECASE)
+
+
+def json_has_nul(raw: bytes) -> bool:
+    """Does this JSON text hold U+0000 (escaped, or raw, which is not JSON anyway)?"""
+    return b"\x00" in raw or _JSON_NUL.search(raw) is not None
+
+
 def parse_event(
     raw: bytes | str, *, expect: tuple[type[E], ...] | None = None
 ) -> E:
@@ -56,6 +66,9 @@ def parse_event(
     events on `dossier.events`). Raises EventValidationError naming the failing field."""
     if len(raw) > MAX_EVENT_BYTES:
         raise _fail("$", f"an event is at most {MAX_EVENT_BYTES} bytes; this one has {len(raw)}")
+    if json_has_nul(raw.encode() if isinstance(raw, str) else raw):
+        # PostgreSQL (under FerretDB) keeps no U+0000 in any text: folding it would fail for ever.
+        raise _fail("$", "an event's text may not contain the NUL character (U+0000)")
     try:
         document = json.loads(raw)
     except (ValueError, RecursionError) as exc:
