@@ -61,7 +61,7 @@ async def test_invalid_fields_are_named(catalogued: tuple[httpx.AsyncClient, str
 
     r = await client.post("/v1/dossiers", headers={**idem(token(Role.APPLICANT)), "Content-Type": "application/json"},
                           content=b"{not json")
-    assert r.status_code == 422 and error_of(r)["code"] == "validation_failed"
+    assert r.status_code == 400 and error_of(r)["code"] == "invalid_json"
 
 
 async def test_a_body_over_one_mebibyte_is_refused(catalogued: tuple[httpx.AsyncClient, str]) -> None:

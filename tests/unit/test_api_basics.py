@@ -32,10 +32,13 @@ def test_invalid_fields_are_422_in_one_machine_readable_shape() -> None:
     assert {f["field"] for f in error["fields"]} == {"body.name", "body.times"}
 
 
-def test_malformed_json_is_422_not_500() -> None:
-    response = _client().post("/greetings", content=b"{not json", headers={"Content-Type": "application/json"})
-    assert response.status_code == 422
-    assert response.json()["error"]["code"] == "validation_failed"
+def test_malformed_json_is_400_as_documented_not_422_or_500() -> None:
+    client = _client()
+    response = client.post("/greetings", content=b"{not json", headers={"Content-Type": "application/json"})
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == "invalid_json"
+    documented = client.get("/openapi.json").json()["paths"]["/greetings"]["post"]["responses"]
+    assert "400" in documented
 
 
 def test_an_oversize_body_is_413() -> None:

@@ -65,12 +65,14 @@ def test_no_token_is_401_with_a_code() -> None:
     response = _app().post("/agencies/STNMT/things")
     assert response.status_code == 401
     assert response.json()["error"]["code"] == "unauthenticated"
+    assert response.headers["WWW-Authenticate"] == "Bearer"  # RFC 6750: the scheme to use
 
 
 def test_a_garbage_token_is_401_invalid_token() -> None:
     response = _app().post("/agencies/STNMT/things", headers={"Authorization": "Bearer abc.def.ghi"})
     assert response.status_code == 401
     assert response.json()["error"]["code"] == "invalid_token"
+    assert response.headers["WWW-Authenticate"] == 'Bearer error="invalid_token"'
 
 
 def test_the_wrong_role_is_403() -> None:

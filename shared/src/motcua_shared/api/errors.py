@@ -84,6 +84,9 @@ def install_error_handlers(app: FastAPI) -> None:
             FieldProblem(field=".".join(str(p) for p in err["loc"]), message=err["msg"])
             for err in exc.errors()
         ]
+        if any(err.get("type") == "json_invalid" for err in exc.errors()):
+            # Not JSON at all: 400, as the OpenAPI says, not a problem with some field.
+            return error_response(400, "invalid_json", "the request body is not valid JSON", fields)
         return error_response(422, "validation_failed", "the request is not valid", fields)
 
     @app.exception_handler(StarletteHTTPException)

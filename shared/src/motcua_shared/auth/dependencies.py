@@ -14,17 +14,22 @@ from .tokens import InvalidToken, Principal, Role, TokenVerifier
 _bearer = HTTPBearer(auto_error=False)
 
 
+# RFC 6750: a 401 names the scheme the caller must use.
+BEARER_CHALLENGE = {"WWW-Authenticate": "Bearer"}
+
+
 async def current_principal(
     request: Request,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Principal:
     if credentials is None:
-        raise ApiError(401, "unauthenticated", "a bearer token is required")
+        raise ApiError(401, "unauthenticated", "a bearer token is required", headers=BEARER_CHALLENGE)
     verifier: TokenVerifier = request.app.state.token_verifier
     try:
         return await verifier.verify(credentials.credentials)
     except InvalidToken as exc:
-        raise ApiError(401, "invalid_token", f"the bearer token is not valid: {exc}") from exc
+        raise ApiError(401, "invalid_token", f"the bearer token is not valid: {exc}",
+                       headers={"WWW-Authenticate": 'Bearer error="invalid_token"'}) from exc
 
 
 CurrentPrincipal = Annotated[Principal, Depends(current_principal)]
