@@ -11,10 +11,17 @@ from motcua_shared.api import create_app as create_base_app
 from motcua_shared.api import serve_asyncapi
 from motcua_shared.auth import TokenVerifier
 from motcua_shared.catalogue import CatalogueStore
+from motcua_shared.freshness import ViewFreshness
 from motcua_shared.kafka import make_broker
 from motcua_shared.mongo import make_mongo_client
 from motcua_shared.observability.asyncapi import document_publication
-from motcua_shared.observability.readiness import add_readiness_check, kafka_check, store_check
+from motcua_shared.observability.readiness import (
+    add_degradation_check,
+    add_readiness_check,
+    consumer_lag_check,
+    kafka_check,
+    store_check,
+)
 
 from .adapters.dossier_store import DossierStore
 from .adapters.failed_attempts import FailedAttempts
@@ -40,6 +47,11 @@ Idempotency-Key.
 - supplements, withdrawal, rating: the `applicant` or the portal, proving ownership with the phone
   given at submission (a wrong phone gets the same 404 `dossier_not_found` as an unknown code);
 - payment callback: the payment platform (`integrator`).
+
+Actions and tracking are decided on intake's view of the dossier, folded from `dossier.events`, once it
+has folded every event published before the request (a few seconds at most, `MOTCUA_INTAKE_VIEW_WAIT_SECONDS`);
+while it has not, an action is answered 503 `view_behind` with Retry-After, never a 409 or 404 that is
+only the view's lag. Tracking says in `as_of` how current its answer is.
 
 **Idempotency-Key** is required on every POST (scoped to the caller).
 
@@ -81,6 +93,8 @@ def create_app(settings: Settings, *, calendar: WorkingCalendar | None = None) -
             settings.kafka_bootstrap_servers, client_id=f"{settings.service_name}-publisher",
             request_timeout_ms=int(settings.publish_timeout_seconds * 1000),
         )
+        freshness = ViewFreshness(settings.kafka_bootstrap_servers, settings.consumer_group,
+                                  [settings.topics.dossier_events, settings.topics.catalog_events])
         intake = Intake(
             source=settings.service_name,
             topics=settings.topics,
@@ -97,6 +111,7 @@ def create_app(settings: Settings, *, calendar: WorkingCalendar | None = None) -
                                              per_client=settings.tracking_failures_per_client,
                                              window_seconds=settings.tracking_window_seconds),
             public_base_url=settings.public_base_url,
+            freshness=freshness, view_wait_seconds=settings.view_wait_seconds,
         )
         await intake.catalogue.ensure_indexes()
         await intake.dossiers.ensure_indexes()
@@ -106,13 +121,17 @@ def create_app(settings: Settings, *, calendar: WorkingCalendar | None = None) -
         serve_asyncapi(app, broker)
         add_readiness_check(app, "kafka", kafka_check(publishing))
         add_readiness_check(app, "store", store_check(mongo))
+        add_degradation_check(app, "consumer_lag", consumer_lag_check(
+            freshness.lag, max_lag=settings.ready_max_lag, setting="MOTCUA_INTAKE_READY_MAX_LAG"))
         await publishing.connect()
+        await freshness.start()
         await broker.start()
         app.state.intake = intake
         try:
             yield
         finally:
             await broker.stop()
+            await freshness.close()
             await publishing.stop()
             await mongo.close()
 

@@ -27,3 +27,9 @@ class Settings(ServiceSettings):
     tracking_failures_per_code: int = Field(5, ge=1)
     tracking_failures_per_client: int = Field(20, ge=1)
     tracking_window_seconds: float = Field(900.0, gt=0)
+    # How long an applicant's action or a tracking request waits for intake's view to fold what was
+    # published before it (an import, processing's decisions); then 503 view_behind, never a 409/404
+    # that is only the view's lag.
+    view_wait_seconds: float = Field(5.0, ge=0)
+    # /ready says `degraded` while the consumers have more events than this still to fold.
+    ready_max_lag: int = Field(1000, ge=0)

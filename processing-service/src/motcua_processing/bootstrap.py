@@ -12,10 +12,17 @@ from motcua_shared.api import create_app as create_base_app
 from motcua_shared.api import serve_asyncapi
 from motcua_shared.auth import TokenVerifier
 from motcua_shared.catalogue import CatalogueStore
+from motcua_shared.freshness import ViewFreshness
 from motcua_shared.kafka import make_broker
 from motcua_shared.mongo import make_mongo_client
 from motcua_shared.observability.asyncapi import document_publication
-from motcua_shared.observability.readiness import add_readiness_check, kafka_check, store_check
+from motcua_shared.observability.readiness import (
+    add_degradation_check,
+    add_readiness_check,
+    consumer_lag_check,
+    kafka_check,
+    store_check,
+)
 
 from .adapters.announcements import AnnouncementStore
 from .adapters.dossier_store import DossierStore
@@ -39,6 +46,11 @@ token is scoped to one).
 
 Every action answers the dossier as it is after the action; 409 `illegal_transition` gives the
 current status; 503 `broker_unavailable` means nothing was done (retry).
+
+Processing's view is folded from `dossier.events`. Before answering 404 for a dossier it does not know,
+or refusing an action (404, 403, 409), it waits a few seconds at most (`MOTCUA_PROCESSING_VIEW_WAIT_SECONDS`)
+for the view to fold what was published before the request, then looks again: 503 `view_behind` with
+Retry-After while it is still behind. A dossier's answer says in `as_of` how current it is.
 """
 
 
@@ -73,13 +85,16 @@ def create_app(
                                             client_id=f"{settings.service_name}-publisher",
                                             request_timeout_ms=int(settings.publish_timeout_seconds * 1000))
         working_calendar = calendar or default_calendar()
+        freshness = ViewFreshness(settings.kafka_bootstrap_servers, settings.consumer_group,
+                                  [settings.topics.dossier_events, settings.topics.catalog_events])
         processing = Processing(
             source=settings.service_name, topics=settings.topics,
             dossiers=DossierStore(db, working_calendar, source=settings.service_name), catalogue=CatalogueStore(db),
             # The guard outlasts the producer's own timeout so that the producer decides (and drops).
             publisher=EventPublisher(publishing, settings.topics.dossier_events,
                                      timeout=settings.publish_timeout_seconds + 5),
-            calendar=working_calendar, retry_after_seconds=settings.retry_after_seconds, now=now,
+            calendar=working_calendar, freshness=freshness, view_wait_seconds=settings.view_wait_seconds,
+            retry_after_seconds=settings.retry_after_seconds, now=now,
         )
         clock = Clock(processing, AnnouncementStore(db, lease=timedelta(seconds=settings.announcement_lease_seconds)),
                       due_soon_ahead=timedelta(hours=settings.due_soon_working_hours))
@@ -92,7 +107,10 @@ def create_app(
         serve_asyncapi(app, broker)
         add_readiness_check(app, "kafka", kafka_check(publishing))
         add_readiness_check(app, "store", store_check(mongo))
+        add_degradation_check(app, "consumer_lag", consumer_lag_check(
+            freshness.lag, max_lag=settings.ready_max_lag, setting="MOTCUA_PROCESSING_READY_MAX_LAG"))
         await publishing.connect()
+        await freshness.start()
         await broker.start()
         app.state.processing = processing
         app.state.clock = clock
@@ -106,6 +124,7 @@ def create_app(
                 with contextlib.suppress(asyncio.CancelledError):
                     await ticking
             await broker.stop()
+            await freshness.close()
             await publishing.stop()
             await mongo.close()
 

@@ -1,6 +1,7 @@
 """Processing settings, from environment variables prefixed MOTCUA_PROCESSING_."""
 
 from motcua_shared.settings import ServiceSettings
+from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
 
@@ -22,3 +23,9 @@ class Settings(ServiceSettings):
     # A claim to announce (overdue, due soon) not marked published after this long is taken over:
     # its holder is presumed dead between claim and publish.
     announcement_lease_seconds: float = 60.0
+    # How long reading a dossier, or an officer's action, waits for processing's view to fold what was
+    # published before it when the view does not know the dossier or refuses the action; then 503
+    # view_behind, never a 404/409 that is only the view's lag.
+    view_wait_seconds: float = Field(5.0, ge=0)
+    # /ready says `degraded` while the consumers have more events than this still to fold.
+    ready_max_lag: int = Field(1000, ge=0)

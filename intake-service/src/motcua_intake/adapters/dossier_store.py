@@ -30,6 +30,7 @@ class DossierView:
     rating: str | None
     paused_at: datetime | None
     payment_requested_amount: str | None
+    last_event_at: datetime | None  # occurred_at of the last event folded into the view
 
 
 class DossierStore:
@@ -131,7 +132,7 @@ class DossierStore:
 
 def _fields(event: ev.DossierEvent, status: str | None, phone_hash: str | None) -> dict[str, Any]:
     """What `event` sets in the view of a dossier whose status was `status`."""
-    fields: dict[str, Any] = dict(tracking.changes_from(event))
+    fields: dict[str, Any] = {**tracking.changes_from(event), "last_event_at": event.occurred_at}
     next_status = tracking.next_status(status, event)
     if next_status is not None:
         fields["status"] = next_status
@@ -149,4 +150,5 @@ def _view(doc: dict[str, Any]) -> DossierView:
         dossier_id=doc["_id"], code=doc["code"], status=doc.get("status"), due_at=doc.get("due_at"),
         phone_hash=doc.get("phone_hash"), agency_code=doc.get("agency_code"), rating=doc.get("rating"),
         paused_at=doc.get("paused_at"), payment_requested_amount=doc.get("payment_requested_amount"),
+        last_event_at=doc.get("last_event_at"),
     )

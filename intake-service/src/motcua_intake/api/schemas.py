@@ -5,6 +5,7 @@ from decimal import Decimal
 from typing import Literal
 
 from motcua_shared import events as ev
+from motcua_shared.freshness import AsOf
 from pydantic import BaseModel, ConfigDict, EmailStr, Field
 
 Code = Field(min_length=1, max_length=50, pattern=r"^[A-Za-z0-9._\-]+$")
@@ -140,3 +141,5 @@ class TrackingPublic(BaseModel):
     dossier_code: str
     status: str
     appointment_at: datetime | None
+    as_of: AsOf | None = Field(default=None, description="how current this answer is: intake's view is folded "
+                               "from dossier.events")

@@ -3,8 +3,14 @@ the payment platform's callback when the applicant paid.
 
 Applicants prove they own a dossier with the phone number given at submission (compared in its
 national form against a keyed hash); a wrong phone gets the same 404 as an unknown code, so the
-API does not reveal which dossier codes exist."""
+API does not reveal which dossier codes exist.
 
+Each action is decided on intake's view of the dossier once the view has folded every event
+published before the request (processing's decisions, an import): intake waits for its consumer
+group up to `view_wait_seconds`, then answers 503 `view_behind` rather than a 409 or 404 that would
+only be the view's lag (motcua_shared.freshness)."""
+
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
 
@@ -22,12 +28,51 @@ def not_found(code: str) -> ApiError:
     return ApiError(404, "dossier_not_found", f"no dossier {code} with this phone number")
 
 
-async def owned_dossier(intake: Intake, code: str, phone: str) -> DossierView:
-    """The dossier `code` if `phone` is the one it was submitted with."""
+def view_behind(intake: Intake, code: str) -> ApiError:
+    seconds = intake.retry_after_seconds
+    return ApiError(503, "view_behind",
+                    f"dữ liệu hồ sơ {code} ở dịch vụ tiếp nhận chưa kịp cập nhật; xin thử lại sau {seconds} giây "
+                    f"(intake's view has not yet folded every event published before this request; "
+                    f"retry in {seconds} seconds)",
+                    headers={"Retry-After": str(seconds)})
+
+
+@dataclass(frozen=True)
+class Folded:
+    """Intake's view of a dossier once brought up to date, and how current it is."""
+
+    dossier: DossierView | None  # None: no such dossier (with this phone)
+    lag: int | None  # events on its partition still to fold (0: current; None: the broker did not say)
+
+
+def _owns(intake: Intake, dossier: DossierView, phone: str | None) -> bool:
+    return phone is None or (dossier.phone_hash is not None
+                             and dossier.phone_hash == phone_hash(phone, intake.phone_hash_key))
+
+
+async def folded_dossier(intake: Intake, code: str, phone: str | None) -> Folded:
+    """The dossier `code` (if `phone`, when given, is the one it was submitted with), read after
+    waiting up to `view_wait_seconds` for the consumer group to fold every event published before
+    this call on the dossier's partition; on every partition when the view does not know the code
+    or the phone does not match, so that "no such dossier" is never only the view's lag."""
+    known = await intake.dossiers.by_code(code)
+    key = known.dossier_id if known is not None and _owns(intake, known, phone) else None
+    lag = await intake.freshness.wait_folded(intake.topics.dossier_events, key=key, within=intake.view_wait_seconds)
     dossier = await intake.dossiers.by_code(code)
-    if dossier is None or dossier.phone_hash is None or dossier.phone_hash != phone_hash(phone, intake.phone_hash_key):
+    return Folded(dossier if dossier is not None and _owns(intake, dossier, phone) else None, lag)
+
+
+async def current_dossier(intake: Intake, code: str, phone: str | None) -> DossierView:
+    """The dossier an action is decided on: `folded_dossier` once the view is current, 503
+    `view_behind` while it is not, 404 when there is no such dossier."""
+    folded = await folded_dossier(intake, code, phone)
+    if folded.lag != 0:
+        raise view_behind(intake, code)
+    if folded.dossier is None and phone is None:
+        raise ApiError(404, "dossier_not_found", f"there is no dossier {code}")
+    if folded.dossier is None:
         raise not_found(code)
-    return dossier
+    return folded.dossier
 
 
 def _now() -> datetime:
@@ -43,7 +88,7 @@ async def supply_papers(
     intake: Intake, *, code: str, phone: str, documents: list[ev.Document], actor: str | None = None,
 ) -> Decision:
     """The missing papers arrived: the clock resumes and the appointment moves by the working time paused."""
-    dossier = await owned_dossier(intake, code, phone)
+    dossier = await current_dossier(intake, code, phone)
     if dossier.status != "supplement_requested":
         raise ApiError(409, "supplement_not_requested", f"dossier {code} is not waiting for papers")
     if dossier.due_at is None:
@@ -59,7 +104,7 @@ async def supply_papers(
 
 async def withdraw(intake: Intake, *, code: str, phone: str, reason: str | None, actor: str | None = None) -> Decision:
     """The applicant takes the dossier back; only while it is open."""
-    dossier = await owned_dossier(intake, code, phone)
+    dossier = await current_dossier(intake, code, phone)
     if not tracking.is_open(dossier.status):
         raise ApiError(409, "dossier_closed", f"dossier {code} is {dossier.status} and can no longer be withdrawn")
     event = ev.DossierWithdrawn(occurred_at=_now(), source=intake.source, actor=actor, dossier_id=dossier.dossier_id,
@@ -70,7 +115,7 @@ async def withdraw(intake: Intake, *, code: str, phone: str, reason: str | None,
 async def rate(intake: Intake, *, code: str, phone: str, rating: ev.Rating, comment: str | None,
                actor: str | None = None) -> Decision:
     """One rating per returned dossier."""
-    dossier = await owned_dossier(intake, code, phone)
+    dossier = await current_dossier(intake, code, phone)
     if dossier.status != "returned":
         raise ApiError(409, "dossier_not_returned", f"dossier {code} can be rated once its result was returned")
     if dossier.rating is not None or not await intake.dossiers.claim_rating(dossier.dossier_id):
@@ -84,9 +129,7 @@ async def record_payment(
     intake: Intake, *, code: str, amount: Decimal, method: ev.PaymentMethod, actor: str | None = None,
 ) -> Decision:
     """The payment platform confirms the applicant paid what was requested."""
-    dossier = await intake.dossiers.by_code(code)
-    if dossier is None:
-        raise ApiError(404, "dossier_not_found", f"there is no dossier {code}")
+    dossier = await current_dossier(intake, code, None)
     if dossier.status != "awaiting_payment":
         raise ApiError(409, "payment_not_requested", f"dossier {code} is not awaiting a payment")
     requested = dossier.payment_requested_amount

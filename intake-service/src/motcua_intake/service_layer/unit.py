@@ -6,6 +6,7 @@ from typing import Any, Protocol
 
 from motcua_shared.catalogue import CatalogueStore
 from motcua_shared.events import Envelope, ProcessingTime
+from motcua_shared.freshness import ViewFreshness
 from motcua_shared.topics import Topics
 
 from ..adapters.dossier_store import DossierStore
@@ -41,6 +42,9 @@ class Intake:
     retry_after_seconds: int
     tracking_attempts: FailedAttempts
     public_base_url: str
+    # How far intake's consumer group has folded its topics, and how long a request waits for it.
+    freshness: ViewFreshness
+    view_wait_seconds: float
 
 
 @dataclass(frozen=True)

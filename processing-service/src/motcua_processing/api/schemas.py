@@ -5,6 +5,7 @@ from decimal import Decimal
 from typing import Any
 
 from motcua_shared import events as ev
+from motcua_shared.freshness import AsOf
 from motcua_shared.lifecycle import DossierStatus
 from pydantic import AwareDatetime, BaseModel, Field
 
@@ -97,6 +98,8 @@ class DossierPublic(BaseModel):
         description="Working hours left until the due time (negative: overdue); frozen while paused")
     history: list[HistoryEntryPublic]
     anomalies: list[AnomalyPublic]
+    as_of: AsOf | None = Field(default=None, description="how current this answer is: processing's view is "
+                               "folded from dossier.events (given by `GET /v1/dossiers/{code}`)")
 
     @classmethod
     def of(cls, dossier: Dossier, remaining: timedelta | None) -> "DossierPublic":

@@ -3,7 +3,9 @@
 1. finds the dossier (404) and checks the officer acts for its agency (403);
 2. checks the lifecycle allows it now (409 `illegal_transition`, with the current status), and takes
    the dossier's turn, so that of two officers acting on the same state at once only one goes on
-   (409 `concurrent_action` for the other);
+   (409 `concurrent_action` for the other); before refusing with 404, 403 or 409 it waits for the
+   view to fold what was published before the request (intake's events may be on their way) and
+   looks again: 503 `view_behind` when the view is still behind;
 3. builds the contract's event (computing due times with the working calendar);
 4. publishes it on `dossier.events` (503 when the broker does not acknowledge: nothing happened);
 5. folds it into processing's own store at once, so the officer reads the new state from this
@@ -69,16 +71,32 @@ async def _take_turn(
 ) -> tuple[Dossier, str]:
     """The dossier, checked for the officer's agency and the action's legality, with this action's turn
     on it; an action racing another on the same dossier gets 409 `concurrent_action`."""
-    for _ in range(3):
+    refreshed = False
+
+    async def refresh(dossier_id: str | None) -> bool:
+        """Before a refusal: the view brought up to date (on every partition for an unknown code)."""
+        if await processing.folded(dossier_id) != 0:
+            raise processing.view_behind(code)
+        return True
+
+    for _ in range(4):
         found = await processing.dossiers.by_code(code)
         if found is None or found.agency_code is None:
+            if not refreshed:
+                refreshed = await refresh(None)
+                continue
             raise ApiError(404, "dossier_not_found", f"no dossier {code}")
         dossier, version = await processing.dossiers.latest(found.dossier_id)
         assert dossier is not None and dossier.agency_code is not None
-        ensure_agency(principal, dossier.agency_code)
         try:
+            ensure_agency(principal, dossier.agency_code)  # a transfer may be on its way
             next_status(dossier.status, event_type)
-        except IllegalTransition:
+        except (ApiError, IllegalTransition) as refusal:
+            if not refreshed:
+                refreshed = await refresh(dossier.dossier_id)
+                continue
+            if isinstance(refusal, ApiError):
+                raise
             raise IllegalAction(code, dossier.status, event_type) from None
         turn = await processing.dossiers.take_turn(dossier.dossier_id, version)
         if turn is None:

@@ -4,8 +4,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
+from motcua_shared.api import ApiError
 from motcua_shared.calendar import PROVINCE_TZ
 from motcua_shared.catalogue import CatalogueStore
+from motcua_shared.freshness import ViewFreshness
 from motcua_shared.topics import Topics
 
 from ..adapters.dossier_store import DossierStore
@@ -26,6 +28,23 @@ class Processing:
     catalogue: CatalogueStore
     publisher: EventPublisher
     calendar: WorkingCalendar
+    # How far processing's consumer group has folded its topics, and how long a request waits for it.
+    freshness: ViewFreshness
+    view_wait_seconds: float = 5.0
     retry_after_seconds: int = 5
     # Business time of officers' actions and of the clock; replaced in tests to stand on a given date.
     now: Callable[[], datetime] = province_now
+
+    async def folded(self, dossier_id: str | None, *, within: float | None = None) -> int | None:
+        """Wait (up to `view_wait_seconds` unless told) until the consumer group has folded every
+        event published before now on the partition of `dossier_id` (on every partition when None).
+        The events still to fold then: 0 when the view is current, None when not measured."""
+        wait = self.view_wait_seconds if within is None else within
+        return await self.freshness.wait_folded(self.topics.dossier_events, key=dossier_id, within=wait)
+
+    def view_behind(self, code: str) -> ApiError:
+        return ApiError(503, "view_behind",
+                        f"dữ liệu hồ sơ {code} ở dịch vụ xử lý chưa kịp cập nhật; xin thử lại sau "
+                        f"{self.retry_after_seconds} giây (processing's view has not yet folded every event "
+                        f"published before this request; retry in {self.retry_after_seconds} seconds)",
+                        headers={"Retry-After": str(self.retry_after_seconds)})

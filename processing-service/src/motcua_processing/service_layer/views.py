@@ -18,6 +18,28 @@ from .unit import Processing
 INBOX_STATUSES: frozenset[DossierStatus] = OPEN_STATUSES | {DossierStatus.RESULT_READY}
 
 
+async def dossier_by_code(processing: Processing, code: str) -> tuple[Dossier, int | None]:
+    """The dossier `code`, and the events still to fold on its partition (0: the view is current;
+    None: not measured). A code the view does not know is looked up again once the consumer group has
+    folded every event published before the request, on every partition: 404 `dossier_not_found`
+    then, 503 `view_behind` while it has not (a dossier intake has just received is on its way)."""
+    dossier = await processing.dossiers.by_code(code)
+    if dossier is not None and dossier.agency_code is not None:
+        return dossier, await processing.folded(dossier.dossier_id, within=0)
+    lag = await processing.folded(None)
+    dossier = await processing.dossiers.by_code(code)
+    if dossier is not None and dossier.agency_code is not None:
+        return dossier, lag
+    if lag != 0:
+        raise processing.view_behind(code)
+    raise ApiError(404, "dossier_not_found", f"no dossier {code}")
+
+
+def last_event_at(dossier: Dossier) -> datetime | None:
+    """When the last event applied to the dossier happened (its occurred_at; anomalies aside)."""
+    return dossier.history[-1].when if dossier.history else None
+
+
 def remaining(processing: Processing, dossier: Dossier, now: datetime) -> timedelta | None:
     """Working time left on the dossier's clock, None when no clock runs for it (not accepted, or resolved)."""
     if dossier.due_at is None or not (dossier.clock_running or dossier.paused):

@@ -4,6 +4,7 @@ from typing import Any
 
 from fastapi import APIRouter, Query, Request
 from motcua_shared.api import ErrorResponse
+from motcua_shared.freshness import AsOf
 
 from ...service_layer.tracking import track as track_dossier
 from ..deps import IntakeDep, client_address
@@ -14,6 +15,8 @@ ERRORS: dict[int | str, dict[str, Any]] = {
     404: {"model": ErrorResponse, "description": "no dossier with this code and phone"},
     429: {"model": ErrorResponse, "description": "too_many_attempts: too many failed attempts for this code or "
           "from this client; retry after `Retry-After` seconds"},
+    503: {"model": ErrorResponse, "description": "view_behind: intake's view has not yet folded what was published "
+          "before the request (and the code is not in it yet); retry after `Retry-After` seconds"},
 }
 
 
@@ -24,6 +27,8 @@ async def track(
     """Status and appointment date of a dossier, when `phone` is the one given at submission.
     An unknown code and a wrong phone get the same 404 `dossier_not_found`. Failed attempts are
     limited per code and per client (429 `too_many_attempts` with `Retry-After`), then even the right
-    phone gets 429 until the window passes."""
+    phone gets 429 until the window passes. The answer waits a few seconds for intake's view to fold
+    what was published before the request, and says in `as_of` how current it is."""
     tracked = await track_dossier(intake, client=client_address(request), code=code, phone=phone)
-    return TrackingPublic(dossier_code=tracked.code, status=tracked.status, appointment_at=tracked.appointment_at)
+    return TrackingPublic(dossier_code=tracked.code, status=tracked.status, appointment_at=tracked.appointment_at,
+                          as_of=AsOf(last_event_at=tracked.last_event_at, consumer_lag=tracked.consumer_lag))

@@ -64,6 +64,8 @@ async def tracking_page(
                          headers=refused.headers)
         if refused.status == 404:
             return _page(code, _not_found(), 404)
+        if refused.code == "view_behind":
+            return _page(code, _behind(), 503, headers=refused.headers)
         raise
     return _page(code, _found(tracked), 200)
 
@@ -92,7 +94,20 @@ def _found(tracked: Tracked) -> str:
             f"<dt>{_both('Mã hồ sơ', 'Dossier code')}</dt><dd>{html.escape(tracked.code)}</dd>"
             f"<dt>{_both('Tình trạng', 'Status')}</dt><dd>{_both(vi, en)}</dd>"
             f"<dt>{_both('Ngày hẹn trả kết quả', 'Result date')}</dt><dd>{appointment}</dd>"
-            f"</dl></section>")
+            f"</dl>{_maybe_behind(tracked)}</section>")
+
+
+def _maybe_behind(tracked: Tracked) -> str:
+    """A note when the view had not folded everything published before the request."""
+    if tracked.consumer_lag == 0:
+        return ""
+    return ("<p>" + _both("Thông tin có thể chưa cập nhật các thay đổi vừa xảy ra; xin xem lại sau ít phút.",
+                          "This may not show the latest changes yet; please look again in a few minutes.") + "</p>")
+
+
+def _behind() -> str:
+    return _refused("Hệ thống đang cập nhật hồ sơ. Xin thử lại sau ít phút.",
+                    "The system is catching up with recent changes. Please try again in a few minutes.")
 
 
 def _not_found() -> str:

@@ -5,6 +5,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 from motcua_shared.api import ApiError, ErrorResponse
 from motcua_shared.auth import ensure_agency
+from motcua_shared.freshness import AsOf
 from motcua_shared.lifecycle import DossierStatus
 
 from ...service_layer import views
@@ -13,16 +14,23 @@ from ..schemas import DossierPublic, Inbox, InboxItem, hours
 
 router = APIRouter(prefix="/v1", tags=["dossiers"])
 ERRORS: dict[int | str, dict[str, object]] = {code: {"model": ErrorResponse} for code in (401, 403, 404, 422)}
+VIEW_BEHIND: dict[int | str, dict[str, object]] = {503: {
+    "model": ErrorResponse, "description": "view_behind: processing's view has not yet folded what was published "
+    "before the request, and does not know the dossier yet; retry after `Retry-After` seconds"}}
 
 
-@router.get("/dossiers/{code}", response_model=DossierPublic, responses=ERRORS)
+@router.get("/dossiers/{code}", response_model=DossierPublic, responses={**ERRORS, **VIEW_BEHIND})
 async def get_dossier(code: str, principal: Reader, processing: ProcessingDep) -> DossierPublic:
-    """A dossier's state, due time, remaining working time, full history and anomalies."""
-    dossier = await processing.dossiers.by_code(code)
-    if dossier is None or dossier.agency_code is None:
-        raise ApiError(404, "dossier_not_found", f"no dossier {code}")
+    """A dossier's state, due time, remaining working time, full history and anomalies, and in `as_of`
+    how current processing's view of it is. A code the view does not know yet is looked for again once
+    the view has folded what was published before the request (a few seconds at most): 404 then, or 503
+    `view_behind`."""
+    dossier, lag = await views.dossier_by_code(processing, code)
+    assert dossier.agency_code is not None
     ensure_agency(principal, dossier.agency_code)
-    return DossierPublic.of(dossier, views.remaining(processing, dossier, processing.now()))
+    answer = DossierPublic.of(dossier, views.remaining(processing, dossier, processing.now()))
+    answer.as_of = AsOf(last_event_at=views.last_event_at(dossier), consumer_lag=lag)
+    return answer
 
 
 @router.get("/inbox", response_model=Inbox, responses=ERRORS)
