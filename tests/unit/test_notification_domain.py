@@ -249,3 +249,14 @@ def test_placeholder_values_are_written_for_the_reader() -> None:
     assert vi["appointment_date"] == "08:30 ngày 09/01/2026" and vi["agency_name"] == "Sở TN&MT"
     assert placeholder_values(accepted, facts, "en", agency_name=None, portal_url="u")["appointment_date"] == (
         "09 January 2026, 08:30")
+
+
+def test_the_link_in_a_message_is_the_tracking_page_with_the_code_filled_in() -> None:
+    facts = DossierFacts("d1", "STNMT-260105-0007", "STNMT", "STNMT.001", "Lê Văn Tám")
+    event = ev.DossierAccepted(occurred_at=datetime(2026, 1, 5, tzinfo=UTC), source="t", dossier_id="d1",
+                               data=ev.AcceptedData(due_at=datetime(2026, 1, 9, 1, 30, tzinfo=UTC)))
+    page = "https://dichvucong.example.gov.vn/track"
+    link = placeholder_values(event, facts, "vi", agency_name=None, portal_url=page)["portal_url"]
+    assert link == "https://dichvucong.example.gov.vn/track?code=STNMT-260105-0007"
+    with_query = placeholder_values(event, facts, "en", agency_name=None, portal_url=page + "?lang=en")
+    assert with_query["portal_url"] == page + "?lang=en&code=STNMT-260105-0007"

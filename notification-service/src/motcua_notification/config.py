@@ -39,8 +39,8 @@ class Settings(ServiceSettings):
     sms_quiet_end: time = time(7, 0)
     timezone: str = "Asia/Ho_Chi_Minh"
 
-    # Where applicants track and rate their dossiers (the {portal_url} placeholder).
-    portal_url: str = "http://127.0.0.1:8001/v1/track"
+    # Intake's public tracking page: `{portal_url}` in a message is this page with the dossier's code filled in.
+    portal_url: str = "http://127.0.0.1:8001/track"
 
     # Reliability.
     freshness_hours: float = 24.0  # events older than this (by occurred_at) notify nobody

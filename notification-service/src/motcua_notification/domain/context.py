@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
+from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 from motcua_shared import events as ev
@@ -49,13 +50,18 @@ def _hours(value: Decimal) -> str:
     return f"{value.normalize():f}"
 
 
+def tracking_link(page: str, dossier_code: str) -> str:
+    """The applicant's tracking page with the code filled in (the page asks for the phone)."""
+    return f"{page}{'&' if '?' in page else '?'}{urlencode({'code': dossier_code})}"
+
+
 def placeholder_values(event: ev.DossierEvent, facts: DossierFacts, language: Language, *,
                        agency_name: str | None, portal_url: str) -> dict[str, str]:
     """Every placeholder `event`'s templates may use, filled for a reader of `language`."""
     values: dict[str, str] = {
         "dossier_code": facts.dossier_code, "applicant_name": facts.applicant_name,
         "agency_code": facts.agency_code, "agency_name": agency_name or facts.agency_code,
-        "procedure_code": facts.procedure_code, "portal_url": portal_url,
+        "procedure_code": facts.procedure_code, "portal_url": tracking_link(portal_url, facts.dossier_code),
     }
     data: Any = event.data
     none = "—"
