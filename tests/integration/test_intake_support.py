@@ -16,6 +16,7 @@ from motcua_intake.bootstrap import create_app
 from motcua_intake.config import Settings
 from motcua_shared.auth import Role, mint_token
 from motcua_shared.topics import Topics
+from motcua_stack import topics as topic_admin
 
 SECRET = "intake-integration-test-secret-of-32-bytes-or-more"
 
@@ -40,6 +41,16 @@ def intake_settings(kafka: str, mongodb_url: str, database: str, topics: Topics,
     return Settings(**values)
 
 
+async def caught_up(settings: Settings, patience: float = 180.0) -> None:
+    """Until the new consumer group has folded what the run's earlier tests left on its topics: intake
+    brings its view up to date before answering (a wrong phone waits on every partition), and a
+    test's answers must not depend on how much the tests before it published."""
+    topics = settings.topics
+    behind = await topic_admin.wait_caught_up(settings.kafka_bootstrap_servers, [settings.consumer_group],
+                                              [topics.catalog_events, topics.dossier_events], patience=patience)
+    assert behind == 0, f"intake's consumer is still {behind} events behind after {patience:.0f} s"
+
+
 @asynccontextmanager
 async def running_intake_app(
     settings: Settings, **app_options: Any
@@ -47,6 +58,7 @@ async def running_intake_app(
     """The intake app with its lifespan (broker, store, consumers) and an HTTP client on it."""
     app = create_app(settings, **app_options)
     async with app.router.lifespan_context(app):
+        await caught_up(settings)
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://intake") as client:
             yield app, client
