@@ -30,6 +30,9 @@ IdempotencyKey = Annotated[
     ),
 ]
 
+# What every POST may refuse with, being run once per Idempotency-Key (service_layer/idempotent.py).
+IDEMPOTENT_CODES = {409: ["idempotency_key_reused", "idempotency_request_in_progress"], 503: ["broker_unavailable"]}
+
 Admin = Annotated[Principal, Depends(require_role(Role.ADMIN))]
 Submitter = Annotated[Principal, Depends(require_role(Role.OFFICER, Role.APPLICANT, Role.INTEGRATOR))]
 ApplicantSide = Annotated[Principal, Depends(require_role(Role.APPLICANT, Role.INTEGRATOR))]

@@ -27,6 +27,15 @@ from ..domain.deadlines import due_on_acceptance, moved_by_pause
 from ..domain.dossier import Dossier
 from .unit import Processing
 
+# The events an officer's action publishes (api/routes/actions.py): all that a refusal offers as
+# allowed, never what no caller can do (the clock's `dossier.overdue`, `dossier.due_soon`) nor what
+# only the applicant does, through intake (withdraw, rate).
+OFFICER_EVENT_TYPES: frozenset[str] = frozenset({
+    "dossier.accepted", "dossier.refused", "dossier.supplement_requested", "dossier.supplement_received",
+    "dossier.payment_requested", "dossier.payment_completed", "dossier.suspended", "dossier.resumed",
+    "dossier.transferred", "dossier.apology_issued", "dossier.result_ready", "dossier.returned",
+})
+
 
 class IllegalAction(Exception):
     """The action's event is not allowed on the dossier's current status."""
@@ -37,7 +46,7 @@ class IllegalAction(Exception):
         self.code = code
         self.current = current
         self.event_type = event_type
-        self.allowed = allowed_events(current)
+        self.allowed = [t for t in allowed_events(current) if t in OFFICER_EVENT_TYPES]
 
 
 BuildData = Callable[[Dossier, datetime], Awaitable[ev.Payload]]

@@ -18,7 +18,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from ..observability import metrics
 from ..observability.http import ObservedRequests, bind_path_context, telemetry_config
 from ..observability.readiness import DegradationCheck, ReadinessCheck, run_checks, run_degradation_checks
-from .errors import ErrorResponse, FieldProblem, error_response, install_error_handlers
+from .errors import FieldProblem, error_response, install_error_handlers
+from .openapi_errors import document_errors
 from .text import NoNulCharacters
 
 DEFAULT_MAX_BODY_BYTES = 1024 * 1024
@@ -167,37 +168,21 @@ def create_app(
 
 
 def document_shared_errors(app: FastAPI) -> None:
-    """Make the OpenAPI say what the shared handlers answer: every 422 has the shared error shape
-    (not FastAPI's `HTTPValidationError`), an operation behind a bearer token may answer 401 and 403,
-    and one taking a body 400 (not JSON), 413 (too large) and 415 (not application/json), so that
-    clients and schema-driven tests are not misled."""
+    """Make the OpenAPI say what each operation may answer when it refuses: per status, the
+    machine-readable codes (the route's own, named with `error_responses`, and the shared ones: 401
+    and 403 behind a bearer token, 422 for any input, 400, 413 and 415 for a body), listed in the
+    description and as an `enum` on `error.code` in the shared error shape (not FastAPI's
+    `HTTPValidationError`), so that clients and schema-driven tests are not misled (openapi_errors.py)."""
     build = app.openapi
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema:
             return app.openapi_schema
         schema = build()
-        ref_template = "#/components/schemas/{model}"
-        shape = ErrorResponse.model_json_schema(ref_template=ref_template)
-        components = schema.setdefault("components", {}).setdefault("schemas", {})
-        components.update(shape.pop("$defs", {}))
-        components["ErrorResponse"] = shape
-        error = {"content": {"application/json": {"schema": {"$ref": ref_template.format(model="ErrorResponse")}}}}
-        for item in schema.get("paths", {}).values():
-            for operation in item.values():
-                responses = operation.setdefault("responses", {})
-                if "422" in responses:
-                    responses["422"] = {**responses["422"], **error}
-                if operation.get("security"):  # behind a bearer token
-                    responses.setdefault("401", {"description": "no valid bearer token", **error})
-                    responses.setdefault("403", {"description": "the token's role or agency may not", **error})
-                if "requestBody" in operation:
-                    responses.setdefault("400", {"description": "the body is not JSON", **error})
-                    responses.setdefault("413", {"description": "the body is too large", **error})
-                    responses.setdefault("415", {"description": "the body is not application/json", **error})
+        document_errors(schema, getattr(app.state, "error_shapes", {}))
         if "HTTPValidationError" not in json.dumps(schema["paths"]):
             for unused in ("HTTPValidationError", "ValidationError"):
-                components.pop(unused, None)
+                schema["components"]["schemas"].pop(unused, None)
         return schema
 
     app.openapi = openapi  # type: ignore[method-assign]

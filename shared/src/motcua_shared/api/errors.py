@@ -1,9 +1,14 @@
 """One machine-readable error shape for every API:
 
     {"error": {"code": "validation_failed", "message": "...", "fields": [{"field": "body.channel", "message": "..."}]}}
+
+Each route names the codes it may answer, per status, with `error_responses`; the OpenAPI lists them
+(app.py, `document_shared_errors`), so a client can act on each and schema-driven tests refuse any other.
 """
 
 import logging
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -52,6 +57,40 @@ class ApiError(Exception):
         self.headers = headers
 
 
+# Where a route's `responses` carry their codes until document_shared_errors turns them into the schema.
+ERROR_CODES = "x-error-codes"
+
+
+def error_responses(
+    *codes: Mapping[int, Iterable[str]], notes: Mapping[int, str] | None = None, store: bool = True
+) -> dict[int | str, dict[str, Any]]:
+    """A route's `responses`: per status, the machine-readable codes its own code path may answer
+    (several mappings are merged, in order), with an optional note per status. `store`: the route
+    reads or writes the store, so it may answer 503 `store_unavailable`. What every route shares
+    (401, 403 `forbidden_role`, 400/413/415 for a body, 422 `validation_failed`/`invalid_character`)
+    is added by document_shared_errors."""
+    merged: dict[int, list[str]] = {}
+    for mapping in codes:
+        for status, names in mapping.items():
+            merged.setdefault(status, []).extend(n for n in names if n not in merged[status])
+    if store:
+        merged.setdefault(503, []).append("store_unavailable")
+    responses: dict[int | str, dict[str, Any]] = {}
+    for status, names in merged.items():
+        responses[status] = {ERROR_CODES: names}
+        if notes and status in notes:
+            responses[status]["description"] = notes[status]
+    return responses
+
+
+def error_shape(app: FastAPI, code: str, model: type[BaseModel]) -> None:
+    """Say that `code` answers `model`, the shared shape with more fields (`{"error": {..., more}}`),
+    so that the OpenAPI documents those fields wherever a route lists the code."""
+    shapes: dict[str, type[BaseModel]] = getattr(app.state, "error_shapes", {})
+    shapes[code] = model
+    app.state.error_shapes = shapes
+
+
 def error_response(
     status: int, code: str, message: str, fields: list[FieldProblem] | None = None,
     headers: dict[str, str] | None = None,
@@ -61,7 +100,6 @@ def error_response(
 
 
 _HTTP_CODES = {
-    400: "bad_request",
     401: "unauthenticated",
     403: "forbidden",
     404: "not_found",
@@ -91,6 +129,9 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        if exc.status_code == 400:
+            # FastAPI could not read the body at all (not UTF-8): not JSON, as the OpenAPI says.
+            return error_response(400, "invalid_json", "the request body is not valid JSON (UTF-8)")
         code = _HTTP_CODES.get(exc.status_code, "http_error")
         return error_response(exc.status_code, code, str(exc.detail), headers=exc.headers)
 

@@ -3,12 +3,12 @@
 from typing import Any
 
 from fastapi import APIRouter, Request
-from motcua_shared.api import ApiError, ErrorResponse
+from motcua_shared.api import ApiError, error_responses
 
 from ...domain.catalogue import Procedure
 from ...service_layer import catalogue
 from ...service_layer.idempotent import fingerprint, run_once
-from ..deps import Admin, IdempotencyKey, IntakeDep
+from ..deps import IDEMPOTENT_CODES, Admin, IdempotencyKey, IntakeDep
 from ..schemas import (
     AgenciesPublic,
     AgencyCreate,
@@ -20,12 +20,11 @@ from ..schemas import (
 )
 
 router = APIRouter(prefix="/v1", tags=["catalogue"])
-ERRORS: dict[int | str, dict[str, Any]] = {
-    code: {"model": ErrorResponse} for code in (401, 403, 404, 409, 422, 503)
-}
+AGENCY_UNKNOWN = error_responses({404: ["agency_not_found"]}, IDEMPOTENT_CODES)
+READ = error_responses()
 
 
-@router.post("/agencies", status_code=201, response_model=AgencyPublic, responses=ERRORS)
+@router.post("/agencies", status_code=201, response_model=AgencyPublic, responses=AGENCY_UNKNOWN)
 async def register_agency(
     body: AgencyCreate, request: Request, intake: IntakeDep, admin: Admin, key: IdempotencyKey
 ) -> dict[str, Any]:
@@ -38,7 +37,7 @@ async def register_agency(
     )
 
 
-@router.get("/agencies", response_model=AgenciesPublic)
+@router.get("/agencies", response_model=AgenciesPublic, responses=READ)
 async def list_agencies(intake: IntakeDep) -> AgenciesPublic:
     """Every known agency, by code."""
     agencies = await intake.catalogue.agencies()
@@ -47,7 +46,7 @@ async def list_agencies(intake: IntakeDep) -> AgenciesPublic:
     return AgenciesPublic(data=data, count=len(data))
 
 
-@router.post("/procedures", status_code=201, response_model=ProcedurePublic, responses=ERRORS)
+@router.post("/procedures", status_code=201, response_model=ProcedurePublic, responses=AGENCY_UNKNOWN)
 async def publish_procedure(
     body: ProcedureCreate, request: Request, intake: IntakeDep, admin: Admin, key: IdempotencyKey
 ) -> dict[str, Any]:
@@ -62,7 +61,8 @@ async def publish_procedure(
     )
 
 
-@router.post("/procedures/{procedure_code}/retire", response_model=ProcedureRetirement, responses=ERRORS)
+@router.post("/procedures/{procedure_code}/retire", response_model=ProcedureRetirement,
+             responses=error_responses({404: ["procedure_not_found"]}, IDEMPOTENT_CODES))
 async def retire_procedure(
     procedure_code: str, request: Request, intake: IntakeDep, admin: Admin, key: IdempotencyKey
 ) -> dict[str, Any]:
@@ -73,7 +73,7 @@ async def retire_procedure(
     )
 
 
-@router.get("/procedures", response_model=ProceduresPublic)
+@router.get("/procedures", response_model=ProceduresPublic, responses=READ)
 async def list_procedures(
     intake: IntakeDep, agency_code: str | None = None, include_retired: bool = False
 ) -> ProceduresPublic:
@@ -83,7 +83,8 @@ async def list_procedures(
     return ProceduresPublic(data=data, count=len(data))
 
 
-@router.get("/procedures/{procedure_code}", response_model=ProcedurePublic, responses={404: {"model": ErrorResponse}})
+@router.get("/procedures/{procedure_code}", response_model=ProcedurePublic,
+            responses=error_responses({404: ["procedure_not_found"]}))
 async def get_procedure(procedure_code: str, intake: IntakeDep) -> ProcedurePublic:
     """One procedure, retired or not."""
     procedure = await intake.catalogue.procedure(procedure_code)

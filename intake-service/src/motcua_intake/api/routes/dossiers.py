@@ -4,11 +4,11 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from motcua_shared import events as ev
-from motcua_shared.api import ErrorResponse
+from motcua_shared.api import error_responses
 
 from ...service_layer import applicant_actions, submission
 from ...service_layer.idempotent import fingerprint, run_once
-from ..deps import ApplicantSide, IdempotencyKey, IntakeDep, PaymentPlatform, Submitter
+from ..deps import IDEMPOTENT_CODES, ApplicantSide, IdempotencyKey, IntakeDep, PaymentPlatform, Submitter
 from ..schemas import (
     DossierActionResult,
     DossierCreate,
@@ -20,12 +20,19 @@ from ..schemas import (
 )
 
 router = APIRouter(prefix="/v1", tags=["dossiers"])
-ERRORS: dict[int | str, dict[str, Any]] = {
-    code: {"model": ErrorResponse} for code in (401, 403, 404, 409, 413, 422, 503)
-}
+# An action on a dossier: decided on intake's view once current (service_layer/applicant_actions.py).
+ON_DOSSIER = {404: ["dossier_not_found"], 503: ["view_behind"]}
+NOTES = {503: "nothing was done: intake's view is behind what was published before the request (`view_behind`), "
+              "the broker did not acknowledge, or the store did not answer; retry after `Retry-After` seconds"}
 
 
-@router.post("/dossiers", status_code=201, response_model=DossierReceipt, responses=ERRORS)
+def errors(*codes: dict[int, list[str]]) -> dict[int | str, dict[str, Any]]:
+    return error_responses(*codes, IDEMPOTENT_CODES, notes=NOTES)
+
+
+@router.post("/dossiers", status_code=201, response_model=DossierReceipt, responses=errors({
+    403: ["forbidden_role", "forbidden_agency"], 404: ["procedure_not_found"], 409: ["procedure_retired"],
+    422: ["procedure_not_of_agency", "online_submission_not_allowed"]}))
 async def submit_dossier(
     body: DossierCreate, request: Request, intake: IntakeDep, caller: Submitter, key: IdempotencyKey
 ) -> dict[str, Any]:
@@ -44,7 +51,8 @@ async def submit_dossier(
 
 
 @router.post("/dossiers/{code}/supplements", status_code=201, response_model=DossierActionResult,
-             responses=ERRORS)
+             responses=errors(ON_DOSSIER, {409: ["supplement_not_requested", "dossier_not_accepted"],
+                                           503: ["calendar_unavailable"]}))
 async def supply_papers(
     code: str, body: SupplementCreate, request: Request, intake: IntakeDep, caller: ApplicantSide,
     key: IdempotencyKey,
@@ -60,7 +68,7 @@ async def supply_papers(
 
 
 @router.post("/dossiers/{code}/withdrawal", status_code=201, response_model=DossierActionResult,
-             responses=ERRORS)
+             responses=errors(ON_DOSSIER, {409: ["dossier_closed"]}))
 async def withdraw(
     code: str, body: WithdrawalCreate, request: Request, intake: IntakeDep, caller: ApplicantSide,
     key: IdempotencyKey,
@@ -73,7 +81,8 @@ async def withdraw(
     )
 
 
-@router.post("/dossiers/{code}/rating", status_code=201, response_model=DossierActionResult, responses=ERRORS)
+@router.post("/dossiers/{code}/rating", status_code=201, response_model=DossierActionResult,
+             responses=errors(ON_DOSSIER, {409: ["dossier_not_returned", "already_rated"]}))
 async def rate(
     code: str, body: RatingCreate, request: Request, intake: IntakeDep, caller: ApplicantSide,
     key: IdempotencyKey,
@@ -86,7 +95,8 @@ async def rate(
     )
 
 
-@router.post("/payments/callback", status_code=201, response_model=DossierActionResult, responses=ERRORS)
+@router.post("/payments/callback", status_code=201, response_model=DossierActionResult,
+             responses=errors(ON_DOSSIER, {409: ["payment_not_requested", "payment_amount_mismatch"]}))
 async def payment_callback(
     body: PaymentCallback, request: Request, intake: IntakeDep, caller: PaymentPlatform, key: IdempotencyKey,
 ) -> dict[str, Any]:

@@ -1,9 +1,7 @@
 """`GET /v1/track/{code}?phone=…`: public tracking, without any personal data."""
 
-from typing import Any
-
 from fastapi import APIRouter, Query, Request
-from motcua_shared.api import ErrorResponse
+from motcua_shared.api import error_responses
 from motcua_shared.freshness import AsOf
 
 from ...service_layer.tracking import track as track_dossier
@@ -11,13 +9,12 @@ from ..deps import IntakeDep, client_address
 from ..schemas import TrackingPublic
 
 router = APIRouter(prefix="/v1", tags=["tracking"])
-ERRORS: dict[int | str, dict[str, Any]] = {
-    404: {"model": ErrorResponse, "description": "no dossier with this code and phone"},
-    429: {"model": ErrorResponse, "description": "too_many_attempts: too many failed attempts for this code or "
-          "from this client; retry after `Retry-After` seconds"},
-    503: {"model": ErrorResponse, "description": "view_behind: intake's view has not yet folded what was published "
-          "before the request (and the code is not in it yet); retry after `Retry-After` seconds"},
-}
+ERRORS = error_responses(
+    {404: ["dossier_not_found"], 429: ["too_many_attempts"], 503: ["view_behind"]},
+    notes={404: "no dossier with this code and phone",
+           429: "too many failed attempts for this code or from this client; retry after `Retry-After` seconds",
+           503: "`view_behind`: intake's view has not yet folded what was published before the request (and the "
+                "code is not in it yet), or the store did not answer; retry after `Retry-After` seconds"})
 
 
 @router.get("/track/{code}", response_model=TrackingPublic, responses=ERRORS)

@@ -2,7 +2,7 @@
 admins keep them here."""
 
 from fastapi import APIRouter
-from motcua_shared.api import ApiError, ErrorResponse
+from motcua_shared.api import ApiError, error_responses
 
 from ..deps import Admin, NotifierDep
 from ..schemas import AgencyContactsPublic, AgencyContactsUpdate
@@ -10,7 +10,7 @@ from ..schemas import AgencyContactsPublic, AgencyContactsUpdate
 router = APIRouter(prefix="/v1", tags=["agencies"])
 
 
-@router.put("/agencies/{agency_code}/contacts", response_model=AgencyContactsPublic)
+@router.put("/agencies/{agency_code}/contacts", response_model=AgencyContactsPublic, responses=error_responses())
 async def set_contacts(agency_code: str, body: AgencyContactsUpdate, notifier: NotifierDep,
                        caller: Admin) -> AgencyContactsPublic:
     doc = await notifier.directory.set_contacts(agency_code, [str(e) for e in body.emails], body.language,
@@ -19,7 +19,7 @@ async def set_contacts(agency_code: str, body: AgencyContactsUpdate, notifier: N
 
 
 @router.get("/agencies/{agency_code}/contacts", response_model=AgencyContactsPublic,
-            responses={404: {"model": ErrorResponse}})
+            responses=error_responses({404: ["contacts_not_found"]}))
 async def get_contacts(agency_code: str, notifier: NotifierDep, _: Admin) -> AgencyContactsPublic:
     doc = await notifier.directory.contacts(agency_code)
     if doc is None:

@@ -1,7 +1,7 @@
 """`GET /v1/letters/{letter_id}`: a stored apology letter as a PDF, for the agency to print and sign."""
 
 from fastapi import APIRouter, Response
-from motcua_shared.api import ApiError, ErrorResponse
+from motcua_shared.api import ApiError, error_responses
 from motcua_shared.auth import ensure_agency
 
 from ..deps import NotifierDep, Reader
@@ -10,7 +10,8 @@ router = APIRouter(prefix="/v1", tags=["letters"])
 
 
 @router.get("/letters/{letter_id}", response_class=Response,
-            responses={200: {"content": {"application/pdf": {}}}, 404: {"model": ErrorResponse}})
+            responses={200: {"content": {"application/pdf": {}}},
+                       **error_responses({403: ["forbidden_agency"], 404: ["letter_not_found"]})})
 async def get_letter(letter_id: str, notifier: NotifierDep, caller: Reader) -> Response:
     letter = await notifier.letters.get(letter_id)
     if letter is None:

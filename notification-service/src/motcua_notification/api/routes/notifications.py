@@ -3,7 +3,7 @@
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
-from motcua_shared.api import ErrorResponse
+from motcua_shared.api import error_responses
 from motcua_shared.auth import ensure_agency
 
 from ..deps import NotifierDep, Reader
@@ -21,7 +21,7 @@ def _public(doc: dict[str, Any]) -> NotificationPublic:
 
 
 @router.get("/notifications", response_model=NotificationsPublic,
-            responses={403: {"model": ErrorResponse}, 422: {"model": ErrorResponse}})
+            responses=error_responses({403: ["forbidden_agency"]}))
 async def history(notifier: NotifierDep, caller: Reader,
                   dossier_code: Annotated[str, Query(min_length=1, max_length=100)]) -> NotificationsPublic:
     """The dossier's notifications in the order they were decided, each with its attempts.

@@ -2,7 +2,7 @@
 here (422 `unknown_placeholder`), never discovered at send time."""
 
 from fastapi import APIRouter
-from motcua_shared.api import ApiError, ErrorResponse, FieldProblem
+from motcua_shared.api import ApiError, FieldProblem, error_responses
 
 from ...adapters.templates import VersionConflict
 from ...domain.templates import Template, TemplateError, Text, allowed_placeholders, load_template
@@ -10,6 +10,9 @@ from ..deps import Admin, NotifierDep
 from ..schemas import TemplatePublic, TemplatesPublic, TemplateText, TemplateUpdate
 
 router = APIRouter(prefix="/v1", tags=["templates"])
+# Why a new text is refused (domain/templates.py, TemplateError); the event type is the template's own.
+TEMPLATE_CODES = ["unknown_placeholder", "malformed_template", "missing_language", "unknown_language",
+                  "empty_template", "missing_subject"]
 
 
 def _public(template: Template) -> TemplatePublic:
@@ -20,7 +23,7 @@ def _public(template: Template) -> TemplatePublic:
     )
 
 
-@router.get("/templates", response_model=TemplatesPublic)
+@router.get("/templates", response_model=TemplatesPublic, responses=error_responses())
 async def list_templates(notifier: NotifierDep, _: Admin) -> TemplatesPublic:
     """The current version of every template."""
     data = [_public(t) for t in await notifier.templates.all_current()]
@@ -28,7 +31,7 @@ async def list_templates(notifier: NotifierDep, _: Admin) -> TemplatesPublic:
 
 
 @router.put("/templates/{template_id}", response_model=TemplatePublic,
-            responses={404: {"model": ErrorResponse}, 409: {"model": ErrorResponse}, 422: {"model": ErrorResponse}})
+            responses=error_responses({404: ["template_not_found"], 409: ["version_conflict"], 422: TEMPLATE_CODES}))
 async def update_template(template_id: str, update: TemplateUpdate, notifier: NotifierDep,
                           caller: Admin) -> TemplatePublic:
     """Publish a new version; messages decided from now on use it (ones already decided keep theirs)."""

@@ -3,7 +3,7 @@
 from typing import Any
 
 from fastapi import APIRouter, Response
-from motcua_shared.api import ApiError, ErrorResponse, FieldProblem
+from motcua_shared.api import ApiError, FieldProblem, error_responses
 from motcua_shared.events import DOSSIER_EVENT_TYPES
 
 from ..deps import Admin, NotifierDep
@@ -19,7 +19,7 @@ def _public(doc: dict[str, Any]) -> WebhookPublic:
 
 
 @router.post("/webhooks", status_code=201, response_model=WebhookCreated,
-             responses={422: {"model": ErrorResponse}})
+             responses=error_responses({422: ["unknown_event_type"]}))
 async def create_webhook(body: WebhookCreate, notifier: NotifierDep, caller: Admin) -> WebhookCreated:
     """Subscribe a URL to dossier event types (`*` for all). Calls are POSTs of the event JSON with
     `X-Motcua-Timestamp` and `X-Motcua-Signature: sha256=HMAC-SHA256(secret, timestamp + "." + body)`.
@@ -33,13 +33,14 @@ async def create_webhook(body: WebhookCreate, notifier: NotifierDep, caller: Adm
     return WebhookCreated(**_public(doc).model_dump(), secret=doc["secret"])
 
 
-@router.get("/webhooks", response_model=WebhooksPublic)
+@router.get("/webhooks", response_model=WebhooksPublic, responses=error_responses())
 async def list_webhooks(notifier: NotifierDep, _: Admin) -> WebhooksPublic:
     data = [_public(d) for d in await notifier.subscriptions.all()]
     return WebhooksPublic(data=data, count=len(data))
 
 
-@router.get("/webhooks/{subscription_id}", response_model=WebhookPublic, responses={404: {"model": ErrorResponse}})
+@router.get("/webhooks/{subscription_id}", response_model=WebhookPublic,
+            responses=error_responses({404: ["webhook_not_found"]}))
 async def get_webhook(subscription_id: str, notifier: NotifierDep, _: Admin) -> WebhookPublic:
     doc = await notifier.subscriptions.get(subscription_id)
     if doc is None:
@@ -47,7 +48,8 @@ async def get_webhook(subscription_id: str, notifier: NotifierDep, _: Admin) -> 
     return _public(doc)
 
 
-@router.delete("/webhooks/{subscription_id}", status_code=204, responses={404: {"model": ErrorResponse}})
+@router.delete("/webhooks/{subscription_id}", status_code=204,
+               responses=error_responses({404: ["webhook_not_found"]}))
 async def delete_webhook(subscription_id: str, notifier: NotifierDep, _: Admin) -> Response:
     """Unsubscribe; calls not yet made for it fail permanently (recorded in the history)."""
     if not await notifier.subscriptions.delete(subscription_id):

@@ -1,8 +1,9 @@
 """Officers' actions on a dossier: each publishes the contract's event and answers the dossier as it
-is after it (read-your-writes). 409 `illegal_transition` carries the dossier's current status."""
+is after it (read-your-writes). 409 `illegal_transition` carries the dossier's current status and
+the actions allowed on it (api/errors.py)."""
 
 from fastapi import APIRouter
-from motcua_shared.api import ErrorResponse
+from motcua_shared.api import error_responses
 from motcua_shared.auth import Principal
 
 from ...service_layer import officer_actions as actions
@@ -23,9 +24,25 @@ from ..schemas import (
 )
 
 router = APIRouter(prefix="/v1/dossiers/{code}", tags=["officer actions"])
-ERRORS: dict[int | str, dict[str, object]] = {
-    code: {"model": ErrorResponse} for code in (401, 403, 404, 409, 422, 503)
+# What every action may refuse with (officer_actions.perform); each route adds its own.
+ACTION_CODES = {
+    403: ["forbidden_agency"], 404: ["dossier_not_found"], 409: ["illegal_transition", "concurrent_action"],
+    503: ["view_behind", "broker_unavailable"],
 }
+NOTES = {
+    409: "the dossier's state does not allow the action now: `illegal_transition` gives its `current_status`, "
+         "`current_portal_status` and the `allowed_event_types`; `concurrent_action`: another action was taken "
+         "at the same moment, read the dossier again",
+    503: "nothing was done: processing's view is behind what was published before the request (`view_behind`), "
+         "the broker did not acknowledge, or the store did not answer; retry after `Retry-After` seconds",
+}
+
+
+def errors(*own: dict[int, list[str]]) -> dict[int | str, dict[str, object]]:
+    return error_responses(ACTION_CODES, *own, notes=NOTES)
+
+
+ERRORS = errors()
 
 
 async def _act(processing: ProcessingDep, principal: Principal, code: str, event_type: str,
@@ -36,7 +53,7 @@ async def _act(processing: ProcessingDep, principal: Principal, code: str, event
                         dossier=DossierPublic.of(dossier, remaining))
 
 
-@router.post("/accept", response_model=ActionResult, responses=ERRORS)
+@router.post("/accept", response_model=ActionResult, responses=errors({409: ["procedure_unknown"]}))
 async def accept(code: str, principal: Officer, processing: ProcessingDep) -> ActionResult:
     """Accept a submitted dossier: the clock starts now; due = now + the procedure's processing time,
     in working time."""
@@ -57,7 +74,7 @@ async def request_supplement(code: str, body: SupplementRequest, principal: Offi
                       actions.request_supplement(body.reason, body.items))
 
 
-@router.post("/receive-supplement", response_model=ActionResult, responses=ERRORS)
+@router.post("/receive-supplement", response_model=ActionResult, responses=errors({409: ["dossier_not_accepted"]}))
 async def receive_supplement(code: str, principal: Officer, processing: ProcessingDep) -> ActionResult:
     """The missing papers were handed in at the counter; the clock resumes and the due time moves by
     the working time paused. (Online supplements come through intake.)"""
@@ -72,7 +89,7 @@ async def request_payment(code: str, body: PaymentRequest, principal: Officer,
     return await _act(processing, principal, code, "dossier.payment_requested", actions.request_payment(body.amount))
 
 
-@router.post("/record-payment", response_model=ActionResult, responses=ERRORS)
+@router.post("/record-payment", response_model=ActionResult, responses=errors({422: ["payment_amount_mismatch"]}))
 async def record_payment(code: str, body: PaymentRecord, principal: Officer,
                          processing: ProcessingDep) -> ActionResult:
     """The applicant paid at the counter the amount requested; the clock resumes, the due time moved by
@@ -89,27 +106,28 @@ async def suspend(code: str, body: OptionalReason, principal: Officer, processin
     return await _act(processing, principal, code, "dossier.suspended", actions.suspend(body.reason))
 
 
-@router.post("/resume", response_model=ActionResult, responses=ERRORS)
+@router.post("/resume", response_model=ActionResult, responses=errors({409: ["dossier_not_accepted"]}))
 async def resume(code: str, principal: Officer, processing: ProcessingDep) -> ActionResult:
     """Resume a suspended dossier; the due time moves by the working time suspended."""
     return await _act(processing, principal, code, "dossier.resumed", actions.resume(processing))
 
 
-@router.post("/transfer", response_model=ActionResult, responses=ERRORS)
+@router.post("/transfer", response_model=ActionResult, responses=errors({422: ["same_agency", "unknown_agency"]}))
 async def transfer(code: str, body: TransferRequest, principal: Officer, processing: ProcessingDep) -> ActionResult:
     """Hand the dossier to another agency; its officers take it over."""
     return await _act(processing, principal, code, "dossier.transferred",
                       actions.transfer(processing, body.to_agency_code, body.reason))
 
 
-@router.post("/apology", response_model=ActionResult, responses=ERRORS)
+@router.post("/apology", response_model=ActionResult,
+             responses=errors({422: ["appointment_not_later", "appointment_in_past"]}))
 async def apology(code: str, body: ApologyRequest, principal: Officer, processing: ProcessingDep) -> ActionResult:
     """Issue an apology letter with a new appointment, which becomes the due time."""
     return await _act(processing, principal, code, "dossier.apology_issued",
                       actions.apology(body.reason, body.new_due_at, body.letter_id))
 
 
-@router.post("/result-ready", response_model=ActionResult, responses=ERRORS)
+@router.post("/result-ready", response_model=ActionResult, responses=errors({422: ["finished_in_future"]}))
 async def result_ready(code: str, body: ResultReadyRequest, principal: Officer,
                        processing: ProcessingDep) -> ActionResult:
     """The result is ready; its date (finished_at, default now) is what timeliness is judged by."""

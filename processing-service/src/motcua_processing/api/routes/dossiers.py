@@ -3,7 +3,7 @@
 from typing import Annotated
 
 from fastapi import APIRouter, Query
-from motcua_shared.api import ApiError, ErrorResponse
+from motcua_shared.api import ApiError, error_responses
 from motcua_shared.auth import ensure_agency
 from motcua_shared.freshness import AsOf
 from motcua_shared.lifecycle import DossierStatus
@@ -13,13 +13,14 @@ from ..deps import ProcessingDep, Reader
 from ..schemas import DossierPublic, Inbox, InboxItem, hours
 
 router = APIRouter(prefix="/v1", tags=["dossiers"])
-ERRORS: dict[int | str, dict[str, object]] = {code: {"model": ErrorResponse} for code in (401, 403, 404, 422)}
-VIEW_BEHIND: dict[int | str, dict[str, object]] = {503: {
-    "model": ErrorResponse, "description": "view_behind: processing's view has not yet folded what was published "
-    "before the request, and does not know the dossier yet; retry after `Retry-After` seconds"}}
+DOSSIER_ERRORS = error_responses(
+    {403: ["forbidden_agency"], 404: ["dossier_not_found"], 503: ["view_behind"]},
+    notes={503: "`view_behind`: processing's view has not yet folded what was published before the request, "
+                "and does not know the dossier yet; retry after `Retry-After` seconds"})
+INBOX_ERRORS = error_responses({403: ["forbidden_agency"], 422: ["agency_required", "invalid_cursor"]})
 
 
-@router.get("/dossiers/{code}", response_model=DossierPublic, responses={**ERRORS, **VIEW_BEHIND})
+@router.get("/dossiers/{code}", response_model=DossierPublic, responses=DOSSIER_ERRORS)
 async def get_dossier(code: str, principal: Reader, processing: ProcessingDep) -> DossierPublic:
     """A dossier's state, due time, remaining working time, full history and anomalies, and in `as_of`
     how current processing's view of it is. A code the view does not know yet is looked for again once
@@ -33,7 +34,7 @@ async def get_dossier(code: str, principal: Reader, processing: ProcessingDep) -
     return answer
 
 
-@router.get("/inbox", response_model=Inbox, responses=ERRORS)
+@router.get("/inbox", response_model=Inbox, responses=INBOX_ERRORS)
 async def get_inbox(
     principal: Reader,
     processing: ProcessingDep,

@@ -4,18 +4,17 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 from fastapi.responses import Response
-from motcua_shared.api import ErrorResponse
+from motcua_shared.api import error_responses
 
 from ...domain.narrative import narrative
 from ...exports import Language, agency_table_csv, agency_table_xlsx
 from ..deps import ReportQueryDep, ReportsDep
 from ..schemas import AgencyTablePublic, NarrativePublic, OnlineIndicatorsPublic, SummaryPublic, TrendPublic
 
-ERRORS: dict[int | str, dict[str, Any]] = {
-    401: {"model": ErrorResponse, "description": "no or invalid bearer token"},
-    403: {"model": ErrorResponse, "description": "role not allowed, or an officer asking for another agency"},
-    422: {"model": ErrorResponse, "description": "bad dates (format, or `from` after `to`) or admin_level"},
-}
+ERRORS = error_responses(
+    {403: ["forbidden_agency"], 422: ["invalid_period"]},
+    notes={403: "role not allowed, or an officer asking for another agency",
+           422: "bad dates (format, out of range, `from` after `to`, over 20 years) or admin_level"})
 
 router = APIRouter(prefix="/v1/reports", tags=["reports"], responses=ERRORS)
 
