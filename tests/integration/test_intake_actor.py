@@ -7,7 +7,6 @@ import json
 import uuid
 from typing import Any
 
-import pytest
 from motcua_shared.auth import Role
 from motcua_shared.topics import Topics
 from pymongo.asynchronous.database import AsyncDatabase

@@ -8,10 +8,9 @@ import statistics
 import time
 from typing import Any
 
+from motcua_shared.mongo import make_mongo_client
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
-
-from motcua_shared.mongo import make_mongo_client
 from support.infrastructure import Infrastructure
 
 

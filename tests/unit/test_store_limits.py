@@ -5,7 +5,6 @@ import asyncio
 from typing import Any
 
 import pytest
-
 from motcua_shared import mongo
 
 
