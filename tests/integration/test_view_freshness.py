@@ -234,28 +234,3 @@ async def test_processing_answers_a_counter_dossier_intake_has_just_accepted_tho
             assert await eventually(lambda: _is_ready(processing), wait=60)
     finally:
         await mongo_db.client.drop_database(f"{mongo_db.name}_p")
-
-
-async def test_reporting_and_notification_say_degraded_while_their_consumers_lag(
-    infrastructure: Infrastructure, topics: Topics, mongo_db: AsyncDatabase[Any]
-) -> None:
-    """Every service that folds the topic says how current it is: reporting's and notification's
-    `/ready` too, not only intake's and processing's."""
-    from test_notification_support import notification_settings, running_notification
-    from test_reporting_support import reporting_settings, running_reporting
-
-    await publish(infrastructure.kafka_bootstrap_servers, topics.dossier_events,
-                  backlog(5 * BACKLOG, partition=None))
-    reporting = reporting_settings(infrastructure.kafka_bootstrap_servers, infrastructure.mongodb_url,
-                                   f"{mongo_db.name}_r", topics, ready_max_lag=0)
-    notification = notification_settings(infrastructure, f"{mongo_db.name}_n", topics, smtp_port=1,
-                                         sms_url="http://127.0.0.1:1/sms", dispatcher_enabled=False,
-                                         ready_max_lag=0)
-    async with running_reporting(reporting) as client:  # asked at once: it folds a backlog in seconds
-        ready = await client.get("/ready")
-        assert ready.status_code == 200 and ready.json()["status"] == "degraded", ready.text
-        assert "MOTCUA_REPORTING_READY_MAX_LAG" in ready.json()["checks"]["consumer_lag"]
-    async with running_notification(notification) as (_, client):
-        ready = await client.get("/ready")
-        assert ready.status_code == 200 and ready.json()["status"] == "degraded", ready.text
-        assert "MOTCUA_NOTIFICATION_READY_MAX_LAG" in ready.json()["checks"]["consumer_lag"]

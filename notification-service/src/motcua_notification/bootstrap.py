@@ -13,17 +13,10 @@ from motcua_shared import events as ev
 from motcua_shared.api import create_app as create_base_app
 from motcua_shared.api import serve_asyncapi
 from motcua_shared.auth import TokenVerifier
-from motcua_shared.freshness import ViewFreshness
 from motcua_shared.kafka import make_broker
 from motcua_shared.mongo import make_mongo_client
 from motcua_shared.observability.asyncapi import document_publication
-from motcua_shared.observability.readiness import (
-    add_degradation_check,
-    add_readiness_check,
-    consumer_lag_check,
-    kafka_check,
-    store_check,
-)
+from motcua_shared.observability.readiness import add_readiness_check, kafka_check, store_check
 
 from .adapters.deliveries import DeliveryStore
 from .adapters.directory import Directory
@@ -100,14 +93,8 @@ def create_app(settings: Settings, *, now: Callable[[], datetime] = wall_clock, 
         serve_asyncapi(app, broker)
         add_readiness_check(app, "kafka", kafka_check(broker))
         add_readiness_check(app, "store", store_check(mongo))
-        freshness = None
         if consume:
             register_consumers(broker, notifier, settings.topics, group_id=settings.consumer_group)
-            freshness = ViewFreshness(settings.kafka_bootstrap_servers, settings.consumer_group,
-                                      [settings.topics.dossier_events, settings.topics.catalog_events])
-            add_degradation_check(app, "consumer_lag", consumer_lag_check(
-                freshness.lag, max_lag=settings.ready_max_lag, setting="MOTCUA_NOTIFICATION_READY_MAX_LAG"))
-            await freshness.start()
             await broker.start()
         else:
             await broker.connect()
@@ -122,8 +109,6 @@ def create_app(settings: Settings, *, now: Callable[[], datetime] = wall_clock, 
             if sending is not None:
                 await stop_dispatcher(dispatcher, sending, wake, grace=settings.send_timeout_seconds + 5)
             await broker.stop()
-            if freshness is not None:
-                await freshness.close()
             await http.aclose()
             await mongo.close()
 

@@ -6,7 +6,7 @@ server such as `python -m aiosmtpd -n`), SMS to a gateway on 127.0.0.1; nothing 
 from datetime import time
 
 from motcua_shared.settings import ServiceSettings
-from pydantic import Field, SecretStr
+from pydantic import SecretStr
 from pydantic_settings import SettingsConfigDict
 
 
@@ -18,8 +18,6 @@ class Settings(ServiceSettings):
     mongodb_database: str = "motcua_notification"
     # Every notification instance shares one group: each event is considered once per deployment.
     consumer_group: str = "notification-service"
-    # /ready says `degraded` while the consumers have more events than this still to fold.
-    ready_max_lag: int = Field(1000, ge=0)
 
     # Email (SMTP).
     smtp_host: str = "127.0.0.1"

@@ -7,16 +7,9 @@ from fastapi import FastAPI
 from motcua_shared.api import create_app as create_base_app
 from motcua_shared.api import serve_asyncapi
 from motcua_shared.auth import TokenVerifier
-from motcua_shared.freshness import ViewFreshness
 from motcua_shared.kafka import make_broker
 from motcua_shared.mongo import make_mongo_client
-from motcua_shared.observability.readiness import (
-    add_degradation_check,
-    add_readiness_check,
-    consumer_lag_check,
-    kafka_check,
-    store_check,
-)
+from motcua_shared.observability.readiness import add_readiness_check, kafka_check, store_check
 
 from .api.routes import dashboard, reports
 from .config import Settings
@@ -44,7 +37,7 @@ def create_app(settings: Settings, *, consume: bool = True) -> FastAPI:
         db = mongo[settings.mongodb_database]
         app.state.db = db
         add_readiness_check(app, "store", store_check(mongo))
-        broker = freshness = None
+        broker = None
         if consume:
             active = ActiveProjections(db, settings)
             await active.get()
@@ -52,19 +45,12 @@ def create_app(settings: Settings, *, consume: bool = True) -> FastAPI:
             register_consumers(broker, active, settings.topics, settings)
             serve_asyncapi(app, broker)
             add_readiness_check(app, "kafka", kafka_check(broker))
-            freshness = ViewFreshness(settings.kafka_bootstrap_servers, settings.consumer_group,
-                                      [settings.topics.dossier_events, settings.topics.catalog_events])
-            add_degradation_check(app, "consumer_lag", consumer_lag_check(
-                freshness.lag, max_lag=settings.ready_max_lag, setting="MOTCUA_REPORTING_READY_MAX_LAG"))
-            await freshness.start()
             await broker.start()
         try:
             yield
         finally:
             if broker is not None:
                 await broker.stop()
-            if freshness is not None:
-                await freshness.close()
             await mongo.close()
 
     app = create_base_app(title="motcua reporting-service", description=DESCRIPTION, lifespan=lifespan)

@@ -1,7 +1,6 @@
 """Reporting settings, from environment variables prefixed MOTCUA_REPORTING_."""
 
 from motcua_shared.settings import ServiceSettings
-from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
 
@@ -11,8 +10,6 @@ class Settings(ServiceSettings):
     service_name: str = "reporting-service"
     http_port: int = 8004
     consumer_group: str = "reporting"
-    # /ready says `degraded` while the consumers have more events than this still to fold.
-    ready_max_lag: int = Field(1000, ge=0)
     # How long the consumer trusts its idea of the active read-model generation (a rebuild waits longer
     # than this before its final catch-up, so no event is folded only into the old generation).
     generation_ttl_seconds: float = 1.0
