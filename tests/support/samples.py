@@ -51,6 +51,12 @@ def dossier_events() -> list[ev.DossierEvent]:
         _dossier(ev.DossierWithdrawn, 17, ev.WithdrawnData(reason="Không còn nhu cầu")),
         _dossier(ev.DossierOverdue, 18, ev.OverdueData(due_at=due)),
         _dossier(ev.DossierRated, 19, ev.RatedData(rating=ev.Rating.VERY_SATISFIED, comment="Nhanh, gọn")),
+        # issue 18's additions
+        _dossier(ev.DossierSupplementDueSoon, 20, ev.SupplementDueSoonData(
+            respond_by=due, remaining_working_hours=Decimal("16"))),
+        _dossier(ev.DossierSupplementExpired, 21, ev.SupplementExpiredData(respond_by=due)),
+        _dossier(ev.DossierResultUncollected, 22, ev.ResultUncollectedData(
+            ready_at=datetime(2020, 1, 17, 10, 0, tzinfo=VN), after_working_days=Decimal(5))),
     ]
 
 

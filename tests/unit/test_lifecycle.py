@@ -59,6 +59,11 @@ LEGAL: dict[tuple[DossierStatus | None, str], DossierStatus] = {
     (S.AWAITING_PAYMENT, "dossier.withdrawn"): S.WITHDRAWN,
     (S.SUSPENDED, "dossier.withdrawn"): S.WITHDRAWN,
     (S.RESULT_READY, "dossier.returned"): S.RETURNED,
+    # issue 18: the supplement time and its expiry; a refusal once it passed; a result not collected
+    (S.SUPPLEMENT_REQUESTED, "dossier.supplement_due_soon"): S.SUPPLEMENT_REQUESTED,
+    (S.SUPPLEMENT_REQUESTED, "dossier.supplement_expired"): S.SUPPLEMENT_REQUESTED,
+    (S.SUPPLEMENT_REQUESTED, "dossier.refused"): S.REFUSED,
+    (S.RESULT_READY, "dossier.result_uncollected"): S.RESULT_READY,
     (S.RETURNED, "dossier.rated"): S.RETURNED,
 }
 

@@ -83,6 +83,12 @@ def _table() -> dict[tuple[DossierStatus | None, str], DossierStatus]:
         (RUNNING_STATUSES | PAUSED_STATUSES, "dossier.apology_issued", _KEEP),
         (RUNNING_STATUSES | PAUSED_STATUSES, "dossier.overdue", _KEEP),
         (RUNNING_STATUSES | PAUSED_STATUSES, "dossier.due_soon", _KEEP),
+        # Issue 18: the supplement time (reminder, expiry) and a refusal once it passed (processing
+        # allows that refusal only after `supplement_expired`); a result left uncollected.
+        (S.SUPPLEMENT_REQUESTED, "dossier.supplement_due_soon", _KEEP),
+        (S.SUPPLEMENT_REQUESTED, "dossier.supplement_expired", _KEEP),
+        (S.SUPPLEMENT_REQUESTED, "dossier.refused", S.REFUSED),
+        (S.RESULT_READY, "dossier.result_uncollected", _KEEP),
         (OPEN_STATUSES, "dossier.withdrawn", S.WITHDRAWN),
         (S.RESULT_READY, "dossier.returned", S.RETURNED),
         (S.RETURNED, "dossier.rated", _KEEP),

@@ -25,11 +25,25 @@ class ProcessingTime(Payload):
     unit: TimeUnit
 
 
+class WorkingDays(Payload):
+    """A time limit counted in working days (8 working hours each, on the working calendar)."""
+
+    value: Number = Field(gt=0)
+    unit: Literal["working_days"] = "working_days"
+
+
 class AgencyRegisteredData(Payload):
     agency_code: str = Field(min_length=1, max_length=50)
     name: str = Field(min_length=1)
     admin_level: AdminLevel
     parent_code: str | None = None
+
+
+class ProcedureField(Payload):
+    """The field (lĩnh vực) a procedure belongs to: periodic reports are broken down by it."""
+
+    code: str = Field(min_length=1, max_length=50)
+    name: str = Field(min_length=1, max_length=200)
 
 
 class ProcedurePublishedData(Payload):
@@ -40,6 +54,11 @@ class ProcedurePublishedData(Payload):
     online_level: Literal[2, 3, 4]
     processing_time: ProcessingTime
     fee: Number | None = Field(default=None, ge=0)
+    # Addition (issue 18): the time an applicant has to hand in papers asked for, unless the officer
+    # gives another; absent: processing's configured default.
+    supplement_time: WorkingDays | None = None
+    field: ProcedureField | None = Field(
+        default=None, description="lĩnh vực; a procedure without one is reported under \"other\" (Khác)")
 
 
 class ProcedureRetiredData(Payload):

@@ -5,6 +5,7 @@ from typing import Literal
 
 from pydantic import AwareDatetime, EmailStr, Field
 
+from .catalog import WorkingDays
 from .envelope import Envelope, Number, Payload
 
 
@@ -23,6 +24,12 @@ class Delivery(StrEnum):
 class PaymentMethod(StrEnum):
     ONLINE = "online"
     COUNTER = "counter"
+
+
+class RefusalReason(StrEnum):
+    """Machine-readable grounds of a refusal (addition): the text of `reason` stays the officer's."""
+
+    SUPPLEMENT_EXPIRED = "supplement_expired"  # the applicant did not hand in the papers in time
 
 
 class Rating(StrEnum):
@@ -73,11 +80,15 @@ class AcceptedData(Payload):
 
 class RefusedData(Payload):
     reason: str = Field(min_length=1)
+    reason_code: RefusalReason | None = None
 
 
 class SupplementRequestedData(Payload):
     reason: str = Field(min_length=1)
     items: list[str] | None = None
+    # Additions (issue 18): the time the applicant has, and when it ends in working time.
+    respond_within: WorkingDays | None = None
+    respond_by: AwareDatetime | None = None
 
 
 class SupplementReceivedData(Payload):
@@ -132,6 +143,20 @@ class OverdueData(Payload):
 class DueSoonData(Payload):
     due_at: AwareDatetime
     remaining_working_hours: Number = Field(ge=0)
+
+
+class SupplementDueSoonData(Payload):
+    respond_by: AwareDatetime
+    remaining_working_hours: Number = Field(ge=0)
+
+
+class SupplementExpiredData(Payload):
+    respond_by: AwareDatetime
+
+
+class ResultUncollectedData(Payload):
+    ready_at: AwareDatetime  # the result date
+    after_working_days: Number = Field(gt=0)
 
 
 class RatedData(Payload):
@@ -226,6 +251,30 @@ class DossierDueSoon(DossierEvent):
     data: DueSoonData
 
 
+class DossierSupplementDueSoon(DossierEvent):
+    """Addition (issue 18): processing's clock warns, once per supplement request, that the time the
+    applicant has to hand in the papers ends soon (notification reminds the applicant)."""
+
+    event_type: Literal["dossier.supplement_due_soon"] = "dossier.supplement_due_soon"
+    data: SupplementDueSoonData
+
+
+class DossierSupplementExpired(DossierEvent):
+    """Addition (issue 18): the supplement time passed without `dossier.supplement_received`; the
+    officer may now refuse the dossier (`reason_code` `supplement_expired`). Keeps the status."""
+
+    event_type: Literal["dossier.supplement_expired"] = "dossier.supplement_expired"
+    data: SupplementExpiredData
+
+
+class DossierResultUncollected(DossierEvent):
+    """Addition (issue 18): the result has waited a configured number of working days without being
+    returned (notification reminds the applicant once). Keeps the status."""
+
+    event_type: Literal["dossier.result_uncollected"] = "dossier.result_uncollected"
+    data: ResultUncollectedData
+
+
 class DossierRated(DossierEvent):
     event_type: Literal["dossier.rated"] = "dossier.rated"
     data: RatedData
@@ -249,4 +298,7 @@ DOSSIER_EVENT_TYPES: tuple[type[DossierEvent], ...] = (
     DossierOverdue,
     DossierDueSoon,
     DossierRated,
+    DossierSupplementDueSoon,
+    DossierSupplementExpired,
+    DossierResultUncollected,
 )
