@@ -3,6 +3,7 @@
 from typing import Annotated
 
 from fastapi import Depends, Header, Request
+from motcua_shared import idempotency as shared_idempotency
 from motcua_shared.auth import Principal, Role, require_role
 
 from ..service_layer.unit import Intake
@@ -31,7 +32,7 @@ IdempotencyKey = Annotated[
 ]
 
 # What every POST may refuse with, being run once per Idempotency-Key (service_layer/idempotent.py).
-IDEMPOTENT_CODES = {409: ["idempotency_key_reused", "idempotency_request_in_progress"], 503: ["broker_unavailable"]}
+IDEMPOTENT_CODES = shared_idempotency.IDEMPOTENT_CODES
 
 Admin = Annotated[Principal, Depends(require_role(Role.ADMIN))]
 Submitter = Annotated[Principal, Depends(require_role(Role.OFFICER, Role.APPLICANT, Role.INTEGRATOR))]

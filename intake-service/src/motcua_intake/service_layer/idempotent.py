@@ -2,8 +2,6 @@
 answer, publishes, and stores the answer; a retry with the same body gets that answer and publishes
 nothing new; the same key with another body is refused with 409 `idempotency_key_reused`."""
 
-import hashlib
-import json
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -11,18 +9,14 @@ from typing import Any
 from motcua_shared.api import ApiError
 from motcua_shared.auth import Principal
 from motcua_shared.events import DossierEvent, DossierSubmitted, parse_event
+from motcua_shared.idempotency import fingerprint
 
-from ..adapters.idempotency_store import record_id
 from ..adapters.publishing import BrokerUnavailable
 from .unit import Decision, Intake
 
+__all__ = ["fingerprint", "run_once"]
+
 log = logging.getLogger(__name__)
-
-
-def fingerprint(method: str, path: str, body: Any) -> str:
-    """A hash of what the request asks, insensitive to JSON formatting and key order."""
-    canonical = json.dumps([method.upper(), path, body], sort_keys=True, ensure_ascii=False, default=str)
-    return hashlib.sha256(canonical.encode()).hexdigest()
 
 
 async def run_once(
@@ -31,20 +25,10 @@ async def run_once(
 ) -> dict[str, Any]:
     """The answer to the request, publishing its events once (see the module docstring)."""
     store = intake.idempotency
-    existing = await store.begin(principal.subject, key, request_fingerprint)
-    if existing is None:
-        rid, plan = record_id(principal.subject, key), None
-    else:
-        if existing.fingerprint != request_fingerprint:
-            raise ApiError(409, "idempotency_key_reused",
-                           "this Idempotency-Key was used for a different request; use a new key")
-        if existing.state == "completed" and existing.response is not None:
-            return existing.response
-        if not await store.take_over(existing):
-            raise ApiError(409, "idempotency_request_in_progress",
-                           "a request with this Idempotency-Key is still being processed; retry shortly",
-                           headers={"Retry-After": "1"})
-        rid, plan = existing.record_id, existing.plan
+    claim = await store.claim(principal.subject, key, request_fingerprint)
+    if claim.response is not None:
+        return claim.response
+    rid, plan = claim.record_id, claim.plan
 
     if plan is None:
         try:

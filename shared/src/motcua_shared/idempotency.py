@@ -1,0 +1,142 @@
+"""Idempotency-Key, shared by every service whose POSTs publish events (intake, processing).
+
+A record per (caller, Idempotency-Key) holds the request's fingerprint, what was decided for it and,
+once published, the answer given. Lifecycle: `pending` (inserted first, under a unique _id, so
+concurrent duplicates cannot both proceed) -> `planned` (events decided, not yet acknowledged by the
+broker) -> `completed` (answer stored). A pending/planned record holds a lease; a retry after the
+lease ran out (or after a 503 released it) takes the record over and carries on from its plan.
+
+`claim` is the common first step: a new request, the first answer to a retry, or a 409."""
+
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Annotated, Any
+
+from fastapi import Header
+from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import DuplicateKeyError
+
+from .api import ApiError
+
+HEADER_DESCRIPTION = (
+    "A retry with the same key and body gets the first answer and publishes nothing new; the same key with "
+    "another body is refused with 409 idempotency_key_reused. Keys are scoped to the caller.")
+# What a POST run once per Idempotency-Key may refuse with (for each route's `error_responses`).
+IDEMPOTENT_CODES = {409: ["idempotency_key_reused", "idempotency_request_in_progress"], 503: ["broker_unavailable"]}
+
+# The header where a service makes it optional (processing: officers' clients that send none act as before).
+OptionalIdempotencyKey = Annotated[
+    str | None,
+    Header(alias="Idempotency-Key", min_length=1, max_length=200,
+           description="Recommended on every POST. " + HEADER_DESCRIPTION),
+]
+
+
+@dataclass(frozen=True)
+class IdempotencyRecord:
+    record_id: str
+    fingerprint: str
+    state: str  # pending | planned | completed
+    lease_until: datetime
+    plan: dict[str, Any] | None
+    response: dict[str, Any] | None
+
+
+@dataclass(frozen=True)
+class Claim:
+    """This request's hold on its record: `response` is the first answer when the request was
+    already answered (return it, do nothing); else go on, from `plan` when one was saved."""
+
+    record_id: str
+    plan: dict[str, Any] | None = None
+    response: dict[str, Any] | None = None
+
+
+def record_id(subject: str, key: str) -> str:
+    return hashlib.sha256(f"{subject}\x00{key}".encode()).hexdigest()
+
+
+def fingerprint(method: str, path: str, body: Any) -> str:
+    """A hash of what the request asks, insensitive to JSON formatting and key order."""
+    canonical = json.dumps([method.upper(), path, body], sort_keys=True, ensure_ascii=False, default=str)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+class IdempotencyStore:
+    def __init__(self, db: AsyncDatabase[Any], *, lease: timedelta) -> None:
+        self._records = db["idempotency_keys"]
+        self._lease = lease
+
+    async def ensure_indexes(self) -> None:
+        # The _id (caller + key) is unique by itself; this index serves a future clean-up of old records.
+        await self._records.create_index("created_at")
+
+    async def claim(self, subject: str, key: str, request_fingerprint: str) -> Claim:
+        """Hold the record of (subject, key) for this request (see the module docstring); 409
+        `idempotency_key_reused` for another request under the key, 409 `idempotency_request_in_progress`
+        while the first one still runs."""
+        existing = await self.begin(subject, key, request_fingerprint)
+        if existing is None:
+            return Claim(record_id(subject, key))
+        if existing.fingerprint != request_fingerprint:
+            raise ApiError(409, "idempotency_key_reused",
+                           "khóa Idempotency-Key này đã dùng cho một yêu cầu khác; hãy dùng khóa mới "
+                           "(this Idempotency-Key was used for a different request; use a new key)")
+        if existing.state == "completed" and existing.response is not None:
+            return Claim(existing.record_id, existing.plan, existing.response)
+        if not await self.take_over(existing):
+            raise ApiError(409, "idempotency_request_in_progress",
+                           "yêu cầu với khóa Idempotency-Key này đang được xử lý; xin thử lại sau giây lát "
+                           "(a request with this Idempotency-Key is still being processed; retry shortly)",
+                           headers={"Retry-After": "1"})
+        return Claim(existing.record_id, existing.plan)
+
+    async def begin(self, subject: str, key: str, fingerprint: str) -> IdempotencyRecord | None:
+        """Insert a pending record we own and return None, or return the record already there."""
+        now = datetime.now(UTC)
+        rid = record_id(subject, key)
+        try:
+            await self._records.insert_one({
+                "_id": rid, "subject": subject, "key": key, "fingerprint": fingerprint,
+                "state": "pending", "lease_until": now + self._lease, "created_at": now,
+            })
+            return None
+        except DuplicateKeyError:
+            doc = await self._records.find_one({"_id": rid})
+            if doc is None:  # forgotten between our insert and read: try once more
+                return await self.begin(subject, key, fingerprint)
+            return _record(doc)
+
+    async def take_over(self, record: IdempotencyRecord) -> bool:
+        """Take an abandoned record's lease, atomically; False if someone else holds or took it."""
+        now = datetime.now(UTC)
+        if record.lease_until > now:
+            return False
+        result = await self._records.update_one(
+            {"_id": record.record_id, "state": record.state, "lease_until": record.lease_until},
+            {"$set": {"lease_until": now + self._lease}},
+        )
+        return result.modified_count == 1
+
+    async def save_plan(self, rid: str, plan: dict[str, Any]) -> None:
+        await self._records.update_one({"_id": rid}, {"$set": {"state": "planned", "plan": plan}})
+
+    async def release(self, rid: str) -> None:
+        """Let the next retry continue at once (after a 503), keeping the plan."""
+        await self._records.update_one({"_id": rid}, {"$set": {"lease_until": datetime.now(UTC)}})
+
+    async def complete(self, rid: str, response: dict[str, Any]) -> None:
+        await self._records.update_one({"_id": rid}, {"$set": {"state": "completed", "response": response}})
+
+    async def forget(self, rid: str) -> None:
+        """Drop a record whose request was refused before anything was decided (4xx): a retry is judged anew."""
+        await self._records.delete_one({"_id": rid, "state": "pending"})
+
+
+def _record(doc: dict[str, Any]) -> IdempotencyRecord:
+    return IdempotencyRecord(
+        record_id=doc["_id"], fingerprint=doc["fingerprint"], state=doc["state"],
+        lease_until=doc["lease_until"], plan=doc.get("plan"), response=doc.get("response"),
+    )
