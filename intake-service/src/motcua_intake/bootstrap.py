@@ -12,6 +12,7 @@ from motcua_shared.api import serve_asyncapi
 from motcua_shared.auth import TokenVerifier
 from motcua_shared.catalogue import CatalogueStore
 from motcua_shared.freshness import ViewFreshness
+from motcua_shared.idempotency import IdempotencyStore
 from motcua_shared.kafka import make_broker
 from motcua_shared.mongo import make_mongo_client
 from motcua_shared.observability.asyncapi import document_publication
@@ -25,7 +26,6 @@ from motcua_shared.observability.readiness import (
 
 from .adapters.dossier_store import DossierStore
 from .adapters.failed_attempts import FailedAttempts
-from .adapters.idempotency_store import IdempotencyStore
 from .adapters.publishing import EventPublisher, make_publishing_broker
 from .api.routes import catalogue, dossiers, tracking, tracking_page
 from .config import Settings

@@ -7,11 +7,11 @@ from typing import Any, Protocol
 from motcua_shared.catalogue import CatalogueStore
 from motcua_shared.events import Envelope, ProcessingTime
 from motcua_shared.freshness import ViewFreshness
+from motcua_shared.idempotency import IdempotencyStore
 from motcua_shared.topics import Topics
 
 from ..adapters.dossier_store import DossierStore
 from ..adapters.failed_attempts import FailedAttempts
-from ..adapters.idempotency_store import IdempotencyStore
 from ..adapters.publishing import EventPublisher
 
 
