@@ -13,6 +13,7 @@ from motcua_shared.api import serve_asyncapi
 from motcua_shared.auth import TokenVerifier
 from motcua_shared.catalogue import CatalogueStore
 from motcua_shared.freshness import ViewFreshness
+from motcua_shared.idempotency import IdempotencyStore
 from motcua_shared.kafka import make_broker
 from motcua_shared.mongo import make_mongo_client
 from motcua_shared.observability.asyncapi import document_publication
@@ -45,7 +46,9 @@ dossier and inboxes: an `officer` of the agency, or an `official`/`admin` (every
 token is scoped to one).
 
 Every action answers the dossier as it is after the action; 409 `illegal_transition` gives the
-current status; 503 `broker_unavailable` means nothing was done (retry).
+current status; 503 `broker_unavailable` means nothing was done (retry). Every action takes an optional
+**Idempotency-Key** header (scoped to the officer): a retry with the same key and body answers the first
+answer and publishes nothing new; the same key with another body is 409 `idempotency_key_reused`.
 
 Processing's view is folded from `dossier.events`. Before answering 404 for a dossier it does not know,
 or refusing an action (404, 403, 409), it waits a few seconds at most (`MOTCUA_PROCESSING_VIEW_WAIT_SECONDS`)
@@ -100,6 +103,9 @@ def create_app(
                       due_soon_ahead=timedelta(hours=settings.due_soon_working_hours))
         await processing.dossiers.ensure_indexes()
         await processing.catalogue.ensure_indexes()
+        # Officers' actions run once per Idempotency-Key (api/idempotency.py).
+        app.state.idempotency = IdempotencyStore(db, lease=timedelta(seconds=settings.idempotency_lease_seconds))
+        await app.state.idempotency.ensure_indexes()
         register_consumers(broker, processing, group_id=settings.consumer_group)
         document_publication(
             broker, settings.topics.dossier_events, PROCESSING_EVENTS,

@@ -16,6 +16,8 @@ class Settings(ServiceSettings):
     # An action the broker has not acknowledged within this time is answered 503 and dropped.
     publish_timeout_seconds: float = 8.0
     retry_after_seconds: int = 5
+    # How long an action holding an Idempotency-Key is presumed alive before a retry may take over.
+    idempotency_lease_seconds: float = Field(30.0, gt=0)
     # The clock: how often it looks for due-soon and overdue dossiers, and how early it warns.
     scheduler_enabled: bool = True
     scheduler_interval_seconds: float = 30.0

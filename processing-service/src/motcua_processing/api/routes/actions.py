@@ -2,13 +2,14 @@
 is after it (read-your-writes). 409 `illegal_transition` carries the dossier's current status and
 the actions allowed on it (api/errors.py)."""
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Depends
 from motcua_shared.api import error_responses
 from motcua_shared.auth import Principal
 
 from ...service_layer import officer_actions as actions
 from ...service_layer import views
 from ..deps import Officer, ProcessingDep
+from ..idempotency import note_idempotency_key, run_once
 from ..schemas import (
     ActionResult,
     ApologyRequest,
@@ -23,16 +24,21 @@ from ..schemas import (
     TransferRequest,
 )
 
-router = APIRouter(prefix="/v1/dossiers/{code}", tags=["officer actions"])
+# Every action takes an optional Idempotency-Key (api/idempotency.py).
+router = APIRouter(prefix="/v1/dossiers/{code}", tags=["officer actions"],
+                   dependencies=[Depends(note_idempotency_key)])
 # What every action may refuse with (officer_actions.perform); each route adds its own.
 ACTION_CODES = {
-    403: ["forbidden_agency"], 404: ["dossier_not_found"], 409: ["illegal_transition", "concurrent_action"],
+    403: ["forbidden_agency"], 404: ["dossier_not_found"],
+    409: ["illegal_transition", "concurrent_action", "idempotency_key_reused", "idempotency_request_in_progress"],
     503: ["view_behind", "broker_unavailable"],
 }
 NOTES = {
     409: "the dossier's state does not allow the action now: `illegal_transition` gives its `current_status`, "
          "`current_portal_status` and the `allowed_event_types`; `concurrent_action`: another action was taken "
-         "at the same moment, read the dossier again",
+         "at the same moment, read the dossier again; `idempotency_key_reused`: the Idempotency-Key was sent "
+         "with another request (use a new key); `idempotency_request_in_progress`: the first request with the "
+         "key is still running (retry after `Retry-After`)",
     503: "nothing was done: processing's view is behind what was published before the request (`view_behind`), "
          "the broker did not acknowledge, or the store did not answer; retry after `Retry-After` seconds",
 }
@@ -47,10 +53,13 @@ ERRORS = errors()
 
 async def _act(processing: ProcessingDep, principal: Principal, code: str, event_type: str,
                build: actions.BuildData) -> ActionResult:
-    event, dossier = await actions.perform(processing, principal, code, event_type, build)
-    remaining = views.remaining(processing, dossier, processing.now())
-    return ActionResult(event_id=str(event.event_id), event_type=event.event_type,
-                        dossier=DossierPublic.of(dossier, remaining))
+    async def act() -> ActionResult:
+        event, dossier = await actions.perform(processing, principal, code, event_type, build)
+        remaining = views.remaining(processing, dossier, processing.now())
+        return ActionResult(event_id=str(event.event_id), event_type=event.event_type,
+                            dossier=DossierPublic.of(dossier, remaining))
+
+    return await run_once(act)
 
 
 @router.post("/accept", response_model=ActionResult, responses=errors({409: ["procedure_unknown"]}))
