@@ -121,7 +121,9 @@ async def test_the_dashboard_renders_a_generated_quarter(infrastructure: Infrast
     catalogue = read_catalogue()
     calendar = load_calendar()
     histories = generate_histories(2025, 160, date(2024, 11, 1), date(2025, 4, 15), catalogue, calendar=calendar)
-    expected = Oracle(catalogue, histories, calendar).summary(date(2025, 1, 1), date(2025, 3, 31))
+    oracle = Oracle(catalogue, histories, calendar)
+    expected = oracle.summary(date(2025, 1, 1), date(2025, 3, 31))
+    forms = oracle.resolution(date(2025, 1, 1), date(2025, 3, 31))
     projections = Projections.of(ReadModels(mongo_db))
     for event in catalogue_events(catalogue, occurred_at=datetime(2024, 1, 1, tzinfo=PROVINCE_TZ)):
         await fold_catalogue_event(projections, event)
@@ -145,6 +147,8 @@ async def test_the_dashboard_renders_a_generated_quarter(infrastructure: Infrast
                       "--disable-component-update", "--disable-sync", "--no-first-run"])
             try:
                 page = await browser.new_page(viewport={"width": 1280, "height": 900})
+                # The scorecard is another route's (issue 17 item 2): its documented shape, served here.
+                await page.route("**/v1/reports/scorecard?*", lambda route: route.fulfill(json=SCORECARD))
                 await page.goto(url)
                 await page.wait_for_selector("body[data-loaded='2025-01-01..2025-03-31:']", timeout=20_000)
                 assert await page.text_content("#received-total") == f"{expected['received']['total']:,}"
@@ -162,8 +166,78 @@ async def test_the_dashboard_renders_a_generated_quarter(infrastructure: Infrast
                 assert f"received {expected['received']['total']:,} dossiers" in (
                     await page.text_content("#narrative-en") or "")
                 await page.screenshot(path=str(ARTIFACTS / "reporting-dashboard-generated.png"), full_page=True)
+                await check_forms(page, forms, expected)
             finally:
                 await browser.close()
     finally:
         server.should_exit = True
         await serving
+
+
+SCORECARD: dict[str, Any] = {
+    "period": {"from": "2025-01-01", "to": "2025-03-31"}, "scope": {"agency_code": None},
+    "total_points": 31.5, "max_points": 100,
+    "groups": [
+        {"code": "progress", "name_vi": "Tiến độ, kết quả giải quyết", "name_en": "Progress and results",
+         "points": 19.5, "max_points": 20, "indicators": [
+             {"code": "on_time", "name_vi": "Tỷ lệ hồ sơ giải quyết trước hạn, đúng hạn",
+              "name_en": "Resolved early or on time",
+              "value": 97.5, "unit": "percent", "points": 9.5, "max_points": 10, "assessed": True,
+              "note_vi": None, "note_en": None}]},
+        {"code": "transparency", "name_vi": "Công khai, minh bạch", "name_en": "Publicity and transparency",
+         "points": 12, "max_points": 18, "indicators": [
+             {"code": "published_on_portal", "name_vi": "Công khai trên Cổng DVC", "name_en": "Published on the portal",
+              "value": None, "unit": None, "points": None, "max_points": 6, "assessed": False,
+              "note_vi": "Không có dữ liệu", "note_en": "No data"}]},
+    ],
+}
+
+
+async def check_forms(page: Any, forms: dict[str, Any], summary: dict[str, Any]) -> None:
+    """The resolution table shows the recount's cells; a click on a figure lists its dossiers; the
+    scorecard renders its groups (a not-assessed indicator says so) and hides when the route is absent."""
+    total = forms["total"]
+    cells = await page.locator("#resolution-table tr.total button").evaluate_all(
+        "bs => Object.fromEntries(bs.map(b => [b.dataset.figure, b.textContent]))")
+    assert cells == {k: f"{v:,}" for k, v in total.items() if k in cells} and len(cells) == 14
+    for level in forms["levels"]:
+        subtotal = page.locator(f"#resolution-table tr.subtotal[data-level='{level['admin_level']}'] button")
+        got = await subtotal.evaluate_all("bs => bs.map(b => b.textContent)")
+        assert got[0] == f"{level['subtotal']['to_resolve']:,}", level["admin_level"]
+        codes = await page.locator("#resolution-table tbody tr").evaluate_all(
+            "trs => trs.filter(t => t.classList.contains('row')).map(t => t.dataset.code)")
+        assert set(row["code"] for row in level["rows"]) <= set(codes)
+    assert await page.locator("#resolution-table th[colspan]").count() == 4
+
+    # A cell of the resolution table: its dossiers.
+    figure = "in_progress_overdue" if 0 < total["in_progress_overdue"] <= 50 else "refused"
+    await page.click(f"#resolution-table tr.total button[data-figure='{figure}']")
+    await page.wait_for_selector("#dossiers:not([hidden])[data-count]", timeout=10_000)
+    assert await page.locator("#dossiers-rows tr").count() == min(50, total[figure])
+    await page.screenshot(path=str(ARTIFACTS / "reporting-dashboard-forms.png"), full_page=True)
+    # A figure of the summary: its dossiers, page after page.
+    await page.click("#dossiers-close")
+    await page.click(".card[data-figure='received']")
+    await page.wait_for_function(
+        "document.querySelector('#dossiers-title').textContent.includes('Tiếp nhận')", timeout=10_000)
+    await page.wait_for_selector("#dossiers:not([hidden])[data-count]", timeout=10_000)
+    received = summary["received"]["total"]
+    while await page.locator("#dossiers-more:not([hidden])").count():
+        before = await page.locator("#dossiers-rows tr").count()
+        await page.click("#dossiers-more")
+        await page.wait_for_function(f"document.querySelectorAll('#dossiers-rows tr').length > {before}")
+    assert await page.locator("#dossiers-rows tr").count() == received
+
+    assert await page.is_visible("#scorecard")
+    assert await page.text_content("#scorecard-total") == "31.5 / 100"
+    assert await page.locator("#scorecard tr[data-assessed='false']").count() == 1
+    assert "không đánh giá · not assessed" in (await page.text_content("#scorecard tr[data-assessed='false']") or "")
+    assert "97.5%" in (await page.text_content("#scorecard tr[data-indicator='on_time']") or "")
+
+    await page.unroute("**/v1/reports/scorecard?*")
+    await page.route("**/v1/reports/scorecard?*", lambda route: route.fulfill(status=404, json={
+        "error": {"code": "not_found", "message": "Not Found"}}))
+    await page.evaluate("document.body.dataset.loaded = ''")
+    await page.click("#show")
+    await page.wait_for_selector("body[data-loaded='2025-01-01..2025-03-31:']", timeout=20_000)
+    assert not await page.is_visible("#scorecard")

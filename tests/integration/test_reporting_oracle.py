@@ -183,14 +183,15 @@ class Oracle:
 
     # --- the tallies ---------------------------------------------------------------------------
 
-    def tallies(self, start: date, end: date, agency_code: str | None, level: str | None) -> dict[str, Counter[str]]:
-        """Per agency: every count of the summary for the period and scope."""
+    def tallies(self, start: date, end: date, agency_code: str | None, level: str | None,
+                row: Any = None) -> dict[Any, Counter[str]]:
+        """Per agency (or per `row(agency, procedure)`): every count of the summary for the period and scope."""
         scope = self.covered(agency_code)
-        by_agency: dict[str, Counter[str]] = {}
+        by_agency: dict[Any, Counter[str]] = {}
 
         def add(agency: str, procedure: str, name: str) -> None:
             if self.counts(agency, procedure, scope, level):
-                by_agency.setdefault(agency, Counter())[name] += 1
+                by_agency.setdefault(row(agency, procedure) if row else agency, Counter())[name] += 1
 
         at_start, at_end = first_instant(start), first_instant(end + timedelta(days=1))
         for d in self.dossiers:
@@ -324,3 +325,69 @@ class Oracle:
         return {"period": {"from": start.isoformat(), "to": end.isoformat()},
                 "data": [{"month": m, **{k: c[k] for k in ("received", "resolved", "early", "on_time", "late")}}
                          for m, c in months.items()]}
+
+    # --- the resolution table (form of Circular 01/2020/TT-VPCP), as docs/reporting.md states it ---
+
+    def field_of(self, procedure: str) -> tuple[str, str]:
+        found = self.procedures[procedure].get("field")
+        return (found["code"], found["name"]) if found else ("other", "Khác")
+
+    @staticmethod
+    def resolution_cells(t: Counter[str]) -> dict[str, Any]:
+        online, direct_or_postal = t["received.online"], t["received.direct"] + t["received.postal"]
+        early, on_time, late = (t[f"resolved.{x}"] for x in TIMELINESS)
+        within, overdue, paused = (t[f"in_progress.{s}"] for s in ("within_deadline", "overdue", "paused"))
+        return {
+            "to_resolve": online + direct_or_postal + t["carried_over"], "received_online": online,
+            "received_direct_or_postal": direct_or_postal, "carried_over": t["carried_over"],
+            "resolved": early + on_time + late, "resolved_early": early, "resolved_on_time": on_time,
+            "resolved_late": late, "in_progress": within + overdue + paused, "in_progress_within_deadline": within,
+            "in_progress_overdue": overdue, "in_progress_paused": paused, "refused": t["refused"],
+            "withdrawn": t["withdrawn"], "resolved_unclassified": 0, "on_time_rate": rate(early + on_time,
+                                                                                          early + on_time + late),
+        }
+
+    def resolution(self, start: date, end: date, agency_code: str | None = None, level: str | None = None,
+                   by: str = "field") -> dict[str, Any]:
+        """Rows per (level, field) or (level, agency); a row for every field of the scope's procedures (or
+        agency of the scope) even without figures; rows by name, "other" last; subtotals; total."""
+        scope = self.covered(agency_code)
+
+        def row(agency: str, procedure: str) -> tuple[str, str]:
+            lv = self.procedures[procedure]["admin_level"]
+            return lv, agency if by == "agency" else self.field_of(procedure)[0]
+
+        tallies = self.tallies(start, end, agency_code, level, row)
+        names: dict[str, str] = {}
+        shown: set[tuple[str, str]] = set(tallies)
+        if by == "agency":
+            names = {code: a["name"] for code, a in self.agencies.items()}
+            shown |= {(a["admin_level"], code) for code, a in self.agencies.items()
+                      if (scope is None or code in scope) and level in (None, a["admin_level"])}
+        else:
+            for p in self.catalogue["procedures"]:
+                code, name = self.field_of(p["procedure_code"])
+                names.setdefault(code, name)
+                if (scope is None or p["agency_code"] in scope) and level in (None, p["admin_level"]):
+                    shown.add((p["admin_level"], code))
+        titles = {"provincial": ("Cấp tỉnh", "Provincial level"), "district": ("Cấp huyện", "District level"),
+                  "commune": ("Cấp xã", "Commune level")}
+        levels, order = [], 0
+        for lv in ("provincial", "district", "commune"):
+            if level not in (None, lv):
+                continue
+            rows = []
+            for code in sorted({c for g, c in shown if g == lv}, key=lambda c: (c == "other", names.get(c, c), c)):
+                order += 1
+                rows.append({"order": order, "code": code, "name": names.get(code, code),
+                             **self.resolution_cells(tallies.get((lv, code), Counter()))})
+            subtotal: Counter[str] = Counter()
+            for (g, _), t in tallies.items():
+                if g == lv:
+                    subtotal.update(t)
+            levels.append({"admin_level": lv, "name_vi": titles[lv][0], "name_en": titles[lv][1], "rows": rows,
+                           "subtotal": self.resolution_cells(subtotal)})
+        total: Counter[str] = Counter()
+        for t in tallies.values():
+            total.update(t)
+        return {"levels": levels, "total": self.resolution_cells(total)}

@@ -11,7 +11,7 @@ from motcua_shared.kafka import make_broker
 from motcua_shared.mongo import make_mongo_client
 from motcua_shared.observability.readiness import add_readiness_check, kafka_check, store_check
 
-from .api.routes import dashboard, reports
+from .api.routes import dashboard, reports, resolution
 from .config import Settings
 from .consumers import ActiveProjections, register_consumers
 
@@ -59,5 +59,6 @@ def create_app(settings: Settings, *, consume: bool = True) -> FastAPI:
         issuer=settings.jwt_issuer, audience=settings.jwt_audience,
     )
     app.include_router(reports.router)
+    app.include_router(resolution.router)
     app.include_router(dashboard.router)
     return app

@@ -35,10 +35,14 @@ class CatalogueStore:
                 "name": data.name, "admin_level": data.admin_level.value, "parent_code": data.parent_code})
         elif isinstance(data, ev.ProcedurePublishedData):
             fields = {"name": data.name, "agency_code": data.agency_code, "admin_level": data.admin_level.value,
-                      "online_level": data.online_level, "fee": _number(data.fee)}
+                      "online_level": data.online_level, "fee": _number(data.fee),
+                      # The latest publication decides: one without a field puts the procedure under "other".
+                      "field": data.field.model_dump() if data.field else None}
             if await self._set(self._procedures, data.procedure_code, stamp(event), fields):
+                field = data.field
                 return Procedure(data.procedure_code, data.name, data.agency_code, data.admin_level.value,
-                                 data.online_level, _number(data.fee))
+                                 data.online_level, _number(data.fee), field_code=field.code if field else None,
+                                 field_name=field.name if field else None)
         elif isinstance(data, ev.ProcedureRetiredData):
             # Its own stamp: retiring keeps the published fields (old dossiers still need the levels);
             # the procedure is retired while the retirement is newer than the latest publication.
@@ -63,5 +67,6 @@ class CatalogueStore:
         async for doc in self._procedures.find({"name": {"$exists": True}}):
             catalogue.procedures[doc["_id"]] = Procedure(
                 doc["_id"], doc["name"], doc["agency_code"], doc.get("admin_level"), doc.get("online_level"),
-                doc.get("fee"), doc.get("retired_stamp", "") > doc.get("stamp", ""))
+                doc.get("fee"), doc.get("retired_stamp", "") > doc.get("stamp", ""),
+                (doc.get("field") or {}).get("code"), (doc.get("field") or {}).get("name"))
         return catalogue

@@ -2,6 +2,8 @@
 
 from dataclasses import dataclass, field
 
+OTHER_FIELD = ("other", "Khác")  # procedures published without a field, or not in the catalogue
+
 
 @dataclass(frozen=True)
 class Agency:
@@ -20,6 +22,8 @@ class Procedure:
     online_level: int | None
     fee: float | None = None
     retired: bool = False
+    field_code: str | None = None  # lĩnh vực; None: reported under OTHER_FIELD
+    field_name: str | None = None
 
     @property
     def online(self) -> bool:
@@ -48,6 +52,13 @@ class Catalogue:
             return known.admin_level
         owner = self.agencies.get(agency)
         return owner.admin_level if owner else None
+
+    def field_of(self, procedure: str) -> tuple[str, str]:
+        """(code, name) of a dossier's field (lĩnh vực): its procedure's, else "other"."""
+        known = self.procedures.get(procedure)
+        if known is not None and known.field_code:
+            return known.field_code, known.field_name or known.field_code
+        return OTHER_FIELD
 
     def with_descendants(self, code: str) -> set[str]:
         """`code` and every agency below it, so that a district's communes roll up into it."""
