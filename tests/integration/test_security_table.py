@@ -203,8 +203,10 @@ ROWS: dict[str, list[Row]] = {
             Row("GET", f"/v1/reports/{report}", {Role.OFFICIAL: ANY, Role.ADMIN: ANY, Role.OFFICER: ONLY_OWN}, 200,
                 params=PERIOD)
             for report in ("summary", "agencies", "agencies.csv", "agencies.xlsx", "online-services",
-                           "narrative", "trend")
+                           "narrative", "trend", "resolution", "resolution.csv", "resolution.xlsx")
         ],
+        Row("GET", "/v1/reports/dossiers", {Role.OFFICIAL: ANY, Role.ADMIN: ANY, Role.OFFICER: ONLY_OWN}, 200,
+            params={**PERIOD, "figure": "resolved"}),
     ],
 }
 
