@@ -92,14 +92,17 @@ def create_app(
                                   [settings.topics.dossier_events, settings.topics.catalog_events])
         processing = Processing(
             source=settings.service_name, topics=settings.topics,
-            dossiers=DossierStore(db, working_calendar, source=settings.service_name), catalogue=CatalogueStore(db),
+            dossiers=DossierStore(db, working_calendar, source=settings.service_name),
+            catalogue=CatalogueStore(db, today=lambda: now().date()),
             # The guard outlasts the producer's own timeout so that the producer decides (and drops).
             publisher=EventPublisher(publishing, settings.topics.dossier_events,
                                      timeout=settings.publish_timeout_seconds + 5),
             calendar=working_calendar, freshness=freshness, view_wait_seconds=settings.view_wait_seconds,
             retry_after_seconds=settings.retry_after_seconds, now=now,
+            claims=AnnouncementStore(db, lease=timedelta(seconds=settings.announcement_lease_seconds)),
         )
-        clock = Clock(processing, AnnouncementStore(db, lease=timedelta(seconds=settings.announcement_lease_seconds)),
+        assert processing.claims is not None
+        clock = Clock(processing, processing.claims,
                       due_soon_ahead=timedelta(hours=settings.due_soon_working_hours))
         await processing.dossiers.ensure_indexes()
         await processing.catalogue.ensure_indexes()

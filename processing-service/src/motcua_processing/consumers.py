@@ -9,6 +9,7 @@ from faststream.kafka import KafkaBroker
 from motcua_shared import events as ev
 from motcua_shared.consuming import Consumes, subscribe_table
 
+from .service_layer.succession import hand_over
 from .service_layer.unit import Processing
 
 log = logging.getLogger(__name__)
@@ -26,8 +27,13 @@ async def fold_dossier_event(processing: Processing, event: ev.DossierEvent) -> 
 
 
 async def fold_catalogue_event(processing: Processing, event: ev.Envelope) -> None:
-    """Procedures' processing times (for due times) and agencies (for transfers)."""
+    """Procedures' processing times (for due times) and agencies (for transfers); a dissolved agency's
+    open dossiers handed over to its successor (service_layer/succession.py)."""
     await processing.catalogue.apply(event)
+    if isinstance(event, ev.AgencySuperseded) and processing.claims is not None:
+        succession = (await processing.catalogue.successions()).get(event.data.agency_code)
+        if succession is not None:
+            await hand_over(processing, processing.claims, succession)
 
 
 SUBSCRIPTIONS: list[Consumes[Processing]] = [

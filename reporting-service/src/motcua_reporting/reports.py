@@ -23,6 +23,7 @@ from .domain.figures import (
     tally_open_states,
 )
 from .domain.online import online_indicators
+from .domain.succession import rows_at_period_end, standing_at_period_end
 
 FLOW_KINDS = [Kind.RECEIVED, Kind.RESOLVED, Kind.RETURNED_BY_POST, Kind.LATE_WITHOUT_APOLOGY,
               Kind.REFUSED, Kind.WITHDRAWN, Kind.RATED]
@@ -43,12 +44,16 @@ class Reports:
         return Scope(agencies, admin_level)
 
     async def figures(self, start: date, end: date, scope: Scope, catalogue: Catalogue) -> PeriodFigures:
+        """The period's tallies, each dossier under the agency responsible at the period's end (an
+        agency dissolved by then reads as its successor: domain/succession.py)."""
         figures = PeriodFigures(start, end)
-        rows = await self.counters.flows(FLOW_KINDS, start, end)
-        tally_counters(figures, rows, scope, catalogue)
+        at_end = catalogue.as_of(end)
+        rows = rows_at_period_end(await self.counters.flows(FLOW_KINDS, start, end), catalogue, end)
+        tally_counters(figures, rows, scope, at_end)
         carried, in_progress = await asyncio.gather(self.counters.standing_at_end_of(start - timedelta(days=1)),
                                                     self.counters.standing_at_end_of(end))
-        tally_open_states(figures, carried, in_progress, scope, catalogue)
+        tally_open_states(figures, standing_at_period_end(carried, catalogue, end),
+                          standing_at_period_end(in_progress, catalogue, end), scope, at_end)
         return figures
 
     async def summary(self, start: date, end: date, scope: Scope) -> dict[str, Any]:
@@ -62,6 +67,8 @@ class Reports:
         figures = await self.figures(start, end, scope, catalogue)
         codes = set(figures.by_agency)
         for agency in catalogue.agencies.values():
+            if catalogue.dissolved_by(agency.code, end):
+                continue  # its dossiers are its successor's in this period
             if scope.agencies is None or agency.code in scope.agencies:
                 if scope.admin_level is None or agency.admin_level == scope.admin_level:
                     codes.add(agency.code)
@@ -74,14 +81,17 @@ class Reports:
 
     async def online(self, start: date, end: date, scope: Scope) -> dict[str, Any]:
         catalogue = await self.catalogue()
-        rows = await self.counters.flows([Kind.RECEIVED, Kind.PAID_ONLINE], start, end)
+        rows = rows_at_period_end(await self.counters.flows([Kind.RECEIVED, Kind.PAID_ONLINE], start, end),
+                                  catalogue, end)
         return {"period": {"from": start.isoformat(), "to": end.isoformat()},
-                **online_indicators(catalogue, rows, scope)}
+                **online_indicators(catalogue.as_of(end), rows, scope)}
 
     async def trend(self, start: date, end: date, scope: Scope) -> list[dict[str, Any]]:
         """Month by month: received, resolved by timeliness (from the counters)."""
         catalogue = await self.catalogue()
-        rows = await self.counters.flows([Kind.RECEIVED, Kind.RESOLVED], start, end)
+        rows = rows_at_period_end(await self.counters.flows([Kind.RECEIVED, Kind.RESOLVED], start, end),
+                                  catalogue, end)
+        catalogue = catalogue.as_of(end)
         months: dict[str, dict[str, int]] = {}
         for key, n in rows:
             if not scope.includes(key.agency, key.procedure, catalogue):

@@ -38,7 +38,9 @@ async def submit(
     applicant: ev.Applicant, documents: list[ev.Document] | None,
 ) -> Decision:
     """Decide the events of a new dossier: submitted, and accepted at once when received at the
-    counter or by post (the clock starts then; an online dossier waits for an officer)."""
+    counter or by post (the clock starts then; an online dossier waits for an officer). A dossier for
+    a dissolved agency goes to its successor (agency.superseded), under the successor's code."""
+    agency_code = await intake.catalogue.responsible(agency_code)
     check_channel_role(principal, channel, agency_code)
     procedure = check_submission(
         await intake.catalogue.procedure(procedure_code),

@@ -21,6 +21,7 @@ from ..adapters.announcements import AnnouncementStore
 from ..adapters.publishing import BrokerUnavailable
 from ..domain.deadlines import remaining_working_time
 from ..domain.dossier import Dossier
+from .succession import hand_over_all
 from .unit import Processing
 
 log = logging.getLogger(__name__)
@@ -67,6 +68,8 @@ class Clock:
             event = await self._announce(dossier.dossier_id, DUE_SOON, now)
             if event is not None:
                 published.append(event)
+        # Dissolved agencies' dossiers that arrived after the supersession, or whose date came.
+        published += await hand_over_all(self.processing, self.announcements)
         return published
 
     async def _announce(self, dossier_id: str, kind: str, now: datetime) -> ev.DossierEvent | None:

@@ -98,7 +98,8 @@ async def _take_turn(
         dossier, version = await processing.dossiers.latest(found.dossier_id)
         assert dossier is not None and dossier.agency_code is not None
         try:
-            ensure_agency(principal, dossier.agency_code)  # a transfer may be on its way
+            # A transfer may be on its way; a dissolved agency's dossier is its successor's to act on.
+            ensure_agency(principal, await processing.responsible(dossier.agency_code))
             next_status(dossier.status, event_type)
         except (ApiError, IllegalTransition) as refusal:
             if not refreshed:

@@ -10,6 +10,7 @@ from motcua_shared.catalogue import CatalogueStore
 from motcua_shared.freshness import ViewFreshness
 from motcua_shared.topics import Topics
 
+from ..adapters.announcements import AnnouncementStore
 from ..adapters.dossier_store import DossierStore
 from ..adapters.publishing import EventPublisher
 from ..domain.deadlines import WorkingCalendar
@@ -34,6 +35,12 @@ class Processing:
     retry_after_seconds: int = 5
     # Business time of officers' actions and of the clock; replaced in tests to stand on a given date.
     now: Callable[[], datetime] = province_now
+    # Claims of once-only events (the clock's announcements, hand-overs of a dissolved agency's dossiers).
+    claims: AnnouncementStore | None = None
+
+    async def responsible(self, agency_code: str) -> str:
+        """The agency that acts for `agency_code` today: its successor once it was dissolved."""
+        return await self.catalogue.responsible(agency_code, self.now().date())
 
     async def folded(self, dossier_id: str | None, *, within: float | None = None) -> int | None:
         """Wait (up to `view_wait_seconds` unless told) until the consumer group has folded every

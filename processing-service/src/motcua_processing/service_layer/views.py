@@ -126,7 +126,9 @@ async def inbox(
     (not yet accepted) after them, the longest waiting first. `cursor` is the previous page's
     `next_cursor`. A dossier whose due time moves while the officer pages may be met twice or missed."""
     wanted = sorted(s.value for s in (statuses or INBOX_STATUSES))
-    base = {"agency_code": agency_code, "status": {"$in": wanted}}
+    # With the dossiers of agencies it took over that are not transferred (a result ready, or on their way).
+    base = {"agency_code": {"$in": await processing.catalogue.handled_by(agency_code, processing.now().date())},
+            "status": {"$in": wanted}}
     after = _Position.decode(cursor) if cursor else None
     dossiers: list[Dossier] = []
     # One more than the page, to know whether another page follows.

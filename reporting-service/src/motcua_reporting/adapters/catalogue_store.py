@@ -9,7 +9,7 @@ from typing import Any
 
 from motcua_shared import events as ev
 
-from ..domain.catalogue import Agency, Catalogue, Procedure
+from ..domain.catalogue import Agency, Catalogue, Procedure, Succession
 from ..domain.dossier import iso
 from .read_models import ReadModels
 
@@ -47,6 +47,15 @@ class CatalogueStore:
             # Its own stamp: retiring keeps the published fields (old dossiers still need the levels);
             # the procedure is retired while the retirement is newer than the latest publication.
             await self._set(self._procedures, data.procedure_code, stamp(event), {}, field="retired_stamp")
+        elif isinstance(data, ev.AgencySupersededData):
+            # On the dissolved agency's document, under a stamp of its own: a replay changes nothing,
+            # a later correction wins, and a registration of the agency does not undo it.
+            await self._agencies.update_one({"_id": data.agency_code}, {"$setOnInsert": {"stamp": ""}}, upsert=True)
+            await self._agencies.update_one(
+                {"_id": data.agency_code, "$or": [{"superseded_stamp": {"$lt": stamp(event)}},
+                                                  {"superseded_stamp": {"$exists": False}}]},
+                {"$set": {"successor_code": data.successor_code, "effective_date": data.effective_date.isoformat(),
+                          "superseded_stamp": stamp(event)}})
         return None
 
     async def _set(
@@ -61,9 +70,12 @@ class CatalogueStore:
     async def load(self) -> Catalogue:
         """The whole catalogue (small: hundreds of agencies, a few thousand procedures)."""
         catalogue = Catalogue()
-        async for doc in self._agencies.find({"name": {"$exists": True}}):
-            catalogue.agencies[doc["_id"]] = Agency(doc["_id"], doc["name"], doc.get("admin_level"),
-                                                    doc.get("parent_code"))
+        async for doc in self._agencies.find({}):
+            if "name" in doc:
+                catalogue.agencies[doc["_id"]] = Agency(doc["_id"], doc["name"], doc.get("admin_level"),
+                                                        doc.get("parent_code"))
+            if doc.get("successor_code"):
+                catalogue.successions[doc["_id"]] = Succession(doc["successor_code"], doc["effective_date"])
         async for doc in self._procedures.find({"name": {"$exists": True}}):
             catalogue.procedures[doc["_id"]] = Procedure(
                 doc["_id"], doc["name"], doc["agency_code"], doc.get("admin_level"), doc.get("online_level"),

@@ -1,6 +1,7 @@
 """The catalogue as reports see it: agencies (with parents) and procedures (level, fee)."""
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from datetime import date
 
 OTHER_FIELD = ("other", "Khác")  # procedures published without a field, or not in the catalogue
 
@@ -35,10 +36,49 @@ class Procedure:
         return (self.fee or 0) > 0
 
 
+@dataclass(frozen=True)
+class Succession:
+    """An agency dissolved (agency.superseded): its successor is responsible from `effective_date`."""
+
+    successor_code: str
+    effective_date: str  # YYYY-MM-DD, Asia/Ho_Chi_Minh
+
+
 @dataclass
 class Catalogue:
     agencies: dict[str, Agency] = field(default_factory=dict)
     procedures: dict[str, Procedure] = field(default_factory=dict)
+    successions: dict[str, Succession] = field(default_factory=dict)  # by the dissolved agency's code
+
+    def responsible(self, code: str, on: date) -> str:
+        """The agency responsible on `on` for what `code` handled: `code`, or its successor (in turn)
+        once dissolved by then. A report counts each dossier under the agency responsible at the
+        period's end (docs/reporting.md, "Dissolved agencies")."""
+        day = on.isoformat()
+        for _ in range(10):  # a longer chain is a cycle in bad data
+            succession = self.successions.get(code)
+            if succession is None or succession.effective_date > day:
+                break
+            code = succession.successor_code
+        return code
+
+    def dissolved_by(self, code: str, on: date) -> bool:
+        return self.responsible(code, on) != code
+
+    def as_of(self, on: date) -> "Catalogue":
+        """The catalogue as a report for a period ending on `on` reads it: the procedures of agencies
+        dissolved by then are their successors', at the successor's level."""
+        if not self.successions:
+            return self
+        procedures = {}
+        for code, procedure in self.procedures.items():
+            owner = self.responsible(procedure.agency_code, on)
+            if owner != procedure.agency_code:
+                successor = self.agencies.get(owner)
+                procedure = replace(procedure, agency_code=owner, admin_level=(
+                    successor.admin_level if successor and successor.admin_level else procedure.admin_level))
+            procedures[code] = procedure
+        return Catalogue(self.agencies, procedures, self.successions)
 
     def agency_name(self, code: str) -> str:
         agency = self.agencies.get(code)

@@ -1,9 +1,10 @@
 """Catalogue events, published on `catalog.events` keyed by agency or procedure code (CONTRACT.md)."""
 
+from datetime import date
 from enum import StrEnum
-from typing import Literal
+from typing import Literal, Self
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from .envelope import Envelope, Number, Payload
 
@@ -75,9 +76,34 @@ class ProcedurePublished(Envelope):
     data: ProcedurePublishedData
 
 
+class AgencySupersededData(Payload):
+    """Addition (issue 18, the two-level local government from 1 July 2025): `agency_code` is dissolved
+    and `successor_code` takes over its procedures and its open dossiers from `effective_date` (a day in
+    Asia/Ho_Chi_Minh). Reports for periods ending before that day still show the old agency."""
+
+    agency_code: str = Field(min_length=1, max_length=50)
+    successor_code: str = Field(min_length=1, max_length=50)
+    effective_date: date
+    reason: str | None = Field(default=None, min_length=1, max_length=500)
+
+    @model_validator(mode="after")
+    def _not_itself(self) -> Self:
+        if self.agency_code == self.successor_code:
+            raise ValueError("an agency cannot succeed itself")
+        return self
+
+
 class ProcedureRetired(Envelope):
     event_type: Literal["procedure.retired"] = "procedure.retired"
     data: ProcedureRetiredData
 
 
-CATALOG_EVENT_TYPES: tuple[type[Envelope], ...] = (AgencyRegistered, ProcedurePublished, ProcedureRetired)
+class AgencySuperseded(Envelope):
+    """Keyed by the dissolved agency's code on catalog.events."""
+
+    event_type: Literal["agency.superseded"] = "agency.superseded"
+    data: AgencySupersededData
+
+
+CATALOG_EVENT_TYPES: tuple[type[Envelope], ...] = (AgencyRegistered, ProcedurePublished, ProcedureRetired,
+                                                   AgencySuperseded)

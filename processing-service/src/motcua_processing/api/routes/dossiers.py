@@ -28,7 +28,7 @@ async def get_dossier(code: str, principal: Reader, processing: ProcessingDep) -
     `view_behind`."""
     dossier, lag = await views.dossier_by_code(processing, code)
     assert dossier.agency_code is not None
-    ensure_agency(principal, dossier.agency_code)
+    ensure_agency(principal, await processing.responsible(dossier.agency_code))  # a dissolved one's: its successor
     answer = DossierPublic.of(dossier, views.remaining(processing, dossier, processing.now()))
     answer.as_of = AsOf(last_event_at=views.last_event_at(dossier), consumer_lag=lag)
     return answer
