@@ -2,9 +2,12 @@
 dispatcher, app."""
 
 import asyncio
+import json
+import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import httpx
@@ -26,31 +29,56 @@ from .adapters.publishing import KafkaOutcomePublisher
 from .adapters.smtp import SmtpEmailSender
 from .adapters.subscriptions import SubscriptionStore
 from .adapters.templates import TemplateStore
+from .adapters.zalo import HttpZaloSender
 from .api.routes import agencies, letters, notifications, templates, webhooks
 from .config import Settings
 from .consumers import register_consumers
 from .domain.policy import Backoff, QuietHours
 from .domain.templates import default_templates
+from .domain.zalo import ZaloTemplate, load_zalo_templates
 from .service_layer.dispatcher import Dispatcher, run_dispatcher, stop_dispatcher
 from .service_layer.notifier import Notifier
 
 DESCRIPTION = """\
-Tells applicants and agencies what happens to dossiers: email (SMTP), SMS (an HTTP gateway) and
-signed webhooks to integrators, in Vietnamese or English, each (event, recipient, channel) at most
-once, with retries, quiet hours for SMS and a freshness window that keeps old history from anyone.
+Tells applicants and agencies what happens to dossiers: email (SMTP), SMS (an HTTP gateway), Zalo
+(ZNS template messages, to applicants who consented at intake) and signed webhooks to integrators,
+in Vietnamese or English, each (event, recipient, channel) at most once, with retries, quiet hours
+for SMS and a freshness window that keeps old history from anyone.
 
 **Who may call what** (bearer tokens): the history: an `officer` of the dossier's agency, an
 `official` or an `admin`; templates, webhook subscriptions and agency contacts: an `admin`.
 """
 
 
+log = logging.getLogger(__name__)
+
+
 def wall_clock() -> datetime:
     return datetime.now(UTC)
+
+
+def zalo_templates(settings: Settings) -> dict[str, ZaloTemplate]:
+    """The ZNS template table (file, then the variable's entries), checked at start; empty, and so no
+    message on Zalo, while no access token is configured."""
+    table: dict[str, Any] = {}
+    if settings.zalo_templates_file is not None:
+        table |= json.loads(settings.zalo_templates_file.read_text(encoding="utf-8"))
+    table |= settings.zalo_templates
+    templates = load_zalo_templates(table)
+    if settings.zalo_access_token is None:
+        if templates:
+            log.warning("Zalo templates are configured but no access token: nothing is sent on Zalo")
+        return {}
+    if not templates:
+        log.warning("a Zalo access token is configured but no template: nothing is sent on Zalo")
+    return templates
 
 
 def create_app(settings: Settings, *, now: Callable[[], datetime] = wall_clock, consume: bool = True) -> FastAPI:
     """The notification app; its lifespan connects the store and the broker, starts the consumers and
     the dispatcher. `now` replaces the business clock (freshness, quiet hours, due times) in tests."""
+
+    zalo = zalo_templates(settings)  # a wrong table stops the start, not a send
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -67,7 +95,7 @@ def create_app(settings: Settings, *, now: Callable[[], datetime] = wall_clock, 
             directory=Directory(db), deliveries=deliveries, templates=TemplateStore(db, default_templates()),
             subscriptions=subscriptions, letters=letter_store, freshness=timedelta(hours=settings.freshness_hours),
             quiet_hours=quiet_hours, sms_without_diacritics=settings.sms_without_diacritics,
-            portal_url=settings.portal_url, now=now, wake=wake.set,
+            portal_url=settings.portal_url, now=now, wake=wake.set, zalo_templates=zalo,
         )
         dispatcher = Dispatcher(
             deliveries=deliveries, letters=letter_store, subscriptions=subscriptions,
@@ -81,6 +109,9 @@ def create_app(settings: Settings, *, now: Callable[[], datetime] = wall_clock, 
                                token=settings.sms_gateway_token.get_secret_value()
                                if settings.sms_gateway_token else None),
             webhooks=HttpWebhookSender(http),
+            zalo=HttpZaloSender(http, url=settings.zalo_api_url,
+                                access_token=settings.zalo_access_token.get_secret_value())
+            if settings.zalo_access_token else None,
             publisher=KafkaOutcomePublisher(broker, settings.topics.notification_events),
             backoff=Backoff(timedelta(seconds=settings.retry_base_seconds),
                             timedelta(seconds=settings.retry_cap_seconds), settings.max_attempts),

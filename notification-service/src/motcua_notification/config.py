@@ -1,12 +1,15 @@
 """Notification settings, from environment variables prefixed MOTCUA_NOTIFICATION_.
 
 The defaults are safe on a developer's machine: mail goes to 127.0.0.1:1025 (a local debugging SMTP
-server such as `python -m aiosmtpd -n`), SMS to a gateway on 127.0.0.1; nothing leaves the machine."""
+server such as `python -m aiosmtpd -n`), SMS to a gateway on 127.0.0.1, and Zalo is off until an
+access token and its templates are given; nothing leaves the machine."""
 
 from datetime import time
+from pathlib import Path
+from typing import Any
 
 from motcua_shared.settings import ServiceSettings
-from pydantic import SecretStr
+from pydantic import Field, SecretStr
 from pydantic_settings import SettingsConfigDict
 
 
@@ -38,6 +41,15 @@ class Settings(ServiceSettings):
     sms_quiet_start: time = time(21, 0)
     sms_quiet_end: time = time(7, 0)
     timezone: str = "Asia/Ho_Chi_Minh"
+
+    # Zalo: ZNS template messages through Zalo's official API, to applicants who consented at intake.
+    # Off unless an access token (the Official Account's, never in the repository) and templates are set.
+    zalo_api_url: str = "https://business.openapi.zalo.me/message/template"
+    zalo_access_token: SecretStr | None = None
+    # {kind: {"template_id", "parameters": {ZNS parameter: placeholder or {"placeholder", "max_length"}},
+    #  "language"?}}, e.g. {"applicant.accepted": {"template_id": "123456", "parameters": {...}}}.
+    zalo_templates: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    zalo_templates_file: Path | None = None  # the same table in a JSON file; entries of zalo_templates win
 
     # Intake's public tracking page: `{portal_url}` in a message is this page with the dossier's code filled in.
     portal_url: str = "http://127.0.0.1:8001/track"

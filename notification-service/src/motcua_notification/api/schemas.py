@@ -14,6 +14,7 @@ class AttemptPublic(BaseModel):
     started_at: datetime | None = None
     finished_at: datetime | None = None
     retry_at: datetime | None = None
+    provider_message_id: str | None = None  # Zalo's msg_id of a ZNS message it accepted
 
 
 class SupersededByPublic(BaseModel):

@@ -32,6 +32,7 @@ class DossierFacts:
     email: str | None = None
     phone: str | None = None
     preferred_language: str | None = None
+    zalo_consent: bool = False  # the applicant agreed at intake to be told on Zalo
 
 
 def format_datetime(at: datetime, language: Language) -> str:
@@ -91,6 +92,14 @@ def placeholder_values(event: ev.DossierEvent, facts: DossierFacts, language: La
                        "remaining_hours": _hours(data.remaining_working_hours)}
         case ev.DossierRated():
             values["rating"] = _RATINGS[language][data.rating.value]
+        case ev.DossierSupplementDueSoon():
+            values |= {"respond_by": format_datetime(data.respond_by, language),
+                       "remaining_hours": _hours(data.remaining_working_hours)}
+        case ev.DossierSupplementExpired():
+            values["respond_by"] = format_datetime(data.respond_by, language)
+        case ev.DossierResultUncollected():
+            values |= {"ready_date": format_datetime(data.ready_at, language),
+                       "after_days": _hours(data.after_working_days)}
         case ev.DossierRefused() | ev.DossierSuspended() | ev.DossierWithdrawn():
             values["reason"] = data.reason or none
     return values

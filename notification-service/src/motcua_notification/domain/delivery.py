@@ -20,7 +20,7 @@ class Status(StrEnum):
     PENDING = "pending"  # waiting for its due time (first send, a retry, or the end of quiet hours)
     SENDING = "sending"  # an attempt is under way
     SENT = "sent"  # the SMTP server or SMS gateway took it
-    DELIVERED = "delivered"  # the webhook receiver answered 2xx
+    DELIVERED = "delivered"  # the webhook receiver answered 2xx, or Zalo accepted the ZNS message
     FAILED = "failed"  # permanent failure, or retries exhausted
     UNKNOWN = "unknown"  # the sender stopped mid-send: not sent again (at most once)
     SUPERSEDED = "superseded"  # a later event made it untrue before it went: not sent (supersession.py)

@@ -12,6 +12,7 @@ delivery found `sending` for longer than the lease (well over the send time-out)
 and never sent again; officers see it in the history and a `notification.failed` says so."""
 
 import asyncio
+import json
 import logging
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -27,7 +28,7 @@ from ..adapters.subscriptions import SubscriptionStore
 from ..domain.delivery import Status
 from ..domain.policy import Backoff, QuietHours
 from ..domain.supersession import superseded_by
-from .ports import Attachment, EmailSender, OutcomePublisher, SendError, SmsSender, WebhookSender
+from .ports import Attachment, EmailSender, OutcomePublisher, SendError, SmsSender, WebhookSender, ZaloSender
 
 log = logging.getLogger(__name__)
 
@@ -43,11 +44,12 @@ class Dispatcher:
                  email: EmailSender, sms: SmsSender, webhooks: WebhookSender, publisher: OutcomePublisher,
                  backoff: Backoff, quiet_hours: QuietHours, send_timeout: timedelta, lease: timedelta,
                  source: str, now: Callable[[], datetime], concurrency: int = 8,
-                 outbox_grace: timedelta = timedelta(seconds=5)) -> None:
+                 outbox_grace: timedelta = timedelta(seconds=5), zalo: ZaloSender | None = None) -> None:
         self.deliveries = deliveries
         self._letters = letters
         self._subscriptions = subscriptions
         self._email, self._sms, self._webhooks = email, sms, webhooks
+        self._zalo = zalo  # None: Zalo is not configured
         self._publisher = publisher
         self._backoff = backoff
         self._quiet_hours = quiet_hours
@@ -77,14 +79,15 @@ class Dispatcher:
         """One send of `doc`, if this caller wins its claim; True if it did."""
         if self.stopping.is_set() or await self.deliveries.claim_attempt(doc) is None:
             return False
-        if doc["channel"] == NotificationChannel.SMS.value and _waited(doc) and await self._superseded(doc):
+        if doc["channel"] in _JUDGED_AGAIN and _waited(doc) and await self._superseded(doc):
             return False
         number = len(doc.get("attempts", [])) + 1
         started = self._now()
         error: SendError | None = None
+        provider_id: str | None = None
         try:
             async with asyncio.timeout(self._send_timeout.total_seconds()):
-                await self._send(doc)
+                provider_id = await self._send(doc)
         except SendError as exc:
             error = exc
         except TimeoutError:
@@ -95,8 +98,10 @@ class Dispatcher:
 
         attempt: dict[str, Any] = {"number": number, "started_at": started, "finished_at": self._now()}
         if error is None:
-            status = Status.DELIVERED if doc["channel"] == NotificationChannel.WEBHOOK.value else Status.SENT
+            status = Status.DELIVERED if doc["channel"] in _DELIVERED_ON_SUCCESS else Status.SENT
             attempt["outcome"] = status.value
+            if provider_id:
+                attempt["provider_message_id"] = provider_id  # Zalo's msg_id
             await self.deliveries.record_attempt(doc["_id"], attempt, status)
             metrics.record_notification_sent(doc["channel"])
             outcome_class = ev.NotificationDelivered if status == Status.DELIVERED else ev.NotificationSent
@@ -140,7 +145,8 @@ class Dispatcher:
                  later["event_type"], later["_id"], extra={"notification_id": doc["_id"]})
         return True
 
-    async def _send(self, doc: dict[str, Any]) -> None:
+    async def _send(self, doc: dict[str, Any]) -> str | None:
+        """Send `doc` on its channel; the provider's message id when it gives one (Zalo)."""
         channel = NotificationChannel(doc["channel"])
         if channel == NotificationChannel.EMAIL:
             attachments = []
@@ -153,12 +159,21 @@ class Dispatcher:
                                          body=doc["body"], attachments=attachments)
         elif channel == NotificationChannel.SMS:
             await self._sms.send_sms(reference=doc["_id"], to=doc["recipient"], text=doc["body"])
+        elif channel == NotificationChannel.ZALO:
+            if self._zalo is None:
+                raise SendError("Zalo is no longer configured (MOTCUA_NOTIFICATION_ZALO_ACCESS_TOKEN)",
+                                permanent=True)
+            message = json.loads(doc["body"])
+            return await self._zalo.send_template(reference=doc["_id"], phone=doc["recipient"],
+                                                  template_id=message["template_id"],
+                                                  template_data=message["template_data"])
         else:
             subscription = await self._subscriptions.get(doc["subscription_id"])
             if subscription is None:
                 raise SendError("the webhook subscription was deleted", permanent=True)
             await self._webhooks.post(reference=doc["_id"], url=subscription["url"], body=doc["body"].encode(),
                                       secret=subscription["secret"], event_type=doc["event_type"])
+        return None
 
     async def recover(self) -> None:
         """Deliveries left `sending` by a dead sender become `unknown` (at most once); claims won by a
@@ -205,6 +220,14 @@ class Dispatcher:
                 log.warning("outbox: still cannot publish (%r)", exc)
                 return
             await self.deliveries.mark_published(doc["_id"])
+
+
+# Zalo answers success only for an account that exists and may receive ZNS (it refuses the others at
+# once, -118/-119): taken as delivered, like a webhook's 2xx (its later receipt webhook is not read).
+# An SMTP server or an SMS gateway only took the message (sent).
+_DELIVERED_ON_SUCCESS = frozenset({NotificationChannel.WEBHOOK.value, NotificationChannel.ZALO.value})
+# Short messages that may wait (quiet hours, retries) and must tell only what is still true when they go.
+_JUDGED_AGAIN = frozenset({NotificationChannel.SMS.value, NotificationChannel.ZALO.value})
 
 
 def _waited(doc: dict[str, Any]) -> bool:

@@ -3,9 +3,10 @@ templates, in the reader's language), when (freshness, SMS quiet hours), and rec
 as a delivery under its unique id, which makes a redelivered event a no-op. The dispatcher sends.
 Events that can make a waiting SMS untrue are remembered for the dispatcher (domain/supersession.py)."""
 
+import json
 import logging
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -26,6 +27,7 @@ from ..domain.policy import QuietHours, is_fresh
 from ..domain.routing import Audience, Route, routes_for
 from ..domain.sms import count_segments, remove_diacritics
 from ..domain.supersession import SUPERSEDING
+from ..domain.zalo import ZaloTemplate, kind_of, zalo_phone, zalo_routes
 
 log = logging.getLogger(__name__)
 
@@ -49,7 +51,8 @@ class Notifier:
     def __init__(self, *, directory: Directory, deliveries: DeliveryStore, templates: TemplateStore,
                  subscriptions: SubscriptionStore, letters: LetterStore, freshness: timedelta,
                  quiet_hours: QuietHours, sms_without_diacritics: bool, portal_url: str,
-                 now: Callable[[], datetime], wake: Callable[[], None] = lambda: None) -> None:
+                 now: Callable[[], datetime], wake: Callable[[], None] = lambda: None,
+                 zalo_templates: Mapping[str, ZaloTemplate] | None = None) -> None:
         self.directory = directory
         self.deliveries = deliveries
         self.templates = templates
@@ -61,6 +64,8 @@ class Notifier:
         self._portal_url = portal_url
         self._now = now
         self._wake = wake
+        # Empty unless Zalo is configured (an access token and a template per kind to send).
+        self.zalo_templates = dict(zalo_templates or {})
 
     async def on_catalog_event(self, event: ev.Envelope) -> None:
         if isinstance(event, ev.AgencyRegistered):
@@ -88,6 +93,9 @@ class Notifier:
             for route in routes_for(event.event_type):
                 for recipient in await self._recipients(route, facts):
                     planned.append(await self._message(event, facts, route, recipient, agency_name, now))
+            if facts.zalo_consent and facts.phone:  # Zalo only with the applicant's consent
+                planned += [self._zalo_message(event, facts, route, agency_name, now)
+                            for route in zalo_routes(event.event_type, self.zalo_templates)]
             if any(d.letter_id for d in planned):
                 await self._store_letter(event, facts, agency_name, now)
         planned += await self._webhook_calls(event, facts, now)
@@ -107,7 +115,7 @@ class Notifier:
                 dossier_id=event.dossier_id, dossier_code=data.dossier_code, agency_code=data.agency_code,
                 procedure_code=data.procedure_code, applicant_name=applicant.full_name,
                 email=str(applicant.email) if applicant.email else None, phone=applicant.phone,
-                preferred_language=applicant.preferred_language,
+                preferred_language=applicant.preferred_language, zalo_consent=bool(applicant.zalo_consent),
             ))
         elif isinstance(event, ev.DossierTransferred):
             await self.directory.move_dossier(event.dossier_id, event.data.to_agency_code)
@@ -149,6 +157,24 @@ class Notifier:
         if isinstance(event, ev.DossierApologyIssued) and route.channel == NotificationChannel.EMAIL:
             delivery.letter_id = letter_id_for(event)
         return delivery
+
+    def _zalo_message(self, event: ev.DossierEvent, facts: DossierFacts, route: Route, agency_name: str | None,
+                      now: datetime) -> Delivery:
+        """A ZNS message: the approved template's id and its parameters filled from our placeholders
+        (in the language the template was approved in)."""
+        assert facts.phone is not None
+        template = self.zalo_templates[kind_of(route.template_id)]
+        language: Language = "en" if template.language == "en" else "vi"
+        values = placeholder_values(event, facts, language, agency_name=agency_name, portal_url=self._portal_url)
+        body = json.dumps({"template_id": template.template_id, "template_data": template.template_data(values)},
+                          ensure_ascii=False)
+        return Delivery(
+            cause_event_id=str(event.event_id), event_type=event.event_type, dossier_id=event.dossier_id,
+            dossier_code=facts.dossier_code, agency_code=facts.agency_code, audience=Audience.APPLICANT,
+            channel=NotificationChannel.ZALO, recipient=zalo_phone(facts.phone) or facts.phone.strip(),
+            template=route.template_id, template_version=1, language=language, body=body, due_at=now,
+            created_at=now, cause_occurred_at=event.occurred_at,
+        )
 
     async def _store_letter(self, event: ev.DossierEvent, facts: DossierFacts, agency_name: str | None,
                             now: datetime) -> None:

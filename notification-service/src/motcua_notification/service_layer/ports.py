@@ -36,3 +36,10 @@ class WebhookSender(Protocol):
 
 class OutcomePublisher(Protocol):
     async def publish(self, *, key: str, value: bytes) -> None: ...
+
+
+class ZaloSender(Protocol):
+    async def send_template(self, *, reference: str, phone: str, template_id: str,
+                            template_data: dict[str, str]) -> str | None:
+        """Send one ZNS message; Zalo's `msg_id` when it answers with one."""
+        ...

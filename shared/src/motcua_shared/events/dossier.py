@@ -45,12 +45,19 @@ class Applicant(Payload):
     email: EmailStr | None = None
     address: str | None = Field(default=None, max_length=500)
     preferred_language: Literal["vi", "en"] | None = None
+    # Addition: the applicant agreed at intake to be told on Zalo (ZNS) at `phone`; absent = no.
+    zalo_consent: bool | None = Field(
+        default=None, description="Đồng ý nhận thông báo qua Zalo (ZNS) theo số điện thoại / "
+                                  "consents to notifications on Zalo (ZNS) at `phone`")
 
 
 class Document(Payload):
     name: str = Field(min_length=1, max_length=300)
     sha256: str | None = Field(default=None, pattern=r"^[0-9a-f]{64}$")
     size: int | None = Field(default=None, ge=0)
+    # Addition (issue 17): the paper was digitised (scanned, signed) at intake: Decision 766's digitisation.
+    digitised: bool | None = Field(
+        default=None, description="Thành phần hồ sơ đã được số hóa / the document was digitised at intake")
 
 
 NonEmpty = Field(min_length=1)
@@ -126,6 +133,9 @@ class ApologyIssuedData(Payload):
 class ResultReadyData(Payload):
     result_number: str | None = None
     finished_at: AwareDatetime | None = None
+    # Addition (issue 17): the result was issued as an electronic document: Decision 766's digitisation.
+    electronic_result: bool | None = Field(
+        default=None, description="Kết quả được cấp dưới dạng điện tử / the result was issued electronically")
 
 
 class ReturnedData(Payload):

@@ -14,6 +14,7 @@ class NotificationChannel(StrEnum):
     EMAIL = "email"
     SMS = "sms"
     WEBHOOK = "webhook"
+    ZALO = "zalo"  # addition: a ZNS template message through Zalo's official API
 
 
 class NotificationOutcome(Payload):
