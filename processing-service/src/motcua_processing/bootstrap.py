@@ -39,7 +39,9 @@ from .service_layer.unit import Processing, province_now
 DESCRIPTION = """\
 Where dossiers are handled: each dossier's status and full history folded from `dossier.events`
 (whoever published them), its due time in legal working time, officers' actions, inboxes, and the
-clock that announces `dossier.due_soon` and `dossier.overdue` once per dossier.
+clock that announces `dossier.due_soon` and `dossier.overdue` once per dossier, and (issue 18) once per
+supplement request `dossier.supplement_due_soon` and `dossier.supplement_expired`, and once per result
+`dossier.result_uncollected`.
 
 **Who may call what** (bearer tokens): actions: an `officer` of the dossier's agency; reading a
 dossier and inboxes: an `officer` of the agency, or an `official`/`admin` (every agency unless their
@@ -99,11 +101,15 @@ def create_app(
                                      timeout=settings.publish_timeout_seconds + 5),
             calendar=working_calendar, freshness=freshness, view_wait_seconds=settings.view_wait_seconds,
             retry_after_seconds=settings.retry_after_seconds, now=now,
+            supplement_working_days=settings.supplement_working_days,
+            due_soon_ahead=timedelta(hours=settings.due_soon_working_hours),
             claims=AnnouncementStore(db, lease=timedelta(seconds=settings.announcement_lease_seconds)),
         )
         assert processing.claims is not None
         clock = Clock(processing, processing.claims,
-                      due_soon_ahead=timedelta(hours=settings.due_soon_working_hours))
+                      due_soon_ahead=timedelta(hours=settings.due_soon_working_hours),
+                      supplement_reminder_ahead=timedelta(hours=8 * settings.supplement_reminder_working_days),
+                      uncollected_after=timedelta(hours=8 * settings.uncollected_after_days))
         await processing.dossiers.ensure_indexes()
         await processing.catalogue.ensure_indexes()
         # Officers' actions run once per Idempotency-Key (api/idempotency.py).

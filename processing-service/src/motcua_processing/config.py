@@ -1,5 +1,7 @@
 """Processing settings, from environment variables prefixed MOTCUA_PROCESSING_."""
 
+from decimal import Decimal
+
 from motcua_shared.settings import ServiceSettings
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
@@ -22,6 +24,12 @@ class Settings(ServiceSettings):
     scheduler_enabled: bool = True
     scheduler_interval_seconds: float = 30.0
     due_soon_working_hours: float = 8.0
+    # Issue 18: the time an applicant has to hand in papers asked for, when neither the officer nor the
+    # procedure (`supplement_time`) gives one; how early the applicant is reminded; after how many
+    # working days a result ready and not returned is announced uncollected.
+    supplement_working_days: Decimal = Field(Decimal(15), gt=0)
+    supplement_reminder_working_days: float = Field(2.0, ge=0)
+    uncollected_after_days: float = Field(5.0, gt=0)
     # A claim to announce (overdue, due soon) not marked published after this long is taken over:
     # its holder is presumed dead between claim and publish.
     announcement_lease_seconds: float = 60.0

@@ -179,6 +179,9 @@ def from_document(doc: dict[str, Any]) -> Dossier:
         received_at=when("received_at"), accepted_at=when("accepted_at"), due_at=when("due_at"),
         paused_since=when("paused_since"), apology_due_at=when("apology_due_at"), due_soon_at=when("due_soon_at"),
         overdue_at=when("overdue_at"), result_at=when("result_at"), closed_at=when("closed_at"),
+        supplement_request_id=doc.get("supplement_request_id"), supplement_respond_by=when("supplement_respond_by"),
+        supplement_reminded_at=when("supplement_reminded_at"), supplement_expired_at=when("supplement_expired_at"),
+        uncollected_at=when("uncollected_at"),
         rating=doc.get("rating"),
         history=tuple(HistoryEntry(**{**h, "status": DossierStatus(h["status"]), "when": _local(h["when"])})
                       for h in doc.get("history", [])),

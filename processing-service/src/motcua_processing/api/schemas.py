@@ -10,6 +10,7 @@ from motcua_shared.lifecycle import DossierStatus
 from pydantic import AwareDatetime, BaseModel, Field
 
 from ..domain.dossier import Dossier
+from ..service_layer.views import DEADLINE_LABELS
 
 # --- requests ---------------------------------------------------------------------------------------
 
@@ -24,6 +25,16 @@ class OptionalReason(BaseModel):
 
 class SupplementRequest(Reason):
     items: list[str] | None = Field(default=None, max_length=100)
+    respond_within_days: Decimal | None = Field(
+        default=None, gt=0, le=365, max_digits=5, decimal_places=2,
+        description="working days the applicant has for the papers; default: the procedure's `supplement_time`, "
+                    "else MOTCUA_PROCESSING_SUPPLEMENT_WORKING_DAYS (15)")
+
+
+class RefuseRequest(Reason):
+    reason_code: ev.RefusalReason | None = Field(
+        default=None, description="`supplement_expired`: the applicant's time for the papers passed (the only "
+                                  "ground on which a dossier waiting for papers may be refused; implied there)")
 
 
 class PaymentRequest(BaseModel):
@@ -96,14 +107,30 @@ class DossierPublic(BaseModel):
     rating: str | None
     remaining_working_hours: float | None = Field(
         description="Working hours left until the due time (negative: overdue); frozen while paused")
+    remaining_working_minutes: int | None = Field(
+        default=None, description="the same in whole working minutes (negative: overdue)")
+    deadline_state: str | None = Field(
+        default=None, description="`within_deadline`, `due_soon` (no more than MOTCUA_PROCESSING_DUE_SOON_WORKING_"
+                                  "HOURS left), `overdue`, `paused`; null: no clock runs")
+    deadline_label: str | None = Field(default=None, description='the state for people, e.g. "sắp trễ · due soon"')
+    supplement_respond_by: datetime | None = Field(
+        default=None, description="when the applicant's time for the papers asked for ends")
+    supplement_expired_at: datetime | None = Field(
+        default=None, description="set once that time passed without them: the dossier may be refused")
+    uncollected_at: datetime | None = Field(
+        default=None, description="when the result was announced not collected")
     history: list[HistoryEntryPublic]
     anomalies: list[AnomalyPublic]
     as_of: AsOf | None = Field(default=None, description="how current this answer is: processing's view is "
                                "folded from dossier.events (given by `GET /v1/dossiers/{code}`)")
 
     @classmethod
-    def of(cls, dossier: Dossier, remaining: timedelta | None) -> "DossierPublic":
+    def of(cls, dossier: Dossier, remaining: timedelta | None, state: str | None = None) -> "DossierPublic":
         return cls(
+            remaining_working_minutes=minutes(remaining), deadline_state=state,
+            deadline_label=DEADLINE_LABELS.get(state) if state else None,
+            supplement_respond_by=dossier.supplement_respond_by, supplement_expired_at=dossier.supplement_expired_at,
+            uncollected_at=dossier.uncollected_at,
             dossier_id=dossier.dossier_id, code=dossier.code, agency_code=dossier.agency_code,
             procedure_code=dossier.procedure_code, channel=dossier.channel, status=dossier.status,
             portal_status=dossier.portal_status, received_at=dossier.received_at, accepted_at=dossier.accepted_at,
@@ -131,8 +158,14 @@ class InboxItem(BaseModel):
     received_at: datetime | None
     due_at: datetime | None
     remaining_working_hours: float | None
+    remaining_working_minutes: int | None = None
+    deadline_state: str | None = None
+    deadline_label: str | None = None
     paused: bool
     overdue: bool
+    supplement_respond_by: datetime | None = None
+    supplement_expired: bool = False
+    uncollected: bool = False
 
 
 class Inbox(BaseModel):
@@ -144,3 +177,7 @@ class Inbox(BaseModel):
 
 def hours(remaining: timedelta | None) -> float | None:
     return None if remaining is None else round(remaining.total_seconds() / 3600, 2)
+
+
+def minutes(remaining: timedelta | None) -> int | None:
+    return None if remaining is None else int(remaining.total_seconds() // 60)

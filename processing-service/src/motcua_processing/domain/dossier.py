@@ -63,6 +63,13 @@ class Dossier:
     apology_due_at: datetime | None = None
     due_soon_at: datetime | None = None  # when a due-soon warning was given
     overdue_at: datetime | None = None  # when the dossier was announced overdue
+    # The supplement request waiting for papers (issue 18): its event id, the time the applicant has,
+    # and when the clock reminded and announced the time passed.
+    supplement_request_id: str | None = None
+    supplement_respond_by: datetime | None = None
+    supplement_reminded_at: datetime | None = None
+    supplement_expired_at: datetime | None = None
+    uncollected_at: datetime | None = None  # when the result was announced not collected
     result_at: datetime | None = None
     closed_at: datetime | None = None
     rating: str | None = None
@@ -132,6 +139,16 @@ def _why(event: ev.DossierEvent) -> str | None:
     return reason if isinstance(reason, str) else None
 
 
+def _respond_by(data: ev.SupplementRequestedData, at: datetime, calendar: WorkingCalendar) -> datetime | None:
+    """When the applicant's time for the papers ends: as published, else from `respond_within`."""
+    if data.respond_by is not None:
+        return data.respond_by
+    if data.respond_within is None:
+        return None
+    limit = ev.ProcessingTime(value=data.respond_within.value, unit=ev.TimeUnit.WORKING_DAYS)
+    return calendar.due_at(at, limit)
+
+
 def _changes(dossier: Dossier, event: ev.DossierEvent, calendar: WorkingCalendar) -> dict[str, Any]:
     """Fields of the dossier that `event` sets, besides status and history."""
     at = event.occurred_at
@@ -141,9 +158,22 @@ def _changes(dossier: Dossier, event: ev.DossierEvent, calendar: WorkingCalendar
                 "channel": data.channel.value, "received_at": at}
     if isinstance(data, ev.AcceptedData):
         return {"accepted_at": at, "due_at": data.due_at}
-    if isinstance(data, ev.SupplementRequestedData | ev.PaymentRequestedData | ev.SuspendedData):
+    if isinstance(data, ev.SupplementRequestedData):
+        return {"paused_since": at, "supplement_request_id": str(event.event_id),
+                "supplement_respond_by": _respond_by(data, at, calendar),
+                "supplement_reminded_at": None, "supplement_expired_at": None}
+    if isinstance(data, ev.PaymentRequestedData | ev.SuspendedData):
         return {"paused_since": at}
-    if isinstance(data, ev.SupplementReceivedData | ev.ResumedData):
+    if isinstance(data, ev.SupplementReceivedData):
+        return {"due_at": data.due_at, "paused_since": None, "supplement_request_id": None,
+                "supplement_respond_by": None, "supplement_reminded_at": None, "supplement_expired_at": None}
+    if isinstance(data, ev.SupplementDueSoonData):
+        return {"supplement_reminded_at": at}
+    if isinstance(data, ev.SupplementExpiredData):
+        return {"supplement_expired_at": at}
+    if isinstance(data, ev.ResultUncollectedData):
+        return {"uncollected_at": at}
+    if isinstance(data, ev.ResumedData):
         # The publisher moved the due time by the pause (CONTRACT.md); take its word.
         return {"due_at": data.due_at, "paused_since": None}
     if isinstance(data, ev.PaymentCompletedData):

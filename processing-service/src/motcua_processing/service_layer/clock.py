@@ -2,6 +2,11 @@
 number of working hours before, so the agency can still issue an apology letter in time) and that it
 has passed (`dossier.overdue`) while the dossier is open and its clock running (not paused).
 
+Issue 18: once per supplement request, that the applicant's time for the papers ends soon
+(`dossier.supplement_due_soon`, for notification's reminder) and that it passed without them
+(`dossier.supplement_expired`: the officer may refuse); once per dossier, that a result ready has not
+been collected for a configured number of working days (`dossier.result_uncollected`).
+
 Exactly once across restarts and instances: each announcement has a deterministic event id
 (uuid5 of dossier id and kind) and is claimed by a unique insert before it is published (see
 adapters/announcements.py). The announcement is then folded into processing's own store at once.
@@ -15,7 +20,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 
 from motcua_shared import events as ev
-from motcua_shared.lifecycle import RUNNING_STATUSES
+from motcua_shared.lifecycle import RUNNING_STATUSES, DossierStatus
 
 from ..adapters.announcements import AnnouncementStore
 from ..adapters.publishing import BrokerUnavailable
@@ -30,6 +35,9 @@ log = logging.getLogger(__name__)
 ANNOUNCEMENT_NAMESPACE = uuid.UUID("6f0d3c52-4a5e-4e8e-9a43-2f5a1c7d9b10")
 OVERDUE = "overdue"
 DUE_SOON = "due_soon"
+SUPPLEMENT_DUE_SOON = "supplement_due_soon"  # kinds of a supplement request: "<kind>:<request's event id>"
+SUPPLEMENT_EXPIRED = "supplement_expired"
+UNCOLLECTED = "result_uncollected"
 
 
 def announcement_id(dossier_id: str, kind: str) -> uuid.UUID:
@@ -42,6 +50,8 @@ class Clock:
     processing: Processing
     announcements: AnnouncementStore
     due_soon_ahead: timedelta  # working time before the due time at which to warn
+    supplement_reminder_ahead: timedelta = timedelta(hours=16)  # before the supplement time ends
+    uncollected_after: timedelta = timedelta(hours=40)  # working time a result may wait to be collected
 
     async def tick(self) -> list[ev.DossierEvent]:
         """One look at the dossiers: announce what is due. Returns what this call published."""
@@ -68,8 +78,37 @@ class Clock:
             event = await self._announce(dossier.dossier_id, DUE_SOON, now)
             if event is not None:
                 published.append(event)
+        published += await self._supplements_and_results(now)
         # Dissolved agencies' dossiers that arrived after the supersession, or whose date came.
         published += await hand_over_all(self.processing, self.announcements)
+        return published
+
+    async def _supplements_and_results(self, now: datetime) -> list[ev.DossierEvent]:
+        waiting = DossierStatus.SUPPLEMENT_REQUESTED.value
+        remind_until = self.processing.calendar.add(now, self.supplement_reminder_ahead)
+        found: list[tuple[Dossier, str]] = []
+        for dossier in await self.processing.dossiers.find(
+            {"status": waiting, "supplement_respond_by": {"$lte": now}, "supplement_expired_at": None}
+        ):
+            found.append((dossier, SUPPLEMENT_EXPIRED))
+        for dossier in await self.processing.dossiers.find(
+            {"status": waiting, "supplement_respond_by": {"$gt": now, "$lte": remind_until},
+             "supplement_reminded_at": None}
+        ):
+            found.append((dossier, SUPPLEMENT_DUE_SOON))
+        # A working day is at least 8 hours of the calendar: nothing ready later than this can be due yet.
+        for dossier in await self.processing.dossiers.find(
+            {"status": DossierStatus.RESULT_READY.value, "uncollected_at": None,
+             "result_at": {"$lte": now - self.uncollected_after}}
+        ):
+            found.append((dossier, UNCOLLECTED))
+        published = []
+        for dossier, kind in found:
+            if kind != UNCOLLECTED:
+                kind = f"{kind}:{dossier.supplement_request_id}"
+            event = await self._announce(dossier.dossier_id, kind, now)
+            if event is not None:
+                published.append(event)
         return published
 
     async def _announce(self, dossier_id: str, kind: str, now: datetime) -> ev.DossierEvent | None:
@@ -83,6 +122,9 @@ class Clock:
         return event if await self._publish(event) else None
 
     def _event(self, dossier: Dossier, kind: str, now: datetime) -> ev.DossierEvent | None:
+        if kind.startswith(f"{SUPPLEMENT_DUE_SOON}:") or kind.startswith(f"{SUPPLEMENT_EXPIRED}:") \
+                or kind == UNCOLLECTED:
+            return self._waiting_event(dossier, kind, now)
         if not dossier.clock_running or dossier.due_at is None or dossier.overdue_at is not None:
             return None
         event_id = announcement_id(dossier.dossier_id, kind)
@@ -96,6 +138,35 @@ class Clock:
             hours = (Decimal(remaining.total_seconds()) / 3600).quantize(Decimal("0.01"))
             return ev.DossierDueSoon(event_id=event_id, occurred_at=now, source=source, dossier_id=dossier.dossier_id,
                                      data=ev.DueSoonData(due_at=dossier.due_at, remaining_working_hours=hours))
+        return None
+
+    def _waiting_event(self, dossier: Dossier, kind: str, now: datetime) -> ev.DossierEvent | None:
+        """The announcements about what waits for the applicant: papers asked for, a result to collect."""
+        event_id = announcement_id(dossier.dossier_id, kind)
+        common = {"event_id": event_id, "source": self.processing.source, "dossier_id": dossier.dossier_id}
+        if kind == UNCOLLECTED:
+            if dossier.status is not DossierStatus.RESULT_READY or dossier.result_at is None \
+                    or dossier.uncollected_at is not None:
+                return None
+            since = self.processing.calendar.add(dossier.result_at, self.uncollected_after)
+            if since > now:
+                return None
+            days = (Decimal(self.uncollected_after.total_seconds()) / (8 * 3600)).normalize()
+            return ev.DossierResultUncollected(occurred_at=since, **common, data=ev.ResultUncollectedData(
+                ready_at=dossier.result_at, after_working_days=days))
+        respond_by = dossier.supplement_respond_by
+        if dossier.status is not DossierStatus.SUPPLEMENT_REQUESTED or respond_by is None \
+                or not kind.endswith(f":{dossier.supplement_request_id}") or dossier.supplement_expired_at is not None:
+            return None  # the papers came, or another request replaced this one
+        if kind.startswith(SUPPLEMENT_EXPIRED) and respond_by <= now:
+            # Business time: the time ran out at respond_by, however late the clock noticed.
+            return ev.DossierSupplementExpired(occurred_at=respond_by, **common,
+                                               data=ev.SupplementExpiredData(respond_by=respond_by))
+        if kind.startswith(SUPPLEMENT_DUE_SOON) and respond_by > now and dossier.supplement_reminded_at is None:
+            remaining = self.processing.calendar.working_time_between(now, respond_by)
+            hours = (Decimal(remaining.total_seconds()) / 3600).quantize(Decimal("0.01"))
+            return ev.DossierSupplementDueSoon(occurred_at=now, **common, data=ev.SupplementDueSoonData(
+                respond_by=respond_by, remaining_working_hours=hours))
         return None
 
     async def _already_out(self, event: ev.DossierEvent) -> bool:

@@ -141,16 +141,38 @@ def resumed_due_at(processing: Processing, dossier: Dossier, now: datetime) -> d
     return moved_by_pause(processing.calendar, dossier.due_at, paused_since, now)
 
 
-def refuse(reason: str) -> BuildData:
+def refuse(reason: str, reason_code: ev.RefusalReason | None = None) -> BuildData:
+    """A submitted dossier is refused on receipt; one waiting for papers only once the applicant's time
+    for them has passed (`dossier.supplement_expired`), and then for that reason."""
+
     async def build(d: Dossier, now: datetime) -> ev.Payload:
-        return ev.RefusedData(reason=reason)
+        waiting = d.status is DossierStatus.SUPPLEMENT_REQUESTED
+        if (waiting or reason_code is ev.RefusalReason.SUPPLEMENT_EXPIRED) and d.supplement_expired_at is None:
+            until = f" (hạn bổ sung · respond by {d.supplement_respond_by.isoformat()})" \
+                if d.supplement_respond_by else ""
+            raise ApiError(409, "supplement_not_expired",
+                           f"hồ sơ {d.code} còn trong thời hạn bổ sung, chưa thể từ chối vì lý do này{until} "
+                           f"(dossier {d.code}: the applicant's time for the papers has not passed)")
+        code = ev.RefusalReason.SUPPLEMENT_EXPIRED if waiting else reason_code
+        return ev.RefusedData(reason=reason, reason_code=code)
 
     return build
 
 
-def request_supplement(reason: str, items: list[str] | None) -> BuildData:
+def request_supplement(processing: Processing, reason: str, items: list[str] | None,
+                       respond_within_days: Decimal | None) -> BuildData:
+    """The applicant's time for the papers: the officer's, else the procedure's `supplement_time`, else
+    the configured default; `respond_by` is when it ends, in working time."""
+
     async def build(d: Dossier, now: datetime) -> ev.Payload:
-        return ev.SupplementRequestedData(reason=reason, items=items)
+        days = respond_within_days
+        if days is None and d.procedure_code:
+            terms = await processing.catalogue.procedure(d.procedure_code)
+            days = terms.supplement_time if terms is not None else None
+        days = days or processing.supplement_working_days
+        limit = ev.ProcessingTime(value=days, unit=ev.TimeUnit.WORKING_DAYS)
+        return ev.SupplementRequestedData(reason=reason, items=items, respond_within=ev.WorkingDays(value=days),
+                                          respond_by=processing.calendar.due_at(now, limit))
 
     return build
 
@@ -217,6 +239,18 @@ def transfer(processing: Processing, to_agency_code: str, reason: str | None) ->
 
 def apology(reason: str, new_due_at: datetime, letter_id: str | None) -> BuildData:
     async def build(d: Dossier, now: datetime) -> ev.Payload:
+        # DOMAIN.md: one letter, issued before the deadline it apologises for (a paused clock stands still).
+        if d.apology_due_at is not None:
+            raise ApiError(409, "apology_already_issued",
+                           f"hồ sơ {d.code} đã có thư xin lỗi, hẹn lại {d.apology_due_at.isoformat()}; chỉ được "
+                           f"hẹn lại một lần (dossier {d.code} already has its apology letter; the appointment "
+                           f"is moved once)")
+        if d.due_at is not None and d.due_at <= (d.paused_since or now):
+            raise ApiError(409, "apology_too_late",
+                           f"hồ sơ {d.code} đã quá hạn {d.due_at.isoformat()}; thư xin lỗi phải được gửi trước "
+                           f"hạn, hồ sơ được tính là trễ hạn không có thư xin lỗi (dossier {d.code} was due "
+                           f"{d.due_at.isoformat()}: an apology letter is issued before the due time; the "
+                           f"dossier counts as late without one)")
         if d.due_at is not None and new_due_at <= d.due_at:
             raise ApiError(422, "appointment_not_later",
                            f"the new appointment must be after the current due time {d.due_at.isoformat()}")

@@ -2,7 +2,8 @@
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
+from decimal import Decimal
 
 from motcua_shared.api import ApiError
 from motcua_shared.calendar import PROVINCE_TZ
@@ -33,6 +34,10 @@ class Processing:
     freshness: ViewFreshness
     view_wait_seconds: float = 5.0
     retry_after_seconds: int = 5
+    # Issue 18: the supplement time when neither officer nor procedure gives one (working days), and
+    # how near the due time a dossier is "due soon" (sắp trễ) on the officer's screen.
+    supplement_working_days: Decimal = Decimal(15)
+    due_soon_ahead: timedelta = timedelta(hours=8)
     # Business time of officers' actions and of the clock; replaced in tests to stand on a given date.
     now: Callable[[], datetime] = province_now
     # Claims of once-only events (the clock's announcements, hand-overs of a dissolved agency's dossiers).

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from motcua_shared.api import ApiError
-from motcua_shared.lifecycle import OPEN_STATUSES, DossierStatus
+from motcua_shared.lifecycle import OPEN_STATUSES, RUNNING_STATUSES, DossierStatus
 from pymongo import ASCENDING
 
 from ..domain.deadlines import remaining_working_time
@@ -52,6 +52,57 @@ def is_overdue(dossier: Dossier, now: datetime) -> bool:
     if dossier.due_at is None or not (dossier.clock_running or dossier.paused):
         return False
     return dossier.due_at < (dossier.paused_since or now)
+
+
+# What the officer's screen says of a dossier's deadline (Vietnamese first, English beside).
+DEADLINE_LABELS = {
+    "within_deadline": "trong hạn · within deadline",
+    "due_soon": "sắp trễ · due soon",
+    "overdue": "quá hạn · overdue",
+    "paused": "tạm dừng · paused",
+}
+
+
+def deadline_state(processing: Processing, dossier: Dossier, remaining: timedelta | None) -> str | None:
+    """`due_soon` when no more than the due-soon warning's working time is left (MOTCUA_PROCESSING_
+    DUE_SOON_WORKING_HOURS), `overdue` once it passed, `paused` while the clock stands; None: no clock."""
+    if remaining is None:
+        return None
+    if remaining < timedelta(0):
+        return "overdue"
+    if dossier.paused:
+        return "paused"
+    return "due_soon" if remaining <= processing.due_soon_ahead else "within_deadline"
+
+
+@dataclass(frozen=True)
+class InboxFilter:
+    """The inbox's narrowing filters (issue 18): due within some working hours, the supplement time
+    passed, the result not collected."""
+
+    due_within: timedelta | None = None
+    supplement_expired: bool = False
+    uncollected: bool = False
+
+    def statuses(self, wanted: list[str]) -> list[str]:
+        keep = set(wanted)
+        if self.due_within is not None:
+            keep &= {s.value for s in RUNNING_STATUSES}
+        if self.supplement_expired:
+            keep &= {DossierStatus.SUPPLEMENT_REQUESTED.value}
+        if self.uncollected:
+            keep &= {DossierStatus.RESULT_READY.value}
+        return sorted(keep)
+
+    def query(self, processing: Processing, now: datetime) -> dict[str, Any]:
+        found: dict[str, Any] = {}
+        if self.due_within is not None:
+            found["due_at"] = {"$gt": now, "$lte": processing.calendar.add(now, self.due_within)}
+        if self.supplement_expired:
+            found["supplement_expired_at"] = {"$ne": None}
+        if self.uncollected:
+            found["uncollected_at"] = {"$ne": None}
+        return found
 
 
 @dataclass(frozen=True)
@@ -120,28 +171,34 @@ class _Position:
 
 async def inbox(
     processing: Processing, agency_code: str, statuses: list[DossierStatus] | None, *, limit: int,
-    cursor: str | None = None,
+    cursor: str | None = None, only: InboxFilter | None = None,
 ) -> InboxPage:
     """A page of an agency's dossiers in `statuses`, the soonest due first; dossiers without a due time
     (not yet accepted) after them, the longest waiting first. `cursor` is the previous page's
     `next_cursor`. A dossier whose due time moves while the officer pages may be met twice or missed."""
-    wanted = sorted(s.value for s in (statuses or INBOX_STATUSES))
+    only = only or InboxFilter()
+    now = processing.now()
+    wanted = only.statuses(sorted(s.value for s in (statuses or INBOX_STATUSES)))
     # With the dossiers of agencies it took over that are not transferred (a result ready, or on their way).
     base = {"agency_code": {"$in": await processing.catalogue.handled_by(agency_code, processing.now().date())},
             "status": {"$in": wanted}}
+    narrowed = only.query(processing, now)
     after = _Position.decode(cursor) if cursor else None
     dossiers: list[Dossier] = []
     # One more than the page, to know whether another page follows.
     for run, (key, has_due_time) in enumerate(_RUNS):
         if after is not None and run < after.run:
             continue
-        query = {**base, **has_due_time, **(after.beyond() if after is not None and run == after.run else {})}
+        if run == 1 and only.due_within is not None:
+            break  # a dossier without a due time is never due within some hours
+        # `narrowed` may restate `due_at` (never null then): it replaces the run's own condition.
+        query = {**base, **has_due_time, **narrowed,
+                 **(after.beyond() if after is not None and run == after.run else {})}
         dossiers += await processing.dossiers.find(query, sort=[(key, ASCENDING), ("_id", ASCENDING)],
                                                    limit=limit + 1 - len(dossiers))
         if len(dossiers) > limit:
             break
     page = dossiers[:limit]
-    now = processing.now()
     lines = [InboxLine(d, remaining(processing, d, now), is_overdue(d, now)) for d in page]
     more = len(dossiers) > limit
     return InboxPage(lines, _Position.after(page[-1]).encode() if more else None)

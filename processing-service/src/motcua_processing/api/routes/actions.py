@@ -17,7 +17,7 @@ from ..schemas import (
     OptionalReason,
     PaymentRecord,
     PaymentRequest,
-    Reason,
+    RefuseRequest,
     ResultReadyRequest,
     ReturnRequest,
     SupplementRequest,
@@ -56,8 +56,9 @@ async def _act(processing: ProcessingDep, principal: Principal, code: str, event
     async def act() -> ActionResult:
         event, dossier = await actions.perform(processing, principal, code, event_type, build)
         remaining = views.remaining(processing, dossier, processing.now())
+        state = views.deadline_state(processing, dossier, remaining)
         return ActionResult(event_id=str(event.event_id), event_type=event.event_type,
-                            dossier=DossierPublic.of(dossier, remaining))
+                            dossier=DossierPublic.of(dossier, remaining, state))
 
     return await run_once(act)
 
@@ -69,18 +70,22 @@ async def accept(code: str, principal: Officer, processing: ProcessingDep) -> Ac
     return await _act(processing, principal, code, "dossier.accepted", actions.accept(processing))
 
 
-@router.post("/refuse", response_model=ActionResult, responses=ERRORS)
-async def refuse(code: str, body: Reason, principal: Officer, processing: ProcessingDep) -> ActionResult:
-    """Refuse a submitted dossier, with the reason."""
-    return await _act(processing, principal, code, "dossier.refused", actions.refuse(body.reason))
+@router.post("/refuse", response_model=ActionResult, responses=errors({409: ["supplement_not_expired"]}))
+async def refuse(code: str, body: RefuseRequest, principal: Officer, processing: ProcessingDep) -> ActionResult:
+    """Refuse a submitted dossier, with the reason; or a dossier waiting for papers once the applicant's
+    time for them has passed (`dossier.supplement_expired`; `reason_code` `supplement_expired`): before
+    that, 409 `supplement_not_expired`."""
+    return await _act(processing, principal, code, "dossier.refused", actions.refuse(body.reason, body.reason_code))
 
 
 @router.post("/request-supplement", response_model=ActionResult, responses=ERRORS)
 async def request_supplement(code: str, body: SupplementRequest, principal: Officer,
                              processing: ProcessingDep) -> ActionResult:
-    """Ask the applicant for missing papers; the clock pauses."""
+    """Ask the applicant for missing papers; the clock pauses. The applicant has `respond_within_days`
+    working days (default: the procedure's `supplement_time`, else the configured 15); the event carries
+    `respond_within` and `respond_by`, when the clock announces `dossier.supplement_expired`."""
     return await _act(processing, principal, code, "dossier.supplement_requested",
-                      actions.request_supplement(body.reason, body.items))
+                      actions.request_supplement(processing, body.reason, body.items, body.respond_within_days))
 
 
 @router.post("/receive-supplement", response_model=ActionResult, responses=errors({409: ["dossier_not_accepted"]}))
@@ -129,9 +134,12 @@ async def transfer(code: str, body: TransferRequest, principal: Officer, process
 
 
 @router.post("/apology", response_model=ActionResult,
-             responses=errors({422: ["appointment_not_later", "appointment_in_past"]}))
+             responses=errors({409: ["apology_already_issued", "apology_too_late"],
+                               422: ["appointment_not_later", "appointment_in_past"]}))
 async def apology(code: str, body: ApologyRequest, principal: Officer, processing: ProcessingDep) -> ActionResult:
-    """Issue an apology letter with a new appointment, which becomes the due time."""
+    """Issue an apology letter with a new appointment, which becomes the due time: once per dossier
+    (409 `apology_already_issued`) and only before the current due time (409 `apology_too_late`: the
+    dossier counts as late without an apology); the appointment must be after the due time (422)."""
     return await _act(processing, principal, code, "dossier.apology_issued",
                       actions.apology(body.reason, body.new_due_at, body.letter_id))
 

@@ -1,5 +1,6 @@
 """Reading dossiers: one dossier's state and history; an agency's inbox."""
 
+from datetime import timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Query
@@ -10,7 +11,7 @@ from motcua_shared.lifecycle import DossierStatus
 
 from ...service_layer import views
 from ..deps import ProcessingDep, Reader
-from ..schemas import DossierPublic, Inbox, InboxItem, hours
+from ..schemas import DossierPublic, Inbox, InboxItem, hours, minutes
 
 router = APIRouter(prefix="/v1", tags=["dossiers"])
 DOSSIER_ERRORS = error_responses(
@@ -29,7 +30,8 @@ async def get_dossier(code: str, principal: Reader, processing: ProcessingDep) -
     dossier, lag = await views.dossier_by_code(processing, code)
     assert dossier.agency_code is not None
     ensure_agency(principal, await processing.responsible(dossier.agency_code))  # a dissolved one's: its successor
-    answer = DossierPublic.of(dossier, views.remaining(processing, dossier, processing.now()))
+    remaining = views.remaining(processing, dossier, processing.now())
+    answer = DossierPublic.of(dossier, remaining, views.deadline_state(processing, dossier, remaining))
     answer.as_of = AsOf(last_event_at=views.last_event_at(dossier), consumer_lag=lag)
     return answer
 
@@ -44,6 +46,13 @@ async def get_inbox(
     limit: Annotated[int, Query(ge=1, le=1000, description="dossiers on one page")] = 200,
     cursor: Annotated[str | None, Query(max_length=500, description="the next_cursor of the previous page; "
                                                                     "default: the first page")] = None,
+    due_within_hours: Annotated[float | None, Query(gt=0, le=2000, description="only dossiers whose clock runs "
+                                                    "and which are due within this many working hours (not yet "
+                                                    "overdue): the officer's \"sắp trễ\" list")] = None,
+    supplement_expired: Annotated[bool, Query(description="only dossiers waiting for papers whose time passed "
+                                              "(`dossier.supplement_expired`): they may be refused")] = False,
+    uncollected: Annotated[bool, Query(description="only results ready and not collected after "
+                                       "MOTCUA_PROCESSING_UNCOLLECTED_AFTER_DAYS working days")] = False,
 ) -> Inbox:
     """An agency's dossiers sorted by due time, soonest (most overdue) first, then those without a due time
     (not yet accepted), the longest waiting first; with the working time left on each. A page holds at
@@ -52,12 +61,20 @@ async def get_inbox(
     if agency is None:
         raise ApiError(422, "agency_required", "give agency_code")
     ensure_agency(principal, agency)
-    page = await views.inbox(processing, agency, status, limit=limit, cursor=cursor)
+    only = views.InboxFilter(
+        due_within=timedelta(hours=due_within_hours) if due_within_hours is not None else None,
+        supplement_expired=supplement_expired, uncollected=uncollected)
+    page = await views.inbox(processing, agency, status, limit=limit, cursor=cursor, only=only)
     items = [
         InboxItem(dossier_id=d.dossier_id, code=d.code, procedure_code=d.procedure_code, channel=d.channel,
                   status=d.status, portal_status=d.portal_status, received_at=d.received_at, due_at=d.due_at,
-                  remaining_working_hours=hours(line.remaining), paused=d.paused, overdue=line.overdue)
+                  remaining_working_hours=hours(line.remaining), paused=d.paused, overdue=line.overdue,
+                  remaining_working_minutes=minutes(line.remaining), deadline_state=state,
+                  deadline_label=views.DEADLINE_LABELS.get(state) if state else None,
+                  supplement_respond_by=d.supplement_respond_by, supplement_expired=d.supplement_expired_at is not None,
+                  uncollected=d.uncollected_at is not None)
         for line in page.lines
         for d in (line.dossier,)
+        for state in (views.deadline_state(processing, d, line.remaining),)
     ]
     return Inbox(data=items, count=len(items), next_cursor=page.next_cursor)
