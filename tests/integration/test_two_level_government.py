@@ -258,3 +258,18 @@ async def test_reports_show_the_agency_responsible_at_the_period_end(
         assert (await summary("2025-01-01", "2025-12-31", admin_level="commune"))["resolved"]["total"] == 3
         year_rows = await table("2025-01-01", "2025-12-31")
         assert list(year_rows) == [commune] and year_rows[commune]["resolved"]["total"] == 3
+
+        # The resolution table by agency applies the same rule, at the level of the agency then.
+        async def resolution(start: str, end: str) -> dict[str, dict[str, Any]]:
+            r = await client.get("/v1/reports/resolution", params={"from": start, "to": end, "by": "agency"},
+                                 headers=OFFICIAL)
+            assert r.status_code == 200, r.text
+            return {f"{level['admin_level']}/{row['code']}": row for level in r.json()["levels"]
+                    for row in level["rows"]}
+
+        by_agency_q2 = await resolution("2025-04-01", "2025-06-30")
+        assert by_agency_q2[f"district/{district}"]["to_resolve"] == 2
+        by_agency_year = await resolution("2025-01-01", "2025-12-31")
+        assert f"district/{district}" not in by_agency_year
+        assert (by_agency_year[f"commune/{commune}"]["to_resolve"], by_agency_year[f"commune/{commune}"]["resolved"]) \
+            == (3, 3)

@@ -7,18 +7,22 @@ from typing import Any
 
 from .domain.catalogue import Catalogue, Scope
 from .domain.resolution import LEVELS, UNKNOWN_LEVEL, Group, grouper, table, tally_groups
+from .domain.succession import rows_at_period_end, standing_at_period_end
 from .reports import FLOW_KINDS, Reports
 
 BY = ("field", "agency")
 WHOLE_PROVINCE = ("Toàn tỉnh", "Whole province")
 
 
-def _shown(by: str, scope: Scope, catalogue: Catalogue) -> tuple[dict[str, str], dict[str, list[str]]]:
-    """Row names, and per level the rows the catalogue gives the scope even without figures."""
+def _shown(by: str, scope: Scope, catalogue: Catalogue, end: date) -> tuple[dict[str, str], dict[str, list[str]]]:
+    """Row names, and per level the rows the catalogue gives the scope even without figures (not an
+    agency dissolved by the period's end: its dossiers are its successor's)."""
     extra: dict[str, list[str]] = {}
     if by == "agency":
         names = {code: agency.name for code, agency in catalogue.agencies.items()}
         for agency in catalogue.agencies.values():
+            if catalogue.dissolved_by(agency.code, end):
+                continue
             level = agency.admin_level or UNKNOWN_LEVEL
             if (scope.agencies is None or agency.code in scope.agencies) and scope.admin_level in (None, level):
                 extra.setdefault(level, []).append(agency.code)
@@ -42,8 +46,13 @@ async def resolution_table(reports: Reports, start: date, end: date, scope: Scop
         reports.counters.standing_at_end_of(start - timedelta(days=1)),
         reports.counters.standing_at_end_of(end),
     )
+    # Each dossier under the agency responsible at the period's end (domain/succession.py), at its level.
+    rows = rows_at_period_end(rows, catalogue, end)
+    carried, in_progress = (standing_at_period_end(carried, catalogue, end),
+                            standing_at_period_end(in_progress, catalogue, end))
+    catalogue = catalogue.as_of(end)
     tallies: dict[Group, Any] = tally_groups(rows, carried, in_progress, scope, catalogue, grouper(by, catalogue))
-    names, extra = _shown(by, scope, catalogue)
+    names, extra = _shown(by, scope, catalogue, end)
     if scope.admin_level is not None:  # one level asked: the others are not shown at all
         tallies = {g: t for g, t in tallies.items() if g[0] == scope.admin_level}
     body = table(tallies, names, extra)
