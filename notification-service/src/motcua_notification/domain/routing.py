@@ -46,6 +46,9 @@ ROUTES: tuple[Route, ...] = (
     *_applicant("dossier.returned", "returned"),
     *_applicant("dossier.returned", "rating_invitation", (EMAIL,)),
     *_applicant("dossier.apology_issued", "apology"),  # the email carries the signed letter as a PDF
+    # Reminders, once each (the clock announces each once): the papers' time ends soon; a result waits.
+    *_applicant("dossier.supplement_due_soon", "supplement_due_soon"),
+    *_applicant("dossier.result_uncollected", "result_uncollected"),
     *_agency("dossier.overdue", "overdue"),
     *_agency("dossier.due_soon", "due_soon"),
 )

@@ -23,6 +23,10 @@ SUPERSEDED_BY: dict[str, frozenset[str]] = {
     "dossier.payment_requested": frozenset({"dossier.payment_completed"}) | _ENDED,
     # "come and collect the result": collected, or withdrawn.
     "dossier.result_ready": frozenset({"dossier.returned", "dossier.withdrawn"}),
+    # "hand in the papers by D": they came, or the dossier ended.
+    "dossier.supplement_due_soon": frozenset({"dossier.supplement_received"}) | _ENDED,
+    # "please collect the result": collected.
+    "dossier.result_uncollected": frozenset({"dossier.returned", "dossier.withdrawn"}),
 }
 # Never superseded: a refusal and a return (they are final) and the apology (owed whatever follows).
 

@@ -33,6 +33,9 @@ EVENT_PLACEHOLDERS: dict[str, frozenset[str]] = {
     "dossier.overdue": frozenset({"due_date"}),
     "dossier.due_soon": frozenset({"due_date", "remaining_hours"}),
     "dossier.rated": frozenset({"rating"}),
+    "dossier.supplement_due_soon": frozenset({"respond_by", "remaining_hours"}),
+    "dossier.supplement_expired": frozenset({"respond_by"}),
+    "dossier.result_uncollected": frozenset({"ready_date", "after_days"}),
 }
 
 LANGUAGES: tuple[Language, ...] = ("vi", "en")
