@@ -1,8 +1,13 @@
 """Zalo's template table: our placeholders fill a ZNS template's parameters, per message kind; a
 table naming an unknown kind or placeholder is refused when loaded; phones in Zalo's form; which of
-Zalo's error codes are retried."""
+Zalo's error codes and HTTP answers are retried."""
 
+import json
+from collections.abc import Callable
+
+import httpx
 import pytest
+from motcua_notification.adapters.zalo import HttpZaloSender
 from motcua_notification.domain.zalo import (
     APPLICANT_KINDS,
     ZaloTemplateError,
@@ -11,6 +16,7 @@ from motcua_notification.domain.zalo import (
     zalo_phone,
     zalo_routes,
 )
+from motcua_notification.service_layer.ports import SendError
 from motcua_shared.events import NotificationChannel
 
 TABLE = {
@@ -80,3 +86,52 @@ def test_transient_errors_are_retried_and_the_persons_or_templates_are_not() -> 
         assert not classify(code).transient, code
     assert not classify(-9999).transient  # undocumented: not resent blindly
     assert "Phone number invalid" in classify(-108).meaning
+
+
+# --- the HTTP adapter, on httpx's mock transport --------------------------------------------------
+
+
+def _sender(answer: Callable[[httpx.Request], httpx.Response], seen: list[httpx.Request]) -> HttpZaloSender:
+    def handle(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        return answer(request)
+
+    client = httpx.AsyncClient(transport=httpx.MockTransport(handle))
+    return HttpZaloSender(client, url="https://zalo.test/message/template", access_token="oa-token")
+
+
+async def _send(sender: HttpZaloSender, phone: str = "0912 345 678") -> str | None:
+    return await sender.send_template(reference="n-1", phone=phone, template_id="231456",
+                                      template_data={"ma_ho_so": "SOTP-261201-0001"})
+
+
+async def test_the_request_is_zns_and_its_msg_id_is_returned() -> None:
+    seen: list[httpx.Request] = []
+    sender = _sender(lambda r: httpx.Response(200, json={"error": 0, "message": "Success",
+                                                         "data": {"msg_id": "abc123"}}), seen)
+    assert await _send(sender) == "abc123"
+    (request,) = seen
+    assert request.headers["access_token"] == "oa-token"
+    assert json.loads(request.content) == {"phone": "84912345678", "template_id": "231456",
+                                           "template_data": {"ma_ho_so": "SOTP-261201-0001"}, "tracking_id": "n-1"}
+
+
+@pytest.mark.parametrize("response, permanent", [
+    (httpx.Response(200, json={"error": -124, "message": "Access token invalid"}), False),
+    (httpx.Response(200, json={"error": -108, "message": "Phone number invalid"}), True),
+    (httpx.Response(503, text="busy"), False),
+    (httpx.Response(429, text="slow down"), False),
+    (httpx.Response(404, text="no such path"), True),
+    (httpx.Response(200, text="<html>proxy</html>"), True),  # it may have gone out: not resent
+])
+async def test_zalos_answers_are_read_as_transient_or_permanent(response: httpx.Response, permanent: bool) -> None:
+    with pytest.raises(SendError) as failure:
+        await _send(_sender(lambda r: response, []))
+    assert failure.value.permanent is permanent
+
+
+async def test_a_number_zalo_cannot_reach_fails_at_once_without_a_request() -> None:
+    seen: list[httpx.Request] = []
+    with pytest.raises(SendError, match="not a Vietnamese mobile number") as failure:
+        await _send(_sender(lambda r: httpx.Response(200, json={"error": 0}), seen), phone="+1 415 555 0100")
+    assert failure.value.permanent and seen == []
