@@ -218,6 +218,11 @@ class Oracle:
                     add(state.agency, d.procedure, "in_progress.overdue")
                 else:
                     add(state.agency, d.procedure, "in_progress.within_deadline")
+            # A result announced not collected by the end of `to`, and not returned by then (issue 18).
+            happened = [e.event_type for e in d.history if e.occurred_at < at_end]
+            if d.outcome == "resolved" and "dossier.result_uncollected" in happened \
+                    and "dossier.returned" not in happened:
+                add(walk(d.history, self.calendar, at_end).agency, d.procedure, "uncollected")
         return by_agency
 
     @staticmethod
@@ -231,13 +236,16 @@ class Oracle:
             "received": {"total": received, "by_channel": {c: share(t[f"received.{c}"], received) for c in CHANNELS}},
             "carried_over": t["carried_over"],
             "resolved": {"total": resolved, **{x: share(t[f"resolved.{x}"], resolved) for x in TIMELINESS},
-                         "returned_by_post": share(t["returned_by_post"], resolved), "unclassified": 0},
+                         "returned_by_post": share(t["returned_by_post"], resolved), "unclassified": 0,
+                         "late_with_apology": share(late - t["late_without_apology"], resolved),
+                         "late_without_apology": share(t["late_without_apology"], resolved)},
             "in_progress": {"total": within + overdue + paused, "within_deadline": within, "overdue": overdue,
                             "paused": paused},
             "refused": t["refused"],
             "withdrawn": t["withdrawn"],
             "on_time_rate": rate(early + on_time, early + on_time + late),
             "late_without_apology": t["late_without_apology"],
+            "uncollected": t["uncollected"],
             "satisfaction": {"total": rated, **{r: share(t[f"rated.{r}"], rated) for r in RATINGS}},
         }
 

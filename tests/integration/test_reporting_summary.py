@@ -36,13 +36,16 @@ EXPECTED_Q1: dict[str, Any] = {
     "carried_over": 3,  # D5 (resolved 2 January), D6 (still open), D11 (resolved in February)
     # early D1 D5; on time D2 (23:30 on its due date); late D3 (06:30+07 = previous day in UTC) D4 D11
     "resolved": {"total": 6, "early": share(2, 33.33), "on_time": share(1, 16.67), "late": share(3, 50.0),
-                 "returned_by_post": share(1, 16.67), "unclassified": 0},
+                 "returned_by_post": share(1, 16.67), "unclassified": 0,
+                 # D4 had its letter before the deadline; D3 and D11 none (the breach)
+                 "late_with_apology": share(1, 16.67), "late_without_apology": share(2, 33.33)},
     # D7 D13 within their deadline, D6 overdue, D8 waiting for a supplement
     "in_progress": {"total": 4, "within_deadline": 2, "overdue": 1, "paused": 1},
     "refused": 1,
     "withdrawn": 1,
     "on_time_rate": 50.0,
     "late_without_apology": 2,  # D3, D11 (D4 had its letter before the deadline)
+    "uncollected": 0,  # no result was announced not collected
     "by_agency": [
         {"agency_code": "STNMT", "agency_name": "Sở Tài nguyên và Môi trường", "received": 4},
         {"agency_code": "STP", "agency_name": "Sở Tư pháp", "received": 3},

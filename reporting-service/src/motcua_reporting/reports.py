@@ -21,6 +21,7 @@ from .domain.figures import (
     summary_columns,
     tally_counters,
     tally_open_states,
+    tally_uncollected,
 )
 from .domain.online import online_indicators
 from .domain.succession import rows_at_period_end, standing_at_period_end
@@ -54,6 +55,8 @@ class Reports:
                                                     self.counters.standing_at_end_of(end))
         tally_open_states(figures, standing_at_period_end(carried, catalogue, end),
                           standing_at_period_end(in_progress, catalogue, end), scope, at_end)
+        uncollected = await self.counters.standing_at_end_of(end, Kind.UNCOLLECTED)
+        tally_uncollected(figures, standing_at_period_end(uncollected, catalogue, end), scope, at_end)
         return figures
 
     async def summary(self, start: date, end: date, scope: Scope) -> dict[str, Any]:

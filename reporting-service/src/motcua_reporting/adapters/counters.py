@@ -36,7 +36,7 @@ class Counters:
         open_years: Counter[str] = Counter()
         for key_id, n in deltas.items():
             key = CounterKey.from_id(key_id)
-            if key.kind == Kind.OPEN:
+            if key.kind in (Kind.OPEN, Kind.UNCOLLECTED):  # point-in-time: nets by month and year
                 open_months[key.of_period(MONTH).id] += n
                 open_years[key.of_period(YEAR).id] += n
             else:
@@ -71,13 +71,14 @@ class Counters:
         plus = [row for rows in found[:len(reads)] for row in rows]
         return plus + [(key, -n) for rows in found[len(reads):] for key, n in rows]
 
-    async def standing_at_end_of(self, day: date) -> Standing:
-        """The dossiers open at the end of `day`, by agency, procedure and open state."""
+    async def standing_at_end_of(self, day: date, kind: str = Kind.OPEN) -> Standing:
+        """The dossiers open at the end of `day`, by agency, procedure and open state (with
+        `Kind.UNCOLLECTED`: the results not collected then, state "-")."""
         year, month, ends_month = day.isoformat()[:4], day.isoformat()[:7], (day + timedelta(days=1)).day == 1
         years, months, days = await asyncio.gather(
-            self.open_years.rows_until([Kind.OPEN], str(day.year - 1)),
-            self.open_months.rows([Kind.OPEN], f"{year}-01", month),
-            _none() if ends_month else self.days.through([Kind.OPEN], day),
+            self.open_years.rows_until([kind], str(day.year - 1)),
+            self.open_months.rows([kind], f"{year}-01", month),
+            _none() if ends_month else self.days.through([kind], day),
         )
         standing: Standing = Counter()
         for key, n in [*years, *[(k, n) for k, n in months if k.date < month or ends_month], *days]:

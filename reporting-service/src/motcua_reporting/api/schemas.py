@@ -33,6 +33,10 @@ class Resolved(BaseModel):
     late: Share
     returned_by_post: Share = Field(description="percent of resolved.total")
     unclassified: int = Field(description="resolved without any due date (an anomaly): in total, in no bucket")
+    late_with_apology: Share = Field(description="late with an apology letter issued before the deadline it "
+                                   "apologised for; percent of resolved.total (issue 18)")
+    late_without_apology: Share = Field(description="late without one (the compliance breach; an apology imported "
+                                      "with a time after that deadline counts here); percent of resolved.total")
 
 
 class InProgress(BaseModel):
@@ -65,6 +69,9 @@ class Columns(BaseModel):
     on_time_rate: float | None = Field(description="(early + on time) / (early + on time + late) x 100; "
                                              "null when that base is 0 (nothing to rate)")
     late_without_apology: int = Field(description="resolved late with no apology letter before the deadline")
+    uncollected: int = Field(description="results ready and not returned at the end of `to`, announced by "
+                             "processing (`dossier.result_uncollected`, after MOTCUA_PROCESSING_UNCOLLECTED_AFTER_DAYS "
+                             "working days); resolved, so in no in_progress figure (issue 18)")
     satisfaction: Satisfaction
 
 

@@ -31,6 +31,9 @@ class Kind:
     WITHDRAWN = "withdrawn"
     RATED = "rated"  # dim: rating; date: rating
     OPEN = "open"  # dim: open state; date: the day it was entered (+1) or left (-1); agency then
+    # A result ready and not collected (issue 18): +1 the day processing announced it
+    # (`dossier.result_uncollected`), -1 the day it was returned; kept with the open states' stores.
+    UNCOLLECTED = "uncollected"
 
 
 @dataclass(frozen=True, order=True)
@@ -95,4 +98,22 @@ def counts(view: DossierView) -> Counter[CounterKey]:
     for (day, agency, state), n in open_changes(view).items():
         if n:
             found[CounterKey(Kind.OPEN, day, agency, procedure, state)] += n
+    for (day, agency), n in uncollected_changes(view).items():
+        if n:
+            found[CounterKey(Kind.UNCOLLECTED, day, agency, procedure)] += n
     return found
+
+
+def uncollected_changes(view: DossierView) -> Counter[tuple[str, str]]:
+    """(day, agency) -> +1 when its result was announced not collected, -1 when it was returned."""
+    changes: Counter[tuple[str, str]] = Counter()
+    announced = next((f["at"] for f in view.facts if f["type"] == "result_uncollected"), None)
+    if view.outcome != "resolved" or announced is None:
+        return changes
+    if view.returned_at is not None and view.returned_at <= announced:
+        return changes  # returned before the announcement reached anyone: never uncollected
+    agency = view.agency_at(announced) or UNKNOWN
+    changes[(_day(announced), agency)] += 1
+    if view.returned_at is not None:
+        changes[(_day(view.returned_at), agency)] -= 1
+    return changes

@@ -68,6 +68,14 @@ def tally_open_states(
             figures.agency(agency)[f"in_progress.{state}"] += n
 
 
+def tally_uncollected(figures: PeriodFigures, standing: Counter[tuple[str, str, str]], scope: Scope,
+                      catalogue: Catalogue) -> None:
+    """Results ready and not collected at the end of `end` (issue 18), under the agency then."""
+    for (agency, procedure, _), n in standing.items():
+        if n and scope.includes(agency, procedure, catalogue):
+            figures.agency(agency)["uncollected"] += n
+
+
 def share(count: int, total: int) -> dict[str, Any]:
     return {"count": count, "percent": percent(count, total)}
 
@@ -86,12 +94,16 @@ def summary_columns(tally: Tally) -> dict[str, Any]:
             **{t: share(tally[f"resolved.{t}"], resolved) for t in TIMELINESS},
             "returned_by_post": share(tally[Kind.RETURNED_BY_POST], resolved),
             "unclassified": tally["resolved.unclassified"],
+            # Issue 18: late split by the apology letter (issued before the deadline it apologised for).
+            "late_with_apology": share(tally["resolved.late"] - tally[Kind.LATE_WITHOUT_APOLOGY], resolved),
+            "late_without_apology": share(tally[Kind.LATE_WITHOUT_APOLOGY], resolved),
         },
         "in_progress": {"total": sum(in_progress.values()), **in_progress},
         "refused": tally[Kind.REFUSED],
         "withdrawn": tally[Kind.WITHDRAWN],
         "on_time_rate": on_time_rate(tally["resolved.early"], tally["resolved.on_time"], tally["resolved.late"]),
         "late_without_apology": tally[Kind.LATE_WITHOUT_APOLOGY],
+        "uncollected": tally["uncollected"],
         "satisfaction": {"total": rated, **{r: share(tally[f"rated.{r}"], rated) for r in RATINGS}},
     }
 
