@@ -1,8 +1,8 @@
 """The one place where intake is wired: settings -> broker, store, views, publisher, calendar, app."""
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from fastapi import FastAPI
 from faststream.kafka import KafkaBroker
@@ -30,7 +30,7 @@ from .adapters.publishing import EventPublisher, make_publishing_broker
 from .api.routes import catalogue, dossiers, tracking, tracking_page
 from .config import Settings
 from .consumers import register_consumers
-from .service_layer.unit import Intake, WorkingCalendar
+from .service_layer.unit import Intake, WorkingCalendar, utc_now
 
 DESCRIPTION = """\
 The front door of the one-stop centre: the procedure catalogue, dossiers received at the counter,
@@ -80,8 +80,10 @@ def document_publications(broker: KafkaBroker, settings: Settings) -> None:
                          "The procedure catalogue; keyed by agency_code or procedure_code.")
 
 
-def create_app(settings: Settings, *, calendar: WorkingCalendar | None = None) -> FastAPI:
-    """The intake app; its lifespan connects the store and the broker and starts the consumers."""
+def create_app(settings: Settings, *, calendar: WorkingCalendar | None = None,
+               now: Callable[[], datetime] | None = None) -> FastAPI:
+    """The intake app; its lifespan connects the store and the broker and starts the consumers.
+    `now` replaces the business clock of receipts in tests."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -111,7 +113,7 @@ def create_app(settings: Settings, *, calendar: WorkingCalendar | None = None) -
                                              per_client=settings.tracking_failures_per_client,
                                              window_seconds=settings.tracking_window_seconds),
             public_base_url=settings.public_base_url,
-            freshness=freshness, view_wait_seconds=settings.view_wait_seconds,
+            freshness=freshness, view_wait_seconds=settings.view_wait_seconds, now=now or utc_now,
         )
         await intake.catalogue.ensure_indexes()
         await intake.dossiers.ensure_indexes()

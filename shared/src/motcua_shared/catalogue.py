@@ -8,7 +8,7 @@ a procedure is read, so that it holds whatever order the agency's and the proced
 
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from datetime import date, datetime
+from datetime import date, datetime, time
 from decimal import Decimal
 from typing import Any
 
@@ -17,7 +17,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
 from . import events as ev
-from .calendar import PROVINCE_TZ
+from .calendar import PROVINCE_TZ, parse_cutoff
 from .events import AdminLevel, ProcessingTime
 
 # A chain of successions longer than this is a cycle in bad data: stop following it.
@@ -68,6 +68,9 @@ class Procedure:
     processing_time: ProcessingTime
     fee: Decimal | None = None
     retired: bool = False
+    # Issue 18 item 3: the daily receipt cut-off and the online processing time (calendar/receipt.py).
+    receipt_cutoff: time | None = None
+    online_processing_time: ProcessingTime | None = None
     supplement_time: Decimal | None = None  # working days an applicant has for papers asked (issue 18)
 
     @property
@@ -104,6 +107,9 @@ class CatalogueStore:
                 "processing_time": {"value": str(p.processing_time.value), "unit": p.processing_time.unit.value},
                 "fee": None if p.fee is None else str(p.fee),
                 "retired": False,
+                "receipt_cutoff": p.receipt_cutoff,
+                "online_processing_time": None if p.online_processing_time is None else {
+                    "value": str(p.online_processing_time.value), "unit": p.online_processing_time.unit.value},
                 "supplement_time": None if p.supplement_time is None else str(p.supplement_time.value),
             })
         elif isinstance(event, ev.ProcedureRetired):
@@ -208,5 +214,13 @@ def _procedure(doc: dict[str, Any]) -> Procedure:
         processing_time=ev.ProcessingTime(value=Decimal(pt["value"]), unit=ev.TimeUnit(pt["unit"])),
         fee=None if doc.get("fee") is None else Decimal(doc["fee"]),
         retired=bool(doc.get("retired", False)),
+        receipt_cutoff=parse_cutoff(doc.get("receipt_cutoff")),
+        online_processing_time=_processing_time(doc.get("online_processing_time")),
         supplement_time=None if doc.get("supplement_time") is None else Decimal(doc["supplement_time"]),
     )
+
+
+def _processing_time(stored: dict[str, Any] | None) -> ProcessingTime | None:
+    if stored is None:
+        return None
+    return ev.ProcessingTime(value=Decimal(stored["value"]), unit=ev.TimeUnit(stored["unit"]))

@@ -45,6 +45,8 @@ class ProcedureCreate(Strict):
     online_level: Literal[2, 3, 4]
     processing_time: ev.ProcessingTime
     fee: Decimal | None = Field(default=None, ge=0, description="in đồng; absent when free")
+    receipt_cutoff: str | None = ev.ProcedurePublishedData.model_fields["receipt_cutoff"]
+    online_processing_time: ev.ProcessingTime | None = ev.ProcedurePublishedData.model_fields["online_processing_time"]
 
 
 class ProcedurePublic(BaseModel):
@@ -56,6 +58,8 @@ class ProcedurePublic(BaseModel):
     processing_time: ev.ProcessingTime
     fee: Decimal | None = None
     retired: bool = False
+    receipt_cutoff: str | None = Field(default=None, description="giờ tiếp nhận cuối ngày / daily cut-off, HH:MM")
+    online_processing_time: ev.ProcessingTime | None = None
 
 
 class ProceduresPublic(BaseModel):

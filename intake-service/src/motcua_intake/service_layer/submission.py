@@ -1,11 +1,12 @@
 """Receiving a dossier at the counter, by post or online."""
 
 import uuid
-from datetime import UTC, datetime
+from datetime import datetime
 
 from motcua_shared import events as ev
 from motcua_shared.api import ApiError
 from motcua_shared.auth import Principal, Role, ensure_agency
+from motcua_shared.calendar import due_at_receipt
 
 from ..domain.catalogue import check_submission
 from ..domain.codes import PROVINCE_TZ, counter_key
@@ -47,7 +48,7 @@ async def submit(
         procedure_code=procedure_code, agency_code=agency_code, channel=channel,
     )
     # Whole seconds: the store keeps milliseconds, and an appointment read back must equal the receipt's.
-    received_at = datetime.now(UTC).replace(microsecond=0).astimezone(PROVINCE_TZ)
+    received_at = intake.now().replace(microsecond=0).astimezone(PROVINCE_TZ)
     dossier_id = str(uuid.uuid4())
     code = await intake.dossiers.reserve_code(counter_key(agency_code, received_at), dossier_id)
     events: list[ev.Envelope] = [ev.DossierSubmitted(
@@ -57,7 +58,8 @@ async def submit(
     )]
     due_at: datetime | None = None
     if channel is not ev.Channel.ONLINE:
-        due_at = intake.calendar.due_at(received_at, procedure.processing_time).astimezone(PROVINCE_TZ)
+        # The procedure's cut-off and processing time, by the rule processing's acceptance follows too.
+        due_at = due_at_receipt(intake.calendar, received_at, procedure, channel).astimezone(PROVINCE_TZ)
         events.append(ev.DossierAccepted(
             occurred_at=received_at, source=intake.source, actor=principal.subject, dossier_id=dossier_id,
             data=ev.AcceptedData(due_at=due_at),

@@ -1,7 +1,8 @@
 """What every use case works with, wired once in bootstrap."""
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from motcua_shared.catalogue import CatalogueStore
@@ -27,6 +28,10 @@ class WorkingCalendar(Protocol):
         ...
 
 
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
 @dataclass(frozen=True)
 class Intake:
     """Intake's dependencies."""
@@ -45,6 +50,8 @@ class Intake:
     # How far intake's consumer group has folded its topics, and how long a request waits for it.
     freshness: ViewFreshness
     view_wait_seconds: float
+    # Business time of a receipt (the clock, the cut-off); replaced in tests to stand on a given day.
+    now: Callable[[], datetime] = utc_now
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,8 @@ Processing never counts working time itself: it only combines the calendar's fou
 from datetime import datetime, timedelta
 from typing import Protocol
 
-from motcua_shared.events import ProcessingTime
+from motcua_shared.calendar import ReceiptTerms, due_at_receipt
+from motcua_shared.events import Channel, ProcessingTime
 
 
 class WorkingCalendar(Protocol):
@@ -20,9 +21,13 @@ class WorkingCalendar(Protocol):
     def next_working_instant(self, at: datetime) -> datetime: ...
 
 
-def due_on_acceptance(calendar: WorkingCalendar, accepted_at: datetime, processing_time: ProcessingTime) -> datetime:
-    """The due time of a dossier accepted at `accepted_at`: the clock starts at acceptance (DOMAIN.md)."""
-    return calendar.due_at(accepted_at, processing_time)
+def due_on_acceptance(calendar: WorkingCalendar, accepted_at: datetime, terms: ReceiptTerms,
+                      channel: Channel | None) -> datetime:
+    """The due time of a dossier accepted at `accepted_at`: the clock starts at acceptance (DOMAIN.md),
+    from the next working day when that is after the procedure's receipt cut-off, with the online
+    processing time for an online dossier when the procedure sets one (calendar/receipt.py, the rule
+    intake's receipt follows too)."""
+    return due_at_receipt(calendar, accepted_at, terms, channel)
 
 
 def moved_by_pause(

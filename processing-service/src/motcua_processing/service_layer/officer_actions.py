@@ -123,12 +123,14 @@ async def _take_turn(
 
 def accept(processing: Processing) -> BuildData:
     async def build(d: Dossier, now: datetime) -> ev.Payload:
-        # The clock starts at acceptance: due = acceptance + the procedure's legal processing time.
+        # The clock starts at acceptance (after the cut-off: the next working day): due = then + the
+        # procedure's legal processing time (for an online dossier, its online processing time when set).
         terms = await processing.catalogue.procedure(d.procedure_code) if d.procedure_code else None
         if terms is None:
             raise ApiError(409, "procedure_unknown",
                            f"procedure {d.procedure_code} is not in processing's catalogue yet; retry later")
-        return ev.AcceptedData(due_at=due_on_acceptance(processing.calendar, now, terms.processing_time))
+        channel = ev.Channel(d.channel) if d.channel else None
+        return ev.AcceptedData(due_at=due_on_acceptance(processing.calendar, now, terms, channel))
 
     return build
 

@@ -19,6 +19,7 @@ from .data import (
     read_file,
     shipped_raw,
 )
+from .receipt import ReceiptTerms, after_cutoff, counted_from, due_at_receipt, parse_cutoff, processing_time_for
 from .rules import DayEntry, LunarDates, statutory_days_off
 from .working import PROVINCE_TZ, WorkingCalendar
 
@@ -50,7 +51,13 @@ __all__ = [
     "CalendarDataError",
     "DayEntry",
     "LunarDates",
+    "ReceiptTerms",
     "WorkingCalendar",
+    "after_cutoff",
+    "counted_from",
+    "due_at_receipt",
     "load_calendar",
+    "parse_cutoff",
+    "processing_time_for",
     "statutory_days_off",
 ]

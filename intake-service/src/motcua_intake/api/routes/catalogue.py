@@ -50,13 +50,16 @@ async def list_agencies(intake: IntakeDep) -> AgenciesPublic:
 async def publish_procedure(
     body: ProcedureCreate, request: Request, intake: IntakeDep, admin: Admin, key: IdempotencyKey
 ) -> dict[str, Any]:
-    """Publish or change a procedure; publishes `procedure.published` on catalog.events."""
+    """Publish or change a procedure; publishes `procedure.published` on catalog.events. Optional
+    `receipt_cutoff` ("HH:MM"): a dossier received after it counts from the next working day;
+    `online_processing_time`: the processing time of online dossiers, when not the counter's."""
     return await run_once(
         intake, admin, key, fingerprint("POST", request.url.path, body.model_dump(mode="json")),
         lambda: catalogue.publish_procedure(
             intake, code=body.procedure_code, name=body.name, agency_code=body.agency_code,
             admin_level=body.admin_level, online_level=body.online_level,
             processing_time=body.processing_time, fee=body.fee, actor=admin.subject,
+            receipt_cutoff=body.receipt_cutoff, online_processing_time=body.online_processing_time,
         ),
     )
 
@@ -97,4 +100,6 @@ def _public(p: Procedure) -> ProcedurePublic:
     return ProcedurePublic(
         procedure_code=p.code, name=p.name, agency_code=p.agency_code, admin_level=p.admin_level,
         online_level=p.online_level, processing_time=p.processing_time, fee=p.fee, retired=p.retired,
+        receipt_cutoff=p.receipt_cutoff.strftime("%H:%M") if p.receipt_cutoff else None,
+        online_processing_time=p.online_processing_time,
     )
