@@ -5,6 +5,8 @@ very changes the counter documents are the sums of. So a dossier is behind a fig
 contributions, read exactly as a report reads the counters (flows dated within the period; open-state
 changes added up to the end of the day), put it in that figure: the lists of a figure add up to the
 figure by construction. The store narrows the candidates by the indexed dates; the rest is decided here.
+As in every report, a dossier counts under the agency responsible at the period's end (an agency
+dissolved by then reads as its successor, domain/succession.py).
 """
 
 from collections import Counter
@@ -71,12 +73,13 @@ def _candidates(names: tuple[str, ...], start: date, end: date) -> list[dict[str
 
 
 def behind(doc: dict[str, Any], names: tuple[str, ...], start: date, end: date, scope: Scope,
-           catalogue: Catalogue, field_code: str | None, row_agency: str | None) -> str | None:
+           catalogue: Catalogue, at_end: Catalogue, field_code: str | None, row_agency: str | None) -> str | None:
     """The agency under which the dossier counts in one of `names` for the period and scope (None:
-    it does not), read from its contributions as a report reads the counters."""
+    it does not), read from its contributions as a report reads the counters. `catalogue`: the whole
+    one (with the successions); `at_end`: it as of `end` (catalogue.as_of), which the scope is matched on."""
     first, last, before = start.isoformat(), end.isoformat(), (start - timedelta(days=1)).isoformat()
     carried: Counter[tuple[str, str, str]] = Counter()
-    at_end: Counter[tuple[str, str, str]] = Counter()
+    open_at_end: Counter[tuple[str, str, str]] = Counter()
     counted: list[tuple[str, str, str]] = []  # (tally name, agency, procedure)
     for item in doc.get("contributions", []):
         key, n = CounterKey.from_id(item["k"]), int(item["n"])
@@ -84,17 +87,18 @@ def behind(doc: dict[str, Any], names: tuple[str, ...], start: date, end: date, 
             if key.date <= before:
                 carried[(key.agency, key.procedure, key.dim)] += n
             if key.date <= last:
-                at_end[(key.agency, key.procedure, key.dim)] += n
+                open_at_end[(key.agency, key.procedure, key.dim)] += n
         elif first <= key.date <= last and n > 0:
             counted.append((figure_name(key), key.agency, key.procedure))
     counted += [("carried_over", a, p) for (a, p, _s), n in carried.items() if n > 0]
-    counted += [(f"in_progress.{s}", a, p) for (a, p, s), n in at_end.items() if n > 0]
-    for name, agency, procedure in counted:
-        if name not in names or not scope.includes(agency, procedure, catalogue):
+    counted += [(f"in_progress.{s}", a, p) for (a, p, s), n in open_at_end.items() if n > 0]
+    for name, held_by, procedure in counted:
+        agency = catalogue.responsible(held_by, end)
+        if name not in names or not scope.includes(agency, procedure, at_end):
             continue
         if row_agency is not None and agency != row_agency:
             continue
-        if field_code is not None and catalogue.field_of(procedure)[0] != field_code:
+        if field_code is not None and at_end.field_of(procedure)[0] != field_code:
             continue
         return agency
     return None
@@ -116,6 +120,7 @@ async def dossiers_behind(models: ReadModels, catalogue: Catalogue, figure: str,
                           cursor: str | None = None, limit: int = 100) -> dict[str, Any]:
     """One page of the dossiers behind `figure`, in the order of their ids; `next_cursor` continues."""
     names = FIGURES[figure]
+    at_end = catalogue.as_of(end)
     query: dict[str, Any] = {"$or": _candidates(names, start, end)}
     items: list[dict[str, Any]] = []
     after = cursor
@@ -125,13 +130,13 @@ async def dossiers_behind(models: ReadModels, catalogue: Catalogue, figure: str,
         # Read a page to a list first: no cursor is held open while the consumer writes.
         docs = await models.dossiers.find(page_query, FIELDS).sort("_id", 1).limit(PAGE).to_list()
         for doc in docs:
-            agency = behind(doc, names, start, end, scope, catalogue, field_code, row_agency)
+            agency = behind(doc, names, start, end, scope, catalogue, at_end, field_code, row_agency)
             if agency is None:
                 continue
             if len(items) == limit:
                 next_cursor = items[-1]["_cursor"]
                 break
-            items.append({**_item(doc, agency, catalogue), "_cursor": str(doc["_id"])})
+            items.append({**_item(doc, agency, at_end), "_cursor": str(doc["_id"])})
         if next_cursor is not None or len(docs) < PAGE:
             break
         after = str(docs[-1]["_id"])
