@@ -203,8 +203,15 @@ ROWS: dict[str, list[Row]] = {
             Row("GET", f"/v1/reports/{report}", {Role.OFFICIAL: ANY, Role.ADMIN: ANY, Role.OFFICER: ONLY_OWN}, 200,
                 params=PERIOD)
             for report in ("summary", "agencies", "agencies.csv", "agencies.xlsx", "online-services",
-                           "narrative", "trend", "resolution", "resolution.csv", "resolution.xlsx")
+                           "narrative", "trend", "resolution", "resolution.csv", "resolution.xlsx", "scorecard")
         ],
+        # Only officials publish; readers see their published reports (an officer their agency's only).
+        Row("POST", "/v1/reports/published", {Role.OFFICIAL: ANY}, 201,
+            body={"from": "2020-01-01", "to": "2020-03-31", "agency_code": OWN}),
+        Row("GET", "/v1/reports/published", {Role.OFFICIAL: ANY, Role.ADMIN: ANY, Role.OFFICER: ANY}, 200),
+        *[Row("GET", f"/v1/reports/published/{{report_id}}{tail}",
+              {Role.OFFICIAL: ANY, Role.ADMIN: ANY, Role.OFFICER: ANY}, 404, f"/v1/reports/published/sec-none{tail}")
+          for tail in ("", "/diff")],
         Row("GET", "/v1/reports/dossiers", {Role.OFFICIAL: ANY, Role.ADMIN: ANY, Role.OFFICER: ONLY_OWN}, 200,
             params={**PERIOD, "figure": "resolved"}),
     ],

@@ -11,7 +11,7 @@ from motcua_shared.kafka import make_broker
 from motcua_shared.mongo import make_mongo_client
 from motcua_shared.observability.readiness import add_readiness_check, kafka_check, store_check
 
-from .api.routes import dashboard, reports, resolution
+from .api.routes import dashboard, reports, resolution, scorecard
 from .config import Settings
 from .consumers import ActiveProjections, register_consumers
 
@@ -60,5 +60,6 @@ def create_app(settings: Settings, *, consume: bool = True) -> FastAPI:
     )
     app.include_router(reports.router)
     app.include_router(resolution.router)
+    app.include_router(scorecard.router)
     app.include_router(dashboard.router)
     return app

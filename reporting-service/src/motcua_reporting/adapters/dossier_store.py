@@ -27,6 +27,7 @@ import logging
 import time
 from collections import Counter
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from typing import Any
 
 from motcua_shared import events as ev
@@ -34,7 +35,7 @@ from motcua_shared.mongo import bulk_write_in_chunks, find_by_ids
 from pymongo import InsertOne, ReplaceOne
 
 from ..domain.contributions import counts
-from ..domain.dossier import OPEN, DossierView, derive, fact_of, instant
+from ..domain.dossier import OPEN, DossierView, derive, fact_of, instant, iso
 from ..domain.timeliness import local_date
 from .claims import Claim, Claims, new_writer_id
 from .counters import Counters
@@ -70,6 +71,9 @@ def view_fields(view: DossierView) -> dict[str, Any]:
         "pauses": [{"kind": p.kind, "start": p.start, "end": p.end} for p in view.pauses],
         "apology": {"letters": len(view.apologies), "in_time": view.apology_in_time},
         "late_without_apology": view.late_without_apology,
+        # Decision 766's scorecard (scorecard_report.py): digitisation, and who resolved it.
+        "digitised": view.digitised, "electronic_result": view.electronic_result,
+        "result_agency": view.agency_at(view.result_fact_at) if view.result_fact_at else None,
         "anomalies": view.anomalies,
     }
 
@@ -150,8 +154,12 @@ class DossierProjection:
                 return await self._apply(claim)
 
     def _claim(self, stream: str, start: int, records: Sequence[Record]) -> Claim:
-        facts = [{"o": o, "d": e.dossier_id, "f": fact_of(e)} for o, e in records if e is not None]
-        return Claim(stream, start, records[-1][0], facts, self.writer, time.time())
+        at = time.time()
+        # Each fact keeps when it was folded, so a published report can tell which events came later.
+        folded = iso(datetime.fromtimestamp(at, UTC))
+        facts = [{"o": o, "d": e.dossier_id, "f": {**fact_of(e), "folded": folded}}
+                 for o, e in records if e is not None]
+        return Claim(stream, start, records[-1][0], facts, self.writer, at)
 
     async def _settled_latest(self, stream: str) -> Claim | None:
         """The stream's latest claim, once done: applied again here if its writer is this one (a

@@ -50,6 +50,9 @@ def fact_of(event: ev.DossierEvent) -> Fact:
     if isinstance(data, ev.SubmittedData):
         fact.update(code=data.dossier_code, procedure=data.procedure_code, agency=data.agency_code,
                     channel=data.channel.value)
+        reported = [d.digitised for d in data.documents or [] if d.digitised is not None]
+        if reported:  # digitised when every document the submission reports on was (Decision 766)
+            fact["digitised"] = all(reported)
     elif isinstance(data, ev.AcceptedData | ev.SupplementReceivedData | ev.ResumedData | ev.OverdueData):
         fact["due_at"] = iso(data.due_at)
     elif isinstance(data, ev.PaymentCompletedData):
@@ -63,6 +66,8 @@ def fact_of(event: ev.DossierEvent) -> Fact:
     elif isinstance(data, ev.ResultReadyData):
         if data.finished_at is not None:
             fact["finished_at"] = iso(data.finished_at)
+        if data.electronic_result is not None:
+            fact["electronic_result"] = data.electronic_result
     elif isinstance(data, ev.ReturnedData):
         fact["delivery"] = data.delivery.value
     elif isinstance(data, ev.RatedData):
@@ -107,6 +112,8 @@ class DossierView:
     rating: str | None = None
     rated_at: str | None = None
     paid_online: bool = False
+    digitised: bool | None = None  # None: the submission did not say (Decision 766's digitisation)
+    electronic_result: bool | None = None  # None: the result event did not say
     pauses: list[Pause] = field(default_factory=list)
     apologies: list[str] = field(default_factory=list)  # when each apology letter was issued
     apology_in_time: bool = False
@@ -166,6 +173,7 @@ def derive(facts: list[Fact]) -> DossierView:
     accepted = _first(facts, "accepted", anomalies)
     if submitted is not None:
         view.code, view.procedure = submitted["code"], submitted["procedure"]
+        view.digitised = submitted.get("digitised")
         view.agency, view.channel = submitted["agency"], submitted["channel"]
     else:
         anomalies.append("missing_submitted")
@@ -260,6 +268,7 @@ def _derive_outcome(view: DossierView) -> None:
         view.outcome = "resolved"
         view.result_fact_at = result["at"]
         view.result_at = result.get("finished_at") or result["at"]
+        view.electronic_result = result.get("electronic_result")
         view.closed_at = view.result_at
         due = view.due_as_of(result["at"])
         if due is None:
