@@ -8,19 +8,26 @@ services' APIs against the real broker and store:
   clock's next tick; one whose result is ready stays put but is the successor's to return;
 - intake receives a new dossier for the old agency's procedure under the successor;
 - reporting shows the old agency for a period ending before the date, the successor after it, and counts
-  each dossier of a period across the date once, under the agency responsible at the period's end.
+  each dossier of a period across the date once, under the agency responsible at the period's end;
+- over generated histories that cross the date (the sample catalogue's districts dissolved into a commune
+  and a provincial department), the quarter before, the quarter after and the half-year across it equal a
+  brute-force recount (test_reporting_oracle.py) of the histories as the period's end sees them.
 """
 
 import asyncio
+import random
 import uuid
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
+from motcua_reporting.adapters.read_models import active_read_models
 from motcua_shared import events as ev
 from motcua_shared.auth import Role
-from motcua_shared.calendar import PROVINCE_TZ
+from motcua_shared.calendar import PROVINCE_TZ, load_calendar
+from motcua_shared.catalogue import handover_event_id
 from motcua_shared.topics import Topics
+from motcua_stack.histories import catalogue_events, generate_histories, read_catalogue, two_level
 from pymongo.asynchronous.database import AsyncDatabase
 from support.infrastructure import Infrastructure
 from test_intake_support import ADMIN, calendar_options, dossier_body, idem, intake_settings, running_intake
@@ -37,6 +44,8 @@ from test_processing_support import (
     submitted,
 )
 from test_processing_support import token as processing_token
+from test_reporting_oracle import Oracle
+from test_reporting_random_histories import compare_with_oracle, interleaved, publish_records
 from test_reporting_support import (
     OFFICIAL,
     History,
@@ -273,3 +282,72 @@ async def test_reports_show_the_agency_responsible_at_the_period_end(
         assert f"district/{district}" not in by_agency_year
         assert (by_agency_year[f"commune/{commune}"]["to_resolve"], by_agency_year[f"commune/{commune}"]["resolved"]) \
             == (3, 3)
+
+
+def as_seen_at(catalogue: dict[str, Any], histories: list[list[ev.DossierEvent]], end: date
+               ) -> tuple[dict[str, Any], list[list[ev.DossierEvent]]]:
+    """The recount's reading of the rule, by brute force: the catalogue and histories with every agency
+    dissolved by `end` replaced by its successor (its procedures at the successor's level)."""
+    successors = {s["agency_code"]: s["successor_code"] for s in catalogue["supersessions"]
+                  if date.fromisoformat(s["effective_date"]) <= end}
+
+    def now_of(code: str) -> str:
+        while code in successors:
+            code = successors[code]
+        return code
+
+    levels = {a["agency_code"]: a["admin_level"] for a in catalogue["agencies"]}
+    procedures = [p if now_of(p["agency_code"]) == p["agency_code"] else
+                  {**p, "agency_code": now_of(p["agency_code"]), "admin_level": levels[now_of(p["agency_code"])]}
+                  for p in catalogue["procedures"]]
+
+    def moved(event: ev.DossierEvent) -> ev.DossierEvent:
+        if isinstance(event.data, ev.SubmittedData):
+            data: Any = event.data.model_copy(update={"agency_code": now_of(event.data.agency_code)})
+        elif isinstance(event.data, ev.TransferredData):
+            data = event.data.model_copy(update={"to_agency_code": now_of(event.data.to_agency_code)})
+        else:
+            return event
+        return event.model_copy(update={"data": data})
+
+    return {**catalogue, "procedures": procedures}, [[moved(e) for e in h] for h in histories]
+
+
+async def test_generated_histories_across_the_date_equal_a_recount(
+    infrastructure: Infrastructure, run_id: str, mongo_db: AsyncDatabase[Any]
+) -> None:
+    kafka = infrastructure.kafka_bootstrap_servers
+    topics = await create_topics(kafka, run_id)
+    calendar = load_calendar()
+    catalogue = two_level(read_catalogue())
+    histories = generate_histories(1, 200, date(2025, 3, 1), date(2025, 10, 1), catalogue, calendar=calendar)
+    handed = {e.data.to_agency_code for h in histories for e in h
+              if e.event_id == handover_event_id(e.dossier_id, h[0].data.agency_code)}  # type: ignore[attr-defined]
+    assert handed == {"UBND-HT-HV", "SXD"}, "the seed leaves dossiers of both districts open on 1 July 2025"
+    seed_events = catalogue_events(catalogue, occurred_at=datetime(2025, 1, 1, tzinfo=PROVINCE_TZ))
+    await publish_records(kafka, topics, seed_events, interleaved(histories, random.Random(7)))
+    settings = reporting_settings(kafka, infrastructure.mongodb_url, mongo_db.name, topics)
+    async with running_reporting(settings) as client:
+        await folded(mongo_db, dossier_events=sum(len(h) for h in histories),
+                     agencies=len(catalogue["agencies"]), procedures=len(catalogue["procedures"]))
+
+        async def supersessions_folded() -> bool:
+            models = await active_read_models(mongo_db)
+            return await models.agencies.count_documents({"successor_code": {"$exists": True}}) == 2
+
+        assert await eventually(supersessions_folded)
+        periods = [(date(2025, 4, 1), date(2025, 6, 30)), (date(2025, 7, 1), date(2025, 9, 30)),
+                   (date(2025, 4, 1), date(2025, 9, 30))]
+        scopes = [(None, None), (None, "district"), (None, "commune"), ("UBND-HT", None), ("UBND-HT-HV", None),
+                  ("SXD", None), (None, "provincial")]
+        for first, last in periods:
+            oracle = Oracle(*as_seen_at(catalogue, histories, last), calendar)
+            asked = [(first, last, agency, level) for agency, level in scopes]
+            await compare_with_oracle(client, oracle, asked, f"two-level, period ending {last}")
+        # Before the date the districts report as they were; after it they are gone.
+        q2 = (await client.get("/v1/reports/agencies", params={"from": "2025-04-01", "to": "2025-06-30"},
+                               headers=OFFICIAL)).json()
+        assert {"UBND-HT", "UBND-PL"} <= {row["agency_code"] for row in q2["data"] if row["received"]["total"]}
+        q3 = (await client.get("/v1/reports/agencies", params={"from": "2025-07-01", "to": "2025-09-30"},
+                               headers=OFFICIAL)).json()
+        assert not {"UBND-HT", "UBND-PL"} & {row["agency_code"] for row in q3["data"]}

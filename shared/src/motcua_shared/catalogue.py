@@ -6,6 +6,7 @@ procedures to its successor from the effective date: the supersession is kept ap
 a procedure is read, so that it holds whatever order the agency's and the procedures' events arrive in
 (they are keyed differently, hence on different partitions)."""
 
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import date, datetime, time
@@ -22,6 +23,13 @@ from .events import AdminLevel, ProcessingTime
 
 # A chain of successions longer than this is a cycle in bad data: stop following it.
 _MAX_SUCCESSIONS = 10
+_HANDOVER_NAMESPACE = uuid.UUID("2b7f6a1e-93c4-4d0e-8f51-7a0c2e9d4b63")
+
+
+def handover_event_id(dossier_id: str, agency_code: str) -> uuid.UUID:
+    """The event id of the one `dossier.transferred` that hands a dossier of dissolved `agency_code`
+    over to its successor: processing and an imported history (motcua_stack.histories) give the same."""
+    return uuid.uuid5(_HANDOVER_NAMESPACE, f"{dossier_id}:superseded:{agency_code}")
 
 
 def province_today() -> date:

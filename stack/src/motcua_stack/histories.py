@@ -39,7 +39,8 @@ from typing import Any
 
 from motcua_shared import events as ev
 from motcua_shared.calendar import PROVINCE_TZ, WorkingCalendar, load_calendar
-from motcua_shared.lifecycle import OPEN_STATUSES, RUNNING_STATUSES, DossierStatus, next_status
+from motcua_shared.catalogue import handover_event_id
+from motcua_shared.lifecycle import OPEN_STATUSES, PAUSED_STATUSES, RUNNING_STATUSES, DossierStatus, next_status
 
 History = list[ev.DossierEvent]
 Catalogue = dict[str, Any]  # {"agencies": [...], "procedures": [...]} as in sample_catalogue.json
@@ -49,6 +50,10 @@ SOURCE = "motcua-histories"
 _CATALOGUE_NAMESPACE = uuid.UUID("6f0a3c52-1d8e-4c1b-9e57-3a4f5b6c7d8e")
 SAMPLE_CATALOGUE = (Path(__file__).resolve().parents[3]
                     / "intake-service/src/motcua_intake/catalog_data/sample_catalogue.json")
+# The sample's district agencies dissolved on 1 July 2025 (the two-level local government).
+TWO_LEVEL_2025 = SAMPLE_CATALOGUE.with_name("two_level_2025.json")
+# Statuses a dossier may be transferred in (motcua_shared.lifecycle): a dissolved agency's hands them over.
+_TRANSFERABLE = {DossierStatus.SUBMITTED} | RUNNING_STATUSES | PAUSED_STATUSES
 
 _NAMES = ["Nguyễn Văn An", "Trần Thị Bình", "Lê Văn Cường", "Phạm Thị Dung", "Hoàng Văn Em", "Huỳnh Thị Giang",
           "Phan Văn Hải", "Vũ Thị Hoa", "Võ Văn Khánh", "Đặng Thị Lan", "Bùi Văn Minh", "Đỗ Thị Ngọc"]
@@ -78,7 +83,24 @@ def catalogue_events(catalogue: Catalogue, *, occurred_at: datetime, source: str
         p_data = ev.ProcedurePublishedData.model_validate(procedure)
         events.append(ev.ProcedurePublished(event_id=_content_id("procedure.published", p_data),
                                             occurred_at=occurred_at, source=source, data=p_data))
+    for succession in catalogue.get("supersessions", []):
+        s_data = ev.AgencySupersededData.model_validate(succession)
+        events.append(ev.AgencySuperseded(event_id=_content_id("agency.superseded", s_data),
+                                          occurred_at=occurred_at, source=source, data=s_data))
     return events
+
+
+def two_level(catalogue: Catalogue, path: str | Path | None = None) -> Catalogue:
+    """`catalogue` with the agencies it dissolves from 1 July 2025 (`supersessions`, as
+    `agency.superseded` data): histories then receive for a dissolved agency under its successor from
+    the date, and hand its open dossiers over at the successor's first working instant that day."""
+    if path is None and not TWO_LEVEL_2025.exists():  # installed, not in the repository
+        from importlib import resources
+
+        text = resources.files("motcua_intake").joinpath("catalog_data/two_level_2025.json").read_text("utf-8")
+    else:
+        text = Path(path or TWO_LEVEL_2025).read_text("utf-8")
+    return {**catalogue, "supersessions": json.loads(text)["supersessions"]}
 
 
 def catalogue_key(event: ev.Envelope) -> str:
@@ -105,7 +127,9 @@ def generate_histories(
     if not procedures:
         raise ValueError("the catalogue has no procedures")
     agencies = [a["agency_code"] for a in catalogue["agencies"]]
-    generator = _Generator(rng, calendar or load_calendar(), agencies, stop)
+    generator = _Generator(rng, calendar or load_calendar(), agencies, stop,
+                           {s["agency_code"]: (s["successor_code"], date.fromisoformat(str(s["effective_date"])))
+                            for s in catalogue.get("supersessions", [])})
     submissions = sorted(_submission_time(rng, begin, stop) for _ in range(count))
     return [generator.history(rng.choice(procedures), at) for at in submissions]
 
@@ -142,11 +166,13 @@ class _Dossier:
 
 
 class _Generator:
-    def __init__(self, rng: random.Random, calendar: WorkingCalendar, agencies: list[str], stop: datetime) -> None:
+    def __init__(self, rng: random.Random, calendar: WorkingCalendar, agencies: list[str], stop: datetime,
+                 successions: dict[str, tuple[str, date]] | None = None) -> None:
         self.rng = rng
         self.calendar = calendar
         self.agencies = agencies
         self.stop = stop
+        self.successions = successions or {}  # dissolved agency -> (successor, effective date)
         self.sequences: Counter[tuple[str, date]] = Counter()
 
     # --- writing events ------------------------------------------------------------------------
@@ -157,6 +183,7 @@ class _Generator:
     def emit(self, d: _Dossier, cls: type[ev.DossierEvent], at: datetime, data: ev.Payload) -> None:
         """Append an event (legal by the lifecycle, or this raises) at `at`, never before the previous one."""
         at = max(at, d.now)
+        self._hand_over(d, at)
         d.status = next_status(d.status, cls.model_fields["event_type"].default)
         d.now = at
         occurred_at = at.astimezone(UTC) if d.utc else at.astimezone(PROVINCE_TZ)
@@ -173,6 +200,7 @@ class _Generator:
     def history(self, procedure: dict[str, Any], submitted_at: datetime) -> History:
         rng = self.rng
         d = _Dossier(dossier_id=str(self._uuid()), utc=rng.random() < 0.2, events=[], agency=procedure["agency_code"])
+        d.agency = self._responsible(d.agency, submitted_at.astimezone(PROVINCE_TZ).date())
         online_ok = procedure["online_level"] >= 3
         channel = rng.choices(["direct", "online", "postal"],
                               weights=[55, 35 if online_ok else 0, 10])[0]
@@ -216,8 +244,36 @@ class _Generator:
         d.due = self.calendar.due_at(at, ev.ProcessingTime.model_validate(procedure["processing_time"]))
         self.emit(d, ev.DossierAccepted, at, ev.AcceptedData(due_at=d.due))
 
+    # --- the two-level local government: dissolved agencies ------------------------------------
+
+    def _responsible(self, agency: str, day: date) -> str:
+        for _ in range(10):
+            successor = self.successions.get(agency)
+            if successor is None or successor[1] > day:
+                break
+            agency = successor[0]
+        return agency
+
+    def _hand_over(self, d: _Dossier, until: datetime) -> None:
+        """A dossier open with an agency dissolved before `until` passes to the successor as processing
+        hands it over: at the successor's first working instant of the date, under the same event id."""
+        succession = self.successions.get(d.agency)
+        if succession is None or d.status not in _TRANSFERABLE:
+            return
+        midnight = datetime.combine(succession[1], time.min, tzinfo=PROVINCE_TZ)
+        at = max(self.calendar.next_working_instant(midnight), d.now)
+        if at >= until:
+            return
+        old, d.agency, d.now = d.agency, succession[0], at
+        occurred_at = at.astimezone(UTC) if d.utc else at.astimezone(PROVINCE_TZ)
+        d.events.append(ev.DossierTransferred(
+            event_id=handover_event_id(d.dossier_id, old), occurred_at=occurred_at, source=SOURCE,
+            dossier_id=d.dossier_id, data=ev.TransferredData(to_agency_code=d.agency, reason=f"{old} giải thể")))
+        self._hand_over(d, until)  # the successor itself dissolved later
+
     def _transfer(self, d: _Dossier, at: datetime) -> None:
-        others = [a for a in self.agencies if a != d.agency]
+        day = at.astimezone(PROVINCE_TZ).date()
+        others = [a for a in self.agencies if a != d.agency and self._responsible(a, day) == a]
         if not others:
             return
         d.agency = self.rng.choice(others)
@@ -338,4 +394,5 @@ class _Generator:
 
     def _cut(self, d: _Dossier) -> History:
         """The history as the topic holds it at `stop`: events after it have not happened yet."""
+        self._hand_over(d, self.stop)
         return [e for e in d.events if e.occurred_at < self.stop]

@@ -14,12 +14,11 @@ agency is read through the supersession instead (the successor's officer sees an
 """
 
 import logging
-import uuid
 from datetime import datetime, time
 
 from motcua_shared import events as ev
 from motcua_shared.calendar import PROVINCE_TZ
-from motcua_shared.catalogue import Succession
+from motcua_shared.catalogue import Succession, handover_event_id
 from motcua_shared.lifecycle import PAUSED_STATUSES, RUNNING_STATUSES, DossierStatus
 
 from ..adapters.announcements import AnnouncementStore
@@ -29,16 +28,10 @@ from .unit import Processing
 
 log = logging.getLogger(__name__)
 
-SUCCESSION_NAMESPACE = uuid.UUID("2b7f6a1e-93c4-4d0e-8f51-7a0c2e9d4b63")
 KIND = "superseded"
 # The statuses a transfer is legal in (lifecycle.py).
 TRANSFERABLE = frozenset({DossierStatus.SUBMITTED}) | RUNNING_STATUSES | PAUSED_STATUSES
 _BATCH = 1000
-
-
-def transfer_id(dossier_id: str, agency_code: str) -> uuid.UUID:
-    """The event id of the one hand-over of a dossier from a dissolved agency."""
-    return uuid.uuid5(SUCCESSION_NAMESPACE, f"{dossier_id}:{KIND}:{agency_code}")
 
 
 def handed_over_at(succession: Succession, dossier: Dossier, calendar_start: datetime) -> datetime:
@@ -66,7 +59,7 @@ async def hand_over(processing: Processing, claims: AnnouncementStore, successio
         if dossier is None or dossier.agency_code != succession.agency_code or dossier.status not in TRANSFERABLE:
             continue
         event = ev.DossierTransferred(
-            event_id=transfer_id(dossier.dossier_id, succession.agency_code),
+            event_id=handover_event_id(dossier.dossier_id, succession.agency_code),
             occurred_at=handed_over_at(succession, dossier, start), source=processing.source,
             dossier_id=dossier.dossier_id,
             data=ev.TransferredData(to_agency_code=succession.successor_code, reason=succession.reason or (
