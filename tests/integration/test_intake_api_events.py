@@ -211,7 +211,8 @@ async def test_tracking_answers_only_to_the_right_phone(intake: httpx.AsyncClien
     found = await intake.get(f"/v1/track/{receipt['dossier_code']}", params={"phone": "+84912345678"})
     assert found.status_code == 200
     assert found.json() == {"dossier_code": receipt["dossier_code"], "status": "accepted",
-                            "appointment_at": found.json()["appointment_at"], "as_of": found.json()["as_of"]}
+                            "appointment_at": found.json()["appointment_at"], "as_of": found.json()["as_of"],
+                            "supplement_respond_by": None}  # given only while papers are asked for
     assert datetime.fromisoformat(found.json()["appointment_at"]) == datetime.fromisoformat(receipt["appointment_at"])
 
     wrong_phone = await intake.get(f"/v1/track/{receipt['dossier_code']}", params={"phone": "0987654321"})

@@ -31,6 +31,7 @@ class DossierView:
     paused_at: datetime | None
     payment_requested_amount: str | None
     last_event_at: datetime | None  # occurred_at of the last event folded into the view
+    supplement_respond_by: datetime | None = None  # while papers are asked for: the time to hand them in
 
 
 class DossierStore:
@@ -150,5 +151,5 @@ def _view(doc: dict[str, Any]) -> DossierView:
         dossier_id=doc["_id"], code=doc["code"], status=doc.get("status"), due_at=doc.get("due_at"),
         phone_hash=doc.get("phone_hash"), agency_code=doc.get("agency_code"), rating=doc.get("rating"),
         paused_at=doc.get("paused_at"), payment_requested_amount=doc.get("payment_requested_amount"),
-        last_event_at=doc.get("last_event_at"),
+        last_event_at=doc.get("last_event_at"), supplement_respond_by=doc.get("supplement_respond_by"),
     )

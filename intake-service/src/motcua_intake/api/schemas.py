@@ -47,6 +47,9 @@ class ProcedureCreate(Strict):
     fee: Decimal | None = Field(default=None, ge=0, description="in đồng; absent when free")
     receipt_cutoff: str | None = ev.ProcedurePublishedData.model_fields["receipt_cutoff"]
     online_processing_time: ev.ProcessingTime | None = ev.ProcedurePublishedData.model_fields["online_processing_time"]
+    supplement_time: ev.WorkingDays | None = Field(
+        default=None, description="thời hạn bổ sung hồ sơ / the working days an applicant has for papers asked for; "
+                                  "absent: processing's default (15)")
 
 
 class ProcedurePublic(BaseModel):
@@ -60,6 +63,7 @@ class ProcedurePublic(BaseModel):
     retired: bool = False
     receipt_cutoff: str | None = Field(default=None, description="giờ tiếp nhận cuối ngày / daily cut-off, HH:MM")
     online_processing_time: ev.ProcessingTime | None = None
+    supplement_time: ev.WorkingDays | None = None
 
 
 class ProceduresPublic(BaseModel):
@@ -148,5 +152,8 @@ class TrackingPublic(BaseModel):
     dossier_code: str
     status: str
     appointment_at: datetime | None
+    supplement_respond_by: datetime | None = Field(
+        default=None, description="hạn nộp giấy tờ bổ sung / while papers are asked for: the time to hand them in "
+                                  "(after it the dossier may be refused)")
     as_of: AsOf | None = Field(default=None, description="how current this answer is: intake's view is folded "
                                "from dossier.events")

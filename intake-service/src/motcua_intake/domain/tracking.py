@@ -38,12 +38,15 @@ def is_open(status: str | None) -> bool:
 def changes_from(event: ev.DossierEvent) -> dict[str, object]:
     """Fields of intake's dossier view that `event` sets, besides the status."""
     data = event.data
-    if isinstance(data, ev.AcceptedData | ev.SupplementReceivedData | ev.ResumedData):
+    if isinstance(data, ev.SupplementReceivedData):
+        return {"due_at": data.due_at, "supplement_respond_by": None}
+    if isinstance(data, ev.AcceptedData | ev.ResumedData):
         return {"due_at": data.due_at}
     if isinstance(data, ev.ApologyIssuedData):
         return {"due_at": data.new_due_at}
     if isinstance(data, ev.SupplementRequestedData):
-        return {"paused_at": event.occurred_at}
+        # respond_by: the applicant's time for the papers (issue 18; absent from older producers' events)
+        return {"paused_at": event.occurred_at, "supplement_respond_by": data.respond_by}
     if isinstance(data, ev.SuspendedData):
         return {"paused_at": event.occurred_at}
     if isinstance(data, ev.PaymentRequestedData):

@@ -31,6 +31,7 @@ async def publish_procedure(
     intake: Intake, *, code: str, name: str, agency_code: str, admin_level: ev.AdminLevel | None,
     online_level: int, processing_time: ev.ProcessingTime, fee: Decimal | None, actor: str | None = None,
     receipt_cutoff: str | None = None, online_processing_time: ev.ProcessingTime | None = None,
+    supplement_time: ev.WorkingDays | None = None,
 ) -> Decision:
     """Publish (or change) a procedure of a known agency; its level defaults to the agency's."""
     agency = await intake.catalogue.agency(agency_code)
@@ -40,6 +41,7 @@ async def publish_procedure(
         procedure_code=code, name=name, agency_code=agency_code, admin_level=admin_level or agency.admin_level,
         online_level=online_level, processing_time=processing_time, fee=fee,  # type: ignore[arg-type]
         receipt_cutoff=receipt_cutoff, online_processing_time=online_processing_time,
+        supplement_time=supplement_time,
     )
     event = ev.ProcedurePublished(occurred_at=_now(), source=intake.source, actor=actor, data=data)
     return Decision(topic=intake.topics.catalog_events, key=code, events=[event],

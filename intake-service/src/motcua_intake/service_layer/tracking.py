@@ -20,6 +20,7 @@ class Tracked:
     appointment_at: datetime | None  # in the province's time zone
     last_event_at: datetime | None  # when the last event folded into the view happened
     consumer_lag: int | None  # events still to fold on the dossier's partition (None: not measured)
+    supplement_respond_by: datetime | None = None  # while papers are asked for
 
 
 def too_many_attempts(seconds: int) -> ApiError:
@@ -46,5 +47,7 @@ async def track(intake: Intake, *, client: str, code: str, phone: str) -> Tracke
         raise not_found(code)
     appointment = dossier.due_at.astimezone(PROVINCE_TZ) if dossier.due_at else None
     last_event_at = dossier.last_event_at.astimezone(PROVINCE_TZ) if dossier.last_event_at else None
+    respond_by = dossier.supplement_respond_by if dossier.status == "supplement_requested" else None
     return Tracked(code=dossier.code, status=dossier.status or "submitted", appointment_at=appointment,
-                   last_event_at=last_event_at, consumer_lag=folded.lag)
+                   last_event_at=last_event_at, consumer_lag=folded.lag,
+                   supplement_respond_by=respond_by.astimezone(PROVINCE_TZ) if respond_by else None)

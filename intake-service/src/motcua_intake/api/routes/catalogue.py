@@ -3,6 +3,7 @@
 from typing import Any
 
 from fastapi import APIRouter, Request
+from motcua_shared import events as ev
 from motcua_shared.api import ApiError, error_responses
 
 from ...domain.catalogue import Procedure
@@ -52,7 +53,8 @@ async def publish_procedure(
 ) -> dict[str, Any]:
     """Publish or change a procedure; publishes `procedure.published` on catalog.events. Optional
     `receipt_cutoff` ("HH:MM"): a dossier received after it counts from the next working day;
-    `online_processing_time`: the processing time of online dossiers, when not the counter's."""
+    `online_processing_time`: the processing time of online dossiers, when not the counter's;
+    `supplement_time` ({value, unit: working_days}): the time an applicant has for papers asked for."""
     return await run_once(
         intake, admin, key, fingerprint("POST", request.url.path, body.model_dump(mode="json")),
         lambda: catalogue.publish_procedure(
@@ -60,6 +62,7 @@ async def publish_procedure(
             admin_level=body.admin_level, online_level=body.online_level,
             processing_time=body.processing_time, fee=body.fee, actor=admin.subject,
             receipt_cutoff=body.receipt_cutoff, online_processing_time=body.online_processing_time,
+            supplement_time=body.supplement_time,
         ),
     )
 
@@ -102,4 +105,5 @@ def _public(p: Procedure) -> ProcedurePublic:
         online_level=p.online_level, processing_time=p.processing_time, fee=p.fee, retired=p.retired,
         receipt_cutoff=p.receipt_cutoff.strftime("%H:%M") if p.receipt_cutoff else None,
         online_processing_time=p.online_processing_time,
+        supplement_time=ev.WorkingDays(value=p.supplement_time) if p.supplement_time is not None else None,
     )

@@ -94,7 +94,15 @@ def _found(tracked: Tracked) -> str:
             f"<dt>{_both('Mã hồ sơ', 'Dossier code')}</dt><dd>{html.escape(tracked.code)}</dd>"
             f"<dt>{_both('Tình trạng', 'Status')}</dt><dd>{_both(vi, en)}</dd>"
             f"<dt>{_both('Ngày hẹn trả kết quả', 'Result date')}</dt><dd>{appointment}</dd>"
-            f"</dl>{_maybe_behind(tracked)}</section>")
+            f"{_respond_by(tracked)}</dl>{_maybe_behind(tracked)}</section>")
+
+
+def _respond_by(tracked: Tracked) -> str:
+    """While papers are asked for: the time to hand them in (after it the dossier may be refused)."""
+    if tracked.supplement_respond_by is None:
+        return ""
+    when = html.escape(f"{tracked.supplement_respond_by:%H:%M, %d/%m/%Y}")
+    return f"<dt>{_both('Hạn nộp giấy tờ bổ sung', 'Papers due by')}</dt><dd>{when}</dd>"
 
 
 def _maybe_behind(tracked: Tracked) -> str:
