@@ -335,6 +335,7 @@ class Oracle:
                          for m, c in months.items()]}
 
     # --- the resolution table (form of Circular 01/2020/TT-VPCP), as docs/reporting.md states it ---
+    # Rows by name in Vietnamese dictionary order: letters first (đ after d; ă, â after a), tones after.
 
     def field_of(self, procedure: str) -> tuple[str, str]:
         found = self.procedures[procedure].get("field")
@@ -385,7 +386,8 @@ class Oracle:
             if level not in (None, lv):
                 continue
             rows = []
-            for code in sorted({c for g, c in shown if g == lv}, key=lambda c: (c == "other", names.get(c, c), c)):
+            for code in sorted({c for g, c in shown if g == lv},
+                               key=lambda c: (c == "other", vi_order(names.get(c, c)), c)):
                 order += 1
                 rows.append({"order": order, "code": code, "name": names.get(code, code),
                              **self.resolution_cells(tallies.get((lv, code), Counter()))})
@@ -399,3 +401,15 @@ class Oracle:
         for t in tallies.values():
             total.update(t)
         return {"levels": levels, "total": self.resolution_cells(total)}
+
+VI_LETTERS = "aăâbcdđeêfghijklmnoôơpqrstuưvwxyz"
+KEPT_MARKS = {"\u0306", "\u0302", "\u031b"}  # breve, circumflex, horn: they make letters, not tones
+
+
+def vi_order(name: str) -> tuple[list[int], str]:
+    import unicodedata
+
+    decomposed = unicodedata.normalize("NFD", name.lower())
+    letters = unicodedata.normalize("NFC", "".join(c for c in decomposed
+                                                   if not unicodedata.combining(c) or c in KEPT_MARKS))
+    return [VI_LETTERS.find(c) if c in VI_LETTERS else ord(c) - 2_000_000 for c in letters], name

@@ -12,6 +12,7 @@ refused and withdrawn in the period apart. For the whole table (3) = (7) + (11) 
 (docs/reporting.md, *The resolution table*).
 """
 
+import unicodedata
 from collections import Counter
 from collections.abc import Callable
 from typing import Any
@@ -39,6 +40,18 @@ COLUMNS: list[tuple[str, str | None]] = [
 ]
 
 Group = tuple[str, str]  # (admin level, field code or agency code)
+
+ALPHABET = "aăâbcdđeêfghijklmnoôơpqrstuưvwxyz"  # Vietnamese order (f, j, w, z for foreign names)
+TONES = {"\u0300", "\u0301", "\u0303", "\u0309", "\u0323"}  # huyền, sắc, ngã, hỏi, nặng
+
+
+def vietnamese_order(name: str) -> tuple[tuple[int, ...], str]:
+    """A sort key in Vietnamese dictionary order: đ after d, ă and â after a, tones after the letters
+    (so "Đất đai" comes after "Dân số", not after "Xây dựng" as code points would put it)."""
+    letters = unicodedata.normalize("NFC", "".join(
+        c for c in unicodedata.normalize("NFD", name.lower()) if c not in TONES))
+    # Anything else (a space, a digit) before every letter, so that "Hộ tịch" comes before "Hội".
+    return tuple(ALPHABET.index(c) + 1 if c in ALPHABET else ord(c) - 0x110000 for c in letters), name
 
 
 def figure_name(key: CounterKey) -> str:
@@ -112,7 +125,7 @@ def table(tallies: dict[Group, Tally], names: dict[str, str], extra: dict[str, l
         if not codes and level == UNKNOWN_LEVEL:
             continue
         rows = []
-        for code in sorted(codes, key=lambda c: (c == "other", names.get(c, c), c)):
+        for code in sorted(codes, key=lambda c: (c == "other", vietnamese_order(names.get(c, c)), c)):
             order += 1
             rows.append({"order": order, "code": code, "name": names.get(code, code),
                          **columns(tallies.get((level, code), Counter()))})
