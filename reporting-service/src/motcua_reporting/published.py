@@ -1,7 +1,8 @@
 """Published (frozen) reports: an official publishes the period's summary, resolution table and
 scorecard; the JSON text is stored once with the positions reporting had folded up to, and served
 unchanged for ever. The diff sets a published report against today's figures and counts the events
-of the period folded after the publication (each fact keeps its fold time, adapters/dossier_store.py).
+of the period that came after the publication: those at or past the recorded position of their
+stream (each fact keeps its stream and position, adapters/dossier_store.py).
 """
 
 import json
@@ -58,7 +59,8 @@ async def publish(models: ReadModels, store: PublishedStore, start: date, end: d
     text = json.dumps(body, ensure_ascii=False, separators=(",", ":"))
     await store.add(report_id, {"published_at": body["published_at"], "published_by": published_by,
                                 "from": start.isoformat(), "to": end.isoformat(), "agency_code": agency_code,
-                                "admin_level": admin_level, "scope": parts["scope"]}, text)
+                                "admin_level": admin_level, "scope": parts["scope"], "positions": positions},
+                    text)
     return text
 
 
@@ -101,15 +103,26 @@ def changes(published: dict[str, Any], live: dict[str, Any]) -> list[dict[str, A
             for p in sorted(before.keys() | now.keys()) if before.get(p) != now.get(p)]
 
 
-async def late_events(models: ReadModels, published_at: str, start: date, end: date, scope: Scope
+def _came_later(fact: dict[str, Any], positions: dict[str, int]) -> bool:
+    """At or past the position its stream had been folded to (a stream then unknown: all of it).
+    A fact folded before positions were kept has none: it came before any publication."""
+    if "offset" not in fact:
+        return False
+    return fact["stream"] not in positions or fact["offset"] >= positions[fact["stream"]]
+
+
+async def late_events(models: ReadModels, positions: dict[str, int], start: date, end: date, scope: Scope
                       ) -> dict[str, Any]:
-    """Events of the scope's dossiers folded after `published_at`: those with occurred_at in the
-    period (by type), and those before it."""
+    """Events of the scope's dossiers that came after the publication (folded past `positions`):
+    those with occurred_at in the period (by type), and those before it."""
     catalogue = await Reports(models).catalogue()
     lo, hi = iso(start_of(start)), iso(end_of(end))
+    # Candidates (a superset: the conditions may hold for different facts; FerretDB 1.24 answers
+    # $elemMatch with nothing), then each fact in turn.
+    later = [{"facts.stream": stream, "facts.offset": {"$gte": n}} for stream, n in positions.items()]
+    later.append({"facts.stream": {"$exists": True, "$nin": list(positions)}})
     docs = await models.dossiers.find(
-        {"facts.folded": {"$gt": published_at}},  # (FerretDB 1.24 answers $elemMatch with nothing)
-        {"facts": 1, "agency_code": 1, "handling_agency": 1, "procedure_code": 1}).to_list(None)
+        {"$or": later}, {"facts": 1, "agency_code": 1, "handling_agency": 1, "procedure_code": 1}).to_list(None)
     in_period: Counter[str] = Counter()
     before = 0
     for doc in docs:
@@ -118,7 +131,7 @@ async def late_events(models: ReadModels, published_at: str, start: date, end: d
                    for a in ("agency_code", "handling_agency")):
             continue
         for fact in doc["facts"]:
-            if fact.get("folded", "") <= published_at:
+            if not _came_later(fact, positions):
                 continue
             if lo <= fact["at"] < hi:
                 in_period[f"dossier.{fact['type']}"] += 1
@@ -134,7 +147,7 @@ async def diff(models: ReadModels, doc: dict[str, Any]) -> dict[str, Any]:
     reports = Reports(models)
     found = changes(published, live)
     scope = await reports.scope(doc.get("agency_code"), doc.get("admin_level"), await reports.catalogue())
-    late = await late_events(models, published["published_at"], start, end, scope)
+    late = await late_events(models, doc["positions"], start, end, scope)
     n, m = late["in_period"], late["before_period"]
     return {
         "id": published["id"], "published_at": published["published_at"], "compared_at": iso(datetime.now(UTC)),

@@ -27,7 +27,6 @@ import logging
 import time
 from collections import Counter
 from collections.abc import Sequence
-from datetime import UTC, datetime
 from typing import Any
 
 from motcua_shared import events as ev
@@ -35,7 +34,7 @@ from motcua_shared.mongo import bulk_write_in_chunks, find_by_ids
 from pymongo import InsertOne, ReplaceOne
 
 from ..domain.contributions import counts
-from ..domain.dossier import OPEN, DossierView, derive, fact_of, instant, iso
+from ..domain.dossier import OPEN, DossierView, derive, fact_of, instant
 from ..domain.timeliness import local_date
 from .claims import Claim, Claims, new_writer_id
 from .counters import Counters
@@ -154,12 +153,12 @@ class DossierProjection:
                 return await self._apply(claim)
 
     def _claim(self, stream: str, start: int, records: Sequence[Record]) -> Claim:
-        at = time.time()
-        # Each fact keeps when it was folded, so a published report can tell which events came later.
-        folded = iso(datetime.fromtimestamp(at, UTC))
-        facts = [{"o": o, "d": e.dossier_id, "f": {**fact_of(e), "folded": folded}}
+        # Each fact keeps its stream and position, so that a published report, which records the
+        # positions folded when it was computed, can tell which events came later (a rebuild folds
+        # every event again at the same positions).
+        facts = [{"o": o, "d": e.dossier_id, "f": {**fact_of(e), "stream": stream, "offset": o}}
                  for o, e in records if e is not None]
-        return Claim(stream, start, records[-1][0], facts, self.writer, at)
+        return Claim(stream, start, records[-1][0], facts, self.writer, time.time())
 
     async def _settled_latest(self, stream: str) -> Claim | None:
         """The stream's latest claim, once done: applied again here if its writer is this one (a
