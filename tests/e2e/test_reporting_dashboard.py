@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 import uvicorn
 from motcua_reporting.adapters.read_models import ReadModels
@@ -147,8 +148,6 @@ async def test_the_dashboard_renders_a_generated_quarter(infrastructure: Infrast
                       "--disable-component-update", "--disable-sync", "--no-first-run"])
             try:
                 page = await browser.new_page(viewport={"width": 1280, "height": 900})
-                # The scorecard is another route's (issue 17 item 2): its documented shape, served here.
-                await page.route("**/v1/reports/scorecard?*", lambda route: route.fulfill(json=SCORECARD))
                 await page.goto(url)
                 await page.wait_for_selector("body[data-loaded='2025-01-01..2025-03-31:']", timeout=20_000)
                 assert await page.text_content("#received-total") == f"{expected['received']['total']:,}"
@@ -166,7 +165,11 @@ async def test_the_dashboard_renders_a_generated_quarter(infrastructure: Infrast
                 assert f"received {expected['received']['total']:,} dossiers" in (
                     await page.text_content("#narrative-en") or "")
                 await page.screenshot(path=str(ARTIFACTS / "reporting-dashboard-generated.png"), full_page=True)
-                await check_forms(page, forms, expected)
+                async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as client:
+                    scorecard = (await client.get("/v1/reports/scorecard", params={"from": "2025-01-01",
+                                                  "to": "2025-03-31"}, headers={"Authorization": f"Bearer {official}"}))
+                assert scorecard.status_code == 200, scorecard.text
+                await check_forms(page, forms, expected, scorecard.json())
             finally:
                 await browser.close()
     finally:
@@ -174,28 +177,15 @@ async def test_the_dashboard_renders_a_generated_quarter(infrastructure: Infrast
         await serving
 
 
-SCORECARD: dict[str, Any] = {
-    "period": {"from": "2025-01-01", "to": "2025-03-31"}, "scope": {"agency_code": None},
-    "total_points": 31.5, "max_points": 100,
-    "groups": [
-        {"code": "progress", "name_vi": "Tiến độ, kết quả giải quyết", "name_en": "Progress and results",
-         "points": 19.5, "max_points": 20, "indicators": [
-             {"code": "on_time", "name_vi": "Tỷ lệ hồ sơ giải quyết trước hạn, đúng hạn",
-              "name_en": "Resolved early or on time",
-              "value": 97.5, "unit": "percent", "points": 9.5, "max_points": 10, "assessed": True,
-              "note_vi": None, "note_en": None}]},
-        {"code": "transparency", "name_vi": "Công khai, minh bạch", "name_en": "Publicity and transparency",
-         "points": 12, "max_points": 18, "indicators": [
-             {"code": "published_on_portal", "name_vi": "Công khai trên Cổng DVC", "name_en": "Published on the portal",
-              "value": None, "unit": None, "points": None, "max_points": 6, "assessed": False,
-              "note_vi": "Không có dữ liệu", "note_en": "No data"}]},
-    ],
-}
+def points(value: float) -> str:
+    """As the page writes points: up to two decimals, no trailing zeros."""
+    return f"{value:,.2f}".rstrip("0").rstrip(".")
 
 
-async def check_forms(page: Any, forms: dict[str, Any], summary: dict[str, Any]) -> None:
+async def check_forms(page: Any, forms: dict[str, Any], summary: dict[str, Any], scorecard: dict[str, Any]) -> None:
     """The resolution table shows the recount's cells; a click on a figure lists its dossiers; the
-    scorecard renders its groups (a not-assessed indicator says so) and hides when the route is absent."""
+    scorecard renders the API's groups and indicators (a not-assessed one says so) and hides when the
+    route answers 404."""
     total = forms["total"]
     cells = await page.locator("#resolution-table tr.total button").evaluate_all(
         "bs => Object.fromEntries(bs.map(b => [b.dataset.figure, b.textContent]))")
@@ -214,6 +204,7 @@ async def check_forms(page: Any, forms: dict[str, Any], summary: dict[str, Any])
     await page.click(f"#resolution-table tr.total button[data-figure='{figure}']")
     await page.wait_for_selector("#dossiers:not([hidden])[data-count]", timeout=10_000)
     assert await page.locator("#dossiers-rows tr").count() == min(50, total[figure])
+    await page.wait_for_selector("#scorecard:not([hidden])", timeout=10_000)
     await page.screenshot(path=str(ARTIFACTS / "reporting-dashboard-forms.png"), full_page=True)
     # A figure of the summary: its dossiers, page after page.
     await page.click("#dossiers-close")
@@ -229,10 +220,18 @@ async def check_forms(page: Any, forms: dict[str, Any], summary: dict[str, Any])
     assert await page.locator("#dossiers-rows tr").count() == received
 
     assert await page.is_visible("#scorecard")
-    assert await page.text_content("#scorecard-total") == "31.5 / 100"
-    assert await page.locator("#scorecard tr[data-assessed='false']").count() == 1
-    assert "không đánh giá · not assessed" in (await page.text_content("#scorecard tr[data-assessed='false']") or "")
-    assert "97.5%" in (await page.text_content("#scorecard tr[data-indicator='on_time']") or "")
+    total_text = f"{points(scorecard['total_points'])} / {points(scorecard['max_points'])}"
+    assert await page.text_content("#scorecard-total") == total_text
+    indicators = [i for g in scorecard["groups"] for i in g["indicators"]]
+    assert await page.locator("#scorecard tr[data-group]").count() == len(scorecard["groups"])
+    assert await page.locator("#scorecard tr[data-indicator]").count() == len(indicators)
+    not_assessed = [i for i in indicators if not i["assessed"]]
+    texts = await page.locator("#scorecard tr[data-assessed='false']").all_text_contents()
+    assert len(texts) == len(not_assessed) and all("không đánh giá · not assessed" in t for t in texts)
+    for indicator in indicators:
+        if indicator["assessed"]:
+            row = await page.text_content(f"#scorecard tr[data-indicator='{indicator['code']}']") or ""
+            assert f"{points(indicator['points'])} / {points(indicator['max_points'])}" in row, (indicator, row)
 
     await page.unroute("**/v1/reports/scorecard?*")
     await page.route("**/v1/reports/scorecard?*", lambda route: route.fulfill(status=404, json={
