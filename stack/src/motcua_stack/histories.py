@@ -20,6 +20,8 @@ What the histories hold (all drawn at random, with rough real-life proportions):
 - results whose `finished_at` lies before the event's `occurred_at`, some by weeks (a result of an
   earlier period entered late);
 - withdrawals from any open status, returns (direct, by post, online) and one rating after some returns;
+- documents flagged `digitised` on most submissions and `electronic_result` on most results (drawn
+  from each dossier's own seed, so these flags change no other event);
 - business times in the province's offset (+07:00) or, for a fifth of dossiers, in UTC.
 Dossiers are submitted within [start, end); every event after `end` is cut, so the histories are
 what the topic holds at `end` (dossiers still open then stay open).
@@ -223,7 +225,21 @@ class _Generator:
         d.now = at
         self.emit(d, ev.DossierSubmitted, at, ev.SubmittedData(
             dossier_code=code, procedure_code=procedure["procedure_code"], agency_code=d.agency,
-            channel=ev.Channel(channel), applicant=applicant))
+            channel=ev.Channel(channel), applicant=applicant, documents=self._documents(d)))
+
+    @staticmethod
+    def _digitisation(d: _Dossier, what: str) -> random.Random:
+        """The dossier's own draws for a digitisation flag (Decision 766), apart from the main
+        sequence, so that adding them changed no other event of a seed's histories."""
+        return random.Random(f"{d.dossier_id}:{what}")
+
+    def _documents(self, d: _Dossier) -> list[ev.Document] | None:
+        rng = self._digitisation(d, "documents")
+        if rng.random() < 0.15:  # an older producer that does not list documents
+            return None
+        # Most papers are digitised at intake (scanned at the counter, uploaded online); the rest not yet.
+        digitised = rng.random() < 0.8
+        return [ev.Document(name=name, digitised=digitised) for name in ("Tờ khai", "Bản sao CCCD")]
 
     def _wait_for_officer(self, d: _Dossier) -> bool:
         """An online dossier before acceptance: maybe transferred, refused or withdrawn. True if accepted."""
@@ -377,13 +393,17 @@ class _Generator:
             if due > d.now and rng.random() < 0.8:
                 self.emit(d, ev.DossierOverdue, due + timedelta(minutes=1), ev.OverdueData(due_at=due))
         finished = max(finished, d.now)
+        draw = self._digitisation(d, "result")
+        electronic = None if draw.random() < 0.15 else draw.random() < 0.6
         roll = rng.random()
         if roll < 0.6:  # the result entered when it was finished
-            self.emit(d, ev.DossierResultReady, finished, ev.ResultReadyData(result_number=self._number()))
+            self.emit(d, ev.DossierResultReady, finished, ev.ResultReadyData(
+                result_number=self._number(), electronic_result=electronic))
         else:  # entered later than it was finished; sometimes by weeks, in a later period
             lag = timedelta(days=rng.uniform(20, 70)) if roll > 0.93 else timedelta(hours=rng.uniform(0, 30))
             self.emit(d, ev.DossierResultReady, finished + lag,
-                      ev.ResultReadyData(result_number=self._number(), finished_at=self._stamp(d, finished)))
+                      ev.ResultReadyData(result_number=self._number(), finished_at=self._stamp(d, finished),
+                                         electronic_result=electronic))
 
     def _number(self) -> str:
         return f"{self.rng.randrange(10**6):06d}/QĐ"
