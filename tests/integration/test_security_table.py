@@ -139,6 +139,8 @@ ROWS: dict[str, list[Row]] = {
             "processing_time": {"value": 5, "unit": "working_days"}}),
         Row("GET", "/v1/procedures/{procedure_code}", PUBLIC, 200, "/v1/procedures/SEC.1"),
         Row("POST", "/v1/procedures/{procedure_code}/retire", ADMIN, 404, "/v1/procedures/SEC-NO-SUCH/retire"),
+        Row("POST", "/v1/agencies/{agency_code}/supersession", ADMIN, 404, "/v1/agencies/SEC-NO-SUCH/supersession",
+            body={"successor_code": OWN, "effective_date": "2025-07-01"}),
         # The channel decides who may submit; an officer only for their own agency. An unknown
         # procedure makes an allowed call stop at 404, after authorisation, without publishing.
         Row("POST", "/v1/dossiers", {Role.OFFICER: ONLY_OWN}, 404, body=applicant_body("direct"), note="direct"),

@@ -6,7 +6,8 @@ services' APIs against the real broker and store:
   each, once, whatever is replayed): the successor's officer sees them in the inbox and acts on them, the
   old agency's officer no longer can; a dossier of the old agency that arrives later goes over on the
   clock's next tick; one whose result is ready stays put but is the successor's to return;
-- intake receives a new dossier for the old agency's procedure under the successor;
+- an admin records the dissolution through intake's API; intake then receives a new dossier for the old
+  agency's procedure under the successor;
 - reporting shows the old agency for a period ending before the date, the successor after it, and counts
   each dossier of a period across the date once, under the agency responsible at the period's end;
 - over generated histories that cross the date (the sample catalogue's districts dissolved into a commune
@@ -188,8 +189,25 @@ async def test_intake_receives_for_the_old_agency_under_the_successor(
             "procedure_code": procedure, "name": "Thủ tục", "agency_code": district, "online_level": 4,
             "processing_time": {"value": 5, "unit": "working_days"}})
         assert response.status_code == 201, response.text
-        await publish(kafka, topics.catalog_events,
-                      [superseded(district, commune, datetime(2025, 6, 1, tzinfo=PROVINCE_TZ))], key=catalogue_key)
+        # An admin records the dissolution through intake's API (which publishes agency.superseded).
+        path = f"/v1/agencies/{district}/supersession"
+        same = await intake.post(path, headers=idem(ADMIN), json={"successor_code": district,
+                                                                   "effective_date": "2025-07-01"})
+        assert same.status_code == 422 and same.json()["error"]["code"] == "same_agency", same.text
+        unknown = await intake.post(path, headers=idem(ADMIN), json={"successor_code": "NO-SUCH",
+                                                                      "effective_date": "2025-07-01"})
+        assert unknown.status_code == 404 and unknown.json()["error"]["code"] == "agency_not_found", unknown.text
+        recorded = await intake.post(path, headers=idem(ADMIN), json={
+            "successor_code": commune, "effective_date": "2025-07-01", "reason": "Sáp nhập đơn vị hành chính"})
+        assert recorded.status_code == 201, recorded.text
+        assert recorded.json() == {"agency_code": district, "successor_code": commune,
+                                   "effective_date": "2025-07-01", "reason": "Sáp nhập đơn vị hành chính"}
+        back = await intake.post(f"/v1/agencies/{commune}/supersession", headers=idem(ADMIN),
+                                 json={"successor_code": district, "effective_date": "2025-08-01"})
+        assert back.status_code == 422 and back.json()["error"]["code"] == "successor_dissolved", back.text
+        events = await read_records(kafka, topics.catalog_events, match=lambda r: r.key == district and isinstance(
+            r.value, dict) and r.value.get("event_type") == "agency.superseded", until=lambda found: len(found) >= 1)
+        assert [r.value["data"]["successor_code"] for r in events] == [commune]
 
         async def handed_over() -> bool:
             r = await intake.get(f"/v1/procedures/{procedure}")

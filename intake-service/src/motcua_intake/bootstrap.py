@@ -27,7 +27,7 @@ from motcua_shared.observability.readiness import (
 from .adapters.dossier_store import DossierStore
 from .adapters.failed_attempts import FailedAttempts
 from .adapters.publishing import EventPublisher, make_publishing_broker
-from .api.routes import catalogue, dossiers, tracking, tracking_page
+from .api.routes import catalogue, dossiers, supersession, tracking, tracking_page
 from .config import Settings
 from .consumers import register_consumers
 from .service_layer.unit import Intake, WorkingCalendar, utc_now
@@ -142,6 +142,6 @@ def create_app(settings: Settings, *, calendar: WorkingCalendar | None = None,
         secret=settings.jwt_secret.get_secret_value(), jwks_url=settings.jwt_jwks_url,
         issuer=settings.jwt_issuer, audience=settings.jwt_audience,
     )
-    for module in (catalogue, dossiers, tracking, tracking_page):
+    for module in (catalogue, supersession, dossiers, tracking, tracking_page):
         app.include_router(module.router)
     return app
