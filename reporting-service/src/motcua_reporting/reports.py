@@ -14,7 +14,7 @@ from .adapters.catalogue_store import CatalogueStore
 from .adapters.counters import Counters, months_of
 from .adapters.read_models import ReadModels
 from .domain.catalogue import Catalogue, Scope
-from .domain.contributions import Kind
+from .domain.contributions import CounterKey, Kind
 from .domain.figures import (
     PeriodFigures,
     summary,
@@ -75,11 +75,15 @@ class Reports:
             if scope.agencies is None or agency.code in scope.agencies:
                 if scope.admin_level is None or agency.admin_level == scope.admin_level:
                     codes.add(agency.code)
+        counters = rows_at_period_end(await self.counters.flows([Kind.RECEIVED_FOR_OTHERS], start, end),
+                                      catalogue, end)
         rows = [
             {"agency_code": code, "agency_name": catalogue.agency_name(code),
              **summary_columns(figures.by_agency.get(code) or figures.agency(code))}
             for code in codes
         ]
+        for row in rows:
+            row["received_at_counter"] = received_at_counter(row, counters, scope, catalogue.as_of(end))
         return sorted(rows, key=lambda r: (-r["received"]["total"], r["agency_code"]))
 
     async def online(self, start: date, end: date, scope: Scope) -> dict[str, Any]:
@@ -108,3 +112,17 @@ class Reports:
                     month[key.dim] += n
         return [{"month": m, **months.get(m, dict.fromkeys(MONTH_FIGURES, 0))} for m in months_of(start, end)]
 
+
+def received_at_counter(row: dict[str, Any], counters: list[tuple[CounterKey, int]], scope: Scope,
+                        catalogue: Catalogue) -> dict[str, int]:
+    """The agency's row counted by receiving counter (issue 18 item 6): its own direct and postal
+    dossiers less those received at other counters, plus those it received for other agencies (the
+    `received_for_others` counters: agency = the counter, dim = the competent agency)."""
+    code = row["agency_code"]
+    by_channel = row["received"]["by_channel"]
+    own_at_counters = by_channel["direct"]["count"] + by_channel["postal"]["count"]
+    # The row is in the scope: all its counter's work is shown, whichever agency's procedures.
+    for_others = sum(n for key, n in counters if key.agency == code)
+    elsewhere = sum(n for key, n in counters if key.dim == code and scope.includes(code, key.procedure, catalogue))
+    return {"total": own_at_counters - elsewhere + for_others, "for_other_agencies": for_others,
+            "at_other_counters": elsewhere}

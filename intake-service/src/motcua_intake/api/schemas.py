@@ -98,6 +98,11 @@ class DossierCreate(Strict):
     channel: ev.Channel
     applicant: ApplicantIn
     documents: list[ev.Document] | None = Field(default=None, max_length=200)
+    receiving_agency_code: str | None = Field(
+        default=None, min_length=1, max_length=50, pattern=r"^[A-Za-z0-9._-]+$",
+        description="đơn vị tiếp nhận khi khác cơ quan có thẩm quyền (tiếp nhận không phụ thuộc địa giới hành chính) / "
+                    "the agency whose counter received a direct or postal dossier, when not `agency_code`; default "
+                    "for an officer: their own agency. Any agency of the province's catalogue may receive.")
 
 
 class DossierReceipt(BaseModel):
@@ -108,6 +113,8 @@ class DossierReceipt(BaseModel):
     procedure_code: str
     procedure_name: str
     agency_code: str
+    receiving_agency_code: str | None = Field(
+        default=None, description="the counter that received it, when not the competent agency_code's")
     received_at: datetime
     appointment_at: datetime | None = Field(description="the due date, for dossiers accepted on the spot")
     tracking_url: str | None = Field(

@@ -24,7 +24,7 @@ CHANNEL_ROLES: dict[ev.Channel, frozenset[Role]] = {
 
 
 def check_channel_role(principal: Principal, channel: ev.Channel, agency_code: str) -> None:
-    """403 unless `principal` may receive a dossier on `channel` for `agency_code`."""
+    """403 unless `principal` may receive a dossier on `channel` at `agency_code`'s counter."""
     allowed = CHANNEL_ROLES[channel]
     if principal.role not in allowed:
         names = ", ".join(sorted(r.value for r in allowed))
@@ -34,15 +34,41 @@ def check_channel_role(principal: Principal, channel: ev.Channel, agency_code: s
         ensure_agency(principal, agency_code)
 
 
+async def receiving_counter(intake: Intake, principal: Principal, channel: ev.Channel, competent: str,
+                            requested: str | None) -> str | None:
+    """The agency whose counter receives the dossier when it is not the competent one (issue 18 item 6:
+    receipt regardless of administrative boundaries): any agency of the province's catalogue may receive
+    a direct or postal dossier for another's procedure; an officer receives at their own agency's counter
+    (403 `forbidden_agency` for another's, or for an agency the catalogue does not know). None when the
+    competent agency receives it, and for online dossiers, which no counter receives (422)."""
+    if channel is ev.Channel.ONLINE:
+        if requested is not None:
+            raise ApiError(422, "receiving_agency_not_allowed",
+                           "hồ sơ trực tuyến không qua quầy tiếp nhận nào (an online dossier is received by no "
+                           "counter: leave receiving_agency_code out)")
+        return None
+    counter = requested or (principal.agency_code if principal.role is Role.OFFICER else None)
+    if counter is None or counter == competent:
+        return None
+    if principal.role is Role.OFFICER:
+        ensure_agency(principal, counter)
+    if await intake.catalogue.agency(counter) is None:
+        if principal.role is Role.OFFICER:
+            raise ApiError(403, "forbidden_agency", f"your agency {counter} is not in the province's catalogue")
+        raise ApiError(422, "receiving_agency_unknown", f"không có đơn vị {counter} (there is no agency {counter})")
+    return counter
+
+
 async def submit(
     intake: Intake, principal: Principal, *, procedure_code: str, agency_code: str, channel: ev.Channel,
-    applicant: ev.Applicant, documents: list[ev.Document] | None,
+    applicant: ev.Applicant, documents: list[ev.Document] | None, receiving_agency_code: str | None = None,
 ) -> Decision:
     """Decide the events of a new dossier: submitted, and accepted at once when received at the
     counter or by post (the clock starts then; an online dossier waits for an officer). A dossier for
     a dissolved agency goes to its successor (agency.superseded), under the successor's code."""
     agency_code = await intake.catalogue.responsible(agency_code)
-    check_channel_role(principal, channel, agency_code)
+    counter = await receiving_counter(intake, principal, channel, agency_code, receiving_agency_code)
+    check_channel_role(principal, channel, counter or agency_code)
     procedure = check_submission(
         await intake.catalogue.procedure(procedure_code),
         procedure_code=procedure_code, agency_code=agency_code, channel=channel,
@@ -54,7 +80,8 @@ async def submit(
     events: list[ev.Envelope] = [ev.DossierSubmitted(
         occurred_at=received_at, source=intake.source, actor=principal.subject, dossier_id=dossier_id,
         data=ev.SubmittedData(dossier_code=code, procedure_code=procedure.code, agency_code=agency_code,
-                              channel=channel, applicant=applicant, documents=documents),
+                              channel=channel, applicant=applicant, documents=documents,
+                              receiving_agency_code=counter),
     )]
     due_at: datetime | None = None
     if channel is not ev.Channel.ONLINE:
@@ -72,6 +99,7 @@ async def submit(
         "procedure_code": procedure.code,
         "procedure_name": procedure.name,
         "agency_code": agency_code,
+        "receiving_agency_code": counter,
         "received_at": received_at.isoformat(),
         "appointment_at": due_at.isoformat() if due_at else None,
         "tracking_url": tracking_page_url(intake.public_base_url, code),

@@ -175,6 +175,7 @@ def from_document(doc: dict[str, Any]) -> Dossier:
     return Dossier(
         dossier_id=doc["_id"], code=doc.get("code"), agency_code=doc.get("agency_code"),
         procedure_code=doc.get("procedure_code"), channel=doc.get("channel"),
+        receiving_agency_code=doc.get("receiving_agency_code"),
         status=DossierStatus(doc["status"]) if doc.get("status") else None,
         received_at=when("received_at"), accepted_at=when("accepted_at"), due_at=when("due_at"),
         paused_since=when("paused_since"), apology_due_at=when("apology_due_at"), due_soon_at=when("due_soon_at"),

@@ -93,6 +93,9 @@ class DossierPublic(BaseModel):
     agency_code: str | None
     procedure_code: str | None
     channel: str | None
+    receiving_agency_code: str | None = Field(
+        default=None, description="đơn vị tiếp nhận / the agency whose counter received it, when not `agency_code` "
+                                  "(its officers may read the dossier; the competent agency acts on it)")
     status: DossierStatus | None
     portal_status: str | None
     received_at: datetime | None
@@ -133,6 +136,7 @@ class DossierPublic(BaseModel):
             uncollected_at=dossier.uncollected_at,
             dossier_id=dossier.dossier_id, code=dossier.code, agency_code=dossier.agency_code,
             procedure_code=dossier.procedure_code, channel=dossier.channel, status=dossier.status,
+            receiving_agency_code=dossier.receiving_agency_code,
             portal_status=dossier.portal_status, received_at=dossier.received_at, accepted_at=dossier.accepted_at,
             due_at=dossier.due_at, paused_since=dossier.paused_since, apology_due_at=dossier.apology_due_at,
             due_soon_at=dossier.due_soon_at, overdue_at=dossier.overdue_at, result_at=dossier.result_at,

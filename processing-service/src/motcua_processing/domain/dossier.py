@@ -55,6 +55,8 @@ class Dossier:
     agency_code: str | None = None
     procedure_code: str | None = None
     channel: str | None = None
+    # The counter that received it, when not the competent agency's (issue 18 item 6): read-only there.
+    receiving_agency_code: str | None = None
     status: DossierStatus | None = None  # None: only anomalies seen so far, no submission
     received_at: datetime | None = None
     accepted_at: datetime | None = None
@@ -155,7 +157,8 @@ def _changes(dossier: Dossier, event: ev.DossierEvent, calendar: WorkingCalendar
     data = event.data
     if isinstance(data, ev.SubmittedData):
         return {"code": data.dossier_code, "agency_code": data.agency_code, "procedure_code": data.procedure_code,
-                "channel": data.channel.value, "received_at": at}
+                "channel": data.channel.value, "received_at": at,
+                "receiving_agency_code": data.receiving_agency_code}
     if isinstance(data, ev.AcceptedData):
         return {"accepted_at": at, "due_at": data.due_at}
     if isinstance(data, ev.SupplementRequestedData):

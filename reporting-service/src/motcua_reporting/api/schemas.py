@@ -80,9 +80,20 @@ class SummaryPublic(Columns):
     by_agency: list[AgencyReceived] = Field(description="sorted by received, largest first")
 
 
+class ReceivedAtCounter(BaseModel):
+    total: int = Field(description="direct and postal dossiers this agency's counter received in the period, "
+                                   "for its own procedures or for other agencies'")
+    for_other_agencies: int = Field(description="among them, for another (competent) agency's procedures")
+    at_other_counters: int = Field(description="this agency's own dossiers received at another agency's counter "
+                                               "(in its `received`, not in its `total` here)")
+
+
 class AgencyRow(Columns):
     agency_code: str
     agency_name: str
+    received_at_counter: ReceivedAtCounter | None = Field(default=None, description=(
+        "tiếp nhận tại quầy của đơn vị (tiếp nhận không phụ thuộc địa giới hành chính) / counted by receiving "
+        "counter (issue 18): `received` counts by competent agency, as before"))
 
 
 class AgencyTablePublic(BaseModel):

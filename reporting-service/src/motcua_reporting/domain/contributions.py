@@ -24,6 +24,9 @@ UNKNOWN = "?"
 class Kind:
     RECEIVED = "received"  # dim: channel; date: received
     PAID_ONLINE = "paid_online"  # date: received (a subset of received, for the online payment rate)
+    # Received at another agency's counter (issue 18 item 6): agency: the receiving counter; dim: the
+    # competent agency (under which `received` counts it); date: received.
+    RECEIVED_FOR_OTHERS = "received_for_others"
     RESOLVED = "resolved"  # dim: timeliness; date: result
     RETURNED_BY_POST = "returned_by_post"  # date: result (a subset of resolved)
     LATE_WITHOUT_APOLOGY = "late_without_apology"  # date: result (a subset of resolved late)
@@ -72,6 +75,8 @@ def contributions(view: DossierView) -> set[CounterKey]:
         keys.add(CounterKey(Kind.RECEIVED, day, agency, procedure, view.channel or UNKNOWN))
         if view.paid_online:
             keys.add(CounterKey(Kind.PAID_ONLINE, day, agency, procedure))
+        if view.receiving_agency and view.receiving_agency != view.agency:
+            keys.add(CounterKey(Kind.RECEIVED_FOR_OTHERS, day, view.receiving_agency, procedure, agency))
     if view.outcome == "resolved" and view.result_at and view.result_fact_at:
         day = _day(view.result_at)
         agency = view.agency_at(view.result_fact_at) or UNKNOWN

@@ -50,6 +50,8 @@ def fact_of(event: ev.DossierEvent) -> Fact:
     if isinstance(data, ev.SubmittedData):
         fact.update(code=data.dossier_code, procedure=data.procedure_code, agency=data.agency_code,
                     channel=data.channel.value)
+        if data.receiving_agency_code:  # received at another agency's counter (issue 18 item 6)
+            fact["receiving_agency"] = data.receiving_agency_code
         reported = [d.digitised for d in data.documents or [] if d.digitised is not None]
         if reported:  # digitised when every document the submission reports on was (Decision 766)
             fact["digitised"] = all(reported)
@@ -112,6 +114,7 @@ class DossierView:
     rating: str | None = None
     rated_at: str | None = None
     paid_online: bool = False
+    receiving_agency: str | None = None  # the counter that received it, when not the competent agency's
     digitised: bool | None = None  # None: the submission did not say (Decision 766's digitisation)
     electronic_result: bool | None = None  # None: the result event did not say
     pauses: list[Pause] = field(default_factory=list)
@@ -175,6 +178,7 @@ def derive(facts: list[Fact]) -> DossierView:
         view.code, view.procedure = submitted["code"], submitted["procedure"]
         view.digitised = submitted.get("digitised")
         view.agency, view.channel = submitted["agency"], submitted["channel"]
+        view.receiving_agency = submitted.get("receiving_agency")
     else:
         anomalies.append("missing_submitted")
     # Received when submitted (the centre had it); an imported history may start at acceptance.

@@ -79,6 +79,12 @@ class SubmittedData(Payload):
     channel: Channel
     applicant: Applicant
     documents: list[Document] | None = None
+    # Addition (issue 18 item 6, receipt regardless of administrative boundaries): the agency at whose
+    # counter the dossier was received, when not the competent `agency_code` (which processes it).
+    receiving_agency_code: str | None = Field(
+        default=None, min_length=1, max_length=50,
+        description="đơn vị tiếp nhận (tiếp nhận không phụ thuộc địa giới hành chính) / the agency whose counter "
+                    "received the dossier, when not the competent agency_code; absent: received by agency_code")
 
 
 class AcceptedData(Payload):

@@ -32,20 +32,25 @@ def errors(*codes: dict[int, list[str]]) -> dict[int | str, dict[str, Any]]:
 
 @router.post("/dossiers", status_code=201, response_model=DossierReceipt, responses=errors({
     403: ["forbidden_role", "forbidden_agency"], 404: ["procedure_not_found"], 409: ["procedure_retired"],
-    422: ["procedure_not_of_agency", "online_submission_not_allowed"]}))
+    422: ["procedure_not_of_agency", "online_submission_not_allowed", "receiving_agency_not_allowed",
+          "receiving_agency_unknown"]}))
 async def submit_dossier(
     body: DossierCreate, request: Request, intake: IntakeDep, caller: Submitter, key: IdempotencyKey
 ) -> dict[str, Any]:
     """Receive a dossier. `direct`: a counter officer of the agency; `postal`: a counter officer of the
     agency or the postal service's system (integrator); `online`: the applicant or the portal
     (integrator), for procedures at online level 3 or 4 only. Publishes `dossier.submitted`, and for
-    direct and postal dossiers `dossier.accepted` with the appointment (due) date, in one batch."""
+    direct and postal dossiers `dossier.accepted` with the appointment (due) date, in one batch.
+    Receipt regardless of administrative boundaries: an officer of any agency of the province may
+    receive a direct or postal dossier for another agency's procedure at their counter; the competent
+    agency processes it, and `dossier.submitted` names the counter in `receiving_agency_code`."""
     applicant = ev.Applicant(**body.applicant.model_dump())
     return await run_once(
         intake, caller, key, fingerprint("POST", request.url.path, body.model_dump(mode="json")),
         lambda: submission.submit(
             intake, caller, procedure_code=body.procedure_code, agency_code=body.agency_code,
             channel=body.channel, applicant=applicant, documents=body.documents,
+            receiving_agency_code=body.receiving_agency_code,
         ),
     )
 

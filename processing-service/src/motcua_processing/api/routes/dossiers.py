@@ -26,10 +26,13 @@ async def get_dossier(code: str, principal: Reader, processing: ProcessingDep) -
     """A dossier's state, due time, remaining working time, full history and anomalies, and in `as_of`
     how current processing's view of it is. A code the view does not know yet is looked for again once
     the view has folded what was published before the request (a few seconds at most): 404 then, or 503
-    `view_behind`."""
+    `view_behind`. Officers of the counter that received it for another agency (`receiving_agency_code`)
+    may read it; only the competent agency's act on it."""
     dossier, lag = await views.dossier_by_code(processing, code)
     assert dossier.agency_code is not None
-    ensure_agency(principal, await processing.responsible(dossier.agency_code))  # a dissolved one's: its successor
+    received_here = dossier.receiving_agency_code is not None and principal.may_act_for(dossier.receiving_agency_code)
+    if not received_here:  # the counter that received it (issue 18 item 6) reads it too
+        ensure_agency(principal, await processing.responsible(dossier.agency_code))  # a dissolved one's: its successor
     remaining = views.remaining(processing, dossier, processing.now())
     answer = DossierPublic.of(dossier, remaining, views.deadline_state(processing, dossier, remaining))
     answer.as_of = AsOf(last_event_at=views.last_event_at(dossier), consumer_lag=lag)
