@@ -188,3 +188,18 @@ async def test_the_scorecard_and_a_published_quarter(
         assert readable.status_code == 200 and readable.content == own.content
         missing = await client.get("/v1/reports/published/no-such-report", headers=OFFICIAL)
         assert missing.status_code == 404 and missing.json()["error"]["code"] == "not_found"
+
+
+async def test_a_report_published_before_anything_was_folded(
+    infrastructure: Infrastructure, mongo_db: AsyncDatabase[Any],
+) -> None:
+    settings = reporting_settings(infrastructure.kafka_bootstrap_servers, infrastructure.mongodb_url, mongo_db.name,
+                                  Topics("unused."))
+    async with running_reporting(settings, consume=False) as client:
+        card = (await client.get("/v1/reports/scorecard", params=period(*Q1), headers=OFFICIAL)).json()
+        assert (card["total_points"], card["max_points"]) == (0.0, 0)
+        assert not any(i["assessed"] for g in card["groups"] for i in g["indicators"])
+        published = await client.post("/v1/reports/published", json=period(*Q1), headers=OFFICIAL)
+        assert published.status_code == 201 and published.json()["offsets"] == {"dossier.events": {}}
+        diff = await client.get(f"/v1/reports/published/{published.json()['id']}/diff", headers=OFFICIAL)
+        assert diff.status_code == 200 and diff.json()["changes"] == [] and diff.json()["late_events"]["in_period"] == 0

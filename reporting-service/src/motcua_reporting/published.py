@@ -119,8 +119,12 @@ async def late_events(models: ReadModels, positions: dict[str, int], start: date
     lo, hi = iso(start_of(start)), iso(end_of(end))
     # Candidates (a superset: the conditions may hold for different facts; FerretDB 1.24 answers
     # $elemMatch with nothing), then each fact in turn.
-    later = [{"facts.stream": stream, "facts.offset": {"$gte": n}} for stream, n in positions.items()]
-    later.append({"facts.stream": {"$exists": True, "$nin": list(positions)}})
+    later: list[dict[str, Any]] = [{"facts.stream": stream, "facts.offset": {"$gte": n}}
+                                   for stream, n in positions.items()]
+    streams = [doc["_id"] for doc in await models.streams.find({}).to_list(None)]
+    later += [{"facts.stream": stream} for stream in streams if stream not in positions]  # new since
+    if not later:  # nothing folded then or since
+        return {"in_period": 0, "before_period": 0, "by_type": {}}
     docs = await models.dossiers.find(
         {"$or": later}, {"facts": 1, "agency_code": 1, "handling_agency": 1, "procedure_code": 1}).to_list(None)
     in_period: Counter[str] = Counter()
