@@ -183,6 +183,8 @@ class CatalogueStore:
     async def procedures(self, *, agency_code: str | None = None, include_retired: bool = False) -> list[Procedure]:
         """Procedures (of `agency_code` today: its own and those handed over to it)."""
         query: dict[str, Any] = {"name": {"$exists": True}}
+        if agency_code:  # its own and those of the agencies it took over (none when it was dissolved)
+            query["agency_code"] = {"$in": await self.handled_by(agency_code)}
         if not include_retired:
             query["retired"] = False
         found = await self._handed_over([_procedure(d) for d in await self._procedures.find(query).sort("_id", 1)
