@@ -98,6 +98,18 @@ async def test_a_dossier_received_at_another_agencys_counter(
         assert acted.status_code == 200, acted.text
         other = await processing.get(f"/v1/dossiers/{own.json()['dossier_code']}", headers=counter_officer)
         assert other.status_code == 403  # received at the competent agency's own counter: not the counter's
+        async def counter_inbox() -> dict[str, Any] | None:
+            r = await processing.get("/v1/inbox", params={"agency_code": counter, "received_at_counter": True},
+                                     headers=counter_officer)
+            assert r.status_code == 200, r.text
+            found = {line["code"]: line for line in r.json()["data"]}
+            return found if len(found) == 2 else None
+
+        lines = await eventually(counter_inbox)
+        assert lines and set(lines) == {code, postal.json()["dossier_code"]}
+        assert (lines[code]["agency_code"], lines[code]["receiving_agency_code"]) == (competent, counter)
+        assert (await processing.get("/v1/inbox", params={"agency_code": counter}, headers=counter_officer)
+                ).json()["data"] == []  # its own inbox: nothing of its own to process
 
         # Reporting: by competent agency as before, and by receiving counter.
         day = receipt["received_at"][:10]

@@ -54,6 +54,8 @@ class DossierStore:
         # The inbox: an agency's dossiers in some statuses, read in due-time order by the store.
         await self._dossiers.create_index([("agency_code", ASCENDING), ("status", ASCENDING), ("due_at", ASCENDING)])
         await self._dossiers.create_index([("status", ASCENDING), ("due_at", ASCENDING)])
+        # A counter's inbox of what it received for other agencies (issue 18 item 6).
+        await self._dossiers.create_index([("receiving_agency_code", ASCENDING), ("status", ASCENDING)])
 
     async def apply(self, event: ev.DossierEvent, *, who: str | None = None) -> tuple[Dossier, bool]:
         """Fold `event` into its dossier once. Returns the dossier after it, and whether this call

@@ -170,6 +170,9 @@ class InboxItem(BaseModel):
     supplement_respond_by: datetime | None = None
     supplement_expired: bool = False
     uncollected: bool = False
+    agency_code: str | None = Field(default=None, description="the competent agency")
+    receiving_agency_code: str | None = Field(
+        default=None, description="the counter that received it, when not the competent agency's")
 
 
 class Inbox(BaseModel):

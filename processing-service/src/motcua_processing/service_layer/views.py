@@ -83,6 +83,8 @@ class InboxFilter:
     due_within: timedelta | None = None
     supplement_expired: bool = False
     uncollected: bool = False
+    # Issue 18 item 6: instead of the agency's own dossiers, those its counter received for other agencies.
+    received_at_counter: bool = False
 
     def statuses(self, wanted: list[str]) -> list[str]:
         keep = set(wanted)
@@ -182,6 +184,8 @@ async def inbox(
     # With the dossiers of agencies it took over that are not transferred (a result ready, or on their way).
     base = {"agency_code": {"$in": await processing.catalogue.handled_by(agency_code, processing.now().date())},
             "status": {"$in": wanted}}
+    if only.received_at_counter:
+        base = {"receiving_agency_code": agency_code, "status": {"$in": wanted}}
     narrowed = only.query(processing, now)
     after = _Position.decode(cursor) if cursor else None
     dossiers: list[Dossier] = []

@@ -56,6 +56,10 @@ async def get_inbox(
                                               "(`dossier.supplement_expired`): they may be refused")] = False,
     uncollected: Annotated[bool, Query(description="only results ready and not collected after "
                                        "MOTCUA_PROCESSING_UNCOLLECTED_AFTER_DAYS working days")] = False,
+    received_at_counter: Annotated[bool, Query(description="instead of the agency's own dossiers, those its "
+                                               "counter received for other agencies (tiếp nhận không phụ thuộc "
+                                               "địa giới hành chính): read only, `agency_code` on each line is "
+                                               "the competent agency")] = False,
 ) -> Inbox:
     """An agency's dossiers sorted by due time, soonest (most overdue) first, then those without a due time
     (not yet accepted), the longest waiting first; with the working time left on each. A page holds at
@@ -66,7 +70,7 @@ async def get_inbox(
     ensure_agency(principal, agency)
     only = views.InboxFilter(
         due_within=timedelta(hours=due_within_hours) if due_within_hours is not None else None,
-        supplement_expired=supplement_expired, uncollected=uncollected)
+        supplement_expired=supplement_expired, uncollected=uncollected, received_at_counter=received_at_counter)
     page = await views.inbox(processing, agency, status, limit=limit, cursor=cursor, only=only)
     items = [
         InboxItem(dossier_id=d.dossier_id, code=d.code, procedure_code=d.procedure_code, channel=d.channel,
@@ -75,7 +79,8 @@ async def get_inbox(
                   remaining_working_minutes=minutes(line.remaining), deadline_state=state,
                   deadline_label=views.DEADLINE_LABELS.get(state) if state else None,
                   supplement_respond_by=d.supplement_respond_by, supplement_expired=d.supplement_expired_at is not None,
-                  uncollected=d.uncollected_at is not None)
+                  uncollected=d.uncollected_at is not None,
+                  agency_code=d.agency_code, receiving_agency_code=d.receiving_agency_code)
         for line in page.lines
         for d in (line.dossier,)
         for state in (views.deadline_state(processing, d, line.remaining),)
