@@ -37,5 +37,8 @@ test-e2e: bootstrap
 schemas:
 	uv run motcua-schemas docs/schemas
 
+# ruff, the formatter's check and mypy --strict (pyproject.toml [tool.mypy]); CI runs it before the tests.
 lint:
 	uv run ruff check .
+	uv run ruff format --check .
+	uv run mypy
