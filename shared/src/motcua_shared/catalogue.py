@@ -124,11 +124,11 @@ class CatalogueStore:
             # Retiring a procedure we never saw still records it, so a late publish cannot revive it.
             await self._newer(self._procedures, event.data.procedure_code, event.occurred_at, {"retired": True})
         elif isinstance(event, ev.AgencySuperseded):
-            d = event.data
+            succession = event.data
             # A replay changes nothing; a later correction (another successor or date) wins.
-            await self._newer(self._successions, d.agency_code, event.occurred_at, {
-                "successor_code": d.successor_code, "effective_date": d.effective_date.isoformat(),
-                "reason": d.reason,
+            await self._newer(self._successions, succession.agency_code, event.occurred_at, {
+                "successor_code": succession.successor_code,
+                "effective_date": succession.effective_date.isoformat(), "reason": succession.reason,
             })
 
     @staticmethod

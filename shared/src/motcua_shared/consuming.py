@@ -24,8 +24,8 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
-from aiokafka import TopicPartition  # type: ignore[import-untyped]
-from aiokafka.errors import KafkaError  # type: ignore[import-untyped]
+from aiokafka import TopicPartition
+from aiokafka.errors import KafkaError
 from faststream import AckPolicy
 from faststream.kafka import KafkaBroker, KafkaMessage
 from pymongo.errors import ConnectionFailure
@@ -270,6 +270,7 @@ def subscribe_event_batches(
                     **{"messaging.kafka.destination.partition": record.partition,
                        "messaging.kafka.message.offset": record.offset}))
                 record_lag(message.consumer, record, topic, group_id)
+                event: Envelope | None
                 try:
                     event = parse_event(record.value or b"", expect=expect)
                 except EventValidationError as error:

@@ -93,7 +93,7 @@ def error_shape(app: FastAPI, code: str, model: type[BaseModel]) -> None:
 
 def error_response(
     status: int, code: str, message: str, fields: list[FieldProblem] | None = None,
-    headers: dict[str, str] | None = None,
+    headers: Mapping[str, str] | None = None,
 ) -> JSONResponse:
     body = ErrorResponse(error=ErrorBody(code=code, message=message, fields=fields or []))
     return JSONResponse(body.model_dump(), status_code=status, headers=headers)

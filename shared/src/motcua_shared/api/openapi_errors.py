@@ -45,7 +45,8 @@ def document_errors(schema: dict[str, Any], shapes: Mapping[str, type[BaseModel]
     """Rewrite every operation's error responses of `schema` (FastAPI's OpenAPI) in place. `shapes`:
     the codes answered with more fields than the shared shape, and their models."""
     components = schema.setdefault("components", {}).setdefault("schemas", {})
-    for model in (ErrorResponse, *shapes.values()):
+    models: list[type[BaseModel]] = [ErrorResponse, *shapes.values()]
+    for model in models:
         shape = model.model_json_schema(ref_template=REF, mode="serialization")
         components.update(shape.pop("$defs", {}))
         components[model.__name__] = shape

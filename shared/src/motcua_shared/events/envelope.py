@@ -2,12 +2,12 @@
 
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Final, Literal
 from uuid import UUID, uuid4
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, PlainSerializer
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION: Final = 1
 
 
 class Payload(BaseModel):
@@ -30,6 +30,12 @@ class Envelope(BaseModel):
     # The person behind the event (the subject of the token that asked for it: an officer, an applicant,
     # an integrator); absent for a service's own decisions, such as the working-time clock's.
     actor: str | None = Field(None, min_length=1, max_length=200)
+
+    if TYPE_CHECKING:
+        # For the type checker only (no field at run time, so the schemas do not change): every
+        # subclass fixes both as pydantic fields, a Literal `event_type` and its own `data` payload.
+        event_type: str
+        data: Payload
 
     def to_bytes(self) -> bytes:
         """The UTF-8 JSON value to publish."""

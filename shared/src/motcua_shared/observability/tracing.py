@@ -48,7 +48,7 @@ def tracer() -> trace.Tracer:
 def configure_tracing(service_name: str, *, env_prefix: str, exporter: Exporter | None = None) -> bool:
     """Install a tracer provider exporting with the configured exporter; return whether one was installed.
     Call once, at the service's entry point (OpenTelemetry allows one global provider per process)."""
-    settings = TracingSettings(_env_prefix=env_prefix)  # type: ignore[call-arg]
+    settings = TracingSettings(_env_prefix=env_prefix)
     chosen = exporter or settings.tracing_exporter
     if chosen == "none":
         return False
