@@ -23,6 +23,10 @@ SEED = 2026
 STACK_DATABASE = "motcua_stack"
 
 
+def _store(mongodb_url: str) -> MongoClient[dict[str, Any]]:
+    return MongoClient(mongodb_url, tz_aware=True, serverSelectionTimeoutMS=10_000)
+
+
 def dossier_count() -> int:
     """MOTCUA_DEMO_DOSSIERS (default 200): how many demo dossiers `up` imports."""
     return int(os.environ.get("MOTCUA_DEMO_DOSSIERS", "200"))
@@ -54,7 +58,7 @@ def _mark_id(topics: Topics, count: int) -> str:
 
 
 def imported(mongodb_url: str, topics: Topics, count: int) -> dict[str, Any] | None:
-    with MongoClient(mongodb_url, tz_aware=True, serverSelectionTimeoutMS=10_000) as client:
+    with _store(mongodb_url) as client:
         found: dict[str, Any] | None = client[STACK_DATABASE]["imports"].find_one({"_id": _mark_id(topics, count)})
         return found
 
@@ -96,7 +100,7 @@ async def import_demo(bootstrap_servers: str, mongodb_url: str, topics: Topics, 
 
 
 def _mark(mongodb_url: str, mark: dict[str, Any]) -> None:
-    with MongoClient(mongodb_url, tz_aware=True, serverSelectionTimeoutMS=10_000) as client:
+    with _store(mongodb_url) as client:
         try:
             client[STACK_DATABASE]["imports"].insert_one(mark)
         except DuplicateKeyError:

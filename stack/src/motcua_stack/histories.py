@@ -107,7 +107,7 @@ def two_level(catalogue: Catalogue, path: str | Path | None = None) -> Catalogue
 
 def catalogue_key(event: ev.Envelope) -> str:
     """The Kafka key of a catalogue event: its agency or procedure code."""
-    data: Any = event.data  # type: ignore[attr-defined]
+    data: Any = event.data  # AgencyRegisteredData or a procedure's data: one of the two codes
     return str(getattr(data, "procedure_code", None) or data.agency_code)
 
 

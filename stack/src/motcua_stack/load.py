@@ -314,6 +314,7 @@ class Driver:
         while True:
             async with self._gate:
                 began = time.monotonic()
+                response: httpx.Response | None
                 try:
                     response = await self._client.post(url, json=body, headers=headers)
                 except httpx.TransportError as exc:

@@ -12,6 +12,7 @@ import urllib.error
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from . import processes
 from .paths import PROJECT_ROOT, run_dir
@@ -136,7 +137,7 @@ def start_all(wiring: Wiring, instances: dict[str, int] | None = None, *, timeou
     return started
 
 
-def health(service: Service, instance: int = 0) -> dict | None:
+def health(service: Service, instance: int = 0) -> dict[str, Any] | None:
     """The instance's /health answer, or None when it does not answer 200."""
     try:
         with urllib.request.urlopen(f"{service.url(instance)}/health", timeout=2) as response:
@@ -167,7 +168,7 @@ def wait_healthy(service: Service, instance: int = 0, *, timeout: float = 90.0) 
 
 def running() -> dict[str, int]:
     """Every service instance with a live pid file in this stack home: process name -> pid."""
-    found = {}
+    found: dict[str, int] = {}
     folder = run_dir()
     if not folder.exists():
         return found

@@ -7,6 +7,7 @@ import os
 import shutil
 import subprocess
 from pathlib import Path
+from typing import Any
 
 from pymongo import MongoClient
 from pymongo.errors import PyMongoError
@@ -101,7 +102,7 @@ def stop() -> bool:
 
 def answers(timeout: float = 5.0) -> bool:
     """Does the store answer a ping within `timeout`? (A stalled FerretDB listens but never answers.)"""
-    client: MongoClient = MongoClient(mongodb_url(), serverSelectionTimeoutMS=int(timeout * 1000),
+    client: MongoClient[dict[str, Any]] = MongoClient(mongodb_url(), serverSelectionTimeoutMS=int(timeout * 1000),
                                       socketTimeoutMS=int(timeout * 1000), maxPoolSize=1)
     try:
         client.admin.command("ping")

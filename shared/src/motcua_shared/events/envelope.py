@@ -33,8 +33,9 @@ class Envelope(BaseModel):
 
     if TYPE_CHECKING:
         # For the type checker only (no field at run time, so the schemas do not change): every
-        # subclass fixes both as pydantic fields, a Literal `event_type` and its own `data` payload.
-        event_type: str
+        # subclass fixes both as pydantic fields, a Literal `event_type` with its value as the default
+        # (hence one here) and its own `data` payload.
+        event_type: str = ""
         data: Payload
 
     def to_bytes(self) -> bytes:
