@@ -45,8 +45,13 @@ class ProcedureCreate(Strict):
     online_level: Literal[2, 3, 4]
     processing_time: ev.ProcessingTime
     fee: Decimal | None = Field(default=None, ge=0, description="in đồng; absent when free")
-    receipt_cutoff: str | None = ev.ProcedurePublishedData.model_fields["receipt_cutoff"]
-    online_processing_time: ev.ProcessingTime | None = ev.ProcedurePublishedData.model_fields["online_processing_time"]
+    receipt_cutoff: str | None = Field(
+        default=None, pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$", examples=["15:00"],
+        description="giờ tiếp nhận cuối ngày \"HH:MM\" (giờ Việt Nam) / daily cut-off, local time: a dossier "
+                    "received after it counts from the next working day")
+    online_processing_time: ev.ProcessingTime | None = Field(
+        default=None, description="thời hạn giải quyết hồ sơ trực tuyến / the processing time of online dossiers, "
+                                  "when not `processing_time`")
     supplement_time: ev.WorkingDays | None = Field(
         default=None, description="thời hạn bổ sung hồ sơ / the working days an applicant has for papers asked for; "
                                   "absent: processing's default (15)")

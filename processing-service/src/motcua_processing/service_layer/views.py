@@ -182,10 +182,11 @@ async def inbox(
     now = processing.now()
     wanted = only.statuses(sorted(s.value for s in (statuses or INBOX_STATUSES)))
     # With the dossiers of agencies it took over that are not transferred (a result ready, or on their way).
-    base = {"agency_code": {"$in": await processing.catalogue.handled_by(agency_code, processing.now().date())},
-            "status": {"$in": wanted}}
+    base: dict[str, Any] = {"status": {"$in": wanted}}
     if only.received_at_counter:
-        base = {"receiving_agency_code": agency_code, "status": {"$in": wanted}}
+        base["receiving_agency_code"] = agency_code
+    else:
+        base["agency_code"] = {"$in": await processing.catalogue.handled_by(agency_code, processing.now().date())}
     narrowed = only.query(processing, now)
     after = _Position.decode(cursor) if cursor else None
     dossiers: list[Dossier] = []
