@@ -89,10 +89,10 @@ def agency_table_xlsx(rows: list[dict[str, Any]], period: dict[str, str], lang: 
     assert sheet is not None
     sheet.title = f"{period['from']}..{period['to']}"[:31]
     sheet.append(header(lang))
-    for cell in sheet[1]:
+    for column, cell in enumerate(sheet[1], start=1):
         cell.font = Font(bold=True)
         cell.alignment = Alignment(wrap_text=True, vertical="top")
-        sheet.column_dimensions[get_column_letter(cell.column)].width = 36 if cell.column == 2 else 16
+        sheet.column_dimensions[get_column_letter(column)].width = 36 if column == 2 else 16
     for row in rows:
         # Names come from events anyone may publish: a control character would make openpyxl
         # refuse the workbook, and a leading "=" would make the name a formula.

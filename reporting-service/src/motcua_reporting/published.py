@@ -74,8 +74,9 @@ def entry(doc: dict[str, Any]) -> dict[str, Any]:
 
 def _key(item: dict[str, Any], index: int) -> str:
     for name in ("code", "agency_code", "admin_level", "month"):
-        if isinstance(item.get(name), str):
-            return item[name]
+        value = item.get(name)
+        if isinstance(value, str):
+            return value
     return str(index)
 
 

@@ -121,8 +121,8 @@ def resolution_xlsx(body: dict[str, Any], lang: Language | None = None) -> bytes
             sheet.cell(sub, column + offset, _label(vi, en, lang))
             sheet.cell(numbers, column + offset, number)
         column += len(cols)
-    for row in sheet.iter_rows(min_row=top, max_row=numbers, max_col=width):
-        for cell in row:
+    for heading in sheet.iter_rows(min_row=top, max_row=numbers, max_col=width):
+        for cell in heading:
             cell.font, cell.alignment, cell.border = bold, center, box
 
     shown_level = None
@@ -144,7 +144,7 @@ def resolution_xlsx(body: dict[str, Any], lang: Language | None = None) -> bytes
     sheet.column_dimensions["B"].width = 12
     sheet.column_dimensions["C"].width = 40
     sheet.row_dimensions[sub].height = 60
-    sheet.freeze_panes = sheet.cell(numbers + 1, 4)
+    sheet.freeze_panes = sheet.cell(numbers + 1, 4).coordinate
     out = io.BytesIO()
     workbook.save(out)
     return out.getvalue()

@@ -60,7 +60,7 @@ def _listed(blob: bytes | None) -> list[list[Any]]:
 
 
 def decode_rows(blob: bytes | None) -> dict[Row, int]:
-    return {tuple(row[:5]): int(row[5]) for row in _listed(blob)}  # type: ignore[misc]
+    return {tuple(row[:5]): int(row[5]) for row in _listed(blob)}
 
 
 class StreamRegistry:
@@ -94,7 +94,7 @@ class CounterStore:
         by_period: dict[str, dict[Row, int]] = {}
         for key_id, n in deltas.items():
             if n:
-                row: Row = tuple(json.loads(key_id))  # type: ignore[assignment]
+                row: Row = tuple(json.loads(key_id))
                 by_period.setdefault(row[1][:self._period], {})[row] = n
         return by_period
 

@@ -49,7 +49,7 @@ def _days_that_may_change(view: DossierView) -> list[date]:
     instants = [f["at"] for f in view.facts if f["type"] == "transferred"]
     instants += [p.start for p in view.pauses] + [p.end for p in view.pauses if p.end is not None]
     instants += [at for at, _ in view.due_changes]
-    days = set()
+    days: set[date] = set()
     for at in instants:
         day = local_date(instant(at))
         days.update((day, day - timedelta(days=1)))
@@ -71,9 +71,10 @@ def open_changes(view: DossierView) -> Counter[tuple[str, str, str]]:
         if day <= received or view.closed_date <= day.isoformat():
             continue
         now = standing(view, day)
+        assert now is not None  # open on every day after its receipt and before its close
         if now != current:
             changes[(day.isoformat(), *current)] -= 1
-            changes[(day.isoformat(), *now)] += 1  # type: ignore[misc]
+            changes[(day.isoformat(), *now)] += 1
             current = now
     if view.closed_date != OPEN:
         changes[(view.closed_date, *current)] -= 1

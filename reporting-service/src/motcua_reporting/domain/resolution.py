@@ -125,7 +125,7 @@ def table(tallies: dict[Group, Tally], names: dict[str, str], extra: dict[str, l
         if not codes and level == UNKNOWN_LEVEL:
             continue
         rows = []
-        for code in sorted(codes, key=lambda c: (c == "other", vietnamese_order(names.get(c, c)), c)):
+        for code in sorted(codes, key=lambda c: (c == "other", vietnamese_order(names[c] if c in names else c), c)):
             order += 1
             rows.append({"order": order, "code": code, "name": names.get(code, code),
                          **columns(tallies.get((level, code), Counter()))})
