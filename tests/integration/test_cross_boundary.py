@@ -5,14 +5,27 @@ competent agency; the competent agency processes it, the receiving counter may r
 it under the competent agency, as before, and by receiving counter."""
 
 import uuid
+from dataclasses import replace
+from datetime import UTC, datetime
 from typing import Any
 
+from motcua_shared import events as ev
 from motcua_shared.auth import Role
 from motcua_shared.topics import Topics
 from pymongo.asynchronous.database import AsyncDatabase
 from support.infrastructure import Infrastructure
 from test_intake_support import ADMIN, dossier_body, idem, intake_settings, running_intake
 from test_intake_support import token as intake_token
+from test_notification_support import Dossier as NotifiedDossier
+from test_notification_support import eventually as notified_eventually
+from test_notification_support import (
+    http_receiver,
+    in_days,
+    notification_settings,
+    running_notification,
+    smtp_sink,
+)
+from test_notification_support import publish as publish_events
 from test_processing_support import (
     dossier_events,
     eventually,
@@ -128,3 +141,33 @@ async def test_a_dossier_received_at_another_agencys_counter(
         assert rows[competent]["received_at_counter"] == {"total": 1, "for_other_agencies": 0, "at_other_counters": 2}
         assert rows[counter]["received"]["total"] == 0
         assert rows[counter]["received_at_counter"] == {"total": 2, "for_other_agencies": 2, "at_other_counters": 0}
+
+
+async def test_the_applicants_receipt_names_the_counter_that_received_it(
+    infrastructure: Infrastructure, topics: Topics, mongo_db: AsyncDatabase[Any]
+) -> None:
+    dossier = NotifiedDossier(email="binh@example.vn", language="vi")
+    counter = f"R{dossier.agency[1:]}"
+    at = datetime.now(UTC)
+    submitted = dossier.submitted()
+    submitted = submitted.model_copy(update={"data": submitted.data.model_copy(
+        update={"channel": ev.Channel.DIRECT, "receiving_agency_code": counter})})
+    names = [ev.AgencyRegistered(occurred_at=at, source="test", data=ev.AgencyRegisteredData(
+        agency_code=code, name=name, admin_level=ev.AdminLevel.COMMUNE))
+        for code, name in ((dossier.agency, "UBND xã Thẩm Quyền"), (counter, "UBND phường Tiếp Nhận"))]
+    own = replace(dossier, dossier_id=str(uuid.uuid4()), email="an@example.vn")
+    with smtp_sink() as smtp:
+        async with http_receiver() as gateway:
+            settings = notification_settings(infrastructure, mongo_db.name, topics, smtp_port=smtp.port,
+                                             sms_url=gateway.url("/sms"))
+            async with running_notification(settings):
+                await publish_events(infrastructure.kafka_bootstrap_servers, topics.catalog_events, names)
+                await publish_events(infrastructure.kafka_bootstrap_servers, topics.dossier_events, [
+                    submitted, dossier.accepted(in_days(5)), own.submitted(), own.accepted(in_days(5))])
+                def receipts(address: str) -> list[str]:  # the accepted email: the receipt with the appointment
+                    return [m.get_content() for m in smtp.to(address) if "hẹn trả kết quả" in m["Subject"]]
+
+                assert await notified_eventually(lambda: receipts("binh@example.vn") and receipts("an@example.vn"))
+    receipt = receipts("binh@example.vn")[0]
+    assert "tiếp nhận tại quầy của UBND phường Tiếp Nhận; UBND xã Thẩm Quyền giải quyết." in receipt, receipt
+    assert "quầy" not in receipts("an@example.vn")[0]  # its own agency's counter: nothing said

@@ -21,7 +21,7 @@ class Directory:
             "dossier_code": facts.dossier_code, "agency_code": facts.agency_code,
             "procedure_code": facts.procedure_code, "applicant_name": facts.applicant_name,
             "email": facts.email, "phone": facts.phone, "preferred_language": facts.preferred_language,
-            "zalo_consent": facts.zalo_consent,
+            "zalo_consent": facts.zalo_consent, "receiving_agency_code": facts.receiving_agency_code,
         }}, upsert=True)
 
     async def move_dossier(self, dossier_id: str, agency_code: str) -> None:
@@ -35,7 +35,7 @@ class Directory:
             dossier_id=doc["_id"], dossier_code=doc["dossier_code"], agency_code=doc["agency_code"],
             procedure_code=doc["procedure_code"], applicant_name=doc["applicant_name"], email=doc.get("email"),
             phone=doc.get("phone"), preferred_language=doc.get("preferred_language"),
-            zalo_consent=bool(doc.get("zalo_consent", False)),
+            zalo_consent=bool(doc.get("zalo_consent", False)), receiving_agency_code=doc.get("receiving_agency_code"),
         )
 
     async def agency_of_code(self, dossier_code: str) -> str | None:

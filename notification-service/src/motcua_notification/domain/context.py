@@ -33,6 +33,9 @@ class DossierFacts:
     phone: str | None = None
     preferred_language: str | None = None
     zalo_consent: bool = False  # the applicant agreed at intake to be told on Zalo
+    # Received at another agency's counter (issue 18 item 6): its code, and its name when known.
+    receiving_agency_code: str | None = None
+    receiving_agency_name: str | None = None
 
 
 def format_datetime(at: datetime, language: Language) -> str:
@@ -56,6 +59,17 @@ def tracking_link(page: str, dossier_code: str) -> str:
     return f"{page}{'&' if '?' in page else '?'}{urlencode({'code': dossier_code})}"
 
 
+def receiving_note(facts: DossierFacts, agency_name: str, language: Language) -> str:
+    """A sentence naming the counter that received a dossier for another agency (empty otherwise),
+    written to follow the receipt's first sentence."""
+    if facts.receiving_agency_code is None:
+        return ""
+    counter = facts.receiving_agency_name or facts.receiving_agency_code
+    if language == "vi":
+        return f" Hồ sơ được tiếp nhận tại quầy của {counter}; {agency_name} giải quyết."
+    return f" It was received at the counter of {counter}; {agency_name} handles it."
+
+
 def placeholder_values(event: ev.DossierEvent, facts: DossierFacts, language: Language, *,
                        agency_name: str | None, portal_url: str) -> dict[str, str]:
     """Every placeholder `event`'s templates may use, filled for a reader of `language`."""
@@ -63,6 +77,7 @@ def placeholder_values(event: ev.DossierEvent, facts: DossierFacts, language: La
         "dossier_code": facts.dossier_code, "applicant_name": facts.applicant_name,
         "agency_code": facts.agency_code, "agency_name": agency_name or facts.agency_code,
         "procedure_code": facts.procedure_code, "portal_url": tracking_link(portal_url, facts.dossier_code),
+        "receiving_note": receiving_note(facts, agency_name or facts.agency_code, language),
     }
     data: Any = event.data
     none = "—"

@@ -12,7 +12,8 @@ from importlib import resources
 from .language import DEFAULT_LANGUAGE, Language
 
 COMMON_PLACEHOLDERS = frozenset(
-    {"dossier_code", "applicant_name", "agency_code", "agency_name", "procedure_code", "portal_url"}
+    {"dossier_code", "applicant_name", "agency_code", "agency_name", "procedure_code", "portal_url",
+     "receiving_note"}  # receiving_note: "" unless received at another agency's counter (issue 18)
 )
 # What each event adds to the common placeholders (see context.py for the values).
 EVENT_PLACEHOLDERS: dict[str, frozenset[str]] = {

@@ -7,7 +7,7 @@ import json
 import logging
 import uuid
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -90,6 +90,9 @@ class Notifier:
                         event.dossier_id, event.event_type, extra={"event_id": str(event.event_id)})
         else:
             agency_name = await self.directory.agency_name(facts.agency_code)
+            if facts.receiving_agency_code:  # received at another agency's counter: name it
+                facts = replace(facts, receiving_agency_name=await self.directory.agency_name(
+                    facts.receiving_agency_code))
             for route in routes_for(event.event_type):
                 for recipient in await self._recipients(route, facts):
                     planned.append(await self._message(event, facts, route, recipient, agency_name, now))
@@ -116,6 +119,7 @@ class Notifier:
                 procedure_code=data.procedure_code, applicant_name=applicant.full_name,
                 email=str(applicant.email) if applicant.email else None, phone=applicant.phone,
                 preferred_language=applicant.preferred_language, zalo_consent=bool(applicant.zalo_consent),
+                receiving_agency_code=data.receiving_agency_code,
             ))
         elif isinstance(event, ev.DossierTransferred):
             await self.directory.move_dossier(event.dossier_id, event.data.to_agency_code)
