@@ -72,7 +72,9 @@ async def import_demo(bootstrap_servers: str, mongodb_url: str, topics: Topics, 
         return Demo(date.fromisoformat(done["start"]), date.fromisoformat(done["end"]), done["dossiers"],
                     done["events"], imported_now=False)
     start, end = window(today or datetime.now(PROVINCE_TZ).date(), months())
-    catalogue = histories.read_catalogue()
+    # Since 1 July 2025 the sample's districts are dissolved (two-level local government): their work is
+    # their successors', and a window reaching back before the date shows both.
+    catalogue = histories.two_level(histories.read_catalogue())
     began = datetime.combine(start, datetime.min.time(), tzinfo=PROVINCE_TZ) - timedelta(days=1)
     catalogue_events = histories.catalogue_events(catalogue, occurred_at=began)
     dossiers = histories.generate_histories(SEED, count, start, end, catalogue)
