@@ -39,8 +39,9 @@ async def receiving_counter(intake: Intake, principal: Principal, channel: ev.Ch
     """The agency whose counter receives the dossier when it is not the competent one (issue 18 item 6:
     receipt regardless of administrative boundaries): any agency of the province's catalogue may receive
     a direct or postal dossier for another's procedure; an officer receives at their own agency's counter
-    (403 `forbidden_agency` for another's, or for an agency the catalogue does not know). None when the
-    competent agency receives it, and for online dossiers, which no counter receives (422)."""
+    (403 `forbidden_agency` for another's, or for an agency the catalogue does not know or that was
+    dissolved by `agency.superseded`). None when the competent agency receives it, and for online
+    dossiers, which no counter receives (422)."""
     if channel is ev.Channel.ONLINE:
         if requested is not None:
             raise ApiError(422, "receiving_agency_not_allowed",
@@ -52,10 +53,14 @@ async def receiving_counter(intake: Intake, principal: Principal, channel: ev.Ch
         return None
     if principal.role is Role.OFFICER:
         ensure_agency(principal, counter)
-    if await intake.catalogue.agency(counter) is None:
+    agency = await intake.catalogue.agency(counter)
+    today = intake.now().astimezone(PROVINCE_TZ).date()
+    dissolved = agency is not None and agency.superseded_by is not None and agency.superseded_by.effective_date <= today
+    if agency is None or dissolved:  # a dissolved agency has no counter any more
         if principal.role is Role.OFFICER:
-            raise ApiError(403, "forbidden_agency", f"your agency {counter} is not in the province's catalogue")
-        raise ApiError(422, "receiving_agency_unknown", f"không có đơn vị {counter} (there is no agency {counter})")
+            raise ApiError(403, "forbidden_agency", f"your agency {counter} is not a receiving agency of the province")
+        raise ApiError(422, "receiving_agency_unknown",
+                       f"không có đơn vị tiếp nhận {counter} (there is no receiving agency {counter})")
     return counter
 
 
