@@ -77,7 +77,8 @@ class DossierStore:
                 )
             except DuplicateKeyError:
                 continue  # two first-of-the-day upserts raced; the loser's retry finds the document
-            return int(doc["seq"])
+            if doc is not None:  # an upsert returning the document after it always finds one
+                return int(doc["seq"])
         raise RuntimeError(f"could not advance counter {counter}")
 
     async def record_new(self, events: Sequence[ev.DossierEvent], *, phone_hash: str | None = None) -> bool:

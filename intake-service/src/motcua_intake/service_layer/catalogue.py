@@ -39,7 +39,7 @@ async def publish_procedure(
         raise ApiError(404, "agency_not_found", f"there is no agency {agency_code}")
     data = ev.ProcedurePublishedData(
         procedure_code=code, name=name, agency_code=agency_code, admin_level=admin_level or agency.admin_level,
-        online_level=online_level, processing_time=processing_time, fee=fee,  # type: ignore[arg-type]
+        online_level=online_level, processing_time=processing_time, fee=fee,
         receipt_cutoff=receipt_cutoff, online_processing_time=online_processing_time,
         supplement_time=supplement_time,
     )

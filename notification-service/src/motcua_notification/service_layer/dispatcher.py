@@ -201,7 +201,7 @@ class Dispatcher:
     def _outcome_data(self, doc: dict[str, Any], number: int) -> ev.NotificationOutcome:
         return ev.NotificationOutcome(**self._outcome_fields(doc, number))
 
-    async def _emit(self, event: ev.Envelope) -> None:
+    async def _emit(self, event: ev.NotificationSent | ev.NotificationDelivered | ev.NotificationFailed) -> None:
         key = event.data.notification_id
         await self.deliveries.add_outcome(str(event.event_id), key, event.to_bytes())
         try:

@@ -66,18 +66,18 @@ class Clock:
         for dossier in await self.processing.dossiers.find(
             {"status": {"$in": running}, "due_at": {"$lte": now}, "overdue_at": None}
         ):
-            event = await self._announce(dossier.dossier_id, OVERDUE, now)
-            if event is not None:
-                published.append(event)
+            announced = await self._announce(dossier.dossier_id, OVERDUE, now)
+            if announced is not None:
+                published.append(announced)
         # remaining <= ahead  <=>  due <= now + ahead in working time (the calendar is monotonic).
         warn_until = self.processing.calendar.add(now, self.due_soon_ahead)
         for dossier in await self.processing.dossiers.find(
             {"status": {"$in": running}, "due_at": {"$gt": now, "$lte": warn_until}, "due_soon_at": None,
              "overdue_at": None}
         ):
-            event = await self._announce(dossier.dossier_id, DUE_SOON, now)
-            if event is not None:
-                published.append(event)
+            announced = await self._announce(dossier.dossier_id, DUE_SOON, now)
+            if announced is not None:
+                published.append(announced)
         published += await self._supplements_and_results(now)
         # Dissolved agencies' dossiers that arrived after the supersession, or whose date came.
         published += await hand_over_all(self.processing, self.announcements)

@@ -60,9 +60,9 @@ async def perform(
     try:
         now = processing.now()
         event_class = ev.EVENT_CLASSES[event_type]
+        assert issubclass(event_class, ev.DossierEvent)
         event = event_class(event_id=uuid4(), occurred_at=now, source=processing.source, actor=principal.subject,
                             dossier_id=dossier.dossier_id, data=await build(dossier, now))
-        assert isinstance(event, ev.DossierEvent)
         await processing.publisher.publish(event)
     except BrokerUnavailable as exc:
         await processing.dossiers.give_back_turn(turn)
