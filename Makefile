@@ -38,7 +38,7 @@ schemas:
 	uv run motcua-schemas docs/schemas
 
 # ruff, the formatter's check and mypy --strict (pyproject.toml [tool.mypy]); CI runs it before the tests.
-lint:
+lint: bootstrap
 	uv run ruff check .
 	uv run ruff format --check .
 	uv run mypy
