@@ -4,6 +4,8 @@ dossier for another agency's procedure; `dossier.submitted` names the receiving 
 competent agency; the competent agency processes it, the receiving counter may read it; reports count
 it under the competent agency, as before, and by receiving counter."""
 
+import csv
+import io
 import uuid
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -141,6 +143,11 @@ async def test_a_dossier_received_at_another_agencys_counter(
         assert rows[competent]["received_at_counter"] == {"total": 1, "for_other_agencies": 0, "at_other_counters": 2}
         assert rows[counter]["received"]["total"] == 0
         assert rows[counter]["received_at_counter"] == {"total": 2, "for_other_agencies": 2, "at_other_counters": 0}
+        exported = await reporting.get("/v1/reports/agencies.csv", params={"from": day, "to": day, "lang": "en"},
+                                       headers=reporting_token(Role.OFFICIAL))
+        by_code = {r["Agency code"]: r for r in csv.DictReader(io.StringIO(exported.text.lstrip("\ufeff")))}
+        assert (by_code[counter]["Received at its counters"], by_code[counter]["Received for other agencies"],
+                by_code[competent]["Received at other agencies' counters"]) == ("2", "2", "2")
 
 
 async def test_the_applicants_receipt_names_the_counter_that_received_it(

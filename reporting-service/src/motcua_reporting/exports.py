@@ -44,6 +44,11 @@ COLUMNS: list[tuple[str, str, tuple[str, ...]]] = [
     ("Rút hồ sơ", "Withdrawn", ("withdrawn",)),
     ("Lượt đánh giá", "Ratings", ("satisfaction", "total")),
     *[(vi, en, ("satisfaction", r, "count")) for r, vi, en in RATINGS],
+    # Counted by receiving counter (issue 18: receipt regardless of administrative boundaries).
+    ("Tiếp nhận tại quầy của đơn vị", "Received at its counters", ("received_at_counter", "total")),
+    ("Tiếp nhận hộ đơn vị khác", "Received for other agencies", ("received_at_counter", "for_other_agencies")),
+    ("Tiếp nhận tại quầy đơn vị khác", "Received at other agencies' counters",
+     ("received_at_counter", "at_other_counters")),
 ]
 
 
@@ -59,7 +64,7 @@ def flat_row(row: dict[str, Any]) -> list[Any]:
     for _, _, path in COLUMNS:
         value: Any = row
         for part in path:
-            value = value[part]
+            value = value.get(part) if isinstance(value, dict) else None  # absent: an empty cell
         values.append(value)
     return values
 
