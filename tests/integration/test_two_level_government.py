@@ -223,6 +223,12 @@ async def test_intake_receives_for_the_old_agency_under_the_successor(
         assert receipt.status_code == 201, receipt.text
         assert receipt.json()["agency_code"] == commune
         assert receipt.json()["dossier_code"].startswith(f"{commune}-")
+        # The dissolved district's counter receives nothing any more; the commune's does.
+        body = dossier_body(procedure, district, "direct")
+        closed = await intake.post("/v1/dossiers", headers=idem(intake_token(Role.OFFICER, agency=district)), json=body)
+        assert closed.status_code == 403 and closed.json()["error"]["code"] == "forbidden_agency", closed.text
+        counter = await intake.post("/v1/dossiers", headers=idem(intake_token(Role.OFFICER, agency=commune)), json=body)
+        assert counter.status_code == 201 and counter.json()["agency_code"] == commune, counter.text
 
 
 async def test_reports_show_the_agency_responsible_at_the_period_end(
