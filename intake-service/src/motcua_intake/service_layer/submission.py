@@ -73,9 +73,6 @@ async def submit(
     a dissolved agency goes to its successor (agency.superseded), under the successor's code."""
     agency_code = await intake.catalogue.responsible(agency_code)
     counter = await receiving_counter(intake, principal, channel, agency_code, receiving_agency_code)
-    if counter is not None and await intake.catalogue.responsible(counter) != counter:
-        raise ApiError(403, "forbidden_agency", f"đơn vị {counter} đã giải thể, quầy của đơn vị kế nhiệm tiếp nhận "
-                                                f"(agency {counter} was dissolved: its successor's counter receives)")
     check_channel_role(principal, channel, counter or agency_code)
     procedure = check_submission(
         await intake.catalogue.procedure(procedure_code),
