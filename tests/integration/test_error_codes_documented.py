@@ -15,6 +15,7 @@ import httpx
 import pytest
 from fastapi import FastAPI
 from motcua_shared.api import ApiError, create_app, error_responses
+from motcua_shared.api.errors import REFUSAL_STATUS
 from motcua_shared.topics import Topics
 from pymongo.asynchronous.database import AsyncDatabase
 from support.infrastructure import Infrastructure
@@ -26,6 +27,9 @@ __all__ = ["own_topics"]  # the security table's topics fixture, with its seeded
 
 ROOT = Path(__file__).resolve().parents[2]
 RAISED = re.compile(r'ApiError\(\s*(\d{3}),\s*"([a-z_]+)"')
+# A use case's refusal (motcua_shared.refusals), answered at the status of its kind.
+REFUSED = re.compile(r'\b(' + "|".join(kind.__name__ for kind in REFUSAL_STATUS) + r')\(\s*"([a-z_]+)"')
+STATUS_OF_KIND = {kind.__name__: status for kind, status in REFUSAL_STATUS.items()}
 TEMPLATE_ERRORS = re.compile(r'(?:TemplateError|super\(\).__init__)\(\s*"([a-z_]+)"')
 # Raised where no operation of the OpenAPI answers them: the applicant's HTML tracking page (not in
 # the OpenAPI) and the shared handlers of paths and methods that are no operation at all.
@@ -71,6 +75,7 @@ def _raised_in(package: Path) -> set[tuple[int, str]]:
             continue
         text = source.read_text(encoding="utf-8")
         raised |= {(int(status), code) for status, code in RAISED.findall(text)}
+        raised |= {(STATUS_OF_KIND[kind], code) for kind, code in REFUSED.findall(text)}
         if source.name == "templates.py" and "domain" in source.parts:  # refused texts: 422 (routes/templates.py)
             raised |= {(422, code) for code in TEMPLATE_ERRORS.findall(text)}
     return raised
@@ -84,8 +89,9 @@ def _answered(openapi: dict[str, Any]) -> set[tuple[int, str]]:
 
 @pytest.mark.parametrize("name", sorted(SERVICES))
 def test_every_code_the_service_raises_is_listed(name: str) -> None:
-    """Each `ApiError(status, "code")` of the service's source (and its exception handlers' codes) is
-    in the OpenAPI at that status; so are the shared auth codes behind a token."""
+    """Each `ApiError(status, "code")` and refusal (`NotFound("code")`, at its kind's status) of the
+    service's source (and its exception handlers' codes) is in the OpenAPI at that status; so are the
+    shared auth codes behind a token."""
     raised = _raised_in(next(ROOT.glob(f"{name}-service/src/motcua_{name}")))
     handlers = {"processing": {(409, "illegal_transition"), (422, "payment_amount_mismatch")}}
     raised |= handlers.get(name, set())

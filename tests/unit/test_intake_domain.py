@@ -12,7 +12,8 @@ from motcua_intake.domain.codes import counter_key, dossier_code
 from motcua_intake.domain.phones import normalise_phone, phone_hash
 from motcua_intake.service_layer.idempotent import fingerprint
 from motcua_shared import events as ev
-from motcua_shared.api import ApiError
+from motcua_shared.api.errors import refusal_status
+from motcua_shared.refusals import Refused
 from support import samples
 
 
@@ -51,9 +52,9 @@ def procedure(online_level: int = 4, retired: bool = False) -> Procedure:
     (procedure(online_level=2), "STNMT", ev.Channel.ONLINE, 422, "online_submission_not_allowed"),
 ])
 def test_submission_refusals(found: Procedure | None, agency: str, channel: ev.Channel, status: int, code: str) -> None:
-    with pytest.raises(ApiError) as refused:
+    with pytest.raises(Refused) as refused:
         check_submission(found, procedure_code="1.004227", agency_code=agency, channel=channel)
-    assert (refused.value.status, refused.value.code) == (status, code)
+    assert (refusal_status(refused.value), refused.value.code) == (status, code)
 
 
 @pytest.mark.parametrize(("level", "channel"), [(2, ev.Channel.DIRECT), (2, ev.Channel.POSTAL), (3, ev.Channel.ONLINE),
@@ -129,6 +130,6 @@ def test_who_may_submit_on_which_channel(role: str, agency: str | None, channel:
     if code is None:
         check_channel_role(principal, channel, "STNMT")
     else:
-        with pytest.raises(ApiError) as refused:
+        with pytest.raises(Refused) as refused:
             check_channel_role(principal, channel, "STNMT")
-        assert (refused.value.status, refused.value.code) == (403, code)
+        assert (refusal_status(refused.value), refused.value.code) == (403, code)

@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 
 from motcua_shared import events as ev
-from motcua_shared.api import ApiError
+from motcua_shared.refusals import Conflict, NotFound, Refused, Unavailable
 
 from ..adapters.dossier_store import DossierView
 from ..domain import tracking
@@ -24,17 +24,17 @@ from ..domain.phones import phone_hash
 from .unit import Decision, Intake
 
 
-def not_found(code: str) -> ApiError:
-    return ApiError(404, "dossier_not_found", f"no dossier {code} with this phone number")
+def not_found(code: str) -> Refused:
+    return NotFound("dossier_not_found", f"no dossier {code} with this phone number")
 
 
-def view_behind(intake: Intake, code: str) -> ApiError:
+def view_behind(intake: Intake, code: str) -> Refused:
     seconds = intake.retry_after_seconds
-    return ApiError(503, "view_behind",
-                    f"dữ liệu hồ sơ {code} ở dịch vụ tiếp nhận chưa kịp cập nhật; xin thử lại sau {seconds} giây "
-                    f"(intake's view has not yet folded every event published before this request; "
-                    f"retry in {seconds} seconds)",
-                    headers={"Retry-After": str(seconds)})
+    return Unavailable("view_behind",
+                       f"dữ liệu hồ sơ {code} ở dịch vụ tiếp nhận chưa kịp cập nhật; xin thử lại sau {seconds} giây "
+                       f"(intake's view has not yet folded every event published before this request; "
+                       f"retry in {seconds} seconds)",
+                       retry_after=seconds)
 
 
 @dataclass(frozen=True)
@@ -69,7 +69,7 @@ async def current_dossier(intake: Intake, code: str, phone: str | None) -> Dossi
     if folded.lag != 0:
         raise view_behind(intake, code)
     if folded.dossier is None and phone is None:
-        raise ApiError(404, "dossier_not_found", f"there is no dossier {code}")
+        raise NotFound("dossier_not_found", f"there is no dossier {code}")
     if folded.dossier is None:
         raise not_found(code)
     return folded.dossier
@@ -90,9 +90,9 @@ async def supply_papers(
     """The missing papers arrived: the clock resumes and the appointment moves by the working time paused."""
     dossier = await current_dossier(intake, code, phone)
     if dossier.status != "supplement_requested":
-        raise ApiError(409, "supplement_not_requested", f"dossier {code} is not waiting for papers")
+        raise Conflict("supplement_not_requested", f"dossier {code} is not waiting for papers")
     if dossier.due_at is None:
-        raise ApiError(409, "dossier_not_accepted", f"dossier {code} has no appointment yet")
+        raise Conflict("dossier_not_accepted", f"dossier {code} has no appointment yet")
     now = _now()
     paused_at = dossier.paused_at or now
     due_at = intake.calendar.moved_due_at(dossier.due_at, paused_at, now).astimezone(PROVINCE_TZ)
@@ -106,7 +106,7 @@ async def withdraw(intake: Intake, *, code: str, phone: str, reason: str | None,
     """The applicant takes the dossier back; only while it is open."""
     dossier = await current_dossier(intake, code, phone)
     if not tracking.is_open(dossier.status):
-        raise ApiError(409, "dossier_closed", f"dossier {code} is {dossier.status} and can no longer be withdrawn")
+        raise Conflict("dossier_closed", f"dossier {code} is {dossier.status} and can no longer be withdrawn")
     event = ev.DossierWithdrawn(occurred_at=_now(), source=intake.source, actor=actor, dossier_id=dossier.dossier_id,
                                 data=ev.WithdrawnData(reason=reason))
     return _decision(intake, dossier, event, {"status": "withdrawn"})
@@ -117,9 +117,9 @@ async def rate(intake: Intake, *, code: str, phone: str, rating: ev.Rating, comm
     """One rating per returned dossier."""
     dossier = await current_dossier(intake, code, phone)
     if dossier.status != "returned":
-        raise ApiError(409, "dossier_not_returned", f"dossier {code} can be rated once its result was returned")
+        raise Conflict("dossier_not_returned", f"dossier {code} can be rated once its result was returned")
     if dossier.rating is not None or not await intake.dossiers.claim_rating(dossier.dossier_id):
-        raise ApiError(409, "already_rated", f"dossier {code} has already been rated")
+        raise Conflict("already_rated", f"dossier {code} has already been rated")
     event = ev.DossierRated(occurred_at=_now(), source=intake.source, actor=actor, dossier_id=dossier.dossier_id,
                             data=ev.RatedData(rating=rating, comment=comment))
     return _decision(intake, dossier, event, {"rating": rating.value})
@@ -131,10 +131,10 @@ async def record_payment(
     """The payment platform confirms the applicant paid what was requested."""
     dossier = await current_dossier(intake, code, None)
     if dossier.status != "awaiting_payment":
-        raise ApiError(409, "payment_not_requested", f"dossier {code} is not awaiting a payment")
+        raise Conflict("payment_not_requested", f"dossier {code} is not awaiting a payment")
     requested = dossier.payment_requested_amount
     if requested is not None and Decimal(requested) != amount:
-        raise ApiError(409, "payment_amount_mismatch", f"dossier {code} awaits {requested}, not {amount}")
+        raise Conflict("payment_amount_mismatch", f"dossier {code} awaits {requested}, not {amount}")
     event = ev.DossierPaymentCompleted(occurred_at=_now(), source=intake.source, actor=actor,
                                        dossier_id=dossier.dossier_id,
                                        data=ev.PaymentCompletedData(amount=amount, method=method))

@@ -4,7 +4,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 
 from motcua_shared import events as ev
-from motcua_shared.api import ApiError
+from motcua_shared.refusals import NotFound
 
 from ..domain.codes import PROVINCE_TZ
 from .unit import Decision, Intake
@@ -20,7 +20,7 @@ async def register_agency(
 ) -> Decision:
     """Register (or change) an agency; its parent must be known."""
     if parent_code is not None and await intake.catalogue.agency(parent_code) is None:
-        raise ApiError(404, "agency_not_found", f"there is no parent agency {parent_code}")
+        raise NotFound("agency_not_found", f"there is no parent agency {parent_code}")
     data = ev.AgencyRegisteredData(agency_code=code, name=name, admin_level=admin_level, parent_code=parent_code)
     event = ev.AgencyRegistered(occurred_at=_now(), source=intake.source, actor=actor, data=data)
     return Decision(topic=intake.topics.catalog_events, key=code, events=[event],
@@ -36,7 +36,7 @@ async def publish_procedure(
     """Publish (or change) a procedure of a known agency; its level defaults to the agency's."""
     agency = await intake.catalogue.agency(agency_code)
     if agency is None:
-        raise ApiError(404, "agency_not_found", f"there is no agency {agency_code}")
+        raise NotFound("agency_not_found", f"there is no agency {agency_code}")
     data = ev.ProcedurePublishedData(
         procedure_code=code, name=name, agency_code=agency_code, admin_level=admin_level or agency.admin_level,
         online_level=online_level, processing_time=processing_time, fee=fee,
@@ -52,7 +52,7 @@ async def retire_procedure(intake: Intake, *, code: str, actor: str | None = Non
     """Retire a procedure: it accepts no new dossier."""
     procedure = await intake.catalogue.procedure(code)
     if procedure is None:
-        raise ApiError(404, "procedure_not_found", f"there is no procedure {code}")
+        raise NotFound("procedure_not_found", f"there is no procedure {code}")
     event = ev.ProcedureRetired(occurred_at=_now(), source=intake.source, actor=actor,
                                 data=ev.ProcedureRetiredData(procedure_code=code))
     return Decision(topic=intake.topics.catalog_events, key=code, events=[event],

@@ -6,10 +6,10 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from motcua_shared.api import ApiError
 from motcua_shared.auth import Principal
 from motcua_shared.events import DossierEvent, DossierSubmitted, parse_event
 from motcua_shared.idempotency import fingerprint
+from motcua_shared.refusals import Unavailable
 
 from ..adapters.publishing import BrokerUnavailable
 from .unit import Decision, Intake
@@ -45,8 +45,8 @@ async def run_once(
     except BrokerUnavailable as exc:
         # The plan (with its event_ids) stays: a retry publishes the same events, never new ones.
         await store.release(rid)
-        raise ApiError(503, "broker_unavailable", f"the event broker did not acknowledge: {exc}",
-                       headers={"Retry-After": str(intake.retry_after_seconds)}) from exc
+        raise Unavailable("broker_unavailable", f"the event broker did not acknowledge: {exc}",
+                          retry_after=intake.retry_after_seconds) from exc
 
     await _fold(intake, decision)
     await store.complete(rid, decision.response)

@@ -4,9 +4,9 @@ import uuid
 from datetime import datetime
 
 from motcua_shared import events as ev
-from motcua_shared.api import ApiError
 from motcua_shared.auth import Principal, Role, ensure_agency
 from motcua_shared.calendar import due_at_receipt
+from motcua_shared.refusals import Forbidden, Invalid
 
 from ..domain.catalogue import check_submission
 from ..domain.codes import PROVINCE_TZ, counter_key
@@ -28,8 +28,8 @@ def check_channel_role(principal: Principal, channel: ev.Channel, agency_code: s
     allowed = CHANNEL_ROLES[channel]
     if principal.role not in allowed:
         names = ", ".join(sorted(r.value for r in allowed))
-        raise ApiError(403, "forbidden_role",
-                       f"role {principal.role.value} may not submit {channel.value} dossiers ({names} may)")
+        raise Forbidden("forbidden_role",
+                        f"role {principal.role.value} may not submit {channel.value} dossiers ({names} may)")
     if principal.role is Role.OFFICER:
         ensure_agency(principal, agency_code)
 
@@ -44,9 +44,9 @@ async def receiving_counter(intake: Intake, principal: Principal, channel: ev.Ch
     dossiers, which no counter receives (422)."""
     if channel is ev.Channel.ONLINE:
         if requested is not None:
-            raise ApiError(422, "receiving_agency_not_allowed",
-                           "hồ sơ trực tuyến không qua quầy tiếp nhận nào (an online dossier is received by no "
-                           "counter: leave receiving_agency_code out)")
+            raise Invalid("receiving_agency_not_allowed",
+                          "hồ sơ trực tuyến không qua quầy tiếp nhận nào (an online dossier is received by no "
+                          "counter: leave receiving_agency_code out)")
         return None
     counter = requested or (principal.agency_code if principal.role is Role.OFFICER else None)
     if counter is None or counter == competent:
@@ -58,9 +58,9 @@ async def receiving_counter(intake: Intake, principal: Principal, channel: ev.Ch
     dissolved = agency is not None and agency.superseded_by is not None and agency.superseded_by.effective_date <= today
     if agency is None or dissolved:  # a dissolved agency has no counter any more
         if principal.role is Role.OFFICER:
-            raise ApiError(403, "forbidden_agency", f"your agency {counter} is not a receiving agency of the province")
-        raise ApiError(422, "receiving_agency_unknown",
-                       f"không có đơn vị tiếp nhận {counter} (there is no receiving agency {counter})")
+            raise Forbidden("forbidden_agency", f"your agency {counter} is not a receiving agency of the province")
+        raise Invalid("receiving_agency_unknown",
+                      f"không có đơn vị tiếp nhận {counter} (there is no receiving agency {counter})")
     return counter
 
 

@@ -3,7 +3,7 @@
 from datetime import UTC, date, datetime
 
 from motcua_shared import events as ev
-from motcua_shared.api import ApiError
+from motcua_shared.refusals import Invalid, NotFound
 
 from ..domain.codes import PROVINCE_TZ
 from .unit import Decision, Intake
@@ -16,14 +16,14 @@ async def supersede_agency(
     """Publish `agency.superseded`: from `effective_date` the successor takes over `code`'s procedures and
     open dossiers (processing hands them over, reports count them under it from then)."""
     if successor_code == code:
-        raise ApiError(422, "same_agency", f"đơn vị {code} không thể tự kế nhiệm (an agency cannot succeed itself)")
+        raise Invalid("same_agency", f"đơn vị {code} không thể tự kế nhiệm (an agency cannot succeed itself)")
     for known in (code, successor_code):
         if await intake.catalogue.agency(known) is None:
-            raise ApiError(404, "agency_not_found", f"không có đơn vị {known} (there is no agency {known})")
+            raise NotFound("agency_not_found", f"không có đơn vị {known} (there is no agency {known})")
     if await intake.catalogue.responsible(successor_code, effective_date) != successor_code:
-        raise ApiError(422, "successor_dissolved",
-                       f"đơn vị {successor_code} đã giải thể vào ngày {effective_date.isoformat()}; chọn đơn vị "
-                       f"kế nhiệm của nó (agency {successor_code} is itself dissolved by then: name its successor)")
+        raise Invalid("successor_dissolved",
+                      f"đơn vị {successor_code} đã giải thể vào ngày {effective_date.isoformat()}; chọn đơn vị "
+                      f"kế nhiệm của nó (agency {successor_code} is itself dissolved by then: name its successor)")
     data = ev.AgencySupersededData(agency_code=code, successor_code=successor_code, effective_date=effective_date,
                                    reason=reason)
     event = ev.AgencySuperseded(occurred_at=datetime.now(UTC).astimezone(PROVINCE_TZ), source=intake.source,

@@ -6,7 +6,7 @@ answer then says how far behind it is)."""
 from dataclasses import dataclass
 from datetime import datetime
 
-from motcua_shared.api import ApiError
+from motcua_shared.refusals import Refused, TooManyAttempts
 
 from ..domain.codes import PROVINCE_TZ
 from .applicant_actions import folded_dossier, not_found, view_behind
@@ -23,11 +23,10 @@ class Tracked:
     supplement_respond_by: datetime | None = None  # while papers are asked for
 
 
-def too_many_attempts(seconds: int) -> ApiError:
+def too_many_attempts(seconds: int) -> Refused:
     # One message whichever limit was reached: it must not tell a code that exists from one that does not.
-    return ApiError(429, "too_many_attempts",
-                    f"too many failed tracking attempts; retry in {seconds} seconds",
-                    headers={"Retry-After": str(seconds)})
+    return TooManyAttempts("too_many_attempts", f"too many failed tracking attempts; retry in {seconds} seconds",
+                           retry_after=seconds)
 
 
 async def track(intake: Intake, *, client: str, code: str, phone: str) -> Tracked:

@@ -18,9 +18,9 @@ from decimal import Decimal
 from uuid import uuid4
 
 from motcua_shared import events as ev
-from motcua_shared.api import ApiError
 from motcua_shared.auth import Principal, ensure_agency
 from motcua_shared.lifecycle import DossierStatus, IllegalTransition, allowed_events, next_status
+from motcua_shared.refusals import Conflict, Invalid, NotFound, Refused, Unavailable
 
 from ..adapters.publishing import BrokerUnavailable
 from ..domain.deadlines import due_on_acceptance, moved_by_pause
@@ -66,8 +66,8 @@ async def perform(
         await processing.publisher.publish(event)
     except BrokerUnavailable as exc:
         await processing.dossiers.give_back_turn(turn)
-        raise ApiError(503, "broker_unavailable", "the event broker did not acknowledge; nothing was done, retry",
-                       headers={"Retry-After": str(processing.retry_after_seconds)}) from exc
+        raise Unavailable("broker_unavailable", "the event broker did not acknowledge; nothing was done, retry",
+                          retry_after=processing.retry_after_seconds) from exc
     except BaseException:
         await processing.dossiers.give_back_turn(turn)  # nothing was published: the turn is free again
         raise
@@ -94,18 +94,18 @@ async def _take_turn(
             if not refreshed:
                 refreshed = await refresh(None)
                 continue
-            raise ApiError(404, "dossier_not_found", f"no dossier {code}")
+            raise NotFound("dossier_not_found", f"no dossier {code}")
         dossier, version = await processing.dossiers.latest(found.dossier_id)
         assert dossier is not None and dossier.agency_code is not None
         try:
             # A transfer may be on its way; a dissolved agency's dossier is its successor's to act on.
             ensure_agency(principal, await processing.responsible(dossier.agency_code))
             next_status(dossier.status, event_type)
-        except (ApiError, IllegalTransition) as refusal:
+        except (Refused, IllegalTransition) as refusal:
             if not refreshed:
                 refreshed = await refresh(dossier.dossier_id)
                 continue
-            if isinstance(refusal, ApiError):
+            if isinstance(refusal, Refused):
                 raise
             raise IllegalAction(code, dossier.status, event_type) from None
         turn = await processing.dossiers.take_turn(dossier.dossier_id, version)
@@ -114,7 +114,7 @@ async def _take_turn(
         if (await processing.dossiers.latest(dossier.dossier_id))[1] == version:
             return dossier, turn
         await processing.dossiers.give_back_turn(turn)  # an event arrived meanwhile: check again on it
-    raise ApiError(409, "concurrent_action",
+    raise Conflict("concurrent_action",
                    f"another action on dossier {code} was taken at the same moment; read it again and retry")
 
 
@@ -127,7 +127,7 @@ def accept(processing: Processing) -> BuildData:
         # procedure's legal processing time (for an online dossier, its online processing time when set).
         terms = await processing.catalogue.procedure(d.procedure_code) if d.procedure_code else None
         if terms is None:
-            raise ApiError(409, "procedure_unknown",
+            raise Conflict("procedure_unknown",
                            f"procedure {d.procedure_code} is not in processing's catalogue yet; retry later")
         channel = ev.Channel(d.channel) if d.channel else None
         return ev.AcceptedData(due_at=due_on_acceptance(processing.calendar, now, terms, channel))
@@ -138,7 +138,7 @@ def accept(processing: Processing) -> BuildData:
 def resumed_due_at(processing: Processing, dossier: Dossier, now: datetime) -> datetime:
     """The due time moved by the working time the dossier spent paused."""
     if dossier.due_at is None:
-        raise ApiError(409, "dossier_not_accepted", f"dossier {dossier.code} has no due time")
+        raise Conflict("dossier_not_accepted", f"dossier {dossier.code} has no due time")
     paused_since = dossier.paused_since or now
     return moved_by_pause(processing.calendar, dossier.due_at, paused_since, now)
 
@@ -152,7 +152,7 @@ def refuse(reason: str, reason_code: ev.RefusalReason | None = None) -> BuildDat
         if (waiting or reason_code is ev.RefusalReason.SUPPLEMENT_EXPIRED) and d.supplement_expired_at is None:
             until = f" (hạn bổ sung · respond by {d.supplement_respond_by.isoformat()})" \
                 if d.supplement_respond_by else ""
-            raise ApiError(409, "supplement_not_expired",
+            raise Conflict("supplement_not_expired",
                            f"hồ sơ {d.code} còn trong thời hạn bổ sung, chưa thể từ chối vì lý do này{until} "
                            f"(dossier {d.code}: the applicant's time for the papers has not passed)")
         code = ev.RefusalReason.SUPPLEMENT_EXPIRED if waiting else reason_code
@@ -231,9 +231,9 @@ def resume(processing: Processing) -> BuildData:
 def transfer(processing: Processing, to_agency_code: str, reason: str | None) -> BuildData:
     async def build(d: Dossier, now: datetime) -> ev.Payload:
         if d.agency_code == to_agency_code:
-            raise ApiError(422, "same_agency", f"dossier {d.code} is already with {to_agency_code}")
+            raise Invalid("same_agency", f"dossier {d.code} is already with {to_agency_code}")
         if await processing.catalogue.agency(to_agency_code) is None:
-            raise ApiError(422, "unknown_agency", f"agency {to_agency_code} is not in the catalogue")
+            raise Invalid("unknown_agency", f"agency {to_agency_code} is not in the catalogue")
         return ev.TransferredData(to_agency_code=to_agency_code, reason=reason)
 
     return build
@@ -243,21 +243,21 @@ def apology(reason: str, new_due_at: datetime, letter_id: str | None) -> BuildDa
     async def build(d: Dossier, now: datetime) -> ev.Payload:
         # DOMAIN.md: one letter, issued before the deadline it apologises for (a paused clock stands still).
         if d.apology_due_at is not None:
-            raise ApiError(409, "apology_already_issued",
+            raise Conflict("apology_already_issued",
                            f"hồ sơ {d.code} đã có thư xin lỗi, hẹn lại {d.apology_due_at.isoformat()}; chỉ được "
                            f"hẹn lại một lần (dossier {d.code} already has its apology letter; the appointment "
                            f"is moved once)")
         if d.due_at is not None and d.due_at <= (d.paused_since or now):
-            raise ApiError(409, "apology_too_late",
+            raise Conflict("apology_too_late",
                            f"hồ sơ {d.code} đã quá hạn {d.due_at.isoformat()}; thư xin lỗi phải được gửi trước "
                            f"hạn, hồ sơ được tính là trễ hạn không có thư xin lỗi (dossier {d.code} was due "
                            f"{d.due_at.isoformat()}: an apology letter is issued before the due time; the "
                            f"dossier counts as late without one)")
         if d.due_at is not None and new_due_at <= d.due_at:
-            raise ApiError(422, "appointment_not_later",
-                           f"the new appointment must be after the current due time {d.due_at.isoformat()}")
+            raise Invalid("appointment_not_later",
+                          f"the new appointment must be after the current due time {d.due_at.isoformat()}")
         if new_due_at <= now:
-            raise ApiError(422, "appointment_in_past", "the new appointment must be in the future")
+            raise Invalid("appointment_in_past", "the new appointment must be in the future")
         return ev.ApologyIssuedData(reason=reason, new_due_at=new_due_at, letter_id=letter_id)
 
     return build
@@ -266,7 +266,7 @@ def apology(reason: str, new_due_at: datetime, letter_id: str | None) -> BuildDa
 def result_ready(result_number: str | None, finished_at: datetime | None) -> BuildData:
     async def build(d: Dossier, now: datetime) -> ev.Payload:
         if finished_at is not None and finished_at > now:
-            raise ApiError(422, "finished_in_future", "finished_at must not be in the future")
+            raise Invalid("finished_in_future", "finished_at must not be in the future")
         return ev.ResultReadyData(result_number=result_number, finished_at=finished_at)
 
     return build

@@ -6,8 +6,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from motcua_shared.api import ApiError
 from motcua_shared.lifecycle import OPEN_STATUSES, RUNNING_STATUSES, DossierStatus
+from motcua_shared.refusals import Invalid, NotFound
 from pymongo import ASCENDING
 
 from ..domain.deadlines import remaining_working_time
@@ -32,7 +32,7 @@ async def dossier_by_code(processing: Processing, code: str) -> tuple[Dossier, i
         return dossier, lag
     if lag != 0:
         raise processing.view_behind(code)
-    raise ApiError(404, "dossier_not_found", f"no dossier {code}")
+    raise NotFound("dossier_not_found", f"no dossier {code}")
 
 
 def last_event_at(dossier: Dossier) -> datetime | None:
@@ -167,8 +167,8 @@ class _Position:
                 raise ValueError(cursor)
             return cls(run, at.astimezone(UTC) if at else None, dossier_id)  # UTC: as the store compares
         except (ValueError, TypeError, OverflowError) as exc:
-            raise ApiError(422, "invalid_cursor", "con trỏ trang không hợp lệ; dùng next_cursor của trang trước "
-                           "(the cursor is not valid: pass the next_cursor of the previous page)") from exc
+            raise Invalid("invalid_cursor", "con trỏ trang không hợp lệ; dùng next_cursor của trang trước "
+                          "(the cursor is not valid: pass the next_cursor of the previous page)") from exc
 
 
 async def inbox(

@@ -17,6 +17,8 @@ from pydantic import BaseModel
 from pymongo.errors import DuplicateKeyError, PyMongoError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from ..refusals import Conflict, Forbidden, Invalid, NotFound, Refused, TooManyAttempts, Unavailable
+
 log = logging.getLogger(__name__)
 
 STORE_RETRY_AFTER_SECONDS = 2
@@ -111,10 +113,31 @@ _HTTP_CODES = {
 }
 
 
+# The status each kind of domain refusal answers (motcua_shared.refusals): the one place they meet HTTP.
+REFUSAL_STATUS: dict[type[Refused], int] = {
+    NotFound: 404, Conflict: 409, Invalid: 422, Forbidden: 403, TooManyAttempts: 429, Unavailable: 503,
+}
+
+
+def refusal_status(refusal: Refused) -> int:
+    return next(status for kind, status in REFUSAL_STATUS.items() if isinstance(refusal, kind))
+
+
+def as_api_error(refusal: Refused) -> ApiError:
+    """The HTTP answer to a use case's refusal (Retry-After when it says when to come back)."""
+    headers = {"Retry-After": str(refusal.retry_after)} if refusal.retry_after is not None else None
+    return ApiError(refusal_status(refusal), refusal.code, refusal.message, headers=headers)
+
+
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(ApiError)
     async def _api_error(_: Request, exc: ApiError) -> JSONResponse:
         return error_response(exc.status, exc.code, exc.message, exc.fields, exc.headers)
+
+    @app.exception_handler(Refused)
+    async def _refused(_: Request, exc: Refused) -> JSONResponse:
+        answer = as_api_error(exc)
+        return error_response(answer.status, answer.code, answer.message, headers=answer.headers)
 
     @app.exception_handler(RequestValidationError)
     async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:

@@ -9,6 +9,7 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from ..api.errors import ApiError
+from ..refusals import Forbidden
 from .tokens import InvalidToken, Principal, Role, TokenVerifier
 
 _bearer = HTTPBearer(auto_error=False)
@@ -48,7 +49,8 @@ def require_role(*roles: Role) -> Callable[..., Awaitable[Principal]]:
 
 
 def ensure_agency(principal: Principal, agency_code: str) -> None:
-    """403 `forbidden_agency` unless the caller may act for `agency_code`."""
+    """Refused (403 `forbidden_agency`) unless the caller may act for `agency_code`; a use case's rule,
+    so a domain refusal rather than an HTTP error."""
     if not principal.may_act_for(agency_code):
         scope = f"agency {principal.agency_code}" if principal.agency_code else "no agency"
-        raise ApiError(403, "forbidden_agency", f"your token is scoped to {scope}")
+        raise Forbidden("forbidden_agency", f"your token is scoped to {scope}")

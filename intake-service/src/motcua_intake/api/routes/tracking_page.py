@@ -13,7 +13,7 @@ from string import Template
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
-from motcua_shared.api import ApiError
+from motcua_shared.refusals import NotFound, TooManyAttempts, Unavailable
 
 from ...service_layer.tracking import Tracked, track
 from ..deps import IntakeDep, client_address
@@ -54,18 +54,18 @@ async def tracking_page(
     code, phone = (code or "").strip(), (phone or "").strip()
     if not code or not phone:
         return _page(code, "", 200)
+    if len(code) > MAX_CODE or len(phone) > MAX_PHONE:
+        return _page(code, _not_found(), 404)
     try:
-        if len(code) > MAX_CODE or len(phone) > MAX_PHONE:
-            raise ApiError(404, "dossier_not_found", "no such dossier")
         tracked = await track(intake, client=client_address(request), code=code, phone=phone)
-    except ApiError as refused:
-        if refused.status == 429:
-            return _page(code, _too_many(int((refused.headers or {})["Retry-After"])), 429,
-                         headers=refused.headers)
-        if refused.status == 404:
-            return _page(code, _not_found(), 404)
+    except (TooManyAttempts, NotFound) as refused:
+        if isinstance(refused, TooManyAttempts):
+            wait = refused.retry_after or 0
+            return _page(code, _too_many(wait), 429, headers={"Retry-After": str(wait)})
+        return _page(code, _not_found(), 404)
+    except Unavailable as refused:
         if refused.code == "view_behind":
-            return _page(code, _behind(), 503, headers=refused.headers)
+            return _page(code, _behind(), 503, headers={"Retry-After": str(refused.retry_after)})
         raise
     return _page(code, _found(tracked), 200)
 
