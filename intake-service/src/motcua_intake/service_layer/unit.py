@@ -5,15 +5,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
-from motcua_shared.catalogue import CatalogueStore
 from motcua_shared.events import Envelope, ProcessingTime
-from motcua_shared.freshness import ViewFreshness
-from motcua_shared.idempotency import IdempotencyStore
 from motcua_shared.topics import Topics
 
-from ..adapters.dossier_store import DossierStore
-from ..adapters.failed_attempts import FailedAttempts
-from ..adapters.publishing import EventPublisher
+from .ports import Attempts, Catalogue, Dossiers, Freshness, Publisher, Requests
 
 
 class WorkingCalendar(Protocol):
@@ -34,21 +29,22 @@ def utc_now() -> datetime:
 
 @dataclass(frozen=True)
 class Intake:
-    """Intake's dependencies."""
+    """Intake's dependencies: the ports (service_layer/ports.py) bootstrap fills with the Mongo stores
+    and the Kafka publisher, the unit tests with fakes."""
 
     source: str
     topics: Topics
-    catalogue: CatalogueStore
-    dossiers: DossierStore
-    idempotency: IdempotencyStore
-    publisher: EventPublisher
+    catalogue: Catalogue
+    dossiers: Dossiers
+    idempotency: Requests
+    publisher: Publisher
     calendar: WorkingCalendar
     phone_hash_key: bytes
     retry_after_seconds: int
-    tracking_attempts: FailedAttempts
+    tracking_attempts: Attempts
     public_base_url: str
     # How far intake's consumer group has folded its topics, and how long a request waits for it.
-    freshness: ViewFreshness
+    freshness: Freshness
     view_wait_seconds: float
     # Business time of a receipt (the clock, the cut-off); replaced in tests to stand on a given day.
     now: Callable[[], datetime] = utc_now

@@ -14,12 +14,7 @@ from typing import Any
 from motcua_shared import events as ev
 from motcua_shared.events import NotificationChannel
 
-from ..adapters.deliveries import DeliveryStore
-from ..adapters.directory import Directory
-from ..adapters.letters import LetterStore
 from ..adapters.pdf import ApologyLetter, render_apology_letter
-from ..adapters.subscriptions import SubscriptionStore
-from ..adapters.templates import TemplateStore
 from ..domain.context import DossierFacts, placeholder_values
 from ..domain.delivery import Delivery, normalise_recipient
 from ..domain.language import Language, choose_language
@@ -28,6 +23,7 @@ from ..domain.routing import Audience, Route, routes_for
 from ..domain.sms import count_segments, remove_diacritics
 from ..domain.supersession import SUPERSEDING
 from ..domain.zalo import ZaloTemplate, kind_of, zalo_phone, zalo_routes
+from .ports import Deliveries, Directory, Letters, Subscriptions, Templates
 
 log = logging.getLogger(__name__)
 
@@ -48,8 +44,8 @@ def letter_id_for(event: ev.DossierApologyIssued) -> str:
 
 
 class Notifier:
-    def __init__(self, *, directory: Directory, deliveries: DeliveryStore, templates: TemplateStore,
-                 subscriptions: SubscriptionStore, letters: LetterStore, freshness: timedelta,
+    def __init__(self, *, directory: Directory, deliveries: Deliveries, templates: Templates,
+                 subscriptions: Subscriptions, letters: Letters, freshness: timedelta,
                  quiet_hours: QuietHours, sms_without_diacritics: bool, portal_url: str,
                  now: Callable[[], datetime], wake: Callable[[], None] = lambda: None,
                  zalo_templates: Mapping[str, ZaloTemplate] | None = None) -> None:

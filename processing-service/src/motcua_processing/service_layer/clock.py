@@ -22,10 +22,10 @@ from decimal import Decimal
 from motcua_shared import events as ev
 from motcua_shared.lifecycle import RUNNING_STATUSES, DossierStatus
 
-from ..adapters.announcements import AnnouncementStore
 from ..adapters.publishing import BrokerUnavailable
 from ..domain.deadlines import remaining_working_time
 from ..domain.dossier import Dossier
+from .ports import Claims
 from .succession import hand_over_all
 from .unit import Processing
 
@@ -48,7 +48,7 @@ def announcement_id(dossier_id: str, kind: str) -> uuid.UUID:
 @dataclass
 class Clock:
     processing: Processing
-    announcements: AnnouncementStore
+    announcements: Claims
     due_soon_ahead: timedelta  # working time before the due time at which to warn
     supplement_reminder_ahead: timedelta = timedelta(hours=16)  # before the supplement time ends
     uncollected_after: timedelta = timedelta(hours=40)  # working time a result may wait to be collected

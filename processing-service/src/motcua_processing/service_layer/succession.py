@@ -21,9 +21,9 @@ from motcua_shared.calendar import PROVINCE_TZ
 from motcua_shared.catalogue import Succession, handover_event_id
 from motcua_shared.lifecycle import PAUSED_STATUSES, RUNNING_STATUSES, DossierStatus
 
-from ..adapters.announcements import AnnouncementStore
 from ..adapters.publishing import BrokerUnavailable
 from ..domain.dossier import Dossier
+from .ports import Claims
 from .unit import Processing
 
 log = logging.getLogger(__name__)
@@ -42,7 +42,7 @@ def handed_over_at(succession: Succession, dossier: Dossier, calendar_start: dat
     return max(calendar_start, last) if last is not None else calendar_start
 
 
-async def hand_over(processing: Processing, claims: AnnouncementStore, succession: Succession) -> list[ev.DossierEvent]:
+async def hand_over(processing: Processing, claims: Claims, succession: Succession) -> list[ev.DossierEvent]:
     """Transfer the open dossiers of `succession.agency_code` to its successor once the supersession
     is in force; what this call published."""
     if succession.effective_date > processing.now().date():
@@ -80,7 +80,7 @@ async def hand_over(processing: Processing, claims: AnnouncementStore, successio
     return published
 
 
-async def hand_over_all(processing: Processing, claims: AnnouncementStore) -> list[ev.DossierEvent]:
+async def hand_over_all(processing: Processing, claims: Claims) -> list[ev.DossierEvent]:
     """Every supersession in force, handed over (the clock's sweep)."""
     published: list[ev.DossierEvent] = []
     for succession in (await processing.catalogue.in_force(processing.now().date())).values():

@@ -5,16 +5,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 
-from motcua_shared.api import ApiError
 from motcua_shared.calendar import PROVINCE_TZ
-from motcua_shared.catalogue import CatalogueStore
-from motcua_shared.freshness import ViewFreshness
+from motcua_shared.refusals import Refused, Unavailable
 from motcua_shared.topics import Topics
 
-from ..adapters.announcements import AnnouncementStore
-from ..adapters.dossier_store import DossierStore
-from ..adapters.publishing import EventPublisher
 from ..domain.deadlines import WorkingCalendar
+from .ports import Catalogue, Claims, Dossiers, Freshness, Publisher
 
 
 def province_now() -> datetime:
@@ -24,14 +20,17 @@ def province_now() -> datetime:
 
 @dataclass
 class Processing:
+    """Processing's dependencies: the ports (service_layer/ports.py) bootstrap fills with the Mongo
+    stores and the Kafka publisher, the unit tests with fakes."""
+
     source: str
     topics: Topics
-    dossiers: DossierStore
-    catalogue: CatalogueStore
-    publisher: EventPublisher
+    dossiers: Dossiers
+    catalogue: Catalogue
+    publisher: Publisher
     calendar: WorkingCalendar
     # How far processing's consumer group has folded its topics, and how long a request waits for it.
-    freshness: ViewFreshness
+    freshness: Freshness
     view_wait_seconds: float = 5.0
     retry_after_seconds: int = 5
     # Issue 18: the supplement time when neither officer nor procedure gives one (working days), and
@@ -41,7 +40,7 @@ class Processing:
     # Business time of officers' actions and of the clock; replaced in tests to stand on a given date.
     now: Callable[[], datetime] = province_now
     # Claims of once-only events (the clock's announcements, hand-overs of a dissolved agency's dossiers).
-    claims: AnnouncementStore | None = None
+    claims: Claims | None = None
 
     async def responsible(self, agency_code: str) -> str:
         """The agency that acts for `agency_code` today: its successor once it was dissolved."""
@@ -54,9 +53,9 @@ class Processing:
         wait = self.view_wait_seconds if within is None else within
         return await self.freshness.wait_folded(self.topics.dossier_events, key=dossier_id, within=wait)
 
-    def view_behind(self, code: str) -> ApiError:
-        return ApiError(503, "view_behind",
-                        f"dữ liệu hồ sơ {code} ở dịch vụ xử lý chưa kịp cập nhật; xin thử lại sau "
-                        f"{self.retry_after_seconds} giây (processing's view has not yet folded every event "
-                        f"published before this request; retry in {self.retry_after_seconds} seconds)",
-                        headers={"Retry-After": str(self.retry_after_seconds)})
+    def view_behind(self, code: str) -> Refused:
+        return Unavailable("view_behind",
+                           f"dữ liệu hồ sơ {code} ở dịch vụ xử lý chưa kịp cập nhật; xin thử lại sau "
+                           f"{self.retry_after_seconds} giây (processing's view has not yet folded every event "
+                           f"published before this request; retry in {self.retry_after_seconds} seconds)",
+                           retry_after=self.retry_after_seconds)
