@@ -7,26 +7,15 @@ from datetime import datetime, timedelta
 from fastapi import FastAPI
 from faststream.kafka import KafkaBroker
 from motcua_shared import events as ev
-from motcua_shared.api import create_app as create_base_app
 from motcua_shared.api import serve_asyncapi
-from motcua_shared.auth import TokenVerifier
 from motcua_shared.catalogue import CatalogueStore
-from motcua_shared.freshness import ViewFreshness
 from motcua_shared.idempotency import IdempotencyStore
-from motcua_shared.kafka import make_broker
-from motcua_shared.mongo import make_mongo_client
 from motcua_shared.observability.asyncapi import document_publication
-from motcua_shared.observability.readiness import (
-    add_degradation_check,
-    add_readiness_check,
-    consumer_lag_check,
-    kafka_check,
-    store_check,
-)
+from motcua_shared.service import build_app, consuming_broker, open_store, publishing_side, started
 
 from .adapters.dossier_store import DossierStore
 from .adapters.failed_attempts import FailedAttempts
-from .adapters.publishing import EventPublisher, make_publishing_broker
+from .adapters.publishing import EventPublisher
 from .api.routes import catalogue, dossiers, supersession, tracking, tracking_page
 from .config import Settings
 from .consumers import register_consumers
@@ -87,61 +76,42 @@ def create_app(settings: Settings, *, calendar: WorkingCalendar | None = None,
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        mongo = make_mongo_client(settings.mongodb_url, max_pool_size=settings.mongodb_max_pool_size,
-                                  app_name=settings.service_name)
-        db = mongo[settings.mongodb_database]
-        broker = make_broker(settings.kafka_bootstrap_servers, client_id=settings.service_name)
-        publishing = make_publishing_broker(
-            settings.kafka_bootstrap_servers, client_id=f"{settings.service_name}-publisher",
-            request_timeout_ms=int(settings.publish_timeout_seconds * 1000),
-        )
-        freshness = ViewFreshness(settings.kafka_bootstrap_servers, settings.consumer_group,
-                                  [settings.topics.dossier_events, settings.topics.catalog_events])
-        intake = Intake(
-            source=settings.service_name,
-            topics=settings.topics,
-            catalogue=CatalogueStore(db),
-            dossiers=DossierStore(db),
-            idempotency=IdempotencyStore(db, lease=timedelta(seconds=settings.idempotency_lease_seconds)),
-            # The guard outlasts the producer's own timeout so that the producer decides (and drops).
-            publisher=EventPublisher(publishing, settings.kafka_bootstrap_servers,
-                                     timeout=settings.publish_timeout_seconds + 5),
-            calendar=calendar or default_calendar(),
-            phone_hash_key=settings.phone_hash_secret.get_secret_value().encode(),
-            retry_after_seconds=settings.retry_after_seconds,
-            tracking_attempts=FailedAttempts(per_code=settings.tracking_failures_per_code,
-                                             per_client=settings.tracking_failures_per_client,
-                                             window_seconds=settings.tracking_window_seconds),
-            public_base_url=settings.public_base_url,
-            freshness=freshness, view_wait_seconds=settings.view_wait_seconds, now=now or utc_now,
-        )
-        await intake.catalogue.ensure_indexes()
-        await intake.dossiers.ensure_indexes()
-        await intake.idempotency.ensure_indexes()
-        register_consumers(broker, intake, group_id=settings.consumer_group)
-        document_publications(broker, settings)
-        serve_asyncapi(app, broker)
-        add_readiness_check(app, "kafka", kafka_check(publishing))
-        add_readiness_check(app, "store", store_check(mongo))
-        add_degradation_check(app, "consumer_lag", consumer_lag_check(
-            freshness.lag, max_lag=settings.ready_max_lag, setting="MOTCUA_INTAKE_READY_MAX_LAG"))
-        await publishing.connect()
-        await freshness.start()
-        await broker.start()
-        app.state.intake = intake
-        try:
-            yield
-        finally:
-            await broker.stop()
-            await freshness.close()
-            await publishing.stop()
-            await mongo.close()
+        async with (
+            open_store(app, settings) as (_, db),
+            publishing_side(app, settings, publish_timeout_seconds=settings.publish_timeout_seconds,
+                            consumer_group=settings.consumer_group,
+                            topics=[settings.topics.dossier_events, settings.topics.catalog_events],
+                            max_lag=settings.ready_max_lag, lag_setting="MOTCUA_INTAKE_READY_MAX_LAG",
+                            ) as (publishing, freshness),
+        ):
+            broker = consuming_broker(settings)
+            intake = Intake(
+                source=settings.service_name,
+                topics=settings.topics,
+                catalogue=CatalogueStore(db),
+                dossiers=DossierStore(db),
+                idempotency=IdempotencyStore(db, lease=timedelta(seconds=settings.idempotency_lease_seconds)),
+                # The guard outlasts the producer's own timeout so that the producer decides (and drops).
+                publisher=EventPublisher(publishing, settings.kafka_bootstrap_servers,
+                                         timeout=settings.publish_timeout_seconds + 5),
+                calendar=calendar or default_calendar(),
+                phone_hash_key=settings.phone_hash_secret.get_secret_value().encode(),
+                retry_after_seconds=settings.retry_after_seconds,
+                tracking_attempts=FailedAttempts(per_code=settings.tracking_failures_per_code,
+                                                 per_client=settings.tracking_failures_per_client,
+                                                 window_seconds=settings.tracking_window_seconds),
+                public_base_url=settings.public_base_url,
+                freshness=freshness, view_wait_seconds=settings.view_wait_seconds, now=now or utc_now,
+            )
+            await intake.catalogue.ensure_indexes()
+            await intake.dossiers.ensure_indexes()
+            await intake.idempotency.ensure_indexes()
+            register_consumers(broker, intake, group_id=settings.consumer_group)
+            document_publications(broker, settings)
+            serve_asyncapi(app, broker)
+            async with started(broker):
+                app.state.intake = intake
+                yield
 
-    app = create_base_app(title="motcua intake-service", description=DESCRIPTION, lifespan=lifespan)
-    app.state.token_verifier = TokenVerifier(
-        secret=settings.jwt_secret.get_secret_value(), jwks_url=settings.jwt_jwks_url,
-        issuer=settings.jwt_issuer, audience=settings.jwt_audience,
-    )
-    for module in (catalogue, supersession, dossiers, tracking, tracking_page):
-        app.include_router(module.router)
-    return app
+    return build_app(settings, description=DESCRIPTION, lifespan=lifespan,
+                     routers=[m.router for m in (catalogue, supersession, dossiers, tracking, tracking_page)])

@@ -5,9 +5,7 @@ import argparse
 import asyncio
 import sys
 
-import uvicorn
-from motcua_shared.logs import setup_logging
-from motcua_shared.observability.tracing import configure_tracing
+from motcua_shared.service import load_settings, serve
 
 from .bootstrap import create_app
 from .config import Settings
@@ -23,9 +21,7 @@ def main(argv: list[str] | None = None) -> None:
     load.add_argument("--file", help="a catalogue JSON file (default: the sample shipped with intake)")
     args = parser.parse_args(argv)
 
-    settings = Settings()
-    setup_logging(settings.service_name, settings.log_level)
-    configure_tracing(settings.service_name, env_prefix=str(Settings.model_config.get("env_prefix", "")))
+    settings = load_settings(Settings)
     if args.command == "load-catalog":
         from .catalog_loader import load_catalogue
 
@@ -33,4 +29,4 @@ def main(argv: list[str] | None = None) -> None:
         print(f"published {counts['agencies']} agencies and {counts['procedures']} procedures "
               f"on {settings.topics.catalog_events}", file=sys.stderr)
         return
-    uvicorn.run(create_app(settings), host=settings.http_host, port=settings.http_port, log_config=None)
+    serve(create_app(settings), settings)

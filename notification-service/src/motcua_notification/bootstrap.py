@@ -12,14 +12,11 @@ from zoneinfo import ZoneInfo
 
 import httpx
 from fastapi import FastAPI
+from faststream.kafka import KafkaBroker
 from motcua_shared import events as ev
-from motcua_shared.api import create_app as create_base_app
 from motcua_shared.api import serve_asyncapi
-from motcua_shared.auth import TokenVerifier
-from motcua_shared.kafka import make_broker
-from motcua_shared.mongo import make_mongo_client
 from motcua_shared.observability.asyncapi import document_publication
-from motcua_shared.observability.readiness import add_readiness_check, kafka_check, store_check
+from motcua_shared.service import build_app, consuming_broker, open_store, started
 
 from .adapters.deliveries import DeliveryStore
 from .adapters.directory import Directory
@@ -82,11 +79,33 @@ def create_app(settings: Settings, *, now: Callable[[], datetime] = wall_clock, 
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        mongo = make_mongo_client(settings.mongodb_url, max_pool_size=settings.mongodb_max_pool_size,
-                                  app_name=settings.service_name)
-        db = mongo[settings.mongodb_database]
-        broker = make_broker(settings.kafka_bootstrap_servers, client_id=settings.service_name)
-        http = httpx.AsyncClient(timeout=settings.send_timeout_seconds)
+        broker = consuming_broker(settings)
+        async with (
+            open_store(app, settings) as (_, db),
+            httpx.AsyncClient(timeout=settings.send_timeout_seconds) as http,
+        ):
+            notifier, dispatcher, wake = await wire(db, broker, http)
+            document_publication(broker, settings.topics.notification_events, ev.NOTIFICATION_EVENT_TYPES,
+                                 "What became of each notification (sent, delivered, failed); keyed by "
+                                 "notification id.")
+            serve_asyncapi(app, broker)
+            if consume:
+                register_consumers(broker, notifier, settings.topics, group_id=settings.consumer_group)
+            async with started(broker, consume=consume, checked_by=app):
+                app.state.notifier = notifier
+                app.state.dispatcher = dispatcher
+                sending = (asyncio.create_task(run_dispatcher(dispatcher, wake,
+                                                              interval=settings.dispatcher_interval_seconds))
+                           if settings.dispatcher_enabled else None)
+                try:
+                    yield
+                finally:
+                    if sending is not None:
+                        await stop_dispatcher(dispatcher, sending, wake, grace=settings.send_timeout_seconds + 5)
+
+    async def wire(db: Any, broker: KafkaBroker, http: httpx.AsyncClient
+                   ) -> tuple[Notifier, Dispatcher, asyncio.Event]:
+        """The notifier (what each event calls for) and the dispatcher (sending it), on one wake-up event."""
         quiet_hours = QuietHours(settings.sms_quiet_start, settings.sms_quiet_end, ZoneInfo(settings.timezone))
         wake = asyncio.Event()
         deliveries, letter_store = DeliveryStore(db), LetterStore(db)
@@ -119,35 +138,7 @@ def create_app(settings: Settings, *, now: Callable[[], datetime] = wall_clock, 
             lease=timedelta(seconds=settings.sending_lease_seconds), source=settings.service_name, now=now,
         )
         await deliveries.ensure_indexes()
-        document_publication(broker, settings.topics.notification_events, ev.NOTIFICATION_EVENT_TYPES,
-                             "What became of each notification (sent, delivered, failed); keyed by notification id.")
-        serve_asyncapi(app, broker)
-        add_readiness_check(app, "kafka", kafka_check(broker))
-        add_readiness_check(app, "store", store_check(mongo))
-        if consume:
-            register_consumers(broker, notifier, settings.topics, group_id=settings.consumer_group)
-            await broker.start()
-        else:
-            await broker.connect()
-        app.state.notifier = notifier
-        app.state.dispatcher = dispatcher
-        sending = (asyncio.create_task(run_dispatcher(dispatcher, wake,
-                                                      interval=settings.dispatcher_interval_seconds))
-                   if settings.dispatcher_enabled else None)
-        try:
-            yield
-        finally:
-            if sending is not None:
-                await stop_dispatcher(dispatcher, sending, wake, grace=settings.send_timeout_seconds + 5)
-            await broker.stop()
-            await http.aclose()
-            await mongo.close()
+        return notifier, dispatcher, wake
 
-    app = create_base_app(title="motcua notification-service", description=DESCRIPTION, lifespan=lifespan)
-    app.state.token_verifier = TokenVerifier(
-        secret=settings.jwt_secret.get_secret_value(), jwks_url=settings.jwt_jwks_url,
-        issuer=settings.jwt_issuer, audience=settings.jwt_audience,
-    )
-    for module in (notifications, templates, webhooks, agencies, letters):
-        app.include_router(module.router)
-    return app
+    return build_app(settings, description=DESCRIPTION, lifespan=lifespan,
+                     routers=[m.router for m in (notifications, templates, webhooks, agencies, letters)])

@@ -8,26 +8,15 @@ from datetime import datetime, timedelta
 
 from fastapi import FastAPI
 from motcua_shared import events as ev
-from motcua_shared.api import create_app as create_base_app
 from motcua_shared.api import serve_asyncapi
-from motcua_shared.auth import TokenVerifier
 from motcua_shared.catalogue import CatalogueStore
-from motcua_shared.freshness import ViewFreshness
 from motcua_shared.idempotency import IdempotencyStore
-from motcua_shared.kafka import make_broker
-from motcua_shared.mongo import make_mongo_client
 from motcua_shared.observability.asyncapi import document_publication
-from motcua_shared.observability.readiness import (
-    add_degradation_check,
-    add_readiness_check,
-    consumer_lag_check,
-    kafka_check,
-    store_check,
-)
+from motcua_shared.service import build_app, consuming_broker, open_store, publishing_side, started
 
 from .adapters.announcements import AnnouncementStore
 from .adapters.dossier_store import DossierStore
-from .adapters.publishing import EventPublisher, make_publishing_broker
+from .adapters.publishing import EventPublisher
 from .api.errors import install_action_error_handlers
 from .api.routes import actions, dossiers
 from .config import Settings
@@ -82,73 +71,59 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        mongo = make_mongo_client(settings.mongodb_url, max_pool_size=settings.mongodb_max_pool_size,
-                                  app_name=settings.service_name)
-        db = mongo[settings.mongodb_database]
-        broker = make_broker(settings.kafka_bootstrap_servers, client_id=settings.service_name)
-        publishing = make_publishing_broker(settings.kafka_bootstrap_servers,
-                                            client_id=f"{settings.service_name}-publisher",
-                                            request_timeout_ms=int(settings.publish_timeout_seconds * 1000))
-        working_calendar = calendar or default_calendar()
-        freshness = ViewFreshness(settings.kafka_bootstrap_servers, settings.consumer_group,
-                                  [settings.topics.dossier_events, settings.topics.catalog_events])
-        processing = Processing(
-            source=settings.service_name, topics=settings.topics,
-            dossiers=DossierStore(db, working_calendar, source=settings.service_name),
-            catalogue=CatalogueStore(db, today=lambda: now().date()),
-            # The guard outlasts the producer's own timeout so that the producer decides (and drops).
-            publisher=EventPublisher(publishing, settings.topics.dossier_events,
-                                     timeout=settings.publish_timeout_seconds + 5),
-            calendar=working_calendar, freshness=freshness, view_wait_seconds=settings.view_wait_seconds,
-            retry_after_seconds=settings.retry_after_seconds, now=now,
-            supplement_working_days=settings.supplement_working_days,
-            due_soon_ahead=timedelta(hours=settings.due_soon_working_hours),
-            claims=AnnouncementStore(db, lease=timedelta(seconds=settings.announcement_lease_seconds)),
-        )
-        assert processing.claims is not None
-        clock = Clock(processing, processing.claims,
-                      due_soon_ahead=timedelta(hours=settings.due_soon_working_hours),
-                      supplement_reminder_ahead=timedelta(hours=8 * settings.supplement_reminder_working_days),
-                      uncollected_after=timedelta(hours=8 * settings.uncollected_after_days))
-        await processing.dossiers.ensure_indexes()
-        await processing.catalogue.ensure_indexes()
-        # Officers' actions run once per Idempotency-Key (api/idempotency.py).
-        app.state.idempotency = IdempotencyStore(db, lease=timedelta(seconds=settings.idempotency_lease_seconds))
-        await app.state.idempotency.ensure_indexes()
-        register_consumers(broker, processing, group_id=settings.consumer_group)
-        document_publication(
-            broker, settings.topics.dossier_events, PROCESSING_EVENTS,
-            "Officers' decisions and the clock's announcements (due soon, overdue); keyed by dossier_id.")
-        serve_asyncapi(app, broker)
-        add_readiness_check(app, "kafka", kafka_check(publishing))
-        add_readiness_check(app, "store", store_check(mongo))
-        add_degradation_check(app, "consumer_lag", consumer_lag_check(
-            freshness.lag, max_lag=settings.ready_max_lag, setting="MOTCUA_PROCESSING_READY_MAX_LAG"))
-        await publishing.connect()
-        await freshness.start()
-        await broker.start()
-        app.state.processing = processing
-        app.state.clock = clock
-        ticking = (asyncio.create_task(run_clock(clock, interval=settings.scheduler_interval_seconds))
-                   if settings.scheduler_enabled else None)
-        try:
-            yield
-        finally:
-            if ticking is not None:
-                ticking.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await ticking
-            await broker.stop()
-            await freshness.close()
-            await publishing.stop()
-            await mongo.close()
+        async with (
+            open_store(app, settings) as (_, db),
+            publishing_side(app, settings, publish_timeout_seconds=settings.publish_timeout_seconds,
+                            consumer_group=settings.consumer_group,
+                            topics=[settings.topics.dossier_events, settings.topics.catalog_events],
+                            max_lag=settings.ready_max_lag, lag_setting="MOTCUA_PROCESSING_READY_MAX_LAG",
+                            ) as (publishing, freshness),
+        ):
+            broker = consuming_broker(settings)
+            working_calendar = calendar or default_calendar()
+            processing = Processing(
+                source=settings.service_name, topics=settings.topics,
+                dossiers=DossierStore(db, working_calendar, source=settings.service_name),
+                catalogue=CatalogueStore(db, today=lambda: now().date()),
+                # The guard outlasts the producer's own timeout so that the producer decides (and drops).
+                publisher=EventPublisher(publishing, settings.kafka_bootstrap_servers,
+                                         settings.topics.dossier_events,
+                                         timeout=settings.publish_timeout_seconds + 5),
+                calendar=working_calendar, freshness=freshness, view_wait_seconds=settings.view_wait_seconds,
+                retry_after_seconds=settings.retry_after_seconds, now=now,
+                supplement_working_days=settings.supplement_working_days,
+                due_soon_ahead=timedelta(hours=settings.due_soon_working_hours),
+                claims=AnnouncementStore(db, lease=timedelta(seconds=settings.announcement_lease_seconds)),
+            )
+            assert processing.claims is not None
+            clock = Clock(processing, processing.claims,
+                          due_soon_ahead=timedelta(hours=settings.due_soon_working_hours),
+                          supplement_reminder_ahead=timedelta(hours=8 * settings.supplement_reminder_working_days),
+                          uncollected_after=timedelta(hours=8 * settings.uncollected_after_days))
+            await processing.dossiers.ensure_indexes()
+            await processing.catalogue.ensure_indexes()
+            # Officers' actions run once per Idempotency-Key (api/idempotency.py).
+            app.state.idempotency = IdempotencyStore(db, lease=timedelta(seconds=settings.idempotency_lease_seconds))
+            await app.state.idempotency.ensure_indexes()
+            register_consumers(broker, processing, group_id=settings.consumer_group)
+            document_publication(
+                broker, settings.topics.dossier_events, PROCESSING_EVENTS,
+                "Officers' decisions and the clock's announcements (due soon, overdue); keyed by dossier_id.")
+            serve_asyncapi(app, broker)
+            async with started(broker):
+                app.state.processing = processing
+                app.state.clock = clock
+                ticking = (asyncio.create_task(run_clock(clock, interval=settings.scheduler_interval_seconds))
+                           if settings.scheduler_enabled else None)
+                try:
+                    yield
+                finally:
+                    if ticking is not None:
+                        ticking.cancel()
+                        with contextlib.suppress(asyncio.CancelledError):
+                            await ticking
 
-    app = create_base_app(title="motcua processing-service", description=DESCRIPTION, lifespan=lifespan)
-    app.state.token_verifier = TokenVerifier(
-        secret=settings.jwt_secret.get_secret_value(), jwks_url=settings.jwt_jwks_url,
-        issuer=settings.jwt_issuer, audience=settings.jwt_audience,
-    )
+    app = build_app(settings, description=DESCRIPTION, lifespan=lifespan,
+                    routers=[actions.router, dossiers.router])
     install_action_error_handlers(app)
-    for module in (actions, dossiers):
-        app.include_router(module.router)
     return app
