@@ -19,9 +19,16 @@ Decisions this table encodes (the contract names no event for some of DOMAIN.md'
   about status; whoever keeps the history enforces it.)
 - `refused`, `returned` and `withdrawn` are terminal: nothing but `rated` (after returned) follows.
 - The first event of a dossier is `dossier.submitted`; anything else first is illegal.
+
+Beside the status, the module says what each event does to the clock (`Progress`, `advance`): which
+events pause it and which end each kind of pause, which carry the due time in effect after them, and
+how the due time moves when a pause ends without one (`payment_completed` carries none, CONTRACT.md).
 """
 
+from dataclasses import dataclass, replace
+from datetime import datetime
 from enum import StrEnum
+from typing import Protocol
 
 
 class DossierStatus(StrEnum):
@@ -135,3 +142,117 @@ def allowed_events(current: DossierStatus | None) -> list[str]:
 def portal_status(status: DossierStatus) -> str:
     """The national Public Service Portal's name of `status`."""
     return PORTAL_STATUS[status]
+
+
+def is_open(status: DossierStatus | str | None) -> bool:
+    """Not yet resolved: the applicant may still withdraw it, the reports count it in progress."""
+    return status in OPEN_STATUSES
+
+
+def _always_leads_to() -> dict[str, DossierStatus]:
+    """Event types that lead to one status from wherever they are legal (not those keeping it)."""
+    targets: dict[str, set[DossierStatus]] = {}
+    keeping: set[str] = set()
+    for (source, event_type), target in TRANSITIONS.items():
+        targets.setdefault(event_type, set()).add(target)
+        if target == source:
+            keeping.add(event_type)
+    return {event_type: next(iter(t)) for event_type, t in targets.items() if len(t) == 1 and event_type not in keeping}
+
+
+# The status an event type leads to wherever it happens, for readers that record what they are told
+# rather than judge it (intake's tracking, reporting's view): derived from TRANSITIONS.
+LEADS_TO: dict[str, DossierStatus] = _always_leads_to()
+
+
+def status_told(current: DossierStatus | None, event_type: str) -> DossierStatus | None:
+    """The status after `event_type` for a reader that does not refuse events: the lifecycle's when
+    the transition is legal, else the status the event type always leads to, else `current`."""
+    legal = TRANSITIONS.get((current, event_type))
+    if legal is not None:
+        return legal
+    return LEADS_TO.get(event_type, current)
+
+
+# -- the clock ------------------------------------------------------------------------------------
+
+# Which event starts and which ends each kind of pause; the clock stands still in between.
+PAUSE_STARTS: dict[str, str] = {
+    "dossier.supplement_requested": "supplement",
+    "dossier.payment_requested": "payment",
+    "dossier.suspended": "suspended",
+}
+PAUSE_ENDS: dict[str, str] = {
+    "dossier.supplement_received": "supplement",
+    "dossier.payment_completed": "payment",
+    "dossier.resumed": "suspended",
+}
+# Events whose data carry the due time in effect after them, and the field that carries it. An
+# apology's new appointment is the applicant's due time from then on.
+DUE_CARRIERS: dict[str, str] = {
+    "dossier.accepted": "due_at",
+    "dossier.supplement_received": "due_at",
+    "dossier.resumed": "due_at",
+    "dossier.apology_issued": "new_due_at",
+}
+
+
+class PauseCalendar(Protocol):
+    """The one question the lifecycle asks the working calendar (motcua_shared.calendar)."""
+
+    def moved_due_at(self, due_at: datetime, paused_at: datetime, resumed_at: datetime) -> datetime: ...
+
+
+@dataclass(frozen=True)
+class Progress:
+    """The small state of a dossier the lifecycle decides: status, due time, and the pause it is in."""
+
+    status: DossierStatus | None = None
+    due_at: datetime | None = None
+    paused_since: datetime | None = None
+
+    @property
+    def is_open(self) -> bool:
+        return is_open(self.status)
+
+    @property
+    def paused(self) -> bool:
+        return self.status in PAUSED_STATUSES
+
+
+def carried_due_at(event_type: str, data: object) -> datetime | None:
+    """The due time `data` of an event of `event_type` carries (None: it carries none)."""
+    field_name = DUE_CARRIERS.get(event_type)
+    value = getattr(data, field_name, None) if field_name else None
+    return value if isinstance(value, datetime) else None
+
+
+def due_after(progress: Progress, event_type: str, at: datetime, carried: datetime | None,
+              calendar: PauseCalendar) -> datetime | None:
+    """The due time after an event at `at` carrying `carried` (see `carried_due_at`): the carried one;
+    on a pause's end without one, the due time moved by the working time spent paused; else unchanged."""
+    if carried is not None and event_type in DUE_CARRIERS:
+        return carried
+    if event_type in PAUSE_ENDS and progress.due_at is not None and progress.paused_since is not None:
+        return calendar.moved_due_at(progress.due_at, progress.paused_since, at)
+    return progress.due_at
+
+
+def paused_since_after(progress: Progress, event_type: str, at: datetime) -> datetime | None:
+    """Since when the clock stands still after the event (None: running, or never started)."""
+    if event_type in PAUSE_STARTS:
+        return at
+    if event_type in PAUSE_ENDS:
+        return None
+    return progress.paused_since
+
+
+def advance(progress: Progress, event_type: str, at: datetime, calendar: PauseCalendar, *,
+            carried: datetime | None = None, strict: bool = True) -> Progress:
+    """`progress` after an event of `event_type` at `at` (carrying the due time `carried`, if any).
+
+    Strict (processing, which keeps the dossier's history): an illegal event raises IllegalTransition
+    and changes nothing. Not strict (readers that record what they are told): see `status_told`."""
+    status = next_status(progress.status, event_type) if strict else status_told(progress.status, event_type)
+    return replace(progress, status=status, due_at=due_after(progress, event_type, at, carried, calendar),
+                   paused_since=paused_since_after(progress, event_type, at))

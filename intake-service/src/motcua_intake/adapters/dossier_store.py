@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from motcua_shared import events as ev
+from motcua_shared.lifecycle import PauseCalendar
 from pymongo import ReturnDocument
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
@@ -35,7 +36,10 @@ class DossierView:
 
 
 class DossierStore:
-    def __init__(self, db: AsyncDatabase[Any]) -> None:
+    def __init__(self, db: AsyncDatabase[Any], calendar: PauseCalendar | None = None) -> None:
+        # Moves the appointment when a pause ends without a new one (payment_completed); by default
+        # the shared working calendar, the one processing and reporting move it with.
+        self._calendar = calendar or _SharedCalendar()
         self._dossiers = db["dossiers"]
         self._counters = db["dossier_code_counters"]
         self._codes = db["dossier_codes"]
@@ -88,7 +92,7 @@ class DossierStore:
         dossier is already in the view (the consumer came first): then `apply` each event."""
         fields: dict[str, Any] = {}
         for event in events:
-            fields.update(_fields(event, fields.get("status"), phone_hash))
+            fields.update(_fields(event, fields, phone_hash, self._calendar))
         try:
             await self._dossiers.insert_one({"_id": events[0].dossier_id, **fields, "version": 1,
                                              "applied": [str(event.event_id) for event in events]})
@@ -103,7 +107,7 @@ class DossierStore:
             doc = await self._dossiers.find_one({"_id": event.dossier_id})
             if doc is not None and event_id in doc.get("applied", []):
                 return
-            fields = _fields(event, doc.get("status") if doc else None, phone_hash)
+            fields = _fields(event, doc or {}, phone_hash, self._calendar)
             version = doc.get("version", 0) if doc else 0
             update = {"$set": {**fields, "version": version + 1}, "$push": {"applied": event_id}}
             try:
@@ -132,12 +136,29 @@ class DossierStore:
         return True
 
 
-def _fields(event: ev.DossierEvent, status: str | None, phone_hash: str | None) -> dict[str, Any]:
-    """What `event` sets in the view of a dossier whose status was `status`."""
-    fields: dict[str, Any] = {**tracking.changes_from(event), "last_event_at": event.occurred_at}
-    next_status = tracking.next_status(status, event)
-    if next_status is not None:
-        fields["status"] = next_status
+class _SharedCalendar:
+    """motcua_shared.calendar, loaded when first asked (as intake's calendar port does)."""
+
+    def __init__(self) -> None:
+        self._calendar: PauseCalendar | None = None
+
+    def moved_due_at(self, due_at: datetime, paused_at: datetime, resumed_at: datetime) -> datetime:
+        if self._calendar is None:
+            from motcua_shared.calendar import load_calendar
+
+            self._calendar = load_calendar()
+        return self._calendar.moved_due_at(due_at, paused_at, resumed_at)
+
+
+def _fields(event: ev.DossierEvent, before: dict[str, Any], phone_hash: str | None,
+            calendar: PauseCalendar) -> dict[str, Any]:
+    """What `event` sets in the view of a dossier that was `before` (its stored fields)."""
+    progress = tracking.progress_after(before.get("status"), before.get("due_at"), before.get("paused_at"),
+                                       event, calendar)
+    fields: dict[str, Any] = {**tracking.changes_from(event), "last_event_at": event.occurred_at,
+                              "due_at": progress.due_at, "paused_at": progress.paused_since}
+    if progress.status is not None:
+        fields["status"] = progress.status.value
     if isinstance(event, ev.DossierSubmitted):
         fields.update(code=event.data.dossier_code, agency_code=event.data.agency_code,
                       procedure_code=event.data.procedure_code, channel=event.data.channel.value,

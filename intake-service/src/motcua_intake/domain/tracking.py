@@ -1,54 +1,43 @@
 """What intake needs to know about a dossier's progress: its status, its appointment date, whether
 the applicant already rated it. Folded from `dossier.events`, whoever published them."""
 
+from datetime import datetime
 from urllib.parse import urlencode
 
 from motcua_shared import events as ev
-from motcua_shared.lifecycle import OPEN_STATUSES
+from motcua_shared import lifecycle
+from motcua_shared.lifecycle import DossierStatus, PauseCalendar, Progress
 
-# Status after each event type; types that are absent leave the status alone (rated, overdue, ...).
-# TODO(lifecycle): replace with motcua_shared.lifecycle once the processing helper lands it.
-_NEXT_STATUS: dict[str, str] = {
-    "dossier.submitted": "submitted",
-    "dossier.accepted": "accepted",
-    "dossier.refused": "refused",
-    "dossier.supplement_requested": "supplement_requested",
-    "dossier.supplement_received": "in_progress",
-    "dossier.payment_requested": "awaiting_payment",
-    "dossier.payment_completed": "in_progress",
-    "dossier.suspended": "suspended",
-    "dossier.resumed": "in_progress",
-    "dossier.result_ready": "result_ready",
-    "dossier.returned": "returned",
-    "dossier.withdrawn": "withdrawn",
-}
+
+def progress_after(status: str | None, due_at: datetime | None, paused_at: datetime | None,
+                   event: ev.DossierEvent, calendar: PauseCalendar) -> Progress:
+    """Status, appointment and pause after `event`, as the shared lifecycle says. Intake records what
+    it is told: an event the lifecycle forbids still sets the status it leads to (processing keeps it
+    as an anomaly)."""
+    before = Progress(status=DossierStatus(status) if status else None, due_at=due_at, paused_since=paused_at)
+    return lifecycle.advance(before, event.event_type, event.occurred_at, calendar,
+                             carried=lifecycle.carried_due_at(event.event_type, event.data), strict=False)
 
 
 def next_status(status: str | None, event: ev.DossierEvent) -> str | None:
-    """The status after `event`."""
-    return _NEXT_STATUS.get(event.event_type, status)
+    """The status after `event`, as `progress_after` sets it."""
+    after = lifecycle.status_told(DossierStatus(status) if status else None, event.event_type)
+    return after.value if after is not None else None
 
 
 def is_open(status: str | None) -> bool:
-    """An open dossier may still be withdrawn by its applicant; once the result is ready it may not
-    (the shared lifecycle decides which statuses are open)."""
-    return status in OPEN_STATUSES
+    """An open dossier may still be withdrawn by its applicant; once the result is ready it may not."""
+    return lifecycle.is_open(DossierStatus(status) if status else None)
 
 
 def changes_from(event: ev.DossierEvent) -> dict[str, object]:
-    """Fields of intake's dossier view that `event` sets, besides the status."""
+    """Fields of intake's dossier view that `event` sets, besides status, appointment and pause."""
     data = event.data
     if isinstance(data, ev.SupplementReceivedData):
-        return {"due_at": data.due_at, "supplement_respond_by": None}
-    if isinstance(data, ev.AcceptedData | ev.ResumedData):
-        return {"due_at": data.due_at}
-    if isinstance(data, ev.ApologyIssuedData):
-        return {"due_at": data.new_due_at}
+        return {"supplement_respond_by": None}
     if isinstance(data, ev.SupplementRequestedData):
         # respond_by: the applicant's time for the papers (issue 18; absent from older producers' events)
-        return {"paused_at": event.occurred_at, "supplement_respond_by": data.respond_by}
-    if isinstance(data, ev.SuspendedData):
-        return {"paused_at": event.occurred_at}
+        return {"supplement_respond_by": data.respond_by}
     if isinstance(data, ev.PaymentRequestedData):
         return {"payment_requested_amount": str(data.amount)}
     if isinstance(data, ev.RatedData):

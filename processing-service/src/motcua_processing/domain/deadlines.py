@@ -20,6 +20,8 @@ class WorkingCalendar(Protocol):
 
     def next_working_instant(self, at: datetime) -> datetime: ...
 
+    def moved_due_at(self, due_at: datetime, paused_at: datetime, resumed_at: datetime) -> datetime: ...
+
 
 def due_on_acceptance(calendar: WorkingCalendar, accepted_at: datetime, terms: ReceiptTerms,
                       channel: Channel | None) -> datetime:
@@ -33,8 +35,9 @@ def due_on_acceptance(calendar: WorkingCalendar, accepted_at: datetime, terms: R
 def moved_by_pause(
     calendar: WorkingCalendar, due_at: datetime, paused_since: datetime, resumed_at: datetime
 ) -> datetime:
-    """`due_at` moved later by exactly the working time spent paused."""
-    return calendar.add(due_at, calendar.working_time_between(paused_since, resumed_at))
+    """`due_at` moved later by exactly the working time spent paused (what the shared lifecycle does
+    on a pause's end without a new due time)."""
+    return calendar.moved_due_at(due_at, paused_since, resumed_at)
 
 
 def remaining_working_time(

@@ -16,11 +16,13 @@ from motcua_shared.lifecycle import (
     RUNNING_STATUSES,
     DossierStatus,
     IllegalTransition,
-    next_status,
+    Progress,
+    advance,
+    carried_due_at,
     portal_status,
 )
 
-from .deadlines import WorkingCalendar, moved_by_pause
+from .deadlines import WorkingCalendar
 
 
 @dataclass(frozen=True)
@@ -114,17 +116,21 @@ def fold(
         return current
     seen = current.seen | {event_id}
     try:
-        status = next_status(current.status, event.event_type)
+        # Status, due time and pause: the shared lifecycle's; the rest is processing's own record.
+        progress = advance(Progress(current.status, current.due_at, current.paused_since), event.event_type,
+                           event.occurred_at, calendar, carried=carried_due_at(event.event_type, event.data))
         changes = _changes(current, event, calendar)
     except IllegalTransition as illegal:
         return replace(current, seen=seen, anomalies=(*current.anomalies, _anomaly(current, event, str(illegal))))
     except _Refused as refused:
         return replace(current, seen=seen, anomalies=(*current.anomalies, _anomaly(current, event, str(refused))))
+    assert progress.status is not None  # the lifecycle gives every legal event a status
     entry = HistoryEntry(
-        event_id=event_id, event_type=event.event_type, status=status, when=event.occurred_at,
+        event_id=event_id, event_type=event.event_type, status=progress.status, when=event.occurred_at,
         who=who or event.source, why=_why(event), data=event.data.model_dump(mode="json", exclude_none=True),
     )
-    return replace(current, **changes, status=status, seen=seen, history=(*current.history, entry))
+    return replace(current, **changes, status=progress.status, due_at=progress.due_at,
+                   paused_since=progress.paused_since, seen=seen, history=(*current.history, entry))
 
 
 class _Refused(Exception):
@@ -152,7 +158,7 @@ def _respond_by(data: ev.SupplementRequestedData, at: datetime, calendar: Workin
 
 
 def _changes(dossier: Dossier, event: ev.DossierEvent, calendar: WorkingCalendar) -> dict[str, Any]:
-    """Fields of the dossier that `event` sets, besides status and history."""
+    """Fields of the dossier that `event` sets, besides status, due time, pause and history."""
     at = event.occurred_at
     data = event.data
     if isinstance(data, ev.SubmittedData):
@@ -160,15 +166,13 @@ def _changes(dossier: Dossier, event: ev.DossierEvent, calendar: WorkingCalendar
                 "channel": data.channel.value, "received_at": at,
                 "receiving_agency_code": data.receiving_agency_code}
     if isinstance(data, ev.AcceptedData):
-        return {"accepted_at": at, "due_at": data.due_at}
+        return {"accepted_at": at}
     if isinstance(data, ev.SupplementRequestedData):
-        return {"paused_since": at, "supplement_request_id": str(event.event_id),
+        return {"supplement_request_id": str(event.event_id),
                 "supplement_respond_by": _respond_by(data, at, calendar),
                 "supplement_reminded_at": None, "supplement_expired_at": None}
-    if isinstance(data, ev.PaymentRequestedData | ev.SuspendedData):
-        return {"paused_since": at}
     if isinstance(data, ev.SupplementReceivedData):
-        return {"due_at": data.due_at, "paused_since": None, "supplement_request_id": None,
+        return {"supplement_request_id": None,
                 "supplement_respond_by": None, "supplement_reminded_at": None, "supplement_expired_at": None}
     if isinstance(data, ev.SupplementDueSoonData):
         return {"supplement_reminded_at": at}
@@ -176,19 +180,10 @@ def _changes(dossier: Dossier, event: ev.DossierEvent, calendar: WorkingCalendar
         return {"supplement_expired_at": at}
     if isinstance(data, ev.ResultUncollectedData):
         return {"uncollected_at": at}
-    if isinstance(data, ev.ResumedData):
-        # The publisher moved the due time by the pause (CONTRACT.md); take its word.
-        return {"due_at": data.due_at, "paused_since": None}
-    if isinstance(data, ev.PaymentCompletedData):
-        # payment_completed carries no moved due time, so every reader moves it the same way.
-        due_at = dossier.due_at
-        if due_at is not None and dossier.paused_since is not None:
-            due_at = moved_by_pause(calendar, due_at, dossier.paused_since, at)
-        return {"due_at": due_at, "paused_since": None}
     if isinstance(data, ev.TransferredData):
         return {"agency_code": data.to_agency_code}
     if isinstance(data, ev.ApologyIssuedData):
-        return {"due_at": data.new_due_at, "apology_due_at": data.new_due_at}
+        return {"apology_due_at": data.new_due_at}
     if isinstance(data, ev.OverdueData):
         return {"overdue_at": at}
     if event.event_type == "dossier.due_soon":

@@ -12,7 +12,9 @@ from functools import cache
 from typing import Any
 
 from motcua_shared import events as ev
+from motcua_shared import lifecycle
 from motcua_shared.calendar import WorkingCalendar, load_calendar
+from motcua_shared.lifecycle import DUE_CARRIERS, PAUSE_ENDS, DossierStatus, Progress
 
 from .timeliness import Timeliness, classify, local_date
 
@@ -25,10 +27,9 @@ _RANK = {
     "resumed": 9, "apology_issued": 10, "overdue": 11, "result_ready": 12, "returned": 13,
     "withdrawn": 14, "rated": 15,
 }
-# Which event starts and which ends each kind of pause (the clock stops in between).
-PAUSE_STARTS = {"supplement_requested": "supplement", "payment_requested": "payment", "suspended": "suspended"}
-PAUSE_ENDS = {"supplement_received": "supplement", "payment_completed": "payment", "resumed": "suspended"}
-_DUE_SETTERS = ("accepted", "supplement_received", "resumed")  # they carry the due time in effect after them
+# Which fact starts and which ends each kind of pause: the shared lifecycle's, by fact type.
+PAUSE_STARTS = {kind.removeprefix("dossier."): pause for kind, pause in lifecycle.PAUSE_STARTS.items()}
+PAUSE_ENDS_BY_FACT = {kind.removeprefix("dossier."): pause for kind, pause in PAUSE_ENDS.items()}
 OPEN = "9999-12-31"  # closed_date of a dossier still open: sorts after every real date
 
 
@@ -208,27 +209,20 @@ def derive(facts: list[Fact]) -> DossierView:
 
 
 def _due_changes(facts: list[Fact]) -> list[tuple[str, str]]:
-    """Each change of the due time, in business order. Acceptance and the ends of the supplement and
-    suspension pauses carry the new due time; `payment_completed` carries none (CONTRACT.md), so the
-    due time moves by the working time spent awaiting payment, on the shared working calendar, as
-    every other reader of the events does."""
+    """Each change of the due time, in business order, as the shared lifecycle moves it: acceptance and
+    the ends of the supplement and suspension pauses carry the new due time; `payment_completed`
+    carries none, so the due time moves by the working time paused, on the shared working calendar.
+    An apology's new appointment is not a due time here (its fact keeps it as `new_due_at`): a result
+    after the deadline is late, with or without a letter (docs/reporting.md)."""
     changes: list[tuple[str, str]] = []
-    due: str | None = None
-    payment_since: str | None = None
+    progress = Progress()
     for fact in facts:
-        if fact["type"] in _DUE_SETTERS:
-            due = fact["due_at"]
-        elif fact["type"] == "payment_requested":
-            payment_since = fact["at"]
-            continue
-        elif fact["type"] == "payment_completed" and due is not None and payment_since is not None:
-            calendar = working_calendar()
-            due = iso(calendar.moved_due_at(instant(due), instant(payment_since), instant(fact["at"])))
-            payment_since = None
-        else:
-            continue
-        if due is not None:
-            changes.append((fact["at"], due))
+        event_type, at = f"dossier.{fact['type']}", instant(fact["at"])
+        carried = instant(fact["due_at"]) if event_type in DUE_CARRIERS and "due_at" in fact else None
+        due = lifecycle.due_after(progress, event_type, at, carried, working_calendar())
+        progress = Progress(due_at=due, paused_since=lifecycle.paused_since_after(progress, event_type, at))
+        if (event_type in DUE_CARRIERS or event_type in PAUSE_ENDS) and due is not None:
+            changes.append((fact["at"], iso(due)))
     return changes
 
 
@@ -242,8 +236,8 @@ def _derive_pauses(view: DossierView) -> None:
     for fact in view.facts:
         if fact["type"] in PAUSE_STARTS:
             open_pauses.setdefault(PAUSE_STARTS[fact["type"]], fact["at"])
-        elif fact["type"] in PAUSE_ENDS and PAUSE_ENDS[fact["type"]] in open_pauses:
-            kind = PAUSE_ENDS[fact["type"]]
+        elif fact["type"] in PAUSE_ENDS_BY_FACT and PAUSE_ENDS_BY_FACT[fact["type"]] in open_pauses:
+            kind = PAUSE_ENDS_BY_FACT[fact["type"]]
             view.pauses.append(Pause(kind, open_pauses.pop(kind), fact["at"]))
     view.pauses.extend(Pause(kind, start, None) for kind, start in open_pauses.items())
 
@@ -284,13 +278,6 @@ def _derive_outcome(view: DossierView) -> None:
         view.closed_at = first["at"]
 
 
-_STATUS_OF = {
-    "submitted": "submitted", "accepted": "accepted", "supplement_requested": "supplement_requested",
-    "supplement_received": "in_progress", "payment_requested": "awaiting_payment",
-    "payment_completed": "in_progress", "suspended": "suspended", "resumed": "in_progress",
-}
-
-
 def _derive_status(view: DossierView) -> None:
     if view.outcome in ("refused", "withdrawn"):
         view.status = view.outcome
@@ -298,6 +285,8 @@ def _derive_status(view: DossierView) -> None:
         view.status = "returned"
     elif view.outcome == "resolved":
         view.status = "result_ready"
-    else:
+    else:  # open: the status the shared lifecycle gives the facts in business order
+        status: DossierStatus | None = None
         for fact in view.facts:
-            view.status = _STATUS_OF.get(fact["type"], view.status)
+            status = lifecycle.status_told(status, f"dossier.{fact['type']}")
+        view.status = status.value if status is not None else "unknown"
