@@ -18,18 +18,17 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import httpx
 from aiokafka.admin import AIOKafkaAdminClient
 from motcua_shared.auth import Role, mint_token
+from motcua_shared.calendar import PROVINCE_TZ
 from motcua_shared.mongo import make_mongo_client
 from motcua_shared.topics import Topics
 from motcua_stack import processes, services
 from motcua_stack.topics import ensure_topics
 
 SECRET = "bench-secret-of-at-least-thirty-two-bytes-long"
-PROVINCE_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 # A procedure of the sample catalogue, received at the counter: the heaviest submission (two events,
 # the appointment computed on the working-time calendar).
 PROCEDURE, AGENCY = "1.004227", "STNMT"

@@ -1,11 +1,10 @@
 """Dossier codes: `{agency code}-{yyMMdd}-{4-digit sequence}`, the date in the province's time zone."""
 
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
-# The calendar module exports the same zone; codes only need the date, so a local constant keeps
-# this module free of the calendar's data loading.
-PROVINCE_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
+from motcua_shared.calendar import PROVINCE_TZ
+
+__all__ = ["PROVINCE_TZ", "counter_key"]
 
 
 def counter_key(agency_code: str, received_at: datetime) -> str:

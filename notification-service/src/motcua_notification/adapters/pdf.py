@@ -8,8 +8,9 @@ from importlib import resources
 
 from fpdf import FPDF
 from fpdf.enums import XPos, YPos
+from motcua_shared.calendar import PROVINCE_TZ
 
-from ..domain.context import PROVINCE_ZONE, format_datetime
+from ..domain.context import format_datetime
 
 FONT = "OpenSans"
 
@@ -42,7 +43,7 @@ def render_apology_letter(letter: ApologyLetter) -> bytes:
     pdf.add_page()
     width = pdf.epw
     half = width / 2
-    issued = letter.issued_at.astimezone(PROVINCE_ZONE)
+    issued = letter.issued_at.astimezone(PROVINCE_TZ)
 
     top = pdf.get_y()
     pdf.set_font(FONT, "B", 10)

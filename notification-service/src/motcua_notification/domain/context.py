@@ -6,13 +6,11 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 from urllib.parse import urlencode
-from zoneinfo import ZoneInfo
 
 from motcua_shared import events as ev
+from motcua_shared.calendar import PROVINCE_TZ
 
 from .language import Language
-
-PROVINCE_ZONE = ZoneInfo("Asia/Ho_Chi_Minh")
 
 _CHANNELS = {"vi": {"direct": "trực tiếp", "online": "trực tuyến", "postal": "qua bưu chính"},
              "en": {"direct": "in person", "online": "online", "postal": "by post"}}
@@ -39,7 +37,7 @@ class DossierFacts:
 
 
 def format_datetime(at: datetime, language: Language) -> str:
-    local = at.astimezone(PROVINCE_ZONE)
+    local = at.astimezone(PROVINCE_TZ)
     if language == "vi":
         return f"{local:%H:%M} ngày {local:%d/%m/%Y}"
     return f"{local:%d %B %Y, %H:%M}"

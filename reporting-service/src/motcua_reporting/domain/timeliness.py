@@ -3,9 +3,8 @@
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from enum import StrEnum
-from zoneinfo import ZoneInfo
 
-PROVINCE_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
+from motcua_shared.calendar import PROVINCE_TZ
 
 
 class Timeliness(StrEnum):
