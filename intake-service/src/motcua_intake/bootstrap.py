@@ -85,16 +85,17 @@ def create_app(settings: Settings, *, calendar: WorkingCalendar | None = None,
                             ) as (publishing, freshness),
         ):
             broker = consuming_broker(settings)
+            working_calendar = calendar or default_calendar()  # the view moves appointments with it too
             intake = Intake(
                 source=settings.service_name,
                 topics=settings.topics,
                 catalogue=CatalogueStore(db),
-                dossiers=DossierStore(db),
+                dossiers=DossierStore(db, working_calendar),
                 idempotency=IdempotencyStore(db, lease=timedelta(seconds=settings.idempotency_lease_seconds)),
                 # The guard outlasts the producer's own timeout so that the producer decides (and drops).
                 publisher=EventPublisher(publishing, settings.kafka_bootstrap_servers,
                                          timeout=settings.publish_timeout_seconds + 5),
-                calendar=calendar or default_calendar(),
+                calendar=working_calendar,
                 phone_hash_key=settings.phone_hash_secret.get_secret_value().encode(),
                 retry_after_seconds=settings.retry_after_seconds,
                 tracking_attempts=FailedAttempts(per_code=settings.tracking_failures_per_code,

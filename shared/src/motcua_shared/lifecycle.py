@@ -227,6 +227,13 @@ def carried_due_at(event_type: str, data: object) -> datetime | None:
     return value if isinstance(value, datetime) else None
 
 
+def moved_by_pause(calendar: PauseCalendar, due_at: datetime, paused_since: datetime, resumed_at: datetime) -> datetime:
+    """`due_at` moved later by the working time spent paused: what the end of every pause does to it.
+    Whoever publishes `supplement_received` or `resumed` puts the result in the event; for
+    `payment_completed`, which carries none, every reader computes it (`due_after`)."""
+    return calendar.moved_due_at(due_at, paused_since, resumed_at)
+
+
 def due_after(progress: Progress, event_type: str, at: datetime, carried: datetime | None,
               calendar: PauseCalendar) -> datetime | None:
     """The due time after an event at `at` carrying `carried` (see `carried_due_at`): the carried one;
@@ -234,7 +241,7 @@ def due_after(progress: Progress, event_type: str, at: datetime, carried: dateti
     if carried is not None and event_type in DUE_CARRIERS:
         return carried
     if event_type in PAUSE_ENDS and progress.due_at is not None and progress.paused_since is not None:
-        return calendar.moved_due_at(progress.due_at, progress.paused_since, at)
+        return moved_by_pause(calendar, progress.due_at, progress.paused_since, at)
     return progress.due_at
 
 

@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 
 from motcua_shared import events as ev
+from motcua_shared.lifecycle import moved_by_pause
 from motcua_shared.refusals import Conflict, NotFound, Refused, Unavailable
 
 from ..adapters.dossier_store import DossierView
@@ -95,7 +96,7 @@ async def supply_papers(
         raise Conflict("dossier_not_accepted", f"dossier {code} has no appointment yet")
     now = _now()
     paused_at = dossier.paused_at or now
-    due_at = intake.calendar.moved_due_at(dossier.due_at, paused_at, now).astimezone(PROVINCE_TZ)
+    due_at = moved_by_pause(intake.calendar, dossier.due_at, paused_at, now).astimezone(PROVINCE_TZ)
     event = ev.DossierSupplementReceived(occurred_at=now, source=intake.source, actor=actor,
                                          dossier_id=dossier.dossier_id, data=ev.SupplementReceivedData(due_at=due_at))
     return _decision(intake, dossier, event, {"status": "in_progress", "appointment_at": due_at.isoformat(),

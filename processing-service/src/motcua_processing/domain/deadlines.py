@@ -7,6 +7,9 @@ from typing import Protocol
 
 from motcua_shared.calendar import ReceiptTerms, due_at_receipt
 from motcua_shared.events import Channel, ProcessingTime
+from motcua_shared.lifecycle import moved_by_pause
+
+__all__ = ["WorkingCalendar", "due_on_acceptance", "moved_by_pause", "remaining_working_time"]
 
 
 class WorkingCalendar(Protocol):
@@ -30,14 +33,6 @@ def due_on_acceptance(calendar: WorkingCalendar, accepted_at: datetime, terms: R
     processing time for an online dossier when the procedure sets one (calendar/receipt.py, the rule
     intake's receipt follows too)."""
     return due_at_receipt(calendar, accepted_at, terms, channel)
-
-
-def moved_by_pause(
-    calendar: WorkingCalendar, due_at: datetime, paused_since: datetime, resumed_at: datetime
-) -> datetime:
-    """`due_at` moved later by exactly the working time spent paused (what the shared lifecycle does
-    on a pause's end without a new due time)."""
-    return calendar.moved_due_at(due_at, paused_since, resumed_at)
 
 
 def remaining_working_time(
