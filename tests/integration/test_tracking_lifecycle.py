@@ -39,18 +39,27 @@ async def test_tracking_shows_the_appointment_moved_by_a_payment_pause(
     agency = f"T{uuid.uuid4().hex[:6].upper()}"
     procedure = f"{agency}.01"
     clock = BusinessClock(a_working_morning())
-    i_settings = intake_settings(infrastructure.kafka_bootstrap_servers, infrastructure.mongodb_url,
-                                 mongo_db.name, topics)
-    p_settings = processing_settings(infrastructure.kafka_bootstrap_servers, infrastructure.mongodb_url,
-                                     f"{mongo_db.name}_p", topics)
+    i_settings = intake_settings(
+        infrastructure.kafka_bootstrap_servers, infrastructure.mongodb_url, mongo_db.name, topics
+    )
+    p_settings = processing_settings(
+        infrastructure.kafka_bootstrap_servers, infrastructure.mongodb_url, f"{mongo_db.name}_p", topics
+    )
     officer = processing_token(Role.OFFICER, agency=agency, subject="officer-hoa")
     try:
-        async with running_intake(i_settings, now=clock) as intake, running_processing(p_settings, now=clock) as (
-            _, processing,
+        async with (
+            running_intake(i_settings, now=clock) as intake,
+            running_processing(p_settings, now=clock) as (
+                _,
+                processing,
+            ),
         ):
             await seed_catalogue(intake, agency, {procedure: 4})
-            response = await intake.post("/v1/dossiers", headers=idem(intake_token(Role.APPLICANT)),
-                                         json=dossier_body(procedure, agency, "online", phone=PHONE))
+            response = await intake.post(
+                "/v1/dossiers",
+                headers=idem(intake_token(Role.APPLICANT)),
+                json=dossier_body(procedure, agency, "online", phone=PHONE),
+            )
             assert response.status_code == 201, response.text
             code = response.json()["dossier_code"]
 

@@ -131,9 +131,20 @@ def test_status_groups() -> None:
 
 
 def test_a_whole_life_folds_to_returned() -> None:
-    life = ["dossier.submitted", "dossier.accepted", "dossier.supplement_requested", "dossier.supplement_received",
-            "dossier.payment_requested", "dossier.payment_completed", "dossier.suspended", "dossier.resumed",
-            "dossier.apology_issued", "dossier.result_ready", "dossier.returned", "dossier.rated"]
+    life = [
+        "dossier.submitted",
+        "dossier.accepted",
+        "dossier.supplement_requested",
+        "dossier.supplement_received",
+        "dossier.payment_requested",
+        "dossier.payment_completed",
+        "dossier.suspended",
+        "dossier.resumed",
+        "dossier.apology_issued",
+        "dossier.result_ready",
+        "dossier.returned",
+        "dossier.rated",
+    ]
     status: DossierStatus | None = None
     for event_type in life:
         status = next_status(status, event_type)
@@ -156,8 +167,10 @@ def run(*steps: tuple[str, datetime, datetime | None], strict: bool = True) -> P
 
 
 def accepted() -> list[tuple[str, datetime, datetime | None]]:
-    return [("dossier.submitted", MORNING - timedelta(hours=1), None),
-            ("dossier.accepted", MORNING - timedelta(hours=1), DUE)]
+    return [
+        ("dossier.submitted", MORNING - timedelta(hours=1), None),
+        ("dossier.accepted", MORNING - timedelta(hours=1), DUE),
+    ]
 
 
 def test_acceptance_starts_the_clock_with_the_due_time_it_carries() -> None:
@@ -166,9 +179,14 @@ def test_acceptance_starts_the_clock_with_the_due_time_it_carries() -> None:
     assert progress.is_open and not progress.paused
 
 
-@pytest.mark.parametrize(("start", "status"), [("dossier.supplement_requested", S.SUPPLEMENT_REQUESTED),
-                                               ("dossier.payment_requested", S.AWAITING_PAYMENT),
-                                               ("dossier.suspended", S.SUSPENDED)])
+@pytest.mark.parametrize(
+    ("start", "status"),
+    [
+        ("dossier.supplement_requested", S.SUPPLEMENT_REQUESTED),
+        ("dossier.payment_requested", S.AWAITING_PAYMENT),
+        ("dossier.suspended", S.SUSPENDED),
+    ],
+)
 def test_every_kind_of_pause_stops_the_clock_since_it_began(start: str, status: DossierStatus) -> None:
     progress = run(*accepted(), (start, MORNING, None))
     assert (progress.status, progress.paused_since, progress.due_at) == (status, MORNING, DUE)
@@ -177,8 +195,9 @@ def test_every_kind_of_pause_stops_the_clock_since_it_began(start: str, status: 
 
 def test_paying_moves_the_due_time_by_the_working_time_spent_waiting() -> None:
     paid_at = MORNING + timedelta(hours=2)  # 09:00 to 11:00: two working hours
-    progress = run(*accepted(), ("dossier.payment_requested", MORNING, None),
-                   ("dossier.payment_completed", paid_at, None))
+    progress = run(
+        *accepted(), ("dossier.payment_requested", MORNING, None), ("dossier.payment_completed", paid_at, None)
+    )
     assert progress.status is S.IN_PROGRESS and progress.paused_since is None
     assert progress.due_at == CAL.add(DUE, timedelta(hours=2))
 
@@ -186,13 +205,18 @@ def test_paying_moves_the_due_time_by_the_working_time_spent_waiting() -> None:
 def test_a_payment_waiting_over_the_weekend_moves_the_due_time_by_working_time_only() -> None:
     friday_afternoon = datetime(2025, 9, 12, 16, 0, tzinfo=PROVINCE_TZ)
     monday_morning = datetime(2025, 9, 15, 8, 30, tzinfo=PROVINCE_TZ)
-    progress = run(*accepted(), ("dossier.payment_requested", friday_afternoon, None),
-                   ("dossier.payment_completed", monday_morning, None))
+    progress = run(
+        *accepted(),
+        ("dossier.payment_requested", friday_afternoon, None),
+        ("dossier.payment_completed", monday_morning, None),
+    )
     assert progress.due_at == CAL.add(DUE, timedelta(hours=2))  # 16:00-17:00 Friday, 07:30-08:30 Monday
 
 
-@pytest.mark.parametrize(("start", "end"), [("dossier.supplement_requested", "dossier.supplement_received"),
-                                            ("dossier.suspended", "dossier.resumed")])
+@pytest.mark.parametrize(
+    ("start", "end"),
+    [("dossier.supplement_requested", "dossier.supplement_received"), ("dossier.suspended", "dossier.resumed")],
+)
 def test_a_pause_ending_with_a_due_time_takes_the_publishers_word(start: str, end: str) -> None:
     moved = DUE + timedelta(days=1)
     progress = run(*accepted(), (start, MORNING, None), (end, MORNING + timedelta(hours=3), moved))
@@ -206,8 +230,12 @@ def test_an_apology_gives_the_new_appointment() -> None:
 
 
 def test_events_carrying_no_due_time_keep_it() -> None:
-    progress = run(*accepted(), ("dossier.transferred", MORNING, None), ("dossier.overdue", MORNING, None),
-                   ("dossier.result_ready", MORNING + timedelta(hours=1), None))
+    progress = run(
+        *accepted(),
+        ("dossier.transferred", MORNING, None),
+        ("dossier.overdue", MORNING, None),
+        ("dossier.result_ready", MORNING + timedelta(hours=1), None),
+    )
     assert (progress.status, progress.due_at, progress.is_open) == (S.RESULT_READY, DUE, False)
 
 
@@ -229,11 +257,23 @@ def test_strict_refuses_an_illegal_event_and_lenient_records_what_it_is_told() -
 
 def test_the_status_each_event_type_leads_to_is_the_tables() -> None:
     assert LEADS_TO == {
-        "dossier.submitted": S.SUBMITTED, "dossier.accepted": S.ACCEPTED, "dossier.refused": S.REFUSED,
-        "dossier.supplement_requested": S.SUPPLEMENT_REQUESTED, "dossier.supplement_received": S.IN_PROGRESS,
-        "dossier.payment_requested": S.AWAITING_PAYMENT, "dossier.payment_completed": S.IN_PROGRESS,
-        "dossier.suspended": S.SUSPENDED, "dossier.resumed": S.IN_PROGRESS, "dossier.result_ready": S.RESULT_READY,
-        "dossier.returned": S.RETURNED, "dossier.withdrawn": S.WITHDRAWN,
+        "dossier.submitted": S.SUBMITTED,
+        "dossier.accepted": S.ACCEPTED,
+        "dossier.refused": S.REFUSED,
+        "dossier.supplement_requested": S.SUPPLEMENT_REQUESTED,
+        "dossier.supplement_received": S.IN_PROGRESS,
+        "dossier.payment_requested": S.AWAITING_PAYMENT,
+        "dossier.payment_completed": S.IN_PROGRESS,
+        "dossier.suspended": S.SUSPENDED,
+        "dossier.resumed": S.IN_PROGRESS,
+        "dossier.result_ready": S.RESULT_READY,
+        "dossier.returned": S.RETURNED,
+        "dossier.withdrawn": S.WITHDRAWN,
     }
     assert [is_open(s) for s in (S.SUBMITTED, S.AWAITING_PAYMENT, S.RESULT_READY, S.RETURNED, None)] == [
-        True, True, False, False, False]
+        True,
+        True,
+        False,
+        False,
+        False,
+    ]

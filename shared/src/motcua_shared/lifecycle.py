@@ -234,8 +234,9 @@ def moved_by_pause(calendar: PauseCalendar, due_at: datetime, paused_since: date
     return calendar.moved_due_at(due_at, paused_since, resumed_at)
 
 
-def due_after(progress: Progress, event_type: str, at: datetime, carried: datetime | None,
-              calendar: PauseCalendar) -> datetime | None:
+def due_after(
+    progress: Progress, event_type: str, at: datetime, carried: datetime | None, calendar: PauseCalendar
+) -> datetime | None:
     """The due time after an event at `at` carrying `carried` (see `carried_due_at`): the carried one;
     on a pause's end without one, the due time moved by the working time spent paused; else unchanged."""
     if carried is not None and event_type in DUE_CARRIERS:
@@ -254,12 +255,23 @@ def paused_since_after(progress: Progress, event_type: str, at: datetime) -> dat
     return progress.paused_since
 
 
-def advance(progress: Progress, event_type: str, at: datetime, calendar: PauseCalendar, *,
-            carried: datetime | None = None, strict: bool = True) -> Progress:
+def advance(
+    progress: Progress,
+    event_type: str,
+    at: datetime,
+    calendar: PauseCalendar,
+    *,
+    carried: datetime | None = None,
+    strict: bool = True,
+) -> Progress:
     """`progress` after an event of `event_type` at `at` (carrying the due time `carried`, if any).
 
     Strict (processing, which keeps the dossier's history): an illegal event raises IllegalTransition
     and changes nothing. Not strict (readers that record what they are told): see `status_told`."""
     status = next_status(progress.status, event_type) if strict else status_told(progress.status, event_type)
-    return replace(progress, status=status, due_at=due_after(progress, event_type, at, carried, calendar),
-                   paused_since=paused_since_after(progress, event_type, at))
+    return replace(
+        progress,
+        status=status,
+        due_at=due_after(progress, event_type, at, carried, calendar),
+        paused_since=paused_since_after(progress, event_type, at),
+    )

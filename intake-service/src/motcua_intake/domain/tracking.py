@@ -9,14 +9,25 @@ from motcua_shared import lifecycle
 from motcua_shared.lifecycle import DossierStatus, PauseCalendar, Progress
 
 
-def progress_after(status: str | None, due_at: datetime | None, paused_at: datetime | None,
-                   event: ev.DossierEvent, calendar: PauseCalendar) -> Progress:
+def progress_after(
+    status: str | None,
+    due_at: datetime | None,
+    paused_at: datetime | None,
+    event: ev.DossierEvent,
+    calendar: PauseCalendar,
+) -> Progress:
     """Status, appointment and pause after `event`, as the shared lifecycle says. Intake records what
     it is told: an event the lifecycle forbids still sets the status it leads to (processing keeps it
     as an anomaly)."""
     before = Progress(status=DossierStatus(status) if status else None, due_at=due_at, paused_since=paused_at)
-    return lifecycle.advance(before, event.event_type, event.occurred_at, calendar,
-                             carried=lifecycle.carried_due_at(event.event_type, event.data), strict=False)
+    return lifecycle.advance(
+        before,
+        event.event_type,
+        event.occurred_at,
+        calendar,
+        carried=lifecycle.carried_due_at(event.event_type, event.data),
+        strict=False,
+    )
 
 
 def next_status(status: str | None, event: ev.DossierEvent) -> str | None:

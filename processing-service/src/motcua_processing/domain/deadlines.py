@@ -26,8 +26,9 @@ class WorkingCalendar(Protocol):
     def moved_due_at(self, due_at: datetime, paused_at: datetime, resumed_at: datetime) -> datetime: ...
 
 
-def due_on_acceptance(calendar: WorkingCalendar, accepted_at: datetime, terms: ReceiptTerms,
-                      channel: Channel | None) -> datetime:
+def due_on_acceptance(
+    calendar: WorkingCalendar, accepted_at: datetime, terms: ReceiptTerms, channel: Channel | None
+) -> datetime:
     """The due time of a dossier accepted at `accepted_at`: the clock starts at acceptance (DOMAIN.md),
     from the next working day when that is after the procedure's receipt cut-off, with the online
     processing time for an online dossier when the procedure sets one (calendar/receipt.py, the rule

@@ -117,8 +117,13 @@ def fold(
     seen = current.seen | {event_id}
     try:
         # Status, due time and pause: the shared lifecycle's; the rest is processing's own record.
-        progress = advance(Progress(current.status, current.due_at, current.paused_since), event.event_type,
-                           event.occurred_at, calendar, carried=carried_due_at(event.event_type, event.data))
+        progress = advance(
+            Progress(current.status, current.due_at, current.paused_since),
+            event.event_type,
+            event.occurred_at,
+            calendar,
+            carried=carried_due_at(event.event_type, event.data),
+        )
         changes = _changes(current, event, calendar)
     except IllegalTransition as illegal:
         return replace(current, seen=seen, anomalies=(*current.anomalies, _anomaly(current, event, str(illegal))))
@@ -126,11 +131,23 @@ def fold(
         return replace(current, seen=seen, anomalies=(*current.anomalies, _anomaly(current, event, str(refused))))
     assert progress.status is not None  # the lifecycle gives every legal event a status
     entry = HistoryEntry(
-        event_id=event_id, event_type=event.event_type, status=progress.status, when=event.occurred_at,
-        who=who or event.source, why=_why(event), data=event.data.model_dump(mode="json", exclude_none=True),
+        event_id=event_id,
+        event_type=event.event_type,
+        status=progress.status,
+        when=event.occurred_at,
+        who=who or event.source,
+        why=_why(event),
+        data=event.data.model_dump(mode="json", exclude_none=True),
     )
-    return replace(current, **changes, status=progress.status, due_at=progress.due_at,
-                   paused_since=progress.paused_since, seen=seen, history=(*current.history, entry))
+    return replace(
+        current,
+        **changes,
+        status=progress.status,
+        due_at=progress.due_at,
+        paused_since=progress.paused_since,
+        seen=seen,
+        history=(*current.history, entry),
+    )
 
 
 class _Refused(Exception):
@@ -138,8 +155,14 @@ class _Refused(Exception):
 
 
 def _anomaly(dossier: Dossier, event: ev.DossierEvent, reason: str) -> Anomaly:
-    return Anomaly(event_id=str(event.event_id), event_type=event.event_type, when=event.occurred_at,
-                   status=dossier.status, reason=reason, source=event.source)
+    return Anomaly(
+        event_id=str(event.event_id),
+        event_type=event.event_type,
+        when=event.occurred_at,
+        status=dossier.status,
+        reason=reason,
+        source=event.source,
+    )
 
 
 def _why(event: ev.DossierEvent) -> str | None:
@@ -162,18 +185,30 @@ def _changes(dossier: Dossier, event: ev.DossierEvent, calendar: WorkingCalendar
     at = event.occurred_at
     data = event.data
     if isinstance(data, ev.SubmittedData):
-        return {"code": data.dossier_code, "agency_code": data.agency_code, "procedure_code": data.procedure_code,
-                "channel": data.channel.value, "received_at": at,
-                "receiving_agency_code": data.receiving_agency_code}
+        return {
+            "code": data.dossier_code,
+            "agency_code": data.agency_code,
+            "procedure_code": data.procedure_code,
+            "channel": data.channel.value,
+            "received_at": at,
+            "receiving_agency_code": data.receiving_agency_code,
+        }
     if isinstance(data, ev.AcceptedData):
         return {"accepted_at": at}
     if isinstance(data, ev.SupplementRequestedData):
-        return {"supplement_request_id": str(event.event_id),
-                "supplement_respond_by": _respond_by(data, at, calendar),
-                "supplement_reminded_at": None, "supplement_expired_at": None}
+        return {
+            "supplement_request_id": str(event.event_id),
+            "supplement_respond_by": _respond_by(data, at, calendar),
+            "supplement_reminded_at": None,
+            "supplement_expired_at": None,
+        }
     if isinstance(data, ev.SupplementReceivedData):
-        return {"supplement_request_id": None,
-                "supplement_respond_by": None, "supplement_reminded_at": None, "supplement_expired_at": None}
+        return {
+            "supplement_request_id": None,
+            "supplement_respond_by": None,
+            "supplement_reminded_at": None,
+            "supplement_expired_at": None,
+        }
     if isinstance(data, ev.SupplementDueSoonData):
         return {"supplement_reminded_at": at}
     if isinstance(data, ev.SupplementExpiredData):

@@ -22,10 +22,22 @@ Fact = dict[str, Any]
 
 # For events at the same instant: the lifecycle order, so that e.g. submitted sorts before accepted.
 _RANK = {
-    "submitted": 0, "accepted": 1, "refused": 2, "transferred": 3, "supplement_requested": 4,
-    "supplement_received": 5, "payment_requested": 6, "payment_completed": 7, "suspended": 8,
-    "resumed": 9, "apology_issued": 10, "overdue": 11, "result_ready": 12, "returned": 13,
-    "withdrawn": 14, "rated": 15,
+    "submitted": 0,
+    "accepted": 1,
+    "refused": 2,
+    "transferred": 3,
+    "supplement_requested": 4,
+    "supplement_received": 5,
+    "payment_requested": 6,
+    "payment_completed": 7,
+    "suspended": 8,
+    "resumed": 9,
+    "apology_issued": 10,
+    "overdue": 11,
+    "result_ready": 12,
+    "returned": 13,
+    "withdrawn": 14,
+    "rated": 15,
 }
 # Which fact starts and which ends each kind of pause: the shared lifecycle's, by fact type.
 PAUSE_STARTS = {kind.removeprefix("dossier."): pause for kind, pause in lifecycle.PAUSE_STARTS.items()}
@@ -49,8 +61,9 @@ def fact_of(event: ev.DossierEvent) -> Fact:
     fact: Fact = {"id": str(event.event_id), "type": kind, "at": iso(event.occurred_at)}
     data = event.data
     if isinstance(data, ev.SubmittedData):
-        fact.update(code=data.dossier_code, procedure=data.procedure_code, agency=data.agency_code,
-                    channel=data.channel.value)
+        fact.update(
+            code=data.dossier_code, procedure=data.procedure_code, agency=data.agency_code, channel=data.channel.value
+        )
         if data.receiving_agency_code:  # received at another agency's counter (issue 18 item 6)
             fact["receiving_agency"] = data.receiving_agency_code
         reported = [d.digitised for d in data.documents or [] if d.digitised is not None]
@@ -202,9 +215,7 @@ def derive(facts: list[Fact]) -> DossierView:
             anomalies.append("rated_without_result")
     view.apologies = [f["at"] for f in facts if f["type"] == "apology_issued"]
     # An apology counts when issued before the deadline in effect at that moment (not the new appointment).
-    view.apology_in_time = any(
-        (due := view.due_as_of(at)) is not None and at <= due for at in view.apologies
-    )
+    view.apology_in_time = any((due := view.due_as_of(at)) is not None and at <= due for at in view.apologies)
     return view
 
 
