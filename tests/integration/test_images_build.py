@@ -1,7 +1,8 @@
-"""The images' builder stage, replayed without Docker: each Dockerfile's COPY and `uv sync` steps run in
-a scratch directory, in order, exactly as written, and the virtualenv they produce must hold the
-service's entry point, import its app, and hold nothing else (no test tools, no other service).
-The lock must also be current, or `uv sync --frozen` would build from a stale one."""
+"""The images' builder stage, replayed without Docker: the one Dockerfile's COPY and `uv sync` steps
+run for each service (its build argument SERVICE substituted) in a scratch directory, in order, as
+written, and the virtualenv they produce must hold the service's entry point, import its app, and hold
+nothing else (no test tools, no other service). The lock must also be current, or `uv sync --frozen`
+would build from a stale one."""
 
 import os
 import re
@@ -18,9 +19,9 @@ SERVICES = sorted(p.parent.name.removeprefix("motcua_") for p in ROOT.glob("*-se
 IGNORED = shutil.ignore_patterns(".venv", "__pycache__", "*.pyc", ".pytest_cache", ".ruff_cache")
 
 
-def builder_steps(dockerfile: Path) -> list[tuple[str, str]]:
-    """(INSTRUCTION, arguments) of the first stage, continuation lines joined."""
-    text = re.sub(r"\\\n", " ", dockerfile.read_text(encoding="utf-8"))
+def builder_steps(dockerfile: Path, service: str) -> list[tuple[str, str]]:
+    """(INSTRUCTION, arguments) of the first stage for `service`, continuation lines joined."""
+    text = re.sub(r"\\\n", " ", dockerfile.read_text(encoding="utf-8")).replace("${SERVICE}", service)
     steps: list[tuple[str, str]] = []
     stages = 0
     for line in text.splitlines():
@@ -53,7 +54,7 @@ def test_the_builder_stage_makes_a_venv_of_the_service_alone(service: str, tmp_p
     workdir, venv = tmp_path / "src", tmp_path / "venv"
     env = {k: v for k, v in os.environ.items() if not k.startswith(("UV_", "VIRTUAL_ENV"))}
     ran_sync = 0
-    for instruction, arguments in builder_steps(ROOT / f"{service}-service" / "Dockerfile"):
+    for instruction, arguments in builder_steps(ROOT / "Dockerfile", service):
         if instruction == "WORKDIR":
             workdir.mkdir(parents=True, exist_ok=True)
         elif instruction == "ENV":

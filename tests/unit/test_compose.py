@@ -1,7 +1,7 @@
 """The Docker deployment, checked without a Docker engine: docker-compose.yml parsed with PyYAML, the
-Dockerfiles read as text, and both held against the services' settings classes and
-docs/configuration.md, so that a setting added to a service but not to the compose file or the
-documentation fails here rather than in someone's deployment."""
+one Dockerfile read as text (with each service's build arguments), and both held against the
+services' settings classes and docs/configuration.md, so that a setting added to a service but not to
+the compose file or the documentation fails here rather than in someone's deployment."""
 
 import importlib
 import os
@@ -40,9 +40,9 @@ def prefix_of(service: str) -> str:
 
 def traced(service: str) -> bool:
     """Whether the service's entry point configures tracing (which reads TracingSettings with the
-    service's prefix)."""
-    main = ROOT / f"{service}-service" / "src" / f"motcua_{service}" / "main.py"
-    return "configure_tracing(" in main.read_text(encoding="utf-8")
+    service's prefix): itself, or through motcua_shared.service's `load_settings`/`run`."""
+    main = (ROOT / f"{service}-service" / "src" / f"motcua_{service}" / "main.py").read_text(encoding="utf-8")
+    return "configure_tracing(" in main or "from motcua_shared.service import" in main
 
 
 def variables_of(cls: type[BaseSettings], prefix: str | None = None) -> dict[str, str]:
@@ -206,8 +206,8 @@ def test_images_are_pinned(compose: dict[str, Any]) -> None:
         image = svc["image"]
         repository, _, tag = image.rpartition(":")
         assert repository and tag and tag != "latest", f"{name}: {image} is not pinned"
-        if name in SERVICES:
-            assert svc["build"] == {"context": ".", "dockerfile": f"{name}-service/Dockerfile"}
+        if name in SERVICES:  # the one Dockerfile, told which service it builds
+            assert svc["build"] == {"context": ".", "dockerfile": "Dockerfile", "args": build_args(name)}
             assert repository == f"motcua/{name}-service"
         else:  # an official image: a full version, not a moving major or minor tag
             assert re.fullmatch(r"\d+\.\d+\.\d+", tag), f"{name}: {image} is not pinned to a release"
@@ -257,9 +257,18 @@ def test_data_lives_in_named_volumes(compose: dict[str, Any]) -> None:
 # --- the Dockerfiles --------------------------------------------------------------------------
 
 
-def instructions(path: Path) -> list[tuple[str, str]]:
-    """(INSTRUCTION, arguments), continuation lines joined, comments dropped."""
+def build_args(service: str) -> dict[str, str]:
+    """The build arguments that make the one Dockerfile the image of `service`."""
+    return {"SERVICE": service, "SETTINGS_PREFIX": prefix_of(service),
+            "HTTP_PORT": str(settings_class(service)().http_port)}  # type: ignore[attr-defined]
+
+
+def instructions(path: Path, args: dict[str, str] | None = None) -> list[tuple[str, str]]:
+    """(INSTRUCTION, arguments), continuation lines joined, comments dropped; `args` (build arguments)
+    substituted where they are written `${NAME}`."""
     joined = re.sub(r"\\\n", " ", path.read_text(encoding="utf-8"))
+    for name, value in (args or {}).items():
+        joined = joined.replace(f"${{{name}}}", value)
     found = []
     for line in joined.splitlines():
         line = line.strip()
@@ -271,8 +280,7 @@ def instructions(path: Path) -> list[tuple[str, str]]:
 
 @pytest.mark.parametrize("service", SERVICES)
 def test_dockerfile_is_multi_stage_locked_slim_and_unprivileged(service: str) -> None:
-    dockerfile = ROOT / f"{service}-service" / "Dockerfile"
-    steps = instructions(dockerfile)
+    steps = instructions(ROOT / "Dockerfile", build_args(service))
     args = dict(a.split("=", 1) for w, a in steps if w == "ARG" and "=" in a)
     stages = [a for w, a in steps if w == "FROM"]
     assert len(stages) >= 2, "multi-stage: a builder and a runtime"
@@ -291,7 +299,9 @@ def test_dockerfile_is_multi_stage_locked_slim_and_unprivileged(service: str) ->
     assert health and "/health" in health[-1] and "urllib" in health[-1]
     script = f"motcua-{service}"
     assert tomllib_scripts(service).get(script), f"{script} is not an entry point of motcua-{service}"
-    assert [a for w, a in runtime if w == "CMD"][-1] == f'["{script}"]'
+    # The image's one command is the service's entry point under a name every image shares.
+    assert [a for w, a in runtime if w == "CMD"][-1] == '["motcua-service"]'
+    assert ("RUN", f'ln -s "{script}" /app/.venv/bin/motcua-service') in runtime
     assert (f"MOTCUA_{service.upper()}_HTTP_HOST=0.0.0.0" in " ".join(a for w, a in runtime if w == "ENV"))
 
 
