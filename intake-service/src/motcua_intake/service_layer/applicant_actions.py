@@ -99,7 +99,8 @@ async def supply_papers(
     due_at = moved_by_pause(intake.calendar, dossier.due_at, paused_at, now).astimezone(PROVINCE_TZ)
     event = ev.DossierSupplementReceived(occurred_at=now, source=intake.source, actor=actor,
                                          dossier_id=dossier.dossier_id, data=ev.SupplementReceivedData(due_at=due_at))
-    return _decision(intake, dossier, event, {"status": "in_progress", "appointment_at": due_at.isoformat(),
+    return _decision(intake, dossier, event, {"status": tracking.next_status(dossier.status, event),
+                                              "appointment_at": due_at.isoformat(),
                                               "documents_received": len(documents)})
 
 
@@ -110,7 +111,7 @@ async def withdraw(intake: Intake, *, code: str, phone: str, reason: str | None,
         raise Conflict("dossier_closed", f"dossier {code} is {dossier.status} and can no longer be withdrawn")
     event = ev.DossierWithdrawn(occurred_at=_now(), source=intake.source, actor=actor, dossier_id=dossier.dossier_id,
                                 data=ev.WithdrawnData(reason=reason))
-    return _decision(intake, dossier, event, {"status": "withdrawn"})
+    return _decision(intake, dossier, event, {"status": tracking.next_status(dossier.status, event)})
 
 
 async def rate(intake: Intake, *, code: str, phone: str, rating: ev.Rating, comment: str | None,
@@ -139,4 +140,4 @@ async def record_payment(
     event = ev.DossierPaymentCompleted(occurred_at=_now(), source=intake.source, actor=actor,
                                        dossier_id=dossier.dossier_id,
                                        data=ev.PaymentCompletedData(amount=amount, method=method))
-    return _decision(intake, dossier, event, {"status": "in_progress"})
+    return _decision(intake, dossier, event, {"status": tracking.next_status(dossier.status, event)})
