@@ -19,6 +19,7 @@ from typing import Any
 
 import httpx
 from motcua_shared.auth import Role, mint_token
+from motcua_shared.lifecycle import LEADS_TO
 
 FAMILY = ["Nguyễn", "Trần", "Lê", "Phạm", "Hoàng", "Huỳnh", "Phan", "Vũ", "Võ", "Đặng", "Bùi", "Đỗ"]
 MIDDLE = ["Văn", "Thị", "Hữu", "Minh", "Ngọc", "Thanh", "Quốc", "Đức", "Thu", "Gia"]
@@ -62,6 +63,11 @@ class Script:
         return str(self.applicant["phone"])
 
 
+def _after(event_type: str) -> str:
+    """The status a step leaves the dossier in: the one its event leads to (motcua_shared.lifecycle)."""
+    return LEADS_TO[event_type].value
+
+
 def plan(procedures: list[dict[str, Any]], count: int, *, seed: int = 1) -> list[Script]:
     """`count` dossier lives over the catalogue's `procedures` (as intake's /v1/procedures gives them)."""
     rng = random.Random(seed)
@@ -92,35 +98,37 @@ def _script(rng: random.Random, index: int, procedure: dict[str, Any], seed: int
     if channel == "online":
         if rng.random() < 0.08:
             add(Step("refuse", "processing", "officer", {"reason": "Hồ sơ không thuộc thẩm quyền giải quyết"},
-                     then="refused"))
+                     then=_after("dossier.refused")))
             return Script(index, procedure["procedure_code"], procedure["agency_code"], channel, applicant,
                           tuple(steps), status)
-        add(Step("accept", "processing", "officer", then="accepted"))
+        add(Step("accept", "processing", "officer", then=_after("dossier.accepted")))
     if rng.random() < 0.25:
         add(Step("request-supplement", "processing", "officer",
-                 {"reason": "Thiếu bản sao giấy tờ tùy thân", "items": ["CCCD"]}, then="supplement_requested"))
+                 {"reason": "Thiếu bản sao giấy tờ tùy thân", "items": ["CCCD"]},
+                 then=_after("dossier.supplement_requested")))
         if rng.random() < 0.5:
             add(Step("supplements", "intake", "applicant",
                      {"phone": phone, "documents": [{"name": "cccd-ban-sao.pdf", "size": 120_000}]},
-                     then="in_progress"))
+                     then=_after("dossier.supplement_received")))
         else:
-            add(Step("receive-supplement", "processing", "officer", then="in_progress"))
+            add(Step("receive-supplement", "processing", "officer", then=_after("dossier.supplement_received")))
     if rng.random() < 0.05:
         add(Step("withdrawal", "intake", "applicant", {"phone": phone, "reason": "Không còn nhu cầu"},
-                 then="withdrawn"))
+                 then=_after("dossier.withdrawn")))
         return Script(index, procedure["procedure_code"], procedure["agency_code"], channel, applicant,
                       tuple(steps), status)
     if fee and rng.random() < 0.3:
-        add(Step("request-payment", "processing", "officer", {"amount": fee}, then="awaiting_payment"))
+        add(Step("request-payment", "processing", "officer", {"amount": fee}, then=_after("dossier.payment_requested")))
         if channel == "online":
             add(Step("payments/callback", "intake", "integrator", {"amount": fee, "method": "online"},
-                     then="in_progress"))
+                     then=_after("dossier.payment_completed")))
         else:
             add(Step("record-payment", "processing", "officer", {"amount": fee, "method": "counter"},
-                     then="in_progress"))
+                     then=_after("dossier.payment_completed")))
     if rng.random() < 0.1:
-        add(Step("suspend", "processing", "officer", {"reason": "Chờ ý kiến cơ quan phối hợp"}, then="suspended"))
-        add(Step("resume", "processing", "officer", then="in_progress"))
+        add(Step("suspend", "processing", "officer", {"reason": "Chờ ý kiến cơ quan phối hợp"},
+                 then=_after("dossier.suspended")))
+        add(Step("resume", "processing", "officer", then=_after("dossier.resumed")))
     if rng.random() < 0.08:
         # The new appointment is filled in from the dossier's due time when the step runs.
         add(Step("apology", "processing", "officer", {"reason": "Cần thêm thời gian xác minh thực địa"}))
@@ -129,9 +137,9 @@ def _script(rng: random.Random, index: int, procedure: dict[str, Any], seed: int
         return Script(index, procedure["procedure_code"], procedure["agency_code"], channel, applicant,
                       tuple(steps), status)
     add(Step("result-ready", "processing", "officer", {"result_number": f"KQ-{seed}-{index:06d}"},
-             then="result_ready"))
+             then=_after("dossier.result_ready")))
     delivery = {"online": "online", "postal": "postal"}.get(channel, "direct")
-    add(Step("return", "processing", "officer", {"delivery": delivery}, then="returned"))
+    add(Step("return", "processing", "officer", {"delivery": delivery}, then=_after("dossier.returned")))
     if rng.random() < 0.7:
         rating = rng.choices(["very_satisfied", "satisfied", "unsatisfied"], weights=[5, 4, 1])[0]
         add(Step("rating", "intake", "applicant", {"phone": phone, "rating": rating}))
