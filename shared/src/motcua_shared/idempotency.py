@@ -16,9 +16,9 @@ from typing import Annotated, Any
 
 from fastapi import Header
 from pymongo.asynchronous.database import AsyncDatabase
-from pymongo.errors import DuplicateKeyError
 
 from .api import ApiError
+from .mongo import insert_once
 
 HEADER_DESCRIPTION = (
     "A retry with the same key and body gets the first answer and publishes nothing new; the same key with "
@@ -97,17 +97,15 @@ class IdempotencyStore:
         """Insert a pending record we own and return None, or return the record already there."""
         now = datetime.now(UTC)
         rid = record_id(subject, key)
-        try:
-            await self._records.insert_one({
-                "_id": rid, "subject": subject, "key": key, "fingerprint": fingerprint,
-                "state": "pending", "lease_until": now + self._lease, "created_at": now,
-            })
+        if await insert_once(self._records, {
+            "_id": rid, "subject": subject, "key": key, "fingerprint": fingerprint,
+            "state": "pending", "lease_until": now + self._lease, "created_at": now,
+        }):
             return None
-        except DuplicateKeyError:
-            doc = await self._records.find_one({"_id": rid})
-            if doc is None:  # forgotten between our insert and read: try once more
-                return await self.begin(subject, key, fingerprint)
-            return _record(doc)
+        doc = await self._records.find_one({"_id": rid})  # someone holds the key: their record decides
+        if doc is None:  # forgotten between our insert and read: try once more
+            return await self.begin(subject, key, fingerprint)
+        return _record(doc)
 
     async def take_over(self, record: IdempotencyRecord) -> bool:
         """Take an abandoned record's lease, atomically; False if someone else holds or took it."""

@@ -17,6 +17,7 @@ from typing import Any
 
 from pymongo import AsyncMongoClient
 from pymongo.asynchronous.collection import AsyncCollection
+from pymongo.errors import DuplicateKeyError
 
 DEFAULT_MAX_POOL_SIZE = 10
 
@@ -86,3 +87,14 @@ async def bulk_write_in_chunks(collection: AsyncCollection[Any], writes: Sequenc
         chunk = list(writes[first:first + size])
         async with UPDATE_STATEMENTS.take(len(chunk)):
             await collection.bulk_write(chunk, ordered=False)
+
+
+async def insert_once(collection: AsyncCollection[Any], document: dict[str, Any]) -> bool:
+    """Insert `document` under its `_id`; False, with nothing written, when a document with that `_id` is
+    already there. The one way motcua decides "once" (a claim, a turn, a record of an event seen): on
+    FerretDB `$inc` and findAndModify are not atomic, a unique `_id` is."""
+    try:
+        await collection.insert_one(document)
+    except DuplicateKeyError:
+        return False
+    return True

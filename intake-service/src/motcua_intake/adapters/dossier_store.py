@@ -8,6 +8,7 @@ from typing import Any
 
 from motcua_shared import events as ev
 from motcua_shared.lifecycle import PauseCalendar
+from motcua_shared.mongo import insert_once
 from pymongo import ReturnDocument
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
@@ -66,11 +67,8 @@ class DossierStore:
             for _ in range(_MAX_CODE_ATTEMPTS):
                 sequence = await self._next_sequence(counter)
                 code = dossier_code_for(counter, sequence)
-                try:
-                    await self._codes.insert_one({"_id": code, "dossier_id": dossier_id})
-                except DuplicateKeyError:
-                    continue
-                return code
+                if await insert_once(self._codes, {"_id": code, "dossier_id": dossier_id}):
+                    return code
         raise RuntimeError(f"could not reserve a dossier code on counter {counter}")
 
     async def _next_sequence(self, counter: str) -> int:
@@ -93,12 +91,8 @@ class DossierStore:
         fields: dict[str, Any] = {}
         for event in events:
             fields.update(_fields(event, fields, phone_hash, self._calendar))
-        try:
-            await self._dossiers.insert_one({"_id": events[0].dossier_id, **fields, "version": 1,
-                                             "applied": [str(event.event_id) for event in events]})
-        except DuplicateKeyError:
-            return False
-        return True
+        return await insert_once(self._dossiers, {"_id": events[0].dossier_id, **fields, "version": 1,
+                                                  "applied": [str(event.event_id) for event in events]})
 
     async def apply(self, event: ev.DossierEvent, *, phone_hash: str | None = None) -> None:
         """Fold one dossier event into the view, once per event_id (optimistic concurrency on a version)."""
@@ -129,11 +123,7 @@ class DossierStore:
     async def claim_rating(self, dossier_id: str) -> bool:
         """Claim the dossier's one rating; False if it was already claimed. An insert under a unique _id,
         because a conditional update is not atomic on FerretDB."""
-        try:
-            await self._rating_claims.insert_one({"_id": dossier_id})
-        except DuplicateKeyError:
-            return False
-        return True
+        return await insert_once(self._rating_claims, {"_id": dossier_id})
 
 
 class _SharedCalendar:

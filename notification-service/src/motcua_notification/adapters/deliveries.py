@@ -9,9 +9,9 @@ import dataclasses
 from datetime import UTC, datetime
 from typing import Any
 
+from motcua_shared.mongo import insert_once
 from pymongo import ASCENDING
 from pymongo.asynchronous.database import AsyncDatabase
-from pymongo.errors import DuplicateKeyError
 
 from ..domain.delivery import Delivery, Status
 
@@ -41,11 +41,7 @@ class DeliveryStore:
         document["_id"] = delivery.id
         for name in ("status", "audience", "channel"):
             document[name] = str(document[name].value)
-        try:
-            await self._deliveries.insert_one(document)
-        except DuplicateKeyError:
-            return False
-        return True
+        return await insert_once(self._deliveries, document)
 
     async def get(self, delivery_id: str) -> dict[str, Any] | None:
         return await self._deliveries.find_one({"_id": delivery_id})
@@ -57,9 +53,7 @@ class DeliveryStore:
     async def claim_attempt(self, delivery: dict[str, Any]) -> int | None:
         """The claim number if this caller won the next send of `delivery`, None if someone else did."""
         seq = int(delivery.get("claim_seq", 0)) + 1
-        try:
-            await self._claims.insert_one({"_id": f"{delivery['_id']}#{seq}", "at": _now()})
-        except DuplicateKeyError:
+        if not await insert_once(self._claims, {"_id": f"{delivery['_id']}#{seq}", "at": _now()}):
             return None
         await self._deliveries.update_one({"_id": delivery["_id"]}, {"$set": {
             "status": Status.SENDING.value, "claim_seq": seq, "sending_since": _now()}})
@@ -111,11 +105,8 @@ class DeliveryStore:
 
     async def remember_event(self, event_id: str, dossier_id: str, event_type: str, occurred_at: datetime) -> None:
         """Keep a dossier event that may make a waiting message untrue (once, under its event id)."""
-        try:
-            await self._events.insert_one({"_id": event_id, "dossier_id": dossier_id, "event_type": event_type,
-                                           "occurred_at": occurred_at})
-        except DuplicateKeyError:
-            pass
+        await insert_once(self._events, {"_id": event_id, "dossier_id": dossier_id, "event_type": event_type,
+                                         "occurred_at": occurred_at})
 
     async def first_event_since(self, dossier_id: str, since: datetime, event_types: frozenset[str],
                                 other_than: str) -> dict[str, Any] | None:
@@ -137,10 +128,7 @@ class DeliveryStore:
 
     async def add_outcome(self, event_id: str, key: str, value: bytes) -> None:
         """Keep an outcome event before publishing it, so that a broker outage delays it, never loses it."""
-        try:
-            await self._outbox.insert_one({"_id": event_id, "key": key, "value": value, "at": _now()})
-        except DuplicateKeyError:
-            pass
+        await insert_once(self._outbox, {"_id": event_id, "key": key, "value": value, "at": _now()})
 
     async def mark_published(self, event_id: str) -> None:
         # The delivery keeps the history; the outbox only holds what is still to publish.

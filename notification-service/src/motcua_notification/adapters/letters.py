@@ -4,8 +4,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from bson import Binary
+from motcua_shared.mongo import insert_once
 from pymongo.asynchronous.database import AsyncDatabase
-from pymongo.errors import DuplicateKeyError
 
 
 class LetterStore:
@@ -14,11 +14,8 @@ class LetterStore:
 
     async def save(self, letter_id: str, dossier_code: str, pdf: bytes) -> None:
         """Store the letter once; a second rendering (the event came again) is dropped."""
-        try:
-            await self._letters.insert_one({"_id": letter_id, "dossier_code": dossier_code, "pdf": Binary(pdf),
-                                            "created_at": datetime.now(UTC)})
-        except DuplicateKeyError:
-            pass
+        await insert_once(self._letters, {"_id": letter_id, "dossier_code": dossier_code, "pdf": Binary(pdf),
+                                          "created_at": datetime.now(UTC)})
 
     async def exists(self, letter_id: str) -> bool:
         return await self._letters.find_one({"_id": letter_id}, projection={"_id": 1}) is not None

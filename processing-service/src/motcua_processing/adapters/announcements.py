@@ -14,8 +14,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from motcua_shared import events as ev
+from motcua_shared.mongo import insert_once
 from pymongo.asynchronous.database import AsyncDatabase
-from pymongo.errors import DuplicateKeyError
 
 PUBLISHING = "publishing"
 PUBLISHED = "published"
@@ -29,14 +29,10 @@ class AnnouncementStore:
 
     async def claim(self, event: ev.DossierEvent, kind: str) -> bool:
         """True if this caller won the right to publish `event` (nobody claimed it before)."""
-        try:
-            await self._claims.insert_one({
-                "_id": str(event.event_id), "dossier_id": event.dossier_id, "kind": kind, "state": PUBLISHING,
-                "claimed_at": datetime.now(UTC), "takeovers": 0, "event": event.to_bytes().decode(),
-            })
-        except DuplicateKeyError:
-            return False
-        return True
+        return await insert_once(self._claims, {
+            "_id": str(event.event_id), "dossier_id": event.dossier_id, "kind": kind, "state": PUBLISHING,
+            "claimed_at": datetime.now(UTC), "takeovers": 0, "event": event.to_bytes().decode(),
+        })
 
     async def mark_published(self, event_id: str) -> None:
         await self._claims.update_one({"_id": event_id}, {"$set": {"state": PUBLISHED,
@@ -51,9 +47,7 @@ class AnnouncementStore:
         stale = await self._claims.find({"state": PUBLISHING, "claimed_at": {"$lt": stale_before}}).to_list()
         for doc in stale:
             attempt = int(doc.get("takeovers", 0)) + 1
-            try:
-                await self._takeovers.insert_one({"_id": f"{doc['_id']}#{attempt}", "at": datetime.now(UTC)})
-            except DuplicateKeyError:
+            if not await insert_once(self._takeovers, {"_id": f"{doc['_id']}#{attempt}", "at": datetime.now(UTC)}):
                 continue  # another instance took it over
             await self._claims.update_one({"_id": doc["_id"]},
                                           {"$set": {"takeovers": attempt, "claimed_at": datetime.now(UTC)}})

@@ -23,6 +23,7 @@ from typing import Any
 from motcua_shared import events as ev
 from motcua_shared.calendar import PROVINCE_TZ
 from motcua_shared.lifecycle import DossierStatus
+from motcua_shared.mongo import insert_once
 from pymongo import ASCENDING, DESCENDING
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
@@ -104,11 +105,7 @@ class DossierStore:
         key = f"{dossier_id}@{version}"
         now = datetime.now(UTC)
         await self._turns.delete_one({"_id": key, "at": {"$lt": now - TURN_LEASE}})
-        try:
-            await self._turns.insert_one({"_id": key, "at": now})
-        except DuplicateKeyError:
-            return None
-        return key
+        return key if await insert_once(self._turns, {"_id": key, "at": now}) else None
 
     async def give_back_turn(self, key: str) -> None:
         await self._turns.delete_one({"_id": key})

@@ -20,9 +20,9 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
+from motcua_shared.mongo import insert_once
 from pymongo import DESCENDING
 from pymongo.asynchronous.collection import AsyncCollection
-from pymongo.errors import DuplicateKeyError
 
 
 def new_writer_id() -> str:
@@ -66,13 +66,9 @@ class Claims:
 
     async def insert(self, claim: Claim, *, doc_id: str | None = None) -> bool:
         """True when this writer now holds the claim; False when another writer got there first."""
-        try:
-            await self._claims.insert_one({
-                "_id": doc_id or claim.id, "stream": claim.stream, "start": claim.start, "end": claim.end,
-                "facts": claim.facts, "writer": claim.writer, "at": claim.at, "done": claim.done})
-        except DuplicateKeyError:
-            return False
-        return True
+        return await insert_once(self._claims, {
+            "_id": doc_id or claim.id, "stream": claim.stream, "start": claim.start, "end": claim.end,
+            "facts": claim.facts, "writer": claim.writer, "at": claim.at, "done": claim.done})
 
     async def begin_at(self, stream: str, position: int, writer: str) -> None:
         """Start the stream's chain at `position` (a rebuild does, at the partition's first offset, so

@@ -26,10 +26,9 @@ from collections.abc import Mapping
 from datetime import date, timedelta
 from typing import Any
 
-from motcua_shared.mongo import bulk_write_in_chunks
+from motcua_shared.mongo import bulk_write_in_chunks, insert_once
 from pymongo import InsertOne, UpdateOne
 from pymongo.asynchronous.collection import AsyncCollection
-from pymongo.errors import DuplicateKeyError
 
 from ..domain.contributions import CounterKey
 
@@ -73,10 +72,7 @@ class StreamRegistry:
     async def register(self, stream: str) -> None:
         if stream in self._known:
             return
-        try:
-            await self._streams.insert_one({"_id": stream})
-        except DuplicateKeyError:
-            pass
+        await insert_once(self._streams, {"_id": stream})
         self._known.add(stream)
 
     async def all(self) -> list[str]:
