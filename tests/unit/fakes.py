@@ -2,6 +2,7 @@
 so that tests/unit runs a use case in milliseconds: no broker, no store. Each keeps only what a test
 looks at (the events published, the messages recorded) and answers as the Mongo store would."""
 
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import replace
 from datetime import date, datetime
@@ -14,6 +15,7 @@ from motcua_notification.domain.delivery import Delivery
 from motcua_notification.domain.templates import Template, default_templates
 from motcua_processing.adapters.dossier_store import to_document
 from motcua_processing.domain.dossier import Dossier, fold
+from motcua_reporting.domain.contributions import counts
 from motcua_shared import events as ev
 from motcua_shared.catalogue import Agency, Procedure, Succession
 from motcua_shared.idempotency import Claim, record_id
@@ -344,3 +346,37 @@ class Letters:
 
     async def get(self, letter_id: str) -> dict[str, Any] | None:
         return {"pdf": self.saved[letter_id]} if letter_id in self.saved else None
+
+
+# --- reporting -------------------------------------------------------------------------------------
+
+
+class ReportCatalogue:
+    """Reporting's catalogue, as given."""
+
+    def __init__(self, catalogue: Any) -> None:
+        self._catalogue = catalogue
+
+    async def load(self) -> Any:
+        return self._catalogue
+
+
+class ReportCounters:
+    """The pre-aggregated counters, summed from what each dossier's view adds to them (the same
+    domain/contributions.py the consumer folds with)."""
+
+    def __init__(self, views: Sequence[Any]) -> None:
+        self._rows: Counter[Any] = Counter()
+        for view in views:
+            self._rows.update(counts(view))
+
+    async def flows(self, kinds: list[str], start: date, end: date) -> list[tuple[Any, int]]:
+        low, high = start.isoformat(), end.isoformat()
+        return [(key, n) for key, n in self._rows.items() if key.kind in kinds and low <= key.date <= high]
+
+    async def standing_at_end_of(self, day: date, kind: str = "open") -> Any:
+        standing: Counter[tuple[str, str, str]] = Counter()
+        for key, n in self._rows.items():
+            if key.kind == kind and key.date <= day.isoformat():
+                standing[(key.agency, key.procedure, key.dim)] += n
+        return standing
