@@ -9,9 +9,9 @@ from typing import Any
 from motcua_shared.auth import Principal
 from motcua_shared.events import DossierEvent, DossierSubmitted, parse_event
 from motcua_shared.idempotency import fingerprint
+from motcua_shared.publishing import BrokerUnavailable
 from motcua_shared.refusals import Unavailable
 
-from ..adapters.publishing import BrokerUnavailable
 from .unit import Decision, Intake
 
 __all__ = ["fingerprint", "run_once"]

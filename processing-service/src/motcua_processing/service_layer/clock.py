@@ -21,8 +21,8 @@ from decimal import Decimal
 
 from motcua_shared import events as ev
 from motcua_shared.lifecycle import RUNNING_STATUSES, DossierStatus
+from motcua_shared.publishing import BrokerUnavailable
 
-from ..adapters.publishing import BrokerUnavailable
 from ..domain.deadlines import remaining_working_time
 from ..domain.dossier import Dossier
 from .ports import Claims

@@ -20,9 +20,9 @@ from uuid import uuid4
 from motcua_shared import events as ev
 from motcua_shared.auth import Principal, ensure_agency
 from motcua_shared.lifecycle import DossierStatus, IllegalTransition, allowed_events, next_status
+from motcua_shared.publishing import BrokerUnavailable
 from motcua_shared.refusals import Conflict, Invalid, NotFound, Refused, Unavailable
 
-from ..adapters.publishing import BrokerUnavailable
 from ..domain.deadlines import due_on_acceptance, moved_by_pause
 from ..domain.dossier import Dossier
 from .unit import Processing

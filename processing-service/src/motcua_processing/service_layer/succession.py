@@ -20,8 +20,8 @@ from motcua_shared import events as ev
 from motcua_shared.calendar import PROVINCE_TZ
 from motcua_shared.catalogue import Succession, handover_event_id
 from motcua_shared.lifecycle import PAUSED_STATUSES, RUNNING_STATUSES, DossierStatus
+from motcua_shared.publishing import BrokerUnavailable
 
-from ..adapters.publishing import BrokerUnavailable
 from ..domain.dossier import Dossier
 from .ports import Claims
 from .unit import Processing
