@@ -11,11 +11,10 @@ from motcua_shared.api import serve_asyncapi
 from motcua_shared.catalogue import CatalogueStore
 from motcua_shared.idempotency import IdempotencyStore
 from motcua_shared.observability.asyncapi import document_publication
-from motcua_shared.service import build_app, consuming_broker, open_store, publishing_side, started
+from motcua_shared.service import build_app, deciding_infrastructure, started
 
 from .adapters.dossier_store import DossierStore
 from .adapters.failed_attempts import FailedAttempts
-from .adapters.publishing import EventPublisher
 from .api.routes import catalogue, dossiers, supersession, tracking, tracking_page
 from .config import Settings
 from .consumers import register_consumers
@@ -76,15 +75,8 @@ def create_app(settings: Settings, *, calendar: WorkingCalendar | None = None,
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        async with (
-            open_store(app, settings) as (_, db),
-            publishing_side(app, settings, publish_timeout_seconds=settings.publish_timeout_seconds,
-                            consumer_group=settings.consumer_group,
-                            topics=[settings.topics.dossier_events, settings.topics.catalog_events],
-                            max_lag=settings.ready_max_lag, lag_setting="MOTCUA_INTAKE_READY_MAX_LAG",
-                            ) as (publishing, freshness),
-        ):
-            broker = consuming_broker(settings)
+        async with deciding_infrastructure(app, settings) as infra:
+            db, broker = infra.db, infra.broker
             working_calendar = calendar or default_calendar()  # the view moves appointments with it too
             intake = Intake(
                 source=settings.service_name,
@@ -92,9 +84,7 @@ def create_app(settings: Settings, *, calendar: WorkingCalendar | None = None,
                 catalogue=CatalogueStore(db),
                 dossiers=DossierStore(db, working_calendar),
                 idempotency=IdempotencyStore(db, lease=timedelta(seconds=settings.idempotency_lease_seconds)),
-                # The guard outlasts the producer's own timeout so that the producer decides (and drops).
-                publisher=EventPublisher(publishing, settings.kafka_bootstrap_servers,
-                                         timeout=settings.publish_timeout_seconds + 5),
+                publisher=infra.publisher,
                 calendar=working_calendar,
                 phone_hash_key=settings.phone_hash_secret.get_secret_value().encode(),
                 retry_after_seconds=settings.retry_after_seconds,
@@ -102,7 +92,7 @@ def create_app(settings: Settings, *, calendar: WorkingCalendar | None = None,
                                                  per_client=settings.tracking_failures_per_client,
                                                  window_seconds=settings.tracking_window_seconds),
                 public_base_url=settings.public_base_url,
-                freshness=freshness, view_wait_seconds=settings.view_wait_seconds, now=now or utc_now,
+                freshness=infra.freshness, view_wait_seconds=settings.view_wait_seconds, now=now or utc_now,
             )
             await intake.catalogue.ensure_indexes()
             await intake.dossiers.ensure_indexes()

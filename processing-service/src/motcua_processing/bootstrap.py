@@ -12,7 +12,7 @@ from motcua_shared.api import serve_asyncapi
 from motcua_shared.catalogue import CatalogueStore
 from motcua_shared.idempotency import IdempotencyStore
 from motcua_shared.observability.asyncapi import document_publication
-from motcua_shared.service import build_app, consuming_broker, open_store, publishing_side, started
+from motcua_shared.service import build_app, deciding_infrastructure, started
 
 from .adapters.announcements import AnnouncementStore
 from .adapters.dossier_store import DossierStore
@@ -71,25 +71,15 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        async with (
-            open_store(app, settings) as (_, db),
-            publishing_side(app, settings, publish_timeout_seconds=settings.publish_timeout_seconds,
-                            consumer_group=settings.consumer_group,
-                            topics=[settings.topics.dossier_events, settings.topics.catalog_events],
-                            max_lag=settings.ready_max_lag, lag_setting="MOTCUA_PROCESSING_READY_MAX_LAG",
-                            ) as (publishing, freshness),
-        ):
-            broker = consuming_broker(settings)
+        async with deciding_infrastructure(app, settings) as infra:
+            db, broker = infra.db, infra.broker
             working_calendar = calendar or default_calendar()
             processing = Processing(
                 source=settings.service_name, topics=settings.topics,
                 dossiers=DossierStore(db, working_calendar, source=settings.service_name),
                 catalogue=CatalogueStore(db, today=lambda: now().date()),
-                # The guard outlasts the producer's own timeout so that the producer decides (and drops).
-                publisher=EventPublisher(publishing, settings.kafka_bootstrap_servers,
-                                         settings.topics.dossier_events,
-                                         timeout=settings.publish_timeout_seconds + 5),
-                calendar=working_calendar, freshness=freshness, view_wait_seconds=settings.view_wait_seconds,
+                publisher=EventPublisher(infra.publisher, settings.topics.dossier_events),
+                calendar=working_calendar, freshness=infra.freshness, view_wait_seconds=settings.view_wait_seconds,
                 retry_after_seconds=settings.retry_after_seconds, now=now,
                 supplement_working_days=settings.supplement_working_days,
                 due_soon_ahead=timedelta(hours=settings.due_soon_working_hours),

@@ -2,24 +2,21 @@
 
 from decimal import Decimal
 
-from motcua_shared.settings import ServiceSettings
+from motcua_shared.settings import DecidingServiceSettings
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
 
-class Settings(ServiceSettings):
+class Settings(DecidingServiceSettings):
+    """Besides the shared ones (motcua_shared.settings: the publish timeout, Retry-After, the
+    Idempotency-Key lease, the view's wait and /ready's lag)."""
+
     model_config = SettingsConfigDict(env_prefix="MOTCUA_PROCESSING_", extra="ignore")
 
     service_name: str = "processing-service"
     http_port: int = 8002
     mongodb_database: str = "motcua_processing"
-    # Every processing instance shares one group, so each event is folded once per deployment.
     consumer_group: str = "processing-service"
-    # An action the broker has not acknowledged within this time is answered 503 and dropped.
-    publish_timeout_seconds: float = 8.0
-    retry_after_seconds: int = 5
-    # How long an action holding an Idempotency-Key is presumed alive before a retry may take over.
-    idempotency_lease_seconds: float = Field(30.0, gt=0)
     # The clock: how often it looks for due-soon and overdue dossiers, and how early it warns.
     scheduler_enabled: bool = True
     scheduler_interval_seconds: float = 30.0
@@ -33,9 +30,3 @@ class Settings(ServiceSettings):
     # A claim to announce (overdue, due soon) not marked published after this long is taken over:
     # its holder is presumed dead between claim and publish.
     announcement_lease_seconds: float = 60.0
-    # How long reading a dossier, or an officer's action, waits for processing's view to fold what was
-    # published before it when the view does not know the dossier or refuses the action; then 503
-    # view_behind, never a 404/409 that is only the view's lag.
-    view_wait_seconds: float = Field(5.0, ge=0)
-    # /ready says `degraded` while the consumers have more events than this still to fold.
-    ready_max_lag: int = Field(1000, ge=0)

@@ -4,6 +4,7 @@ closes, and the readiness checks on them. Each service's `bootstrap.py` says onl
 
 from collections.abc import AsyncIterator, Callable, Iterable
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import uvicorn
@@ -26,8 +27,8 @@ from .observability.readiness import (
     store_check,
 )
 from .observability.tracing import configure_tracing
-from .publishing import make_publishing_broker
-from .settings import ServiceSettings
+from .publishing import EventPublisher, make_publishing_broker
+from .settings import DecidingServiceSettings, ServiceSettings
 
 S = TypeVar("S", bound=ServiceSettings)
 Lifespan = Callable[[FastAPI], Any]
@@ -104,19 +105,21 @@ async def started(broker: KafkaBroker, *, consume: bool = True, checked_by: Fast
 
 
 @asynccontextmanager
-async def publishing_side(app: FastAPI, settings: ServiceSettings, *, publish_timeout_seconds: float,
-                          consumer_group: str, topics: Iterable[str], max_lag: int, lag_setting: str,
+async def publishing_side(app: FastAPI, settings: DecidingServiceSettings
                           ) -> AsyncIterator[tuple[KafkaBroker, ViewFreshness]]:
-    """What a service that answers from a folded view and publishes decisions needs (intake,
-    processing): the publishing broker (motcua_shared.publishing says why it is its own), checked by
-    /ready ("kafka"), and the view's freshness, whose lag makes /ready say `degraded` above `max_lag`."""
+    """What a service that decides on its folded view of the dossiers and publishes its decisions needs
+    (intake, processing): the publishing broker (motcua_shared.publishing says why it is its own),
+    checked by /ready ("kafka"), and the freshness of the view of `dossier.events` and `catalog.events`,
+    whose lag makes /ready say `degraded` above `ready_max_lag`."""
     publishing = make_publishing_broker(settings.kafka_bootstrap_servers,
                                         client_id=f"{settings.service_name}-publisher",
-                                        request_timeout_ms=int(publish_timeout_seconds * 1000))
-    freshness = ViewFreshness(settings.kafka_bootstrap_servers, consumer_group, list(topics))
+                                        request_timeout_ms=int(settings.publish_timeout_seconds * 1000))
+    freshness = ViewFreshness(settings.kafka_bootstrap_servers, settings.consumer_group,
+                              [settings.topics.dossier_events, settings.topics.catalog_events])
+    prefix = str(type(settings).model_config.get("env_prefix", ""))
     add_readiness_check(app, "kafka", kafka_check(publishing))
-    add_degradation_check(app, "consumer_lag", consumer_lag_check(freshness.lag, max_lag=max_lag,
-                                                                  setting=lag_setting))
+    add_degradation_check(app, "consumer_lag", consumer_lag_check(
+        freshness.lag, max_lag=settings.ready_max_lag, setting=f"{prefix}READY_MAX_LAG".upper()))
     await publishing.connect()
     try:
         await freshness.start()
@@ -126,3 +129,25 @@ async def publishing_side(app: FastAPI, settings: ServiceSettings, *, publish_ti
             await freshness.close()
     finally:
         await publishing.stop()
+
+
+@dataclass(frozen=True)
+class DecidingInfrastructure:
+    """What intake's and processing's lifespans wire their use cases to."""
+
+    db: AsyncDatabase[Any]
+    publisher: EventPublisher  # decisions go out with it
+    freshness: ViewFreshness
+    broker: KafkaBroker  # the consumers' broker, to be `started` once they are registered
+
+
+@asynccontextmanager
+async def deciding_infrastructure(app: FastAPI, settings: DecidingServiceSettings
+                                  ) -> AsyncIterator[DecidingInfrastructure]:
+    """The store and the publishing side open (and closed at the end, in reverse), the consumers' broker
+    made."""
+    async with open_store(app, settings) as (_, db), publishing_side(app, settings) as (publishing, freshness):
+        # The guard outlasts the producer's own timeout so that the producer decides (and drops).
+        publisher = EventPublisher(publishing, settings.kafka_bootstrap_servers,
+                                   timeout=settings.publish_timeout_seconds + 5)
+        yield DecidingInfrastructure(db, publisher, freshness, consuming_broker(settings))

@@ -55,3 +55,23 @@ class ServiceSettings(BaseSettings):
     @property
     def topics(self) -> Topics:
         return Topics(self.topic_prefix)
+
+
+class DecidingServiceSettings(ServiceSettings):
+    """Settings of a service that decides on its view of the dossiers, folded from the topics, and
+    publishes what it decides (intake, processing): each with its own prefix, e.g.
+    MOTCUA_PROCESSING_VIEW_WAIT_SECONDS."""
+
+    # Every instance of the service shares one group, so each event is folded once per deployment.
+    consumer_group: str = "motcua"
+    # What the broker has not acknowledged within this time is dropped and the request answered 503.
+    publish_timeout_seconds: float = 8.0
+    # Retry-After given with 503 broker_unavailable.
+    retry_after_seconds: int = 5
+    # How long a request holding an Idempotency-Key is presumed alive before a retry may take over.
+    idempotency_lease_seconds: float = Field(30.0, gt=0)
+    # How long a request waits for the view to fold what was published before it (an import, the other
+    # service's decisions); then 503 view_behind, never a 404/409 that is only the view's lag.
+    view_wait_seconds: float = Field(5.0, ge=0)
+    # /ready says `degraded` while the consumers have more events than this still to fold.
+    ready_max_lag: int = Field(1000, ge=0)

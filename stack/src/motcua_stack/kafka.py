@@ -87,10 +87,8 @@ def _server_properties(log_dirs: Path) -> str:
 
 def start() -> None:
     """Start the broker (formatting its storage on first use) and wait until it listens."""
-    if processes.running_pid(NAME) is not None:
+    if not processes.needs_start(NAME, host(), port(), "MOTCUA_STACK_KAFKA_PORT"):
         return
-    if processes.port_open(host(), port()):
-        raise StackError(f"port {port()} is taken by another process; set MOTCUA_STACK_KAFKA_PORT")
     libs = libs_dir()
     home = data_dir() / "kafka"
     log_dirs = home / "log"

@@ -187,10 +187,8 @@ def psql(sql: str, database: str = DATABASE) -> str:
 
 def start() -> None:
     """Start the cluster (creating it on first use) and wait until it accepts connections."""
-    if processes.running_pid(NAME) is not None:
+    if not processes.needs_start(NAME, host(), port(), "MOTCUA_STACK_POSTGRES_PORT"):
         return
-    if processes.port_open(host(), port()):
-        raise StackError(f"port {port()} is taken by another process; set MOTCUA_STACK_POSTGRES_PORT")
     folder = cluster_dir()
     fresh = not (folder / "PG_VERSION").exists()
     if fresh:

@@ -113,3 +113,13 @@ def wait_for_port(name: str, host: str, port: int, timeout: float) -> None:
             raise StackError(f"{name} exited during start-up; see {log_file(name)}")
         time.sleep(0.3)
     raise StackError(f"{name} did not listen on {host}:{port} within {timeout:.0f}s; see {log_file(name)}")
+
+
+def needs_start(name: str, host: str, port: int, setting: str) -> bool:
+    """Whether the stack's process `name` is to be started: False when it already runs; StackError when
+    another process holds its port (`setting` is the variable that moves it)."""
+    if running_pid(name) is not None:
+        return False
+    if port_open(host, port):
+        raise StackError(f"port {port} is taken by another process; set {setting}")
+    return True

@@ -72,10 +72,8 @@ def start() -> None:
     if engine() == "ferretdb":
         binary = ferretdb_binary()  # before PostgreSQL: a failed build leaves nothing running
         postgres.start()
-    if processes.running_pid(NAME) is not None:
+    if not processes.needs_start(NAME, host(), port(), "MOTCUA_STACK_STORE_PORT"):
         return
-    if processes.port_open(host(), port()):
-        raise StackError(f"port {port()} is taken by another process; set MOTCUA_STACK_STORE_PORT")
     if engine() == "mongod":
         db_path = data_dir() / "mongod"
         db_path.mkdir(parents=True, exist_ok=True)

@@ -1,7 +1,6 @@
 """Publishing processing's events on `dossier.events`, keyed by dossier id, with motcua_shared.publishing
 (an action answered 503 is never published later; see there why)."""
 
-from faststream.kafka import KafkaBroker
 from motcua_shared.events import DossierEvent
 from motcua_shared.publishing import BrokerUnavailable, make_publishing_broker
 from motcua_shared.publishing import EventPublisher as SharedPublisher
@@ -12,8 +11,8 @@ __all__ = ["BrokerUnavailable", "EventPublisher", "make_publishing_broker"]
 class EventPublisher:
     """Processing's publisher: one event at a time on one topic, under its dossier's key."""
 
-    def __init__(self, broker: KafkaBroker, bootstrap_servers: str, topic: str, *, timeout: float) -> None:
-        self._publisher = SharedPublisher(broker, bootstrap_servers, timeout=timeout)
+    def __init__(self, publisher: SharedPublisher, topic: str) -> None:
+        self._publisher = publisher
         self._topic = topic
 
     async def publish(self, event: DossierEvent) -> None:

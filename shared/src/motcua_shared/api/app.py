@@ -15,6 +15,7 @@ from fastapi.staticfiles import StaticFiles
 from fastapi_offline import FastAPIOffline
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from ..asgi import HttpMiddleware
 from ..observability import metrics
 from ..observability.http import ObservedRequests, bind_path_context, telemetry_config
 from ..observability.readiness import DegradationCheck, ReadinessCheck, run_checks, run_degradation_checks
@@ -27,18 +28,15 @@ DOCS_ASSETS = "/docs/assets"  # Swagger UI (package fastapi-offline)
 ASYNCAPI_ASSETS = "/asyncapi/assets"  # the AsyncAPI viewer (package asyncapi-viewer)
 
 
-class BodySizeLimit:
+class BodySizeLimit(HttpMiddleware):
     """Refuses request bodies over `max_bytes` with 413 `payload_too_large`, whether or not the
     client sent a Content-Length."""
 
     def __init__(self, app: ASGIApp, max_bytes: int) -> None:
-        self.app = app
+        super().__init__(app)
         self.max_bytes = max_bytes
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+    async def http(self, scope: Scope, receive: Receive, send: Send) -> None:
         for name, value in scope["headers"]:
             if name == b"content-length" and value.isdigit() and int(value) > self.max_bytes:
                 await self._refuse(scope, receive, send)

@@ -4,25 +4,20 @@ any text (a query filter or a stored document), so a request carrying one is ref
 
 from urllib.parse import unquote_to_bytes
 
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Message, Receive, Scope, Send
 
+from ..asgi import HttpMiddleware
 from ..events.parsing import json_has_nul
 from .errors import FieldProblem, error_response
 
 MESSAGE = "text may not contain the NUL character (U+0000)"
 
 
-class NoNulCharacters:
+class NoNulCharacters(HttpMiddleware):
     """Refuses a request whose path, query or JSON body holds U+0000. Sits inside BodySizeLimit, which
     has read the whole body already, so the body is scanned once, in memory."""
 
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+    async def http(self, scope: Scope, receive: Receive, send: Send) -> None:
         where = None
         if "\x00" in scope.get("path", ""):
             where = "path"

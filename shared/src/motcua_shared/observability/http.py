@@ -9,8 +9,9 @@ from typing import Any
 
 from fastapi.telemetry import TelemetryConfig
 from starlette.requests import Request
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Message, Receive, Scope, Send
 
+from ..asgi import HttpMiddleware
 from ..logs import bind_log_context, log_context
 from . import metrics
 
@@ -36,14 +37,8 @@ def route_template(scope: Scope) -> str:
     return str(path) if path else UNMATCHED
 
 
-class ObservedRequests:
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+class ObservedRequests(HttpMiddleware):
+    async def http(self, scope: Scope, receive: Receive, send: Send) -> None:
         status = 500  # what the caller gets if the app raises before answering
         started = time.perf_counter()
 
