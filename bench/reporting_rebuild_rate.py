@@ -19,7 +19,7 @@ from datetime import date, datetime
 from aiokafka import AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from motcua_reporting.config import Settings
-from motcua_reporting.rebuild import rebuild
+from motcua_reporting.service_layer.rebuild import rebuild
 from motcua_shared.calendar import PROVINCE_TZ, load_calendar
 from motcua_shared.mongo import make_mongo_client
 from motcua_shared.topics import Topics

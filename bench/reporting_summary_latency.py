@@ -31,9 +31,9 @@ from motcua_reporting.adapters.dossier_store import view_fields
 from motcua_reporting.adapters.read_models import ReadModels
 from motcua_reporting.bootstrap import create_app
 from motcua_reporting.config import Settings
-from motcua_reporting.consumers import Projections, fold_catalogue_event
 from motcua_reporting.domain.contributions import counts
 from motcua_reporting.domain.dossier import derive, fact_of
+from motcua_reporting.service_layer.folds import Projections, fold_catalogue_event
 from motcua_shared.auth import Role, mint_token
 from motcua_shared.calendar import PROVINCE_TZ, load_calendar
 from motcua_shared.mongo import make_mongo_client

@@ -10,7 +10,7 @@ import pytest
 import uvicorn
 from motcua_reporting.adapters.read_models import ReadModels
 from motcua_reporting.bootstrap import create_app
-from motcua_reporting.consumers import Projections, fold_catalogue_event, fold_dossier_event
+from motcua_reporting.service_layer.folds import Projections, fold_catalogue_event, fold_dossier_event
 from motcua_shared.auth import Role, mint_token
 from motcua_shared.topics import Topics
 from pymongo.asynchronous.database import AsyncDatabase

@@ -129,7 +129,7 @@ async def reporting_over(infrastructure: Infrastructure, mongo_db: AsyncDatabase
     import httpx
     from motcua_reporting.adapters.read_models import ReadModels
     from motcua_reporting.bootstrap import create_app
-    from motcua_reporting.consumers import Projections, fold_catalogue_event, fold_dossier_event
+    from motcua_reporting.service_layer.folds import Projections, fold_catalogue_event, fold_dossier_event
     from test_reporting_support import History, agency, procedure, vn
 
     projections = Projections.of(ReadModels(mongo_db))

@@ -12,7 +12,7 @@ from motcua_reporting.adapters.counter_store import CounterStore
 from motcua_reporting.adapters.counters import Counters
 from motcua_reporting.adapters.dossier_store import DossierProjection
 from motcua_reporting.adapters.read_models import ReadModels, active_generation
-from motcua_reporting.rebuild import rebuild
+from motcua_reporting.service_layer.rebuild import rebuild
 from motcua_shared.topics import Topics
 from pymongo.asynchronous.database import AsyncDatabase
 from support.infrastructure import Infrastructure

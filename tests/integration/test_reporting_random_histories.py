@@ -17,7 +17,7 @@ import pytest
 from aiokafka import AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 from motcua_reporting.adapters.read_models import active_generation, active_read_models
-from motcua_reporting.rebuild import rebuild
+from motcua_reporting.service_layer.rebuild import rebuild
 from motcua_shared import events as ev
 from motcua_shared.calendar import load_calendar
 from motcua_shared.topics import Topics

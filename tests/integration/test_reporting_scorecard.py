@@ -15,7 +15,7 @@ from typing import Any
 
 import httpx
 import pytest
-from motcua_reporting.rebuild import rebuild
+from motcua_reporting.service_layer.rebuild import rebuild
 from motcua_shared import events as ev
 from motcua_shared.auth import Role
 from motcua_shared.calendar import PROVINCE_TZ, load_calendar

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 from motcua_reporting.adapters.read_models import ReadModels
-from motcua_reporting.consumers import Projections, fold_catalogue_event, fold_dossier_event
+from motcua_reporting.service_layer.folds import Projections, fold_catalogue_event, fold_dossier_event
 from motcua_shared.auth import Role
 from motcua_shared.topics import Topics
 from openpyxl import load_workbook

@@ -441,7 +441,7 @@ async def test_a_reporting_officer_sees_only_their_own_agency(
     their agency alone, whatever they ask; an official's hold both."""
     from motcua_reporting.adapters.read_models import ReadModels
     from motcua_reporting.bootstrap import create_app
-    from motcua_reporting.consumers import Projections, fold_catalogue_event, fold_dossier_event
+    from motcua_reporting.service_layer.folds import Projections, fold_catalogue_event, fold_dossier_event
     from test_reporting_support import History, agency, procedure, vn
 
     projections = Projections.of(ReadModels(mongo_db))

@@ -364,7 +364,7 @@ async def test_generated_histories_across_the_date_equal_a_recount(
 
         async def supersessions_folded() -> bool:
             models = await active_read_models(mongo_db)
-            return await models.agencies.count_documents({"successor_code": {"$exists": True}}) == 2
+            return await models.agency_successions.count_documents({"successor_code": {"$exists": True}}) == 2
 
         assert await eventually(supersessions_folded)
         periods = [(date(2025, 4, 1), date(2025, 6, 30)), (date(2025, 7, 1), date(2025, 9, 30)),

@@ -12,7 +12,7 @@ from motcua_reporting.domain.contributions import CounterKey, counts
 from motcua_reporting.domain.dossier import derive, fact_of
 from motcua_reporting.domain.resolution import grouper, tally_groups
 from motcua_reporting.domain.succession import rows_at_period_end
-from motcua_reporting.drilldown import FIGURES, behind
+from motcua_reporting.service_layer.drilldown import FIGURES, behind
 from motcua_shared import events as ev
 
 VN = timezone(timedelta(hours=7))

@@ -3,7 +3,7 @@
 import csv
 import io
 
-from motcua_reporting.exports import COLUMNS, agency_table_csv
+from motcua_reporting.api.exports import COLUMNS, agency_table_csv
 
 
 def row(name: str) -> dict:

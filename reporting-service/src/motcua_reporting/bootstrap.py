@@ -1,19 +1,18 @@
-"""The one place where reporting is wired: settings -> store, broker, consumers, app."""
+"""The one place where reporting is wired: settings -> store, the use cases, broker, consumers, app."""
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
-from motcua_shared.api import create_app as create_base_app
 from motcua_shared.api import serve_asyncapi
-from motcua_shared.auth import TokenVerifier
-from motcua_shared.kafka import make_broker
-from motcua_shared.mongo import make_mongo_client
-from motcua_shared.observability.readiness import add_readiness_check, kafka_check, store_check
+from motcua_shared.service import build_app, consuming_broker, open_store, started
 
+from .adapters.published_store import PublishedStore
 from .api.routes import dashboard, reports, resolution, scorecard
 from .config import Settings
-from .consumers import ActiveProjections, register_consumers
+from .consumers import register_consumers
+from .service_layer.folds import ActiveProjections
+from .service_layer.unit import Reporting
 
 DESCRIPTION = """\
 The officials' reports, folded from `dossier.events` and `catalog.events` (consumer group `reporting`).
@@ -27,39 +26,24 @@ dates in Asia/Ho_Chi_Minh; each event counts once however often it is delivered.
 
 
 def create_app(settings: Settings, *, consume: bool = True) -> FastAPI:
-    """The reporting app; its lifespan connects the store and (unless `consume` is False) starts the
-    consumers. (A claim a crash left unfinished is applied by the next fold of its partition.)"""
+    """The reporting app; its lifespan connects the store, puts the use cases on the app (read by
+    api/deps.py) and, unless `consume` is False, starts the consumers. (A claim a crash left
+    unfinished is applied by the next fold of its partition.)"""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        mongo = make_mongo_client(settings.mongodb_url, max_pool_size=settings.mongodb_max_pool_size,
-                                  app_name=settings.service_name)
-        db = mongo[settings.mongodb_database]
-        app.state.db = db
-        add_readiness_check(app, "store", store_check(mongo))
-        broker = None
-        if consume:
+        async with open_store(app, settings) as (_, db):
+            app.state.reporting = Reporting(db, PublishedStore(db))
+            if not consume:
+                yield
+                return
             active = ActiveProjections(db, settings)
             await active.get()
-            broker = make_broker(settings.kafka_bootstrap_servers, client_id=settings.service_name)
+            broker = consuming_broker(settings)
             register_consumers(broker, active, settings.topics, settings)
             serve_asyncapi(app, broker)
-            add_readiness_check(app, "kafka", kafka_check(broker))
-            await broker.start()
-        try:
-            yield
-        finally:
-            if broker is not None:
-                await broker.stop()
-            await mongo.close()
+            async with started(broker, checked_by=app):
+                yield
 
-    app = create_base_app(title="motcua reporting-service", description=DESCRIPTION, lifespan=lifespan)
-    app.state.token_verifier = TokenVerifier(
-        secret=settings.jwt_secret.get_secret_value(), jwks_url=settings.jwt_jwks_url,
-        issuer=settings.jwt_issuer, audience=settings.jwt_audience,
-    )
-    app.include_router(reports.router)
-    app.include_router(resolution.router)
-    app.include_router(scorecard.router)
-    app.include_router(dashboard.router)
-    return app
+    return build_app(settings, description=DESCRIPTION, lifespan=lifespan,
+                     routers=[m.router for m in (reports, resolution, scorecard, dashboard)])

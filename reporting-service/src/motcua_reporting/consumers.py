@@ -1,4 +1,4 @@
-"""Reporting's consumers: which topic feeds which read model.
+"""Reporting's consumers, in one table: which topic feeds which fold (service_layer/folds.py).
 
 - catalog.events, one event at a time (few events) with the shared consumer, into agencies/procedures;
 - dossier.events in batches (FastStream `batch=True`): each batch is split by partition and each
@@ -6,106 +6,58 @@
   is acknowledged (offsets committed) only after every partition's claim is done; on an error nothing
   is committed and the batch is delivered again, which the claims make harmless.
 
-Both fold into the *active* generation of the read models (see adapters/read_models.py), looked up
-at most every `generation_ttl` seconds, so that a rebuild can switch generations under a running service.
+Both fold into the active generation of the read models (ActiveProjections).
 """
 
-import asyncio
-import logging
-import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
 from faststream.kafka import KafkaBroker
 from motcua_shared import events as ev
-from motcua_shared.consuming import subscribe_event_batches, subscribe_events
+from motcua_shared.consuming import Consumes, subscribe_event_batches, subscribe_table
 from motcua_shared.topics import Topics
-from pymongo.asynchronous.database import AsyncDatabase
 
-from .adapters.catalogue_store import CatalogueStore
-from .adapters.dossier_store import DossierProjection, Record
-from .adapters.read_models import ReadModels, active_generation
+from .adapters.dossier_store import Record
 from .config import Settings
-
-log = logging.getLogger(__name__)
-
-
-@dataclass
-class Projections:
-    """The folds of one generation of read models."""
-
-    models: ReadModels
-    dossiers: DossierProjection
-    catalogue: CatalogueStore
-
-    @classmethod
-    def of(cls, models: ReadModels, settings: Settings | None = None) -> "Projections":
-        options: dict[str, Any] = {}
-        if settings is not None:
-            options = {"takeover_after": settings.claim_takeover_seconds,
-                       "handover_wait": settings.handover_wait_seconds}
-        return cls(models, DossierProjection(models, **options), CatalogueStore(models))
+from .service_layer.folds import ActiveProjections, fold_catalogue_event, fold_dossier_records
 
 
-def stream_of(partition: int) -> str:
-    """The claim stream (and counter documents) of a partition of dossier.events."""
-    return f"p{partition}"
+@dataclass(frozen=True)
+class ConsumesBatches:
+    """A row of the table whose events come in batches, by partition (`subscribe_event_batches`)."""
+
+    topic: Callable[[Topics], str]
+    expect: tuple[type[ev.Envelope], ...]
+    handler: Callable[[ActiveProjections, dict[int, list[Record]]], Awaitable[None]]
 
 
-async def fold_dossier_records(projections: Projections, by_partition: dict[int, list[Record]]) -> int:
-    """Records of dossier.events, by partition, into the dossier documents and the counters, exactly
-    once (claims, then event ids); partitions side by side, each in order."""
-    folded = await asyncio.gather(*(projections.dossiers.fold(stream_of(p), records)
-                                    for p, records in by_partition.items()))
-    return sum(folded)
+async def on_catalogue_event(active: ActiveProjections, event: Any) -> None:
+    await fold_catalogue_event(await active.get(), event)
 
 
-async def fold_dossier_event(projections: Projections, event: ev.DossierEvent) -> None:
-    """One dossier event that comes from no partition (tools, tests), exactly once by event id."""
-    await projections.dossiers.fold_events([event])
+async def on_dossier_records(active: ActiveProjections, by_partition: dict[int, list[Record]]) -> None:
+    await fold_dossier_records(await active.get(), by_partition)
 
 
-async def fold_catalogue_event(projections: Projections, event: ev.Envelope) -> None:
-    """One catalogue event into agencies/procedures (latest by business time)."""
-    await projections.catalogue.apply(event)
-
-
-class ActiveProjections:
-    """The projections of the active generation, re-checked at most every `ttl` seconds."""
-
-    def __init__(self, db: AsyncDatabase[Any], settings: Settings) -> None:
-        self._db = db
-        self._settings = settings
-        self._ttl = settings.generation_ttl_seconds
-        self._current: Projections | None = None
-        self._checked = 0.0
-
-    async def get(self) -> Projections:
-        now = time.monotonic()
-        if self._current is None or now - self._checked > self._ttl:
-            generation = await active_generation(self._db)
-            if self._current is None or self._current.models.generation != generation:
-                models = ReadModels(self._db, generation)
-                await models.ensure_indexes()
-                self._current = Projections.of(models, self._settings)
-            self._checked = now
-        return self._current
+SUBSCRIPTIONS: list[Consumes[ActiveProjections]] = [
+    Consumes(lambda t: t.catalog_events, ev.CATALOG_EVENT_TYPES, on_catalogue_event),
+]
+BATCH_SUBSCRIPTIONS: list[ConsumesBatches] = [
+    ConsumesBatches(lambda t: t.dossier_events, ev.DOSSIER_EVENT_TYPES, on_dossier_records),
+]
 
 
 def register_consumers(broker: KafkaBroker, active: ActiveProjections, topics: Topics, settings: Settings, *,
                        retry_pause: float = 1.0) -> None:
-    """Subscribe the catalogue (one by one) and dossier (batched) consumers; ack after the fold."""
+    """Subscribe every row of both tables with the shared consumers (ack after the fold)."""
     group_id = settings.consumer_group
+    subscribe_table(broker, SUBSCRIPTIONS, active, topics, group_id=group_id)
+    for row in BATCH_SUBSCRIPTIONS:
 
-    async def catalogue(event: Any) -> None:
-        await fold_catalogue_event(await active.get(), event)
+        async def handle(by_partition: dict[int, list[Record]], handler: Any = row.handler) -> None:
+            await handler(active, by_partition)
 
-    subscribe_events(broker, topics.catalog_events, group_id=group_id, expect=ev.CATALOG_EVENT_TYPES,
-                     handle=catalogue)
-
-    async def dossiers(by_partition: dict[int, list[Record]]) -> None:
-        await fold_dossier_records(await active.get(), by_partition)
-
-    subscribe_event_batches(broker, topics.dossier_events, group_id=group_id, expect=ev.DOSSIER_EVENT_TYPES,
-                            handle_batch=dossiers, max_records=settings.batch_max_records,
-                            batch_timeout_ms=settings.batch_timeout_ms, retry_pause=retry_pause)
+        subscribe_event_batches(broker, row.topic(topics), group_id=group_id, expect=row.expect,
+                                handle_batch=handle, max_records=settings.batch_max_records,
+                                batch_timeout_ms=settings.batch_timeout_ms, retry_pause=retry_pause)

@@ -5,9 +5,7 @@ import argparse
 import asyncio
 import sys
 
-import uvicorn
-from motcua_shared.logs import setup_logging
-from motcua_shared.observability.tracing import configure_tracing
+from motcua_shared.service import load_settings, serve
 
 from .bootstrap import create_app
 from .config import Settings
@@ -22,14 +20,12 @@ def main(argv: list[str] | None = None) -> None:
     commands.add_parser("rebuild", help="rebuild the read models from offset zero into a fresh generation")
     args = parser.parse_args(argv)
 
-    settings = Settings()
-    setup_logging(settings.service_name, settings.log_level)
-    configure_tracing(settings.service_name, env_prefix=str(Settings.model_config.get("env_prefix", "")))
+    settings = load_settings(Settings)
     if args.command == "rebuild":
-        from .rebuild import rebuild
+        from .service_layer.rebuild import rebuild
 
         report = asyncio.run(rebuild(settings))
         print(f"rebuilt generation {report.generation}: {report.events} "
               f"({report.skipped_invalid} invalid records skipped)", file=sys.stderr)
         return
-    uvicorn.run(create_app(settings), host=settings.http_host, port=settings.http_port, log_config=None)
+    serve(create_app(settings), settings)

@@ -91,10 +91,12 @@ class CatalogueStore:
     """Agencies and procedures, each document carrying the `occurred_at` of the event it reflects
     (`as_of`), so a replayed older event never overwrites a newer state."""
 
-    def __init__(self, db: AsyncDatabase[Any], *, today: Callable[[], date] = province_today) -> None:
-        self._agencies = db["agencies"]
-        self._procedures = db["procedures"]
-        self._successions = db["agency_successions"]
+    def __init__(self, db: AsyncDatabase[Any], *, today: Callable[[], date] = province_today,
+                 prefix: str = "") -> None:
+        # `prefix`: reporting keeps one catalogue per read-model generation (`<generation>_reporting_`).
+        self._agencies = db[f"{prefix}agencies"]
+        self._procedures = db[f"{prefix}procedures"]
+        self._successions = db[f"{prefix}agency_successions"]
         self._today = today  # the day on which supersessions are in force (business time in tests)
 
     async def ensure_indexes(self) -> None:
@@ -119,6 +121,8 @@ class CatalogueStore:
                 "online_processing_time": None if p.online_processing_time is None else {
                     "value": str(p.online_processing_time.value), "unit": p.online_processing_time.unit.value},
                 "supplement_time": None if p.supplement_time is None else str(p.supplement_time.value),
+                # The latest publication decides: one without a field is reported under "other".
+                "field": None if p.field is None else p.field.model_dump(),
             })
         elif isinstance(event, ev.ProcedureRetired):
             # Retiring a procedure we never saw still records it, so a late publish cannot revive it.

@@ -15,6 +15,16 @@ from pymongo.asynchronous.database import AsyncDatabase
 META = "reporting_meta"
 
 
+class _Collection:
+    """A collection of the generation it is read on (`<generation>_reporting_<name>`)."""
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+
+    def __get__(self, models: "ReadModels", owner: type | None = None) -> AsyncCollection[Any]:
+        return models.db[f"{models.prefix}{self.name}"]
+
+
 @dataclass
 class ReadModels:
     """The collections of one generation ("" is the default, unprefixed one)."""
@@ -22,49 +32,21 @@ class ReadModels:
     db: AsyncDatabase[Any]
     generation: str = ""
 
-    def _collection(self, name: str) -> AsyncCollection[Any]:
-        prefix = f"{self.generation}_" if self.generation else ""
-        return self.db[f"{prefix}reporting_{name}"]
-
     @property
-    def dossiers(self) -> AsyncCollection[Any]:
-        return self._collection("dossiers")
+    def prefix(self) -> str:
+        return f"{self.generation}_reporting_" if self.generation else "reporting_"
 
-    @property
-    def days(self) -> AsyncCollection[Any]:
-        """The counters of each day's month up to that day, one document per stream and day."""
-        return self._collection("days")
-
-    @property
-    def claims(self) -> AsyncCollection[Any]:
-        return self._collection("claims")
-
-    @property
-    def months(self) -> AsyncCollection[Any]:
-        """The counters added up by month, one document per stream and month (counter_store.py)."""
-        return self._collection("months")
-
-    @property
-    def open_months(self) -> AsyncCollection[Any]:
-        """Monthly nets of the open-state counters, one document per stream and year (open_states.py)."""
-        return self._collection("open_months")
-
-    @property
-    def open_years(self) -> AsyncCollection[Any]:
-        """Yearly nets of the open-state counters, one document per stream."""
-        return self._collection("open_years")
-
-    @property
-    def streams(self) -> AsyncCollection[Any]:
-        return self._collection("streams")
-
-    @property
-    def agencies(self) -> AsyncCollection[Any]:
-        return self._collection("agencies")
-
-    @property
-    def procedures(self) -> AsyncCollection[Any]:
-        return self._collection("procedures")
+    dossiers = _Collection()
+    days = _Collection()  # the counters of each day's month up to that day, one document per stream and day
+    claims = _Collection()
+    months = _Collection()  # the counters added up by month, one document per stream and month (counter_store.py)
+    open_months = _Collection()  # monthly nets of the open-state counters, per stream and year (open_states.py)
+    open_years = _Collection()  # yearly nets of the open-state counters, one document per stream
+    streams = _Collection()
+    # The catalogue, folded by motcua_shared.catalogue.CatalogueStore (adapters/catalogue_store.py).
+    agencies = _Collection()
+    procedures = _Collection()
+    agency_successions = _Collection()
 
     async def ensure_indexes(self) -> None:
         await self.dossiers.create_index([("received_date", ASCENDING)])
@@ -73,9 +55,9 @@ class ReadModels:
         await self.claims.create_index([("stream", ASCENDING), ("start", DESCENDING)])
 
     async def drop(self) -> None:
-        for name in ("dossiers", "days", "months", "open_months", "open_years", "claims", "streams", "agencies",
-                     "procedures"):
-            await self._collection(name).drop()
+        for collection in vars(ReadModels).values():
+            if isinstance(collection, _Collection):
+                await collection.__get__(self).drop()
 
 
 async def active_generation(db: AsyncDatabase[Any]) -> str:

@@ -1,5 +1,6 @@
-"""Annotated dependencies for the reports routes: the reports of the active generation, the period,
-and the caller's scope (officials and admins: any agency; officers: their own agency only)."""
+"""Annotated dependencies for the reports routes, read from what bootstrap.py put on the app state:
+the reports of the active generation, the published reports, the period, and the caller's scope
+(officials and admins: any agency; officers: their own agency only)."""
 
 from dataclasses import dataclass
 from datetime import date
@@ -10,19 +11,25 @@ from motcua_shared.api import ApiError, FieldProblem
 from motcua_shared.auth import Principal, Role, ensure_agency, require_role
 from motcua_shared.events import AdminLevel
 
-from ..adapters.read_models import active_read_models
-from ..reports import Reports
+from ..service_layer.reports import Reports
+from ..service_layer.unit import Reporting
 
 MAX_PERIOD_DAYS = 366 * 20
 # The dates a report may name: at the far ends of `date` the province's midnight is not a datetime.
 EARLIEST, LATEST = date(1900, 1, 1), date(2999, 12, 31)
 
 
-async def get_reports(request: Request) -> Reports:
-    # The active generation is looked up per request, so a finished rebuild shows at once.
-    return Reports(await active_read_models(request.app.state.db))
+def get_reporting(request: Request) -> Reporting:
+    """What bootstrap.py put on the app."""
+    reporting: Reporting = request.app.state.reporting
+    return reporting
 
 
+async def get_reports(reporting: Annotated[Reporting, Depends(get_reporting)]) -> Reports:
+    return await reporting.reports()
+
+
+ReportingDep = Annotated[Reporting, Depends(get_reporting)]
 ReportsDep = Annotated[Reports, Depends(get_reports)]
 Reader = Annotated[Principal, Depends(require_role(Role.OFFICIAL, Role.ADMIN, Role.OFFICER))]
 

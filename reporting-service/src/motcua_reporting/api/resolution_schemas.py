@@ -5,7 +5,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from ..drilldown import FIGURES
+from ..service_layer.drilldown import FIGURES
 from .schemas import Period
 
 

@@ -1,4 +1,4 @@
-"""GET /v1/reports/*: the officials' reports (thin: the figures are built in reports.py and domain/)."""
+"""GET /v1/reports/*: the officials' reports (thin: the figures are built in service_layer/reports.py and domain/)."""
 
 from typing import Annotated, Any
 
@@ -7,8 +7,8 @@ from fastapi.responses import Response
 from motcua_shared.api import error_responses
 
 from ...domain.narrative import narrative
-from ...exports import Language, agency_table_csv, agency_table_xlsx
 from ..deps import ReportQueryDep, ReportsDep
+from ..exports import Language, agency_table_csv, agency_table_xlsx
 from ..schemas import AgencyTablePublic, NarrativePublic, OnlineIndicatorsPublic, SummaryPublic, TrendPublic
 
 ERRORS = error_responses(
@@ -32,13 +32,13 @@ def _period(query: ReportQueryDep) -> dict[str, str]:
 async def get_summary(query: ReportQueryDep, reports: ReportsDep) -> dict[str, Any]:
     """The period's figures (CONTRACT.md): received by channel, carried over, resolved by timeliness,
     in progress at `to`, busiest agencies, satisfaction; refusals and withdrawals apart."""
-    scope = await reports.scope(query.agency_code, query.admin_level, await reports.catalogue())
-    return await reports.summary(query.start, query.end, scope)
+    asked = await reports.asked(query.agency_code, query.admin_level)
+    return await reports.summary(query.start, query.end, asked)
 
 
 async def _table(query: ReportQueryDep, reports: ReportsDep) -> list[dict[str, Any]]:
-    scope = await reports.scope(query.agency_code, query.admin_level, await reports.catalogue())
-    return await reports.agency_table(query.start, query.end, scope)
+    asked = await reports.asked(query.agency_code, query.admin_level)
+    return await reports.agency_table(query.start, query.end, asked)
 
 
 @router.get("/agencies", response_model=AgencyTablePublic)
@@ -75,20 +75,20 @@ async def get_agency_table_xlsx(query: ReportQueryDep, reports: ReportsDep, lang
 async def get_online_services(query: ReportQueryDep, reports: ReportsDep) -> dict[str, Any]:
     """Online-service indicators: level 3/4 rates (overall, per admin level, per agency), online
     services with dossiers arising, online dossier rate, online payment rate."""
-    scope = await reports.scope(query.agency_code, query.admin_level, await reports.catalogue())
-    return await reports.online(query.start, query.end, scope)
+    asked = await reports.asked(query.agency_code, query.admin_level)
+    return await reports.online(query.start, query.end, asked)
 
 
 @router.get("/narrative", response_model=NarrativePublic)
 async def get_narrative(query: ReportQueryDep, reports: ReportsDep) -> dict[str, Any]:
     """The period in words, in Vietnamese and English, from the summary's figures."""
-    scope = await reports.scope(query.agency_code, query.admin_level, await reports.catalogue())
-    body = await reports.summary(query.start, query.end, scope)
+    asked = await reports.asked(query.agency_code, query.admin_level)
+    body = await reports.summary(query.start, query.end, asked)
     return {"period": body["period"], "vi": narrative(body, "vi"), "en": narrative(body, "en")}
 
 
 @router.get("/trend", response_model=TrendPublic)
 async def get_trend(query: ReportQueryDep, reports: ReportsDep) -> dict[str, Any]:
     """Month by month: received, resolved and timeliness."""
-    scope = await reports.scope(query.agency_code, query.admin_level, await reports.catalogue())
-    return {"period": _period(query), "data": await reports.trend(query.start, query.end, scope)}
+    asked = await reports.asked(query.agency_code, query.admin_level)
+    return {"period": _period(query), "data": await reports.trend(query.start, query.end, asked)}

@@ -3,14 +3,13 @@ GET /v1/reports/dossiers: the dossiers behind any figure (the drill-down)."""
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Query
 from fastapi.responses import Response
 
-from ...adapters.read_models import active_read_models
-from ...drilldown import dossiers_behind
-from ...resolution_exports import resolution_csv, resolution_xlsx
-from ...resolution_report import resolution_table
+from ...service_layer.drilldown import dossiers_behind
+from ...service_layer.resolution_report import resolution_table
 from ..deps import ReportQueryDep, ReportsDep
+from ..resolution_exports import resolution_csv, resolution_xlsx
 from ..resolution_schemas import DossiersBehindPublic, Figure, ResolutionTablePublic
 from .reports import ERRORS, XLSX, LanguageDep
 
@@ -21,8 +20,8 @@ ByDep = Annotated[Literal["field", "agency"], Query(
 
 
 async def _table(query: ReportQueryDep, reports: ReportsDep, by: str) -> dict[str, Any]:
-    scope = await reports.scope(query.agency_code, query.admin_level, await reports.catalogue())
-    return await resolution_table(reports, query.start, query.end, scope, query.agency_code, by)
+    asked = await reports.asked(query.agency_code, query.admin_level)
+    return await resolution_table(reports, query.start, query.end, asked, by)
 
 
 @router.get("/resolution", response_model=ResolutionTablePublic)
@@ -58,7 +57,7 @@ async def get_resolution_xlsx(query: ReportQueryDep, reports: ReportsDep, by: By
 
 @router.get("/dossiers", response_model=DossiersBehindPublic)
 async def get_dossiers_behind(
-    request: Request, query: ReportQueryDep, reports: ReportsDep,
+    query: ReportQueryDep, reports: ReportsDep,
     figure: Annotated[Figure, Query(description="the figure to open: a summary or per-agency count "
                                                 "(`resolved.late`, `in_progress.overdue`, ...) or a column "
                                                 "of the resolution table (`to_resolve`, `resolved_early`, ...)")],
@@ -73,8 +72,6 @@ async def get_dossiers_behind(
     """The dossiers behind a figure, for the same period and scope as the report it is in (the lists
     of all pages add up to the figure): code, agency, procedure, channel, received, due and result
     dates, status; no personal data. Officials any agency, officers their own only."""
-    catalogue = await reports.catalogue()
-    scope = await reports.scope(query.agency_code, query.admin_level, catalogue)
-    models = await active_read_models(request.app.state.db)
-    return await dossiers_behind(models, catalogue, figure.value, query.start, query.end, scope,
+    asked = await reports.asked(query.agency_code, query.admin_level)
+    return await dossiers_behind(reports.models, asked.catalogue, figure.value, query.start, query.end, asked.scope,
                                  field_code=field_code, row_agency=row_agency, cursor=cursor, limit=limit)

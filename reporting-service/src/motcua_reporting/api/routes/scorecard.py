@@ -4,17 +4,16 @@ POST/GET /v1/reports/published, GET /v1/reports/published/{id}, GET /v1/reports/
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Query
 from fastapi.responses import Response
 from motcua_shared.api import ApiError, FieldProblem, error_responses
 from motcua_shared.auth import Principal, Role, ensure_agency, require_role
 
 from ...adapters.published_store import PublishedStore
-from ...adapters.read_models import ReadModels, active_read_models
 from ...domain.dossier import iso
-from ...published import diff, entry, publish
-from ...scorecard_report import scorecard_report
-from ..deps import Reader, ReportQueryDep, report_query
+from ...service_layer.published import diff, entry, publish
+from ...service_layer.scorecard_report import scorecard_report
+from ..deps import Reader, ReportingDep, ReportQueryDep, ReportsDep, report_query
 from ..scorecard_schemas import (
     PublishedDiff,
     PublishedList,
@@ -29,37 +28,31 @@ NOT_FOUND = error_responses({404: ["not_found"]}, notes={404: "no published repo
 Publisher = Annotated[Principal, Depends(require_role(Role.OFFICIAL))]
 
 
-def store(request: Request) -> PublishedStore:
-    return PublishedStore(request.app.state.db)
+def store(reporting: ReportingDep) -> PublishedStore:
+    return reporting.published
 
 
 StoreDep = Annotated[PublishedStore, Depends(store)]
 
 
-async def models(request: Request) -> ReadModels:
-    return await active_read_models(request.app.state.db)
-
-
-ModelsDep = Annotated[ReadModels, Depends(models)]
-
-
 @router.get("/scorecard", response_model=ScorecardPublic)
-async def get_scorecard(query: ReportQueryDep, models: ModelsDep) -> dict[str, Any]:
+async def get_scorecard(query: ReportQueryDep, reports: ReportsDep) -> dict[str, Any]:
     """The Decision 766/QĐ-TTg (2022) scorecard of the period, for an agency (and those below it) or
     the whole province: its groups and indicators, each with its value, points and maximum.
     Indicators the events cannot support are listed with `assessed: false` and left out of every
     total: `total_points` and `max_points` add up the assessed indicators only (docs/reporting.md)."""
-    return await scorecard_report(models, query.start, query.end, query.agency_code, query.admin_level)
+    asked = await reports.asked(query.agency_code, query.admin_level)
+    return await scorecard_report(reports, query.start, query.end, asked)
 
 
 @router.post("/published", status_code=201, response_model=PublishedReportPublic,
              responses={201: {"description": "the published report, as it will always read back"}})
-async def post_published(body: PublishRequest, principal: Publisher, models: ModelsDep,
+async def post_published(body: PublishRequest, principal: Publisher, reports: ReportsDep,
                          published: StoreDep) -> Response:
     """Publish (freeze) the period's report: the summary, the resolution table and the scorecard,
     with the positions of `dossier.events` reporting had folded up to. Officials only."""
     query = report_query(principal, body.from_, body.to, body.agency_code, body.admin_level)
-    text = await publish(models, published, query.start, query.end, query.agency_code, query.admin_level,
+    text = await publish(reports, published, query.start, query.end, query.agency_code, query.admin_level,
                          principal.subject)
     return Response(text, status_code=201, media_type="application/json")
 
@@ -114,7 +107,7 @@ async def get_published(report_id: str, principal: Reader, published: StoreDep) 
 
 @router.get("/published/{report_id}/diff", response_model=PublishedDiff, responses=NOT_FOUND)
 async def get_published_diff(report_id: str, principal: Reader, published: StoreDep,
-                             models: ModelsDep) -> dict[str, Any]:
+                             reports: ReportsDep) -> dict[str, Any]:
     """Each figure of the published report that differs from today's (path, published, live), and why:
     how many events of the period (and before it) were folded after the publication."""
-    return await diff(models, await _report(report_id, principal, published))
+    return await diff(reports, await _report(report_id, principal, published))

@@ -6,12 +6,12 @@ import asyncio
 from datetime import date, timedelta
 from typing import Any
 
-from .adapters.read_models import ReadModels
-from .domain.catalogue import Catalogue, Scope
-from .domain.contributions import UNKNOWN
-from .domain.dossier import instant
-from .domain.scorecard import ScorecardCounts, Share, scorecard
-from .reports import Reports
+from ..adapters.read_models import ReadModels
+from ..domain.catalogue import Catalogue, Scope
+from ..domain.contributions import UNKNOWN
+from ..domain.dossier import instant
+from ..domain.scorecard import ScorecardCounts, Share, scorecard
+from .reports import Asked, Reports
 
 WHOLE_PROVINCE = ("Toàn tỉnh", "Whole province")
 _MICROSECOND = timedelta(microseconds=1)
@@ -67,11 +67,10 @@ async def _resolved(models: ReadModels, start: date, end: date, scope: Scope, ca
     return Share(electronic, said), microseconds, resolved
 
 
-async def scorecard_counts(models: ReadModels, start: date, end: date, scope: Scope, catalogue: Catalogue
-                           ) -> ScorecardCounts:
-    reports = Reports(models)
+async def scorecard_counts(reports: Reports, start: date, end: date, asked: Asked) -> ScorecardCounts:
+    models, scope, catalogue = reports.models, asked.scope, asked.catalogue
     figures, online, digitised, (electronic, microseconds, resolved) = await asyncio.gather(
-        reports.figures(start, end, scope, catalogue), reports.online(start, end, scope),
+        reports.figures(start, end, asked), reports.online(start, end, asked),
         _received(models, start, end, scope, catalogue), _resolved(models, start, end, scope, catalogue))
     total = figures.total
     in_time = total["resolved.early"] + total["resolved.on_time"]
@@ -89,13 +88,9 @@ async def scorecard_counts(models: ReadModels, start: date, end: date, scope: Sc
     )
 
 
-async def scorecard_report(models: ReadModels, start: date, end: date, agency_code: str | None,
-                           admin_level: str | None) -> dict[str, Any]:
+async def scorecard_report(reports: Reports, start: date, end: date, asked: Asked) -> dict[str, Any]:
     """GET /v1/reports/scorecard's body."""
-    reports = Reports(models)
-    catalogue = await reports.catalogue()
-    scope = await reports.scope(agency_code, admin_level, catalogue)
-    counts = await scorecard_counts(models, start, end, scope, catalogue)
+    counts = await scorecard_counts(reports, start, end, asked)
     return {"period": {"from": start.isoformat(), "to": end.isoformat()},
-            "scope": scope_body(agency_code, admin_level, catalogue), **scorecard(counts)}
+            "scope": scope_body(asked.agency_code, asked.scope.admin_level, asked.catalogue), **scorecard(counts)}
 

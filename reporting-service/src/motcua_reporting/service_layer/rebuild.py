@@ -25,9 +25,9 @@ from aiokafka.admin import AIOKafkaAdminClient
 from motcua_shared import events as ev
 from motcua_shared.mongo import make_mongo_client
 
-from .adapters.read_models import ReadModels, activate_generation
-from .config import Settings
-from .consumers import Projections, fold_catalogue_event, fold_dossier_records, stream_of
+from ..adapters.read_models import ReadModels, activate_generation
+from ..config import Settings
+from .folds import Projections, fold_catalogue_event, fold_dossier_records, stream_of
 
 log = logging.getLogger(__name__)
 

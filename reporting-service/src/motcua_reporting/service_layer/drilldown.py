@@ -13,12 +13,12 @@ from collections import Counter
 from datetime import date, timedelta
 from typing import Any
 
-from .adapters.read_models import ReadModels
-from .domain.catalogue import Catalogue, Scope
-from .domain.contributions import CounterKey, Kind
-from .domain.dossier import OPEN
-from .domain.resolution import figure_name, level_of
-from .domain.timeliness import end_of, start_of
+from ..adapters.read_models import ReadModels
+from ..domain.catalogue import Catalogue, Scope
+from ..domain.contributions import CounterKey, Kind
+from ..domain.dossier import OPEN
+from ..domain.resolution import figure_name, level_of
+from ..domain.timeliness import end_of, start_of
 
 # Figure -> the tally names (domain/figures.py) it adds up.
 FIGURES: dict[str, tuple[str, ...]] = {

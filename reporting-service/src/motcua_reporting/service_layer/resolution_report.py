@@ -5,10 +5,10 @@ import asyncio
 from datetime import date, timedelta
 from typing import Any
 
-from .domain.catalogue import Catalogue, Scope
-from .domain.resolution import LEVELS, UNKNOWN_LEVEL, Group, grouper, table, tally_groups
-from .domain.succession import rows_at_period_end, standing_at_period_end
-from .reports import FLOW_KINDS, Reports
+from ..domain.catalogue import Catalogue, Scope
+from ..domain.resolution import LEVELS, UNKNOWN_LEVEL, Group, grouper, table, tally_groups
+from ..domain.succession import rows_at_period_end, standing_at_period_end
+from .reports import FLOW_KINDS, Asked, Reports
 
 BY = ("field", "agency")
 WHOLE_PROVINCE = ("Toàn tỉnh", "Whole province")
@@ -37,10 +37,10 @@ def _shown(by: str, scope: Scope, catalogue: Catalogue, end: date) -> tuple[dict
     return names, extra
 
 
-async def resolution_table(reports: Reports, start: date, end: date, scope: Scope, agency_code: str | None,
-                           by: str = "field") -> dict[str, Any]:
+async def resolution_table(reports: Reports, start: date, end: date, asked: Asked, by: str = "field"
+                           ) -> dict[str, Any]:
     """GET /v1/reports/resolution's body: rows per field (or agency) by level, subtotals, total."""
-    catalogue = await reports.catalogue()
+    catalogue, scope, agency_code = asked.catalogue, asked.scope, asked.agency_code
     rows, carried, in_progress = await asyncio.gather(
         reports.counters.flows(FLOW_KINDS, start, end),
         reports.counters.standing_at_end_of(start - timedelta(days=1)),

@@ -11,17 +11,16 @@ from collections import Counter
 from datetime import UTC, date, datetime
 from typing import Any
 
-from .adapters.published_store import PublishedStore, folded_positions
-from .adapters.read_models import ReadModels
-from .domain.catalogue import Scope
-from .domain.contributions import UNKNOWN
-from .domain.dossier import iso
-from .domain.timeliness import end_of, start_of
-from .reports import Reports
+from ..adapters.published_store import PublishedStore, folded_positions
+from ..adapters.read_models import ReadModels
+from ..domain.contributions import UNKNOWN
+from ..domain.dossier import iso
+from ..domain.timeliness import end_of, start_of
+from .reports import Asked, Reports
 from .resolution_report import resolution_table
 from .scorecard_report import scope_body, scorecard_report
 
-STREAM_PREFIX = "p"  # claim streams of dossier.events partitions (consumers.stream_of)
+STREAM_PREFIX = "p"  # claim streams of dossier.events partitions (folds.stream_of)
 
 
 def _offsets(positions: dict[str, int]) -> dict[str, dict[str, int]]:
@@ -31,23 +30,19 @@ def _offsets(positions: dict[str, int]) -> dict[str, dict[str, int]]:
             **({"direct": other} if other else {})}
 
 
-async def live_parts(models: ReadModels, start: date, end: date, agency_code: str | None,
-                     admin_level: str | None) -> dict[str, Any]:
+async def live_parts(reports: Reports, start: date, end: date, asked: Asked) -> dict[str, Any]:
     """The figures a published report freezes, computed now."""
-    reports = Reports(models)
-    catalogue = await reports.catalogue()
-    scope = await reports.scope(agency_code, admin_level, catalogue)
-    resolution = await resolution_table(reports, start, end, scope, agency_code, "field")
-    card = await scorecard_report(models, start, end, agency_code, admin_level)
-    return {"summary": await reports.summary(start, end, scope), "resolution": resolution,
-            "scorecard": card, "scope": scope_body(agency_code, admin_level, catalogue)}
+    resolution = await resolution_table(reports, start, end, asked, "field")
+    card = await scorecard_report(reports, start, end, asked)
+    return {"summary": await reports.summary(start, end, asked), "resolution": resolution,
+            "scorecard": card, "scope": scope_body(asked.agency_code, asked.scope.admin_level, asked.catalogue)}
 
 
-async def publish(models: ReadModels, store: PublishedStore, start: date, end: date, agency_code: str | None,
+async def publish(reports: Reports, store: PublishedStore, start: date, end: date, agency_code: str | None,
                   admin_level: str | None, published_by: str | None) -> str:
     """Compute and store the report; its JSON text (what every later read answers)."""
-    positions = await folded_positions(models)  # read first: the figures hold at least these
-    parts = await live_parts(models, start, end, agency_code, admin_level)
+    positions = await folded_positions(reports.models)  # read first: the figures hold at least these
+    parts = await live_parts(reports, start, end, await reports.asked(agency_code, admin_level))
     published_at = datetime.now(UTC)
     report_id = uuid.uuid4().hex
     body = {
@@ -112,11 +107,11 @@ def _came_later(fact: dict[str, Any], positions: dict[str, int]) -> bool:
     return fact["stream"] not in positions or fact["offset"] >= positions[fact["stream"]]
 
 
-async def late_events(models: ReadModels, positions: dict[str, int], start: date, end: date, scope: Scope
+async def late_events(models: ReadModels, positions: dict[str, int], start: date, end: date, asked: Asked
                       ) -> dict[str, Any]:
     """Events of the scope's dossiers that came after the publication (folded past `positions`):
     those with occurred_at in the period (by type), and those before it."""
-    catalogue = await Reports(models).catalogue()
+    catalogue, scope = asked.catalogue, asked.scope
     lo, hi = iso(start_of(start)), iso(end_of(end))
     # Candidates (a superset: the conditions may hold for different facts; FerretDB 1.24 answers
     # $elemMatch with nothing), then each fact in turn.
@@ -145,14 +140,13 @@ async def late_events(models: ReadModels, positions: dict[str, int], start: date
     return {"in_period": sum(in_period.values()), "before_period": before, "by_type": dict(sorted(in_period.items()))}
 
 
-async def diff(models: ReadModels, doc: dict[str, Any]) -> dict[str, Any]:
+async def diff(reports: Reports, doc: dict[str, Any]) -> dict[str, Any]:
     published = json.loads(doc["body"])
     start, end = date.fromisoformat(doc["from"]), date.fromisoformat(doc["to"])
-    live = await live_parts(models, start, end, doc.get("agency_code"), doc.get("admin_level"))
-    reports = Reports(models)
+    asked = await reports.asked(doc.get("agency_code"), doc.get("admin_level"))
+    live = await live_parts(reports, start, end, asked)
     found = changes(published, live)
-    scope = await reports.scope(doc.get("agency_code"), doc.get("admin_level"), await reports.catalogue())
-    late = await late_events(models, doc["positions"], start, end, scope)
+    late = await late_events(reports.models, doc["positions"], start, end, asked)
     n, m = late["in_period"], late["before_period"]
     return {
         "id": published["id"], "published_at": published["published_at"], "compared_at": iso(datetime.now(UTC)),

@@ -7,15 +7,16 @@ whatever the number of dossiers.
 """
 
 import asyncio
+from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
-from .adapters.catalogue_store import CatalogueStore
-from .adapters.counters import Counters, months_of
-from .adapters.read_models import ReadModels
-from .domain.catalogue import Catalogue, Scope
-from .domain.contributions import CounterKey, Kind
-from .domain.figures import (
+from ..adapters.catalogue_store import CatalogueStore
+from ..adapters.counters import Counters, months_of
+from ..adapters.read_models import ReadModels
+from ..domain.catalogue import Catalogue, Scope
+from ..domain.contributions import CounterKey, Kind
+from ..domain.figures import (
     PeriodFigures,
     summary,
     summary_columns,
@@ -23,30 +24,40 @@ from .domain.figures import (
     tally_open_states,
     tally_uncollected,
 )
-from .domain.online import online_indicators
-from .domain.succession import rows_at_period_end, standing_at_period_end
+from ..domain.online import online_indicators
+from ..domain.succession import rows_at_period_end, standing_at_period_end
 
 FLOW_KINDS = [Kind.RECEIVED, Kind.RESOLVED, Kind.RETURNED_BY_POST, Kind.LATE_WITHOUT_APOLOGY,
               Kind.REFUSED, Kind.WITHDRAWN, Kind.RATED]
 MONTH_FIGURES = ("received", "resolved", "early", "on_time", "late")
 
 
+@dataclass(frozen=True)
+class Asked:
+    """What one report request reads once: the catalogue, and the scope asked within it."""
+
+    catalogue: Catalogue
+    scope: Scope
+    agency_code: str | None = None
+
+
 class Reports:
     def __init__(self, models: ReadModels) -> None:
-        self._models = models
+        self.models = models
         self.catalogue_store = CatalogueStore(models)
         self.counters = Counters(models)
 
-    async def catalogue(self) -> Catalogue:
-        return await self.catalogue_store.load()
-
-    async def scope(self, agency_code: str | None, admin_level: str | None, catalogue: Catalogue) -> Scope:
+    async def asked(self, agency_code: str | None, admin_level: str | None) -> Asked:
+        """The catalogue, read once for the whole request, and the agency (with those below it) and
+        level asked."""
+        catalogue = await self.catalogue_store.load()
         agencies = frozenset(catalogue.with_descendants(agency_code)) if agency_code else None
-        return Scope(agencies, admin_level)
+        return Asked(catalogue, Scope(agencies, admin_level), agency_code)
 
-    async def figures(self, start: date, end: date, scope: Scope, catalogue: Catalogue) -> PeriodFigures:
+    async def figures(self, start: date, end: date, asked: Asked) -> PeriodFigures:
         """The period's tallies, each dossier under the agency responsible at the period's end (an
         agency dissolved by then reads as its successor: domain/succession.py)."""
+        catalogue, scope = asked.catalogue, asked.scope
         figures = PeriodFigures(start, end)
         at_end = catalogue.as_of(end)
         rows = rows_at_period_end(await self.counters.flows(FLOW_KINDS, start, end), catalogue, end)
@@ -59,15 +70,14 @@ class Reports:
         tally_uncollected(figures, standing_at_period_end(uncollected, catalogue, end), scope, at_end)
         return figures
 
-    async def summary(self, start: date, end: date, scope: Scope) -> dict[str, Any]:
-        catalogue = await self.catalogue()
-        return summary(await self.figures(start, end, scope, catalogue), catalogue)
+    async def summary(self, start: date, end: date, asked: Asked) -> dict[str, Any]:
+        return summary(await self.figures(start, end, asked), asked.catalogue)
 
-    async def agency_table(self, start: date, end: date, scope: Scope) -> list[dict[str, Any]]:
+    async def agency_table(self, start: date, end: date, asked: Asked) -> list[dict[str, Any]]:
         """Every summary column per agency: agencies of the scope in the catalogue, plus any agency
         with figures (dossiers of an agency not yet catalogued are not hidden)."""
-        catalogue = await self.catalogue()
-        figures = await self.figures(start, end, scope, catalogue)
+        catalogue, scope = asked.catalogue, asked.scope
+        figures = await self.figures(start, end, asked)
         codes = set(figures.by_agency)
         for agency in catalogue.agencies.values():
             if catalogue.dissolved_by(agency.code, end):
@@ -86,16 +96,16 @@ class Reports:
             row["received_at_counter"] = received_at_counter(row, counters, scope, catalogue.as_of(end))
         return sorted(rows, key=lambda r: (-r["received"]["total"], r["agency_code"]))
 
-    async def online(self, start: date, end: date, scope: Scope) -> dict[str, Any]:
-        catalogue = await self.catalogue()
+    async def online(self, start: date, end: date, asked: Asked) -> dict[str, Any]:
+        catalogue, scope = asked.catalogue, asked.scope
         rows = rows_at_period_end(await self.counters.flows([Kind.RECEIVED, Kind.PAID_ONLINE], start, end),
                                   catalogue, end)
         return {"period": {"from": start.isoformat(), "to": end.isoformat()},
                 **online_indicators(catalogue.as_of(end), rows, scope)}
 
-    async def trend(self, start: date, end: date, scope: Scope) -> list[dict[str, Any]]:
+    async def trend(self, start: date, end: date, asked: Asked) -> list[dict[str, Any]]:
         """Month by month: received, resolved by timeliness (from the counters)."""
-        catalogue = await self.catalogue()
+        catalogue, scope = asked.catalogue, asked.scope
         rows = rows_at_period_end(await self.counters.flows([Kind.RECEIVED, Kind.RESOLVED], start, end),
                                   catalogue, end)
         catalogue = catalogue.as_of(end)
