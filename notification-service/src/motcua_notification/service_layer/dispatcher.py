@@ -22,13 +22,21 @@ from motcua_shared import events as ev
 from motcua_shared.events import NotificationChannel
 from motcua_shared.observability import metrics
 
-from ..adapters.deliveries import DeliveryStore
-from ..adapters.letters import LetterStore
-from ..adapters.subscriptions import SubscriptionStore
 from ..domain.delivery import Status
 from ..domain.policy import Backoff, QuietHours
 from ..domain.supersession import superseded_by
-from .ports import Attachment, EmailSender, OutcomePublisher, SendError, SmsSender, WebhookSender, ZaloSender
+from .ports import (
+    Attachment,
+    EmailSender,
+    Letters,
+    OutcomePublisher,
+    Queue,
+    SendError,
+    SmsSender,
+    Subscriptions,
+    WebhookSender,
+    ZaloSender,
+)
 
 log = logging.getLogger(__name__)
 
@@ -40,7 +48,7 @@ def _wall_clock() -> datetime:
 
 
 class Dispatcher:
-    def __init__(self, *, deliveries: DeliveryStore, letters: LetterStore, subscriptions: SubscriptionStore,
+    def __init__(self, *, deliveries: Queue, letters: Letters, subscriptions: Subscriptions,
                  email: EmailSender, sms: SmsSender, webhooks: WebhookSender, publisher: OutcomePublisher,
                  backoff: Backoff, quiet_hours: QuietHours, send_timeout: timedelta, lease: timedelta,
                  source: str, now: Callable[[], datetime], concurrency: int = 8,

@@ -5,7 +5,7 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from ..domain.context import DossierFacts
-from ..domain.delivery import Delivery
+from ..domain.delivery import Delivery, Status
 from ..domain.templates import Template
 
 
@@ -75,6 +75,30 @@ class Deliveries(Protocol):
 
     async def remember_event(self, event_id: str, dossier_id: str, event_type: str, occurred_at: datetime) -> None: ...
     async def history(self, dossier_code: str) -> list[dict[str, Any]]: ...
+
+
+class Queue(Protocol):
+    """What the dispatcher works through: the deliveries due, each attempt claimed and recorded, the
+    events that supersede a waiting message, and the outbox of outcome events."""
+
+    async def due(self, now: datetime, limit: int = 50) -> list[dict[str, Any]]: ...
+
+    async def claim_attempt(self, delivery: dict[str, Any]) -> int | None:
+        """The attempt's number if this caller won it, None when another holds the delivery."""
+        ...
+
+    async def record_attempt(
+        self, delivery_id: str, attempt: dict[str, Any], status: Status, due_at: datetime | None = None
+    ) -> None: ...
+    async def sending_since_before(self, before: datetime) -> list[dict[str, Any]]: ...
+    async def release_dead_claims(self, before: datetime) -> int: ...
+    async def first_event_since(
+        self, dossier_id: str, since: datetime, event_types: frozenset[str], other_than: str
+    ) -> dict[str, Any] | None: ...
+    async def record_superseded(self, delivery_id: str, event: dict[str, Any]) -> None: ...
+    async def add_outcome(self, event_id: str, key: str, value: bytes) -> None: ...
+    async def mark_published(self, event_id: str) -> None: ...
+    async def unpublished(self, before: datetime, limit: int = 100) -> list[dict[str, Any]]: ...
 
 
 class Templates(Protocol):
