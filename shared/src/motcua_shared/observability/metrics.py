@@ -8,26 +8,28 @@ never raw paths, and nothing personal or per-dossier ever becomes a label.
 
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, Counter, Gauge, Histogram, generate_latest
 
+# Seconds: from a fast lookup (5 ms) to a request at the edge of its timeout (10 s).
+LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
+
+
+def latency(name: str, documentation: str, labels: list[str]) -> Histogram:
+    return Histogram(name, documentation, labels, buckets=LATENCY_BUCKETS)
+
+
 HTTP_REQUESTS = Counter(
     "motcua_http_requests_total", "HTTP requests answered, by route template and status.",
     ["method", "route", "status"],
 )
-HTTP_LATENCY = Histogram(
-    "motcua_http_request_duration_seconds", "Time to answer an HTTP request, by route template.",
-    ["method", "route"],
-    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0),
-)
+HTTP_LATENCY = latency("motcua_http_request_duration_seconds", "Time to answer an HTTP request, by route template.",
+                       ["method", "route"])
 EVENTS_CONSUMED = Counter(
     "motcua_events_consumed_total",
     "Records a consumer took from a topic, by outcome: applied (handler done, acknowledged), "
     "dead_lettered (invalid, sent to <topic>.dlq), failed (handler raised; it will be delivered again).",
     ["topic", "group", "event_type", "outcome"],
 )
-EVENT_HANDLING = Histogram(
-    "motcua_event_handling_seconds", "Time a consumer's handler took for one event.",
-    ["topic", "group"],
-    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0),
-)
+EVENT_HANDLING = latency("motcua_event_handling_seconds", "Time a consumer's handler took for one event.",
+                         ["topic", "group"])
 CONSUMER_LAG = Gauge(
     "motcua_consumer_lag",
     "Records on a partition after the one a consumer group just took (end offset - position).",
