@@ -26,6 +26,7 @@ from ..domain.figures import (
 )
 from ..domain.online import online_indicators
 from ..domain.succession import rows_at_period_end, standing_at_period_end
+from .ports import CatalogueReader, CounterReader
 
 FLOW_KINDS = [Kind.RECEIVED, Kind.RESOLVED, Kind.RETURNED_BY_POST, Kind.LATE_WITHOUT_APOLOGY,
               Kind.REFUSED, Kind.WITHDRAWN, Kind.RATED]
@@ -41,11 +42,12 @@ class Asked:
     agency_code: str | None = None
 
 
-class Reports:
-    def __init__(self, models: ReadModels) -> None:
-        self.models = models
-        self.catalogue_store = CatalogueStore(models)
-        self.counters = Counters(models)
+class Figures:
+    """The reports that read only the catalogue and the counters (the ports in ports.py)."""
+
+    def __init__(self, catalogue: CatalogueReader, counters: CounterReader) -> None:
+        self.catalogue_store = catalogue
+        self.counters = counters
 
     async def asked(self, agency_code: str | None, admin_level: str | None) -> Asked:
         """The catalogue, read once for the whole request, and the agency (with those below it) and
@@ -121,6 +123,15 @@ class Reports:
                 if key.dim in month:
                     month[key.dim] += n
         return [{"month": m, **months.get(m, dict.fromkeys(MONTH_FIGURES, 0))} for m in months_of(start, end)]
+
+
+class Reports(Figures):
+    """The figures of one read-model generation, and its models for the reads beyond the counters
+    (the drill-down, the scorecard, published reports)."""
+
+    def __init__(self, models: ReadModels) -> None:
+        super().__init__(CatalogueStore(models), Counters(models))
+        self.models = models
 
 
 def received_at_counter(row: dict[str, Any], counters: list[tuple[CounterKey, int]], scope: Scope,
