@@ -2,9 +2,9 @@
 admins keep them here."""
 
 from fastapi import APIRouter
-from motcua_shared.api import ApiError, error_responses
+from motcua_shared.api import error_responses
 
-from ..deps import Admin, NotifierDep
+from ..deps import Admin, NotifierDep, found
 from ..schemas import AgencyContactsPublic, AgencyContactsUpdate
 
 router = APIRouter(prefix="/v1", tags=["agencies"])
@@ -21,7 +21,6 @@ async def set_contacts(agency_code: str, body: AgencyContactsUpdate, notifier: N
 @router.get("/agencies/{agency_code}/contacts", response_model=AgencyContactsPublic,
             responses=error_responses({404: ["contacts_not_found"]}))
 async def get_contacts(agency_code: str, notifier: NotifierDep, _: Admin) -> AgencyContactsPublic:
-    doc = await notifier.directory.contacts(agency_code)
-    if doc is None:
-        raise ApiError(404, "contacts_not_found", f"no contacts for agency {agency_code}")
+    doc = found(await notifier.directory.contacts(agency_code), "contacts_not_found",
+                f"cơ quan {agency_code} chưa có địa chỉ liên hệ (no contacts for agency {agency_code})")
     return AgencyContactsPublic(**doc)

@@ -6,7 +6,7 @@ from fastapi import APIRouter, Response
 from motcua_shared.api import ApiError, FieldProblem, error_responses
 from motcua_shared.events import DOSSIER_EVENT_TYPES
 
-from ..deps import Admin, NotifierDep
+from ..deps import Admin, NotifierDep, found
 from ..schemas import WebhookCreate, WebhookCreated, WebhookPublic, WebhooksPublic
 
 router = APIRouter(prefix="/v1", tags=["webhooks"])
@@ -42,9 +42,8 @@ async def list_webhooks(notifier: NotifierDep, _: Admin) -> WebhooksPublic:
 @router.get("/webhooks/{subscription_id}", response_model=WebhookPublic,
             responses=error_responses({404: ["webhook_not_found"]}))
 async def get_webhook(subscription_id: str, notifier: NotifierDep, _: Admin) -> WebhookPublic:
-    doc = await notifier.subscriptions.get(subscription_id)
-    if doc is None:
-        raise ApiError(404, "webhook_not_found", f"no webhook subscription {subscription_id}")
+    doc = found(await notifier.subscriptions.get(subscription_id), "webhook_not_found",
+                f"không có đăng ký webhook {subscription_id} (no webhook subscription {subscription_id})")
     return _public(doc)
 
 
@@ -53,5 +52,6 @@ async def get_webhook(subscription_id: str, notifier: NotifierDep, _: Admin) -> 
 async def delete_webhook(subscription_id: str, notifier: NotifierDep, _: Admin) -> Response:
     """Unsubscribe; calls not yet made for it fail permanently (recorded in the history)."""
     if not await notifier.subscriptions.delete(subscription_id):
-        raise ApiError(404, "webhook_not_found", f"no webhook subscription {subscription_id}")
+        raise ApiError(404, "webhook_not_found",
+                       f"không có đăng ký webhook {subscription_id} (no webhook subscription {subscription_id})")
     return Response(status_code=204)
