@@ -27,8 +27,9 @@ class Attachment:
 
 
 class EmailSender(Protocol):
-    async def send_email(self, *, message_id: str, to: str, subject: str, body: str,
-                         attachments: list[Attachment]) -> None: ...
+    async def send_email(
+        self, *, message_id: str, to: str, subject: str, body: str, attachments: list[Attachment]
+    ) -> None: ...
 
 
 class SmsSender(Protocol):
@@ -44,8 +45,9 @@ class OutcomePublisher(Protocol):
 
 
 class ZaloSender(Protocol):
-    async def send_template(self, *, reference: str, phone: str, template_id: str,
-                            template_data: dict[str, str]) -> str | None:
+    async def send_template(
+        self, *, reference: str, phone: str, template_id: str, template_data: dict[str, str]
+    ) -> str | None:
         """Send one ZNS message; Zalo's `msg_id` when it answers with one."""
         ...
 
