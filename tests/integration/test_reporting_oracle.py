@@ -84,6 +84,7 @@ class Dossier:
     apology_in_time: bool = False
     rating: tuple[str, date, str] | None = None  # rating, day, agency
     paid_online: bool = False
+    counter: str = ""  # the agency whose counter received it (issue 18 item 6: may differ from received_by)
 
 
 def walk(history: list[ev.DossierEvent], calendar: WorkingCalendar, before: datetime | None = None) -> State:
@@ -124,6 +125,7 @@ def dossier_of(history: list[ev.DossierEvent], calendar: WorkingCalendar) -> Dos
     assert history[0].event_type == "dossier.submitted"
     dossier = Dossier(history, submitted.procedure_code, submitted.channel.value, submitted.agency_code,
                       day_of(history[0].occurred_at))
+    dossier.counter = getattr(submitted, "receiving_agency_code", None) or submitted.agency_code
     state = State()
     for event in history:
         data: Any = event.data
@@ -269,11 +271,27 @@ class Oracle:
     def agency_rows(self, start: date, end: date, agency_code: str | None = None, level: str | None = None
                     ) -> dict[str, dict[str, Any]]:
         """Every agency with any figure, by code (agencies without figures have all-zero rows)."""
-        return {code: {"agency_code": code, "agency_name": self.name(code), **self.columns(t)}
+        return {code: {"agency_code": code, "agency_name": self.name(code), **self.columns(t),
+                       "received_at_counter": self.at_counter(code, t, start, end, agency_code, level)}
                 for code, t in self.tallies(start, end, agency_code, level).items()}
 
+    def at_counter(self, code: str, t: Counter[str], start: date, end: date, agency_code: str | None,
+                   level: str | None) -> dict[str, int]:
+        """The row counted by receiving counter: its own direct and postal dossiers (`t`, the row's
+        tallies) less those received at another agency's counter, plus those its counter received for
+        other agencies (whatever the scope: the row is in it)."""
+        scope = self.covered(agency_code)
+        at_desk = [d for d in self.dossiers if start <= d.received <= end and d.channel != "online"]
+        for_others = sum(1 for d in at_desk if d.counter == code and d.received_by != code)
+        elsewhere = sum(1 for d in at_desk if d.received_by == code and d.counter != code
+                        and self.counts(d.received_by, d.procedure, scope, level))
+        own = t["received.direct"] + t["received.postal"]
+        return {"total": own - elsewhere + for_others, "for_other_agencies": for_others,
+                "at_other_counters": elsewhere}
+
     def zero_row(self, code: str) -> dict[str, Any]:
-        return {"agency_code": code, "agency_name": self.name(code), **self.columns(Counter())}
+        return {"agency_code": code, "agency_name": self.name(code), **self.columns(Counter()),
+                "received_at_counter": {"total": 0, "for_other_agencies": 0, "at_other_counters": 0}}
 
     def online(self, start: date, end: date, agency_code: str | None = None, level: str | None = None
                ) -> dict[str, Any]:
@@ -401,6 +419,7 @@ class Oracle:
         for t in tallies.values():
             total.update(t)
         return {"levels": levels, "total": self.resolution_cells(total)}
+
 
 VI_LETTERS = "aăâbcdđeêfghijklmnoôơpqrstuưvwxyz"
 KEPT_MARKS = {"\u0306", "\u0302", "\u031b"}  # breve, circumflex, horn: they make letters, not tones
