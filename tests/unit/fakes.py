@@ -8,8 +8,8 @@ from dataclasses import replace
 from datetime import date, datetime
 from typing import Any
 
-from motcua_intake.adapters.dossier_store import DossierView
 from motcua_intake.domain.codes import dossier_code_for
+from motcua_intake.domain.view import DossierView
 from motcua_notification.domain.context import DossierFacts
 from motcua_notification.domain.delivery import Delivery
 from motcua_notification.domain.templates import Template, default_templates

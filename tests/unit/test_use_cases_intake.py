@@ -7,9 +7,9 @@ from decimal import Decimal
 
 import pytest
 from fakes import Catalogue, Caught, IntakeDossiers, IntakePublisher, Requests
-from motcua_intake.adapters.dossier_store import DossierView
 from motcua_intake.adapters.failed_attempts import FailedAttempts
 from motcua_intake.domain.phones import phone_hash
+from motcua_intake.domain.view import DossierView
 from motcua_intake.service_layer.applicant_actions import withdraw
 from motcua_intake.service_layer.idempotent import run_once
 from motcua_intake.service_layer.submission import submit

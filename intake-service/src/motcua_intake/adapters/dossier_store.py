@@ -2,7 +2,6 @@
 
 import asyncio
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -15,25 +14,13 @@ from pymongo.errors import DuplicateKeyError
 
 from ..domain import tracking
 from ..domain.codes import dossier_code_for
+from ..domain.view import DossierView
+
+__all__ = ["DossierStore", "DossierView"]
 
 _MAX_ATTEMPTS = 20
 _MAX_CODE_ATTEMPTS = 1000
 _RESERVING_STRIPES = 16
-
-
-@dataclass(frozen=True)
-class DossierView:
-    dossier_id: str
-    code: str
-    status: str | None
-    due_at: datetime | None
-    phone_hash: str | None
-    agency_code: str | None
-    rating: str | None
-    paused_at: datetime | None
-    payment_requested_amount: str | None
-    last_event_at: datetime | None  # occurred_at of the last event folded into the view
-    supplement_respond_by: datetime | None = None  # while papers are asked for: the time to hand them in
 
 
 class DossierStore:

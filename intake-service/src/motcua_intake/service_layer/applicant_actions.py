@@ -18,10 +18,10 @@ from motcua_shared import events as ev
 from motcua_shared.lifecycle import moved_by_pause
 from motcua_shared.refusals import Conflict, NotFound, Refused, Unavailable
 
-from ..adapters.dossier_store import DossierView
 from ..domain import tracking
 from ..domain.codes import PROVINCE_TZ
 from ..domain.phones import phone_hash
+from ..domain.view import DossierView
 from .unit import Decision, Intake
 
 

@@ -10,7 +10,7 @@ from motcua_shared import events as ev
 from motcua_shared.catalogue import Agency, Procedure
 from motcua_shared.idempotency import Claim
 
-from ..adapters.dossier_store import DossierView
+from ..domain.view import DossierView
 
 
 class Store(Protocol):
