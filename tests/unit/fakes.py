@@ -172,7 +172,8 @@ def _matches(value: Any, condition: Any) -> bool:
 
 
 class ProcessingDossiers:
-    """Each dossier the fold (domain/dossier.py) of its events; `find` matches the Mongo view's fields."""
+    """Each dossier the fold (domain/dossier.py) of its events; `find` matches the stored fields as the
+    Mongo query does (`sort` is not applied: in the order the dossiers arrived)."""
 
     def __init__(self, calendar: Any) -> None:
         self._calendar = calendar
