@@ -174,7 +174,9 @@ def request_supplement(processing: Processing, reason: str, items: list[str] | N
         days = days or processing.supplement_working_days
         limit = ev.ProcessingTime(value=days, unit=ev.TimeUnit.WORKING_DAYS)
         return ev.SupplementRequestedData(reason=reason, items=items, respond_within=ev.WorkingDays(value=days),
-                                          respond_by=processing.calendar.due_at(now, limit))
+                                          # to the second: the store keeps milliseconds, and every view
+                                          # (processing's answer, intake's tracking) must say the same time
+                                          respond_by=processing.calendar.due_at(now, limit).replace(microsecond=0))
 
     return build
 
