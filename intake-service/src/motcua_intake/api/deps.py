@@ -1,12 +1,15 @@
 """Annotated dependencies for intake's routes."""
 
-from typing import Annotated
+from collections.abc import Awaitable, Callable
+from typing import Annotated, Any
 
 from fastapi import Depends, Header, Request
 from motcua_shared import idempotency as shared_idempotency
 from motcua_shared.auth import Principal, Role, require_role
+from pydantic import BaseModel
 
-from ..service_layer.unit import Intake
+from ..service_layer.idempotent import fingerprint, run_once
+from ..service_layer.unit import Decision, Intake
 
 
 def get_intake(request: Request) -> Intake:
@@ -38,3 +41,19 @@ Admin = Annotated[Principal, Depends(require_role(Role.ADMIN))]
 Submitter = Annotated[Principal, Depends(require_role(Role.OFFICER, Role.APPLICANT, Role.INTEGRATOR))]
 ApplicantSide = Annotated[Principal, Depends(require_role(Role.APPLICANT, Role.INTEGRATOR))]
 PaymentPlatform = Annotated[Principal, Depends(require_role(Role.INTEGRATOR))]
+
+
+class ApplicantOnce:
+    """An applicant's action run once per Idempotency-Key: the same request answers the first answer."""
+
+    def __init__(self, request: Request, intake: IntakeDep, caller: ApplicantSide, key: IdempotencyKey) -> None:
+        self.request, self.intake, self.caller, self.key = request, intake, caller, key
+
+    async def __call__(self, body: BaseModel, decide: Callable[[Intake, Principal], Awaitable[Decision]]
+                       ) -> dict[str, Any]:
+        request_fingerprint = fingerprint("POST", self.request.url.path, body.model_dump(mode="json"))
+        return await run_once(self.intake, self.caller, self.key, request_fingerprint,
+                              lambda: decide(self.intake, self.caller))
+
+
+OnceForApplicant = Annotated[ApplicantOnce, Depends()]

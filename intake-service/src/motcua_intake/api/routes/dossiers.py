@@ -8,7 +8,7 @@ from motcua_shared.api import error_responses
 
 from ...service_layer import applicant_actions, submission
 from ...service_layer.idempotent import fingerprint, run_once
-from ..deps import IDEMPOTENT_CODES, ApplicantSide, IdempotencyKey, IntakeDep, PaymentPlatform, Submitter
+from ..deps import IDEMPOTENT_CODES, IdempotencyKey, IntakeDep, OnceForApplicant, PaymentPlatform, Submitter
 from ..schemas import (
     DossierActionResult,
     DossierCreate,
@@ -58,46 +58,28 @@ async def submit_dossier(
 @router.post("/dossiers/{code}/supplements", status_code=201, response_model=DossierActionResult,
              responses=errors(ON_DOSSIER, {409: ["supplement_not_requested", "dossier_not_accepted"],
                                            503: ["calendar_unavailable"]}))
-async def supply_papers(
-    code: str, body: SupplementCreate, request: Request, intake: IntakeDep, caller: ApplicantSide,
-    key: IdempotencyKey,
-) -> dict[str, Any]:
+async def supply_papers(code: str, body: SupplementCreate, once: OnceForApplicant) -> dict[str, Any]:
     """Hand in the papers an officer asked for (the dossier must be `supplement_requested`); the
     appointment moves by the working time the dossier waited. Publishes `dossier.supplement_received`.
     The applicant (or the portal for them) proves ownership with the phone given at submission."""
-    return await run_once(
-        intake, caller, key, fingerprint("POST", request.url.path, body.model_dump(mode="json")),
-        lambda: applicant_actions.supply_papers(intake, code=code, phone=body.phone, documents=body.documents,
-                                                actor=caller.subject),
-    )
+    return await once(body, lambda intake, caller: applicant_actions.supply_papers(
+        intake, code=code, phone=body.phone, documents=body.documents, actor=caller.subject))
 
 
 @router.post("/dossiers/{code}/withdrawal", status_code=201, response_model=DossierActionResult,
              responses=errors(ON_DOSSIER, {409: ["dossier_closed"]}))
-async def withdraw(
-    code: str, body: WithdrawalCreate, request: Request, intake: IntakeDep, caller: ApplicantSide,
-    key: IdempotencyKey,
-) -> dict[str, Any]:
+async def withdraw(code: str, body: WithdrawalCreate, once: OnceForApplicant) -> dict[str, Any]:
     """Withdraw an open dossier. Publishes `dossier.withdrawn`. Ownership proved by phone."""
-    return await run_once(
-        intake, caller, key, fingerprint("POST", request.url.path, body.model_dump(mode="json")),
-        lambda: applicant_actions.withdraw(intake, code=code, phone=body.phone, reason=body.reason,
-                                           actor=caller.subject),
-    )
+    return await once(body, lambda intake, caller: applicant_actions.withdraw(
+        intake, code=code, phone=body.phone, reason=body.reason, actor=caller.subject))
 
 
 @router.post("/dossiers/{code}/rating", status_code=201, response_model=DossierActionResult,
              responses=errors(ON_DOSSIER, {409: ["dossier_not_returned", "already_rated"]}))
-async def rate(
-    code: str, body: RatingCreate, request: Request, intake: IntakeDep, caller: ApplicantSide,
-    key: IdempotencyKey,
-) -> dict[str, Any]:
+async def rate(code: str, body: RatingCreate, once: OnceForApplicant) -> dict[str, Any]:
     """Rate the service once, after the result was returned. Publishes `dossier.rated`. Ownership proved by phone."""
-    return await run_once(
-        intake, caller, key, fingerprint("POST", request.url.path, body.model_dump(mode="json")),
-        lambda: applicant_actions.rate(intake, code=code, phone=body.phone, rating=body.rating,
-                                       comment=body.comment, actor=caller.subject),
-    )
+    return await once(body, lambda intake, caller: applicant_actions.rate(
+        intake, code=code, phone=body.phone, rating=body.rating, comment=body.comment, actor=caller.subject))
 
 
 @router.post("/payments/callback", status_code=201, response_model=DossierActionResult,
