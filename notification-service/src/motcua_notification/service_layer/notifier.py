@@ -7,7 +7,7 @@ import json
 import logging
 import uuid
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -43,25 +43,21 @@ def letter_id_for(event: ev.DossierApologyIssued) -> str:
     return str(uuid.uuid5(_LETTER_NAMESPACE, str(event.event_id)))
 
 
+@dataclass(kw_only=True)
 class Notifier:
-    def __init__(self, *, directory: Directory, deliveries: Deliveries, templates: Templates,
-                 subscriptions: Subscriptions, letters: Letters, freshness: timedelta,
-                 quiet_hours: QuietHours, sms_without_diacritics: bool, portal_url: str,
-                 now: Callable[[], datetime], wake: Callable[[], None] = lambda: None,
-                 zalo_templates: Mapping[str, ZaloTemplate] | None = None) -> None:
-        self.directory = directory
-        self.deliveries = deliveries
-        self.templates = templates
-        self.subscriptions = subscriptions
-        self.letters = letters
-        self._freshness = freshness
-        self._quiet_hours = quiet_hours
-        self._sms_without_diacritics = sms_without_diacritics
-        self._portal_url = portal_url
-        self._now = now
-        self._wake = wake
-        # Empty unless Zalo is configured (an access token and a template per kind to send).
-        self.zalo_templates = dict(zalo_templates or {})
+    directory: Directory
+    deliveries: Deliveries
+    templates: Templates
+    subscriptions: Subscriptions
+    letters: Letters
+    freshness: timedelta
+    quiet_hours: QuietHours
+    sms_without_diacritics: bool
+    portal_url: str
+    now: Callable[[], datetime]
+    wake: Callable[[], None] = lambda: None
+    # Empty unless Zalo is configured (an access token and a template per kind to send).
+    zalo_templates: Mapping[str, ZaloTemplate] = field(default_factory=dict)
 
     async def on_catalog_event(self, event: ev.Envelope) -> None:
         if isinstance(event, ev.AgencyRegistered):
@@ -70,8 +66,8 @@ class Notifier:
     async def on_dossier_event(self, event: ev.DossierEvent) -> int:
         """Record the deliveries `event` calls for; the number newly recorded (0 when it came before)."""
         await self._remember(event)
-        now = self._now()
-        if not is_fresh(event.occurred_at, now, self._freshness):
+        now = self.now()
+        if not is_fresh(event.occurred_at, now, self.freshness):
             log.info("not notifying %s of %s: it occurred at %s, outside the freshness window",
                      event.event_type, event.dossier_id, event.occurred_at.isoformat(),
                      extra={"event_id": str(event.event_id)})
@@ -103,7 +99,7 @@ class Notifier:
         for delivery in planned:
             added += await self.deliveries.add(delivery)
         if added:
-            self._wake()
+            self.wake()
         return added
 
     async def _remember(self, event: ev.DossierEvent) -> None:
@@ -139,7 +135,7 @@ class Notifier:
                        agency_name: str | None, now: datetime) -> Delivery:
         template = await self.templates.current(route.template_id)
         values = placeholder_values(event, facts, recipient.language, agency_name=agency_name,
-                                    portal_url=self._portal_url)
+                                    portal_url=self.portal_url)
         rendered = template.render(recipient.language, values)
         delivery = Delivery(
             cause_event_id=str(event.event_id), event_type=event.event_type, dossier_id=event.dossier_id,
@@ -149,11 +145,11 @@ class Notifier:
             body=rendered.body, due_at=now, created_at=now, cause_occurred_at=event.occurred_at,
         )
         if route.channel == NotificationChannel.SMS:
-            if self._sms_without_diacritics:
+            if self.sms_without_diacritics:
                 delivery.body = remove_diacritics(delivery.body)
             count = count_segments(delivery.body)
             delivery.sms_encoding, delivery.sms_segments = count.encoding.value, count.segments
-            delivery.due_at = self._quiet_hours.next_allowed(now)
+            delivery.due_at = self.quiet_hours.next_allowed(now)
         if isinstance(event, ev.DossierApologyIssued) and route.channel == NotificationChannel.EMAIL:
             delivery.letter_id = letter_id_for(event)
         return delivery
@@ -165,7 +161,7 @@ class Notifier:
         assert facts.phone is not None
         template = self.zalo_templates[kind_of(route.template_id)]
         language: Language = "en" if template.language == "en" else "vi"
-        values = placeholder_values(event, facts, language, agency_name=agency_name, portal_url=self._portal_url)
+        values = placeholder_values(event, facts, language, agency_name=agency_name, portal_url=self.portal_url)
         body = json.dumps({"template_id": template.template_id, "template_data": template.template_data(values)},
                           ensure_ascii=False)
         return Delivery(
