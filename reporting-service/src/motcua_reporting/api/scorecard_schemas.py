@@ -16,10 +16,15 @@ class ReportScope(BaseModel):
     unit_name_en: str
 
 
-class IndicatorPublic(BaseModel):
+class Labelled(BaseModel):
+    """A group or an indicator of the decision: its code and its name in both languages."""
+
     code: str
     name_vi: str
     name_en: str
+
+
+class IndicatorPublic(Labelled):
     value: float | None = Field(description="in `unit`; null when not assessed")
     unit: str = Field(description="`%` or `days`")
     points: float = Field(description="max_points x value / 100, two decimals; 0 when not assessed")
@@ -30,10 +35,7 @@ class IndicatorPublic(BaseModel):
     note_en: str
 
 
-class GroupPublic(BaseModel):
-    code: str
-    name_vi: str
-    name_en: str
+class GroupPublic(Labelled):
     points: float = Field(description="over its assessed indicators")
     max_points: int = Field(description="over its assessed indicators")
     indicators: list[IndicatorPublic]
