@@ -81,9 +81,7 @@ class Step:
         return [s.latency for s in self.samples if s.ok]
 
 
-async def open_loop(
-    label: str, rate: float, duration: float, request: Request, *, answer_within: float = 30.0
-) -> Step:
+async def open_loop(label: str, rate: float, duration: float, request: Request, *, answer_within: float = 30.0) -> Step:
     """Offer `request(i)` at `rate` per second for `duration` seconds; wait (up to `answer_within` seconds after the
     last one is due) for every answer. A request still unanswered then counts as a `timeout`."""
     loop = asyncio.get_running_loop()
@@ -133,15 +131,26 @@ def row(step: Step) -> list[str]:
         return "-" if math.isnan(value) else f"{value * 1000:.1f}"
 
     errors = ", ".join(f"{name} x{n}" for name, n in sorted(step.errors.items())) or "0"
-    return [step.label, f"{step.rate:g}", f"{step.achieved_rate:.1f}", str(step.ok), errors,
-            ms(50), ms(95), ms(99), ms(100)]
+    return [
+        step.label,
+        f"{step.rate:g}",
+        f"{step.achieved_rate:.1f}",
+        str(step.ok),
+        errors,
+        ms(50),
+        ms(95),
+        ms(99),
+        ms(100),
+    ]
 
 
 def table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
     """A Markdown table, so that it pastes into docs/performance.md as it is."""
     widths = [max(len(str(cell)) for cell in column) for column in zip(header, *rows, strict=True)]
-    lines = ["| " + " | ".join(str(c).ljust(w) for c, w in zip(cells, widths, strict=True)) + " |"
-             for cells in (header, *rows)]
+    lines = [
+        "| " + " | ".join(str(c).ljust(w) for c, w in zip(cells, widths, strict=True)) + " |"
+        for cells in (header, *rows)
+    ]
     lines.insert(1, "| " + " | ".join("-" * w for w in widths) + " |")
     return "\n".join(lines)
 

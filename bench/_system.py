@@ -118,8 +118,9 @@ async def infrastructure() -> AsyncIterator[tuple[str, str]]:
 
 
 @asynccontextmanager
-async def running_system(names: Sequence[str], *, commands: dict[str, list[str]] | None = None
-                         ) -> AsyncIterator[System]:
+async def running_system(
+    names: Sequence[str], *, commands: dict[str, list[str]] | None = None
+) -> AsyncIterator[System]:
     """The services `names` on topics and databases of their own, the sample catalogue loaded and folded
     by intake; everything removed afterwards (the services' logs stay in `system.log_dir`). `commands`
     replaces a service's entry point by another command (a profiler's wrapper around it)."""
@@ -127,8 +128,9 @@ async def running_system(names: Sequence[str], *, commands: dict[str, list[str]]
     async with infrastructure() as (kafka, mongo):
         topics = Topics(f"bench-{run_id}.")
         home = Path(tempfile.mkdtemp(prefix=f"motcua-bench-{run_id}-"))
-        wiring = services.Wiring(kafka, mongo, topic_prefix=topics.prefix, database_prefix=f"bench_{run_id}_",
-                                 jwt_secret=SECRET)
+        wiring = services.Wiring(
+            kafka, mongo, topic_prefix=topics.prefix, database_prefix=f"bench_{run_id}_", jwt_secret=SECRET
+        )
         system = System(run_id, topics, wiring, home / "logs", list(names))
         # A stack home and ports of this run: the services' pid files never meet a `make up` stack's.
         saved = {key: os.environ.get(key) for key in ("MOTCUA_STACK_HOME", *_port_variables(names))}
@@ -145,12 +147,16 @@ async def running_system(names: Sequence[str], *, commands: dict[str, list[str]]
                     services.start(service, wiring, wait=False)
             # The consumers read from the earliest offset, so the catalogue may land while they start.
             started = time.monotonic()
-            await asyncio.gather(_load_catalogue(wiring), *(
-                asyncio.to_thread(services.wait_healthy, services.BY_NAME[name]) for name in names))
+            await asyncio.gather(
+                _load_catalogue(wiring),
+                *(asyncio.to_thread(services.wait_healthy, services.BY_NAME[name]) for name in names),
+            )
             if "intake" in names:
                 await _wait_for_catalogue(system.url("intake"))
-            print(f"services up and catalogue folded in {time.monotonic() - started:.1f} s "
-                  f"(logs in {system.log_dir})", file=sys.stderr)
+            print(
+                f"services up and catalogue folded in {time.monotonic() - started:.1f} s (logs in {system.log_dir})",
+                file=sys.stderr,
+            )
             yield system
         finally:
             for name in names:
@@ -171,8 +177,13 @@ async def _load_catalogue(wiring: services.Wiring, within: float = 120.0) -> Non
     """`motcua-intake load-catalog` on the run's topics."""
     env = {**os.environ, **services.environment(services.INTAKE, wiring)}
     process = await asyncio.create_subprocess_exec(
-        str(Path(sys.executable).parent / "motcua-intake"), "load-catalog", env=env,
-        stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT)
+        str(Path(sys.executable).parent / "motcua-intake"),
+        "load-catalog",
+        env=env,
+        stdin=asyncio.subprocess.DEVNULL,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+    )
     try:
         output, _ = await asyncio.wait_for(process.communicate(), within)
     except TimeoutError:

@@ -163,20 +163,32 @@ def choose_window(today: date, months: int, end: date | None, marks: list[dict[s
     start = months_before(end, months)
     for mark in marks:
         if date.fromisoformat(mark["start"]) < end and start < date.fromisoformat(mark["end"]):
-            raise Failed(f"{start} to {end} overlaps the import {mark['_id']} ({mark['start']} to {mark['end']}): "
-                         "its dossier codes would collide; give another --end (or leave it out)")
+            raise Failed(
+                f"{start} to {end} overlaps the import {mark['_id']} ({mark['start']} to {mark['end']}): "
+                "its dossier codes would collide; give another --end (or leave it out)"
+            )
     return start, end
 
 
-async def reserve(mongo: AsyncMongoClient[Any], prefix: str, seed: int, dossiers: int, start: date, end: date,
-                  events: int) -> str:
+async def reserve(
+    mongo: AsyncMongoClient[Any], prefix: str, seed: int, dossiers: int, start: date, end: date, events: int
+) -> str:
     """Record this import's window before publishing (a crash halfway still keeps the window taken)."""
     database, collection = IMPORTS
     mark_id = f"quarter:{prefix}:{seed}:{dossiers}:{start}:{end}"
     try:
-        await mongo[database][collection].insert_one({
-            "_id": mark_id, "start": start.isoformat(), "end": end.isoformat(), "dossiers": dossiers,
-            "events": events, "seed": seed, "imported_at": datetime.now(UTC), "by": "bench/import_quarter.py"})
+        await mongo[database][collection].insert_one(
+            {
+                "_id": mark_id,
+                "start": start.isoformat(),
+                "end": end.isoformat(),
+                "dossiers": dossiers,
+                "events": events,
+                "seed": seed,
+                "imported_at": datetime.now(UTC),
+                "by": "bench/import_quarter.py",
+            }
+        )
     except DuplicateKeyError:
         raise Failed(f"this quarter ({mark_id}) was imported into this stack already") from None
     return mark_id
@@ -189,8 +201,7 @@ async def catalogue_ids_on_topic(bootstrap: str, partitions: list[TopicPartition
     """The event ids the catalogue topic holds (it is small: one event per agency or procedure change)."""
     if not partitions:
         return set()
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False,
-                                client_id="motcua-bench-import")
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False, client_id="motcua-bench-import")
     await consumer.start()
     try:
         consumer.assign(partitions)
@@ -222,22 +233,33 @@ class Published:
     done_at: float | None = None  # monotonic time the last dossier event was acknowledged
 
 
-async def publish(bootstrap: str, topics: Topics, catalogue: list[tuple[bytes, bytes]],
-                  dossier_events: list[tuple[bytes, bytes]], published: Published) -> None:
+async def publish(
+    bootstrap: str,
+    topics: Topics,
+    catalogue: list[tuple[bytes, bytes]],
+    dossier_events: list[tuple[bytes, bytes]],
+    published: Published,
+) -> None:
     """The catalogue (acknowledged first, so every procedure is known before its first dossier), then
     every dossier event; one idempotent acks=all producer, large batches."""
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", enable_idempotence=True,
-                                client_id="motcua-bench-import", linger_ms=50, max_batch_size=512 * 1024,
-                                request_timeout_ms=120_000)
+    producer = AIOKafkaProducer(
+        bootstrap_servers=bootstrap,
+        acks="all",
+        enable_idempotence=True,
+        client_id="motcua-bench-import",
+        linger_ms=50,
+        max_batch_size=512 * 1024,
+        request_timeout_ms=120_000,
+    )
     await producer.start()
     try:
         began = time.monotonic()
-        await asyncio.gather(*[await producer.send(topics.catalog_events, value, key=key)
-                               for key, value in catalogue])
+        await asyncio.gather(*[await producer.send(topics.catalog_events, value, key=key) for key, value in catalogue])
         published.catalogue, published.catalogue_s = len(catalogue), time.monotonic() - began
         began = time.monotonic()
-        await asyncio.gather(*[await producer.send(topics.dossier_events, value, key=key)
-                               for key, value in dossier_events])
+        await asyncio.gather(
+            *[await producer.send(topics.dossier_events, value, key=key) for key, value in dossier_events]
+        )
         published.done_at = time.monotonic()
         published.dossier_events, published.dossier_s = len(dossier_events), published.done_at - began
     finally:
@@ -270,8 +292,9 @@ class Offsets:
 
     def __init__(self, bootstrap: str, topics: list[str], dead_letters: list[str]) -> None:
         self.admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, client_id="motcua-bench-import")
-        self.consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False,
-                                         client_id="motcua-bench-import")
+        self.consumer = AIOKafkaConsumer(
+            bootstrap_servers=bootstrap, enable_auto_commit=False, client_id="motcua-bench-import"
+        )
         self.topics, self.dead_letter_topics = topics, dead_letters
         self.partitions: list[TopicPartition] = []
         self.dead_letter_partitions: list[TopicPartition] = []
@@ -282,8 +305,9 @@ class Offsets:
         present = set(await self.admin.list_topics())
         missing = [t for t in self.topics if t not in present]
         if missing:
-            raise Failed(f"the stack has no topic {', '.join(missing)}: is the topic prefix right "
-                         "(MOTCUA_STACK_TOPIC_PREFIX)?")
+            raise Failed(
+                f"the stack has no topic {', '.join(missing)}: is the topic prefix right (MOTCUA_STACK_TOPIC_PREFIX)?"
+            )
         self.partitions = await self._partitions(self.topics)
         self.dead_letter_partitions = await self._partitions([t for t in self.dead_letter_topics if t in present])
         return self
@@ -295,8 +319,11 @@ class Offsets:
     async def _partitions(self, names: list[str]) -> list[TopicPartition]:
         if not names:
             return []
-        return [TopicPartition(d["topic"], p["partition"]) for d in await self.admin.describe_topics(names)
-                for p in d.get("partitions") or ()]
+        return [
+            TopicPartition(d["topic"], p["partition"])
+            for d in await self.admin.describe_topics(names)
+            for p in d.get("partitions") or ()
+        ]
 
     async def ends(self) -> dict[TopicPartition, int]:
         found: dict[TopicPartition, int] = await self.consumer.end_offsets(self.partitions)
@@ -317,8 +344,9 @@ def left_over(ends: dict[TopicPartition, int], committed: dict[TopicPartition, i
     return sum(max(0, end - committed.get(tp, 0)) for tp, end in ends.items())
 
 
-async def watch(offsets: Offsets, groups: list[Group], began: float, published: Published, *, every: float,
-                patience: float) -> None:
+async def watch(
+    offsets: Offsets, groups: list[Group], began: float, published: Published, *, every: float, patience: float
+) -> None:
     """Poll every group until all have caught up after the last event was published, or the patience is spent."""
     while True:
         now = time.monotonic()
@@ -381,20 +409,40 @@ def group_rows(groups: list[Group], published_events: int, patience_s: float) ->
             total = group.folded
             first, last = tenths(group, total)
             ratio = f"{last / first:.2f}" if first and last else "-"
-            rows.append([group.name, f"{group.backlog:,}", f"{total:,}", f"{group.caught_up_s:.1f}",
-                         rate(published_events / group.caught_up_s), rate(first), rate(last), ratio])
+            rows.append(
+                [
+                    group.name,
+                    f"{group.backlog:,}",
+                    f"{total:,}",
+                    f"{group.caught_up_s:.1f}",
+                    rate(published_events / group.caught_up_s),
+                    rate(first),
+                    rate(last),
+                    ratio,
+                ]
+            )
         else:
             elapsed = group.samples[-1][0] if group.samples else patience_s
             total = group.folded + group.left
             first, _ = tenths(group, total)
-            status = (f"not caught up: {group.left:,} left after {elapsed:.0f} s, "
-                      f"{group.folded / elapsed if elapsed else 0:,.1f} events/s so far")
+            status = (
+                f"not caught up: {group.left:,} left after {elapsed:.0f} s, "
+                f"{group.folded / elapsed if elapsed else 0:,.1f} events/s so far"
+            )
             rows.append([group.name, f"{group.backlog:,}", f"{total:,}", status, "-", rate(first), "-", "-"])
     return rows
 
 
-GROUP_COLUMNS = ["group", "backlog at start", "to fold", "caught up after s", "events/s", "first tenth ev/s",
-                 "last tenth ev/s", "last/first"]
+GROUP_COLUMNS = [
+    "group",
+    "backlog at start",
+    "to fold",
+    "caught up after s",
+    "events/s",
+    "first tenth ev/s",
+    "last tenth ev/s",
+    "last/first",
+]
 
 
 # --- the run ----------------------------------------------------------------------------------------
@@ -411,10 +459,11 @@ async def reporting_count(start: date, end: date) -> int | None:
     try:
         token = stack.tokens()["official"]
         async with httpx.AsyncClient(timeout=120.0) as client:
-            response = await client.get(f"{services.REPORTING.url()}/v1/reports/summary",
-                                        params={"from": start.isoformat(),
-                                                "to": (end - timedelta(days=1)).isoformat()},
-                                        headers={"Authorization": f"Bearer {token}"})
+            response = await client.get(
+                f"{services.REPORTING.url()}/v1/reports/summary",
+                params={"from": start.isoformat(), "to": (end - timedelta(days=1)).isoformat()},
+                headers={"Authorization": f"Bearer {token}"},
+            )
         response.raise_for_status()
         return int(response.json()["received"]["total"])
     except Exception as exc:
@@ -453,12 +502,17 @@ async def bench(args: argparse.Namespace) -> int:
         groups = [Group(s, topics.prefix + s.consumer_group) for s in GROUP_ORDER]
         async with Offsets(kafka_servers, consumed, dead_letters) as offsets:
             on_topic = await catalogue_ids_on_topic(
-                kafka_servers, [tp for tp in offsets.partitions if tp.topic == topics.catalog_events])
-            catalogue_records = [(histories.catalogue_key(e).encode(), e.to_bytes())
-                                 for e in histories.catalogue_events(catalogue, occurred_at=catalogue_at)
-                                 if str(e.event_id) not in on_topic]
-            say(f"  {len(dossier_records):,} events in {time.monotonic() - began:.1f} s; catalogue events "
-                f"missing from {topics.catalog_events}: {len(catalogue_records)}")
+                kafka_servers, [tp for tp in offsets.partitions if tp.topic == topics.catalog_events]
+            )
+            catalogue_records = [
+                (histories.catalogue_key(e).encode(), e.to_bytes())
+                for e in histories.catalogue_events(catalogue, occurred_at=catalogue_at)
+                if str(e.event_id) not in on_topic
+            ]
+            say(
+                f"  {len(dossier_records):,} events in {time.monotonic() - began:.1f} s; catalogue events "
+                f"missing from {topics.catalog_events}: {len(catalogue_records)}"
+            )
             # An earlier backlog (the demo still being folded) would be timed as part of the import.
             settle_until = time.monotonic() + args.settle
             while True:
@@ -476,12 +530,15 @@ async def bench(args: argparse.Namespace) -> int:
                 group.start = await offsets.committed(group.name)
                 group.backlog = left_over(ends, group.start)
                 group.samples.append((0.0, 0, group.backlog))
-            say(f"publishing {len(catalogue_records)} catalogue and {len(dossier_records):,} dossier events; "
-                f"then waiting up to {args.patience:.0f} s for {', '.join(g.name for g in groups)} …")
+            say(
+                f"publishing {len(catalogue_records)} catalogue and {len(dossier_records):,} dossier events; "
+                f"then waiting up to {args.patience:.0f} s for {', '.join(g.name for g in groups)} …"
+            )
             published = Published()
             began = time.monotonic()
-            watching = asyncio.create_task(watch(offsets, groups, began, published, every=args.every,
-                                                 patience=args.patience))
+            watching = asyncio.create_task(
+                watch(offsets, groups, began, published, every=args.every, patience=args.patience)
+            )
             try:
                 await publish(kafka_servers, topics, catalogue_records, dossier_records, published)
             except Exception as exc:
@@ -500,20 +557,39 @@ async def bench(args: argparse.Namespace) -> int:
     counted = await reporting_count(start, end) if reporting.caught_up_s is not None else None
 
     finished_at = wall_clock()
-    print(f"\nimport of {args.dossiers:,} dossiers submitted from {start} to {end - timedelta(days=1)} "
-          f"(seed {args.seed}) into the running stack (topic prefix {topics.prefix!r}), "
-          f"from {started_at} to {finished_at}, patience {args.patience:.0f} s\n")
+    print(
+        f"\nimport of {args.dossiers:,} dossiers submitted from {start} to {end - timedelta(days=1)} "
+        f"(seed {args.seed}) into the running stack (topic prefix {topics.prefix!r}), "
+        f"from {started_at} to {finished_at}, patience {args.patience:.0f} s\n"
+    )
     print(table(["machine", ""], machine_rows(kafka_servers, mongodb_url, version, load_before)))
     print()
     total_s = published.catalogue_s + published.dossier_s
-    print(table(["published", "events", "seconds", "events/s"], [
-        [f"catalogue on {topics.catalog_events}", f"{published.catalogue:,}", f"{published.catalogue_s:.2f}",
-         rate(published.catalogue / published.catalogue_s) if published.catalogue else "-"],
-        [f"dossier events on {topics.dossier_events}", f"{published.dossier_events:,}", f"{published.dossier_s:.2f}",
-         rate(published.dossier_events / published.dossier_s) if published.dossier_s else "-"],
-        ["total", f"{published.catalogue + published.dossier_events:,}", f"{total_s:.2f}",
-         rate((published.catalogue + published.dossier_events) / total_s) if total_s else "-"],
-    ]))
+    print(
+        table(
+            ["published", "events", "seconds", "events/s"],
+            [
+                [
+                    f"catalogue on {topics.catalog_events}",
+                    f"{published.catalogue:,}",
+                    f"{published.catalogue_s:.2f}",
+                    rate(published.catalogue / published.catalogue_s) if published.catalogue else "-",
+                ],
+                [
+                    f"dossier events on {topics.dossier_events}",
+                    f"{published.dossier_events:,}",
+                    f"{published.dossier_s:.2f}",
+                    rate(published.dossier_events / published.dossier_s) if published.dossier_s else "-",
+                ],
+                [
+                    "total",
+                    f"{published.catalogue + published.dossier_events:,}",
+                    f"{total_s:.2f}",
+                    rate((published.catalogue + published.dossier_events) / total_s) if total_s else "-",
+                ],
+            ],
+        )
+    )
     print()
     print(table(GROUP_COLUMNS, group_rows(groups, published.catalogue + published.dossier_events, args.patience)))
     print(f"\n(on {', '.join(consumed)}; polled every {args.every:g} s)")
@@ -535,24 +611,38 @@ async def bench(args: argparse.Namespace) -> int:
 async def _progress(groups: list[Group], began: float, every: float = 30.0) -> None:
     while True:
         await asyncio.sleep(every)
-        say(f"  after {time.monotonic() - began:.0f} s: " + ", ".join(
-            f"{g.name} {'caught up' if g.caught_up_s is not None else f'{g.left:,} left'}" for g in groups))
+        say(
+            f"  after {time.monotonic() - began:.0f} s: "
+            + ", ".join(f"{g.name} {'caught up' if g.caught_up_s is not None else f'{g.left:,} left'}" for g in groups)
+        )
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--dossiers", type=int, default=8000, help="dossiers to import (default %(default)s)")
     parser.add_argument("--months", type=int, default=3, help="months they were submitted over (default %(default)s)")
-    parser.add_argument("--seed", type=int, default=3, help="seed of the histories (default %(default)s; "
-                        f"not the demo's {demo.SEED})")
-    parser.add_argument("--end", type=date.fromisoformat, default=None,
-                        help="first day after the window, YYYY-MM-DD (default: the demo's first day, or an "
-                             "earlier import's)")
-    parser.add_argument("--patience", type=float, default=900.0,
-                        help="seconds from the start of publishing to wait for every group (default %(default)s)")
+    parser.add_argument(
+        "--seed", type=int, default=3, help=f"seed of the histories (default %(default)s; not the demo's {demo.SEED})"
+    )
+    parser.add_argument(
+        "--end",
+        type=date.fromisoformat,
+        default=None,
+        help="first day after the window, YYYY-MM-DD (default: the demo's first day, or an earlier import's)",
+    )
+    parser.add_argument(
+        "--patience",
+        type=float,
+        default=900.0,
+        help="seconds from the start of publishing to wait for every group (default %(default)s)",
+    )
     parser.add_argument("--every", type=float, default=1.0, help="seconds between polls (default %(default)s)")
-    parser.add_argument("--settle", type=float, default=120.0,
-                        help="seconds to wait first for an earlier backlog to be folded (default %(default)s)")
+    parser.add_argument(
+        "--settle",
+        type=float,
+        default=120.0,
+        help="seconds to wait first for an earlier backlog to be folded (default %(default)s)",
+    )
     args = parser.parse_args()
     if args.dossiers < 1 or args.months < 1 or args.every <= 0 or args.patience <= 0:
         parser.error("--dossiers, --months, --every and --patience must be positive")

@@ -51,8 +51,12 @@ class Echo:
 
 def start_echo() -> Echo:
     port = free_port()
-    process = subprocess.Popen([sys.executable, str(HERE / "echo_app.py"), "--port", str(port)],
-                               stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    process = subprocess.Popen(
+        [sys.executable, str(HERE / "echo_app.py"), "--port", str(port)],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     return Echo(process, f"http://127.0.0.1:{port}")
 
 
@@ -70,9 +74,12 @@ async def bench(duration: float, rates: list[float], warmup: float) -> int:
 
                     async def request(i: int) -> int:
                         response = await client.post(
-                            base + "/v1/dossiers", json=submission_body(i),
-                            headers={**headers, "Idempotency-Key": str(uuid.uuid4())})
+                            base + "/v1/dossiers",
+                            json=submission_body(i),
+                            headers={**headers, "Idempotency-Key": str(uuid.uuid4())},
+                        )
                         return response.status_code
+
                     return request
 
                 for target in targets:
@@ -80,8 +87,9 @@ async def bench(duration: float, rates: list[float], warmup: float) -> int:
                         await open_loop(f"{target} (warm-up)", rates[0], warmup, submit(target))
                 # Every echo step first: an overloaded intake step leaves work behind that would slow
                 # the echo step after it.
-                steps = [await open_loop(target, rate, duration, submit(target))
-                         for target in targets for rate in rates]
+                steps = [
+                    await open_loop(target, rate, duration, submit(target)) for target in targets for rate in rates
+                ]
     finally:
         echo.stop()
     print(f"\nintake submissions vs a bare FastAPI echo, {duration:g} s per step, {wall_clock()}\n")

@@ -28,13 +28,16 @@ from motcua_stack.histories import catalogue_events, catalogue_key, generate_his
 
 async def publish(bootstrap: str, topics: Topics, dossiers: int, seed: int) -> int:
     catalogue = read_catalogue()
-    histories = generate_histories(seed, dossiers, date(2024, 1, 1), date(2026, 1, 1), catalogue,
-                                   calendar=load_calendar())
+    histories = generate_histories(
+        seed, dossiers, date(2024, 1, 1), date(2026, 1, 1), catalogue, calendar=load_calendar()
+    )
     producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", linger_ms=20)
     await producer.start()
     try:
-        sent = [await producer.send(topics.catalog_events, e.to_bytes(), key=catalogue_key(e).encode())
-                for e in catalogue_events(catalogue, occurred_at=datetime(2023, 1, 1, tzinfo=PROVINCE_TZ))]
+        sent = [
+            await producer.send(topics.catalog_events, e.to_bytes(), key=catalogue_key(e).encode())
+            for e in catalogue_events(catalogue, occurred_at=datetime(2023, 1, 1, tzinfo=PROVINCE_TZ))
+        ]
         events = [e for h in histories for e in h]
         sent += [await producer.send(topics.dossier_events, e.to_bytes(), key=e.dossier_id.encode()) for e in events]
         await asyncio.gather(*sent)
@@ -48,13 +51,27 @@ async def raw_insert_rate(mongodb_url: str, database: str, documents: int) -> fl
     mongo = make_mongo_client(mongodb_url)
     try:
         scratch = mongo[database]["raw_insert"]
-        fact = {"id": "7d1c3f0e-5b7e-4f3a-9a57-1c2f1d9e8b10", "type": "accepted", "at": "2025-01-06T01:15:00+00:00",
-                "due_at": "2025-01-20T10:00:00+00:00"}
+        fact = {
+            "id": "7d1c3f0e-5b7e-4f3a-9a57-1c2f1d9e8b10",
+            "type": "accepted",
+            "at": "2025-01-06T01:15:00+00:00",
+            "due_at": "2025-01-20T10:00:00+00:00",
+        }
         began = time.perf_counter()
         for start in range(0, documents, 1000):
-            await scratch.insert_many([{"_id": f"raw-{i}", "facts": [fact] * 7, "received_date": "2025-01-06",
-                                        "closed_date": "2025-01-15", "applied": [fact["id"]] * 7}
-                                       for i in range(start, min(documents, start + 1000))], ordered=False)
+            await scratch.insert_many(
+                [
+                    {
+                        "_id": f"raw-{i}",
+                        "facts": [fact] * 7,
+                        "received_date": "2025-01-06",
+                        "closed_date": "2025-01-15",
+                        "applied": [fact["id"]] * 7,
+                    }
+                    for i in range(start, min(documents, start + 1000))
+                ],
+                ordered=False,
+            )
         return documents / (time.perf_counter() - began)
     finally:
         await mongo.close()
@@ -79,8 +96,13 @@ async def main() -> None:
     events = await publish(args.kafka, topics, args.dossiers, args.seed)
 
     database = f"bench_rebuild_{run}"
-    settings = Settings(kafka_bootstrap_servers=args.kafka, mongodb_url=args.mongodb_url,  # type: ignore[call-arg]
-                        mongodb_database=database, topic_prefix=topics.prefix, generation_ttl_seconds=0.1)
+    settings = Settings(
+        kafka_bootstrap_servers=args.kafka,
+        mongodb_url=args.mongodb_url,  # type: ignore[call-arg]
+        mongodb_database=database,
+        topic_prefix=topics.prefix,
+        generation_ttl_seconds=0.1,
+    )
     mongo = make_mongo_client(args.mongodb_url)
     try:
         began = time.perf_counter()

@@ -70,8 +70,17 @@ async def populate(models: ReadModels, size: int, pool: Pool) -> float:
         facts, stored, fields = pool[i % len(pool)]  # copies of a history add to the same counters
         stream = f"b{i % STREAMS}"  # as if from STREAMS partitions
         copied = [{**f, "id": f"{f['id'][:24]}{i:012d}"} for f in facts]
-        batch.append({"_id": f"bench-{i:08d}", **fields, "facts": copied, "contributions": stored,
-                      "applied": [f["id"] for f in copied], "claim": "bench:0", "claim_delta": []})
+        batch.append(
+            {
+                "_id": f"bench-{i:08d}",
+                **fields,
+                "facts": copied,
+                "contributions": stored,
+                "applied": [f["id"] for f in copied],
+                "claim": "bench:0",
+                "claim_delta": [],
+            }
+        )
         totals.update({(c["k"], stream): c["n"] for c in stored})
         if len(batch) == CHUNK:
             await models.dossiers.insert_many(batch, ordered=False)
@@ -84,8 +93,17 @@ async def populate(models: ReadModels, size: int, pool: Pool) -> float:
     for stream, deltas in by_stream.items():  # what folding the stream's events adds to the counters
         await Counters(models).apply_claim(stream, 0, size, deltas)
     # (the streams registered themselves in apply_claim)
-    await models.claims.insert_one({"_id": "bench:0", "stream": "bench", "start": 0, "end": size, "writer": "bench",
-                                    "at": time.time(), "done": True})
+    await models.claims.insert_one(
+        {
+            "_id": "bench:0",
+            "stream": "bench",
+            "start": 0,
+            "end": size,
+            "writer": "bench",
+            "at": time.time(),
+            "done": True,
+        }
+    )
     return time.perf_counter() - began
 
 
@@ -152,9 +170,16 @@ async def measure(size: int, args: argparse.Namespace, pool: Any) -> dict[str, A
                     timings.append(time.perf_counter() - began)
                     by_shape[shape].append(timings[-1])
                     response.raise_for_status()
-        return {"dossiers": size, "counters": counters, "fill_s": fill, "queries": len(timings),
-                "p50": percentile(timings, 50), "p95": percentile(timings, 95), "p99": percentile(timings, 99),
-                **{f"p50 {shape}": percentile(t, 50) if t else float("nan") for shape, t in by_shape.items()}}
+        return {
+            "dossiers": size,
+            "counters": counters,
+            "fill_s": fill,
+            "queries": len(timings),
+            "p50": percentile(timings, 50),
+            "p95": percentile(timings, 95),
+            "p99": percentile(timings, 99),
+            **{f"p50 {shape}": percentile(t, 50) if t else float("nan") for shape, t in by_shape.items()},
+        }
     finally:
         if not args.keep:
             await mongo.drop_database(name)
@@ -174,12 +199,16 @@ async def main() -> None:
     sizes = [int(size) for size in args.sizes.split(",")]
     pool = pool_documents(args.seed, min(max(sizes), args.pool))
     rows = [await measure(size, args, pool) for size in sizes]
-    print(f"{'dossiers':>10} {'counters':>12} {'fill s':>8} {'queries':>8} "
-          f"{'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8}  " + " ".join(f"{'p50 ' + s:>12}" for s in SHAPES))
+    print(
+        f"{'dossiers':>10} {'counters':>12} {'fill s':>8} {'queries':>8} "
+        f"{'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8}  " + " ".join(f"{'p50 ' + s:>12}" for s in SHAPES)
+    )
     for r in rows:
-        print(f"{r['dossiers']:>10} {r['counters']:>12} {r['fill_s']:>8.1f} {r['queries']:>8} "
-              f"{r['p50'] * 1000:>8.1f} {r['p95'] * 1000:>8.1f} {r['p99'] * 1000:>8.1f}  "
-              + " ".join(f"{r['p50 ' + s] * 1000:>12.1f}" for s in SHAPES))
+        print(
+            f"{r['dossiers']:>10} {r['counters']:>12} {r['fill_s']:>8.1f} {r['queries']:>8} "
+            f"{r['p50'] * 1000:>8.1f} {r['p95'] * 1000:>8.1f} {r['p99'] * 1000:>8.1f}  "
+            + " ".join(f"{r['p50 ' + s] * 1000:>12.1f}" for s in SHAPES)
+        )
 
 
 if __name__ == "__main__":

@@ -80,8 +80,11 @@ async def bench(duration: float, rates: list[float], warmup: float) -> int:
                 headers = officer_headers()
 
                 async def submit(i: int) -> int:
-                    response = await client.post(system.url("intake") + "/v1/dossiers", json=submission_body(i),
-                                                 headers={**headers, "Idempotency-Key": str(uuid.uuid4())})
+                    response = await client.post(
+                        system.url("intake") + "/v1/dossiers",
+                        json=submission_body(i),
+                        headers={**headers, "Idempotency-Key": str(uuid.uuid4())},
+                    )
                     return response.status_code
 
                 steps = []

@@ -28,16 +28,20 @@ async def bench(duration: float, rates: list[float], warmup: float) -> int:
     counts_file = Path(tempfile.mkdtemp(prefix="motcua-bench-counts-")) / "counts.json"
     os.environ["MOTCUA_BENCH_STORE_COUNTS"] = str(counts_file)
     steps, profiles = [], []
-    async with running_system(["intake"], commands={"intake": [sys.executable, str(HERE / "_counted_intake.py")]}
-                              ) as system:
+    async with running_system(
+        ["intake"], commands={"intake": [sys.executable, str(HERE / "_counted_intake.py")]}
+    ) as system:
         pid = system.pid("intake")
         limits = httpx.Limits(max_connections=2000, max_keepalive_connections=200)
         async with httpx.AsyncClient(timeout=30.0, limits=limits) as client:
             headers = officer_headers()
 
             async def submit(i: int) -> int:
-                response = await client.post(system.url("intake") + "/v1/dossiers", json=submission_body(i),
-                                             headers={**headers, "Idempotency-Key": str(uuid.uuid4())})
+                response = await client.post(
+                    system.url("intake") + "/v1/dossiers",
+                    json=submission_body(i),
+                    headers={**headers, "Idempotency-Key": str(uuid.uuid4())},
+                )
                 return response.status_code
 
             async def counted() -> dict[str, list[float]]:
@@ -64,10 +68,13 @@ async def bench(duration: float, rates: list[float], warmup: float) -> int:
         ok = max(step.ok, 1)
         total_count = sum(c for c, _ in profile.values())
         total_time = sum(t for _, t in profile.values())
-        rows = [[command, f"{count:.0f}", f"{count / ok:.1f}", f"{seconds / count * 1000:.1f}"]
-                for command, (count, seconds) in sorted(profile.items(), key=lambda kv: -kv[1][0])]
-        rows.append(["all", f"{total_count:.0f}", f"{total_count / ok:.1f}",
-                     f"{total_time / max(total_count, 1) * 1000:.1f}"])
+        rows = [
+            [command, f"{count:.0f}", f"{count / ok:.1f}", f"{seconds / count * 1000:.1f}"]
+            for command, (count, seconds) in sorted(profile.items(), key=lambda kv: -kv[1][0])
+        ]
+        rows.append(
+            ["all", f"{total_count:.0f}", f"{total_count / ok:.1f}", f"{total_time / max(total_count, 1) * 1000:.1f}"]
+        )
         print(f"\nat {step.rate:g}/s offered ({step.ok} submissions)\n")
         print(table(["command collection", "count", "per submission", "mean ms"], rows))
     failed = failed_steps(steps)

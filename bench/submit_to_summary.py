@@ -36,8 +36,9 @@ class SummaryPoller:
     round_trips: list[float] = field(default_factory=list)
 
     async def received(self) -> int:
-        response = await self.client.get(self.url + "/v1/reports/summary", params=today_period(),
-                                         headers=official_headers())
+        response = await self.client.get(
+            self.url + "/v1/reports/summary", params=today_period(), headers=official_headers()
+        )
         response.raise_for_status()
         return int(response.json()["received"]["total"])
 
@@ -88,13 +89,18 @@ def visible_latencies(step: Step, baseline: int, observations: list[tuple[float,
 async def bench(duration: float, rates: list[float], warmup: float) -> int:
     async with running_system(["intake", "reporting"]) as system:
         limits = httpx.Limits(max_connections=2000, max_keepalive_connections=200)
-        async with httpx.AsyncClient(timeout=30.0, limits=limits) as client, \
-                httpx.AsyncClient(timeout=30.0) as poll_client:
+        async with (
+            httpx.AsyncClient(timeout=30.0, limits=limits) as client,
+            httpx.AsyncClient(timeout=30.0) as poll_client,
+        ):
             headers = officer_headers()
 
             async def submit(i: int) -> int:
-                response = await client.post(system.url("intake") + "/v1/dossiers", json=submission_body(i),
-                                             headers={**headers, "Idempotency-Key": str(uuid.uuid4())})
+                response = await client.post(
+                    system.url("intake") + "/v1/dossiers",
+                    json=submission_body(i),
+                    headers={**headers, "Idempotency-Key": str(uuid.uuid4())},
+                )
                 return response.status_code
 
             poller = SummaryPoller(poll_client, system.url("reporting"))
@@ -119,8 +125,10 @@ async def bench(duration: float, rates: list[float], warmup: float) -> int:
                 polling.cancel()
     print(f"\nsubmit -> visible in reporting's summary, {duration:g} s per step, {wall_clock()}\n")
     print(steps_table(steps))
-    print(f"\nsummary poll round trip (the resolution of the figures): p50 "
-          f"{percentile(poller.round_trips, 50) * 1000:.1f} ms, p95 {percentile(poller.round_trips, 95) * 1000:.1f} ms")
+    print(
+        f"\nsummary poll round trip (the resolution of the figures): p50 "
+        f"{percentile(poller.round_trips, 50) * 1000:.1f} ms, p95 {percentile(poller.round_trips, 95) * 1000:.1f} ms"
+    )
     failed = failed_steps(steps)
     for step in failed:
         print(f"FAILED: {step.label} at {step.rate:g}/s: error rate {step.error_rate:.1%} > 1%")

@@ -41,9 +41,7 @@ async def topics(infrastructure: Infrastructure, run_id: str) -> AsyncIterator[T
     admin = AIOKafkaAdminClient(bootstrap_servers=infrastructure.kafka_bootstrap_servers)
     await admin.start()
     try:
-        await admin.create_topics(
-            [NewTopic(name, num_partitions=3, replication_factor=1) for name in run_topics.all()]
-        )
+        await admin.create_topics([NewTopic(name, num_partitions=3, replication_factor=1) for name in run_topics.all()])
     finally:
         await admin.close()
     yield run_topics

@@ -30,7 +30,7 @@ def tables(output: str) -> list[list[dict[str, str]]]:
         if line.startswith("| ") and i + 1 < len(lines) and lines[i + 1].startswith("| --"):
             header = [cell.strip() for cell in line.strip("|").split("|")]
             rows = []
-            for row in lines[i + 2:]:
+            for row in lines[i + 2 :]:
                 if not row.startswith("| "):
                     break
                 rows.append(dict(zip(header, (c.strip() for c in row.strip("|").split("|")), strict=True)))
@@ -39,20 +39,32 @@ def tables(output: str) -> list[list[dict[str, str]]]:
 
 
 def run(script: str, infrastructure: Infrastructure) -> str:
-    env = {**os.environ, "KAFKA_BOOTSTRAP_SERVERS": infrastructure.kafka_bootstrap_servers,
-           "MONGODB_URL": infrastructure.mongodb_url}
-    done = subprocess.run([sys.executable, str(BENCH / script), "--duration", "2", "--rates", "2", "--warmup", "0"],
-                          env=env, capture_output=True, text=True, timeout=180, check=False)
+    env = {
+        **os.environ,
+        "KAFKA_BOOTSTRAP_SERVERS": infrastructure.kafka_bootstrap_servers,
+        "MONGODB_URL": infrastructure.mongodb_url,
+    }
+    done = subprocess.run(
+        [sys.executable, str(BENCH / script), "--duration", "2", "--rates", "2", "--warmup", "0"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=180,
+        check=False,
+    )
     assert done.returncode == 0, done.stdout + done.stderr
     return done.stdout
 
 
-@pytest.mark.parametrize(("script", "targets"), [
-    ("intake_throughput.py", ["echo", "intake"]),
-    ("submit_to_summary.py", ["intake -> summary"]),
-    ("service_memory.py", ["intake"]),
-    ("store_round_trips.py", ["intake"]),
-])
+@pytest.mark.parametrize(
+    ("script", "targets"),
+    [
+        ("intake_throughput.py", ["echo", "intake"]),
+        ("submit_to_summary.py", ["intake -> summary"]),
+        ("service_memory.py", ["intake"]),
+        ("store_round_trips.py", ["intake"]),
+    ],
+)
 def test_the_benchmark_prints_its_table(infrastructure: Infrastructure, script: str, targets: list[str]) -> None:
     printed = tables(run(script, infrastructure))
     assert printed and list(printed[0][0]) == COLUMNS
@@ -71,21 +83,45 @@ def test_the_benchmark_prints_its_table(infrastructure: Infrastructure, script: 
         assert float(commands["insert idempotency_keys"]["per submission"]) == 1.0
 
 
-def test_a_small_quarter_is_imported_and_every_group_catches_up(infrastructure: Infrastructure,
-                                                                tmp_path: Path) -> None:
-    deployment = Deployment("quarter", {service.name: 1 for service in services.ALL}, tmp_path / "stack",
-                            infrastructure, topic_family="bench")
+def test_a_small_quarter_is_imported_and_every_group_catches_up(infrastructure: Infrastructure, tmp_path: Path) -> None:
+    deployment = Deployment(
+        "quarter",
+        {service.name: 1 for service in services.ALL},
+        tmp_path / "stack",
+        infrastructure,
+        topic_family="bench",
+    )
     prefix = deployment.topics.prefix
     asyncio.run(topic_admin.ensure_topics(infrastructure.kafka_bootstrap_servers, deployment.topics, 3))
-    env = {**os.environ, "KAFKA_BOOTSTRAP_SERVERS": infrastructure.kafka_bootstrap_servers,
-           "MONGODB_URL": infrastructure.mongodb_url, "MOTCUA_STACK_TOPIC_PREFIX": prefix,
-           "MOTCUA_STACK_HOME": str(deployment.home)}
+    env = {
+        **os.environ,
+        "KAFKA_BOOTSTRAP_SERVERS": infrastructure.kafka_bootstrap_servers,
+        "MONGODB_URL": infrastructure.mongodb_url,
+        "MOTCUA_STACK_TOPIC_PREFIX": prefix,
+        "MOTCUA_STACK_HOME": str(deployment.home),
+    }
     env |= {f"MOTCUA_STACK_{name.upper()}_PORT": str(port) for name, port in deployment.ports.items()}
     try:
         deployment.start()
-        done = subprocess.run([sys.executable, str(BENCH / "import_quarter.py"), "--dossiers", "40", "--months", "1",
-                               "--patience", "90", "--settle", "30"],
-                              env=env, capture_output=True, text=True, timeout=180, check=False)
+        done = subprocess.run(
+            [
+                sys.executable,
+                str(BENCH / "import_quarter.py"),
+                "--dossiers",
+                "40",
+                "--months",
+                "1",
+                "--patience",
+                "90",
+                "--settle",
+                "30",
+            ],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=180,
+            check=False,
+        )
         assert done.returncode == 0, done.stdout + done.stderr
         print(done.stdout)
     finally:

@@ -38,9 +38,18 @@ async def test_docs_pages_render_with_nothing_from_outside(
     ARTIFACTS.mkdir(exist_ok=True)
     async with serving(app) as base_url, async_playwright() as playwright:
         browser = await playwright.chromium.launch(
-            executable_path=str(CHROMIUM), headless=True,
-            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                  "--disable-component-update", "--disable-sync", "--no-first-run"])
+            executable_path=str(CHROMIUM),
+            headless=True,
+            args=[
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--no-first-run",
+            ],
+        )
         try:
             for path, rendered in RENDERED.items():
                 page = await browser.new_page(viewport={"width": 1280, "height": 900})
@@ -49,8 +58,9 @@ async def test_docs_pages_render_with_nothing_from_outside(
                 page.on("request", lambda request, seen=requested: seen.append(request.url))
                 page.on("requestfailed", lambda request, seen=failed: seen.append(request.url))
                 # A closed network: anything for another host is refused.
-                await page.route("**/*", lambda route: route.continue_() if route.request.url.startswith(base_url)
-                                 else route.abort())
+                await page.route(
+                    "**/*", lambda route: route.continue_() if route.request.url.startswith(base_url) else route.abort()
+                )
                 await page.goto(f"{base_url}{path}")
                 await page.locator(rendered).first.wait_for(timeout=20_000)
                 await page.wait_for_load_state("networkidle")

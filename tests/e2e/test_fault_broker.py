@@ -41,9 +41,14 @@ async def test_intake_answers_503_while_the_broker_is_away_and_nothing_acknowled
     infrastructure: Infrastructure, private_kafka: PrivateKafka, tmp_path: Path
 ) -> None:
     wired = Infrastructure(private_kafka.bootstrap_servers, infrastructure.mongodb_url, "private broker")
-    deployment = Deployment("broker", {"intake": 1, "processing": 1, "notification": 0, "reporting": 1},
-                            tmp_path / "services", wired, topic_family="faults",
-                            extra_env={"MOTCUA_INTAKE_RETRY_AFTER_SECONDS": "2"})
+    deployment = Deployment(
+        "broker",
+        {"intake": 1, "processing": 1, "notification": 0, "reporting": 1},
+        tmp_path / "services",
+        wired,
+        topic_family="faults",
+        extra_env={"MOTCUA_INTAKE_RETRY_AFTER_SECONDS": "2"},
+    )
     await topic_admin.ensure_topics(wired.kafka_bootstrap_servers, deployment.topics, 3)
     outage: dict[str, float] = {}
     try:
@@ -60,10 +65,18 @@ async def test_intake_answers_503_while_the_broker_is_away_and_nothing_acknowled
             await asyncio.to_thread(private_kafka.start)
             outage["back"] = time.monotonic()
 
-        stats, answers = await play(deployment, scripts, rate=RATE, run_id=f"broker-{uuid.uuid4().hex[:6]}",
-                                    patience_seconds=180, during=broker_away)
-        print(f"broker stopped for {outage['restarting'] - outage['stopped']:.0f}s, "
-              f"listening again {outage['back'] - outage['restarting']:.0f}s later\n{stats.summary()}")
+        stats, answers = await play(
+            deployment,
+            scripts,
+            rate=RATE,
+            run_id=f"broker-{uuid.uuid4().hex[:6]}",
+            patience_seconds=180,
+            during=broker_away,
+        )
+        print(
+            f"broker stopped for {outage['restarting'] - outage['stopped']:.0f}s, "
+            f"listening again {outage['back'] - outage['restarting']:.0f}s later\n{stats.summary()}"
+        )
         intake = [a for a in answers if a.url.startswith(deployment.url(services.INTAKE))]
         processing = [a for a in answers if a.url.startswith(deployment.url(services.PROCESSING))]
         print("intake:", Counter((a.status, a.code) for a in intake))

@@ -67,18 +67,27 @@ class Stack:
 async def stack(infrastructure: Infrastructure, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Stack]:
     with smtp_sink() as smtp:
         async with http_receiver() as gateway:
-            deployment = Deployment("kill", {"intake": 1, "processing": 1, "notification": 1, "reporting": 1},
-                                    tmp_path_factory.mktemp("fault-kill"), infrastructure, topic_family="faults",
-                                    extra_env=notification_env(smtp, gateway))
+            deployment = Deployment(
+                "kill",
+                {"intake": 1, "processing": 1, "notification": 1, "reporting": 1},
+                tmp_path_factory.mktemp("fault-kill"),
+                infrastructure,
+                topic_family="faults",
+                extra_env=notification_env(smtp, gateway),
+            )
             await topic_admin.ensure_topics(infrastructure.kafka_bootstrap_servers, deployment.topics, 3)
             try:
                 await asyncio.to_thread(deployment.start)
                 await publish_history(deployment, catalogue_events(), [])
                 async with httpx.AsyncClient(timeout=30.0) as client:
-                    hook = await client.post(f"{deployment.url(services.NOTIFICATION)}/v1/webhooks",
-                                             headers=header(Role.ADMIN),
-                                             json={"url": gateway.url(WEBHOOK_PATH),
-                                                   "event_types": ["dossier.submitted", "dossier.returned"]})
+                    hook = await client.post(
+                        f"{deployment.url(services.NOTIFICATION)}/v1/webhooks",
+                        headers=header(Role.ADMIN),
+                        json={
+                            "url": gateway.url(WEBHOOK_PATH),
+                            "event_types": ["dossier.submitted", "dossier.returned"],
+                        },
+                    )
                     assert hook.status_code == 201, hook.text
                 yield Stack(deployment, smtp, gateway, await procedures(deployment))
             finally:
@@ -108,8 +117,14 @@ async def test_a_consumer_killed_mid_load_and_restarted_loses_and_repeats_nothin
         await asyncio.sleep(down_for)
         await asyncio.to_thread(deployment.start_one, service)
 
-    stats, _ = await play(deployment, scripts, rate=RATE, run_id=f"kill-{seed}-{victim}-{uuid.uuid4().hex[:6]}",
-                          patience_seconds=PATIENCE, during=fault)
+    stats, _ = await play(
+        deployment,
+        scripts,
+        rate=RATE,
+        run_id=f"kill-{seed}-{victim}-{uuid.uuid4().hex[:6]}",
+        patience_seconds=PATIENCE,
+        during=fault,
+    )
     print(f"seed {seed}: {victim} killed {kill_at:.1f}s into the load, down {down_for:.1f}s\n{stats.summary()}")
     assert killed, "the fault did not happen"
     assert deployment.logs()[victim].count("Application startup complete") >= 2, "not restarted"

@@ -48,13 +48,17 @@ async def test_consumers_hold_their_acknowledgements_while_the_store_is_away_and
     infrastructure: Infrastructure, private_store: PrivateStore, tmp_path: Path
 ) -> None:
     wired = Infrastructure(infrastructure.kafka_bootstrap_servers, private_store.mongodb_url, "private store")
-    deployment = Deployment("store", {"intake": 1, "processing": 1, "notification": 0, "reporting": 1},
-                            tmp_path / "services", wired, topic_family="faults")
+    deployment = Deployment(
+        "store",
+        {"intake": 1, "processing": 1, "notification": 0, "reporting": 1},
+        tmp_path / "services",
+        wired,
+        topic_family="faults",
+    )
     bootstrap = wired.kafka_bootstrap_servers
     topics = deployment.topics
     await topic_admin.ensure_topics(bootstrap, topics, 3)
-    history = histories.generate_histories(31, HISTORY_DOSSIERS, HISTORY_START, HISTORY_END,
-                                           histories.read_catalogue())
+    history = histories.generate_histories(31, HISTORY_DOSSIERS, HISTORY_START, HISTORY_END, histories.read_catalogue())
     history_events = sum(len(h) for h in history)
     backlog: dict[str, int] = {}
     try:
@@ -74,8 +78,14 @@ async def test_consumers_hold_their_acknowledgements_while_the_store_is_away_and
             await asyncio.sleep(max(0.0, OUTAGE_SECONDS - (time.monotonic() - stopped)))
             await asyncio.to_thread(private_store.start)
 
-        stats, answers = await play(deployment, scripts, rate=RATE, run_id=f"store-{uuid.uuid4().hex[:6]}",
-                                    patience_seconds=120, during=store_away)
+        stats, answers = await play(
+            deployment,
+            scripts,
+            rate=RATE,
+            run_id=f"store-{uuid.uuid4().hex[:6]}",
+            patience_seconds=120,
+            during=store_away,
+        )
         print(f"backlog while the store was away: {backlog}\n{stats.summary()}")
         intake = [a for a in answers if a.url.startswith(deployment.url(services.INTAKE))]
         processing = [a for a in answers if a.url.startswith(deployment.url(services.PROCESSING))]
@@ -103,14 +113,15 @@ async def test_consumers_hold_their_acknowledgements_while_the_store_is_away_and
         async with httpx.AsyncClient(timeout=30.0) as client:
             for events in history:
                 code = events[0].data.dossier_code  # type: ignore[attr-defined]
-                answer = await client.get(f"{deployment.url(services.PROCESSING)}/v1/dossiers/{code}",
-                                          headers=official)
+                answer = await client.get(f"{deployment.url(services.PROCESSING)}/v1/dossiers/{code}", headers=official)
                 assert answer.status_code == 200, answer.text
                 folded = sorted(entry["event_id"] for entry in answer.json()["history"])
                 assert folded == sorted(str(e.event_id) for e in events), code
-            quarter: Any = await client.get(f"{deployment.url(services.REPORTING)}/v1/reports/summary",
-                                            params={"from": HISTORY_START.isoformat(), "to": "2026-06-30"},
-                                            headers=official)
+            quarter: Any = await client.get(
+                f"{deployment.url(services.REPORTING)}/v1/reports/summary",
+                params={"from": HISTORY_START.isoformat(), "to": "2026-06-30"},
+                headers=official,
+            )
         assert quarter.status_code == 200, quarter.text
         assert shown(quarter.json())["received"] == sum(1 for h in history if h[0].occurred_at.date() < HISTORY_END)
     finally:

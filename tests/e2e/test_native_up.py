@@ -49,13 +49,31 @@ def token(output: str, role: str) -> str:
 
 def test_up_serves_the_demo_and_down_leaves_no_process(tmp_path: Path) -> None:
     home = tmp_path / "stack"
-    ports = {name: free_port() for name in ("KAFKA", "KAFKA_CONTROLLER", "STORE", "POSTGRES", "INTAKE",
-                                            "PROCESSING", "NOTIFICATION", "REPORTING")}
-    env = {**os.environ, "MOTCUA_STACK_HOME": str(home), "MOTCUA_STACK_CACHE": str(paths.cache_dir()),
-           "MOTCUA_DEMO_DOSSIERS": "40", "MOTCUA_STACK_FOLD_SECONDS": "150"}
+    ports = {
+        name: free_port()
+        for name in (
+            "KAFKA",
+            "KAFKA_CONTROLLER",
+            "STORE",
+            "POSTGRES",
+            "INTAKE",
+            "PROCESSING",
+            "NOTIFICATION",
+            "REPORTING",
+        )
+    }
+    env = {
+        **os.environ,
+        "MOTCUA_STACK_HOME": str(home),
+        "MOTCUA_STACK_CACHE": str(paths.cache_dir()),
+        "MOTCUA_DEMO_DOSSIERS": "40",
+        "MOTCUA_STACK_FOLD_SECONDS": "150",
+    }
     env |= {f"MOTCUA_STACK_{name}_PORT": str(port) for name, port in ports.items()}
-    url = {name.lower(): f"http://127.0.0.1:{ports[name]}" for name in ("INTAKE", "PROCESSING", "NOTIFICATION",
-                                                                         "REPORTING")}
+    url = {
+        name.lower(): f"http://127.0.0.1:{ports[name]}"
+        for name in ("INTAKE", "PROCESSING", "NOTIFICATION", "REPORTING")
+    }
     pids: dict[str, int] = {}
     try:
         began = time.monotonic()
@@ -63,8 +81,7 @@ def test_up_serves_the_demo_and_down_leaves_no_process(tmp_path: Path) -> None:
         output = first.stdout + first.stderr
         assert first.returncode == 0, output
         pids = {path.stem: int(path.read_text()) for path in (home / "run").glob("*.pid")}
-        assert set(pids) == {"kafka", *store.process_names(), "intake", "processing", "notification",
-                             "reporting"}, pids
+        assert set(pids) == {"kafka", *store.process_names(), "intake", "processing", "notification", "reporting"}, pids
         assert all(alive(pid) for pid in pids.values())
         print(f"up took {time.monotonic() - began:.0f}s")
 
@@ -81,8 +98,12 @@ def test_up_serves_the_demo_and_down_leaves_no_process(tmp_path: Path) -> None:
         window = re.search(r"demo data: 40 dossiers \((\d+) events\) from (\S+) to (\S+), imported now", output)
         assert window, output
         official = {"Authorization": f"Bearer {token(output, 'official')}"}
-        summary = httpx.get(f"{url['reporting']}/v1/reports/summary", headers=official, timeout=30,
-                            params={"from": window.group(2), "to": window.group(3)}).json()
+        summary = httpx.get(
+            f"{url['reporting']}/v1/reports/summary",
+            headers=official,
+            timeout=30,
+            params={"from": window.group(2), "to": window.group(3)},
+        ).json()
         received = summary["received"]
         assert received["total"] >= 30, summary
         assert sum(c["count"] for c in received["by_channel"].values()) == received["total"]

@@ -60,14 +60,29 @@ async def test_killed_mid_stream_and_restarted_it_sends_nothing_twice(
     with smtp_sink() as smtp:
         async with http_receiver() as gateway:
             gateway.delay["/sms"] = 0.3  # a slow gateway: the kill is likely to cut a send off
-            env = {**os.environ, **{f"MOTCUA_NOTIFICATION_{k}": str(v) for k, v in {
-                "KAFKA_BOOTSTRAP_SERVERS": infrastructure.kafka_bootstrap_servers,
-                "MONGODB_URL": infrastructure.mongodb_url, "MONGODB_DATABASE": mongo_db.name,
-                "TOPIC_PREFIX": topics.prefix, "CONSUMER_GROUP": f"kill-test-{port}", "JWT_SECRET": SECRET,
-                "HTTP_PORT": port, "SMTP_PORT": smtp.port, "SMS_GATEWAY_URL": gateway.url("/sms"),
-                "RETRY_BASE_SECONDS": 0.2, "DISPATCHER_INTERVAL_SECONDS": 0.2, "SENDING_LEASE_SECONDS": 2,
-                "SMS_QUIET_START": "00:00", "SMS_QUIET_END": "00:00", "LOG_LEVEL": "WARNING",
-            }.items()}}
+            env = {
+                **os.environ,
+                **{
+                    f"MOTCUA_NOTIFICATION_{k}": str(v)
+                    for k, v in {
+                        "KAFKA_BOOTSTRAP_SERVERS": infrastructure.kafka_bootstrap_servers,
+                        "MONGODB_URL": infrastructure.mongodb_url,
+                        "MONGODB_DATABASE": mongo_db.name,
+                        "TOPIC_PREFIX": topics.prefix,
+                        "CONSUMER_GROUP": f"kill-test-{port}",
+                        "JWT_SECRET": SECRET,
+                        "HTTP_PORT": port,
+                        "SMTP_PORT": smtp.port,
+                        "SMS_GATEWAY_URL": gateway.url("/sms"),
+                        "RETRY_BASE_SECONDS": 0.2,
+                        "DISPATCHER_INTERVAL_SECONDS": 0.2,
+                        "SENDING_LEASE_SECONDS": 2,
+                        "SMS_QUIET_START": "00:00",
+                        "SMS_QUIET_END": "00:00",
+                        "LOG_LEVEL": "WARNING",
+                    }.items()
+                },
+            }
             await publish(infrastructure.kafka_bootstrap_servers, topics.dossier_events, events)
             process = start(env)
             try:
@@ -84,8 +99,9 @@ async def test_killed_mid_stream_and_restarted_it_sends_nothing_twice(
                     async def all_final() -> list[dict[str, Any]]:
                         found: list[dict[str, Any]] = []
                         for d in dossiers:
-                            answer = await api.get("/v1/notifications", params={"dossier_code": d.code},
-                                                   headers=token(Role.OFFICIAL))
+                            answer = await api.get(
+                                "/v1/notifications", params={"dossier_code": d.code}, headers=token(Role.OFFICIAL)
+                            )
                             found += answer.json()["data"]
                         done = len(found) == 36 and all(n["status"] in FINAL for n in found)
                         return found if done else []

@@ -48,61 +48,102 @@ async def test_an_english_reader_hears_of_each_step_taken_by_intake_and_processi
     secret = "integrator-secret-for-the-three-services"
     with smtp_sink() as smtp:
         async with http_receiver() as receiver:
-            n_settings = notification_settings(infrastructure, f"{mongo_db.name}_n", topics, smtp_port=smtp.port,
-                                               sms_url=receiver.url("/sms"))
+            n_settings = notification_settings(
+                infrastructure, f"{mongo_db.name}_n", topics, smtp_port=smtp.port, sms_url=receiver.url("/sms")
+            )
             try:
-                async with running_intake(intake_settings(kafka, mongo, mongo_db.name, topics),
-                                          **calendar_options()) as intake, \
-                        running_processing(processing_settings(kafka, mongo, f"{mongo_db.name}_p", topics)) as (
-                            _, processing), \
-                        running_notification(n_settings) as (_, notification):
-                    hook = await notification.post("/v1/webhooks", headers=token(Role.ADMIN), json={
-                        "url": receiver.url("/hook"), "event_types": ["*"], "secret": secret})
+                async with (
+                    running_intake(
+                        intake_settings(kafka, mongo, mongo_db.name, topics), **calendar_options()
+                    ) as intake,
+                    running_processing(processing_settings(kafka, mongo, f"{mongo_db.name}_p", topics)) as (
+                        _,
+                        processing,
+                    ),
+                    running_notification(n_settings) as (_, notification),
+                ):
+                    hook = await notification.post(
+                        "/v1/webhooks",
+                        headers=token(Role.ADMIN),
+                        json={"url": receiver.url("/hook"), "event_types": ["*"], "secret": secret},
+                    )
                     assert hook.status_code == 201
                     await seed_catalogue(intake, agency, {procedure: 4})
-                    body = dossier_body(procedure, agency, "online", phone=PHONE, applicant={
-                        "full_name": "Alex Tran", "phone": PHONE, "email": EMAIL, "preferred_language": "en"})
+                    body = dossier_body(
+                        procedure,
+                        agency,
+                        "online",
+                        phone=PHONE,
+                        applicant={
+                            "full_name": "Alex Tran",
+                            "phone": PHONE,
+                            "email": EMAIL,
+                            "preferred_language": "en",
+                        },
+                    )
                     response = await intake.post("/v1/dossiers", headers=idem(applicant), json=body)
                     assert response.status_code == 201, response.text
                     code = response.json()["dossier_code"]
 
                     async def officer_does(action: str, payload: dict[str, Any] | None = None) -> None:
                         async def attempt() -> bool:  # processing may still be folding the previous event
-                            r = await processing.post(f"/v1/dossiers/{code}/{action}", json=payload or {},
-                                                      headers=officer)
+                            r = await processing.post(
+                                f"/v1/dossiers/{code}/{action}", json=payload or {}, headers=officer
+                            )
                             assert r.status_code in (200, 404, 409), r.text
                             return r.status_code == 200
 
                         assert await eventually(attempt), f"{action} was refused"
 
                     await officer_does("accept")
-                    await officer_does("request-supplement", {"reason": "Missing a paper",
-                                                              "items": ["Bản sao CCCD"]})
+                    await officer_does("request-supplement", {"reason": "Missing a paper", "items": ["Bản sao CCCD"]})
 
                     async def supply() -> bool:  # once intake has read the request for papers
-                        r = await intake.post(f"/v1/dossiers/{code}/supplements", headers=idem(applicant),
-                                              json={"phone": PHONE, "documents": [{"name": "CCCD.pdf"}]})
+                        r = await intake.post(
+                            f"/v1/dossiers/{code}/supplements",
+                            headers=idem(applicant),
+                            json={"phone": PHONE, "documents": [{"name": "CCCD.pdf"}]},
+                        )
                         assert r.status_code in (201, 409), r.text
                         return r.status_code == 201
 
                     assert await eventually(supply)
                     new_due = datetime.now(UTC) + timedelta(days=20)
-                    await officer_does("apology", {"reason": "Chờ ý kiến thẩm định của Sở Xây dựng",
-                                                   "new_due_at": new_due.isoformat(), "letter_id": "07/PXL"})
+                    await officer_does(
+                        "apology",
+                        {
+                            "reason": "Chờ ý kiến thẩm định của Sở Xây dựng",
+                            "new_due_at": new_due.isoformat(),
+                            "letter_id": "07/PXL",
+                        },
+                    )
                     await officer_does("result-ready", {"result_number": "01/GP"})
                     await officer_does("return", {"delivery": "online"})
 
-                    expected = [s.format(code=code) for s in (
-                        "Dossier {code} received", "Receipt for dossier {code} and result date",
-                        "Papers needed for dossier {code}", "Papers received for dossier {code}",
-                        "Apology: new result date for dossier {code}", "The result of dossier {code} is ready",
-                        "Result of dossier {code} returned", "How did we do? Rate dossier {code}")]
+                    expected = [
+                        s.format(code=code)
+                        for s in (
+                            "Dossier {code} received",
+                            "Receipt for dossier {code} and result date",
+                            "Papers needed for dossier {code}",
+                            "Papers received for dossier {code}",
+                            "Apology: new result date for dossier {code}",
+                            "The result of dossier {code} is ready",
+                            "Result of dossier {code} returned",
+                            "How did we do? Rate dossier {code}",
+                        )
+                    ]
                     assert await eventually(lambda: len(smtp.inbox) >= len(expected), wait=60)
 
                     async def settled() -> dict[str, Any] | None:
                         # Every email is in; the SMS and webhooks sent beside them may still be on their way.
-                        answer = (await notification.get("/v1/notifications", params={"dossier_code": code},
-                                                         headers=token(Role.OFFICER, agency=agency))).json()
+                        answer = (
+                            await notification.get(
+                                "/v1/notifications",
+                                params={"dossier_code": code},
+                                headers=token(Role.OFFICER, agency=agency),
+                            )
+                        ).json()
                         done = all(n["status"] in ("sent", "delivered") for n in answer["data"])
                         return answer if done else None
 
@@ -122,8 +163,14 @@ async def test_an_english_reader_hears_of_each_step_taken_by_intake_and_processi
     assert {r.json()["to"] for r in receiver.at("/sms")} == {PHONE}
     assert len(receiver.at("/sms")) == 7  # every applicant message but the rating invitation, by SMS too
     hooks = receiver.at("/hook")
-    assert {h.json()["event_type"] for h in hooks} >= {"dossier.submitted", "dossier.accepted",
-                                                       "dossier.apology_issued", "dossier.returned"}
-    assert all(verify(secret, h.headers["x-motcua-timestamp"], h.body, h.headers["x-motcua-signature"],
-                      now=time.time()) for h in hooks)
+    assert {h.json()["event_type"] for h in hooks} >= {
+        "dossier.submitted",
+        "dossier.accepted",
+        "dossier.apology_issued",
+        "dossier.returned",
+    }
+    assert all(
+        verify(secret, h.headers["x-motcua-timestamp"], h.body, h.headers["x-motcua-signature"], now=time.time())
+        for h in hooks
+    )
     assert all(n["status"] in ("sent", "delivered") for n in history["data"])

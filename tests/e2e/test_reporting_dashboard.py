@@ -49,11 +49,13 @@ async def test_the_dashboard_renders_the_quarter(infrastructure: Infrastructure,
         await fold_catalogue_event(projections, event)
     for event in scrambled(scenario_histories()):
         await fold_dossier_event(projections, event)
-    settings = reporting_settings(infrastructure.kafka_bootstrap_servers, infrastructure.mongodb_url,
-                                  mongo_db.name, Topics("unused."))
+    settings = reporting_settings(
+        infrastructure.kafka_bootstrap_servers, infrastructure.mongodb_url, mongo_db.name, Topics("unused.")
+    )
     port = free_port()
-    server = uvicorn.Server(uvicorn.Config(create_app(settings, consume=False), host="127.0.0.1", port=port,
-                                           log_config=None, lifespan="on"))
+    server = uvicorn.Server(
+        uvicorn.Config(create_app(settings, consume=False), host="127.0.0.1", port=port, log_config=None, lifespan="on")
+    )
     serving = asyncio.create_task(server.serve())
     try:
         while not server.started:  # noqa: ASYNC110 -- uvicorn offers a flag, not an event
@@ -63,9 +65,18 @@ async def test_the_dashboard_renders_the_quarter(infrastructure: Infrastructure,
         ARTIFACTS.mkdir(exist_ok=True)
         async with async_playwright() as playwright:
             browser = await playwright.chromium.launch(
-                executable_path=str(CHROMIUM), headless=True,
-                args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                      "--disable-component-update", "--disable-sync", "--no-first-run"])
+                executable_path=str(CHROMIUM),
+                headless=True,
+                args=[
+                    "--headless",
+                    "--no-sandbox",
+                    "--disable-gpu",
+                    "--disable-background-networking",
+                    "--disable-component-update",
+                    "--disable-sync",
+                    "--no-first-run",
+                ],
+            )
             try:
                 page = await browser.new_page(viewport={"width": 1280, "height": 900})
                 requested: list[str] = []
@@ -82,7 +93,8 @@ async def test_the_dashboard_renders_the_quarter(infrastructure: Infrastructure,
                 assert "5 (55.56%)" in (await page.text_content("#chart-channels") or "")
                 assert "3 (50.00%)" in (await page.text_content("#chart-timeliness") or "")
                 agencies = await page.locator("#chart-agencies g[data-agency]").evaluate_all(
-                    "gs => gs.map(g => g.dataset.agency)")
+                    "gs => gs.map(g => g.dataset.agency)"
+                )
                 assert agencies == ["STNMT", "STP", "UBND-X", "UBND-X-Y"]
                 assert await page.locator("#chart-trend g[data-month]").count() == 3
                 assert "the centre received 9 dossiers" in (await page.text_content("#narrative-en") or "")
@@ -111,8 +123,9 @@ async def test_the_dashboard_renders_the_quarter(infrastructure: Infrastructure,
         await serving
 
 
-async def test_the_dashboard_renders_a_generated_quarter(infrastructure: Infrastructure,
-                                                         mongo_db: AsyncDatabase[Any]) -> None:
+async def test_the_dashboard_renders_a_generated_quarter(
+    infrastructure: Infrastructure, mongo_db: AsyncDatabase[Any]
+) -> None:
     """A quarter of generated histories (motcua_stack.histories): the figures on the page are the
     brute-force recount's (test_reporting_oracle.py)."""
     from datetime import date, datetime
@@ -129,11 +142,13 @@ async def test_the_dashboard_renders_a_generated_quarter(infrastructure: Infrast
     for event in catalogue_events(catalogue, occurred_at=datetime(2024, 1, 1, tzinfo=PROVINCE_TZ)):
         await fold_catalogue_event(projections, event)
     await projections.dossiers.fold_events([e for h in histories for e in h])
-    settings = reporting_settings(infrastructure.kafka_bootstrap_servers, infrastructure.mongodb_url,
-                                  mongo_db.name, Topics("unused."))
+    settings = reporting_settings(
+        infrastructure.kafka_bootstrap_servers, infrastructure.mongodb_url, mongo_db.name, Topics("unused.")
+    )
     port = free_port()
-    server = uvicorn.Server(uvicorn.Config(create_app(settings, consume=False), host="127.0.0.1", port=port,
-                                           log_config=None, lifespan="on"))
+    server = uvicorn.Server(
+        uvicorn.Config(create_app(settings, consume=False), host="127.0.0.1", port=port, log_config=None, lifespan="on")
+    )
     serving = asyncio.create_task(server.serve())
     try:
         while not server.started:  # noqa: ASYNC110 -- uvicorn offers a flag, not an event
@@ -143,9 +158,18 @@ async def test_the_dashboard_renders_a_generated_quarter(infrastructure: Infrast
         ARTIFACTS.mkdir(exist_ok=True)
         async with async_playwright() as playwright:
             browser = await playwright.chromium.launch(
-                executable_path=str(CHROMIUM), headless=True,
-                args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                      "--disable-component-update", "--disable-sync", "--no-first-run"])
+                executable_path=str(CHROMIUM),
+                headless=True,
+                args=[
+                    "--headless",
+                    "--no-sandbox",
+                    "--disable-gpu",
+                    "--disable-background-networking",
+                    "--disable-component-update",
+                    "--disable-sync",
+                    "--no-first-run",
+                ],
+            )
             try:
                 page = await browser.new_page(viewport={"width": 1280, "height": 900})
                 await page.goto(url)
@@ -157,17 +181,23 @@ async def test_the_dashboard_renders_a_generated_quarter(infrastructure: Infrast
                 assert await page.text_content("#in-progress") == f"{expected['in_progress']['total']:,}"
                 assert await page.text_content("#overdue") == f"{expected['in_progress']['overdue']:,}"
                 direct = expected["received"]["by_channel"]["direct"]
-                assert f"{direct['count']} ({direct['percent']:.2f}%)" in (await page.text_content("#chart-channels")
-                                                                          or "")
+                assert f"{direct['count']} ({direct['percent']:.2f}%)" in (
+                    await page.text_content("#chart-channels") or ""
+                )
                 agencies = await page.locator("#chart-agencies g[data-agency]").evaluate_all(
-                    "gs => gs.map(g => g.dataset.agency)")
+                    "gs => gs.map(g => g.dataset.agency)"
+                )
                 assert agencies == [a["agency_code"] for a in expected["by_agency"]][:8]
                 assert f"received {expected['received']['total']:,} dossiers" in (
-                    await page.text_content("#narrative-en") or "")
+                    await page.text_content("#narrative-en") or ""
+                )
                 await page.screenshot(path=str(ARTIFACTS / "reporting-dashboard-generated.png"), full_page=True)
                 async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as client:
-                    scorecard = (await client.get("/v1/reports/scorecard", params={"from": "2025-01-01",
-                                                  "to": "2025-03-31"}, headers={"Authorization": f"Bearer {official}"}))
+                    scorecard = await client.get(
+                        "/v1/reports/scorecard",
+                        params={"from": "2025-01-01", "to": "2025-03-31"},
+                        headers={"Authorization": f"Bearer {official}"},
+                    )
                 assert scorecard.status_code == 200, scorecard.text
                 await check_forms(page, forms, expected, scorecard.json())
             finally:
@@ -188,14 +218,16 @@ async def check_forms(page: Any, forms: dict[str, Any], summary: dict[str, Any],
     route answers 404."""
     total = forms["total"]
     cells = await page.locator("#resolution-table tr.total button").evaluate_all(
-        "bs => Object.fromEntries(bs.map(b => [b.dataset.figure, b.textContent]))")
+        "bs => Object.fromEntries(bs.map(b => [b.dataset.figure, b.textContent]))"
+    )
     assert cells == {k: f"{v:,}" for k, v in total.items() if k in cells} and len(cells) == 14
     for level in forms["levels"]:
         subtotal = page.locator(f"#resolution-table tr.subtotal[data-level='{level['admin_level']}'] button")
         got = await subtotal.evaluate_all("bs => bs.map(b => b.textContent)")
         assert got[0] == f"{level['subtotal']['to_resolve']:,}", level["admin_level"]
         codes = await page.locator("#resolution-table tbody tr").evaluate_all(
-            "trs => trs.filter(t => t.classList.contains('row')).map(t => t.dataset.code)")
+            "trs => trs.filter(t => t.classList.contains('row')).map(t => t.dataset.code)"
+        )
         assert set(row["code"] for row in level["rows"]) <= set(codes)
     assert await page.locator("#resolution-table th[colspan]").count() == 4
 
@@ -210,7 +242,8 @@ async def check_forms(page: Any, forms: dict[str, Any], summary: dict[str, Any],
     await page.click("#dossiers-close")
     await page.click(".card[data-figure='received']")
     await page.wait_for_function(
-        "document.querySelector('#dossiers-title').textContent.includes('Tiếp nhận')", timeout=10_000)
+        "document.querySelector('#dossiers-title').textContent.includes('Tiếp nhận')", timeout=10_000
+    )
     await page.wait_for_selector("#dossiers:not([hidden])[data-count]", timeout=10_000)
     received = summary["received"]["total"]
     while await page.locator("#dossiers-more:not([hidden])").count():
@@ -234,8 +267,10 @@ async def check_forms(page: Any, forms: dict[str, Any], summary: dict[str, Any],
             assert f"{points(indicator['points'])} / {points(indicator['max_points'])}" in row, (indicator, row)
 
     await page.unroute("**/v1/reports/scorecard?*")
-    await page.route("**/v1/reports/scorecard?*", lambda route: route.fulfill(status=404, json={
-        "error": {"code": "not_found", "message": "Not Found"}}))
+    await page.route(
+        "**/v1/reports/scorecard?*",
+        lambda route: route.fulfill(status=404, json={"error": {"code": "not_found", "message": "Not Found"}}),
+    )
     await page.evaluate("document.body.dataset.loaded = ''")
     await page.click("#show")
     await page.wait_for_selector("body[data-loaded='2025-01-01..2025-03-31:']", timeout=20_000)

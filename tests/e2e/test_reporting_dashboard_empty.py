@@ -24,8 +24,9 @@ DASH = "\u2013"  # the dashboard's "no figure"
 pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian's chromium package is not installed")
 
 
-async def test_the_on_time_rate_of_nothing_resolved_shows_a_dash(infrastructure: Infrastructure,
-                                                                 mongo_db: AsyncDatabase[Any]) -> None:
+async def test_the_on_time_rate_of_nothing_resolved_shows_a_dash(
+    infrastructure: Infrastructure, mongo_db: AsyncDatabase[Any]
+) -> None:
     from playwright.async_api import async_playwright
 
     projections = Projections.of(ReadModels(mongo_db))
@@ -34,11 +35,13 @@ async def test_the_on_time_rate_of_nothing_resolved_shows_a_dash(infrastructure:
     for history in scenario_histories().values():
         for event in history.events:
             await fold_dossier_event(projections, event)
-    settings = reporting_settings(infrastructure.kafka_bootstrap_servers, infrastructure.mongodb_url,
-                                  mongo_db.name, Topics("unused."))
+    settings = reporting_settings(
+        infrastructure.kafka_bootstrap_servers, infrastructure.mongodb_url, mongo_db.name, Topics("unused.")
+    )
     port = free_port()
-    server = uvicorn.Server(uvicorn.Config(create_app(settings, consume=False), host="127.0.0.1", port=port,
-                                           log_config=None, lifespan="on"))
+    server = uvicorn.Server(
+        uvicorn.Config(create_app(settings, consume=False), host="127.0.0.1", port=port, log_config=None, lifespan="on")
+    )
     serving = asyncio.create_task(server.serve())
     try:
         while not server.started:  # noqa: ASYNC110 -- uvicorn offers a flag, not an event
@@ -46,9 +49,18 @@ async def test_the_on_time_rate_of_nothing_resolved_shows_a_dash(infrastructure:
         official = mint_token(SECRET, Role.OFFICIAL, subject="dashboard-test")
         async with async_playwright() as playwright:
             browser = await playwright.chromium.launch(
-                executable_path=str(CHROMIUM), headless=True,
-                args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                      "--disable-component-update", "--disable-sync", "--no-first-run"])
+                executable_path=str(CHROMIUM),
+                headless=True,
+                args=[
+                    "--headless",
+                    "--no-sandbox",
+                    "--disable-gpu",
+                    "--disable-background-networking",
+                    "--disable-component-update",
+                    "--disable-sync",
+                    "--no-first-run",
+                ],
+            )
             try:
                 page = await browser.new_page(viewport={"width": 1280, "height": 900})
                 # The commune's quarter: one dossier received, none resolved.

@@ -30,9 +30,10 @@ async def figures(deployment: Deployment, history_codes: list[str], live_codes: 
     official = header(Role.OFFICIAL)
     # The live dossiers are today's in the province; a day either side in case midnight falls in the run.
     today = datetime.now(PROVINCE_TZ).date()
-    periods = {"history": {"from": HISTORY_START.isoformat(), "to": "2026-06-30"},
-               "today": {"from": (today - timedelta(days=1)).isoformat(),
-                         "to": (today + timedelta(days=1)).isoformat()}}
+    periods = {
+        "history": {"from": HISTORY_START.isoformat(), "to": "2026-06-30"},
+        "today": {"from": (today - timedelta(days=1)).isoformat(), "to": (today + timedelta(days=1)).isoformat()},
+    }
     result: dict[str, Any] = {"dossiers": {}, "live": {}, "reports": {}}
     async with httpx.AsyncClient(timeout=30.0) as client:
         processing = deployment.url(services.PROCESSING)
@@ -59,34 +60,50 @@ async def applied_dossier_events(deployment: Deployment, service: services.Servi
     """How many dossier events this instance applied, from its `motcua_events_consumed_total`."""
     async with httpx.AsyncClient(timeout=30) as client:
         text = (await client.get(f"{deployment.url(service, instance)}/metrics")).text
-    return sum(sample.value for family in text_string_to_metric_families(text)
-               for sample in family.samples
-               if sample.name == "motcua_events_consumed_total" and sample.labels.get("outcome") == "applied"
-               and sample.labels.get("topic") == deployment.topics.dossier_events)
+    return sum(
+        sample.value
+        for family in text_string_to_metric_families(text)
+        for sample in family.samples
+        if sample.name == "motcua_events_consumed_total"
+        and sample.labels.get("outcome") == "applied"
+        and sample.labels.get("topic") == deployment.topics.dossier_events
+    )
 
 
 def essentials(dossier: dict[str, Any], *, live: bool) -> dict[str, Any]:
     """A dossier as processing shows it, without what depends on the wall clock of the run."""
-    kept = {"status": dossier["status"], "channel": dossier["channel"], "rating": dossier["rating"],
-            "procedure_code": dossier["procedure_code"], "agency_code": dossier["agency_code"],
-            "history": [entry["event_type"] for entry in dossier["history"]],
-            "anomalies": [a["reason"] for a in dossier["anomalies"]]}
+    kept = {
+        "status": dossier["status"],
+        "channel": dossier["channel"],
+        "rating": dossier["rating"],
+        "procedure_code": dossier["procedure_code"],
+        "agency_code": dossier["agency_code"],
+        "history": [entry["event_type"] for entry in dossier["history"]],
+        "anomalies": [a["reason"] for a in dossier["anomalies"]],
+    }
     if not live:
-        kept |= {"code": dossier["code"], "due_at": dossier["due_at"], "result_at": dossier["result_at"],
-                 "history_ids": [entry["event_id"] for entry in dossier["history"]]}
+        kept |= {
+            "code": dossier["code"],
+            "due_at": dossier["due_at"],
+            "result_at": dossier["result_at"],
+            "history_ids": [entry["event_id"] for entry in dossier["history"]],
+        }
     return kept
 
 
 async def test_two_processing_and_two_reporting_instances_end_with_the_figures_of_one(
     infrastructure: Infrastructure, tmp_path: Path
 ) -> None:
-    one = Deployment("one", {"intake": 1, "processing": 1, "notification": 0, "reporting": 1}, tmp_path / "one",
-                     infrastructure)
-    two = Deployment("two", {"intake": 1, "processing": 2, "notification": 0, "reporting": 2}, tmp_path / "two",
-                     infrastructure)
+    one = Deployment(
+        "one", {"intake": 1, "processing": 1, "notification": 0, "reporting": 1}, tmp_path / "one", infrastructure
+    )
+    two = Deployment(
+        "two", {"intake": 1, "processing": 2, "notification": 0, "reporting": 2}, tmp_path / "two", infrastructure
+    )
     catalogue = histories.read_catalogue()
     catalogue_events = histories.catalogue_events(
-        catalogue, occurred_at=datetime.combine(date(2026, 3, 1), time(8), tzinfo=PROVINCE_TZ))
+        catalogue, occurred_at=datetime.combine(date(2026, 3, 1), time(8), tzinfo=PROVINCE_TZ)
+    )
     history = histories.generate_histories(11, HISTORY_DOSSIERS, HISTORY_START, HISTORY_END, catalogue)
     history_codes = [h[0].data.dossier_code for h in history]  # type: ignore[attr-defined]
     try:
@@ -98,30 +115,44 @@ async def test_two_processing_and_two_reporting_instances_end_with_the_figures_o
         # behind it (on a busy machine that backlog alone can outlast the load's patience).
         for deployment in (one, two):
             behind = await topic_admin.wait_caught_up(
-                infrastructure.kafka_bootstrap_servers, deployment.groups,
-                [deployment.topics.catalog_events, deployment.topics.dossier_events], patience=300)
+                infrastructure.kafka_bootstrap_servers,
+                deployment.groups,
+                [deployment.topics.catalog_events, deployment.topics.dossier_events],
+                patience=300,
+            )
             assert behind == 0, f"{deployment.name}: {behind} imported events not consumed"
 
         # The same seeded lives through the real APIs of both deployments at once.
         async def drive(deployment: Deployment) -> load.Stats:
             procedures = await load.procedures(deployment.url(services.INTAKE), expect=len(catalogue["procedures"]))
             scripts = load.plan(procedures, LIVE_DOSSIERS, seed=5)
-            async with load.Driver(deployment.url(services.INTAKE), deployment.url(services.PROCESSING),
-                                   load.Tokens(SECRET), think_seconds=0.2, patience_seconds=150) as driver:
+            async with load.Driver(
+                deployment.url(services.INTAKE),
+                deployment.url(services.PROCESSING),
+                load.Tokens(SECRET),
+                think_seconds=0.2,
+                patience_seconds=150,
+            ) as driver:
                 return await driver.run(scripts, rate=4)
 
         stats_one, stats_two = await asyncio.gather(drive(one), drive(two))
         assert not stats_one.failures and not stats_two.failures, (stats_one.failures, stats_two.failures)
         for deployment in (one, two):
             behind = await topic_admin.wait_caught_up(
-                infrastructure.kafka_bootstrap_servers, deployment.groups,
-                [deployment.topics.catalog_events, deployment.topics.dossier_events], patience=240)
+                infrastructure.kafka_bootstrap_servers,
+                deployment.groups,
+                [deployment.topics.catalog_events, deployment.topics.dossier_events],
+                patience=240,
+            )
             assert behind == 0, f"{deployment.name}: {behind} events not consumed"
 
         seen_one = await figures(one, history_codes, stats_one.codes)
         seen_two = await figures(two, history_codes, stats_two.codes)
-        applied = {f"{service.name}.{i}": await applied_dossier_events(two, service, i)
-                   for service in (services.PROCESSING, services.REPORTING) for i in range(2)}
+        applied = {
+            f"{service.name}.{i}": await applied_dossier_events(two, service, i)
+            for service in (services.PROCESSING, services.REPORTING)
+            for i in range(2)
+        }
     finally:
         stopped = one.stop() + two.stop()
         for deployment in (one, two):

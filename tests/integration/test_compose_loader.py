@@ -34,8 +34,14 @@ def compose_loader() -> list[str] | None:
     digest = hashlib.sha256(b"".join((CHECKER / n).read_bytes() for n in ("go.mod", "go.sum", "main.go")))
     binary = Path(tempfile.gettempdir()) / f"motcua-composecheck-{digest.hexdigest()[:12]}"
     if not binary.exists():
-        built = subprocess.run([go, "build", "-o", str(binary), "."], cwd=CHECKER, capture_output=True,
-                               text=True, check=False, env={**os.environ, "GOTOOLCHAIN": "local"})
+        built = subprocess.run(
+            [go, "build", "-o", str(binary), "."],
+            cwd=CHECKER,
+            capture_output=True,
+            text=True,
+            check=False,
+            env={**os.environ, "GOTOOLCHAIN": "local"},
+        )
         assert built.returncode == 0, built.stderr
     return [str(binary)]
 
@@ -46,8 +52,9 @@ def resolved_by_docker(compose_file: Path, env: dict[str, str]) -> subprocess.Co
         pytest.skip("neither the docker compose plugin nor Go is installed")
     command = [*loader, str(compose_file), "config"] if loader[0] == "docker" else [*loader, str(compose_file)]
     clean = {k: v for k, v in os.environ.items() if not k.startswith("MOTCUA_")}
-    return subprocess.run(command, capture_output=True, text=True, check=False, cwd=compose_file.parent,
-                          env={**clean, **env})
+    return subprocess.run(
+        command, capture_output=True, text=True, check=False, cwd=compose_file.parent, env={**clean, **env}
+    )
 
 
 def test_docker_compose_accepts_the_file_as_we_read_it() -> None:
@@ -74,8 +81,12 @@ def test_docker_compose_accepts_the_file_as_we_read_it() -> None:
 def test_docker_compose_refuses_a_broken_file(tmp_path: Path) -> None:
     """The loader above is not a rubber stamp: an unknown key fails the schema."""
     broken = tmp_path / "docker-compose.yml"
-    broken.write_text(COMPOSE.read_text(encoding="utf-8").replace(
-        '    restart: "no"\n', '    restart: "no"\n    restart_policy_typo: always\n'), encoding="utf-8")
+    broken.write_text(
+        COMPOSE.read_text(encoding="utf-8").replace(
+            '    restart: "no"\n', '    restart: "no"\n    restart_policy_typo: always\n'
+        ),
+        encoding="utf-8",
+    )
     assert "restart_policy_typo" in broken.read_text(encoding="utf-8")
     result = resolved_by_docker(broken, {})
     assert result.returncode != 0

@@ -32,8 +32,7 @@ async def test_a_poison_record_is_dead_lettered_and_the_next_one_processed(
             done.set()
 
     broker = make_broker(infrastructure.kafka_bootstrap_servers)
-    subscribe_events(broker, topic, group_id=f"g-{run_id}", expect=DOSSIER_EVENT_TYPES, handle=handle,
-                     retry_pause=0.1)
+    subscribe_events(broker, topic, group_id=f"g-{run_id}", expect=DOSSIER_EVENT_TYPES, handle=handle, retry_pause=0.1)
     async with broker:
         await broker.start()
         key = good[0].dossier_id.encode()
@@ -44,8 +43,9 @@ async def test_a_poison_record_is_dead_lettered_and_the_next_one_processed(
 
     assert [e.event_id for e in seen] == [good[0].event_id, good[1].event_id]
 
-    dlq = AIOKafkaConsumer(dead_letter_topic(topic), bootstrap_servers=infrastructure.kafka_bootstrap_servers,
-                           auto_offset_reset="earliest")
+    dlq = AIOKafkaConsumer(
+        dead_letter_topic(topic), bootstrap_servers=infrastructure.kafka_bootstrap_servers, auto_offset_reset="earliest"
+    )
     await dlq.start()
     try:
         record = await asyncio.wait_for(dlq.getone(), 30)
@@ -79,8 +79,15 @@ async def test_an_event_the_handler_always_fails_on_is_dead_lettered_but_an_abse
             done.set()
 
     broker = make_broker(infrastructure.kafka_bootstrap_servers)
-    subscribe_events(broker, topic, group_id=f"g-{run_id}", expect=DOSSIER_EVENT_TYPES, handle=handle,
-                     retry_pause=0.05, max_attempts=3)
+    subscribe_events(
+        broker,
+        topic,
+        group_id=f"g-{run_id}",
+        expect=DOSSIER_EVENT_TYPES,
+        handle=handle,
+        retry_pause=0.05,
+        max_attempts=3,
+    )
     async with broker:
         await broker.start()
         key = first.dossier_id.encode()
@@ -89,8 +96,9 @@ async def test_an_event_the_handler_always_fails_on_is_dead_lettered_but_an_abse
         await asyncio.wait_for(done.wait(), 60)
 
     assert [e.event_id for e in seen] == [first.event_id, last.event_id] and store_away["left"] == 0
-    dlq = AIOKafkaConsumer(dead_letter_topic(topic), bootstrap_servers=infrastructure.kafka_bootstrap_servers,
-                           auto_offset_reset="earliest")
+    dlq = AIOKafkaConsumer(
+        dead_letter_topic(topic), bootstrap_servers=infrastructure.kafka_bootstrap_servers, auto_offset_reset="earliest"
+    )
     await dlq.start()
     try:
         records = await dlq.getmany(timeout_ms=5000)
@@ -119,8 +127,9 @@ async def test_json_nested_too_deep_or_bad_json_labelled_json_is_dead_lettered_n
         done.set()
 
     broker = make_broker(infrastructure.kafka_bootstrap_servers)
-    subscribe_events(broker, topic, group_id=f"g-{run_id}-hostile", expect=DOSSIER_EVENT_TYPES, handle=handle,
-                     retry_pause=0.1)
+    subscribe_events(
+        broker, topic, group_id=f"g-{run_id}-hostile", expect=DOSSIER_EVENT_TYPES, handle=handle, retry_pause=0.1
+    )
     producer = AIOKafkaProducer(bootstrap_servers=infrastructure.kafka_bootstrap_servers)
     await producer.start()
     try:
@@ -133,8 +142,9 @@ async def test_json_nested_too_deep_or_bad_json_labelled_json_is_dead_lettered_n
         await asyncio.wait_for(done.wait(), 60)
     assert [e.event_id for e in seen] == [good.event_id]
 
-    dlq = AIOKafkaConsumer(dead_letter_topic(topic), bootstrap_servers=infrastructure.kafka_bootstrap_servers,
-                           auto_offset_reset="earliest")
+    dlq = AIOKafkaConsumer(
+        dead_letter_topic(topic), bootstrap_servers=infrastructure.kafka_bootstrap_servers, auto_offset_reset="earliest"
+    )
     await dlq.start()
     try:
         records = [await asyncio.wait_for(dlq.getone(), 30) for _ in hostile]

@@ -50,44 +50,76 @@ async def test_a_dossier_received_at_another_agencys_counter(
     i_settings = intake_settings(kafka, mongo, mongo_db.name, topics)
     p_settings = processing_settings(kafka, mongo, f"{mongo_db.name}_p", topics)
     r_settings = reporting_settings(kafka, mongo, f"{mongo_db.name}_r", topics)
-    async with running_intake(i_settings) as intake, running_processing(p_settings) as (_, processing), \
-            running_reporting(r_settings) as reporting:
+    async with (
+        running_intake(i_settings) as intake,
+        running_processing(p_settings) as (_, processing),
+        running_reporting(r_settings) as reporting,
+    ):
         for code, name in ((competent, "UBND xã Thẩm Quyền"), (counter, "UBND phường Tiếp Nhận")):
-            r = await intake.post("/v1/agencies", headers=idem(ADMIN),
-                                  json={"agency_code": code, "name": name, "admin_level": "commune"})
+            r = await intake.post(
+                "/v1/agencies", headers=idem(ADMIN), json={"agency_code": code, "name": name, "admin_level": "commune"}
+            )
             assert r.status_code == 201, r.text
-        r = await intake.post("/v1/procedures", headers=idem(ADMIN), json={
-            "procedure_code": procedure, "name": "Đăng ký khai sinh", "agency_code": competent, "online_level": 3,
-            "processing_time": {"value": 3, "unit": "working_days"}})
+        r = await intake.post(
+            "/v1/procedures",
+            headers=idem(ADMIN),
+            json={
+                "procedure_code": procedure,
+                "name": "Đăng ký khai sinh",
+                "agency_code": competent,
+                "online_level": 3,
+                "processing_time": {"value": 3, "unit": "working_days"},
+            },
+        )
         assert r.status_code == 201, r.text
 
         at_counter = intake_token(Role.OFFICER, agency=counter)
-        received = await intake.post("/v1/dossiers", headers=idem(at_counter),
-                                     json=dossier_body(procedure, competent, "direct", phone="0911222333"))
+        received = await intake.post(
+            "/v1/dossiers",
+            headers=idem(at_counter),
+            json=dossier_body(procedure, competent, "direct", phone="0911222333"),
+        )
         assert received.status_code == 201, received.text
         receipt = received.json()
         assert (receipt["agency_code"], receipt["receiving_agency_code"]) == (competent, counter)
         assert receipt["dossier_code"].startswith(f"{competent}-") and receipt["appointment_at"]
 
         # By post, from the postal service, naming the counter; the competent agency's own receipt names none.
-        postal = await intake.post("/v1/dossiers", headers=idem(intake_token(Role.INTEGRATOR)), json=dossier_body(
-            procedure, competent, "postal", phone="0911222334", receiving_agency_code=counter))
+        postal = await intake.post(
+            "/v1/dossiers",
+            headers=idem(intake_token(Role.INTEGRATOR)),
+            json=dossier_body(procedure, competent, "postal", phone="0911222334", receiving_agency_code=counter),
+        )
         assert postal.status_code == 201 and postal.json()["receiving_agency_code"] == counter, postal.text
-        own = await intake.post("/v1/dossiers", headers=idem(intake_token(Role.OFFICER, agency=competent)),
-                                json=dossier_body(procedure, competent, "direct", phone="0911222335"))
+        own = await intake.post(
+            "/v1/dossiers",
+            headers=idem(intake_token(Role.OFFICER, agency=competent)),
+            json=dossier_body(procedure, competent, "direct", phone="0911222335"),
+        )
         assert own.status_code == 201 and own.json()["receiving_agency_code"] is None, own.text
 
         refusals = [
             (at_counter, "direct", {"receiving_agency_code": competent}, 403, "forbidden_agency"),  # not their counter
             (intake_token(Role.OFFICER, agency="NOT-CATALOGUED"), "direct", {}, 403, "forbidden_agency"),
-            (intake_token(Role.INTEGRATOR), "postal", {"receiving_agency_code": "NOT-CATALOGUED"}, 422,
-             "receiving_agency_unknown"),
-            (intake_token(Role.APPLICANT), "online", {"receiving_agency_code": counter}, 422,
-             "receiving_agency_not_allowed"),
+            (
+                intake_token(Role.INTEGRATOR),
+                "postal",
+                {"receiving_agency_code": "NOT-CATALOGUED"},
+                422,
+                "receiving_agency_unknown",
+            ),
+            (
+                intake_token(Role.APPLICANT),
+                "online",
+                {"receiving_agency_code": counter},
+                422,
+                "receiving_agency_not_allowed",
+            ),
         ]
         for headers, channel, extra, status, code in refusals:
-            r = await intake.post("/v1/dossiers", headers=idem(headers),
-                                  json=dossier_body(procedure, competent, channel, **extra))
+            r = await intake.post(
+                "/v1/dossiers", headers=idem(headers), json=dossier_body(procedure, competent, channel, **extra)
+            )
             assert (r.status_code, r.json()["error"]["code"]) == (status, code), (channel, extra, r.text)
 
         events = await dossier_events(kafka, topics, receipt["dossier_id"], 2)
@@ -113,9 +145,11 @@ async def test_a_dossier_received_at_another_agencys_counter(
         assert acted.status_code == 200, acted.text
         other = await processing.get(f"/v1/dossiers/{own.json()['dossier_code']}", headers=counter_officer)
         assert other.status_code == 403  # received at the competent agency's own counter: not the counter's
+
         async def counter_inbox() -> dict[str, Any] | None:
-            r = await processing.get("/v1/inbox", params={"agency_code": counter, "received_at_counter": True},
-                                     headers=counter_officer)
+            r = await processing.get(
+                "/v1/inbox", params={"agency_code": counter, "received_at_counter": True}, headers=counter_officer
+            )
             assert r.status_code == 200, r.text
             found = {line["code"]: line for line in r.json()["data"]}
             return found if len(found) == 2 else None
@@ -123,16 +157,18 @@ async def test_a_dossier_received_at_another_agencys_counter(
         lines = await eventually(counter_inbox)
         assert lines and set(lines) == {code, postal.json()["dossier_code"]}
         assert (lines[code]["agency_code"], lines[code]["receiving_agency_code"]) == (competent, counter)
-        assert (await processing.get("/v1/inbox", params={"agency_code": counter}, headers=counter_officer)
-                ).json()["data"] == []  # its own inbox: nothing of its own to process
+        assert (await processing.get("/v1/inbox", params={"agency_code": counter}, headers=counter_officer)).json()[
+            "data"
+        ] == []  # its own inbox: nothing of its own to process
 
         # Reporting: by competent agency as before, and by receiving counter.
         day = receipt["received_at"][:10]
         assert day == own.json()["received_at"][:10], "the test ran across midnight in Hà Nội"
 
         async def table() -> dict[str, Any] | None:
-            r = await reporting.get("/v1/reports/agencies", params={"from": day, "to": day},
-                                    headers=reporting_token(Role.OFFICIAL))
+            r = await reporting.get(
+                "/v1/reports/agencies", params={"from": day, "to": day}, headers=reporting_token(Role.OFFICIAL)
+            )
             assert r.status_code == 200, r.text
             rows = {row["agency_code"]: row for row in r.json()["data"]}
             done = competent in rows and rows[competent]["received"]["total"] == 3
@@ -143,11 +179,17 @@ async def test_a_dossier_received_at_another_agencys_counter(
         assert rows[competent]["received_at_counter"] == {"total": 1, "for_other_agencies": 0, "at_other_counters": 2}
         assert rows[counter]["received"]["total"] == 0
         assert rows[counter]["received_at_counter"] == {"total": 2, "for_other_agencies": 2, "at_other_counters": 0}
-        exported = await reporting.get("/v1/reports/agencies.csv", params={"from": day, "to": day, "lang": "en"},
-                                       headers=reporting_token(Role.OFFICIAL))
+        exported = await reporting.get(
+            "/v1/reports/agencies.csv",
+            params={"from": day, "to": day, "lang": "en"},
+            headers=reporting_token(Role.OFFICIAL),
+        )
         by_code = {r["Agency code"]: r for r in csv.DictReader(io.StringIO(exported.text.lstrip("\ufeff")))}
-        assert (by_code[counter]["Received at its counters"], by_code[counter]["Received for other agencies"],
-                by_code[competent]["Received at other agencies' counters"]) == ("2", "2", "2")
+        assert (
+            by_code[counter]["Received at its counters"],
+            by_code[counter]["Received for other agencies"],
+            by_code[competent]["Received at other agencies' counters"],
+        ) == ("2", "2", "2")
 
 
 async def test_the_applicants_receipt_names_the_counter_that_received_it(
@@ -157,20 +199,33 @@ async def test_the_applicants_receipt_names_the_counter_that_received_it(
     counter = f"R{dossier.agency[1:]}"
     at = datetime.now(UTC)
     submitted = dossier.submitted()
-    submitted = submitted.model_copy(update={"data": submitted.data.model_copy(
-        update={"channel": ev.Channel.DIRECT, "receiving_agency_code": counter})})
-    names = [ev.AgencyRegistered(occurred_at=at, source="test", data=ev.AgencyRegisteredData(
-        agency_code=code, name=name, admin_level=ev.AdminLevel.COMMUNE))
-        for code, name in ((dossier.agency, "UBND xã Thẩm Quyền"), (counter, "UBND phường Tiếp Nhận"))]
+    submitted = submitted.model_copy(
+        update={
+            "data": submitted.data.model_copy(update={"channel": ev.Channel.DIRECT, "receiving_agency_code": counter})
+        }
+    )
+    names = [
+        ev.AgencyRegistered(
+            occurred_at=at,
+            source="test",
+            data=ev.AgencyRegisteredData(agency_code=code, name=name, admin_level=ev.AdminLevel.COMMUNE),
+        )
+        for code, name in ((dossier.agency, "UBND xã Thẩm Quyền"), (counter, "UBND phường Tiếp Nhận"))
+    ]
     own = replace(dossier, dossier_id=str(uuid.uuid4()), email="an@example.vn")
     with smtp_sink() as smtp:
         async with http_receiver() as gateway:
-            settings = notification_settings(infrastructure, mongo_db.name, topics, smtp_port=smtp.port,
-                                             sms_url=gateway.url("/sms"))
+            settings = notification_settings(
+                infrastructure, mongo_db.name, topics, smtp_port=smtp.port, sms_url=gateway.url("/sms")
+            )
             async with running_notification(settings):
                 await publish_events(infrastructure.kafka_bootstrap_servers, topics.catalog_events, names)
-                await publish_events(infrastructure.kafka_bootstrap_servers, topics.dossier_events, [
-                    submitted, dossier.accepted(in_days(5)), own.submitted(), own.accepted(in_days(5))])
+                await publish_events(
+                    infrastructure.kafka_bootstrap_servers,
+                    topics.dossier_events,
+                    [submitted, dossier.accepted(in_days(5)), own.submitted(), own.accepted(in_days(5))],
+                )
+
                 def receipts(address: str) -> list[str]:  # the accepted email: the receipt with the appointment
                     return [m.get_content() for m in smtp.to(address) if "hẹn trả kết quả" in m["Subject"]]
 

@@ -74,7 +74,10 @@ async def test_docs_pages_load_nothing_from_outside_and_every_asset_is_served(
             outside = [u for u in references.loaded + references.linked if external(u)]
             assert outside == [], (name, page, outside)
             assert not re.search(r"(?:https?:)?//[a-z0-9.-]+\.[a-z]{2,}", answer.text, re.I), (
-                name, page, "an external host is named in the page")
+                name,
+                page,
+                "an external host is named in the page",
+            )
             for url in references.loaded:
                 asset = await client.get(urljoin(f"http://service{page}", url))
                 assert asset.status_code == 200, (name, page, url, asset.status_code)

@@ -28,7 +28,7 @@ __all__ = ["own_topics"]  # the security table's topics fixture, with its seeded
 ROOT = Path(__file__).resolve().parents[2]
 RAISED = re.compile(r'ApiError\(\s*(\d{3}),\s*"([a-z_]+)"')
 # A use case's refusal (motcua_shared.refusals), answered at the status of its kind.
-REFUSED = re.compile(r'\b(' + "|".join(kind.__name__ for kind in REFUSAL_STATUS) + r')\(\s*"([a-z_]+)"')
+REFUSED = re.compile(r"\b(" + "|".join(kind.__name__ for kind in REFUSAL_STATUS) + r')\(\s*"([a-z_]+)"')
 STATUS_OF_KIND = {kind.__name__: status for kind, status in REFUSAL_STATUS.items()}
 TEMPLATE_ERRORS = re.compile(r'(?:TemplateError|super\(\).__init__)\(\s*"([a-z_]+)"')
 # Raised where no operation of the OpenAPI answers them: the applicant's HTML tracking page (not in
@@ -82,9 +82,12 @@ def _raised_in(package: Path) -> set[tuple[int, str]]:
 
 
 def _answered(openapi: dict[str, Any]) -> set[tuple[int, str]]:
-    return {(status, code) for method, path, operation in operations(openapi)
-            for status in error_statuses(operation)
-            for code in documented_codes(response_schema(openapi, method, path, status) or {})}
+    return {
+        (status, code)
+        for method, path, operation in operations(openapi)
+        for status in error_statuses(operation)
+        for code in documented_codes(response_schema(openapi, method, path, status) or {})
+    }
 
 
 @pytest.mark.parametrize("name", sorted(SERVICES))
@@ -95,8 +98,14 @@ def test_every_code_the_service_raises_is_listed(name: str) -> None:
     raised = _raised_in(next(ROOT.glob(f"{name}-service/src/motcua_{name}")))
     handlers = {"processing": {(409, "illegal_transition"), (422, "payment_amount_mismatch")}}
     raised |= handlers.get(name, set())
-    raised |= {(401, "unauthenticated"), (401, "invalid_token"), (403, "forbidden_role"),
-               (422, "validation_failed"), (422, "invalid_character"), (503, "store_unavailable")}
+    raised |= {
+        (401, "unauthenticated"),
+        (401, "invalid_token"),
+        (403, "forbidden_role"),
+        (422, "validation_failed"),
+        (422, "invalid_character"),
+        (503, "store_unavailable"),
+    }
     assert raised - _answered(openapi_of(name)) == set()
 
 
@@ -131,10 +140,22 @@ async def test_every_refusal_a_caller_meets_is_documented(
                 if operation.get("parameters"):
                     probes.append(("NUL in the query", {"params": {**row.params, "x": "a\x00b"}, "json": row.body}))
                 if "requestBody" in operation:
-                    probes.append(("not JSON", {"params": row.params, "content": b"{not json",
-                                                "headers": {"Content-Type": "application/json"}}))
-                    probes.append(("text/plain", {"params": row.params, "content": b"x",
-                                                  "headers": {"Content-Type": "text/plain"}}))
+                    probes.append(
+                        (
+                            "not JSON",
+                            {
+                                "params": row.params,
+                                "content": b"{not json",
+                                "headers": {"Content-Type": "application/json"},
+                            },
+                        )
+                    )
+                    probes.append(
+                        (
+                            "text/plain",
+                            {"params": row.params, "content": b"x", "headers": {"Content-Type": "text/plain"}},
+                        )
+                    )
                 for probe, options in probes:
                     sent = {**headers, **options.pop("headers", {})}
                     response = await client.request(row.method, url, headers=sent, **options)

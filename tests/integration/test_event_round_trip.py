@@ -20,8 +20,9 @@ from support.infrastructure import Infrastructure
 
 
 async def _read_all(bootstrap: str, topic: str, count: int) -> list[bytes]:
-    consumer = AIOKafkaConsumer(topic, bootstrap_servers=bootstrap, auto_offset_reset="earliest",
-                                enable_auto_commit=False)
+    consumer = AIOKafkaConsumer(
+        topic, bootstrap_servers=bootstrap, auto_offset_reset="earliest", enable_auto_commit=False
+    )
     await consumer.start()
     values: list[bytes] = []
     try:
@@ -34,9 +35,7 @@ async def _read_all(bootstrap: str, topic: str, count: int) -> list[bytes]:
     return values
 
 
-async def test_every_event_type_round_trips_through_the_broker(
-    infrastructure: Infrastructure, topics: Topics
-) -> None:
+async def test_every_event_type_round_trips_through_the_broker(infrastructure: Infrastructure, topics: Topics) -> None:
     sent = {
         topics.dossier_events: (samples.dossier_events(), DOSSIER_EVENT_TYPES),
         topics.catalog_events: (samples.catalog_events(), CATALOG_EVENT_TYPES),
@@ -61,8 +60,7 @@ async def test_events_of_one_dossier_keep_their_order(infrastructure: Infrastruc
     broker = make_broker(infrastructure.kafka_bootstrap_servers)
     async with broker:
         for event in events:
-            await broker.publish(event.to_bytes(), topic=topics.dossier_events + ".dlq",
-                                 key=event.dossier_id.encode())
+            await broker.publish(event.to_bytes(), topic=topics.dossier_events + ".dlq", key=event.dossier_id.encode())
     values = await _read_all(infrastructure.kafka_bootstrap_servers, topics.dossier_events + ".dlq", len(events))
     assert [parse_event(v).event_id for v in values] == [e.event_id for e in events]
 
@@ -71,9 +69,19 @@ def test_round_trip_fails_when_the_broker_is_unreachable(infrastructure: Infrast
     """No silent skip: pointed at a closed port, the round-trip test fails."""
     env = {**os.environ, "KAFKA_BOOTSTRAP_SERVERS": "127.0.0.1:1", "MONGODB_URL": infrastructure.mongodb_url}
     result = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
-         f"{Path(__file__)}::test_every_event_type_round_trips_through_the_broker"],
-        env=env, capture_output=True, text=True, timeout=180,
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            f"{Path(__file__)}::test_every_event_type_round_trips_through_the_broker",
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=180,
     )
     assert result.returncode != 0, result.stdout
     assert "skipped" not in result.stdout.splitlines()[-1]

@@ -76,8 +76,9 @@ def test_the_builder_stage_makes_a_venv_of_the_service_alone(service: str, tmp_p
             # The image's paths become the scratch directory's; this interpreter stands in for the image's.
             # Compiling bytecode takes most of the time and tells nothing here.
             env.update(UV_PROJECT_ENVIRONMENT=str(venv), UV_PYTHON=sys.executable, UV_COMPILE_BYTECODE="0")
-            result = subprocess.run([uv(), *shlex.split(arguments)[1:]], cwd=workdir, env=env,
-                                    capture_output=True, text=True, check=False)
+            result = subprocess.run(
+                [uv(), *shlex.split(arguments)[1:]], cwd=workdir, env=env, capture_output=True, text=True, check=False
+            )
             assert result.returncode == 0, f"{arguments}\n{result.stderr}"
             ran_sync += 1
     assert ran_sync == 2, "dependencies first, then our code"
@@ -86,10 +87,15 @@ def test_the_builder_stage_makes_a_venv_of_the_service_alone(service: str, tmp_p
     assert (venv / "bin" / f"motcua-{service}").exists()
     probe = subprocess.run(
         [str(python), "-c", f"import motcua_{service}.main, motcua_shared.calendar as c; c.load_calendar()"],
-        capture_output=True, text=True, check=False, cwd=tmp_path)
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=tmp_path,
+    )
     assert probe.returncode == 0, probe.stderr
-    installed = subprocess.run([uv(), "pip", "list", "--python", str(python), "--format", "freeze"],
-                               capture_output=True, text=True, check=True).stdout
+    installed = subprocess.run(
+        [uv(), "pip", "list", "--python", str(python), "--format", "freeze"], capture_output=True, text=True, check=True
+    ).stdout
     names = {line.split("==")[0].lower() for line in installed.splitlines()}
     assert not names & {"pytest", "ruff", "schemathesis", "testcontainers", "playwright"}, "no dev tools"
     others = {f"motcua-{s}" for s in SERVICES if s != service} | {"motcua-stack"}

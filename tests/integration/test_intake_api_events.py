@@ -37,8 +37,9 @@ PHONE = "0912345678"
 async def intake(
     infrastructure: Infrastructure, topics: Topics, mongo_db: AsyncDatabase[Any]
 ) -> AsyncIterator[httpx.AsyncClient]:
-    settings = intake_settings(infrastructure.kafka_bootstrap_servers, infrastructure.mongodb_url,
-                               mongo_db.name, topics)
+    settings = intake_settings(
+        infrastructure.kafka_bootstrap_servers, infrastructure.mongodb_url, mongo_db.name, topics
+    )
     async with running_intake(settings, **calendar_options()) as client:
         yield client
 
@@ -49,15 +50,22 @@ def new_agency() -> str:
 
 async def events_of(infra: Infrastructure, topic: str, key: str, count: int, settle: float = 0.0) -> list[Any]:
     """The events published under `key`, parsed with the shared schemas (so contract fields are checked)."""
-    records = await read_records(infra.kafka_bootstrap_servers, topic, match=lambda r: r.key == key,
-                                 until=lambda found: len(found) >= count, settle=settle)
+    records = await read_records(
+        infra.kafka_bootstrap_servers,
+        topic,
+        match=lambda r: r.key == key,
+        until=lambda found: len(found) >= count,
+        settle=settle,
+    )
     return [ev.parse_event(json.dumps(r.value)) for r in records]
 
 
-async def submit(client: httpx.AsyncClient, agency: str, procedure: str, channel: str, headers: dict[str, str],
-                 phone: str = PHONE) -> dict[str, Any]:
-    response = await client.post("/v1/dossiers", headers=idem(headers),
-                                 json=dossier_body(procedure, agency, channel, phone=phone))
+async def submit(
+    client: httpx.AsyncClient, agency: str, procedure: str, channel: str, headers: dict[str, str], phone: str = PHONE
+) -> dict[str, Any]:
+    response = await client.post(
+        "/v1/dossiers", headers=idem(headers), json=dossier_body(procedure, agency, channel, phone=phone)
+    )
     assert response.status_code == 201, response.text
     receipt: dict[str, Any] = response.json()
     return receipt
@@ -86,17 +94,35 @@ async def test_catalogue_writes_publish_agency_and_procedure_events(
     intake: httpx.AsyncClient, infrastructure: Infrastructure, topics: Topics
 ) -> None:
     parent, child = new_agency(), new_agency()
-    r = await intake.post("/v1/agencies", headers=idem(ADMIN), json={
-        "agency_code": parent, "name": "Ủy ban nhân dân huyện Hương Trà", "admin_level": "district"})
+    r = await intake.post(
+        "/v1/agencies",
+        headers=idem(ADMIN),
+        json={"agency_code": parent, "name": "Ủy ban nhân dân huyện Hương Trà", "admin_level": "district"},
+    )
     assert r.status_code == 201, r.text
-    r = await intake.post("/v1/agencies", headers=idem(ADMIN), json={
-        "agency_code": child, "name": "Ủy ban nhân dân xã Hương Vinh", "admin_level": "commune",
-        "parent_code": parent})
+    r = await intake.post(
+        "/v1/agencies",
+        headers=idem(ADMIN),
+        json={
+            "agency_code": child,
+            "name": "Ủy ban nhân dân xã Hương Vinh",
+            "admin_level": "commune",
+            "parent_code": parent,
+        },
+    )
     assert r.status_code == 201, r.text
     procedure = f"9.{uuid.uuid4().hex[:6]}"
-    r = await intake.post("/v1/procedures", headers=idem(ADMIN), json={
-        "procedure_code": procedure, "name": "Đăng ký khai sinh", "agency_code": child, "online_level": 4,
-        "processing_time": {"value": 8, "unit": "working_hours"}})
+    r = await intake.post(
+        "/v1/procedures",
+        headers=idem(ADMIN),
+        json={
+            "procedure_code": procedure,
+            "name": "Đăng ký khai sinh",
+            "agency_code": child,
+            "online_level": 4,
+            "processing_time": {"value": 8, "unit": "working_hours"},
+        },
+    )
     assert r.status_code == 201, r.text
     r = await intake.post(f"/v1/procedures/{procedure}/retire", headers=idem(ADMIN))
     assert r.status_code == 200, r.text
@@ -105,8 +131,11 @@ async def test_catalogue_writes_publish_agency_and_procedure_events(
     assert isinstance(registered, ev.AgencyRegistered)
     assert registered.source == "intake-service"
     assert registered.data.model_dump(mode="json") == {
-        "agency_code": child, "name": "Ủy ban nhân dân xã Hương Vinh", "admin_level": "commune",
-        "parent_code": parent}
+        "agency_code": child,
+        "name": "Ủy ban nhân dân xã Hương Vinh",
+        "admin_level": "commune",
+        "parent_code": parent,
+    }
     published, retired = await events_of(infrastructure, topics.catalog_events, procedure, 2)
     assert isinstance(published, ev.ProcedurePublished)
     assert published.data.admin_level is ev.AdminLevel.COMMUNE  # defaulted to the agency's level
@@ -132,13 +161,26 @@ async def test_catalogue_events_published_by_integrators_are_folded(
     async with broker:
         await broker.start()
         for event in (
-            ev.AgencyRegistered(occurred_at=at, source="legacy-migration", data=ev.AgencyRegisteredData(
-                agency_code=agency, name="Sở Công Thương", admin_level=ev.AdminLevel.PROVINCIAL)),
-            ev.ProcedurePublished(occurred_at=at, source="legacy-migration", data=ev.ProcedurePublishedData(
-                procedure_code=procedure, name="Cấp giấy phép bán lẻ sản phẩm rượu", agency_code=agency,
-                admin_level=ev.AdminLevel.PROVINCIAL, online_level=3,
-                processing_time=ev.ProcessingTime(value=Decimal(10), unit=ev.TimeUnit.WORKING_DAYS),
-                fee=Decimal(1200000))),
+            ev.AgencyRegistered(
+                occurred_at=at,
+                source="legacy-migration",
+                data=ev.AgencyRegisteredData(
+                    agency_code=agency, name="Sở Công Thương", admin_level=ev.AdminLevel.PROVINCIAL
+                ),
+            ),
+            ev.ProcedurePublished(
+                occurred_at=at,
+                source="legacy-migration",
+                data=ev.ProcedurePublishedData(
+                    procedure_code=procedure,
+                    name="Cấp giấy phép bán lẻ sản phẩm rượu",
+                    agency_code=agency,
+                    admin_level=ev.AdminLevel.PROVINCIAL,
+                    online_level=3,
+                    processing_time=ev.ProcessingTime(value=Decimal(10), unit=ev.TimeUnit.WORKING_DAYS),
+                    fee=Decimal(1200000),
+                ),
+            ),
         ):
             key = getattr(event.data, "agency_code", None) if isinstance(event, ev.AgencyRegistered) else procedure
             await broker.publish(event.to_bytes(), topic=topics.catalog_events, key=str(key).encode())
@@ -205,14 +247,19 @@ async def test_postal_and_online_dossiers(
 async def test_tracking_answers_only_to_the_right_phone(intake: httpx.AsyncClient) -> None:
     agency = new_agency()
     await seed_catalogue(intake, agency, {f"{agency}.1": 4})
-    receipt = await submit(intake, agency, f"{agency}.1", "direct", token(Role.OFFICER, agency=agency),
-                           phone="0912 345 678")
+    receipt = await submit(
+        intake, agency, f"{agency}.1", "direct", token(Role.OFFICER, agency=agency), phone="0912 345 678"
+    )
 
     found = await intake.get(f"/v1/track/{receipt['dossier_code']}", params={"phone": "+84912345678"})
     assert found.status_code == 200
-    assert found.json() == {"dossier_code": receipt["dossier_code"], "status": "accepted",
-                            "appointment_at": found.json()["appointment_at"], "as_of": found.json()["as_of"],
-                            "supplement_respond_by": None}  # given only while papers are asked for
+    assert found.json() == {
+        "dossier_code": receipt["dossier_code"],
+        "status": "accepted",
+        "appointment_at": found.json()["appointment_at"],
+        "as_of": found.json()["as_of"],
+        "supplement_respond_by": None,
+    }  # given only while papers are asked for
     assert datetime.fromisoformat(found.json()["appointment_at"]) == datetime.fromisoformat(receipt["appointment_at"])
 
     wrong_phone = await intake.get(f"/v1/track/{receipt['dossier_code']}", params={"phone": "0987654321"})
@@ -258,9 +305,16 @@ async def test_payment_callback_answers_a_payment_request(
     early = await intake.post("/v1/payments/callback", headers=idem(platform), json=body)
     assert early.status_code == 409 and early.json()["error"]["code"] == "payment_not_requested"
 
-    await publish_as_processing(infrastructure, topics, ev.DossierPaymentRequested(
-        occurred_at=now(), source="processing-service", dossier_id=receipt["dossier_id"],
-        data=ev.PaymentRequestedData(amount=Decimal(50000))))
+    await publish_as_processing(
+        infrastructure,
+        topics,
+        ev.DossierPaymentRequested(
+            occurred_at=now(),
+            source="processing-service",
+            dossier_id=receipt["dossier_id"],
+            data=ev.PaymentRequestedData(amount=Decimal(50000)),
+        ),
+    )
     assert await eventually(lambda: _is(intake, receipt["dossier_code"], "awaiting_payment"))
 
     r = await intake.post("/v1/payments/callback", headers=idem(platform), json=body)
@@ -277,14 +331,23 @@ async def test_supplementary_papers_move_the_appointment(
     agency = new_agency()
     await seed_catalogue(intake, agency, {f"{agency}.4": 4})
     receipt = await submit(intake, agency, f"{agency}.4", "direct", token(Role.OFFICER, agency=agency))
-    await publish_as_processing(infrastructure, topics, ev.DossierSupplementRequested(
-        occurred_at=now() - timedelta(days=2), source="processing-service", dossier_id=receipt["dossier_id"],
-        data=ev.SupplementRequestedData(reason="Thiếu bản sao CCCD", items=["Bản sao CCCD"])))
+    await publish_as_processing(
+        infrastructure,
+        topics,
+        ev.DossierSupplementRequested(
+            occurred_at=now() - timedelta(days=2),
+            source="processing-service",
+            dossier_id=receipt["dossier_id"],
+            data=ev.SupplementRequestedData(reason="Thiếu bản sao CCCD", items=["Bản sao CCCD"]),
+        ),
+    )
     assert await eventually(lambda: _is(intake, receipt["dossier_code"], "supplement_requested"))
 
-    r = await intake.post(f"/v1/dossiers/{receipt['dossier_code']}/supplements",
-                          headers=idem(token(Role.APPLICANT)),
-                          json={"phone": PHONE, "documents": [{"name": "Bản sao CCCD.pdf"}]})
+    r = await intake.post(
+        f"/v1/dossiers/{receipt['dossier_code']}/supplements",
+        headers=idem(token(Role.APPLICANT)),
+        json={"phone": PHONE, "documents": [{"name": "Bản sao CCCD.pdf"}]},
+    )
     assert r.status_code == 201, r.text
     received = (await events_of(infrastructure, topics.dossier_events, receipt["dossier_id"], 4))[-1]
     assert isinstance(received, ev.DossierSupplementReceived)
@@ -304,16 +367,25 @@ async def test_rating_once_after_the_result_was_returned(
     assert early.status_code == 409 and early.json()["error"]["code"] == "dossier_not_returned"
 
     for event in (
-        ev.DossierResultReady(occurred_at=now(), source="processing-service", dossier_id=receipt["dossier_id"],
-                              data=ev.ResultReadyData(result_number="12/GP")),
-        ev.DossierReturned(occurred_at=now(), source="processing-service", dossier_id=receipt["dossier_id"],
-                           data=ev.ReturnedData(delivery=ev.Delivery.DIRECT)),
+        ev.DossierResultReady(
+            occurred_at=now(),
+            source="processing-service",
+            dossier_id=receipt["dossier_id"],
+            data=ev.ResultReadyData(result_number="12/GP"),
+        ),
+        ev.DossierReturned(
+            occurred_at=now(),
+            source="processing-service",
+            dossier_id=receipt["dossier_id"],
+            data=ev.ReturnedData(delivery=ev.Delivery.DIRECT),
+        ),
     ):
         await publish_as_processing(infrastructure, topics, event)
     assert await eventually(lambda: _is(intake, receipt["dossier_code"], "returned"))
 
-    r = await intake.post(url, headers=idem(applicant),
-                          json={"phone": PHONE, "rating": "very_satisfied", "comment": "Nhanh, gọn"})
+    r = await intake.post(
+        url, headers=idem(applicant), json={"phone": PHONE, "rating": "very_satisfied", "comment": "Nhanh, gọn"}
+    )
     assert r.status_code == 201, r.text
     twice = await intake.post(url, headers=idem(applicant), json={"phone": PHONE, "rating": "unsatisfied"})
     assert twice.status_code == 409 and twice.json()["error"]["code"] == "already_rated"

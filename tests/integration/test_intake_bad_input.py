@@ -27,8 +27,9 @@ async def catalogued(
     infrastructure: Infrastructure, topics: Topics, mongo_db: AsyncDatabase[Any]
 ) -> AsyncIterator[tuple[httpx.AsyncClient, str]]:
     """An intake with agency X… offering procedures X….2 (level 2), X….4 (level 4) and X….old (retired)."""
-    settings = intake_settings(infrastructure.kafka_bootstrap_servers, infrastructure.mongodb_url,
-                               mongo_db.name, topics)
+    settings = intake_settings(
+        infrastructure.kafka_bootstrap_servers, infrastructure.mongodb_url, mongo_db.name, topics
+    )
     agency = f"X{uuid.uuid4().hex[:6].upper()}"
     async with running_intake(settings, **calendar_options()) as client:
         await seed_catalogue(client, agency, {f"{agency}.2": 2, f"{agency}.4": 4, f"{agency}.old": 4})
@@ -52,15 +53,18 @@ async def test_invalid_fields_are_named(catalogued: tuple[httpx.AsyncClient, str
     assert r.status_code == 422
     error = error_of(r)
     assert error["code"] == "validation_failed"
-    assert {f["field"] for f in error["fields"]} == {
-        "body.channel", "body.applicant.phone", "body.applicant.full_name"}
+    assert {f["field"] for f in error["fields"]} == {"body.channel", "body.applicant.phone", "body.applicant.full_name"}
 
-    r = await client.post("/v1/dossiers", headers=token(Role.APPLICANT), json=dossier_body(f"{agency}.4", agency,
-                                                                                             "online"))
+    r = await client.post(
+        "/v1/dossiers", headers=token(Role.APPLICANT), json=dossier_body(f"{agency}.4", agency, "online")
+    )
     assert r.status_code == 422 and error_of(r)["fields"][0]["field"] == "header.Idempotency-Key"
 
-    r = await client.post("/v1/dossiers", headers={**idem(token(Role.APPLICANT)), "Content-Type": "application/json"},
-                          content=b"{not json")
+    r = await client.post(
+        "/v1/dossiers",
+        headers={**idem(token(Role.APPLICANT)), "Content-Type": "application/json"},
+        content=b"{not json",
+    )
     assert r.status_code == 400 and error_of(r)["code"] == "invalid_json"
 
 
@@ -86,13 +90,24 @@ async def test_catalogue_refusals(catalogued: tuple[httpx.AsyncClient, str]) -> 
         assert (r.status_code, error_of(r)["code"]) == (status, code), body["procedure_code"]
 
     # A level-2 procedure is still received at the counter.
-    r = await client.post("/v1/dossiers", headers=idem(token(Role.OFFICER, agency=agency)),
-                          json=dossier_body(f"{agency}.2", agency, "direct"))
+    r = await client.post(
+        "/v1/dossiers",
+        headers=idem(token(Role.OFFICER, agency=agency)),
+        json=dossier_body(f"{agency}.2", agency, "direct"),
+    )
     assert r.status_code == 201
 
-    r = await client.post("/v1/procedures", headers=idem(ADMIN), json={
-        "procedure_code": "P.1", "name": "x", "agency_code": "NO-SUCH-AGENCY", "online_level": 3,
-        "processing_time": {"value": 1, "unit": "working_days"}})
+    r = await client.post(
+        "/v1/procedures",
+        headers=idem(ADMIN),
+        json={
+            "procedure_code": "P.1",
+            "name": "x",
+            "agency_code": "NO-SUCH-AGENCY",
+            "online_level": 3,
+            "processing_time": {"value": 1, "unit": "working_days"},
+        },
+    )
     assert r.status_code == 404 and error_of(r)["code"] == "agency_not_found"
     r = await client.post("/v1/procedures/NO.SUCH/retire", headers=idem(ADMIN))
     assert r.status_code == 404 and error_of(r)["code"] == "procedure_not_found"
@@ -121,6 +136,9 @@ async def test_roles_and_tokens(catalogued: tuple[httpx.AsyncClient, str]) -> No
     assert r.status_code == 403 and error_of(r)["code"] == "forbidden_role"
     r = await client.post("/v1/agencies", headers=idem(), json=agency_body)
     assert r.status_code == 401
-    r = await client.post("/v1/payments/callback", headers=idem(token(Role.APPLICANT)),
-                          json={"dossier_code": f"{agency}-200101-0001", "amount": 1})
+    r = await client.post(
+        "/v1/payments/callback",
+        headers=idem(token(Role.APPLICANT)),
+        json={"dossier_code": f"{agency}-200101-0001", "amount": 1},
+    )
     assert r.status_code == 403 and error_of(r)["code"] == "forbidden_role"

@@ -47,10 +47,15 @@ def private_kafka(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         pytest.skip("no cached Kafka jars under .stack/cache to start a private broker from")
     home = tmp_path_factory.mktemp("private-kafka")
     (home / "cache").symlink_to(SHARED_CACHE)
-    saved = {k: os.environ.get(k) for k in ("MOTCUA_STACK_HOME", "MOTCUA_STACK_KAFKA_PORT",
-                                            "MOTCUA_STACK_KAFKA_CONTROLLER_PORT")}
-    os.environ.update(MOTCUA_STACK_HOME=str(home), MOTCUA_STACK_KAFKA_PORT=str(free_port()),
-                      MOTCUA_STACK_KAFKA_CONTROLLER_PORT=str(free_port()))
+    saved = {
+        k: os.environ.get(k)
+        for k in ("MOTCUA_STACK_HOME", "MOTCUA_STACK_KAFKA_PORT", "MOTCUA_STACK_KAFKA_CONTROLLER_PORT")
+    }
+    os.environ.update(
+        MOTCUA_STACK_HOME=str(home),
+        MOTCUA_STACK_KAFKA_PORT=str(free_port()),
+        MOTCUA_STACK_KAFKA_CONTROLLER_PORT=str(free_port()),
+    )
     from motcua_stack import kafka, processes
 
     try:
@@ -80,8 +85,7 @@ async def intake_on_private_kafka(
 ) -> AsyncIterator[tuple[httpx.AsyncClient, Topics]]:
     topics = Topics(f"outage-{uuid.uuid4().hex[:8]}.")
     await create_topics(private_kafka, topics)
-    settings = intake_settings(private_kafka, infrastructure.mongodb_url, mongo_db.name, topics,
-                               retry_after_seconds=3)
+    settings = intake_settings(private_kafka, infrastructure.mongodb_url, mongo_db.name, topics, retry_after_seconds=3)
     async with running_intake(settings, **calendar_options()) as client:
         yield client, topics
 
@@ -103,10 +107,12 @@ async def test_submissions_during_an_outage_get_503_and_publish_nothing(
     processes.stop("kafka")
     began = time.monotonic()
     keys = [str(uuid.uuid4()) for _ in range(3)]
-    during = await asyncio.gather(*(
-        client.post("/v1/dossiers", headers=idem(officer, key), json=dossier_body(f"{agency}.1", agency, channel))
-        for key, channel in zip(keys, ["direct", "postal", "direct"], strict=True)
-    ))
+    during = await asyncio.gather(
+        *(
+            client.post("/v1/dossiers", headers=idem(officer, key), json=dossier_body(f"{agency}.1", agency, channel))
+            for key, channel in zip(keys, ["direct", "postal", "direct"], strict=True)
+        )
+    )
     for response in during:
         assert response.status_code == 503, response.text
         assert response.json()["error"]["code"] == "broker_unavailable"
@@ -116,17 +122,16 @@ async def test_submissions_during_an_outage_get_503_and_publish_nothing(
     kafka.start()
     # Give a producer that kept anything buffered every chance to (wrongly) deliver it.
     await asyncio.sleep(5)
-    records = await read_records(private_kafka, topics.dossier_events, until=lambda found: len(found) >= 2,
-                                 settle=3.0)
+    records = await read_records(private_kafka, topics.dossier_events, until=lambda found: len(found) >= 2, settle=3.0)
     assert sorted(r.value["event_type"] for r in records) == ["dossier.accepted", "dossier.submitted"]
     assert {r.key for r in records} == {before.json()["dossier_id"]}
 
     # A retry with the same key now succeeds and publishes that dossier's pair once.
-    retried = await client.post("/v1/dossiers", headers=idem(officer, keys[0]),
-                                json=dossier_body(f"{agency}.1", agency, "direct"))
+    retried = await client.post(
+        "/v1/dossiers", headers=idem(officer, keys[0]), json=dossier_body(f"{agency}.1", agency, "direct")
+    )
     assert retried.status_code == 201, retried.text
-    records = await read_records(private_kafka, topics.dossier_events, until=lambda found: len(found) >= 4,
-                                 settle=2.0)
+    records = await read_records(private_kafka, topics.dossier_events, until=lambda found: len(found) >= 4, settle=2.0)
     by_key: dict[str | None, list[str]] = {}
     for record in records:
         by_key.setdefault(record.key, []).append(record.value["event_type"])

@@ -12,22 +12,29 @@ from test_intake_support import calendar_options, eventually, intake_settings, r
 async def test_the_sample_catalogue_loads_and_is_folded(
     infrastructure: Infrastructure, topics: Topics, mongo_db: AsyncDatabase[Any]
 ) -> None:
-    settings = intake_settings(infrastructure.kafka_bootstrap_servers, infrastructure.mongodb_url,
-                               mongo_db.name, topics)
+    settings = intake_settings(
+        infrastructure.kafka_bootstrap_servers, infrastructure.mongodb_url, mongo_db.name, topics
+    )
     document = read_catalogue()
     counts = await load_catalogue(settings)
     assert counts == {"agencies": len(document["agencies"]), "procedures": len(document["procedures"])}
 
     records = await read_records(
-        infrastructure.kafka_bootstrap_servers, topics.catalog_events,
+        infrastructure.kafka_bootstrap_servers,
+        topics.catalog_events,
         match=lambda r: r.value["source"] == "intake-service" and r.key in {"STNMT", "1.004227"},
-        until=lambda found: len(found) >= 2)
+        until=lambda found: len(found) >= 2,
+    )
     by_key = {r.key: r.value for r in records}
-    assert by_key["STNMT"]["data"] == {"agency_code": "STNMT", "name": "Sở Tài nguyên và Môi trường",
-                                       "admin_level": "provincial"}
+    assert by_key["STNMT"]["data"] == {
+        "agency_code": "STNMT",
+        "name": "Sở Tài nguyên và Môi trường",
+        "admin_level": "provincial",
+    }
     assert by_key["1.004227"]["data"]["processing_time"] == {"value": 15, "unit": "working_days"}
 
     async with running_intake(settings, **calendar_options()) as client:
+
         async def folded() -> bool:
             # Partitions are folded independently: wait for both an agency and a procedure.
             procedures = (await client.get("/v1/procedures", params={"agency_code": "STNMT"})).json()

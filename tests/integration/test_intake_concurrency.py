@@ -66,17 +66,22 @@ async def submit_all(clients: list[httpx.AsyncClient], agency: str, channel: str
 
 async def submitted_codes(infra: Infrastructure, topics: Topics, agency: str) -> list[str]:
     records = await read_records(
-        infra.kafka_bootstrap_servers, topics.dossier_events,
+        infra.kafka_bootstrap_servers,
+        topics.dossier_events,
         match=lambda r: r.value["event_type"] == "dossier.submitted" and r.value["data"]["agency_code"] == agency,
-        until=lambda found: len(found) >= SUBMISSIONS, wait=60, settle=1.0)
+        until=lambda found: len(found) >= SUBMISSIONS,
+        wait=60,
+        settle=1.0,
+    )
     return [r.value["data"]["dossier_code"] for r in records]
 
 
 async def test_concurrent_submissions_in_one_intake_get_distinct_codes(
     infrastructure: Infrastructure, topics: Topics, mongo_db: AsyncDatabase[Any]
 ) -> None:
-    settings = intake_settings(infrastructure.kafka_bootstrap_servers, infrastructure.mongodb_url,
-                               mongo_db.name, topics)
+    settings = intake_settings(
+        infrastructure.kafka_bootstrap_servers, infrastructure.mongodb_url, mongo_db.name, topics
+    )
     agency = f"C{uuid.uuid4().hex[:6].upper()}"
     async with running_intake(settings, **calendar_options()) as client:
         await seed_catalogue(client, agency, {f"{agency}.1": 4})
@@ -112,10 +117,14 @@ def two_intake_processes(
             "MOTCUA_INTAKE_JWT_SECRET": SECRET,
             "MOTCUA_INTAKE_LOG_LEVEL": "WARNING",
         }
-        processes.append(subprocess.Popen(
-            [sys.executable, "-c", "from motcua_intake.main import main; main()"],
-            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-        ))
+        processes.append(
+            subprocess.Popen(
+                [sys.executable, "-c", "from motcua_intake.main import main; main()"],
+                env=env,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.PIPE,
+            )
+        )
     try:
         yield [f"http://127.0.0.1:{port}" for port in ports]
     finally:
@@ -142,8 +151,10 @@ async def wait_healthy(client: httpx.AsyncClient, process_url: str) -> None:
 
 @pytest_asyncio.fixture(loop_scope="session")
 async def process_clients(two_intake_processes: list[str]) -> AsyncIterator[list[httpx.AsyncClient]]:
-    clients = [httpx.AsyncClient(base_url=url, timeout=60, limits=httpx.Limits(max_connections=50))
-               for url in two_intake_processes]
+    clients = [
+        httpx.AsyncClient(base_url=url, timeout=60, limits=httpx.Limits(max_connections=50))
+        for url in two_intake_processes
+    ]
     for client, url in zip(clients, two_intake_processes, strict=True):
         await wait_healthy(client, url)
     yield clients

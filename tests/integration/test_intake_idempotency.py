@@ -33,8 +33,9 @@ from test_intake_support import (
 async def intake_app(
     infrastructure: Infrastructure, topics: Topics, mongo_db: AsyncDatabase[Any]
 ) -> AsyncIterator[tuple[FastAPI, httpx.AsyncClient]]:
-    settings = intake_settings(infrastructure.kafka_bootstrap_servers, infrastructure.mongodb_url,
-                               mongo_db.name, topics)
+    settings = intake_settings(
+        infrastructure.kafka_bootstrap_servers, infrastructure.mongodb_url, mongo_db.name, topics
+    )
     async with running_intake_app(settings, **calendar_options()) as pair:
         yield pair
 
@@ -42,12 +43,20 @@ async def intake_app(
 async def submissions_with_code(infra: Infrastructure, topics: Topics, code: str, settle: float = 2.0) -> list[Any]:
     """Every record on dossier.events about dossier `code` (submitted by code, then by its dossier id)."""
     submitted = await read_records(
-        infra.kafka_bootstrap_servers, topics.dossier_events,
+        infra.kafka_bootstrap_servers,
+        topics.dossier_events,
         match=lambda r: r.value["event_type"] == "dossier.submitted" and r.value["data"]["dossier_code"] == code,
-        until=lambda found: len(found) >= 1, settle=settle)
+        until=lambda found: len(found) >= 1,
+        settle=settle,
+    )
     ids = {r.key for r in submitted}
-    return await read_records(infra.kafka_bootstrap_servers, topics.dossier_events, match=lambda r: r.key in ids,
-                              until=lambda found: len(found) >= 2 * len(submitted), settle=0.5)
+    return await read_records(
+        infra.kafka_bootstrap_servers,
+        topics.dossier_events,
+        match=lambda r: r.key in ids,
+        until=lambda found: len(found) >= 2 * len(submitted),
+        settle=0.5,
+    )
 
 
 async def test_a_retry_with_the_same_key_publishes_one_submission(
@@ -61,8 +70,11 @@ async def test_a_retry_with_the_same_key_publishes_one_submission(
 
     first = await intake.post("/v1/dossiers", headers=headers, json=body)
     # The same request, retried by a client that did not see the answer; key order changed on purpose.
-    retried = await intake.post("/v1/dossiers", headers={**headers, "Content-Type": "application/json"},
-                                content=json.dumps(dict(reversed(body.items())), indent=2))
+    retried = await intake.post(
+        "/v1/dossiers",
+        headers={**headers, "Content-Type": "application/json"},
+        content=json.dumps(dict(reversed(body.items())), indent=2),
+    )
     assert first.status_code == retried.status_code == 201
     assert retried.json() == first.json()
 

@@ -28,26 +28,46 @@ async def test_the_procedures_supplement_time_reaches_the_request_and_the_applic
 ) -> None:
     agency = f"S{uuid.uuid4().hex[:6].upper()}"
     procedure = f"{agency}.01"
-    i_settings = intake_settings(infrastructure.kafka_bootstrap_servers, infrastructure.mongodb_url,
-                                 mongo_db.name, topics)
-    p_settings = processing_settings(infrastructure.kafka_bootstrap_servers, infrastructure.mongodb_url,
-                                     f"{mongo_db.name}_p", topics)
+    i_settings = intake_settings(
+        infrastructure.kafka_bootstrap_servers, infrastructure.mongodb_url, mongo_db.name, topics
+    )
+    p_settings = processing_settings(
+        infrastructure.kafka_bootstrap_servers, infrastructure.mongodb_url, f"{mongo_db.name}_p", topics
+    )
     officer = processing_token(Role.OFFICER, agency=agency)
     try:
-        async with running_intake(i_settings, **calendar_options()) as intake, \
-                running_processing(p_settings) as (_, processing):
-            assert (await intake.post("/v1/agencies", headers=idem(ADMIN), json={
-                "agency_code": agency, "name": "Sở thử nghiệm", "admin_level": "provincial"})).status_code == 201
-            published = await intake.post("/v1/procedures", headers=idem(ADMIN), json={
-                "procedure_code": procedure, "name": "Thủ tục", "agency_code": agency, "online_level": 4,
-                "processing_time": {"value": 10, "unit": "working_days"},
-                "supplement_time": {"value": 4, "unit": "working_days"}})
+        async with (
+            running_intake(i_settings, **calendar_options()) as intake,
+            running_processing(p_settings) as (_, processing),
+        ):
+            assert (
+                await intake.post(
+                    "/v1/agencies",
+                    headers=idem(ADMIN),
+                    json={"agency_code": agency, "name": "Sở thử nghiệm", "admin_level": "provincial"},
+                )
+            ).status_code == 201
+            published = await intake.post(
+                "/v1/procedures",
+                headers=idem(ADMIN),
+                json={
+                    "procedure_code": procedure,
+                    "name": "Thủ tục",
+                    "agency_code": agency,
+                    "online_level": 4,
+                    "processing_time": {"value": 10, "unit": "working_days"},
+                    "supplement_time": {"value": 4, "unit": "working_days"},
+                },
+            )
             assert published.status_code == 201, published.text
             shown = (await intake.get(f"/v1/procedures/{procedure}")).json()
             assert shown["supplement_time"] == {"value": 4, "unit": "working_days"}
 
-            response = await intake.post("/v1/dossiers", headers=idem(intake_token(Role.APPLICANT)),
-                                         json=dossier_body(procedure, agency, "online", phone=PHONE))
+            response = await intake.post(
+                "/v1/dossiers",
+                headers=idem(intake_token(Role.APPLICANT)),
+                json=dossier_body(procedure, agency, "online", phone=PHONE),
+            )
             assert response.status_code == 201, response.text
             code = response.json()["dossier_code"]
 
@@ -72,8 +92,11 @@ async def test_the_procedures_supplement_time_reaches_the_request_and_the_applic
             page = await intake.get("/track", params={"code": code, "phone": PHONE})
             assert "Hạn nộp giấy tờ bổ sung" in page.text and f"{respond_by:%d/%m/%Y}" in page.text
 
-            supplied = await intake.post(f"/v1/dossiers/{code}/supplements", headers=idem(intake_token(Role.APPLICANT)),
-                                         json={"phone": PHONE, "documents": [{"name": "CCCD.pdf"}]})
+            supplied = await intake.post(
+                f"/v1/dossiers/{code}/supplements",
+                headers=idem(intake_token(Role.APPLICANT)),
+                json={"phone": PHONE, "documents": [{"name": "CCCD.pdf"}]},
+            )
             assert supplied.status_code == 201, supplied.text
             after = (await intake.get(f"/v1/track/{code}", params={"phone": PHONE})).json()
             assert after["supplement_respond_by"] is None

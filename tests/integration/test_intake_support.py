@@ -34,9 +34,13 @@ def idem(headers: dict[str, str] | None = None, key: str | None = None) -> dict[
 
 def intake_settings(kafka: str, mongodb_url: str, database: str, topics: Topics, **overrides: Any) -> Settings:
     values: dict[str, Any] = {
-        "kafka_bootstrap_servers": kafka, "mongodb_url": mongodb_url, "mongodb_database": database,
-        "topic_prefix": topics.prefix, "consumer_group": f"intake-test-{uuid.uuid4().hex[:8]}",
-        "jwt_secret": SECRET, **overrides,
+        "kafka_bootstrap_servers": kafka,
+        "mongodb_url": mongodb_url,
+        "mongodb_database": database,
+        "topic_prefix": topics.prefix,
+        "consumer_group": f"intake-test-{uuid.uuid4().hex[:8]}",
+        "jwt_secret": SECRET,
+        **overrides,
     }
     return Settings(**values)
 
@@ -46,8 +50,12 @@ async def caught_up(settings: Settings, patience: float = 180.0) -> None:
     brings its view up to date before answering (a wrong phone waits on every partition), and a
     test's answers must not depend on how much the tests before it published."""
     topics = settings.topics
-    behind = await topic_admin.wait_caught_up(settings.kafka_bootstrap_servers, [settings.consumer_group],
-                                              [topics.catalog_events, topics.dossier_events], patience=patience)
+    behind = await topic_admin.wait_caught_up(
+        settings.kafka_bootstrap_servers,
+        [settings.consumer_group],
+        [topics.catalog_events, topics.dossier_events],
+        patience=patience,
+    )
     assert behind == 0, f"intake's consumer is still {behind} events behind after {patience:.0f} s"
 
 
@@ -78,13 +86,19 @@ class Record:
 
 
 async def read_records(
-    bootstrap: str, topic: str, *, until: Callable[[list[Record]], bool],
-    match: Callable[[Record], bool] = lambda r: True, wait: float = 30.0, settle: float = 0.0,
+    bootstrap: str,
+    topic: str,
+    *,
+    until: Callable[[list[Record]], bool],
+    match: Callable[[Record], bool] = lambda r: True,
+    wait: float = 30.0,
+    settle: float = 0.0,
 ) -> list[Record]:
     """Records of `topic` (from the beginning) that `match`, read until `until(records)` holds, then
     `settle` seconds more (to catch anything that should NOT be there)."""
-    consumer = AIOKafkaConsumer(topic, bootstrap_servers=bootstrap, auto_offset_reset="earliest",
-                                enable_auto_commit=False, group_id=None)
+    consumer = AIOKafkaConsumer(
+        topic, bootstrap_servers=bootstrap, auto_offset_reset="earliest", enable_auto_commit=False, group_id=None
+    )
     await consumer.start()
     found: list[Record] = []
     try:
@@ -126,13 +140,25 @@ ADMIN = token(Role.ADMIN)
 
 async def seed_catalogue(client: httpx.AsyncClient, agency: str, procedures: dict[str, int]) -> None:
     """Register `agency` and publish `procedures` {code: online_level} through the API."""
-    response = await client.post("/v1/agencies", headers=idem(ADMIN), json={
-        "agency_code": agency, "name": f"Sở thử nghiệm {agency}", "admin_level": "provincial"})
+    response = await client.post(
+        "/v1/agencies",
+        headers=idem(ADMIN),
+        json={"agency_code": agency, "name": f"Sở thử nghiệm {agency}", "admin_level": "provincial"},
+    )
     assert response.status_code == 201, response.text
     for code, level in procedures.items():
-        response = await client.post("/v1/procedures", headers=idem(ADMIN), json={
-            "procedure_code": code, "name": f"Thủ tục {code}", "agency_code": agency, "online_level": level,
-            "processing_time": {"value": 5, "unit": "working_days"}, "fee": 50000})
+        response = await client.post(
+            "/v1/procedures",
+            headers=idem(ADMIN),
+            json={
+                "procedure_code": code,
+                "name": f"Thủ tục {code}",
+                "agency_code": agency,
+                "online_level": level,
+                "processing_time": {"value": 5, "unit": "working_days"},
+                "fee": 50000,
+            },
+        )
         assert response.status_code == 201, response.text
 
 
@@ -140,9 +166,16 @@ def dossier_body(
     procedure: str, agency: str, channel: str, *, phone: str = "0912345678", **extra: Any
 ) -> dict[str, Any]:
     return {
-        "procedure_code": procedure, "agency_code": agency, "channel": channel,
-        "applicant": {"full_name": "Nguyễn Văn An", "phone": phone, "id_number": "001085012345",
-                      "email": "an.nguyen@example.vn", "preferred_language": "vi"},
+        "procedure_code": procedure,
+        "agency_code": agency,
+        "channel": channel,
+        "applicant": {
+            "full_name": "Nguyễn Văn An",
+            "phone": phone,
+            "id_number": "001085012345",
+            "email": "an.nguyen@example.vn",
+            "preferred_language": "vi",
+        },
         "documents": [{"name": "Đơn đề nghị.pdf", "sha256": "a" * 64, "size": 120331}],
         **extra,
     }

@@ -32,8 +32,9 @@ WRONG_PHONES = [f"09876543{n:02d}" for n in range(12)]
 async def intake_app(
     infrastructure: Infrastructure, topics: Topics, mongo_db: AsyncDatabase[Any], **overrides: Any
 ) -> AsyncIterator[tuple[FastAPI, httpx.AsyncClient]]:
-    settings = intake_settings(infrastructure.kafka_bootstrap_servers, infrastructure.mongodb_url,
-                               mongo_db.name, topics, **overrides)
+    settings = intake_settings(
+        infrastructure.kafka_bootstrap_servers, infrastructure.mongodb_url, mongo_db.name, topics, **overrides
+    )
     async with running_intake_app(settings, **calendar_options()) as running:
         yield running
 
@@ -49,8 +50,11 @@ async def client_at(app: FastAPI, address: str) -> AsyncIterator[httpx.AsyncClie
 async def counter_dossier(client: httpx.AsyncClient) -> str:
     agency = f"L{uuid.uuid4().hex[:6].upper()}"
     await seed_catalogue(client, agency, {f"{agency}.1": 4})
-    response = await client.post("/v1/dossiers", headers=idem(token(Role.OFFICER, agency=agency)),
-                                 json=dossier_body(f"{agency}.1", agency, "direct", phone=PHONE))
+    response = await client.post(
+        "/v1/dossiers",
+        headers=idem(token(Role.OFFICER, agency=agency)),
+        json=dossier_body(f"{agency}.1", agency, "direct", phone=PHONE),
+    )
     assert response.status_code == 201, response.text
     return str(response.json()["dossier_code"])
 
@@ -112,8 +116,14 @@ async def test_one_client_walking_the_codes_is_limited(
 async def test_the_limits_are_settings_and_a_window_passes(
     infrastructure: Infrastructure, topics: Topics, mongo_db: AsyncDatabase[Any]
 ) -> None:
-    async with intake_app(infrastructure, topics, mongo_db, tracking_failures_per_code=2,
-                          tracking_failures_per_client=3, tracking_window_seconds=2) as (_, intake):
+    async with intake_app(
+        infrastructure,
+        topics,
+        mongo_db,
+        tracking_failures_per_code=2,
+        tracking_failures_per_client=3,
+        tracking_window_seconds=2,
+    ) as (_, intake):
         code = await counter_dossier(intake)
         for phone in WRONG_PHONES[:2]:
             assert (await intake.get(f"/v1/track/{code}", params={"phone": phone})).status_code == 404

@@ -34,8 +34,13 @@ PUBLIC_BASE_URL = "https://motcua.example.vn/"
 async def intake(
     infrastructure: Infrastructure, topics: Topics, mongo_db: AsyncDatabase[Any]
 ) -> AsyncIterator[httpx.AsyncClient]:
-    settings = intake_settings(infrastructure.kafka_bootstrap_servers, infrastructure.mongodb_url,
-                               mongo_db.name, topics, public_base_url=PUBLIC_BASE_URL)
+    settings = intake_settings(
+        infrastructure.kafka_bootstrap_servers,
+        infrastructure.mongodb_url,
+        mongo_db.name,
+        topics,
+        public_base_url=PUBLIC_BASE_URL,
+    )
     async with running_intake(settings, **calendar_options()) as client:
         yield client
 
@@ -44,8 +49,9 @@ async def submit(client: httpx.AsyncClient, channel: str) -> dict[str, Any]:
     agency = f"P{uuid.uuid4().hex[:6].upper()}"
     await seed_catalogue(client, agency, {f"{agency}.1": 4})
     caller = token(Role.OFFICER, agency=agency) if channel == "direct" else token(Role.APPLICANT)
-    response = await client.post("/v1/dossiers", headers=idem(caller),
-                                 json=dossier_body(f"{agency}.1", agency, channel, phone=PHONE))
+    response = await client.post(
+        "/v1/dossiers", headers=idem(caller), json=dossier_body(f"{agency}.1", agency, channel, phone=PHONE)
+    )
     assert response.status_code == 201, response.text
     receipt: dict[str, Any] = response.json()
     return receipt

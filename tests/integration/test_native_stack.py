@@ -42,7 +42,6 @@ def test_the_project_started_a_real_broker_and_store(infrastructure: Infrastruct
 # --- the services as processes (motcua_stack.services), on the run's broker and store -----------------
 
 
-
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -60,9 +59,13 @@ def own_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
 
 def _wiring(infrastructure: Infrastructure, **changes: str) -> services.Wiring:
     tag = uuid.uuid4().hex[:8]
-    values = {"kafka_bootstrap_servers": infrastructure.kafka_bootstrap_servers,
-              "mongodb_url": infrastructure.mongodb_url, "topic_prefix": f"test-svc-{tag}.",
-              "database_prefix": f"t_svc_{tag}_", **changes}
+    values = {
+        "kafka_bootstrap_servers": infrastructure.kafka_bootstrap_servers,
+        "mongodb_url": infrastructure.mongodb_url,
+        "topic_prefix": f"test-svc-{tag}.",
+        "database_prefix": f"t_svc_{tag}_",
+        **changes,
+    }
     return services.Wiring(**values)  # type: ignore[arg-type]
 
 
@@ -113,7 +116,8 @@ def test_instances_get_their_own_port_pid_file_and_the_shared_group() -> None:
     assert env["MOTCUA_PROCESSING_HTTP_PORT"] == str(base + services.PORT_STEP)
     assert env["MOTCUA_PROCESSING_CONSUMER_GROUP"] == "p.processing-service"
     assert env["MOTCUA_PROCESSING_TOPIC_PREFIX"] == "p." and env["MOTCUA_PROCESSING_MONGODB_DATABASE"] == (
-        "motcua_processing")
+        "motcua_processing"
+    )
 
 
 # --- topics and consumer lag ------------------------------------------------------------------------
@@ -137,25 +141,37 @@ async def test_lag_counts_what_a_group_has_not_consumed(infrastructure: Infrastr
     producer = AIOKafkaProducer(bootstrap_servers=infrastructure.kafka_bootstrap_servers)
     await producer.start()
     try:
-        await asyncio.gather(*[await producer.send(run_topics.dossier_events, b"{}", key=str(i).encode())
-                               for i in range(5)])
+        await asyncio.gather(
+            *[await producer.send(run_topics.dossier_events, b"{}", key=str(i).encode()) for i in range(5)]
+        )
     finally:
         await producer.stop()
     names = [run_topics.dossier_events, run_topics.catalog_events]
     assert await topic_admin.lag(infrastructure.kafka_bootstrap_servers, "never-consumed", names) == 5
-    assert await topic_admin.wait_caught_up(infrastructure.kafka_bootstrap_servers, ["never-consumed"], names,
-                                            patience=0) == 5
+    assert (
+        await topic_admin.wait_caught_up(infrastructure.kafka_bootstrap_servers, ["never-consumed"], names, patience=0)
+        == 5
+    )
 
 
 # --- the load generator's plan and the demo window (no I/O) ---------------------------------------
 
 EVENT_OF_STEP = {
-    "accept": "dossier.accepted", "refuse": "dossier.refused", "request-supplement": "dossier.supplement_requested",
-    "receive-supplement": "dossier.supplement_received", "supplements": "dossier.supplement_received",
-    "request-payment": "dossier.payment_requested", "record-payment": "dossier.payment_completed",
-    "payments/callback": "dossier.payment_completed", "suspend": "dossier.suspended", "resume": "dossier.resumed",
-    "apology": "dossier.apology_issued", "result-ready": "dossier.result_ready", "return": "dossier.returned",
-    "rating": "dossier.rated", "withdrawal": "dossier.withdrawn",
+    "accept": "dossier.accepted",
+    "refuse": "dossier.refused",
+    "request-supplement": "dossier.supplement_requested",
+    "receive-supplement": "dossier.supplement_received",
+    "supplements": "dossier.supplement_received",
+    "request-payment": "dossier.payment_requested",
+    "record-payment": "dossier.payment_completed",
+    "payments/callback": "dossier.payment_completed",
+    "suspend": "dossier.suspended",
+    "resume": "dossier.resumed",
+    "apology": "dossier.apology_issued",
+    "result-ready": "dossier.result_ready",
+    "return": "dossier.returned",
+    "rating": "dossier.rated",
+    "withdrawal": "dossier.withdrawn",
 }
 
 

@@ -34,8 +34,9 @@ async def test_templates_are_listed_and_versioned_and_an_unknown_placeholder_is_
     dossier = Dossier(email="hoa@example.vn")
     with smtp_sink() as smtp:
         async with http_receiver() as gateway:
-            settings = notification_settings(infrastructure, mongo_db.name, topics, smtp_port=smtp.port,
-                                             sms_url=gateway.url("/sms"))
+            settings = notification_settings(
+                infrastructure, mongo_db.name, topics, smtp_port=smtp.port, sms_url=gateway.url("/sms")
+            )
             async with running_notification(settings) as (_, client):
                 listed = await client.get("/v1/templates", headers=ADMIN)
                 assert listed.status_code == 200
@@ -44,28 +45,46 @@ async def test_templates_are_listed_and_versioned_and_an_unknown_placeholder_is_
                 assert received["version"] == 1 and received["channel"] == "email"
                 assert "dossier_code" in received["placeholders"] and "reason" not in received["placeholders"]
 
-                refused = await client.put("/v1/templates/applicant.received.email", headers=ADMIN, json={
-                    "vi": {"subject": "Hồ sơ {dossier_code}", "body": "Lý do: {reason}"}})
+                refused = await client.put(
+                    "/v1/templates/applicant.received.email",
+                    headers=ADMIN,
+                    json={"vi": {"subject": "Hồ sơ {dossier_code}", "body": "Lý do: {reason}"}},
+                )
                 assert refused.status_code == 422
                 error = refused.json()["error"]
                 assert error["code"] == "unknown_placeholder"
                 assert error["fields"][0]["field"] == "body.vi.body" and "{reason}" in error["message"]
 
-                malformed = await client.put("/v1/templates/applicant.received.email", headers=ADMIN, json={
-                    "vi": {"subject": "Hồ sơ {dossier_code", "body": "x"}})
+                malformed = await client.put(
+                    "/v1/templates/applicant.received.email",
+                    headers=ADMIN,
+                    json={"vi": {"subject": "Hồ sơ {dossier_code", "body": "x"}},
+                )
                 assert malformed.json()["error"]["code"] == "malformed_template"
-                no_subject = await client.put("/v1/templates/applicant.received.email", headers=ADMIN,
-                                              json={"vi": {"body": "Hồ sơ {dossier_code}"}})
+                no_subject = await client.put(
+                    "/v1/templates/applicant.received.email",
+                    headers=ADMIN,
+                    json={"vi": {"body": "Hồ sơ {dossier_code}"}},
+                )
                 assert no_subject.json()["error"]["code"] == "missing_subject"
-                missing = await client.put("/v1/templates/applicant.nothing.email", headers=ADMIN,
-                                           json={"vi": {"subject": "s", "body": "b"}})
+                missing = await client.put(
+                    "/v1/templates/applicant.nothing.email", headers=ADMIN, json={"vi": {"subject": "s", "body": "b"}}
+                )
                 assert (missing.status_code, missing.json()["error"]["code"]) == (404, "template_not_found")
-                officer = await client.put("/v1/templates/applicant.received.email", headers=token(Role.OFFICER),
-                                           json={"vi": {"subject": "s", "body": "b"}})
+                officer = await client.put(
+                    "/v1/templates/applicant.received.email",
+                    headers=token(Role.OFFICER),
+                    json={"vi": {"subject": "s", "body": "b"}},
+                )
                 assert (officer.status_code, officer.json()["error"]["code"]) == (403, "forbidden_role")
 
-                updated = await client.put("/v1/templates/applicant.received.email", headers=ADMIN, json={
-                    "vi": {"subject": "Trung tâm đã nhận hồ sơ {dossier_code}", "body": "Chào {applicant_name}."}})
+                updated = await client.put(
+                    "/v1/templates/applicant.received.email",
+                    headers=ADMIN,
+                    json={
+                        "vi": {"subject": "Trung tâm đã nhận hồ sơ {dossier_code}", "body": "Chào {applicant_name}."}
+                    },
+                )
                 assert updated.status_code == 200 and updated.json()["version"] == 2
                 listed = await client.get("/v1/templates", headers=ADMIN)
                 assert {t["id"]: t["version"] for t in listed.json()["data"]}["applicant.received.email"] == 2
@@ -73,8 +92,7 @@ async def test_templates_are_listed_and_versioned_and_an_unknown_placeholder_is_
                 # The next message uses version 2.
                 await publish(infrastructure.kafka_bootstrap_servers, topics.dossier_events, [dossier.submitted()])
                 assert await eventually(lambda: smtp.inbox)
-                history = await client.get("/v1/notifications", params={"dossier_code": dossier.code},
-                                           headers=ADMIN)
+                history = await client.get("/v1/notifications", params={"dossier_code": dossier.code}, headers=ADMIN)
     assert smtp.inbox[0]["Subject"] == f"Trung tâm đã nhận hồ sơ {dossier.code}"
     assert smtp.inbox[0].get_content().strip() == "Chào Nguyễn Thị Hoa."
     assert history.json()["data"][0]["template_version"] == 2
@@ -83,16 +101,23 @@ async def test_templates_are_listed_and_versioned_and_an_unknown_placeholder_is_
 async def test_webhook_subscriptions_agency_contacts_and_access_to_history(
     infrastructure: Infrastructure, topics: Topics, mongo_db: AsyncDatabase[Any]
 ) -> None:
-    settings = notification_settings(infrastructure, mongo_db.name, topics, smtp_port=1, sms_url="http://127.0.0.1:1/",
-                                      dispatcher_enabled=False)
+    settings = notification_settings(
+        infrastructure, mongo_db.name, topics, smtp_port=1, sms_url="http://127.0.0.1:1/", dispatcher_enabled=False
+    )
     async with running_notification(settings, consume=False) as (_, client):
-        unknown = await client.post("/v1/webhooks", headers=ADMIN, json={
-            "url": "http://127.0.0.1:9/hook", "event_types": ["dossier.accepted", "dossier.teleported"]})
+        unknown = await client.post(
+            "/v1/webhooks",
+            headers=ADMIN,
+            json={"url": "http://127.0.0.1:9/hook", "event_types": ["dossier.accepted", "dossier.teleported"]},
+        )
         assert (unknown.status_code, unknown.json()["error"]["code"]) == (422, "unknown_event_type")
         bad_url = await client.post("/v1/webhooks", headers=ADMIN, json={"url": "not a url", "event_types": ["*"]})
         assert (bad_url.status_code, bad_url.json()["error"]["code"]) == (422, "validation_failed")
-        created = await client.post("/v1/webhooks", headers=ADMIN, json={
-            "url": "http://127.0.0.1:9/hook", "event_types": ["dossier.accepted", "dossier.refused"]})
+        created = await client.post(
+            "/v1/webhooks",
+            headers=ADMIN,
+            json={"url": "http://127.0.0.1:9/hook", "event_types": ["dossier.accepted", "dossier.refused"]},
+        )
         assert created.status_code == 201
         subscription = created.json()
         assert len(subscription["secret"]) >= 32
@@ -106,8 +131,9 @@ async def test_webhook_subscriptions_agency_contacts_and_access_to_history(
 
         bad = await client.put("/v1/agencies/STNMT/contacts", headers=ADMIN, json={"emails": ["not-an-email"]})
         assert (bad.status_code, bad.json()["error"]["code"]) == (422, "validation_failed")
-        contacts = await client.put("/v1/agencies/STNMT/contacts", headers=ADMIN,
-                                    json={"emails": ["vanthu@stnmt.gov.vn"], "language": "vi"})
+        contacts = await client.put(
+            "/v1/agencies/STNMT/contacts", headers=ADMIN, json={"emails": ["vanthu@stnmt.gov.vn"], "language": "vi"}
+        )
         assert contacts.status_code == 200 and contacts.json()["emails"] == ["vanthu@stnmt.gov.vn"]
         assert (await client.get("/v1/agencies/STNMT/contacts", headers=ADMIN)).json()["language"] == "vi"
 

@@ -50,23 +50,43 @@ HCM = ZoneInfo("Asia/Ho_Chi_Minh")
 
 def an_email(to: str) -> Delivery:
     now = datetime.now(UTC)
-    return Delivery(cause_event_id=f"event-{to}", event_type="dossier.refused", dossier_id="d-1", dossier_code="C-1",
-                    agency_code="A", audience=Audience.APPLICANT, channel=NotificationChannel.EMAIL, recipient=to,
-                    template="applicant.refused.email", template_version=1, language="vi",
-                    subject="Hồ sơ C-1 không được tiếp nhận", body="Lý do: thiếu giấy tờ", due_at=now, created_at=now)
+    return Delivery(
+        cause_event_id=f"event-{to}",
+        event_type="dossier.refused",
+        dossier_id="d-1",
+        dossier_code="C-1",
+        agency_code="A",
+        audience=Audience.APPLICANT,
+        channel=NotificationChannel.EMAIL,
+        recipient=to,
+        template="applicant.refused.email",
+        template_version=1,
+        language="vi",
+        subject="Hồ sơ C-1 không được tiếp nhận",
+        body="Lý do: thiếu giấy tờ",
+        due_at=now,
+        created_at=now,
+    )
 
 
-async def _dispatcher(db: AsyncDatabase[Any], smtp: SmtpSink, infra: Infrastructure, topics: Topics,
-                      http: httpx.AsyncClient, broker: Any) -> Dispatcher:
+async def _dispatcher(
+    db: AsyncDatabase[Any], smtp: SmtpSink, infra: Infrastructure, topics: Topics, http: httpx.AsyncClient, broker: Any
+) -> Dispatcher:
     """A dispatcher on `db` that mails to `smtp` and publishes outcomes through `broker`."""
     return Dispatcher(
-        deliveries=DeliveryStore(db), letters=LetterStore(db), subscriptions=SubscriptionStore(db),
+        deliveries=DeliveryStore(db),
+        letters=LetterStore(db),
+        subscriptions=SubscriptionStore(db),
         email=SmtpEmailSender(host="127.0.0.1", port=smtp.port, sender="motcua@localhost"),
-        sms=HttpSmsGateway(http, url="http://127.0.0.1:1/", token=None, sender="T"), webhooks=HttpWebhookSender(http),
+        sms=HttpSmsGateway(http, url="http://127.0.0.1:1/", token=None, sender="T"),
+        webhooks=HttpWebhookSender(http),
         publisher=KafkaOutcomePublisher(broker, topics.notification_events),
         backoff=Backoff(timedelta(seconds=0.1), timedelta(seconds=1), 3),
         quiet_hours=QuietHours(datetime.min.time(), datetime.min.time(), HCM),
-        send_timeout=timedelta(seconds=5), lease=timedelta(seconds=0.5), source="test", now=lambda: datetime.now(UTC),
+        send_timeout=timedelta(seconds=5),
+        lease=timedelta(seconds=0.5),
+        source="test",
+        now=lambda: datetime.now(UTC),
         outbox_grace=timedelta(0),
     )
 
@@ -134,8 +154,13 @@ async def test_an_outcome_the_broker_could_not_take_is_kept_and_published_later(
 
 
 async def _read_outcomes(infrastructure: Infrastructure, topics: Topics) -> list[dict[str, Any]]:
-    consumer = AIOKafkaConsumer(topics.notification_events, bootstrap_servers=infrastructure.kafka_bootstrap_servers,
-                                auto_offset_reset="earliest", enable_auto_commit=False, group_id=None)
+    consumer = AIOKafkaConsumer(
+        topics.notification_events,
+        bootstrap_servers=infrastructure.kafka_bootstrap_servers,
+        auto_offset_reset="earliest",
+        enable_auto_commit=False,
+        group_id=None,
+    )
     await consumer.start()
     found: list[dict[str, Any]] = []
     try:
@@ -157,16 +182,26 @@ async def test_sms_in_quiet_hours_wait_for_the_morning_while_email_goes_at_once(
     late_evening = real_now.replace(hour=22, minute=30) if real_now.hour >= 7 else real_now.replace(hour=5)
     with smtp_sink() as smtp:
         async with http_receiver() as gateway:
-            settings = notification_settings(infrastructure, mongo_db.name, topics, smtp_port=smtp.port,
-                                             sms_url=gateway.url("/sms"), sms_quiet_start="21:00",
-                                             sms_quiet_end="07:00")
-            await publish(infrastructure.kafka_bootstrap_servers, topics.dossier_events,
-                          [dossier.submitted(), dossier.accepted(in_days(5))])
+            settings = notification_settings(
+                infrastructure,
+                mongo_db.name,
+                topics,
+                smtp_port=smtp.port,
+                sms_url=gateway.url("/sms"),
+                sms_quiet_start="21:00",
+                sms_quiet_end="07:00",
+            )
+            await publish(
+                infrastructure.kafka_bootstrap_servers,
+                topics.dossier_events,
+                [dossier.submitted(), dossier.accepted(in_days(5))],
+            )
             async with running_notification(settings, now=lambda: late_evening) as (_, client):
                 assert await eventually(lambda: len(smtp.inbox) >= 2)
                 await asyncio.sleep(0.5)
-                answer = await client.get("/v1/notifications", params={"dossier_code": dossier.code},
-                                          headers=token(Role.OFFICIAL))
+                answer = await client.get(
+                    "/v1/notifications", params={"dossier_code": dossier.code}, headers=token(Role.OFFICIAL)
+                )
     assert gateway.requests == []
     sms = [n for n in answer.json()["data"] if n["channel"] == "sms"]
     assert len(sms) == 2 and {n["status"] for n in sms} == {"pending"}

@@ -39,18 +39,21 @@ async def test_redelivered_events_and_a_restart_mid_stream_send_nothing_twice(
 ) -> None:
     dossiers = [Dossier(email=f"applicant{i}@example.vn", phone=f"09120000{i:02d}") for i in range(4)]
     first_half = [e for d in dossiers for e in (d.submitted(), d.accepted(in_days(10)))]
-    second_half = [e for d in dossiers for e in (d.supplement_requested("Thiếu giấy tờ", ["Bản sao CCCD"]),
-                                                 d.result_ready())]
+    second_half = [
+        e for d in dossiers for e in (d.supplement_requested("Thiếu giấy tờ", ["Bản sao CCCD"]), d.result_ready())
+    ]
     with smtp_sink() as smtp:
         async with http_receiver() as gateway:
-            settings = notification_settings(infrastructure, mongo_db.name, topics, smtp_port=smtp.port,
-                                             sms_url=gateway.url(SMS_PATH))
+            settings = notification_settings(
+                infrastructure, mongo_db.name, topics, smtp_port=smtp.port, sms_url=gateway.url(SMS_PATH)
+            )
             await publish(infrastructure.kafka_bootstrap_servers, topics.dossier_events, first_half)
             async with running_notification(settings):
                 # Stop while the first events are being sent (mid-stream), then carry on with a new instance.
                 await eventually(lambda: len(smtp.inbox) >= 2)
-            await publish(infrastructure.kafka_bootstrap_servers, topics.dossier_events,
-                          second_half + first_half[:3])  # three events delivered a second time
+            await publish(
+                infrastructure.kafka_bootstrap_servers, topics.dossier_events, second_half + first_half[:3]
+            )  # three events delivered a second time
             async with running_notification(settings):
                 await eventually(lambda: len(smtp.inbox) >= 16 and len(gateway.at(SMS_PATH)) >= 16)
             # A new consumer group re-reads every event from the beginning: a full redelivery.
@@ -79,18 +82,23 @@ async def test_a_gateway_that_fails_twice_then_succeeds_gets_the_message_once_wi
     dossier = Dossier(phone="0912345678", language="en")
     with smtp_sink() as smtp:
         async with http_receiver() as gateway:
-            settings = notification_settings(infrastructure, mongo_db.name, topics, smtp_port=smtp.port,
-                                             sms_url=gateway.url(SMS_PATH))
+            settings = notification_settings(
+                infrastructure, mongo_db.name, topics, smtp_port=smtp.port, sms_url=gateway.url(SMS_PATH)
+            )
             await publish(infrastructure.kafka_bootstrap_servers, topics.dossier_events, [dossier.submitted()])
             async with running_notification(settings) as (_, client):
                 await eventually(lambda: len(gateway.at(SMS_PATH)) >= 1)
                 gateway.script[SMS_PATH] = [503, 502]
-                await publish(infrastructure.kafka_bootstrap_servers, topics.dossier_events,
-                              [dossier.accepted(in_days(7))])
+                await publish(
+                    infrastructure.kafka_bootstrap_servers, topics.dossier_events, [dossier.accepted(in_days(7))]
+                )
                 await eventually(lambda: len(gateway.at(SMS_PATH)) >= 2)
                 await asyncio.sleep(1.0)  # a duplicate would arrive within this
-                answer = await client.get("/v1/notifications", params={"dossier_code": dossier.code},
-                                          headers=token(Role.OFFICER, agency=dossier.agency))
+                answer = await client.get(
+                    "/v1/notifications",
+                    params={"dossier_code": dossier.code},
+                    headers=token(Role.OFFICER, agency=dossier.agency),
+                )
             outcomes = await _outcomes(infrastructure, topics, count=4)
 
     calls = [(r.status, r.json()["text"]) for r in gateway.requests]
@@ -111,15 +119,23 @@ async def test_a_gateway_that_fails_twice_then_succeeds_gets_the_message_once_wi
 
     mine = [o for o in outcomes if o["data"]["notification_id"] == retried["notification_id"]]
     assert [(o["event_type"], o["data"]["attempt"]) for o in mine] == [
-        ("notification.failed", 1), ("notification.failed", 2), ("notification.sent", 3)]
+        ("notification.failed", 1),
+        ("notification.failed", 2),
+        ("notification.sent", 3),
+    ]
     assert [o["data"].get("permanent") for o in mine] == [False, False, None]
 
 
 async def _outcomes(infrastructure: Infrastructure, topics: Topics, *, count: int) -> list[dict[str, Any]]:
     from aiokafka import AIOKafkaConsumer
 
-    consumer = AIOKafkaConsumer(topics.notification_events, bootstrap_servers=infrastructure.kafka_bootstrap_servers,
-                                auto_offset_reset="earliest", enable_auto_commit=False, group_id=None)
+    consumer = AIOKafkaConsumer(
+        topics.notification_events,
+        bootstrap_servers=infrastructure.kafka_bootstrap_servers,
+        auto_offset_reset="earliest",
+        enable_auto_commit=False,
+        group_id=None,
+    )
     await consumer.start()
     found: list[dict[str, Any]] = []
     try:
@@ -140,10 +156,14 @@ async def test_a_six_month_old_imported_event_sends_nothing(
     long_ago = datetime.now(UTC) - timedelta(days=182)
     with smtp_sink() as smtp:
         async with http_receiver() as gateway:
-            settings = notification_settings(infrastructure, mongo_db.name, topics, smtp_port=smtp.port,
-                                             sms_url=gateway.url(SMS_PATH))
-            history = [dossier.submitted(at=long_ago), dossier.accepted(long_ago + timedelta(days=15), at=long_ago),
-                       dossier.result_ready(at=long_ago + timedelta(days=10))]
+            settings = notification_settings(
+                infrastructure, mongo_db.name, topics, smtp_port=smtp.port, sms_url=gateway.url(SMS_PATH)
+            )
+            history = [
+                dossier.submitted(at=long_ago),
+                dossier.accepted(long_ago + timedelta(days=15), at=long_ago),
+                dossier.result_ready(at=long_ago + timedelta(days=10)),
+            ]
             await publish(infrastructure.kafka_bootstrap_servers, topics.dossier_events, history)
             async with running_notification(settings) as (app, client):
                 deliveries = app.state.notifier.deliveries
@@ -153,14 +173,16 @@ async def test_a_six_month_old_imported_event_sends_nothing(
                 assert smtp.inbox == [] and gateway.requests == []
                 for event in history:
                     assert await deliveries.all_for_event(str(event.event_id)) == []
-                answer = await client.get("/v1/notifications", params={"dossier_code": dossier.code},
-                                          headers=token(Role.OFFICIAL))
+                answer = await client.get(
+                    "/v1/notifications", params={"dossier_code": dossier.code}, headers=token(Role.OFFICIAL)
+                )
                 assert answer.json() == {"data": [], "count": 0}
                 # ... and a fresh event about the same dossier still reaches the applicant.
                 await publish(infrastructure.kafka_bootstrap_servers, topics.dossier_events, [dossier.returned()])
                 await eventually(lambda: len(smtp.inbox) >= 2 and gateway.requests)
-    assert sorted(m["Subject"] for m in smtp.inbox) == sorted([
-        f"Đã trả kết quả hồ sơ {dossier.code}", f"Mời đánh giá mức độ hài lòng - hồ sơ {dossier.code}"])
+    assert sorted(m["Subject"] for m in smtp.inbox) == sorted(
+        [f"Đã trả kết quả hồ sơ {dossier.code}", f"Mời đánh giá mức độ hài lòng - hồ sơ {dossier.code}"]
+    )
 
 
 async def test_without_an_smtp_server_email_is_retried_then_recorded_failed_and_the_consumer_goes_on(
@@ -168,8 +190,9 @@ async def test_without_an_smtp_server_email_is_retried_then_recorded_failed_and_
 ) -> None:
     dossier = Dossier(email="nobody@example.vn", phone="0911111111")
     async with http_receiver() as gateway:
-        settings = notification_settings(infrastructure, mongo_db.name, topics, smtp_port=free_port(),
-                                         sms_url=gateway.url(SMS_PATH), max_attempts=3)
+        settings = notification_settings(
+            infrastructure, mongo_db.name, topics, smtp_port=free_port(), sms_url=gateway.url(SMS_PATH), max_attempts=3
+        )
         await publish(infrastructure.kafka_bootstrap_servers, topics.dossier_events, [dossier.submitted()])
         async with running_notification(settings) as (app, client):
             deliveries = app.state.notifier.deliveries
@@ -180,11 +203,15 @@ async def test_without_an_smtp_server_email_is_retried_then_recorded_failed_and_
 
             assert await eventually(email_failed)
             # The consumer still works: the next event is handled and its SMS sent.
-            await publish(infrastructure.kafka_bootstrap_servers, topics.dossier_events,
-                          [dossier.refused("Hồ sơ không thuộc thẩm quyền")])
+            await publish(
+                infrastructure.kafka_bootstrap_servers,
+                topics.dossier_events,
+                [dossier.refused("Hồ sơ không thuộc thẩm quyền")],
+            )
             assert await eventually(lambda: len(gateway.at(SMS_PATH)) >= 2)
-            answer = await client.get("/v1/notifications", params={"dossier_code": dossier.code},
-                                      headers=token(Role.ADMIN))
+            answer = await client.get(
+                "/v1/notifications", params={"dossier_code": dossier.code}, headers=token(Role.ADMIN)
+            )
     failed = next(n for n in answer.json()["data"] if n["template"] == "applicant.received.email")
     assert failed["status"] == "failed"
     assert [a["outcome"] for a in failed["attempts"]] == ["failed"] * 3
@@ -208,14 +235,20 @@ async def test_a_malformed_event_goes_to_the_dead_letter_topic_and_the_next_one_
         await broker.stop()
     await publish(infrastructure.kafka_bootstrap_servers, topics.dossier_events, [dossier.submitted()])
     with smtp_sink() as smtp:
-        settings = notification_settings(infrastructure, mongo_db.name, topics, smtp_port=smtp.port,
-                                         sms_url="http://127.0.0.1:1/")
+        settings = notification_settings(
+            infrastructure, mongo_db.name, topics, smtp_port=smtp.port, sms_url="http://127.0.0.1:1/"
+        )
         async with running_notification(settings):
             assert await eventually(lambda: smtp.inbox)
     assert [m["To"] for m in smtp.inbox] == ["after-bad@example.vn"]
 
-    consumer = AIOKafkaConsumer(f"{topics.dossier_events}.dlq", group_id=None, auto_offset_reset="earliest",
-                                bootstrap_servers=infrastructure.kafka_bootstrap_servers, enable_auto_commit=False)
+    consumer = AIOKafkaConsumer(
+        f"{topics.dossier_events}.dlq",
+        group_id=None,
+        auto_offset_reset="earliest",
+        bootstrap_servers=infrastructure.kafka_bootstrap_servers,
+        enable_auto_commit=False,
+    )
     await consumer.start()
     records: list[Any] = []
     try:

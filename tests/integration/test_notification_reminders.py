@@ -42,27 +42,46 @@ async def test_the_applicant_is_reminded_once_of_the_papers_and_of_a_result_to_c
     papers = Dossier(email="hoa.papers@example.vn", phone="0912000001")
     result = Dossier(email="hoa.result@example.vn", phone="0912000002", language="en")
     respond_by = datetime.now(UTC) + timedelta(days=2)
-    reminder = _announced(papers, ev.DossierSupplementDueSoon, ev.SupplementDueSoonData(
-        respond_by=respond_by, remaining_working_hours=Decimal(16)))
-    uncollected = _announced(result, ev.DossierResultUncollected, ev.ResultUncollectedData(
-        ready_at=datetime.now(UTC) - timedelta(days=7), after_working_days=Decimal(5)))
-    events = [papers.submitted(), papers.accepted(in_days(10)), papers.supplement_requested("Thiếu", ["Bản sao CCCD"]),
-              result.submitted(), result.accepted(in_days(3)), result.result_ready(), reminder, uncollected]
+    reminder = _announced(
+        papers,
+        ev.DossierSupplementDueSoon,
+        ev.SupplementDueSoonData(respond_by=respond_by, remaining_working_hours=Decimal(16)),
+    )
+    uncollected = _announced(
+        result,
+        ev.DossierResultUncollected,
+        ev.ResultUncollectedData(ready_at=datetime.now(UTC) - timedelta(days=7), after_working_days=Decimal(5)),
+    )
+    events = [
+        papers.submitted(),
+        papers.accepted(in_days(10)),
+        papers.supplement_requested("Thiếu", ["Bản sao CCCD"]),
+        result.submitted(),
+        result.accepted(in_days(3)),
+        result.result_ready(),
+        reminder,
+        uncollected,
+    ]
     with smtp_sink() as smtp:
         async with http_receiver() as gateway:
-            settings = notification_settings(infrastructure, mongo_db.name, topics, smtp_port=smtp.port,
-                                             sms_url=gateway.url(SMS_PATH))
+            settings = notification_settings(
+                infrastructure, mongo_db.name, topics, smtp_port=smtp.port, sms_url=gateway.url(SMS_PATH)
+            )
             # Each announcement delivered twice (a redelivery carries the same event id).
-            await publish(infrastructure.kafka_bootstrap_servers, topics.dossier_events, [*events, reminder,
-                                                                                          uncollected])
+            await publish(
+                infrastructure.kafka_bootstrap_servers, topics.dossier_events, [*events, reminder, uncollected]
+            )
             async with running_notification(settings):
+
                 def reminded() -> bool:
                     subjects = {m["Subject"] for m in smtp.inbox}
                     texts = " | ".join(r.json()["text"] for r in gateway.at(SMS_PATH))
-                    return (f"Nhắc hạn bổ sung hồ sơ {papers.code}" in subjects
-                            and f"Please collect the result of dossier {result.code}" in subjects
-                            and f"Hồ sơ {papers.code}: hạn bổ sung" in texts
-                            and f"result of dossier {result.code} has been ready" in texts)
+                    return (
+                        f"Nhắc hạn bổ sung hồ sơ {papers.code}" in subjects
+                        and f"Please collect the result of dossier {result.code}" in subjects
+                        and f"Hồ sơ {papers.code}: hạn bổ sung" in texts
+                        and f"result of dossier {result.code} has been ready" in texts
+                    )
 
                 assert await eventually(reminded)
                 await asyncio.sleep(1.5)  # time enough for anything that would be sent twice

@@ -57,13 +57,20 @@ def a_whole_life_overnight(dossier: Dossier) -> list[Any]:
     return [
         dossier.submitted(night(0)),
         dossier.accepted(due, night(5)),
-        dossier._event(ev.DossierSupplementRequested, ev.SupplementRequestedData(
-            reason="Thiếu giấy tờ", items=["Bản sao CCCD"]), night(10)),
-        dossier._event(ev.DossierSupplementReceived, ev.SupplementReceivedData(due_at=due + timedelta(days=1)),
-                       night(20)),
+        dossier._event(
+            ev.DossierSupplementRequested,
+            ev.SupplementRequestedData(reason="Thiếu giấy tờ", items=["Bản sao CCCD"]),
+            night(10),
+        ),
+        dossier._event(
+            ev.DossierSupplementReceived, ev.SupplementReceivedData(due_at=due + timedelta(days=1)), night(20)
+        ),
         dossier._event(ev.DossierPaymentRequested, ev.PaymentRequestedData(amount=150000), night(30)),
-        dossier._event(ev.DossierPaymentCompleted, ev.PaymentCompletedData(
-            amount=150000, method=ev.PaymentMethod.ONLINE), night(40)),
+        dossier._event(
+            ev.DossierPaymentCompleted,
+            ev.PaymentCompletedData(amount=150000, method=ev.PaymentMethod.ONLINE),
+            night(40),
+        ),
         dossier._event(ev.DossierResultReady, ev.ResultReadyData(result_number="KQ-0042"), night(50)),
         dossier._event(ev.DossierReturned, ev.ReturnedData(delivery=ev.Delivery.DIRECT), night(60)),
     ]
@@ -75,14 +82,16 @@ def paid_overnight(dossier: Dossier) -> list[Any]:
         dossier.submitted(night(0)),
         dossier.accepted(MORNING + timedelta(days=5), night(5)),
         dossier._event(ev.DossierPaymentRequested, ev.PaymentRequestedData(amount=50000), night(30)),
-        dossier._event(ev.DossierPaymentCompleted, ev.PaymentCompletedData(
-            amount=50000, method=ev.PaymentMethod.ONLINE), night(45)),
+        dossier._event(
+            ev.DossierPaymentCompleted, ev.PaymentCompletedData(amount=50000, method=ev.PaymentMethod.ONLINE), night(45)
+        ),
     ]
 
 
 async def _history(client: httpx.AsyncClient, dossier: Dossier) -> list[dict[str, Any]]:
-    answer = await client.get("/v1/notifications", params={"dossier_code": dossier.code},
-                              headers=token(Role.OFFICER, agency=dossier.agency))
+    answer = await client.get(
+        "/v1/notifications", params={"dossier_code": dossier.code}, headers=token(Role.OFFICER, agency=dossier.agency)
+    )
     assert answer.status_code == 200, answer.text
     return [n for n in answer.json()["data"] if n["channel"] == "sms"]
 
@@ -99,20 +108,32 @@ async def test_sms_queued_overnight_drop_what_a_later_event_superseded_and_say_w
     clock = Clock(night(1))
     with smtp_sink() as smtp:
         async with http_receiver() as gateway:
-            settings = notification_settings(infrastructure, mongo_db.name, topics, smtp_port=smtp.port,
-                                             sms_url=gateway.url("/sms"), sms_quiet_start="21:00",
-                                             sms_quiet_end="07:00")
+            settings = notification_settings(
+                infrastructure,
+                mongo_db.name,
+                topics,
+                smtp_port=smtp.port,
+                sms_url=gateway.url("/sms"),
+                sms_quiet_start="21:00",
+                sms_quiet_end="07:00",
+            )
             async with running_notification(settings, now=clock) as (_, client):
                 # An integrator's webhook shows when each payment has been read (it has no SMS).
-                hook = await client.post("/v1/webhooks", headers=token(Role.ADMIN), json={
-                    "url": gateway.url("/hooks"), "event_types": ["dossier.payment_completed"]})
+                hook = await client.post(
+                    "/v1/webhooks",
+                    headers=token(Role.ADMIN),
+                    json={"url": gateway.url("/hooks"), "event_types": ["dossier.payment_completed"]},
+                )
                 assert hook.status_code == 201
                 events = a_whole_life_overnight(whole_life) + paid_overnight(paid)
                 await publish(infrastructure.kafka_bootstrap_servers, topics.dossier_events, events)
 
                 async def all_queued() -> bool:
-                    return (len(await _history(client, whole_life)) == 7 and len(await _history(client, paid)) == 3
-                            and _paid_hooks(gateway) == 2)
+                    return (
+                        len(await _history(client, whole_life)) == 7
+                        and len(await _history(client, paid)) == 3
+                        and _paid_hooks(gateway) == 2
+                    )
 
                 assert await eventually(all_queued)
                 await asyncio.sleep(0.5)
@@ -130,10 +151,12 @@ async def test_sms_queued_overnight_drop_what_a_later_event_superseded_and_say_w
                 paid_sms = await _history(client, paid)
 
     sent = [(r.json()["to"], r.json()["text"]) for r in gateway.at("/sms")]
-    assert sorted(sent) == sorted([
-        ("0912000001", f"Đã trả kết quả hồ sơ {whole_life.code} (trực tiếp)."),
-        ("0912000002", sent_text(paid_sms, "applicant.accepted.sms")),
-    ]), sent
+    assert sorted(sent) == sorted(
+        [
+            ("0912000001", f"Đã trả kết quả hồ sơ {whole_life.code} (trực tiếp)."),
+            ("0912000002", sent_text(paid_sms, "applicant.accepted.sms")),
+        ]
+    ), sent
 
     ids = {e.event_type: str(e.event_id) for e in events if e.dossier_id == whole_life.dossier_id}
     by_template = {n["template"]: n for n in whole_life_sms}

@@ -125,16 +125,18 @@ class HttpReceiver:
         self.requests.append(Received(path, headers, body, status))
         if self.delay.get(path):
             await asyncio.sleep(self.delay[path])
-        await send({"type": "http.response.start", "status": status,
-                    "headers": [(b"content-type", b"application/json")]})
+        await send(
+            {"type": "http.response.start", "status": status, "headers": [(b"content-type", b"application/json")]}
+        )
         await send({"type": "http.response.body", "body": b'{"ok": %s}' % (b"true" if status < 300 else b"false")})
 
 
 @asynccontextmanager
 async def http_receiver() -> AsyncIterator[HttpReceiver]:
     receiver = HttpReceiver(port=free_port())
-    server = uvicorn.Server(uvicorn.Config(receiver, host="127.0.0.1", port=receiver.port, log_config=None,
-                                           lifespan="off"))
+    server = uvicorn.Server(
+        uvicorn.Config(receiver, host="127.0.0.1", port=receiver.port, log_config=None, lifespan="off")
+    )
     serving = asyncio.create_task(server.serve())
     while not server.started:  # noqa: ASYNC110 -- uvicorn offers a flag, not an event
         await asyncio.sleep(0.02)
@@ -161,16 +163,27 @@ async def own_topics(infrastructure: Infrastructure, run_id: str) -> AsyncIterat
     yield own
 
 
-def notification_settings(infra: Infrastructure, database: str, topics: Topics, *, smtp_port: int,
-                          sms_url: str, **overrides: Any) -> Settings:
+def notification_settings(
+    infra: Infrastructure, database: str, topics: Topics, *, smtp_port: int, sms_url: str, **overrides: Any
+) -> Settings:
     """Short backoff and a fast dispatcher: the tests' retries take fractions of a second."""
     values: dict[str, Any] = {
-        "kafka_bootstrap_servers": infra.kafka_bootstrap_servers, "mongodb_url": infra.mongodb_url,
-        "mongodb_database": database, "topic_prefix": topics.prefix,
-        "consumer_group": f"notification-test-{uuid.uuid4().hex[:8]}", "jwt_secret": SECRET,
-        "smtp_port": smtp_port, "sms_gateway_url": sms_url, "retry_base_seconds": 0.2,
-        "retry_cap_seconds": 1.0, "max_attempts": 5, "dispatcher_interval_seconds": 0.2,
-        "send_timeout_seconds": 5.0, "sms_quiet_start": "23:59:59", "sms_quiet_end": "23:59:59", **overrides,
+        "kafka_bootstrap_servers": infra.kafka_bootstrap_servers,
+        "mongodb_url": infra.mongodb_url,
+        "mongodb_database": database,
+        "topic_prefix": topics.prefix,
+        "consumer_group": f"notification-test-{uuid.uuid4().hex[:8]}",
+        "jwt_secret": SECRET,
+        "smtp_port": smtp_port,
+        "sms_gateway_url": sms_url,
+        "retry_base_seconds": 0.2,
+        "retry_cap_seconds": 1.0,
+        "max_attempts": 5,
+        "dispatcher_interval_seconds": 0.2,
+        "send_timeout_seconds": 5.0,
+        "sms_quiet_start": "23:59:59",
+        "sms_quiet_end": "23:59:59",
+        **overrides,
     }
     return Settings(**values)
 
@@ -230,11 +243,20 @@ class Dossier:
         return cls(occurred_at=at or datetime.now(UTC), source="test", dossier_id=self.dossier_id, data=data)
 
     def submitted(self, at: datetime | None = None) -> ev.DossierSubmitted:
-        applicant = ev.Applicant(full_name=self.full_name, email=self.email, phone=self.phone,
-                                 preferred_language=self.language)  # type: ignore[arg-type]
-        return self._event(ev.DossierSubmitted, ev.SubmittedData(
-            dossier_code=self.code, procedure_code=f"{self.agency}.001", agency_code=self.agency,
-            channel=ev.Channel.ONLINE, applicant=applicant), at)
+        applicant = ev.Applicant(
+            full_name=self.full_name, email=self.email, phone=self.phone, preferred_language=self.language
+        )  # type: ignore[arg-type]
+        return self._event(
+            ev.DossierSubmitted,
+            ev.SubmittedData(
+                dossier_code=self.code,
+                procedure_code=f"{self.agency}.001",
+                agency_code=self.agency,
+                channel=ev.Channel.ONLINE,
+                applicant=applicant,
+            ),
+            at,
+        )
 
     def accepted(self, due_at: datetime, at: datetime | None = None) -> ev.DossierAccepted:
         return self._event(ev.DossierAccepted, ev.AcceptedData(due_at=due_at), at)

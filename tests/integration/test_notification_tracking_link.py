@@ -38,11 +38,15 @@ async def test_the_email_links_to_the_tracking_page_with_the_code_filled_in(
     dossier = Dossier(email="an.nguyen@example.vn", phone="0912000077")
     with smtp_sink() as smtp:
         async with http_receiver() as gateway:
-            settings = notification_settings(infrastructure, mongo_db.name, topics, smtp_port=smtp.port,
-                                             sms_url=gateway.url("/sms"))
+            settings = notification_settings(
+                infrastructure, mongo_db.name, topics, smtp_port=smtp.port, sms_url=gateway.url("/sms")
+            )
             settings = settings.model_copy(update={"portal_url": PUBLIC_PAGE})
-            await publish(infrastructure.kafka_bootstrap_servers, topics.dossier_events,
-                          [dossier.submitted(), dossier.accepted(in_days(10))])
+            await publish(
+                infrastructure.kafka_bootstrap_servers,
+                topics.dossier_events,
+                [dossier.submitted(), dossier.accepted(in_days(10))],
+            )
             async with running_notification(settings):
                 await eventually(lambda: len(smtp.to(dossier.email or "")) >= 2)
     for message in smtp.to(dossier.email or ""):

@@ -54,11 +54,18 @@ topics = own_topics
 ACCESS_TOKEN = "test-oa-access-token"
 RECEIVED_ID, ACCEPTED_ID = "305001", "305002"
 ZALO_TEMPLATES = {
-    "applicant.received": {"template_id": RECEIVED_ID, "parameters": {
-        "ten_nguoi_nop": "applicant_name", "ma_ho_so": "dossier_code", "hinh_thuc": "channel"}},
-    "applicant.accepted": {"template_id": ACCEPTED_ID, "parameters": {
-        "customer_name": {"placeholder": "applicant_name", "max_length": 30}, "ma_ho_so": "dossier_code",
-        "ngay_hen_tra": "appointment_date"}},
+    "applicant.received": {
+        "template_id": RECEIVED_ID,
+        "parameters": {"ten_nguoi_nop": "applicant_name", "ma_ho_so": "dossier_code", "hinh_thuc": "channel"},
+    },
+    "applicant.accepted": {
+        "template_id": ACCEPTED_ID,
+        "parameters": {
+            "customer_name": {"placeholder": "applicant_name", "max_length": 30},
+            "ma_ho_so": "dossier_code",
+            "ngay_hen_tra": "appointment_date",
+        },
+    },
 }
 
 
@@ -76,8 +83,9 @@ class ZaloApi:
         return f"http://127.0.0.1:{self.port}/message/template"
 
     def to(self, phone: str, template_id: str | None = None) -> list[dict[str, Any]]:
-        return [r for r in self.requests
-                if r["body"]["phone"] == phone and template_id in (None, r["body"]["template_id"])]
+        return [
+            r for r in self.requests if r["body"]["phone"] == phone and template_id in (None, r["body"]["template_id"])
+        ]
 
     async def __call__(self, scope: dict[str, Any], receive: Callable[..., Any], send: Callable[..., Any]) -> None:
         if scope["type"] != "http":
@@ -139,15 +147,22 @@ async def submit(intake: httpx.AsyncClient, agency: str, applicant: Applicant) -
     return receipt
 
 
-async def outcomes(bootstrap: str, topic: str, codes: set[str], *, until: Callable[[list[Record]], bool]
-                   ) -> list[dict[str, Any]]:
-    records = await read_records(bootstrap, topic, match=lambda r: r.value["data"].get("dossier_code") in codes
-                                 and r.value["data"]["channel"] == "zalo", until=until)
+async def outcomes(
+    bootstrap: str, topic: str, codes: set[str], *, until: Callable[[list[Record]], bool]
+) -> list[dict[str, Any]]:
+    records = await read_records(
+        bootstrap,
+        topic,
+        match=lambda r: r.value["data"].get("dossier_code") in codes and r.value["data"]["channel"] == "zalo",
+        until=until,
+    )
     return [r.value for r in records]
 
 
 async def test_zalo_messages_go_with_consent_only_retried_failed_and_never_twice(
-    infrastructure: Infrastructure, topics: Topics, mongo_db: AsyncDatabase[Any],
+    infrastructure: Infrastructure,
+    topics: Topics,
+    mongo_db: AsyncDatabase[Any],
     mongo_client: AsyncMongoClient[Any],
 ) -> None:
     agency = f"Z{uuid.uuid4().hex[:6].upper()}"
@@ -159,11 +174,20 @@ async def test_zalo_messages_go_with_consent_only_retried_failed_and_never_twice
             async with zalo_api() as zalo, http_receiver() as gateway:
                 zalo.script = {(FLAKY.zns_phone, ACCEPTED_ID): [-100, -124], (NO_ZALO.zns_phone, ACCEPTED_ID): [-118]}
                 settings = notification_settings(
-                    infrastructure, mongo_db.name, topics, smtp_port=smtp.port, sms_url=gateway.url("/sms"),
-                    zalo_api_url=zalo.url, zalo_access_token=ACCESS_TOKEN, zalo_templates=ZALO_TEMPLATES)
+                    infrastructure,
+                    mongo_db.name,
+                    topics,
+                    smtp_port=smtp.port,
+                    sms_url=gateway.url("/sms"),
+                    zalo_api_url=zalo.url,
+                    zalo_access_token=ACCESS_TOKEN,
+                    zalo_templates=ZALO_TEMPLATES,
+                )
                 intake_config = intake_settings(bootstrap, infrastructure.mongodb_url, intake_db, topics)
-                async with running_notification(settings) as (_, notification), \
-                        running_intake(intake_config, **calendar_options()) as intake:
+                async with (
+                    running_notification(settings) as (_, notification),
+                    running_intake(intake_config, **calendar_options()) as intake,
+                ):
                     await seed_intake_catalogue(intake, agency, {f"{agency}.001": 3})
                     receipts = {a: await submit(intake, agency, a) for a in applicants}
                     codes = {r["dossier_code"] for r in receipts.values()}
@@ -171,9 +195,15 @@ async def test_zalo_messages_go_with_consent_only_retried_failed_and_never_twice
                     # Consenting: received and accepted; the flaky one twice more; the one without Zalo once.
                     settled = await eventually(lambda: len(zalo.requests) >= 2 + 4 + 2, wait=30)
                     assert settled, zalo.requests
-                    told = await outcomes(bootstrap, topics.notification_events, codes, until=lambda found: sum(
-                        r.value["event_type"] == "notification.delivered" for r in found) >= 5 and any(
-                        r.value["data"].get("permanent") for r in found))
+                    told = await outcomes(
+                        bootstrap,
+                        topics.notification_events,
+                        codes,
+                        until=lambda found: (
+                            sum(r.value["event_type"] == "notification.delivered" for r in found) >= 5
+                            and any(r.value["data"].get("permanent") for r in found)
+                        ),
+                    )
 
                     # A redelivered event (the same dossier.submitted and accepted again) sends nothing new.
                     before = len(zalo.requests)
@@ -181,8 +211,11 @@ async def test_zalo_messages_go_with_consent_only_retried_failed_and_never_twice
                     await asyncio.sleep(2.0)  # the dispatcher looks every 0.2 s
                     assert len(zalo.requests) == before, zalo.requests[before:]
 
-                    history = await notification.get("/v1/notifications", headers=token(Role.ADMIN),
-                                                     params={"dossier_code": receipts[CONSENTS]["dossier_code"]})
+                    history = await notification.get(
+                        "/v1/notifications",
+                        headers=token(Role.ADMIN),
+                        params={"dossier_code": receipts[CONSENTS]["dossier_code"]},
+                    )
                     assert history.status_code == 200, history.text
                     on_zalo = [n for n in history.json()["data"] if n["channel"] == "zalo"]
     finally:
@@ -195,15 +228,21 @@ async def test_zalo_messages_go_with_consent_only_retried_failed_and_never_twice
     (accepted,) = zalo.to(CONSENTS.zns_phone, ACCEPTED_ID)
     assert received["path"] == "/message/template" and received["headers"]["access_token"] == ACCESS_TOKEN
     assert received["body"]["template_data"] == {
-        "ten_nguoi_nop": "Nguyễn Văn An", "ma_ho_so": consenting["dossier_code"], "hinh_thuc": "trực tiếp"}
+        "ten_nguoi_nop": "Nguyễn Văn An",
+        "ma_ho_so": consenting["dossier_code"],
+        "hinh_thuc": "trực tiếp",
+    }
     assert accepted["body"]["template_data"] == {
-        "customer_name": "Nguyễn Văn An", "ma_ho_so": consenting["dossier_code"],
-        "ngay_hen_tra": format_datetime(datetime.fromisoformat(consenting["appointment_at"]), "vi")}
+        "customer_name": "Nguyễn Văn An",
+        "ma_ho_so": consenting["dossier_code"],
+        "ngay_hen_tra": format_datetime(datetime.fromisoformat(consenting["appointment_at"]), "vi"),
+    }
     assert {n["template"]: n["status"] for n in on_zalo} == {
-        "applicant.received.zalo": "delivered", "applicant.accepted.zalo": "delivered"}
+        "applicant.received.zalo": "delivered",
+        "applicant.accepted.zalo": "delivered",
+    }
     assert all(n["attempts"][0]["provider_message_id"] for n in on_zalo)
-    assert {n["notification_id"] for n in on_zalo} == {received["body"]["tracking_id"],
-                                                        accepted["body"]["tracking_id"]}
+    assert {n["notification_id"] for n in on_zalo} == {received["body"]["tracking_id"], accepted["body"]["tracking_id"]}
 
     # No consent (refused, or not said): nothing on Zalo.
     assert zalo.to(REFUSES.zns_phone) == [] and zalo.to(SILENT.zns_phone) == []
@@ -217,7 +256,10 @@ async def test_zalo_messages_go_with_consent_only_retried_failed_and_never_twice
     assert [r["error"] for r in flaky] == [-100, -124, 0]
     assert len({r["body"]["tracking_id"] for r in flaky}) == 1
     assert by_notification[flaky[0]["body"]["tracking_id"]] == [
-        "notification.failed", "notification.failed", "notification.delivered"]
+        "notification.failed",
+        "notification.failed",
+        "notification.delivered",
+    ]
 
     # A permanent error (the number has no Zalo account): not retried, failed with the reason.
     (no_account,) = zalo.to(NO_ZALO.zns_phone, ACCEPTED_ID)
@@ -233,13 +275,15 @@ async def test_zalo_messages_go_with_consent_only_retried_failed_and_never_twice
 
 async def redeliver(bootstrap: str, topics: Topics, dossier_id: str) -> None:
     """Publish the dossier's events once more, as a broker redelivers them."""
-    records = await read_records(bootstrap, topics.dossier_events, match=lambda r: r.key == dossier_id,
-                                 until=lambda found: len(found) >= 2)
+    records = await read_records(
+        bootstrap, topics.dossier_events, match=lambda r: r.key == dossier_id, until=lambda found: len(found) >= 2
+    )
     broker = make_broker(bootstrap, client_id="zalo-test-redelivery")
     await broker.connect()
     try:
         for record in records:
-            await broker.publish(json.dumps(record.value).encode(), topic=topics.dossier_events,
-                                 key=dossier_id.encode())
+            await broker.publish(
+                json.dumps(record.value).encode(), topic=topics.dossier_events, key=dossier_id.encode()
+            )
     finally:
         await broker.stop()

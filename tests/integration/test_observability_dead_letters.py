@@ -32,16 +32,22 @@ async def test_a_dead_letter_is_counted_and_keeps_the_trace_of_its_publish(
         applied.set()
 
     def consumed(event_type: str, outcome: str) -> float:
-        return REGISTRY.get_sample_value("motcua_events_consumed_total", {
-            "topic": topic, "group": group, "event_type": event_type, "outcome": outcome}) or 0.0
+        return (
+            REGISTRY.get_sample_value(
+                "motcua_events_consumed_total",
+                {"topic": topic, "group": group, "event_type": event_type, "outcome": outcome},
+            )
+            or 0.0
+        )
 
     broker = make_broker(infrastructure.kafka_bootstrap_servers)
     subscribe_events(broker, topic, group_id=group, expect=DOSSIER_EVENT_TYPES, handle=handle)
     async with broker:
         await broker.start()
         with tracer().start_as_current_span("integrator upload") as upload:
-            await publish_record(broker, json.dumps(bad).encode(), topic=topic, key=good.dossier_id.encode(),
-                                 headers={})
+            await publish_record(
+                broker, json.dumps(bad).encode(), topic=topic, key=good.dossier_id.encode(), headers={}
+            )
             await publish_event(broker, good, topic=topic, key=good.dossier_id)
         await asyncio.wait_for(applied.wait(), 60)
 
@@ -50,8 +56,9 @@ async def test_a_dead_letter_is_counted_and_keeps_the_trace_of_its_publish(
     assert REGISTRY.get_sample_value("motcua_dead_letters_total", {"topic": topic, "group": group}) == 1
     assert REGISTRY.get_sample_value("motcua_consumer_lag", {"topic": topic, "partition": "0", "group": group}) == 0
 
-    dlq = AIOKafkaConsumer(dead_letter_topic(topic), bootstrap_servers=infrastructure.kafka_bootstrap_servers,
-                           auto_offset_reset="earliest")
+    dlq = AIOKafkaConsumer(
+        dead_letter_topic(topic), bootstrap_servers=infrastructure.kafka_bootstrap_servers, auto_offset_reset="earliest"
+    )
     await dlq.start()
     try:
         record = await asyncio.wait_for(dlq.getone(), 30)

@@ -50,11 +50,13 @@ async def test_ready_is_200_when_kafka_and_the_store_answer_and_503_naming_each_
 
 
 async def test_a_service_whose_store_is_unreachable_is_alive_but_not_ready(
-    infrastructure: Infrastructure, run_id: str,
+    infrastructure: Infrastructure,
+    run_id: str,
 ) -> None:
     unreachable = "mongodb://127.0.0.1:1/?serverSelectionTimeoutMS=500"
-    settings = reporting_settings(infrastructure.kafka_bootstrap_servers, unreachable, f"t_{run_id}_unready",
-                                  Topics(f"test-{run_id}-unready."))
+    settings = reporting_settings(
+        infrastructure.kafka_bootstrap_servers, unreachable, f"t_{run_id}_unready", Topics(f"test-{run_id}-unready.")
+    )
     async with running_reporting(settings, consume=False) as client:
         assert (await client.get("/health")).status_code == 200
         response = await client.get("/ready")

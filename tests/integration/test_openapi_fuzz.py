@@ -34,8 +34,13 @@ __all__ = ["own_topics"]  # the module's topics fixture, shared with the securit
 # Schemathesis's own strategies use `random`; not ours to fix.
 pytestmark = pytest.mark.filterwarnings("ignore::hypothesis.errors.HypothesisDeprecationWarning")
 
-CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance,
-          negative_data_rejection]
+CHECKS = [
+    not_a_server_error,
+    status_code_conformance,
+    content_type_conformance,
+    response_schema_conformance,
+    negative_data_rejection,
+]
 EXAMPLES = {GenerationMode.POSITIVE: 15, GenerationMode.NEGATIVE: 10}  # per operation and service: < 60 s each
 
 
@@ -63,14 +68,22 @@ def fuzz(openapi: dict[str, Any], base_url: str, rows: list[Row]) -> list[str]:
             except Unsatisfiable:
                 continue  # nothing to make invalid (an operation without parameters or body)
             except (Exception, BaseExceptionGroup) as exc:  # failed checks, with the reproducing request
-                failures.append(f"{operation.method.upper()} {operation.path} ({mode.value}): "
-                                f"{type(exc).__name__}: {str(exc)[:1500]}")
+                failures.append(
+                    f"{operation.method.upper()} {operation.path} ({mode.value}): "
+                    f"{type(exc).__name__}: {str(exc)[:1500]}"
+                )
     return failures
 
 
 def run_examples(operation: Any, mode: GenerationMode, examples: int, base_url: str, headers: dict[str, str]) -> None:
-    @hypothesis_settings(max_examples=examples, deadline=None, database=None, derandomize=True,
-                         phases=[Phase.explicit, Phase.generate], suppress_health_check=list(HealthCheck))
+    @hypothesis_settings(
+        max_examples=examples,
+        deadline=None,
+        database=None,
+        derandomize=True,
+        phases=[Phase.explicit, Phase.generate],
+        suppress_health_check=list(HealthCheck),
+    )
     @given(case=operation.as_strategy(generation_mode=mode))
     def run(case: schemathesis.Case) -> None:
         response = case.call(base_url=base_url, headers=headers, timeout=15)
@@ -122,8 +135,9 @@ def test_each_service_has_a_caller_for_every_operation() -> None:
 
 
 @contextlib.asynccontextmanager
-async def reporting_over(infrastructure: Infrastructure, mongo_db: AsyncDatabase[Any],
-                         names: dict[str, str]) -> AsyncIterator[Any]:
+async def reporting_over(
+    infrastructure: Infrastructure, mongo_db: AsyncDatabase[Any], names: dict[str, str]
+) -> AsyncIterator[Any]:
     """A reporting API over one online dossier for each agency of `names` {code: name}, folded
     straight into the store."""
     import httpx
@@ -158,8 +172,9 @@ async def test_agency_names_from_events_cannot_break_or_script_the_xlsx_export(
     names = {"SEC-CTRL": "Sở\x07 thử\x1b", "SEC-FORMULA": '=HYPERLINK("http://evil.example","Sở")'}
     official = Caller("official", Role.OFFICIAL, Scope.NONE).headers()
     async with reporting_over(infrastructure, mongo_db, names) as client:
-        response = await client.get("/v1/reports/agencies.xlsx", params={"from": "2020-01-01", "to": "2020-03-31"},
-                                    headers=official)
+        response = await client.get(
+            "/v1/reports/agencies.xlsx", params={"from": "2020-01-01", "to": "2020-03-31"}, headers=official
+        )
     assert response.status_code == 200, response.text
     sheet = load_workbook(io.BytesIO(response.content)).active
     assert sheet is not None
@@ -168,8 +183,9 @@ async def test_agency_names_from_events_cannot_break_or_script_the_xlsx_export(
     assert cells["SEC-FORMULA"].value == names["SEC-FORMULA"] and cells["SEC-FORMULA"].data_type == "s"
 
 
-@pytest.mark.parametrize("period", [{"from": "0001-01-01", "to": "0001-01-01"},
-                                    {"from": "9999-12-30", "to": "9999-12-31"}])
+@pytest.mark.parametrize(
+    "period", [{"from": "0001-01-01", "to": "0001-01-01"}, {"from": "9999-12-30", "to": "9999-12-31"}]
+)
 async def test_report_dates_at_the_ends_of_the_calendar_are_422(
     infrastructure: Infrastructure, mongo_db: AsyncDatabase[Any], period: dict[str, str]
 ) -> None:

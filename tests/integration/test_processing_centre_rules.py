@@ -35,14 +35,21 @@ CALENDAR = load_calendar()
 
 def _accepted(agency: str, procedure: str, dossier_id: str, code: str, due_at: datetime) -> list[ev.DossierEvent]:
     received = NOW - timedelta(days=14)
-    return [submitted(dossier_id, code, agency, procedure, received, channel=ev.Channel.DIRECT),
-            ev.DossierAccepted(occurred_at=received, source="intake-service", dossier_id=dossier_id,
-                               data=ev.AcceptedData(due_at=due_at))]
+    return [
+        submitted(dossier_id, code, agency, procedure, received, channel=ev.Channel.DIRECT),
+        ev.DossierAccepted(
+            occurred_at=received, source="intake-service", dossier_id=dossier_id, data=ev.AcceptedData(due_at=due_at)
+        ),
+    ]
 
 
 def _ready(dossier_id: str, finished_at: datetime) -> ev.DossierResultReady:
-    return ev.DossierResultReady(occurred_at=finished_at, source="processing-service", dossier_id=dossier_id,
-                                 data=ev.ResultReadyData(result_number="KQ-1", finished_at=finished_at))
+    return ev.DossierResultReady(
+        occurred_at=finished_at,
+        source="processing-service",
+        dossier_id=dossier_id,
+        data=ev.ResultReadyData(result_number="KQ-1", finished_at=finished_at),
+    )
 
 
 async def _publish_dossiers(infra: Infrastructure, topics: Topics, events: list[ev.DossierEvent]) -> None:
@@ -67,25 +74,37 @@ async def test_the_supplement_time_is_reminded_and_expires_once_and_then_allows_
     infrastructure: Infrastructure, topics: Topics, mongo_db: AsyncDatabase[Any]
 ) -> None:
     agency, procedure, dossier_id, code = new_codes()
-    published = ev.ProcedurePublished(occurred_at=NOW - timedelta(days=30), source="intake-service",
-                                      data=ev.ProcedurePublishedData(
-                                          procedure_code=procedure, name="Thủ tục", agency_code=agency,
-                                          admin_level=ev.AdminLevel.PROVINCIAL, online_level=4,
-                                          processing_time=ev.ProcessingTime(value=10, unit=ev.TimeUnit.WORKING_DAYS),
-                                          supplement_time=ev.WorkingDays(value=3)))
+    published = ev.ProcedurePublished(
+        occurred_at=NOW - timedelta(days=30),
+        source="intake-service",
+        data=ev.ProcedurePublishedData(
+            procedure_code=procedure,
+            name="Thủ tục",
+            agency_code=agency,
+            admin_level=ev.AdminLevel.PROVINCIAL,
+            online_level=4,
+            processing_time=ev.ProcessingTime(value=10, unit=ev.TimeUnit.WORKING_DAYS),
+            supplement_time=ev.WorkingDays(value=3),
+        ),
+    )
     await publish(infrastructure.kafka_bootstrap_servers, topics.catalog_events, [published], key=catalogue_key)
-    await _publish_dossiers(infrastructure, topics, _accepted(agency, procedure, dossier_id, code,
-                                                              NOW + timedelta(days=14)))
-    settings = processing_settings(infrastructure.kafka_bootstrap_servers, infrastructure.mongodb_url,
-                                   mongo_db.name, topics)
+    await _publish_dossiers(
+        infrastructure, topics, _accepted(agency, procedure, dossier_id, code, NOW + timedelta(days=14))
+    )
+    settings = processing_settings(
+        infrastructure.kafka_bootstrap_servers, infrastructure.mongodb_url, mongo_db.name, topics
+    )
     clock = BusinessClock(NOW)
     headers = token(Role.OFFICER, agency=agency)
     async with running_processing(settings, now=clock) as (app, client):
         assert await _folded(client, headers, code, "accepted")
         assert await eventually(lambda: mongo_db["procedures"].find_one({"_id": procedure}))
 
-        asked = await client.post(f"/v1/dossiers/{code}/request-supplement", headers=headers,
-                                  json={"reason": "Thiếu bản sao CCCD", "items": ["Bản sao CCCD"]})
+        asked = await client.post(
+            f"/v1/dossiers/{code}/request-supplement",
+            headers=headers,
+            json={"reason": "Thiếu bản sao CCCD", "items": ["Bản sao CCCD"]},
+        )
         assert asked.status_code == 200, asked.text
         respond_by = CALENDAR.due_at(NOW, ev.ProcessingTime(value=3, unit=ev.TimeUnit.WORKING_DAYS))
         assert datetime.fromisoformat(asked.json()["dossier"]["supplement_respond_by"]) == respond_by
@@ -101,8 +120,9 @@ async def test_the_supplement_time_is_reminded_and_expires_once_and_then_allows_
         assert await app.state.clock.tick() == []
 
         assert await _inbox(client, headers, supplement_expired="true") == [code]
-        refused = await client.post(f"/v1/dossiers/{code}/refuse", headers=headers,
-                                    json={"reason": "Không bổ sung hồ sơ trong thời hạn"})
+        refused = await client.post(
+            f"/v1/dossiers/{code}/refuse", headers=headers, json={"reason": "Không bổ sung hồ sơ trong thời hạn"}
+        )
         assert refused.status_code == 200, refused.text
         assert refused.json()["dossier"]["status"] == "refused"
         assert await _inbox(client, headers, supplement_expired="true") == []
@@ -124,12 +144,17 @@ async def test_one_apology_letter_and_only_before_the_due_time(
     agency, procedure, in_time_id, in_time = new_codes()
     _, _, late_id, late = new_codes()
     due = CALENDAR.add(NOW, timedelta(hours=2))
-    await _publish_dossiers(infrastructure, topics, [
-        *_accepted(agency, procedure, in_time_id, in_time, due),
-        *_accepted(agency, procedure, late_id, late, NOW - timedelta(hours=1)),
-    ])
-    settings = processing_settings(infrastructure.kafka_bootstrap_servers, infrastructure.mongodb_url,
-                                   mongo_db.name, topics)
+    await _publish_dossiers(
+        infrastructure,
+        topics,
+        [
+            *_accepted(agency, procedure, in_time_id, in_time, due),
+            *_accepted(agency, procedure, late_id, late, NOW - timedelta(hours=1)),
+        ],
+    )
+    settings = processing_settings(
+        infrastructure.kafka_bootstrap_servers, infrastructure.mongodb_url, mongo_db.name, topics
+    )
     headers = token(Role.OFFICER, agency=agency)
     async with running_processing(settings, now=BusinessClock(NOW)) as (_, client):
         for code in (in_time, late):
@@ -145,8 +170,9 @@ async def test_one_apology_letter_and_only_before_the_due_time(
         assert first.status_code == 200, first.text
         second = await client.post(url, headers=headers, json=letter(due + timedelta(days=5)))
         assert second.status_code == 409 and second.json()["error"]["code"] == "apology_already_issued"
-        too_late = await client.post(f"/v1/dossiers/{late}/apology", headers=headers,
-                                     json=letter(NOW + timedelta(days=3)))
+        too_late = await client.post(
+            f"/v1/dossiers/{late}/apology", headers=headers, json=letter(NOW + timedelta(days=3))
+        )
         assert too_late.status_code == 409 and too_late.json()["error"]["code"] == "apology_too_late"
         assert "quá hạn" in too_late.json()["error"]["message"]
         assert (await client.get(f"/v1/dossiers/{late}", headers=headers)).json()["apology_due_at"] is None
@@ -157,17 +183,26 @@ async def test_the_due_soon_list_the_remaining_working_time_and_results_not_coll
 ) -> None:
     agency, procedure, soon_id, soon = new_codes()
     codes = {name: new_codes()[2:] for name in ("later", "overdue", "waiting", "fresh_result")}
-    await _publish_dossiers(infrastructure, topics, [
-        *_accepted(agency, procedure, soon_id, soon, CALENDAR.add(NOW, timedelta(hours=4))),
-        *_accepted(agency, procedure, *codes["later"], CALENDAR.add(NOW, timedelta(hours=24))),
-        *_accepted(agency, procedure, *codes["overdue"], NOW - timedelta(hours=2)),
-        *_accepted(agency, procedure, *codes["waiting"], NOW - timedelta(days=3)),
-        _ready(codes["waiting"][0], NOW - timedelta(days=10)),  # Friday 27 December: 5 working days ago
-        *_accepted(agency, procedure, *codes["fresh_result"], NOW + timedelta(days=3)),
-        _ready(codes["fresh_result"][0], NOW - timedelta(hours=1)),
-    ])
-    settings = processing_settings(infrastructure.kafka_bootstrap_servers, infrastructure.mongodb_url,
-                                   mongo_db.name, topics, uncollected_after_days=5)
+    await _publish_dossiers(
+        infrastructure,
+        topics,
+        [
+            *_accepted(agency, procedure, soon_id, soon, CALENDAR.add(NOW, timedelta(hours=4))),
+            *_accepted(agency, procedure, *codes["later"], CALENDAR.add(NOW, timedelta(hours=24))),
+            *_accepted(agency, procedure, *codes["overdue"], NOW - timedelta(hours=2)),
+            *_accepted(agency, procedure, *codes["waiting"], NOW - timedelta(days=3)),
+            _ready(codes["waiting"][0], NOW - timedelta(days=10)),  # Friday 27 December: 5 working days ago
+            *_accepted(agency, procedure, *codes["fresh_result"], NOW + timedelta(days=3)),
+            _ready(codes["fresh_result"][0], NOW - timedelta(hours=1)),
+        ],
+    )
+    settings = processing_settings(
+        infrastructure.kafka_bootstrap_servers,
+        infrastructure.mongodb_url,
+        mongo_db.name,
+        topics,
+        uncollected_after_days=5,
+    )
     headers = token(Role.OFFICER, agency=agency)
     async with running_processing(settings, now=BusinessClock(NOW)) as (app, client):
         assert await _folded(client, headers, codes["fresh_result"][1], "result_ready")

@@ -37,11 +37,20 @@ async def _accepted_dossier(infra: Infrastructure, topics: Topics, due_at: datet
     """A counter dossier accepted by intake with `due_at`, published on dossier.events."""
     agency, procedure, dossier_id, code = new_codes()
     received = NOW - timedelta(days=7)
-    await publish(infra.kafka_bootstrap_servers, topics.dossier_events, [
-        submitted(dossier_id, code, agency, procedure, received, channel=ev.Channel.DIRECT),
-        ev.DossierAccepted(occurred_at=received, source="intake-service", dossier_id=dossier_id,
-                           data=ev.AcceptedData(due_at=due_at)),
-    ], key=lambda e: e.dossier_id)
+    await publish(
+        infra.kafka_bootstrap_servers,
+        topics.dossier_events,
+        [
+            submitted(dossier_id, code, agency, procedure, received, channel=ev.Channel.DIRECT),
+            ev.DossierAccepted(
+                occurred_at=received,
+                source="intake-service",
+                dossier_id=dossier_id,
+                data=ev.AcceptedData(due_at=due_at),
+            ),
+        ],
+        key=lambda e: e.dossier_id,
+    )
     return agency, dossier_id, code
 
 
@@ -55,12 +64,21 @@ async def test_overdue_is_published_once_by_two_instances_and_after_a_restart(
 ) -> None:
     due_at = NOW - timedelta(hours=1)
     agency, dossier_id, code = await _accepted_dossier(infrastructure, topics, due_at)
-    settings = processing_settings(infrastructure.kafka_bootstrap_servers, infrastructure.mongodb_url,
-                                   mongo_db.name, topics, scheduler_enabled=True, scheduler_interval_seconds=0.05)
+    settings = processing_settings(
+        infrastructure.kafka_bootstrap_servers,
+        infrastructure.mongodb_url,
+        mongo_db.name,
+        topics,
+        scheduler_enabled=True,
+        scheduler_interval_seconds=0.05,
+    )
     clock = BusinessClock(NOW - timedelta(hours=2))  # not due yet while the dossier arrives
     headers = token(Role.OFFICER, agency=agency)
-    async with running_processing(settings, now=clock) as (app_a, client_a), \
-            running_processing(settings, now=clock) as (app_b, _):
+    async with (
+        running_processing(settings, now=clock) as (app_a, client_a),
+        running_processing(settings, now=clock) as (app_b, _),
+    ):
+
         async def folded() -> bool:
             response = await client_a.get(f"/v1/dossiers/{code}", headers=headers)
             return response.status_code == 200 and response.json()["status"] == "accepted"
@@ -99,17 +117,35 @@ async def test_a_claim_left_by_a_dead_instance_is_published_with_the_same_event_
     agency, dossier_id, code = await _accepted_dossier(infrastructure, topics, due_at)
     event_id = announcement_id(dossier_id, "overdue")
     # What an instance that died right after claiming (before publishing) leaves behind.
-    event = ev.DossierOverdue(event_id=event_id, occurred_at=due_at, source="processing-service",
-                              dossier_id=dossier_id, data=ev.OverdueData(due_at=due_at))
-    await mongo_db["announcements"].insert_one({
-        "_id": str(event_id), "dossier_id": dossier_id, "kind": "overdue", "state": "publishing",
-        "claimed_at": datetime.now(PROVINCE_TZ) - timedelta(minutes=5), "takeovers": 0,
-        "event": event.to_bytes().decode(),
-    })
-    settings = processing_settings(infrastructure.kafka_bootstrap_servers, infrastructure.mongodb_url,
-                                   mongo_db.name, topics, announcement_lease_seconds=60)
-    async with running_processing(settings, now=BusinessClock(NOW)) as (app_a, client), \
-            running_processing(settings, now=BusinessClock(NOW)) as (app_b, _):
+    event = ev.DossierOverdue(
+        event_id=event_id,
+        occurred_at=due_at,
+        source="processing-service",
+        dossier_id=dossier_id,
+        data=ev.OverdueData(due_at=due_at),
+    )
+    await mongo_db["announcements"].insert_one(
+        {
+            "_id": str(event_id),
+            "dossier_id": dossier_id,
+            "kind": "overdue",
+            "state": "publishing",
+            "claimed_at": datetime.now(PROVINCE_TZ) - timedelta(minutes=5),
+            "takeovers": 0,
+            "event": event.to_bytes().decode(),
+        }
+    )
+    settings = processing_settings(
+        infrastructure.kafka_bootstrap_servers,
+        infrastructure.mongodb_url,
+        mongo_db.name,
+        topics,
+        announcement_lease_seconds=60,
+    )
+    async with (
+        running_processing(settings, now=BusinessClock(NOW)) as (app_a, client),
+        running_processing(settings, now=BusinessClock(NOW)) as (app_b, _),
+    ):
         headers = token(Role.OFFICER, agency=agency)
 
         async def folded() -> bool:
@@ -131,18 +167,34 @@ async def test_a_claim_whose_event_reached_the_topic_before_its_holder_died_is_n
     due_at = NOW - timedelta(hours=3)
     agency, dossier_id, code = await _accepted_dossier(infrastructure, topics, due_at)
     event_id = announcement_id(dossier_id, "overdue")
-    event = ev.DossierOverdue(event_id=event_id, occurred_at=due_at, source="processing-service",
-                              dossier_id=dossier_id, data=ev.OverdueData(due_at=due_at))
+    event = ev.DossierOverdue(
+        event_id=event_id,
+        occurred_at=due_at,
+        source="processing-service",
+        dossier_id=dossier_id,
+        data=ev.OverdueData(due_at=due_at),
+    )
     # What an instance that died right after publishing (before marking its claim) leaves behind:
     # the event on the topic, the claim still `publishing`.
     await publish(infrastructure.kafka_bootstrap_servers, topics.dossier_events, [event], key=lambda e: e.dossier_id)
-    await mongo_db["announcements"].insert_one({
-        "_id": str(event_id), "dossier_id": dossier_id, "kind": "overdue", "state": "publishing",
-        "claimed_at": datetime.now(PROVINCE_TZ) - timedelta(minutes=5), "takeovers": 0,
-        "event": event.to_bytes().decode(),
-    })
-    settings = processing_settings(infrastructure.kafka_bootstrap_servers, infrastructure.mongodb_url,
-                                   mongo_db.name, topics, announcement_lease_seconds=60)
+    await mongo_db["announcements"].insert_one(
+        {
+            "_id": str(event_id),
+            "dossier_id": dossier_id,
+            "kind": "overdue",
+            "state": "publishing",
+            "claimed_at": datetime.now(PROVINCE_TZ) - timedelta(minutes=5),
+            "takeovers": 0,
+            "event": event.to_bytes().decode(),
+        }
+    )
+    settings = processing_settings(
+        infrastructure.kafka_bootstrap_servers,
+        infrastructure.mongodb_url,
+        mongo_db.name,
+        topics,
+        announcement_lease_seconds=60,
+    )
     async with running_processing(settings, now=BusinessClock(NOW)) as (app, client):
         headers = token(Role.OFFICER, agency=agency)
 
@@ -166,8 +218,13 @@ async def test_due_soon_is_announced_once_the_configured_working_hours_before(
     due_at = datetime(2025, 1, 7, 9, 30, tzinfo=PROVINCE_TZ)
     agency, dossier_id, code = await _accepted_dossier(infrastructure, topics, due_at)
     far = await _accepted_dossier(infrastructure, topics, due_at + timedelta(days=7))
-    settings = processing_settings(infrastructure.kafka_bootstrap_servers, infrastructure.mongodb_url,
-                                   mongo_db.name, topics, due_soon_working_hours=8)
+    settings = processing_settings(
+        infrastructure.kafka_bootstrap_servers,
+        infrastructure.mongodb_url,
+        mongo_db.name,
+        topics,
+        due_soon_working_hours=8,
+    )
     clock = BusinessClock(datetime(2025, 1, 6, 9, 0, tzinfo=PROVINCE_TZ))  # 8.5 working hours before
     async with running_processing(settings, now=clock) as (app, client):
         headers = token(Role.OFFICER, agency=agency)

@@ -36,21 +36,33 @@ def days(value: int, unit: ev.TimeUnit) -> ev.ProcessingTime:
     return ev.ProcessingTime(value=Decimal(value), unit=unit)
 
 
-async def _accept(client: httpx.AsyncClient, clock: BusinessClock, infra: Infrastructure, topics: Topics,
-                  processing_time: ev.ProcessingTime, accepted_at: datetime) -> str:
+async def _accept(
+    client: httpx.AsyncClient,
+    clock: BusinessClock,
+    infra: Infrastructure,
+    topics: Topics,
+    processing_time: ev.ProcessingTime,
+    accepted_at: datetime,
+) -> str:
     """An online dossier of a procedure taking `processing_time`, accepted by an officer at
     `accepted_at`: the due time processing answers."""
     agency, procedure, dossier_id, code = new_codes()
-    await publish(infra.kafka_bootstrap_servers, topics.catalog_events,
-                  catalogue(agency, procedure, processing_time, accepted_at - timedelta(days=30)), key=catalogue_key)
-    await publish(infra.kafka_bootstrap_servers, topics.dossier_events,
-                  [submitted(dossier_id, code, agency, procedure, accepted_at - timedelta(hours=1))],
-                  key=lambda e: e.dossier_id)
+    await publish(
+        infra.kafka_bootstrap_servers,
+        topics.catalog_events,
+        catalogue(agency, procedure, processing_time, accepted_at - timedelta(days=30)),
+        key=catalogue_key,
+    )
+    await publish(
+        infra.kafka_bootstrap_servers,
+        topics.dossier_events,
+        [submitted(dossier_id, code, agency, procedure, accepted_at - timedelta(hours=1))],
+        key=lambda e: e.dossier_id,
+    )
     clock.at = accepted_at
 
     async def accepted() -> dict[str, Any] | None:
-        response = await client.post(f"/v1/dossiers/{code}/accept", json={},
-                                     headers=token(Role.OFFICER, agency=agency))
+        response = await client.post(f"/v1/dossiers/{code}/accept", json={}, headers=token(Role.OFFICER, agency=agency))
         return response.json() if response.status_code == 200 else None
 
     answer = await eventually(accepted)
@@ -63,9 +75,11 @@ async def test_a_deadline_ends_at_the_end_of_a_working_day_whatever_its_unit(
     infrastructure: Infrastructure, topics: Topics, mongo_db: AsyncDatabase[Any]
 ) -> None:
     clock = BusinessClock(at(3, 1, 9))
-    settings = processing_settings(infrastructure.kafka_bootstrap_servers, infrastructure.mongodb_url,
-                                   mongo_db.name, topics)
+    settings = processing_settings(
+        infrastructure.kafka_bootstrap_servers, infrastructure.mongodb_url, mongo_db.name, topics
+    )
     async with running_processing(settings, now=clock) as (_, client):
+
         async def due(value: int, unit: ev.TimeUnit, accepted_at: datetime) -> str:
             return await _accept(client, clock, infrastructure, topics, days(value, unit), accepted_at)
 

@@ -29,32 +29,61 @@ from test_processing_support import (
 )
 
 NOW = datetime(2025, 9, 10, 9, 0, tzinfo=PROVINCE_TZ)
-ACTIONS = ["accept", "refuse", "request-supplement", "receive-supplement", "request-payment", "record-payment",
-           "suspend", "resume", "transfer", "apology", "result-ready", "return"]
+ACTIONS = [
+    "accept",
+    "refuse",
+    "request-supplement",
+    "receive-supplement",
+    "request-payment",
+    "record-payment",
+    "suspend",
+    "resume",
+    "transfer",
+    "apology",
+    "result-ready",
+    "return",
+]
 # What an officer may do on an accepted dossier: each one an action of processing's API.
-ON_ACCEPTED = ["dossier.apology_issued", "dossier.payment_requested", "dossier.result_ready",
-               "dossier.supplement_requested", "dossier.suspended", "dossier.transferred"]
+ON_ACCEPTED = [
+    "dossier.apology_issued",
+    "dossier.payment_requested",
+    "dossier.result_ready",
+    "dossier.supplement_requested",
+    "dossier.suspended",
+    "dossier.transferred",
+]
 
 
 @pytest_asyncio.fixture(loop_scope="session")
 async def service(
     infrastructure: Infrastructure, topics: Topics, mongo_db: AsyncDatabase[Any]
 ) -> AsyncIterator[tuple[FastAPI, httpx.AsyncClient]]:
-    settings = processing_settings(infrastructure.kafka_bootstrap_servers, infrastructure.mongodb_url,
-                                   mongo_db.name, topics)
+    settings = processing_settings(
+        infrastructure.kafka_bootstrap_servers, infrastructure.mongodb_url, mongo_db.name, topics
+    )
     async with running_processing(settings, now=BusinessClock(NOW)) as (app, http):
         yield app, http
 
 
-async def _accepted_dossier(infrastructure: Infrastructure, topics: Topics, client: httpx.AsyncClient) -> tuple[
-        str, dict[str, str]]:
+async def _accepted_dossier(
+    infrastructure: Infrastructure, topics: Topics, client: httpx.AsyncClient
+) -> tuple[str, dict[str, str]]:
     agency, procedure, dossier_id, code = new_codes()
     received = NOW - timedelta(days=1)
-    await publish(infrastructure.kafka_bootstrap_servers, topics.dossier_events, [
-        submitted(dossier_id, code, agency, procedure, received, channel=ev.Channel.DIRECT),
-        ev.DossierAccepted(occurred_at=received, source="intake-service", dossier_id=dossier_id,
-                           data=ev.AcceptedData(due_at=NOW + timedelta(days=5))),
-    ], key=lambda e: e.dossier_id)
+    await publish(
+        infrastructure.kafka_bootstrap_servers,
+        topics.dossier_events,
+        [
+            submitted(dossier_id, code, agency, procedure, received, channel=ev.Channel.DIRECT),
+            ev.DossierAccepted(
+                occurred_at=received,
+                source="intake-service",
+                dossier_id=dossier_id,
+                data=ev.AcceptedData(due_at=NOW + timedelta(days=5)),
+            ),
+        ],
+        key=lambda e: e.dossier_id,
+    )
     officer = token(Role.OFFICER, agency=agency, subject="officer-lan")
 
     async def folded() -> bool:

@@ -40,8 +40,9 @@ TWO_DAYS = ev.ProcessingTime(value=Decimal(2), unit=ev.TimeUnit.WORKING_DAYS)
 async def processing(
     infrastructure: Infrastructure, topics: Topics, mongo_db: AsyncDatabase[Any]
 ) -> AsyncIterator[httpx.AsyncClient]:
-    settings = processing_settings(infrastructure.kafka_bootstrap_servers, infrastructure.mongodb_url,
-                                   mongo_db.name, topics)
+    settings = processing_settings(
+        infrastructure.kafka_bootstrap_servers, infrastructure.mongodb_url, mongo_db.name, topics
+    )
     async with running_processing(settings, now=BusinessClock(MONDAY)) as (_, client):
         yield client
 
@@ -49,11 +50,18 @@ async def processing(
 async def a_submitted_dossier(client: httpx.AsyncClient, infra: Infrastructure, topics: Topics) -> tuple[str, ...]:
     agency, procedure, dossier_id, code = new_codes()
     bootstrap = infra.kafka_bootstrap_servers
-    await publish(bootstrap, topics.catalog_events, catalogue(agency, procedure, TWO_DAYS, MONDAY - timedelta(days=30)),
-                  key=catalogue_key)
-    await publish(bootstrap, topics.dossier_events,
-                  [submitted(dossier_id, code, agency, procedure, MONDAY - timedelta(hours=1))],
-                  key=lambda e: e.dossier_id)
+    await publish(
+        bootstrap,
+        topics.catalog_events,
+        catalogue(agency, procedure, TWO_DAYS, MONDAY - timedelta(days=30)),
+        key=catalogue_key,
+    )
+    await publish(
+        bootstrap,
+        topics.dossier_events,
+        [submitted(dossier_id, code, agency, procedure, MONDAY - timedelta(hours=1))],
+        key=lambda e: e.dossier_id,
+    )
 
     async def known() -> bool:
         response = await client.get(f"/v1/dossiers/{code}", headers=token(Role.OFFICER, agency=agency))
@@ -79,8 +87,9 @@ async def test_a_retried_action_answers_the_first_answer_and_publishes_once(
     assert retried.json() == first.json()  # not 409 illegal_transition: the first answer, again
 
     # The same key for another request: refused, nothing done.
-    reused = await processing.post(f"/v1/dossiers/{code}/request-supplement", headers=officer(agency, key),
-                                   json={"reason": "Thiếu bản sao CCCD"})
+    reused = await processing.post(
+        f"/v1/dossiers/{code}/request-supplement", headers=officer(agency, key), json={"reason": "Thiếu bản sao CCCD"}
+    )
     assert reused.status_code == 409
     assert reused.json()["error"]["code"] == "idempotency_key_reused"
 
@@ -88,15 +97,21 @@ async def test_a_retried_action_answers_the_first_answer_and_publishes_once(
     # order and formatting, it is still the same request.
     supplement_key = str(uuid.uuid4())
     body = {"reason": "Thiếu bản sao CCCD", "items": ["CCCD"]}
-    asked = await processing.post(f"/v1/dossiers/{code}/request-supplement",
-                                  headers=officer(agency, supplement_key), json=body)
-    again = await processing.post(f"/v1/dossiers/{code}/request-supplement",
-                                  headers={**officer(agency, supplement_key), "Content-Type": "application/json"},
-                                  content='{ "items": ["CCCD"],  "reason": "Thiếu bản sao CCCD" }')
+    asked = await processing.post(
+        f"/v1/dossiers/{code}/request-supplement", headers=officer(agency, supplement_key), json=body
+    )
+    again = await processing.post(
+        f"/v1/dossiers/{code}/request-supplement",
+        headers={**officer(agency, supplement_key), "Content-Type": "application/json"},
+        content='{ "items": ["CCCD"],  "reason": "Thiếu bản sao CCCD" }',
+    )
     assert asked.status_code == again.status_code == 200, (asked.text, again.text)
     assert again.json()["event_id"] == asked.json()["event_id"]
-    changed = await processing.post(f"/v1/dossiers/{code}/request-supplement",
-                                    headers=officer(agency, supplement_key), json={**body, "items": ["Sổ đỏ"]})
+    changed = await processing.post(
+        f"/v1/dossiers/{code}/request-supplement",
+        headers=officer(agency, supplement_key),
+        json={**body, "items": ["Sổ đỏ"]},
+    )
     assert changed.status_code == 409 and changed.json()["error"]["code"] == "idempotency_key_reused"
 
     events = await dossier_events(infrastructure.kafka_bootstrap_servers, topics, dossier_id, 3, settle=1.5)

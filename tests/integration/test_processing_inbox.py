@@ -33,30 +33,45 @@ NOW = datetime(2025, 9, 10, 9, 0, tzinfo=PROVINCE_TZ)
 async def client(
     infrastructure: Infrastructure, topics: Topics, mongo_db: AsyncDatabase[Any]
 ) -> AsyncIterator[httpx.AsyncClient]:
-    settings = processing_settings(infrastructure.kafka_bootstrap_servers, infrastructure.mongodb_url,
-                                   mongo_db.name, topics)
+    settings = processing_settings(
+        infrastructure.kafka_bootstrap_servers, infrastructure.mongodb_url, mongo_db.name, topics
+    )
     async with running_processing(settings, now=BusinessClock(NOW)) as (_, http):
         yield http
 
 
-def _dossier(agency: str, n: int, received: datetime, due_at: datetime | None = None,
-             refused: bool = False) -> tuple[str, list[ev.DossierEvent]]:
+def _dossier(
+    agency: str, n: int, received: datetime, due_at: datetime | None = None, refused: bool = False
+) -> tuple[str, list[ev.DossierEvent]]:
     """A dossier of `agency` received at `received`, then refused, or accepted with `due_at` when given."""
     dossier_id = str(uuid.uuid4())
     code = f"{agency}-250910-{n:04d}"
     events: list[ev.DossierEvent] = [submitted(dossier_id, code, agency, f"{agency}.001", received)]
     if refused:
-        events.append(ev.DossierRefused(occurred_at=received, source="intake-service", dossier_id=dossier_id,
-                                        data=ev.RefusedData(reason="Không đủ điều kiện")))
+        events.append(
+            ev.DossierRefused(
+                occurred_at=received,
+                source="intake-service",
+                dossier_id=dossier_id,
+                data=ev.RefusedData(reason="Không đủ điều kiện"),
+            )
+        )
     elif due_at is not None:
-        events.append(ev.DossierAccepted(occurred_at=received, source="intake-service", dossier_id=dossier_id,
-                                         data=ev.AcceptedData(due_at=due_at)))
+        events.append(
+            ev.DossierAccepted(
+                occurred_at=received,
+                source="intake-service",
+                dossier_id=dossier_id,
+                data=ev.AcceptedData(due_at=due_at),
+            )
+        )
     return code, events
 
 
 async def _page(client: httpx.AsyncClient, agency: str, **params: Any) -> dict[str, Any]:
-    response = await client.get("/v1/inbox", params={"agency_code": agency, **params},
-                                headers=token(Role.OFFICER, agency=agency))
+    response = await client.get(
+        "/v1/inbox", params={"agency_code": agency, **params}, headers=token(Role.OFFICER, agency=agency)
+    )
     assert response.status_code == 200, response.text
     return dict(response.json())
 
@@ -69,16 +84,20 @@ async def test_the_most_overdue_come_first_whatever_the_limit_and_pages_follow_a
     waiting_short = _dossier(agency, 1, NOW - timedelta(days=2))
     waiting_long = _dossier(agency, 2, NOW - timedelta(days=20))
     due_later = _dossier(agency, 3, NOW - timedelta(days=3), due_at=NOW + timedelta(days=3))
-    tied = [_dossier(agency, n, NOW - timedelta(days=900), due_at=datetime(2023, 6, 1, 17, tzinfo=PROVINCE_TZ))
-            for n in (4, 5, 6)]
-    most_overdue = _dossier(agency, 7, NOW - timedelta(days=1400), due_at=datetime(2021, 11, 5, 17,
-                                                                                    tzinfo=PROVINCE_TZ))
+    tied = [
+        _dossier(agency, n, NOW - timedelta(days=900), due_at=datetime(2023, 6, 1, 17, tzinfo=PROVINCE_TZ))
+        for n in (4, 5, 6)
+    ]
+    most_overdue = _dossier(agency, 7, NOW - timedelta(days=1400), due_at=datetime(2021, 11, 5, 17, tzinfo=PROVINCE_TZ))
     refused = _dossier(agency, 8, NOW - timedelta(days=2000), refused=True)
-    elsewhere = _dossier(f"{agency}X", 9, NOW - timedelta(days=2000), due_at=datetime(2020, 1, 1,
-                                                                                       tzinfo=PROVINCE_TZ))
+    elsewhere = _dossier(f"{agency}X", 9, NOW - timedelta(days=2000), due_at=datetime(2020, 1, 1, tzinfo=PROVINCE_TZ))
     everything = [waiting_short, waiting_long, due_later, *tied, most_overdue, refused, elsewhere]
-    await publish(infrastructure.kafka_bootstrap_servers, topics.dossier_events,
-                  [e for _, events in everything for e in events], key=lambda e: e.dossier_id)
+    await publish(
+        infrastructure.kafka_bootstrap_servers,
+        topics.dossier_events,
+        [e for _, events in everything for e in events],
+        key=lambda e: e.dossier_id,
+    )
 
     async def all_folded() -> bool:
         page = await _page(client, agency, limit=1000)
@@ -119,8 +138,12 @@ async def test_a_status_filter_pages_the_same_way_and_a_bad_cursor_is_422(
     agency = new_codes()[0]
     dossiers = [_dossier(agency, n, NOW - timedelta(days=n), due_at=NOW - timedelta(days=n)) for n in range(1, 6)]
     dossiers.append(_dossier(agency, 9, NOW - timedelta(days=30)))  # submitted: filtered out below
-    await publish(infrastructure.kafka_bootstrap_servers, topics.dossier_events,
-                  [e for _, events in dossiers for e in events], key=lambda e: e.dossier_id)
+    await publish(
+        infrastructure.kafka_bootstrap_servers,
+        topics.dossier_events,
+        [e for _, events in dossiers for e in events],
+        key=lambda e: e.dossier_id,
+    )
 
     async def all_folded() -> bool:
         return (await _page(client, agency, status="accepted"))["count"] == 5
@@ -133,9 +156,16 @@ async def test_a_status_filter_pages_the_same_way_and_a_bad_cursor_is_422(
     assert rest["next_cursor"] is None
 
     # not base64, {"x": 1}, [], [0.0, null, "x"], a naive time, a time the store cannot hold
-    for bad in ("not-a-cursor", "eyJ4IjogMX0", "W10", "WzAuMCwgbnVsbCwgIngiXQ",
-                "WzAsICIyMDI1LTAxLTAxVDAwOjAwOjAwIiwgIngiXQ", "WzAsICIwMDAxLTAxLTAxVDAwOjAwOjAwKzE0OjAwIiwgIngiXQ"):
-        response = await client.get("/v1/inbox", params={"agency_code": agency, "cursor": bad},
-                                    headers=token(Role.OFFICER, agency=agency))
+    for bad in (
+        "not-a-cursor",
+        "eyJ4IjogMX0",
+        "W10",
+        "WzAuMCwgbnVsbCwgIngiXQ",
+        "WzAsICIyMDI1LTAxLTAxVDAwOjAwOjAwIiwgIngiXQ",
+        "WzAsICIwMDAxLTAxLTAxVDAwOjAwOjAwKzE0OjAwIiwgIngiXQ",
+    ):
+        response = await client.get(
+            "/v1/inbox", params={"agency_code": agency, "cursor": bad}, headers=token(Role.OFFICER, agency=agency)
+        )
         assert response.status_code == 422, (bad, response.text)
         assert response.json()["error"]["code"] == "invalid_cursor"

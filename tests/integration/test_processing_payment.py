@@ -34,8 +34,9 @@ NOW = datetime(2025, 9, 10, 9, 0, tzinfo=PROVINCE_TZ)
 async def client(
     infrastructure: Infrastructure, topics: Topics, mongo_db: AsyncDatabase[Any]
 ) -> AsyncIterator[httpx.AsyncClient]:
-    settings = processing_settings(infrastructure.kafka_bootstrap_servers, infrastructure.mongodb_url,
-                                   mongo_db.name, topics)
+    settings = processing_settings(
+        infrastructure.kafka_bootstrap_servers, infrastructure.mongodb_url, mongo_db.name, topics
+    )
     async with running_processing(settings, now=BusinessClock(NOW)) as (_, http):
         yield http
 
@@ -45,11 +46,20 @@ async def test_only_the_amount_requested_is_recorded(
 ) -> None:
     agency, procedure, dossier_id, code = new_codes()
     received = NOW - timedelta(days=1)
-    await publish(infrastructure.kafka_bootstrap_servers, topics.dossier_events, [
-        submitted(dossier_id, code, agency, procedure, received, channel=ev.Channel.DIRECT),
-        ev.DossierAccepted(occurred_at=received, source="intake-service", dossier_id=dossier_id,
-                           data=ev.AcceptedData(due_at=NOW + timedelta(days=5))),
-    ], key=lambda e: e.dossier_id)
+    await publish(
+        infrastructure.kafka_bootstrap_servers,
+        topics.dossier_events,
+        [
+            submitted(dossier_id, code, agency, procedure, received, channel=ev.Channel.DIRECT),
+            ev.DossierAccepted(
+                occurred_at=received,
+                source="intake-service",
+                dossier_id=dossier_id,
+                data=ev.AcceptedData(due_at=NOW + timedelta(days=5)),
+            ),
+        ],
+        key=lambda e: e.dossier_id,
+    )
     officer = token(Role.OFFICER, agency=agency, subject="officer-lan")
 
     async def act(action: str, body: dict[str, Any]) -> httpx.Response:
@@ -77,6 +87,10 @@ async def test_only_the_amount_requested_is_recorded(
     assert paid.json()["dossier"]["status"] == "in_progress"
     published = await dossier_events(infrastructure.kafka_bootstrap_servers, topics, dossier_id, 4, settle=1)
     assert [e.event_type for e in published] == [
-        "dossier.submitted", "dossier.accepted", "dossier.payment_requested", "dossier.payment_completed"]
+        "dossier.submitted",
+        "dossier.accepted",
+        "dossier.payment_requested",
+        "dossier.payment_completed",
+    ]
     completed = published[3]
     assert isinstance(completed, ev.DossierPaymentCompleted) and completed.data.amount == 600000

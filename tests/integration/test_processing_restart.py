@@ -48,8 +48,12 @@ def _start(infra: Infrastructure, topics: Topics, database: str, group: str) -> 
         "MOTCUA_PROCESSING_SCHEDULER_INTERVAL_SECONDS": "0.1",
         "MOTCUA_PROCESSING_LOG_LEVEL": "WARNING",
     }
-    return subprocess.Popen([sys.executable, "-c", "from motcua_processing.main import main; main()"],
-                            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return subprocess.Popen(
+        [sys.executable, "-c", "from motcua_processing.main import main; main()"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
 
 
 def _life(dossier_id: str, code: str, agency: str, procedure: str) -> list[ev.DossierEvent]:
@@ -63,12 +67,18 @@ def _life(dossier_id: str, code: str, agency: str, procedure: str) -> list[ev.Do
 
     return [
         submitted(dossier_id, code, agency, procedure, received, channel=ev.Channel.DIRECT),
-        ev.DossierAccepted(occurred_at=at(0), source="intake-service", dossier_id=dossier_id,
-                           data=ev.AcceptedData(due_at=due - timedelta(days=1))),
-        ev.DossierSuspended(occurred_at=at(1), source="integrator", dossier_id=dossier_id,
-                            data=ev.SuspendedData(reason="Chờ ý kiến")),
-        ev.DossierResumed(occurred_at=at(2), source="integrator", dossier_id=dossier_id,
-                          data=ev.ResumedData(due_at=due)),
+        ev.DossierAccepted(
+            occurred_at=at(0),
+            source="intake-service",
+            dossier_id=dossier_id,
+            data=ev.AcceptedData(due_at=due - timedelta(days=1)),
+        ),
+        ev.DossierSuspended(
+            occurred_at=at(1), source="integrator", dossier_id=dossier_id, data=ev.SuspendedData(reason="Chờ ý kiến")
+        ),
+        ev.DossierResumed(
+            occurred_at=at(2), source="integrator", dossier_id=dossier_id, data=ev.ResumedData(due_at=due)
+        ),
     ]
 
 
@@ -93,10 +103,15 @@ async def test_kill_and_restart_applies_each_event_once_and_announces_overdue_on
         first.wait()
 
     # Replays arrive too (an integrator re-sends a tenth of the stream).
-    await publish(infrastructure.kafka_bootstrap_servers, topics.dossier_events, stream[: len(stream) // 10],
-                  key=lambda e: e.dossier_id)
+    await publish(
+        infrastructure.kafka_bootstrap_servers,
+        topics.dossier_events,
+        stream[: len(stream) // 10],
+        key=lambda e: e.dossier_id,
+    )
     second = _start(infrastructure, topics, mongo_db.name, group)
     try:
+
         async def all_overdue() -> bool:
             return await dossiers.count_documents({"overdue_at": {"$ne": None}}) == DOSSIERS
 
@@ -111,16 +126,24 @@ async def test_kill_and_restart_applies_each_event_once_and_announces_overdue_on
         # The clock may announce while the pause is still on its way (a busy consumer): then the
         # announcement sits before it in the history. Either way, once, and every other event in order.
         assert [e for e in history if e != "dossier.overdue"] == [
-            "dossier.submitted", "dossier.accepted", "dossier.suspended", "dossier.resumed"], (doc["_id"], history)
+            "dossier.submitted",
+            "dossier.accepted",
+            "dossier.suspended",
+            "dossier.resumed",
+        ], (doc["_id"], history)
         assert history.count("dossier.overdue") == 1, (doc["_id"], history)
         assert doc["anomalies"] == [], doc["anomalies"]
         assert len({h["event_id"] for h in doc["history"]}) == len(history)
 
     ids = {life[0].dossier_id for life in lives}
     records = await read_records(
-        infrastructure.kafka_bootstrap_servers, topics.dossier_events,
+        infrastructure.kafka_bootstrap_servers,
+        topics.dossier_events,
         match=lambda r: r.key in ids and isinstance(r.value, dict) and r.value.get("event_type") == "dossier.overdue",
-        until=lambda found: len(found) >= DOSSIERS, settle=2, wait=60)
+        until=lambda found: len(found) >= DOSSIERS,
+        settle=2,
+        wait=60,
+    )
     per_dossier = Counter(r.key for r in records)
     # One overdue event id per dossier; a record may only repeat if the process died between
     # publishing and marking the claim published (same event id, applied once by every consumer).

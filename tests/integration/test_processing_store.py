@@ -22,8 +22,12 @@ async def test_concurrent_writers_of_one_dossier_apply_each_event_exactly_once(m
     await store.apply(submitted(dossier_id, "S-250303-0001", "S", "S.1", T0))
     # Facts that keep the status, so any order is legal: 25 transfers, each delivered twice, all at once.
     transfers = [
-        ev.DossierTransferred(occurred_at=T0 + timedelta(minutes=i), source="integrator", dossier_id=dossier_id,
-                              data=ev.TransferredData(to_agency_code=f"A{i}"))
+        ev.DossierTransferred(
+            occurred_at=T0 + timedelta(minutes=i),
+            source="integrator",
+            dossier_id=dossier_id,
+            data=ev.TransferredData(to_agency_code=f"A{i}"),
+        )
         for i in range(25)
     ]
     results = await asyncio.gather(*(store.apply(event) for event in transfers + transfers))
@@ -45,13 +49,18 @@ async def test_a_view_left_behind_by_a_crash_is_repaired_and_the_event_not_appli
     store = DossierStore(mongo_db, load_calendar(), source="processing-service")
     dossier_id = str(uuid.uuid4())
     first = submitted(dossier_id, "S-250303-0002", "S", "S.1", T0)
-    accepted = ev.DossierAccepted(occurred_at=T0, source="intake-service", dossier_id=dossier_id,
-                                  data=ev.AcceptedData(due_at=T0 + timedelta(days=3)))
+    accepted = ev.DossierAccepted(
+        occurred_at=T0,
+        source="intake-service",
+        dossier_id=dossier_id,
+        data=ev.AcceptedData(due_at=T0 + timedelta(days=3)),
+    )
     await store.apply(first)
     await store.apply(accepted)
     # A crash right after the log insert of `accepted`: the view still shows the submission.
-    await mongo_db["dossiers"].update_one({"_id": dossier_id}, {"$set": {"version": 1, "status": "submitted",
-                                                                         "seen": [str(first.event_id)]}})
+    await mongo_db["dossiers"].update_one(
+        {"_id": dossier_id}, {"$set": {"version": 1, "status": "submitted", "seen": [str(first.event_id)]}}
+    )
     dossier, changed = await store.apply(accepted)  # redelivered, since it was never acknowledged
     assert not changed and dossier.status is not None and dossier.status.value == "accepted"
     view = await mongo_db["dossiers"].find_one({"_id": dossier_id})

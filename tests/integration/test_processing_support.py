@@ -35,9 +35,14 @@ def token(role: Role, *, agency: str | None = None, subject: str | None = None) 
 
 def processing_settings(kafka: str, mongodb_url: str, database: str, topics: Topics, **overrides: Any) -> Settings:
     values: dict[str, Any] = {
-        "kafka_bootstrap_servers": kafka, "mongodb_url": mongodb_url, "mongodb_database": database,
-        "topic_prefix": topics.prefix, "consumer_group": f"processing-test-{uuid.uuid4().hex[:8]}",
-        "jwt_secret": SECRET, "scheduler_enabled": False, **overrides,
+        "kafka_bootstrap_servers": kafka,
+        "mongodb_url": mongodb_url,
+        "mongodb_database": database,
+        "topic_prefix": topics.prefix,
+        "consumer_group": f"processing-test-{uuid.uuid4().hex[:8]}",
+        "jwt_secret": SECRET,
+        "scheduler_enabled": False,
+        **overrides,
     }
     return Settings(**values)
 
@@ -107,13 +112,19 @@ class Record:
 
 
 async def read_records(
-    bootstrap: str, topic: str, *, match: Callable[[Record], bool], until: Callable[[list[Record]], bool],
-    wait: float = 30.0, settle: float = 0.0,
+    bootstrap: str,
+    topic: str,
+    *,
+    match: Callable[[Record], bool],
+    until: Callable[[list[Record]], bool],
+    wait: float = 30.0,
+    settle: float = 0.0,
 ) -> list[Record]:
     """Records of `topic` from the beginning that `match`, read until `until(records)` holds, then
     `settle` seconds more (to catch anything that should NOT be there)."""
-    consumer = AIOKafkaConsumer(topic, bootstrap_servers=bootstrap, auto_offset_reset="earliest",
-                                enable_auto_commit=False, group_id=None)
+    consumer = AIOKafkaConsumer(
+        topic, bootstrap_servers=bootstrap, auto_offset_reset="earliest", enable_auto_commit=False, group_id=None
+    )
     await consumer.start()
     found: list[Record] = []
     try:
@@ -132,8 +143,9 @@ async def read_records(
                         value: Any = json.loads(raw.value)
                     except ValueError:
                         value = raw.value
-                    record = Record(raw.key.decode() if raw.key else None, value,
-                                    {k: v.decode() for k, v in raw.headers or []})
+                    record = Record(
+                        raw.key.decode() if raw.key else None, value, {k: v.decode() for k, v in raw.headers or []}
+                    )
                     if match(record):
                         found.append(record)
     finally:
@@ -141,11 +153,17 @@ async def read_records(
     return found
 
 
-async def dossier_events(bootstrap: str, topics: Topics, dossier_id: str, count: int,
-                         settle: float = 0.0) -> list[ev.DossierEvent]:
+async def dossier_events(
+    bootstrap: str, topics: Topics, dossier_id: str, count: int, settle: float = 0.0
+) -> list[ev.DossierEvent]:
     """The events on dossier.events keyed by `dossier_id`, parsed with the shared schemas."""
-    records = await read_records(bootstrap, topics.dossier_events, match=lambda r: r.key == dossier_id,
-                                 until=lambda found: len(found) >= count, settle=settle)
+    records = await read_records(
+        bootstrap,
+        topics.dossier_events,
+        match=lambda r: r.key == dossier_id,
+        until=lambda found: len(found) >= count,
+        settle=settle,
+    )
     return [ev.parse_event(json.dumps(r.value), expect=ev.DOSSIER_EVENT_TYPES) for r in records]
 
 
@@ -163,11 +181,25 @@ async def eventually(check: Callable[[], Any], *, wait: float = 20.0) -> Any:
 def catalogue(agency: str, procedure: str, processing_time: ev.ProcessingTime, at: datetime) -> list[ev.Envelope]:
     """An agency and one of its procedures, as intake's catalogue would publish them."""
     return [
-        ev.AgencyRegistered(occurred_at=at, source="intake-service", data=ev.AgencyRegisteredData(
-            agency_code=agency, name=f"Sở thử nghiệm {agency}", admin_level=ev.AdminLevel.PROVINCIAL)),
-        ev.ProcedurePublished(occurred_at=at, source="intake-service", data=ev.ProcedurePublishedData(
-            procedure_code=procedure, name=f"Thủ tục {procedure}", agency_code=agency,
-            admin_level=ev.AdminLevel.PROVINCIAL, online_level=4, processing_time=processing_time)),
+        ev.AgencyRegistered(
+            occurred_at=at,
+            source="intake-service",
+            data=ev.AgencyRegisteredData(
+                agency_code=agency, name=f"Sở thử nghiệm {agency}", admin_level=ev.AdminLevel.PROVINCIAL
+            ),
+        ),
+        ev.ProcedurePublished(
+            occurred_at=at,
+            source="intake-service",
+            data=ev.ProcedurePublishedData(
+                procedure_code=procedure,
+                name=f"Thủ tục {procedure}",
+                agency_code=agency,
+                admin_level=ev.AdminLevel.PROVINCIAL,
+                online_level=4,
+                processing_time=processing_time,
+            ),
+        ),
     ]
 
 
@@ -176,12 +208,20 @@ def catalogue_key(event: Any) -> str:
     return str(getattr(data, "procedure_code", None) or data.agency_code)
 
 
-def submitted(dossier_id: str, code: str, agency: str, procedure: str, at: datetime,
-              channel: ev.Channel = ev.Channel.ONLINE) -> ev.DossierSubmitted:
+def submitted(
+    dossier_id: str, code: str, agency: str, procedure: str, at: datetime, channel: ev.Channel = ev.Channel.ONLINE
+) -> ev.DossierSubmitted:
     return ev.DossierSubmitted(
-        occurred_at=at, source="intake-service", dossier_id=dossier_id,
-        data=ev.SubmittedData(dossier_code=code, procedure_code=procedure, agency_code=agency, channel=channel,
-                              applicant=ev.Applicant(full_name="Trần Thị Bình", phone="0912345678")),
+        occurred_at=at,
+        source="intake-service",
+        dossier_id=dossier_id,
+        data=ev.SubmittedData(
+            dossier_code=code,
+            procedure_code=procedure,
+            agency_code=agency,
+            channel=channel,
+            applicant=ev.Applicant(full_name="Trần Thị Bình", phone="0912345678"),
+        ),
     )
 
 

@@ -29,18 +29,23 @@ async def test_a_dossier_through_intake_and_processing(
 ) -> None:
     agency = f"W{uuid.uuid4().hex[:6].upper()}"
     procedure = f"{agency}.01"
-    i_settings = intake_settings(infrastructure.kafka_bootstrap_servers, infrastructure.mongodb_url,
-                                 mongo_db.name, topics)
-    p_settings = processing_settings(infrastructure.kafka_bootstrap_servers, infrastructure.mongodb_url,
-                                     f"{mongo_db.name}_p", topics)
+    i_settings = intake_settings(
+        infrastructure.kafka_bootstrap_servers, infrastructure.mongodb_url, mongo_db.name, topics
+    )
+    p_settings = processing_settings(
+        infrastructure.kafka_bootstrap_servers, infrastructure.mongodb_url, f"{mongo_db.name}_p", topics
+    )
     officer = processing_token(Role.OFFICER, agency=agency, subject="officer-hoa")
     applicant = intake_token(Role.APPLICANT)
     try:
-        async with running_intake(i_settings, **calendar_options()) as intake, \
-                running_processing(p_settings) as (_, processing):
+        async with (
+            running_intake(i_settings, **calendar_options()) as intake,
+            running_processing(p_settings) as (_, processing),
+        ):
             await seed_catalogue(intake, agency, {procedure: 4})
-            response = await intake.post("/v1/dossiers", headers=idem(applicant),
-                                         json=dossier_body(procedure, agency, "online", phone=PHONE))
+            response = await intake.post(
+                "/v1/dossiers", headers=idem(applicant), json=dossier_body(procedure, agency, "online", phone=PHONE)
+            )
             assert response.status_code == 201, response.text
             dossier_id, code = response.json()["dossier_id"], response.json()["dossier_code"]
 
@@ -68,23 +73,32 @@ async def test_a_dossier_through_intake_and_processing(
             await officer_does("request-supplement", {"reason": "Thiếu bản sao CCCD"})
 
             assert await eventually(lambda: intake_status("supplement_requested"))
-            supplied = await intake.post(f"/v1/dossiers/{code}/supplements", headers=idem(applicant),
-                                         json={"phone": PHONE, "documents": [{"name": "CCCD.pdf"}]})
+            supplied = await intake.post(
+                f"/v1/dossiers/{code}/supplements",
+                headers=idem(applicant),
+                json={"phone": PHONE, "documents": [{"name": "CCCD.pdf"}]},
+            )
             assert supplied.status_code == 201, supplied.text
             assert await eventually(lambda: processing_status("in_progress"))
 
             await officer_does("request-payment", {"amount": 50000})
             assert await eventually(lambda: intake_status("awaiting_payment"))
-            paid = await intake.post("/v1/payments/callback", headers=idem(intake_token(Role.INTEGRATOR)),
-                                     json={"dossier_code": code, "amount": 50000, "method": "online"})
+            paid = await intake.post(
+                "/v1/payments/callback",
+                headers=idem(intake_token(Role.INTEGRATOR)),
+                json={"dossier_code": code, "amount": 50000, "method": "online"},
+            )
             assert paid.status_code == 201, paid.text
             assert await eventually(lambda: processing_status("in_progress"))
 
             await officer_does("result-ready", {"result_number": "01/GP"})
             await officer_does("return", {"delivery": "online"})
             assert await eventually(lambda: intake_status("returned"))
-            rated = await intake.post(f"/v1/dossiers/{code}/rating", headers=idem(applicant),
-                                      json={"phone": PHONE, "rating": "very_satisfied"})
+            rated = await intake.post(
+                f"/v1/dossiers/{code}/rating",
+                headers=idem(applicant),
+                json={"phone": PHONE, "rating": "very_satisfied"},
+            )
             assert rated.status_code == 201, rated.text
 
             async def rated_in_processing() -> dict[str, Any] | None:

@@ -50,15 +50,21 @@ class Setup:
     group: str
 
     async def publish(self, *events: ev.DossierEvent) -> None:
-        await publish(self.infra.kafka_bootstrap_servers, self.topics.dossier_events, list(events),
-                      key=lambda e: e.dossier_id)
+        await publish(
+            self.infra.kafka_bootstrap_servers, self.topics.dossier_events, list(events), key=lambda e: e.dossier_id
+        )
 
     async def seed(self, agency: str, procedure: str, processing_time: ev.ProcessingTime = THREE_WORKING_DAYS) -> None:
-        await publish(self.infra.kafka_bootstrap_servers, self.topics.catalog_events,
-                      catalogue(agency, procedure, processing_time, FRIDAY - timedelta(days=30)), key=catalogue_key)
+        await publish(
+            self.infra.kafka_bootstrap_servers,
+            self.topics.catalog_events,
+            catalogue(agency, procedure, processing_time, FRIDAY - timedelta(days=30)),
+            key=catalogue_key,
+        )
 
     async def dossier(self, code: str, agency: str, *, when: Any = lambda d: True) -> dict[str, Any]:
         """GET the dossier once it exists and `when(dossier)` holds."""
+
         async def check() -> dict[str, Any] | None:
             response = await self.client.get(f"/v1/dossiers/{code}", headers=token(Role.OFFICER, agency=agency))
             return response.json() if response.status_code == 200 and when(response.json()) else None
@@ -67,17 +73,22 @@ class Setup:
         assert found, f"dossier {code} never reached the expected state"
         return dict(found)
 
-    async def act(self, code: str, action: str, agency: str, body: dict[str, Any] | None = None,
-                  officer: str = "officer-lan") -> httpx.Response:
-        return await self.client.post(f"/v1/dossiers/{code}/{action}", json=body or {},
-                                      headers=token(Role.OFFICER, agency=agency, subject=officer))
+    async def act(
+        self, code: str, action: str, agency: str, body: dict[str, Any] | None = None, officer: str = "officer-lan"
+    ) -> httpx.Response:
+        return await self.client.post(
+            f"/v1/dossiers/{code}/{action}",
+            json=body or {},
+            headers=token(Role.OFFICER, agency=agency, subject=officer),
+        )
 
 
 @pytest_asyncio.fixture(loop_scope="session")
 async def setup(infrastructure: Infrastructure, topics: Topics, mongo_db: AsyncDatabase[Any]) -> AsyncIterator[Setup]:
     clock = BusinessClock(FRIDAY)
-    settings = processing_settings(infrastructure.kafka_bootstrap_servers, infrastructure.mongodb_url,
-                                   mongo_db.name, topics)
+    settings = processing_settings(
+        infrastructure.kafka_bootstrap_servers, infrastructure.mongodb_url, mongo_db.name, topics
+    )
     async with running_processing(settings, now=clock) as (_, client):
         yield Setup(client, clock, infrastructure, topics, settings.consumer_group)
 
@@ -96,15 +107,25 @@ async def test_a_dossier_through_its_whole_life(setup: Setup) -> None:
 
     steps: list[tuple[datetime, str, dict[str, Any], str, str]] = [
         (FRIDAY, "accept", {}, "accepted", "new"),
-        (at(3, 10), "request-supplement", {"reason": "Thiếu bản sao CCCD", "items": ["CCCD"]},
-         "supplement_requested", "waiting"),
+        (
+            at(3, 10),
+            "request-supplement",
+            {"reason": "Thiếu bản sao CCCD", "items": ["CCCD"]},
+            "supplement_requested",
+            "waiting",
+        ),
         (at(4, 10), "receive-supplement", {}, "in_progress", "processing"),
         (at(4, 11), "request-payment", {"amount": 150000}, "awaiting_payment", "paying"),
         (at(4, 11, 30), "record-payment", {"amount": 150000}, "in_progress", "processing"),
         (at(5, 8), "suspend", {"reason": "Chờ ý kiến liên ngành"}, "suspended", "suspended"),
         (at(5, 9), "resume", {}, "in_progress", "processing"),
-        (at(5, 10), "apology", {"reason": "Cần xác minh thực địa", "new_due_at": at(12, 17).isoformat()},
-         "in_progress", "processing"),
+        (
+            at(5, 10),
+            "apology",
+            {"reason": "Cần xác minh thực địa", "new_due_at": at(12, 17).isoformat()},
+            "in_progress",
+            "processing",
+        ),
         (at(8, 9), "result-ready", {"result_number": "123/GP"}, "result_ready", "releasing"),
         (at(8, 10), "return", {"delivery": "postal"}, "returned", "done"),
     ]
@@ -122,17 +143,32 @@ async def test_a_dossier_through_its_whole_life(setup: Setup) -> None:
     assert dossier["history"][2]["why"] == "Thiếu bản sao CCCD"
 
     # The applicant rates through intake: processing folds it from Kafka.
-    await setup.publish(ev.DossierRated(occurred_at=at(8, 11), source="intake-service", dossier_id=dossier_id,
-                                        data=ev.RatedData(rating=ev.Rating.VERY_SATISFIED)))
+    await setup.publish(
+        ev.DossierRated(
+            occurred_at=at(8, 11),
+            source="intake-service",
+            dossier_id=dossier_id,
+            data=ev.RatedData(rating=ev.Rating.VERY_SATISFIED),
+        )
+    )
     dossier = await setup.dossier(code, agency, when=lambda d: d["rating"] is not None)
     assert dossier["rating"] == "very_satisfied" and dossier["status"] == "returned"
 
     # On dossier.events, in order, each once (the consumer did not re-apply processing's own events).
     published = await dossier_events(setup.infra.kafka_bootstrap_servers, setup.topics, dossier_id, 12, settle=1)
     assert [e.event_type for e in published] == [
-        "dossier.submitted", "dossier.accepted", "dossier.supplement_requested", "dossier.supplement_received",
-        "dossier.payment_requested", "dossier.payment_completed", "dossier.suspended", "dossier.resumed",
-        "dossier.apology_issued", "dossier.result_ready", "dossier.returned", "dossier.rated",
+        "dossier.submitted",
+        "dossier.accepted",
+        "dossier.supplement_requested",
+        "dossier.supplement_received",
+        "dossier.payment_requested",
+        "dossier.payment_completed",
+        "dossier.suspended",
+        "dossier.resumed",
+        "dossier.apology_issued",
+        "dossier.result_ready",
+        "dossier.returned",
+        "dossier.rated",
     ]
     assert all(e.source == "processing-service" for e in published[1:11])
     assert len(dossier["history"]) == 12 and dossier["anomalies"] == []
@@ -162,8 +198,9 @@ async def test_due_time_across_a_weekend_a_holiday_and_a_pause(setup: Setup) -> 
     assert received.data.due_at == at(8, 9)
 
     # The inbox shows the working time left: Thu 10:00 -> Mon 09:00 = 5.5 + 8 (Fri) + 1.5 = 15 h.
-    inbox = (await setup.client.get("/v1/inbox", params={"agency_code": agency},
-                                    headers=token(Role.OFFICER, agency=agency))).json()
+    inbox = (
+        await setup.client.get("/v1/inbox", params={"agency_code": agency}, headers=token(Role.OFFICER, agency=agency))
+    ).json()
     assert [(i["code"], i["remaining_working_hours"], i["overdue"]) for i in inbox["data"]] == [(code, 15.0, False)]
 
 
@@ -191,8 +228,9 @@ async def test_illegal_action_is_409_with_the_current_status(setup: Setup) -> No
     read = await setup.client.get(f"/v1/dossiers/{code}", headers=token(Role.OFFICER, agency="OTHER"))
     assert read.status_code == 403
     # an applicant may not act at all; an unknown dossier is 404; a bad body is 422
-    applicant = await setup.client.post(f"/v1/dossiers/{code}/refuse", json={"reason": "x"},
-                                        headers=token(Role.APPLICANT))
+    applicant = await setup.client.post(
+        f"/v1/dossiers/{code}/refuse", json={"reason": "x"}, headers=token(Role.APPLICANT)
+    )
     assert applicant.status_code == 403
     assert (await setup.act("NOPE-000000-0000", "accept", agency)).status_code == 404
     assert (await setup.act(code, "refuse", agency, {"reason": ""})).status_code == 422
@@ -209,10 +247,13 @@ async def test_two_officers_acting_at_once_publish_one_decision(setup: Setup) ->
     setup.clock.at = FRIDAY
     await eventually(lambda: _accepted(setup, code, agency))
     # Eight officers press "refuse" or "request supplement" on the same accepted dossier at once.
-    actions = [("refuse", {"reason": f"Lý do {i}"}) if i % 2 else ("request-supplement", {"reason": f"Thiếu {i}"})
-               for i in range(8)]
-    responses = await asyncio.gather(*(setup.act(code, action, agency, body, officer=f"officer-{i}")
-                                       for i, (action, body) in enumerate(actions)))
+    actions = [
+        ("refuse", {"reason": f"Lý do {i}"}) if i % 2 else ("request-supplement", {"reason": f"Thiếu {i}"})
+        for i in range(8)
+    ]
+    responses = await asyncio.gather(
+        *(setup.act(code, action, agency, body, officer=f"officer-{i}") for i, (action, body) in enumerate(actions))
+    )
     statuses = sorted(r.status_code for r in responses)
     assert statuses == [200] + [409] * 7, [r.text for r in responses]
     codes = {r.json()["error"]["code"] for r in responses if r.status_code == 409}
@@ -232,20 +273,29 @@ async def test_two_officers_acting_at_once_publish_one_decision(setup: Setup) ->
 async def test_out_of_order_event_is_kept_as_an_anomaly_and_duplicates_apply_once(setup: Setup) -> None:
     agency, procedure, dossier_id, code = new_codes()
     first = submitted(dossier_id, code, agency, procedure, FRIDAY)
-    returned_early = ev.DossierReturned(occurred_at=FRIDAY + timedelta(hours=1), source="legacy-import",
-                                        dossier_id=dossier_id, data=ev.ReturnedData(delivery=ev.Delivery.DIRECT))
-    accepted = ev.DossierAccepted(occurred_at=FRIDAY + timedelta(hours=2), source="intake-service",
-                                  dossier_id=dossier_id, data=ev.AcceptedData(due_at=at(5, 9)))
+    returned_early = ev.DossierReturned(
+        occurred_at=FRIDAY + timedelta(hours=1),
+        source="legacy-import",
+        dossier_id=dossier_id,
+        data=ev.ReturnedData(delivery=ev.Delivery.DIRECT),
+    )
+    accepted = ev.DossierAccepted(
+        occurred_at=FRIDAY + timedelta(hours=2),
+        source="intake-service",
+        dossier_id=dossier_id,
+        data=ev.AcceptedData(due_at=at(5, 9)),
+    )
     # submitted twice (a replay), returned before accepted, accepted twice
     await setup.publish(first, first, returned_early, accepted, accepted)
     dossier = await setup.dossier(code, agency, when=lambda d: d["status"] == "accepted")
-    await setup.publish(ev.DossierOverdue(occurred_at=at(5, 9), source="x", dossier_id=dossier_id,
-                                          data=ev.OverdueData(due_at=at(5, 9))))
+    await setup.publish(
+        ev.DossierOverdue(occurred_at=at(5, 9), source="x", dossier_id=dossier_id, data=ev.OverdueData(due_at=at(5, 9)))
+    )
     dossier = await setup.dossier(code, agency, when=lambda d: d["overdue_at"] is not None)
-    assert [h["event_type"] for h in dossier["history"]] == ["dossier.submitted", "dossier.accepted",
-                                                             "dossier.overdue"]
+    assert [h["event_type"] for h in dossier["history"]] == ["dossier.submitted", "dossier.accepted", "dossier.overdue"]
     assert [(a["event_type"], a["status"], a["source"]) for a in dossier["anomalies"]] == [
-        ("dossier.returned", "submitted", "legacy-import")]
+        ("dossier.returned", "submitted", "legacy-import")
+    ]
     assert "not allowed on a submitted dossier" in dossier["anomalies"][0]["reason"]
 
 
@@ -253,11 +303,15 @@ async def test_a_malformed_event_goes_to_the_dead_letter_topic_with_the_reason(s
     agency, procedure, dossier_id, code = new_codes()
     bad = submitted(dossier_id, code, agency, procedure, FRIDAY).model_dump(mode="json")
     bad["data"]["channel"] = "carrier-pigeon"
-    await publish_raw(setup.infra.kafka_bootstrap_servers, setup.topics.dossier_events,
-                      json.dumps(bad).encode(), key=dossier_id)
+    await publish_raw(
+        setup.infra.kafka_bootstrap_servers, setup.topics.dossier_events, json.dumps(bad).encode(), key=dossier_id
+    )
     dead = await read_records(
-        setup.infra.kafka_bootstrap_servers, dead_letter_topic(setup.topics.dossier_events),
-        match=lambda r: r.key == dossier_id and r.headers.get(DLQ_CONSUMER) == setup.group, until=bool)
+        setup.infra.kafka_bootstrap_servers,
+        dead_letter_topic(setup.topics.dossier_events),
+        match=lambda r: r.key == dossier_id and r.headers.get(DLQ_CONSUMER) == setup.group,
+        until=bool,
+    )
     assert dead, "the malformed event was not dead-lettered by processing"
     assert "channel" in dead[0].headers[DLQ_REASON]
     # and the consumer moved on: a good event after it is applied

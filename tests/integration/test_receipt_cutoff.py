@@ -36,16 +36,29 @@ async def test_cutoff_and_online_time_on_the_receipt_and_the_due_time(
     agency = f"K{uuid.uuid4().hex[:6].upper()}"
     procedure = f"{agency}.01"
     clock = BusinessClock(at(9, 14, 30))
-    i_settings = intake_settings(infrastructure.kafka_bootstrap_servers, infrastructure.mongodb_url,
-                                 mongo_db.name, topics)
-    p_settings = processing_settings(infrastructure.kafka_bootstrap_servers, infrastructure.mongodb_url,
-                                     f"{mongo_db.name}_p", topics)
+    i_settings = intake_settings(
+        infrastructure.kafka_bootstrap_servers, infrastructure.mongodb_url, mongo_db.name, topics
+    )
+    p_settings = processing_settings(
+        infrastructure.kafka_bootstrap_servers, infrastructure.mongodb_url, f"{mongo_db.name}_p", topics
+    )
     async with running_intake(i_settings, now=clock) as intake, running_processing(p_settings, now=clock) as (_, proc):
-        assert (await intake.post("/v1/agencies", headers=idem(ADMIN), json={
-            "agency_code": agency, "name": "Sở Tư pháp thử nghiệm", "admin_level": "provincial"})).status_code == 201
-        terms = {"procedure_code": procedure, "name": "Cấp Phiếu lý lịch tư pháp", "agency_code": agency,
-                 "online_level": 4, "processing_time": {"value": 2, "unit": "working_days"},
-                 "receipt_cutoff": "15:00", "online_processing_time": {"value": 1, "unit": "working_days"}}
+        assert (
+            await intake.post(
+                "/v1/agencies",
+                headers=idem(ADMIN),
+                json={"agency_code": agency, "name": "Sở Tư pháp thử nghiệm", "admin_level": "provincial"},
+            )
+        ).status_code == 201
+        terms = {
+            "procedure_code": procedure,
+            "name": "Cấp Phiếu lý lịch tư pháp",
+            "agency_code": agency,
+            "online_level": 4,
+            "processing_time": {"value": 2, "unit": "working_days"},
+            "receipt_cutoff": "15:00",
+            "online_processing_time": {"value": 1, "unit": "working_days"},
+        }
         bad = await intake.post("/v1/procedures", headers=idem(ADMIN), json={**terms, "receipt_cutoff": "15h"})
         assert bad.status_code == 422 and "receipt_cutoff" in bad.text
         published = await intake.post("/v1/procedures", headers=idem(ADMIN), json=terms)
@@ -57,8 +70,9 @@ async def test_cutoff_and_online_time_on_the_receipt_and_the_due_time(
 
         async def at_the_counter(when: datetime, phone: str) -> dict[str, Any]:
             clock.at = when
-            response = await intake.post("/v1/dossiers", headers=idem(officer),
-                                         json=dossier_body(procedure, agency, "direct", phone=phone))
+            response = await intake.post(
+                "/v1/dossiers", headers=idem(officer), json=dossier_body(procedure, agency, "direct", phone=phone)
+            )
             assert response.status_code == 201, response.text
             return dict(response.json())
 
@@ -72,8 +86,11 @@ async def test_cutoff_and_online_time_on_the_receipt_and_the_due_time(
 
         # Online, submitted at 14:50 and accepted at 15:20: one working day (the online time) from Wednesday.
         clock.at = at(9, 14, 50)
-        online = await intake.post("/v1/dossiers", headers=idem(intake_token(Role.APPLICANT)),
-                                   json=dossier_body(procedure, agency, "online", phone="0911000003"))
+        online = await intake.post(
+            "/v1/dossiers",
+            headers=idem(intake_token(Role.APPLICANT)),
+            json=dossier_body(procedure, agency, "online", phone="0911000003"),
+        )
         assert online.status_code == 201, online.text
         code, dossier_id = online.json()["dossier_code"], online.json()["dossier_id"]
         clock.at = at(9, 15, 20)

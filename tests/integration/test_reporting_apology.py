@@ -25,9 +25,14 @@ Q2 = {"from": "2021-04-01", "to": "2021-06-30"}
 
 
 def _uncollected(history: History, at: Any) -> History:
-    history.events.append(ev.DossierResultUncollected(
-        occurred_at=at, source="processing-service", dossier_id=history.id,
-        data=ev.ResultUncollectedData(ready_at=history.events[-1].occurred_at, after_working_days=5)))
+    history.events.append(
+        ev.DossierResultUncollected(
+            occurred_at=at,
+            source="processing-service",
+            dossier_id=history.id,
+            data=ev.ResultUncollectedData(ready_at=history.events[-1].occurred_at, after_working_days=5),
+        )
+    )
     return history
 
 
@@ -35,8 +40,7 @@ def _histories() -> list[History]:
     due = vn(2021, 4, 20, 17)
 
     def accepted(name: str, due_at: Any = due) -> History:
-        return History(f"AP-{name}", "SXD", "9.001", "direct", vn(2021, 4, 5, 8)).accepted(vn(2021, 4, 5, 8, 5),
-                                                                                           due_at)
+        return History(f"AP-{name}", "SXD", "9.001", "direct", vn(2021, 4, 5, 8)).accepted(vn(2021, 4, 5, 8, 5), due_at)
 
     in_time = accepted("in-time").apology(vn(2021, 4, 16), vn(2021, 4, 28, 17)).result(vn(2021, 4, 27))
     # Imported from a legacy system: its letter is dated after the deadline it apologises for.
@@ -56,8 +60,9 @@ async def test_late_with_and_without_an_apology_and_results_not_collected(
     kafka = infrastructure.kafka_bootstrap_servers
     topics: Topics = await create_topics(kafka, run_id)
     histories = _histories()
-    await publish(kafka, topics, [agency("SXD", "Sở Xây dựng", "provincial"),
-                                  procedure("9.001", "SXD", "provincial", 4, None)])
+    await publish(
+        kafka, topics, [agency("SXD", "Sở Xây dựng", "provincial"), procedure("9.001", "SXD", "provincial", 4, None)]
+    )
     await publish(kafka, topics, [e for h in histories for e in h.events])
     settings = reporting_settings(kafka, infrastructure.mongodb_url, mongo_db.name, topics)
     async with running_reporting(settings) as client:
@@ -71,11 +76,13 @@ async def test_late_with_and_without_an_apology_and_results_not_collected(
         assert body["uncollected"] == 1  # "waiting"; "collected" was returned in May
         # At the end of May only "collected"'s announcement had passed, and it was returned by then;
         # at the end of the day the announcement came it was still waiting.
-        may = (await client.get("/v1/reports/summary", params={"from": "2021-05-01", "to": "2021-05-31"},
-                                headers=OFFICIAL)).json()
+        may = (
+            await client.get("/v1/reports/summary", params={"from": "2021-05-01", "to": "2021-05-31"}, headers=OFFICIAL)
+        ).json()
         assert may["uncollected"] == 0
-        day = (await client.get("/v1/reports/summary", params={"from": "2021-05-10", "to": "2021-05-10"},
-                                headers=OFFICIAL)).json()
+        day = (
+            await client.get("/v1/reports/summary", params={"from": "2021-05-10", "to": "2021-05-10"}, headers=OFFICIAL)
+        ).json()
         assert day["uncollected"] == 1
         table = (await client.get("/v1/reports/agencies", params=Q2, headers=OFFICIAL)).json()
         row = next(r for r in table["data"] if r["agency_code"] == "SXD")

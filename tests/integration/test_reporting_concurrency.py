@@ -21,8 +21,9 @@ CALENDAR = load_calendar()
 
 def partition_records(seed: int, dossiers: int) -> list[Record]:
     """One partition's records: generated histories interleaved, some events twice (a producer retry)."""
-    histories = generate_histories(seed, dossiers, date(2025, 1, 1), date(2025, 7, 1), read_catalogue(),
-                                   calendar=CALENDAR)
+    histories = generate_histories(
+        seed, dossiers, date(2025, 1, 1), date(2025, 7, 1), read_catalogue(), calendar=CALENDAR
+    )
     rng = random.Random(seed)
     queues = [list(h) for h in histories]
     events: list[ev.DossierEvent] = []
@@ -50,7 +51,7 @@ async def alone(db: AsyncDatabase[Any], records: list[Record]) -> tuple[dict[str
 
 
 def batches(records: list[Record], size: int, start: int = 0) -> list[list[Record]]:
-    return [records[i:i + size] for i in range(start, len(records), size)]
+    return [records[i : i + size] for i in range(start, len(records), size)]
 
 
 async def test_two_instances_folding_one_partition_count_every_event_once(mongo_db: AsyncDatabase[Any]) -> None:
@@ -91,7 +92,7 @@ async def test_a_rebuild_catching_up_beside_a_live_consumer_counts_every_event_o
     live_from = end + 15
 
     async def live_consumer() -> None:
-        for batch in [records[end - 10:end + 5], *batches(records, 30, live_from)]:
+        for batch in [records[end - 10 : end + 5], *batches(records, 30, live_from)]:
             await live.fold("p0", batch)
 
     async def catch_up() -> None:
@@ -109,8 +110,13 @@ async def test_two_tools_folding_without_kafka_apply_each_event_once(mongo_db: A
     await models.ensure_indexes()
     one, two = DossierProjection(models), DossierProjection(models)
     halves = [events[i::2] for i in range(2)]
-    await asyncio.gather(*(p.fold_events(chunk) for p, half in ((one, halves[0]), (two, halves[1]))
-                           for chunk in [half[i:i + 25] for i in range(0, len(half), 25)]))
+    await asyncio.gather(
+        *(
+            p.fold_events(chunk)
+            for p, half in ((one, halves[0]), (two, halves[1]))
+            for chunk in [half[i : i + 25] for i in range(0, len(half), 25)]
+        )
+    )
     await one.fold_events(events)  # and everything again
     expected = await alone(mongo_db, records)
     assert await snapshot(models) == expected

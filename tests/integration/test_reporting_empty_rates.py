@@ -29,8 +29,9 @@ ZERO = {"count": 0, "percent": 0.0}
 
 
 @pytest.fixture
-async def client(infrastructure: Infrastructure, run_id: str, mongo_db: AsyncDatabase[Any]
-                 ) -> AsyncIterator[httpx.AsyncClient]:
+async def client(
+    infrastructure: Infrastructure, run_id: str, mongo_db: AsyncDatabase[Any]
+) -> AsyncIterator[httpx.AsyncClient]:
     kafka = infrastructure.kafka_bootstrap_servers
     topics = await create_topics(kafka, run_id)
     events = [e for h in scenario_histories().values() for e in h.events]
@@ -67,18 +68,30 @@ async def test_the_on_time_rate_of_nothing_resolved_is_null(client: httpx.AsyncC
     assert rates == {"STNMT": 75.0, "STP": 0.0, "UBND-X": None, "UBND-X-Y": None}
 
     # Exported as an empty cell, not as 0.
-    rows = list(csv.DictReader(io.StringIO(
-        (await get(client, "/v1/reports/agencies.csv", **Q1_2020, lang="en")).content.decode("utf-8-sig"))))
+    rows = list(
+        csv.DictReader(
+            io.StringIO(
+                (await get(client, "/v1/reports/agencies.csv", **Q1_2020, lang="en")).content.decode("utf-8-sig")
+            )
+        )
+    )
     exported = {r["Agency code"]: r["On-time rate (%)"] for r in rows}
     assert exported == {"STNMT": "75.0", "STP": "0.0", "UBND-X": "", "UBND-X-Y": ""}
 
 
 async def test_online_indicators_over_an_empty_base_are_null(client: httpx.AsyncClient) -> None:
     # STP has no district procedures: no base for any rate.
-    none = (await get(client, "/v1/reports/online-services", **Q1_2020, agency_code="STP",
-                      admin_level="district")).json()
-    assert none["services"] == {"procedures": 0, "level_4": 0, "level_3": 0, "online_rate": None,
-                                "level_4_rate": None, "level_3_rate": None}
+    none = (
+        await get(client, "/v1/reports/online-services", **Q1_2020, agency_code="STP", admin_level="district")
+    ).json()
+    assert none["services"] == {
+        "procedures": 0,
+        "level_4": 0,
+        "level_3": 0,
+        "online_rate": None,
+        "level_4_rate": None,
+        "level_3_rate": None,
+    }
     assert none["by_admin_level"] == [] and none["by_agency"] == []
     for ratio in ("services_with_online_dossiers", "online_dossiers", "online_payments"):
         assert none[ratio] == {"count": 0, "of": 0, "percent": None}, ratio

@@ -119,12 +119,22 @@ async def test_rebuild_from_offset_zero_ends_with_the_same_numbers(
         assert (await client.get("/v1/reports/agencies", params=Q1, headers=OFFICIAL)).json() == table_before
 
     # The command line, as an operator runs it: another fresh generation, the same numbers.
-    env = {**os.environ, "MOTCUA_REPORTING_KAFKA_BOOTSTRAP_SERVERS": kafka,
-           "MOTCUA_REPORTING_MONGODB_URL": infrastructure.mongodb_url,
-           "MOTCUA_REPORTING_MONGODB_DATABASE": mongo_db.name, "MOTCUA_REPORTING_TOPIC_PREFIX": own_topics.prefix}
+    env = {
+        **os.environ,
+        "MOTCUA_REPORTING_KAFKA_BOOTSTRAP_SERVERS": kafka,
+        "MOTCUA_REPORTING_MONGODB_URL": infrastructure.mongodb_url,
+        "MOTCUA_REPORTING_MONGODB_DATABASE": mongo_db.name,
+        "MOTCUA_REPORTING_TOPIC_PREFIX": own_topics.prefix,
+    }
     command = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "motcua_reporting", "rebuild", env=env,
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+        sys.executable,
+        "-m",
+        "motcua_reporting",
+        "rebuild",
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
     _, stderr = await asyncio.wait_for(command.communicate(), timeout=120)
     assert command.returncode == 0, stderr.decode()
     assert await active_generation(mongo_db) not in ("", report.generation)

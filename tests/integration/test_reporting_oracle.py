@@ -123,8 +123,13 @@ def step(state: State, event: ev.DossierEvent, calendar: WorkingCalendar) -> Non
 def dossier_of(history: list[ev.DossierEvent], calendar: WorkingCalendar) -> Dossier:
     submitted: Any = history[0].data
     assert history[0].event_type == "dossier.submitted"
-    dossier = Dossier(history, submitted.procedure_code, submitted.channel.value, submitted.agency_code,
-                      day_of(history[0].occurred_at))
+    dossier = Dossier(
+        history,
+        submitted.procedure_code,
+        submitted.channel.value,
+        submitted.agency_code,
+        day_of(history[0].occurred_at),
+    )
     dossier.counter = getattr(submitted, "receiving_agency_code", None) or submitted.agency_code
     state = State()
     for event in history:
@@ -137,8 +142,9 @@ def dossier_of(history: list[ev.DossierEvent], calendar: WorkingCalendar) -> Dos
             dossier.outcome, dossier.closed, dossier.closed_by = "resolved", day_of(result_at), state.agency
             assert state.due is not None
             due_day = day_of(state.due)
-            dossier.timeliness = ("early" if dossier.closed < due_day else
-                                  "on_time" if dossier.closed == due_day else "late")
+            dossier.timeliness = (
+                "early" if dossier.closed < due_day else "on_time" if dossier.closed == due_day else "late"
+            )
         elif kind in ("dossier.refused", "dossier.withdrawn"):
             dossier.outcome = kind.removeprefix("dossier.")
             dossier.closed, dossier.closed_by = day_of(event.occurred_at), state.agency
@@ -185,8 +191,9 @@ class Oracle:
 
     # --- the tallies ---------------------------------------------------------------------------
 
-    def tallies(self, start: date, end: date, agency_code: str | None, level: str | None,
-                row: Any = None) -> dict[Any, Counter[str]]:
+    def tallies(
+        self, start: date, end: date, agency_code: str | None, level: str | None, row: Any = None
+    ) -> dict[Any, Counter[str]]:
         """Per agency (or per `row(agency, procedure)`): every count of the summary for the period and scope."""
         scope = self.covered(agency_code)
         by_agency: dict[Any, Counter[str]] = {}
@@ -222,8 +229,11 @@ class Oracle:
                     add(state.agency, d.procedure, "in_progress.within_deadline")
             # A result announced not collected by the end of `to`, and not returned by then (issue 18).
             happened = [e.event_type for e in d.history if e.occurred_at < at_end]
-            if d.outcome == "resolved" and "dossier.result_uncollected" in happened \
-                    and "dossier.returned" not in happened:
+            if (
+                d.outcome == "resolved"
+                and "dossier.result_uncollected" in happened
+                and "dossier.returned" not in happened
+            ):
                 add(walk(d.history, self.calendar, at_end).agency, d.procedure, "uncollected")
         return by_agency
 
@@ -237,12 +247,20 @@ class Oracle:
         return {
             "received": {"total": received, "by_channel": {c: share(t[f"received.{c}"], received) for c in CHANNELS}},
             "carried_over": t["carried_over"],
-            "resolved": {"total": resolved, **{x: share(t[f"resolved.{x}"], resolved) for x in TIMELINESS},
-                         "returned_by_post": share(t["returned_by_post"], resolved), "unclassified": 0,
-                         "late_with_apology": share(late - t["late_without_apology"], resolved),
-                         "late_without_apology": share(t["late_without_apology"], resolved)},
-            "in_progress": {"total": within + overdue + paused, "within_deadline": within, "overdue": overdue,
-                            "paused": paused},
+            "resolved": {
+                "total": resolved,
+                **{x: share(t[f"resolved.{x}"], resolved) for x in TIMELINESS},
+                "returned_by_post": share(t["returned_by_post"], resolved),
+                "unclassified": 0,
+                "late_with_apology": share(late - t["late_without_apology"], resolved),
+                "late_without_apology": share(t["late_without_apology"], resolved),
+            },
+            "in_progress": {
+                "total": within + overdue + paused,
+                "within_deadline": within,
+                "overdue": overdue,
+                "paused": paused,
+            },
             "refused": t["refused"],
             "withdrawn": t["withdrawn"],
             "on_time_rate": rate(early + on_time, early + on_time + late),
@@ -256,57 +274,90 @@ class Oracle:
 
     # --- the API's answers ---------------------------------------------------------------------
 
-    def summary(self, start: date, end: date, agency_code: str | None = None, level: str | None = None
-                ) -> dict[str, Any]:
+    def summary(
+        self, start: date, end: date, agency_code: str | None = None, level: str | None = None
+    ) -> dict[str, Any]:
         by_agency = self.tallies(start, end, agency_code, level)
         total: Counter[str] = Counter()
         for tally in by_agency.values():
             total.update(tally)
-        busiest = [{"agency_code": code, "agency_name": self.name(code),
-                    "received": sum(t[f"received.{c}"] for c in CHANNELS)} for code, t in by_agency.items()]
+        busiest = [
+            {"agency_code": code, "agency_name": self.name(code), "received": sum(t[f"received.{c}"] for c in CHANNELS)}
+            for code, t in by_agency.items()
+        ]
         busiest = sorted((r for r in busiest if r["received"]), key=lambda r: (-r["received"], r["agency_code"]))
-        return {"period": {"from": start.isoformat(), "to": end.isoformat()}, **self.columns(total),
-                "by_agency": busiest}
+        return {
+            "period": {"from": start.isoformat(), "to": end.isoformat()},
+            **self.columns(total),
+            "by_agency": busiest,
+        }
 
-    def agency_rows(self, start: date, end: date, agency_code: str | None = None, level: str | None = None
-                    ) -> dict[str, dict[str, Any]]:
+    def agency_rows(
+        self, start: date, end: date, agency_code: str | None = None, level: str | None = None
+    ) -> dict[str, dict[str, Any]]:
         """Every agency with any figure, by code (agencies without figures have all-zero rows)."""
-        return {code: {"agency_code": code, "agency_name": self.name(code), **self.columns(t),
-                       "received_at_counter": self.at_counter(code, t, start, end, agency_code, level)}
-                for code, t in self.tallies(start, end, agency_code, level).items()}
+        return {
+            code: {
+                "agency_code": code,
+                "agency_name": self.name(code),
+                **self.columns(t),
+                "received_at_counter": self.at_counter(code, t, start, end, agency_code, level),
+            }
+            for code, t in self.tallies(start, end, agency_code, level).items()
+        }
 
-    def at_counter(self, code: str, t: Counter[str], start: date, end: date, agency_code: str | None,
-                   level: str | None) -> dict[str, int]:
+    def at_counter(
+        self, code: str, t: Counter[str], start: date, end: date, agency_code: str | None, level: str | None
+    ) -> dict[str, int]:
         """The row counted by receiving counter: its own direct and postal dossiers (`t`, the row's
         tallies) less those received at another agency's counter, plus those its counter received for
         other agencies (whatever the scope: the row is in it)."""
         scope = self.covered(agency_code)
         at_desk = [d for d in self.dossiers if start <= d.received <= end and d.channel != "online"]
         for_others = sum(1 for d in at_desk if d.counter == code and d.received_by != code)
-        elsewhere = sum(1 for d in at_desk if d.received_by == code and d.counter != code
-                        and self.counts(d.received_by, d.procedure, scope, level))
+        elsewhere = sum(
+            1
+            for d in at_desk
+            if d.received_by == code and d.counter != code and self.counts(d.received_by, d.procedure, scope, level)
+        )
         own = t["received.direct"] + t["received.postal"]
-        return {"total": own - elsewhere + for_others, "for_other_agencies": for_others,
-                "at_other_counters": elsewhere}
+        return {"total": own - elsewhere + for_others, "for_other_agencies": for_others, "at_other_counters": elsewhere}
 
     def zero_row(self, code: str) -> dict[str, Any]:
-        return {"agency_code": code, "agency_name": self.name(code), **self.columns(Counter()),
-                "received_at_counter": {"total": 0, "for_other_agencies": 0, "at_other_counters": 0}}
+        return {
+            "agency_code": code,
+            "agency_name": self.name(code),
+            **self.columns(Counter()),
+            "received_at_counter": {"total": 0, "for_other_agencies": 0, "at_other_counters": 0},
+        }
 
-    def online(self, start: date, end: date, agency_code: str | None = None, level: str | None = None
-               ) -> dict[str, Any]:
+    def online(
+        self, start: date, end: date, agency_code: str | None = None, level: str | None = None
+    ) -> dict[str, Any]:
         scope = self.covered(agency_code)
-        procedures = [p for p in self.catalogue["procedures"]
-                      if (scope is None or p["agency_code"] in scope) and (level is None or p["admin_level"] == level)]
+        procedures = [
+            p
+            for p in self.catalogue["procedures"]
+            if (scope is None or p["agency_code"] in scope) and (level is None or p["admin_level"] == level)
+        ]
 
         def rates(ps: list[dict[str, Any]]) -> dict[str, Any]:
             l4 = sum(1 for p in ps if p["online_level"] == 4)
             l3 = sum(1 for p in ps if p["online_level"] == 3)
-            return {"procedures": len(ps), "level_4": l4, "level_3": l3, "online_rate": rate(l3 + l4, len(ps)),
-                    "level_4_rate": rate(l4, len(ps)), "level_3_rate": rate(l3, len(ps))}
+            return {
+                "procedures": len(ps),
+                "level_4": l4,
+                "level_3": l3,
+                "online_rate": rate(l3 + l4, len(ps)),
+                "level_4_rate": rate(l4, len(ps)),
+                "level_3_rate": rate(l3, len(ps)),
+            }
 
-        received = [d for d in self.dossiers if start <= d.received <= end
-                    and self.counts(d.received_by, d.procedure, scope, level)]
+        received = [
+            d
+            for d in self.dossiers
+            if start <= d.received <= end and self.counts(d.received_by, d.procedure, scope, level)
+        ]
         online_codes = {p["procedure_code"] for p in self.catalogue["procedures"] if p["online_level"] >= 3}
         fee_codes = {p["procedure_code"] for p in self.catalogue["procedures"] if (p.get("fee") or 0) > 0}
         services = [p for p in procedures if p["online_level"] >= 3]
@@ -321,19 +372,31 @@ class Oracle:
         return {
             "period": {"from": start.isoformat(), "to": end.isoformat()},
             "services": rates(procedures),
-            "by_admin_level": [{"admin_level": lv, **rates([p for p in procedures if p["admin_level"] == lv])}
-                               for lv in levels],
-            "by_agency": [{"agency_code": a, "agency_name": self.name(a),
-                           **rates([p for p in procedures if p["agency_code"] == a])} for a in owners],
-            "services_with_online_dossiers": {"count": with_dossiers, "of": len(services),
-                                              "percent": rate(with_dossiers, len(services))},
-            "online_dossiers": {"count": online_count, "of": len(of_online),
-                                "percent": rate(online_count, len(of_online))},
+            "by_admin_level": [
+                {"admin_level": lv, **rates([p for p in procedures if p["admin_level"] == lv])} for lv in levels
+            ],
+            "by_agency": [
+                {
+                    "agency_code": a,
+                    "agency_name": self.name(a),
+                    **rates([p for p in procedures if p["agency_code"] == a]),
+                }
+                for a in owners
+            ],
+            "services_with_online_dossiers": {
+                "count": with_dossiers,
+                "of": len(services),
+                "percent": rate(with_dossiers, len(services)),
+            },
+            "online_dossiers": {
+                "count": online_count,
+                "of": len(of_online),
+                "percent": rate(online_count, len(of_online)),
+            },
             "online_payments": {"count": paid, "of": len(of_fee), "percent": rate(paid, len(of_fee))},
         }
 
-    def trend(self, start: date, end: date, agency_code: str | None = None, level: str | None = None
-              ) -> dict[str, Any]:
+    def trend(self, start: date, end: date, agency_code: str | None = None, level: str | None = None) -> dict[str, Any]:
         scope = self.covered(agency_code)
         months: dict[str, Counter[str]] = {}
         day = start.replace(day=1)
@@ -343,14 +406,22 @@ class Oracle:
         for d in self.dossiers:
             if start <= d.received <= end and self.counts(d.received_by, d.procedure, scope, level):
                 months[d.received.strftime("%Y-%m")]["received"] += 1
-            if d.outcome == "resolved" and d.closed is not None and start <= d.closed <= end \
-                    and self.counts(d.closed_by, d.procedure, scope, level):
+            if (
+                d.outcome == "resolved"
+                and d.closed is not None
+                and start <= d.closed <= end
+                and self.counts(d.closed_by, d.procedure, scope, level)
+            ):
                 month = months[d.closed.strftime("%Y-%m")]
                 month["resolved"] += 1
                 month[str(d.timeliness)] += 1
-        return {"period": {"from": start.isoformat(), "to": end.isoformat()},
-                "data": [{"month": m, **{k: c[k] for k in ("received", "resolved", "early", "on_time", "late")}}
-                         for m, c in months.items()]}
+        return {
+            "period": {"from": start.isoformat(), "to": end.isoformat()},
+            "data": [
+                {"month": m, **{k: c[k] for k in ("received", "resolved", "early", "on_time", "late")}}
+                for m, c in months.items()
+            ],
+        }
 
     # --- the resolution table (form of Circular 01/2020/TT-VPCP), as docs/reporting.md states it ---
     # Rows by name in Vietnamese dictionary order: letters first (đ after d; ă, â after a), tones after.
@@ -365,17 +436,27 @@ class Oracle:
         early, on_time, late = (t[f"resolved.{x}"] for x in TIMELINESS)
         within, overdue, paused = (t[f"in_progress.{s}"] for s in ("within_deadline", "overdue", "paused"))
         return {
-            "to_resolve": online + direct_or_postal + t["carried_over"], "received_online": online,
-            "received_direct_or_postal": direct_or_postal, "carried_over": t["carried_over"],
-            "resolved": early + on_time + late, "resolved_early": early, "resolved_on_time": on_time,
-            "resolved_late": late, "in_progress": within + overdue + paused, "in_progress_within_deadline": within,
-            "in_progress_overdue": overdue, "in_progress_paused": paused, "refused": t["refused"],
-            "withdrawn": t["withdrawn"], "resolved_unclassified": 0, "on_time_rate": rate(early + on_time,
-                                                                                          early + on_time + late),
+            "to_resolve": online + direct_or_postal + t["carried_over"],
+            "received_online": online,
+            "received_direct_or_postal": direct_or_postal,
+            "carried_over": t["carried_over"],
+            "resolved": early + on_time + late,
+            "resolved_early": early,
+            "resolved_on_time": on_time,
+            "resolved_late": late,
+            "in_progress": within + overdue + paused,
+            "in_progress_within_deadline": within,
+            "in_progress_overdue": overdue,
+            "in_progress_paused": paused,
+            "refused": t["refused"],
+            "withdrawn": t["withdrawn"],
+            "resolved_unclassified": 0,
+            "on_time_rate": rate(early + on_time, early + on_time + late),
         }
 
-    def resolution(self, start: date, end: date, agency_code: str | None = None, level: str | None = None,
-                   by: str = "field") -> dict[str, Any]:
+    def resolution(
+        self, start: date, end: date, agency_code: str | None = None, level: str | None = None, by: str = "field"
+    ) -> dict[str, Any]:
         """Rows per (level, field) or (level, agency); a row for every field of the scope's procedures (or
         agency of the scope) even without figures; rows by name, "other" last; subtotals; total."""
         scope = self.covered(agency_code)
@@ -389,32 +470,52 @@ class Oracle:
         shown: set[tuple[str, str]] = set(tallies)
         if by == "agency":
             names = {code: a["name"] for code, a in self.agencies.items()}
-            shown |= {(a["admin_level"], code) for code, a in self.agencies.items()
-                      if (scope is None or code in scope) and level in (None, a["admin_level"])}
+            shown |= {
+                (a["admin_level"], code)
+                for code, a in self.agencies.items()
+                if (scope is None or code in scope) and level in (None, a["admin_level"])
+            }
         else:
             for p in self.catalogue["procedures"]:
                 code, name = self.field_of(p["procedure_code"])
                 names.setdefault(code, name)
                 if (scope is None or p["agency_code"] in scope) and level in (None, p["admin_level"]):
                     shown.add((p["admin_level"], code))
-        titles = {"provincial": ("Cấp tỉnh", "Provincial level"), "district": ("Cấp huyện", "District level"),
-                  "commune": ("Cấp xã", "Commune level")}
+        titles = {
+            "provincial": ("Cấp tỉnh", "Provincial level"),
+            "district": ("Cấp huyện", "District level"),
+            "commune": ("Cấp xã", "Commune level"),
+        }
         levels, order = [], 0
         for lv in ("provincial", "district", "commune"):
             if level not in (None, lv):
                 continue
             rows = []
-            for code in sorted({c for g, c in shown if g == lv},
-                               key=lambda c: (c == "other", vi_order(names.get(c, c)), c)):
+            for code in sorted(
+                {c for g, c in shown if g == lv}, key=lambda c: (c == "other", vi_order(names.get(c, c)), c)
+            ):
                 order += 1
-                rows.append({"order": order, "code": code, "name": names.get(code, code),
-                             **self.resolution_cells(tallies.get((lv, code), Counter()))})
+                rows.append(
+                    {
+                        "order": order,
+                        "code": code,
+                        "name": names.get(code, code),
+                        **self.resolution_cells(tallies.get((lv, code), Counter())),
+                    }
+                )
             subtotal: Counter[str] = Counter()
             for (g, _), t in tallies.items():
                 if g == lv:
                     subtotal.update(t)
-            levels.append({"admin_level": lv, "name_vi": titles[lv][0], "name_en": titles[lv][1], "rows": rows,
-                           "subtotal": self.resolution_cells(subtotal)})
+            levels.append(
+                {
+                    "admin_level": lv,
+                    "name_vi": titles[lv][0],
+                    "name_en": titles[lv][1],
+                    "rows": rows,
+                    "subtotal": self.resolution_cells(subtotal),
+                }
+            )
         total: Counter[str] = Counter()
         for t in tallies.values():
             total.update(t)
@@ -429,6 +530,7 @@ def vi_order(name: str) -> tuple[list[int], str]:
     import unicodedata
 
     decomposed = unicodedata.normalize("NFD", name.lower())
-    letters = unicodedata.normalize("NFC", "".join(c for c in decomposed
-                                                   if not unicodedata.combining(c) or c in KEPT_MARKS))
+    letters = unicodedata.normalize(
+        "NFC", "".join(c for c in decomposed if not unicodedata.combining(c) or c in KEPT_MARKS)
+    )
     return [VI_LETTERS.find(c) if c in VI_LETTERS else ord(c) - 2_000_000 for c in letters], name

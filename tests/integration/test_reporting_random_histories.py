@@ -69,8 +69,9 @@ def queries(seed: int, catalogue: dict[str, Any], n: int) -> list[tuple[date, da
     return found
 
 
-async def compare_with_oracle(client: Any, oracle: Oracle, asked: list[tuple[date, date, str | None, str | None]],
-                              when: str) -> None:
+async def compare_with_oracle(
+    client: Any, oracle: Oracle, asked: list[tuple[date, date, str | None, str | None]], when: str
+) -> None:
     for first, last, agency, level in asked:
         params = {"from": first.isoformat(), "to": last.isoformat()}
         if agency:
@@ -99,17 +100,20 @@ async def compare_with_oracle(client: Any, oracle: Oracle, asked: list[tuple[dat
         assert trend == oracle.trend(first, last, agency, level), where
 
 
-async def publish_records(bootstrap: str, topics: Topics, catalogue: list[ev.Envelope],
-                          dossier_events: list[ev.DossierEvent]) -> None:
+async def publish_records(
+    bootstrap: str, topics: Topics, catalogue: list[ev.Envelope], dossier_events: list[ev.DossierEvent]
+) -> None:
     """Catalogue then dossier events, in the given order, keyed as the contract says (one producer,
     awaited at the end, so that per-key order on the topic is the order given)."""
     producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", linger_ms=5)
     await producer.start()
     try:
-        sent = [await producer.send(topics.catalog_events, e.to_bytes(), key=catalogue_key(e).encode())
-                for e in catalogue]
-        sent += [await producer.send(topics.dossier_events, e.to_bytes(), key=e.dossier_id.encode())
-                 for e in dossier_events]
+        sent = [
+            await producer.send(topics.catalog_events, e.to_bytes(), key=catalogue_key(e).encode()) for e in catalogue
+        ]
+        sent += [
+            await producer.send(topics.dossier_events, e.to_bytes(), key=e.dossier_id.encode()) for e in dossier_events
+        ]
         await asyncio.gather(*sent)
     finally:
         await producer.stop()
@@ -157,7 +161,10 @@ async def applied_events(db: AsyncDatabase[Any]) -> int:
 
 
 async def test_every_figure_equals_a_recount_once_twice_and_after_a_rebuild(
-    infrastructure: Infrastructure, own_topics: Topics, mongo_db: AsyncDatabase[Any], world: Any,
+    infrastructure: Infrastructure,
+    own_topics: Topics,
+    mongo_db: AsyncDatabase[Any],
+    world: Any,
 ) -> None:
     catalogue, histories, oracle = world
     kafka = infrastructure.kafka_bootstrap_servers
@@ -189,15 +196,22 @@ async def test_every_figure_equals_a_recount_once_twice_and_after_a_rebuild(
 
 
 async def test_every_figure_equals_a_recount_after_a_restart_mid_stream(
-    infrastructure: Infrastructure, own_topics: Topics, mongo_db: AsyncDatabase[Any], world: Any,
+    infrastructure: Infrastructure,
+    own_topics: Topics,
+    mongo_db: AsyncDatabase[Any],
+    world: Any,
 ) -> None:
     catalogue, histories, oracle = world
     kafka = infrastructure.kafka_bootstrap_servers
     events = [e for h in histories for e in h]
     # Small batches, so that the first consumer is stopped with the stream half folded.
     settings = reporting_settings(kafka, infrastructure.mongodb_url, mongo_db.name, own_topics, batch_max_records=20)
-    await publish_records(kafka, own_topics, catalogue_events(catalogue, occurred_at=oracle_start()),
-                          interleaved(histories, random.Random(SEED + 1)))
+    await publish_records(
+        kafka,
+        own_topics,
+        catalogue_events(catalogue, occurred_at=oracle_start()),
+        interleaved(histories, random.Random(SEED + 1)),
+    )
     async with running_reporting(settings):
         loop = asyncio.get_running_loop()
         deadline = loop.time() + 60
@@ -207,8 +221,12 @@ async def test_every_figure_equals_a_recount_after_a_restart_mid_stream(
     assert 0 < stopped_at < len(events), "the first consumer should stop mid-stream"
 
     async with running_reporting(settings) as client:
-        await folded(mongo_db, dossier_events=len(events), agencies=len(catalogue["agencies"]),
-                     procedures=len(catalogue["procedures"]))
+        await folded(
+            mongo_db,
+            dossier_events=len(events),
+            agencies=len(catalogue["agencies"]),
+            procedures=len(catalogue["procedures"]),
+        )
         await compare_with_oracle(client, oracle, queries(SEED + 1, catalogue, 10), f"restarted after {stopped_at}")
 
 

@@ -28,9 +28,22 @@ from test_reporting_support import OFFICIAL, create_topics, folded, reporting_se
 SEED = 20261
 Q1 = (date(2025, 1, 1), date(2025, 3, 31))
 CALENDAR = load_calendar()
-CELLS = ("to_resolve", "received_online", "received_direct_or_postal", "carried_over", "resolved",
-         "resolved_early", "resolved_on_time", "resolved_late", "in_progress", "in_progress_within_deadline",
-         "in_progress_overdue", "in_progress_paused", "refused", "withdrawn")
+CELLS = (
+    "to_resolve",
+    "received_online",
+    "received_direct_or_postal",
+    "carried_over",
+    "resolved",
+    "resolved_early",
+    "resolved_on_time",
+    "resolved_late",
+    "in_progress",
+    "in_progress_within_deadline",
+    "in_progress_overdue",
+    "in_progress_paused",
+    "refused",
+    "withdrawn",
+)
 
 
 @pytest.fixture(scope="module")
@@ -66,8 +79,18 @@ async def behind(client: httpx.AsyncClient, figure: str, params: dict[str, str],
         page = response.json()
         assert page["count"] == len(page["data"]) <= limit
         for item in page["data"]:
-            assert set(item) == {"dossier_code", "agency_code", "procedure_code", "field_code", "admin_level",
-                                 "channel", "received_date", "due_date", "result_date", "status"}
+            assert set(item) == {
+                "dossier_code",
+                "agency_code",
+                "procedure_code",
+                "field_code",
+                "admin_level",
+                "channel",
+                "received_date",
+                "due_date",
+                "result_date",
+                "status",
+            }
         codes += [item["dossier_code"] for item in page["data"]]
         cursor = page["next_cursor"]
         if cursor is None:
@@ -79,7 +102,10 @@ def without_rates(cells: dict[str, Any]) -> dict[str, Any]:
 
 
 async def test_the_resolution_table_and_its_dossiers_equal_a_recount(
-    infrastructure: Infrastructure, own_topics: Topics, mongo_db: AsyncDatabase[Any], world: Any,
+    infrastructure: Infrastructure,
+    own_topics: Topics,
+    mongo_db: AsyncDatabase[Any],
+    world: Any,
 ) -> None:
     catalogue, histories, oracle = world
     kafka = infrastructure.kafka_bootstrap_servers
@@ -87,13 +113,22 @@ async def test_the_resolution_table_and_its_dossiers_equal_a_recount(
     events = [e for h in histories for e in h]
     await publish_records(kafka, own_topics, catalogue_events(catalogue, occurred_at=oracle_start()), events)
     async with running_reporting(settings) as client:
-        await folded(mongo_db, dossier_events=len(events), agencies=len(catalogue["agencies"]),
-                     procedures=len(catalogue["procedures"]))
-        asked = [(*Q1, None, None), (*Q1, "UBND-HT", None), (*Q1, None, "commune"), (date(2025, 2, 10),
-                                                                                      date(2025, 4, 20), None, None)]
+        await folded(
+            mongo_db,
+            dossier_events=len(events),
+            agencies=len(catalogue["agencies"]),
+            procedures=len(catalogue["procedures"]),
+        )
+        asked = [
+            (*Q1, None, None),
+            (*Q1, "UBND-HT", None),
+            (*Q1, None, "commune"),
+            (date(2025, 2, 10), date(2025, 4, 20), None, None),
+        ]
         for start, end, agency, level in asked:
-            params = period(start, end, **({"agency_code": agency} if agency else {}),
-                            **({"admin_level": level} if level else {}))
+            params = period(
+                start, end, **({"agency_code": agency} if agency else {}), **({"admin_level": level} if level else {})
+            )
             for by in ("field", "agency"):
                 got = (await client.get("/v1/reports/resolution", params={**params, "by": by}, headers=OFFICIAL)).json()
                 expected = oracle.resolution(start, end, agency, level, by)
@@ -105,8 +140,10 @@ async def test_the_resolution_table_and_its_dossiers_equal_a_recount(
                     # A dossier keeps its field and level: (3) = (7) + (11) + refused + withdrawn, row by row
                     # (not per agency: received counts where it was received, the rest where it was handled).
                     for cells in [total, *(c for lv in got["levels"] for c in (lv["subtotal"], *lv["rows"]))]:
-                        assert cells["to_resolve"] == cells["resolved"] + cells["in_progress"] + cells["refused"] \
-                            + cells["withdrawn"], (where, cells)
+                        assert (
+                            cells["to_resolve"]
+                            == cells["resolved"] + cells["in_progress"] + cells["refused"] + cells["withdrawn"]
+                        ), (where, cells)
             summary = (await client.get("/v1/reports/summary", params=params, headers=OFFICIAL)).json()
             assert total["resolved"] == summary["resolved"]["total"]
             assert total["carried_over"] == summary["carried_over"]
@@ -139,15 +176,18 @@ async def test_the_resolution_table_and_its_dossiers_equal_a_recount(
                 found = await behind(client, "resolved", row_params)
                 assert len(found) == row["resolved"], row["code"]
         summary = (await client.get("/v1/reports/summary", params=q1, headers=OFFICIAL)).json()
-        for figure, value in [("received.online", summary["received"]["by_channel"]["online"]["count"]),
-                              ("resolved.on_time", summary["resolved"]["on_time"]["count"]),
-                              ("returned_by_post", summary["resolved"]["returned_by_post"]["count"]),
-                              ("late_without_apology", summary["late_without_apology"]),
-                              ("in_progress.paused", summary["in_progress"]["paused"]),
-                              ("rated.very_satisfied", summary["satisfaction"]["very_satisfied"]["count"])]:
+        for figure, value in [
+            ("received.online", summary["received"]["by_channel"]["online"]["count"]),
+            ("resolved.on_time", summary["resolved"]["on_time"]["count"]),
+            ("returned_by_post", summary["resolved"]["returned_by_post"]["count"]),
+            ("late_without_apology", summary["late_without_apology"]),
+            ("in_progress.paused", summary["in_progress"]["paused"]),
+            ("rated.very_satisfied", summary["satisfaction"]["very_satisfied"]["count"]),
+        ]:
             assert len(await behind(client, figure, q1)) == value, figure
-        rows = (await client.get("/v1/reports/agencies", params={**q1, "agency_code": "UBND-HT"},
-                                 headers=OFFICIAL)).json()["data"]
+        rows = (
+            await client.get("/v1/reports/agencies", params={**q1, "agency_code": "UBND-HT"}, headers=OFFICIAL)
+        ).json()["data"]
         for row in rows:
             found = await behind(client, "received", {**q1, "agency_code": "UBND-HT", "row_agency": row["agency_code"]})
             assert len(found) == row["received"]["total"], row["agency_code"]
@@ -155,8 +195,9 @@ async def test_the_resolution_table_and_its_dossiers_equal_a_recount(
         # Officers: their own agency only.
         officer = token(Role.OFFICER, agency="UBND-PL")
         for path in ("/v1/reports/dossiers", "/v1/reports/resolution", "/v1/reports/resolution.xlsx"):
-            refused = await client.get(path, params={**q1, "agency_code": "STNMT", "figure": "resolved"},
-                                       headers=officer)
+            refused = await client.get(
+                path, params={**q1, "agency_code": "STNMT", "figure": "resolved"}, headers=officer
+            )
             assert refused.status_code == 403 and refused.json()["error"]["code"] == "forbidden_agency", path
         own = await client.get("/v1/reports/dossiers", params={**q1, "figure": "to_resolve"}, headers=officer)
         assert own.status_code == 200
@@ -189,20 +230,22 @@ async def check_exports(client: httpx.AsyncClient, q1: dict[str, str], table: di
         bold = bold_rows[8 + index]
         if want[0] in ("subtotal", "total"):
             assert bold and got[:2] == (None, None), got
-            assert list(got[3:3 + len(CELLS)]) == [want[1][c] for c in CELLS], got
+            assert list(got[3 : 3 + len(CELLS)]) == [want[1][c] for c in CELLS], got
             if want[0] == "total":
                 assert got[2] == "Tổng cộng · Total"
         elif want[0] is None:
             assert bold and got[2] == want[2]
         else:
-            assert not bold and tuple(got[:3 + len(CELLS)]) == want, got
+            assert not bold and tuple(got[: 3 + len(CELLS)]) == want, got
 
     text = (await client.get("/v1/reports/resolution.csv", params=q1, headers=OFFICIAL)).content.decode("utf-8")
     assert text.startswith("\ufeff")
     rows = list(csv.reader(io.StringIO(text.removeprefix("\ufeff"))))
     assert rows[0][:4] == ["Cấp · Level", "STT · No.", "Mã lĩnh vực · Field code", "Lĩnh vực · Field"]
     assert rows[0][4] == "Số hồ sơ nhận giải quyết: Tổng số · Dossiers to resolve: Total (3)"
-    assert rows[-1][3] == "Tổng cộng · Total" and rows[-1][4:4 + len(CELLS)] == [str(table["total"][c]) for c in CELLS]
+    assert rows[-1][3] == "Tổng cộng · Total" and rows[-1][4 : 4 + len(CELLS)] == [
+        str(table["total"][c]) for c in CELLS
+    ]
     assert len(rows) == 1 + sum(len(lv["rows"]) + 1 for lv in table["levels"]) + 1
     english = (await client.get("/v1/reports/resolution.csv", params={**q1, "lang": "en"}, headers=OFFICIAL)).text
     assert english.removeprefix("\ufeff").startswith("Level,No.,Field code,Field,Dossiers to resolve: Total (3)")

@@ -49,15 +49,21 @@ def digitisation(histories: list[list[Any]]) -> list[list[Any]]:
         for event in history:
             if event.event_type == "dossier.submitted":
                 roll = rng.random()
-                documents = None if roll < 0.15 else [
-                    ev.Document(name="Tờ khai", digitised=True),
-                    ev.Document(name="Bản sao CCCD", digitised=roll < 0.8)]
+                documents = (
+                    None
+                    if roll < 0.15
+                    else [
+                        ev.Document(name="Tờ khai", digitised=True),
+                        ev.Document(name="Bản sao CCCD", digitised=roll < 0.8),
+                    ]
+                )
                 event = event.model_copy(update={"data": event.data.model_copy(update={"documents": documents})})
             elif event.event_type == "dossier.result_ready":
                 roll = rng.random()
                 electronic = None if roll < 0.15 else roll < 0.6
-                event = event.model_copy(update={"data": event.data.model_copy(
-                    update={"electronic_result": electronic})})
+                event = event.model_copy(
+                    update={"data": event.data.model_copy(update={"electronic_result": electronic})}
+                )
             events.append(event)
         flagged.append(events)
     return flagged
@@ -72,21 +78,36 @@ def in_q1(at: datetime) -> bool:
 
 
 async def check_scorecards(client: httpx.AsyncClient, oracle: Oracle) -> None:
-    asked = [(*Q1, None, None), (*Q1, "UBND-HT", None), (*Q1, None, "commune"), (*Q1, None, "provincial"),
-             (date(2025, 2, 10), date(2025, 4, 20), None, None)]
+    asked = [
+        (*Q1, None, None),
+        (*Q1, "UBND-HT", None),
+        (*Q1, None, "commune"),
+        (*Q1, None, "provincial"),
+        (date(2025, 2, 10), date(2025, 4, 20), None, None),
+    ]
     for start, end, agency, level in asked:
-        params = period(start, end, **({"agency_code": agency} if agency else {}),
-                        **({"admin_level": level} if level else {}))
+        params = period(
+            start, end, **({"agency_code": agency} if agency else {}), **({"admin_level": level} if level else {})
+        )
         response = await client.get("/v1/reports/scorecard", params=params, headers=OFFICIAL)
         assert response.status_code == 200, response.text
         card = response.json()
         truth = scorecard_truth(oracle, start, end, agency, level)
-        got = {i["code"]: {k: i[k] for k in ("value", "points", "max_points", "assessed")}
-               for g in card["groups"] for i in g["indicators"]}
+        got = {
+            i["code"]: {k: i[k] for k in ("value", "points", "max_points", "assessed")}
+            for g in card["groups"]
+            for i in g["indicators"]
+        }
         assert got == truth["indicators"], params
         assert (card["total_points"], card["max_points"]) == (truth["total_points"], truth["max_points"]), params
-        assert [g["code"] for g in card["groups"]] == ["publicity", "progress", "online_services", "online_payment",
-                                                       "digitisation", "satisfaction"]
+        assert [g["code"] for g in card["groups"]] == [
+            "publicity",
+            "progress",
+            "online_services",
+            "online_payment",
+            "digitisation",
+            "satisfaction",
+        ]
         for group in card["groups"]:
             assessed = [i for i in group["indicators"] if i["assessed"]]
             assert group["max_points"] == sum(i["max_points"] for i in assessed)
@@ -94,20 +115,32 @@ async def check_scorecards(client: httpx.AsyncClient, oracle: Oracle) -> None:
         assert card["scope"]["agency_code"] == agency and card["period"] == {"from": params["from"], "to": params["to"]}
     q1 = scorecard_truth(oracle, *Q1)["indicators"]
     # The quarter has data for every indicator our events allow, and none for the others.
-    assert all(row["assessed"] for code, row in q1.items() if code not in (
-        "procedures_published_on_time", "dossiers_published_on_portal", "digitised_data_reused",
-        "feedback_on_time", "feedback_satisfaction")), q1
+    assert all(
+        row["assessed"]
+        for code, row in q1.items()
+        if code
+        not in (
+            "procedures_published_on_time",
+            "dossiers_published_on_portal",
+            "digitised_data_reused",
+            "feedback_on_time",
+            "feedback_satisfaction",
+        )
+    ), q1
     assert 0 < q1["digitised_dossiers"]["value"] < 100 and 0 < q1["electronic_results"]["value"] < 100
 
 
 async def test_the_scorecard_and_a_published_quarter(
-    infrastructure: Infrastructure, own_topics: Topics, mongo_db: AsyncDatabase[Any],
+    infrastructure: Infrastructure,
+    own_topics: Topics,
+    mongo_db: AsyncDatabase[Any],
 ) -> None:
     catalogue = copy.deepcopy(read_catalogue())
-    histories = digitisation(generate_histories(SEED, 160, date(2024, 10, 1), date(2025, 4, 15), catalogue,
-                                                calendar=CALENDAR))
+    histories = digitisation(
+        generate_histories(SEED, 160, date(2024, 10, 1), date(2025, 4, 15), catalogue, calendar=CALENDAR)
+    )
     q1_submitted = [h for h in histories if in_q1(h[0].occurred_at)]
-    late = q1_submitted[::max(1, len(q1_submitted) // LATE)][:LATE]
+    late = q1_submitted[:: max(1, len(q1_submitted) // LATE)][:LATE]
     early = [h for h in histories if h not in late]
     kafka = infrastructure.kafka_bootstrap_servers
     settings = reporting_settings(kafka, infrastructure.mongodb_url, mongo_db.name, own_topics)
@@ -123,8 +156,9 @@ async def test_the_scorecard_and_a_published_quarter(
         officer = token(Role.OFFICER, agency="UBND-PL")
         refused = await client.post("/v1/reports/published", json=q1, headers=officer)
         assert refused.status_code == 403 and refused.json()["error"]["code"] == "forbidden_role"
-        bad = await client.post("/v1/reports/published", json={"from": "2025-04-01", "to": "2025-03-31"},
-                                headers=OFFICIAL)
+        bad = await client.post(
+            "/v1/reports/published", json={"from": "2025-04-01", "to": "2025-03-31"}, headers=OFFICIAL
+        )
         assert bad.status_code == 422 and bad.json()["error"]["code"] == "invalid_period"
 
         before = datetime.now(UTC)
@@ -177,8 +211,11 @@ async def test_the_scorecard_and_a_published_quarter(
         # The list, as of a time, and who may read.
         listed = (await client.get("/v1/reports/published", headers=OFFICIAL)).json()
         assert [r["id"] for r in listed["data"]] == [report["id"]]
-        earlier = (await client.get("/v1/reports/published", params={"as_of": (before - timedelta(seconds=1))
-                                                                     .isoformat()}, headers=OFFICIAL)).json()
+        earlier = (
+            await client.get(
+                "/v1/reports/published", params={"as_of": (before - timedelta(seconds=1)).isoformat()}, headers=OFFICIAL
+            )
+        ).json()
         assert earlier == {"data": [], "count": 0}
         assert (await client.get(f"/v1/reports/published/{report['id']}", headers=officer)).status_code == 403
         assert (await client.get("/v1/reports/published", headers=officer)).json()["count"] == 0
@@ -191,10 +228,12 @@ async def test_the_scorecard_and_a_published_quarter(
 
 
 async def test_a_report_published_before_anything_was_folded(
-    infrastructure: Infrastructure, mongo_db: AsyncDatabase[Any],
+    infrastructure: Infrastructure,
+    mongo_db: AsyncDatabase[Any],
 ) -> None:
-    settings = reporting_settings(infrastructure.kafka_bootstrap_servers, infrastructure.mongodb_url, mongo_db.name,
-                                  Topics("unused."))
+    settings = reporting_settings(
+        infrastructure.kafka_bootstrap_servers, infrastructure.mongodb_url, mongo_db.name, Topics("unused.")
+    )
     async with running_reporting(settings, consume=False) as client:
         card = (await client.get("/v1/reports/scorecard", params=period(*Q1), headers=OFFICIAL)).json()
         assert (card["total_points"], card["max_points"]) == (0.0, 0)

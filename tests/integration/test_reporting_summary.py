@@ -31,14 +31,23 @@ def share(count: int, percent: float) -> dict[str, Any]:
 EXPECTED_Q1: dict[str, Any] = {
     "period": Q1,
     # D1 D4 D8 D10 D13 direct; D2 D7 D9 online; D3 by post. (D5 D6 D11 last year, D12 in 2016.)
-    "received": {"total": 9, "by_channel": {"direct": share(5, 55.56), "online": share(3, 33.33),
-                                            "postal": share(1, 11.11)}},
+    "received": {
+        "total": 9,
+        "by_channel": {"direct": share(5, 55.56), "online": share(3, 33.33), "postal": share(1, 11.11)},
+    },
     "carried_over": 3,  # D5 (resolved 2 January), D6 (still open), D11 (resolved in February)
     # early D1 D5; on time D2 (23:30 on its due date); late D3 (06:30+07 = previous day in UTC) D4 D11
-    "resolved": {"total": 6, "early": share(2, 33.33), "on_time": share(1, 16.67), "late": share(3, 50.0),
-                 "returned_by_post": share(1, 16.67), "unclassified": 0,
-                 # D4 had its letter before the deadline; D3 and D11 none (the breach)
-                 "late_with_apology": share(1, 16.67), "late_without_apology": share(2, 33.33)},
+    "resolved": {
+        "total": 6,
+        "early": share(2, 33.33),
+        "on_time": share(1, 16.67),
+        "late": share(3, 50.0),
+        "returned_by_post": share(1, 16.67),
+        "unclassified": 0,
+        # D4 had its letter before the deadline; D3 and D11 none (the breach)
+        "late_with_apology": share(1, 16.67),
+        "late_without_apology": share(2, 33.33),
+    },
     # D7 D13 within their deadline, D6 overdue, D8 waiting for a supplement
     "in_progress": {"total": 4, "within_deadline": 2, "overdue": 1, "paused": 1},
     "refused": 1,
@@ -52,8 +61,12 @@ EXPECTED_Q1: dict[str, Any] = {
         {"agency_code": "UBND-X", "agency_name": "UBND huyện X", "received": 1},
         {"agency_code": "UBND-X-Y", "agency_name": "UBND xã Y", "received": 1},
     ],
-    "satisfaction": {"total": 4, "very_satisfied": share(2, 50.0), "satisfied": share(1, 25.0),
-                     "unsatisfied": share(1, 25.0)},
+    "satisfaction": {
+        "total": 4,
+        "very_satisfied": share(2, 50.0),
+        "satisfied": share(1, 25.0),
+        "unsatisfied": share(1, 25.0),
+    },
 }
 
 DOSSIER_EVENTS = sum(len(h.events) for h in scenario_histories().values())
@@ -111,8 +124,9 @@ async def _drained(client: Any, settings: Any) -> dict[str, Any]:
     from aiokafka import AIOKafkaConsumer, TopicPartition
 
     topics = settings.topics
-    consumer = AIOKafkaConsumer(bootstrap_servers=settings.kafka_bootstrap_servers, group_id=settings.consumer_group,
-                                enable_auto_commit=False)
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=settings.kafka_bootstrap_servers, group_id=settings.consumer_group, enable_auto_commit=False
+    )
     await consumer.start()
     try:
         import asyncio
@@ -171,11 +185,14 @@ async def test_scopes_filters_and_roles(
         assert [a["agency_code"] for a in district["by_agency"]] == ["UBND-X", "UBND-X-Y"]
 
         # Bad periods are refused with a machine-readable code.
-        for params in ({"from": "2020-03-31", "to": "2020-01-01"}, {"from": "2020-02-30", "to": "2020-03-01"},
-                       {"from": "yesterday", "to": "2020-03-01"}, {"to": "2020-03-01"}):
+        for params in (
+            {"from": "2020-03-31", "to": "2020-01-01"},
+            {"from": "2020-02-30", "to": "2020-03-01"},
+            {"from": "yesterday", "to": "2020-03-01"},
+            {"to": "2020-03-01"},
+        ):
             bad = await client.get("/v1/reports/summary", params=params, headers=OFFICIAL)
             assert bad.status_code == 422, params
             assert bad.json()["error"]["code"] in ("invalid_period", "validation_failed")
-        bad_level = await client.get("/v1/reports/summary", params={**Q1, "admin_level": "national"},
-                                     headers=OFFICIAL)
+        bad_level = await client.get("/v1/reports/summary", params={**Q1, "admin_level": "national"}, headers=OFFICIAL)
         assert bad_level.status_code == 422

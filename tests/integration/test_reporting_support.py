@@ -51,11 +51,16 @@ async def create_topics(bootstrap: str, run_id: str) -> Topics:
 
 def reporting_settings(kafka: str, mongodb_url: str, database: str, topics: Topics, **overrides: Any) -> Settings:
     values: dict[str, Any] = {
-        "kafka_bootstrap_servers": kafka, "mongodb_url": mongodb_url, "mongodb_database": database,
-        "topic_prefix": topics.prefix, "consumer_group": f"reporting-test-{uuid.uuid4().hex[:8]}",
-        "jwt_secret": SECRET, "generation_ttl_seconds": 0.2,
+        "kafka_bootstrap_servers": kafka,
+        "mongodb_url": mongodb_url,
+        "mongodb_database": database,
+        "topic_prefix": topics.prefix,
+        "consumer_group": f"reporting-test-{uuid.uuid4().hex[:8]}",
+        "jwt_secret": SECRET,
+        "generation_ttl_seconds": 0.2,
         # A consumer stopped mid-claim is replaced at once in these tests: take its claim over soon.
-        "claim_takeover_seconds": 2.0, **overrides,
+        "claim_takeover_seconds": 2.0,
+        **overrides,
     }
     return Settings(**values)
 
@@ -87,8 +92,9 @@ async def publish(bootstrap: str, topics: Topics, events: Iterable[ev.Envelope])
         await broker.stop()
 
 
-async def folded(db: AsyncDatabase[Any], *, dossier_events: int, agencies: int, procedures: int,
-                 wait: float = 120.0) -> None:
+async def folded(
+    db: AsyncDatabase[Any], *, dossier_events: int, agencies: int, procedures: int, wait: float = 120.0
+) -> None:
     """Wait until the active read models hold exactly these numbers of events, agencies, procedures
     and no claim is left unfinished."""
     loop = asyncio.get_running_loop()
@@ -98,8 +104,12 @@ async def folded(db: AsyncDatabase[Any], *, dossier_events: int, agencies: int, 
         models = await active_read_models(db)
         applied = sum([len(d["applied"]) async for d in models.dossiers.find({}, {"applied": 1})])
         pending = await models.claims.count_documents({"done": False})
-        state = (applied, await models.agencies.count_documents({"name": {"$exists": True}}),
-                 await models.procedures.count_documents({"name": {"$exists": True}}), pending)
+        state = (
+            applied,
+            await models.agencies.count_documents({"name": {"$exists": True}}),
+            await models.procedures.count_documents({"name": {"$exists": True}}),
+            pending,
+        )
         if state == (dossier_events, agencies, procedures, 0):
             return
         await asyncio.sleep(0.3)
@@ -115,11 +125,19 @@ class History:
     def __init__(self, dossier_id: str, agency: str, procedure: str, channel: str, at: datetime) -> None:
         self.id = dossier_id
         self.events: list[ev.DossierEvent] = []
-        self._add(ev.DossierSubmitted, at, ev.SubmittedData(
-            dossier_code=f"{agency}-{at:%y%m%d}-{len(dossier_id):04d}", procedure_code=procedure,
-            agency_code=agency, channel=ev.Channel(channel),
-            applicant=ev.Applicant(full_name="Nguyễn Văn An", id_number="001085012345", phone="0912345678",
-                                   address="12 Lê Lợi, Huế")))
+        self._add(
+            ev.DossierSubmitted,
+            at,
+            ev.SubmittedData(
+                dossier_code=f"{agency}-{at:%y%m%d}-{len(dossier_id):04d}",
+                procedure_code=procedure,
+                agency_code=agency,
+                channel=ev.Channel(channel),
+                applicant=ev.Applicant(
+                    full_name="Nguyễn Văn An", id_number="001085012345", phone="0912345678", address="12 Lê Lợi, Huế"
+                ),
+            ),
+        )
 
     def _add(self, cls: type[ev.DossierEvent], at: datetime, data: Any) -> "History":
         self.events.append(cls(occurred_at=at, source="reporting-test", dossier_id=self.id, data=data))
@@ -136,8 +154,11 @@ class History:
 
     def payment(self, requested: datetime, completed: datetime, method: str = "online") -> "History":
         self._add(ev.DossierPaymentRequested, requested, ev.PaymentRequestedData(amount=Decimal(600000)))
-        return self._add(ev.DossierPaymentCompleted, completed, ev.PaymentCompletedData(
-            amount=Decimal(600000), method=ev.PaymentMethod(method)))
+        return self._add(
+            ev.DossierPaymentCompleted,
+            completed,
+            ev.PaymentCompletedData(amount=Decimal(600000), method=ev.PaymentMethod(method)),
+        )
 
     def apology(self, at: datetime, new_due: datetime) -> "History":
         return self._add(ev.DossierApologyIssued, at, ev.ApologyIssuedData(reason="Cần xác minh", new_due_at=new_due))
@@ -159,19 +180,31 @@ class History:
 
 
 def agency(code: str, name: str, level: str, parent: str | None = None) -> ev.AgencyRegistered:
-    return ev.AgencyRegistered(occurred_at=vn(2019, 1, 1), source="reporting-test", data=ev.AgencyRegisteredData(
-        agency_code=code, name=name, admin_level=ev.AdminLevel(level), parent_code=parent))
+    return ev.AgencyRegistered(
+        occurred_at=vn(2019, 1, 1),
+        source="reporting-test",
+        data=ev.AgencyRegisteredData(agency_code=code, name=name, admin_level=ev.AdminLevel(level), parent_code=parent),
+    )
 
 
 def procedure(code: str, owner: str, level: str, online_level: int, fee: int | None) -> ev.ProcedurePublished:
-    return ev.ProcedurePublished(occurred_at=vn(2019, 1, 1), source="reporting-test", data=ev.ProcedurePublishedData(
-        procedure_code=code, name=f"Thủ tục {code}", agency_code=owner, admin_level=ev.AdminLevel(level),
-        online_level=online_level,  # type: ignore[arg-type]
-        processing_time=ev.ProcessingTime(value=Decimal(10), unit=ev.TimeUnit.WORKING_DAYS),
-        fee=Decimal(fee) if fee is not None else None))
+    return ev.ProcedurePublished(
+        occurred_at=vn(2019, 1, 1),
+        source="reporting-test",
+        data=ev.ProcedurePublishedData(
+            procedure_code=code,
+            name=f"Thủ tục {code}",
+            agency_code=owner,
+            admin_level=ev.AdminLevel(level),
+            online_level=online_level,  # type: ignore[arg-type]
+            processing_time=ev.ProcessingTime(value=Decimal(10), unit=ev.TimeUnit.WORKING_DAYS),
+            fee=Decimal(fee) if fee is not None else None,
+        ),
+    )
 
 
 # --- the hand-computed quarter (figures in test_reporting_summary.py) ----------------------------
+
 
 def scenario_catalogue() -> list[ev.Envelope]:
     return [

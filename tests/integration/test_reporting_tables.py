@@ -34,8 +34,9 @@ async def client(infrastructure: Infrastructure, mongo_db: AsyncDatabase[Any]) -
         await fold_catalogue_event(projections, event)
     for event in scrambled(scenario_histories()):
         await fold_dossier_event(projections, event)
-    settings = reporting_settings(infrastructure.kafka_bootstrap_servers, infrastructure.mongodb_url,
-                                  mongo_db.name, Topics("unused."))
+    settings = reporting_settings(
+        infrastructure.kafka_bootstrap_servers, infrastructure.mongodb_url, mongo_db.name, Topics("unused.")
+    )
     async with running_reporting(settings, consume=False) as api:
         yield api
 
@@ -50,8 +51,11 @@ async def test_the_agency_table_has_every_summary_column_per_agency(client: Any)
     table = (await get(client, "/v1/reports/agencies")).json()
     assert [r["agency_code"] for r in table["data"]] == ["STNMT", "STP", "UBND-X", "UBND-X-Y"]
     stnmt, stp = table["data"][0], table["data"][1]
-    assert stnmt["received"]["by_channel"] == {"direct": share(2, 50.0), "online": share(2, 50.0),
-                                               "postal": share(0, 0.0)}
+    assert stnmt["received"]["by_channel"] == {
+        "direct": share(2, 50.0),
+        "online": share(2, 50.0),
+        "postal": share(0, 0.0),
+    }
     assert stnmt["carried_over"] == 2 and stnmt["refused"] == 1
     assert (stnmt["resolved"]["total"], stnmt["on_time_rate"], stnmt["late_without_apology"]) == (4, 75.0, 1)
     assert stnmt["in_progress"] == {"total": 1, "within_deadline": 0, "overdue": 0, "paused": 1}
@@ -68,8 +72,14 @@ async def test_the_agency_table_has_every_summary_column_per_agency(client: Any)
 
 async def test_online_service_indicators(client: Any) -> None:
     online = (await get(client, "/v1/reports/online-services")).json()
-    assert online["services"] == {"procedures": 5, "level_4": 2, "level_3": 2, "online_rate": 80.0,
-                                  "level_4_rate": 40.0, "level_3_rate": 40.0}
+    assert online["services"] == {
+        "procedures": 5,
+        "level_4": 2,
+        "level_3": 2,
+        "online_rate": 80.0,
+        "level_4_rate": 40.0,
+        "level_3_rate": 40.0,
+    }
     provincial = next(r for r in online["by_admin_level"] if r["admin_level"] == "provincial")
     assert (provincial["procedures"], provincial["online_rate"], provincial["level_4_rate"]) == (3, 66.67, 33.33)
     stp = next(r for r in online["by_agency"] if r["agency_code"] == "STP")
@@ -83,10 +93,14 @@ async def test_online_service_indicators(client: Any) -> None:
 
 async def test_narrative_and_trend_tell_the_same_figures(client: Any) -> None:
     words = (await get(client, "/v1/reports/narrative")).json()
-    assert words["en"].startswith("In the first quarter of 2020, the centre received 9 dossiers: "
-                                  "5 directly (55.56%), 3 online (33.33%) and 1 by post (11.11%).")
-    assert "Results of 6 dossiers were returned: 2 before the deadline (33.33%), 1 on time (16.67%) and " \
-           "3 late (50.00%); 1 were returned by post (16.67%)." in words["en"]
+    assert words["en"].startswith(
+        "In the first quarter of 2020, the centre received 9 dossiers: "
+        "5 directly (55.56%), 3 online (33.33%) and 1 by post (11.11%)."
+    )
+    assert (
+        "Results of 6 dossiers were returned: 2 before the deadline (33.33%), 1 on time (16.67%) and "
+        "3 late (50.00%); 1 were returned by post (16.67%)." in words["en"]
+    )
     assert "The busiest agencies were Sở Tài nguyên và Môi trường (4 dossiers), Sở Tư pháp (3)" in words["en"]
     assert words["vi"].startswith("Trong quý I năm 2020, Trung tâm đã tiếp nhận 9 hồ sơ: 5 trực tiếp (55,56%)")
     assert "Đang giải quyết 4 hồ sơ, trong đó 1 hồ sơ quá hạn." in words["vi"]

@@ -65,15 +65,24 @@ class Caller:
 
 def _expired() -> str:
     past = datetime.now(UTC) - timedelta(hours=2)
-    claims = {"sub": "sec-officer", "role": "officer", "agency_code": OWN, "iss": "motcua", "aud": "motcua",
-              "iat": past, "exp": past + timedelta(hours=1)}
+    claims = {
+        "sub": "sec-officer",
+        "role": "officer",
+        "agency_code": OWN,
+        "iss": "motcua",
+        "aud": "motcua",
+        "iat": past,
+        "exp": past + timedelta(hours=1),
+    }
     return "Bearer " + jwt.encode(claims, SECRET, algorithm="HS256")
 
 
 ANONYMOUS = [
     Caller("no token"),
-    Caller("bad signature", header="Bearer " + mint_token("another-secret-of-32-bytes-or-more!!", Role.ADMIN,
-                                                          subject="forger")),
+    Caller(
+        "bad signature",
+        header="Bearer " + mint_token("another-secret-of-32-bytes-or-more!!", Role.ADMIN, subject="forger"),
+    ),
     Caller("expired", header=_expired()),
     Caller("not a JWT", header="Bearer not-a-token"),
 ]
@@ -119,80 +128,184 @@ PERIOD = {"from": "2020-01-01", "to": "2020-03-31", "agency_code": OWN}
 
 
 def applicant_body(channel: str) -> dict[str, Any]:
-    return {"procedure_code": "SEC-NO-SUCH-PROCEDURE", "agency_code": OWN, "channel": channel,
-            "applicant": {"full_name": "Nguyễn Văn An", "phone": "0912345678"}}
+    return {
+        "procedure_code": "SEC-NO-SUCH-PROCEDURE",
+        "agency_code": OWN,
+        "channel": channel,
+        "applicant": {"full_name": "Nguyễn Văn An", "phone": "0912345678"},
+    }
 
 
 # What every service's shared app serves: liveness, readiness, Prometheus metrics, its AsyncAPI.
-OPERATIONS = [Row("GET", path, PUBLIC, 200)
-              for path in ("/health", "/ready", "/metrics", "/asyncapi.json", "/asyncapi")]
+OPERATIONS = [
+    Row("GET", path, PUBLIC, 200) for path in ("/health", "/ready", "/metrics", "/asyncapi.json", "/asyncapi")
+]
 
 ROWS: dict[str, list[Row]] = {
     "intake": [
         *OPERATIONS,
         Row("GET", "/v1/agencies", PUBLIC, 200),
-        Row("POST", "/v1/agencies", ADMIN, 201,
-            body={"agency_code": OWN, "name": "Sở thử an ninh", "admin_level": "provincial"}),
+        Row(
+            "POST",
+            "/v1/agencies",
+            ADMIN,
+            201,
+            body={"agency_code": OWN, "name": "Sở thử an ninh", "admin_level": "provincial"},
+        ),
         Row("GET", "/v1/procedures", PUBLIC, 200),
-        Row("POST", "/v1/procedures", ADMIN, 201, body={
-            "procedure_code": "SEC.1", "name": "Thủ tục an ninh", "agency_code": OWN, "online_level": 4,
-            "processing_time": {"value": 5, "unit": "working_days"}}),
+        Row(
+            "POST",
+            "/v1/procedures",
+            ADMIN,
+            201,
+            body={
+                "procedure_code": "SEC.1",
+                "name": "Thủ tục an ninh",
+                "agency_code": OWN,
+                "online_level": 4,
+                "processing_time": {"value": 5, "unit": "working_days"},
+            },
+        ),
         Row("GET", "/v1/procedures/{procedure_code}", PUBLIC, 200, "/v1/procedures/SEC.1"),
         Row("POST", "/v1/procedures/{procedure_code}/retire", ADMIN, 404, "/v1/procedures/SEC-NO-SUCH/retire"),
-        Row("POST", "/v1/agencies/{agency_code}/supersession", ADMIN, 404, "/v1/agencies/SEC-NO-SUCH/supersession",
-            body={"successor_code": OWN, "effective_date": "2025-07-01"}),
+        Row(
+            "POST",
+            "/v1/agencies/{agency_code}/supersession",
+            ADMIN,
+            404,
+            "/v1/agencies/SEC-NO-SUCH/supersession",
+            body={"successor_code": OWN, "effective_date": "2025-07-01"},
+        ),
         # The channel decides who may submit; an officer only for their own agency. An unknown
         # procedure makes an allowed call stop at 404, after authorisation, without publishing.
         Row("POST", "/v1/dossiers", {Role.OFFICER: ONLY_OWN}, 404, body=applicant_body("direct"), note="direct"),
-        Row("POST", "/v1/dossiers", {Role.OFFICER: ONLY_OWN, Role.INTEGRATOR: ANY}, 404, body=applicant_body("postal"),
-            note="postal"),
+        Row(
+            "POST",
+            "/v1/dossiers",
+            {Role.OFFICER: ONLY_OWN, Role.INTEGRATOR: ANY},
+            404,
+            body=applicant_body("postal"),
+            note="postal",
+        ),
         Row("POST", "/v1/dossiers", APPLICANT_SIDE, 404, body=applicant_body("online"), note="online"),
-        Row("POST", "/v1/dossiers/{code}/supplements", APPLICANT_SIDE, 404, f"/v1/dossiers/{UNKNOWN_CODE}/supplements",
-            body={"phone": "0912345678", "documents": [{"name": "Giấy tờ bổ sung.pdf"}]}),
-        Row("POST", "/v1/dossiers/{code}/withdrawal", APPLICANT_SIDE, 404, f"/v1/dossiers/{UNKNOWN_CODE}/withdrawal",
-            body={"phone": "0912345678"}),
-        Row("POST", "/v1/dossiers/{code}/rating", APPLICANT_SIDE, 404, f"/v1/dossiers/{UNKNOWN_CODE}/rating",
-            body={"phone": "0912345678", "rating": "satisfied"}),
-        Row("POST", "/v1/payments/callback", {Role.INTEGRATOR: ANY}, 404,
-            body={"dossier_code": UNKNOWN_CODE, "amount": 50000}),
+        Row(
+            "POST",
+            "/v1/dossiers/{code}/supplements",
+            APPLICANT_SIDE,
+            404,
+            f"/v1/dossiers/{UNKNOWN_CODE}/supplements",
+            body={"phone": "0912345678", "documents": [{"name": "Giấy tờ bổ sung.pdf"}]},
+        ),
+        Row(
+            "POST",
+            "/v1/dossiers/{code}/withdrawal",
+            APPLICANT_SIDE,
+            404,
+            f"/v1/dossiers/{UNKNOWN_CODE}/withdrawal",
+            body={"phone": "0912345678"},
+        ),
+        Row(
+            "POST",
+            "/v1/dossiers/{code}/rating",
+            APPLICANT_SIDE,
+            404,
+            f"/v1/dossiers/{UNKNOWN_CODE}/rating",
+            body={"phone": "0912345678", "rating": "satisfied"},
+        ),
+        Row(
+            "POST",
+            "/v1/payments/callback",
+            {Role.INTEGRATOR: ANY},
+            404,
+            body={"dossier_code": UNKNOWN_CODE, "amount": 50000},
+        ),
         Row("GET", "/v1/track/{code}", PUBLIC, 404, f"/v1/track/{UNKNOWN_CODE}", params={"phone": "0912345678"}),
     ],
     "processing": [
         *OPERATIONS,
         # Reading: officers of the dossier's agency; officials and admins unless scoped to another.
-        Row("GET", "/v1/dossiers/{code}", {r: OWN_OR_NONE for r in (Role.OFFICIAL, Role.ADMIN)}
-            | {Role.OFFICER: ONLY_OWN}, 200, f"/v1/dossiers/{DOSSIER_CODE}"),
-        Row("GET", "/v1/inbox", {r: OWN_OR_NONE for r in (Role.OFFICIAL, Role.ADMIN)} | {Role.OFFICER: ONLY_OWN},
-            200, params={"agency_code": OWN}),
+        Row(
+            "GET",
+            "/v1/dossiers/{code}",
+            {r: OWN_OR_NONE for r in (Role.OFFICIAL, Role.ADMIN)} | {Role.OFFICER: ONLY_OWN},
+            200,
+            f"/v1/dossiers/{DOSSIER_CODE}",
+        ),
+        Row(
+            "GET",
+            "/v1/inbox",
+            {r: OWN_OR_NONE for r in (Role.OFFICIAL, Role.ADMIN)} | {Role.OFFICER: ONLY_OWN},
+            200,
+            params={"agency_code": OWN},
+        ),
         *[
-            Row("POST", f"/v1/dossiers/{{code}}/{action}", {Role.OFFICER: ONLY_OWN}, 409,
-                f"/v1/dossiers/{DOSSIER_CODE}/{action}", body=body)
+            Row(
+                "POST",
+                f"/v1/dossiers/{{code}}/{action}",
+                {Role.OFFICER: ONLY_OWN},
+                409,
+                f"/v1/dossiers/{DOSSIER_CODE}/{action}",
+                body=body,
+            )
             for action, body in {
-                "accept": None, "refuse": {"reason": "Không đủ điều kiện"},
-                "request-supplement": {"reason": "Thiếu giấy tờ"}, "receive-supplement": None,
-                "request-payment": {"amount": 50000}, "record-payment": {"amount": 50000},
-                "suspend": {}, "resume": None, "transfer": {"to_agency_code": OTHER},
+                "accept": None,
+                "refuse": {"reason": "Không đủ điều kiện"},
+                "request-supplement": {"reason": "Thiếu giấy tờ"},
+                "receive-supplement": None,
+                "request-payment": {"amount": 50000},
+                "record-payment": {"amount": 50000},
+                "suspend": {},
+                "resume": None,
+                "transfer": {"to_agency_code": OTHER},
                 "apology": {"reason": "Cần xác minh", "new_due_at": "2030-01-10T17:00:00+07:00"},
-                "result-ready": {}, "return": {"delivery": "direct"},
+                "result-ready": {},
+                "return": {"delivery": "direct"},
             }.items()
         ],
     ],
     "notification": [
         *OPERATIONS,
         # History: officers of the dossier's agency; officials and admins unless scoped to another.
-        Row("GET", "/v1/notifications", {r: OWN_OR_NONE for r in (Role.OFFICIAL, Role.ADMIN)}
-            | {Role.OFFICER: ONLY_OWN}, 200, params={"dossier_code": NOTIFIED_CODE}),
+        Row(
+            "GET",
+            "/v1/notifications",
+            {r: OWN_OR_NONE for r in (Role.OFFICIAL, Role.ADMIN)} | {Role.OFFICER: ONLY_OWN},
+            200,
+            params={"dossier_code": NOTIFIED_CODE},
+        ),
         # An unknown letter is 404 to every reader, before any agency is known.
-        Row("GET", "/v1/letters/{letter_id}", {r: ANY for r in (Role.OFFICIAL, Role.ADMIN, Role.OFFICER)}, 404,
-            "/v1/letters/SEC-NO-SUCH-LETTER"),
-        Row("PUT", "/v1/agencies/{agency_code}/contacts", ADMIN, 200, f"/v1/agencies/{OWN}/contacts",
-            body={"emails": ["mot-cua@so-a.example.gov.vn"]}),
+        Row(
+            "GET",
+            "/v1/letters/{letter_id}",
+            {r: ANY for r in (Role.OFFICIAL, Role.ADMIN, Role.OFFICER)},
+            404,
+            "/v1/letters/SEC-NO-SUCH-LETTER",
+        ),
+        Row(
+            "PUT",
+            "/v1/agencies/{agency_code}/contacts",
+            ADMIN,
+            200,
+            f"/v1/agencies/{OWN}/contacts",
+            body={"emails": ["mot-cua@so-a.example.gov.vn"]},
+        ),
         Row("GET", "/v1/agencies/{agency_code}/contacts", ADMIN, 200, f"/v1/agencies/{OWN}/contacts"),
         Row("GET", "/v1/templates", ADMIN, 200),
-        Row("PUT", "/v1/templates/{template_id}", ADMIN, 404, "/v1/templates/sec.no-such.email",
-            body={"vi": {"subject": "Thông báo", "body": "Hồ sơ {dossier_code}"}}),
-        Row("POST", "/v1/webhooks", ADMIN, 201,
-            body={"url": "https://hooks.example.gov.vn/motcua", "event_types": ["dossier.accepted"]}),
+        Row(
+            "PUT",
+            "/v1/templates/{template_id}",
+            ADMIN,
+            404,
+            "/v1/templates/sec.no-such.email",
+            body={"vi": {"subject": "Thông báo", "body": "Hồ sơ {dossier_code}"}},
+        ),
+        Row(
+            "POST",
+            "/v1/webhooks",
+            ADMIN,
+            201,
+            body={"url": "https://hooks.example.gov.vn/motcua", "event_types": ["dossier.accepted"]},
+        ),
         Row("GET", "/v1/webhooks", ADMIN, 200),
         Row("GET", "/v1/webhooks/{subscription_id}", ADMIN, 404, "/v1/webhooks/SEC-NO-SUCH-HOOK"),
         Row("DELETE", "/v1/webhooks/{subscription_id}", ADMIN, 404, "/v1/webhooks/SEC-NO-SUCH-HOOK"),
@@ -202,20 +315,53 @@ ROWS: dict[str, list[Row]] = {
         Row("GET", "/dashboard", PUBLIC, 200),
         # Officials and admins read every agency; an officer only their own.
         *[
-            Row("GET", f"/v1/reports/{report}", {Role.OFFICIAL: ANY, Role.ADMIN: ANY, Role.OFFICER: ONLY_OWN}, 200,
-                params=PERIOD)
-            for report in ("summary", "agencies", "agencies.csv", "agencies.xlsx", "online-services",
-                           "narrative", "trend", "resolution", "resolution.csv", "resolution.xlsx", "scorecard")
+            Row(
+                "GET",
+                f"/v1/reports/{report}",
+                {Role.OFFICIAL: ANY, Role.ADMIN: ANY, Role.OFFICER: ONLY_OWN},
+                200,
+                params=PERIOD,
+            )
+            for report in (
+                "summary",
+                "agencies",
+                "agencies.csv",
+                "agencies.xlsx",
+                "online-services",
+                "narrative",
+                "trend",
+                "resolution",
+                "resolution.csv",
+                "resolution.xlsx",
+                "scorecard",
+            )
         ],
         # Only officials publish; readers see their published reports (an officer their agency's only).
-        Row("POST", "/v1/reports/published", {Role.OFFICIAL: ANY}, 201,
-            body={"from": "2020-01-01", "to": "2020-03-31", "agency_code": OWN}),
+        Row(
+            "POST",
+            "/v1/reports/published",
+            {Role.OFFICIAL: ANY},
+            201,
+            body={"from": "2020-01-01", "to": "2020-03-31", "agency_code": OWN},
+        ),
         Row("GET", "/v1/reports/published", {Role.OFFICIAL: ANY, Role.ADMIN: ANY, Role.OFFICER: ANY}, 200),
-        *[Row("GET", f"/v1/reports/published/{{report_id}}{tail}",
-              {Role.OFFICIAL: ANY, Role.ADMIN: ANY, Role.OFFICER: ANY}, 404, f"/v1/reports/published/sec-none{tail}")
-          for tail in ("", "/diff")],
-        Row("GET", "/v1/reports/dossiers", {Role.OFFICIAL: ANY, Role.ADMIN: ANY, Role.OFFICER: ONLY_OWN}, 200,
-            params={**PERIOD, "figure": "resolved"}),
+        *[
+            Row(
+                "GET",
+                f"/v1/reports/published/{{report_id}}{tail}",
+                {Role.OFFICIAL: ANY, Role.ADMIN: ANY, Role.OFFICER: ANY},
+                404,
+                f"/v1/reports/published/sec-none{tail}",
+            )
+            for tail in ("", "/diff")
+        ],
+        Row(
+            "GET",
+            "/v1/reports/dossiers",
+            {Role.OFFICIAL: ANY, Role.ADMIN: ANY, Role.OFFICER: ONLY_OWN},
+            200,
+            params={**PERIOD, "figure": "resolved"},
+        ),
     ],
 }
 
@@ -237,11 +383,24 @@ async def seed_processing(infrastructure: Infrastructure, topics: Topics, client
     dossier_id = str(uuid.uuid4())
     at = datetime(2026, 1, 1, 9, tzinfo=UTC)
     events: list[ev.DossierEvent] = [
-        ev.DossierSubmitted(occurred_at=at, source="security-test", dossier_id=dossier_id, data=ev.SubmittedData(
-            dossier_code=DOSSIER_CODE, procedure_code="SEC.1", agency_code=OWN, channel=ev.Channel.ONLINE,
-            applicant=ev.Applicant(full_name="Nguyễn Văn An", phone="0912345678"))),
-        ev.DossierRefused(occurred_at=at + timedelta(hours=1), source="security-test", dossier_id=dossier_id,
-                          data=ev.RefusedData(reason="Không thuộc thẩm quyền")),
+        ev.DossierSubmitted(
+            occurred_at=at,
+            source="security-test",
+            dossier_id=dossier_id,
+            data=ev.SubmittedData(
+                dossier_code=DOSSIER_CODE,
+                procedure_code="SEC.1",
+                agency_code=OWN,
+                channel=ev.Channel.ONLINE,
+                applicant=ev.Applicant(full_name="Nguyễn Văn An", phone="0912345678"),
+            ),
+        ),
+        ev.DossierRefused(
+            occurred_at=at + timedelta(hours=1),
+            source="security-test",
+            dossier_id=dossier_id,
+            data=ev.RefusedData(reason="Không thuộc thẩm quyền"),
+        ),
     ]
     broker = make_broker(infrastructure.kafka_bootstrap_servers, client_id="security-test")
     await broker.connect()
@@ -266,10 +425,17 @@ async def seed_notification(infrastructure: Infrastructure, topics: Topics, clie
     then its agency's alone."""
     dossier_id = str(uuid.uuid4())
     submitted = ev.DossierSubmitted(
-        occurred_at=datetime(2026, 1, 1, 9, tzinfo=UTC), source="security-test", dossier_id=dossier_id,
-        data=ev.SubmittedData(dossier_code=NOTIFIED_CODE, procedure_code="SEC.1", agency_code=OWN,
-                              channel=ev.Channel.ONLINE,
-                              applicant=ev.Applicant(full_name="Nguyễn Văn An", phone="0912345678")))
+        occurred_at=datetime(2026, 1, 1, 9, tzinfo=UTC),
+        source="security-test",
+        dossier_id=dossier_id,
+        data=ev.SubmittedData(
+            dossier_code=NOTIFIED_CODE,
+            procedure_code="SEC.1",
+            agency_code=OWN,
+            channel=ev.Channel.ONLINE,
+            applicant=ev.Applicant(full_name="Nguyễn Văn An", phone="0912345678"),
+        ),
+    )
     broker = make_broker(infrastructure.kafka_bootstrap_servers, client_id="security-test")
     await broker.connect()
     try:
@@ -298,12 +464,22 @@ def _services() -> list[ServiceUnderTest]:
     from motcua_reporting.config import Settings as ReportingSettings
 
     return [
-        ServiceUnderTest("intake", intake_app, IntakeSettings,
-                         {"tracking_failures_per_code": 1000, "tracking_failures_per_client": 1000}),
-        ServiceUnderTest("notification", notification_app, NotificationSettings, {"dispatcher_enabled": False},
-                         seed=seed_notification),
-        ServiceUnderTest("processing", processing_app, ProcessingSettings, {"scheduler_enabled": False},
-                         seed=seed_processing),
+        ServiceUnderTest(
+            "intake",
+            intake_app,
+            IntakeSettings,
+            {"tracking_failures_per_code": 1000, "tracking_failures_per_client": 1000},
+        ),
+        ServiceUnderTest(
+            "notification",
+            notification_app,
+            NotificationSettings,
+            {"dispatcher_enabled": False},
+            seed=seed_notification,
+        ),
+        ServiceUnderTest(
+            "processing", processing_app, ProcessingSettings, {"scheduler_enabled": False}, seed=seed_processing
+        ),
         ServiceUnderTest("reporting", reporting_app, ReportingSettings),
     ]
 
@@ -311,13 +487,17 @@ def _services() -> list[ServiceUnderTest]:
 SERVICES = {s.name: s for s in _services()}
 
 
-def settings_for(service: ServiceUnderTest, infrastructure: Infrastructure | None, database: str,
-                 topics: Topics) -> Any:
+def settings_for(
+    service: ServiceUnderTest, infrastructure: Infrastructure | None, database: str, topics: Topics
+) -> Any:
     return service.settings(
         kafka_bootstrap_servers=infrastructure.kafka_bootstrap_servers if infrastructure else "127.0.0.1:1",
         mongodb_url=infrastructure.mongodb_url if infrastructure else "mongodb://127.0.0.1:1",
-        mongodb_database=database, topic_prefix=topics.prefix, jwt_secret=SECRET,
-        consumer_group=f"security-test-{uuid.uuid4().hex[:8]}", **service.overrides,
+        mongodb_database=database,
+        topic_prefix=topics.prefix,
+        jwt_secret=SECRET,
+        consumer_group=f"security-test-{uuid.uuid4().hex[:8]}",
+        **service.overrides,
     )
 
 
@@ -330,8 +510,12 @@ async def running(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
 
 
 def endpoints(app: FastAPI) -> set[tuple[str, str]]:
-    return {(method.upper(), path) for path, item in app.openapi()["paths"].items() for method in item
-            if method in ("get", "post", "put", "patch", "delete")}
+    return {
+        (method.upper(), path)
+        for path, item in app.openapi()["paths"].items()
+        for method in item
+        if method in ("get", "post", "put", "patch", "delete")
+    }
 
 
 @pytest_asyncio.fixture(loop_scope="session", scope="module")
@@ -403,8 +587,9 @@ async def test_security_table(
                 headers = caller.headers()
                 if row.method in ("POST", "PUT", "DELETE"):
                     headers["Idempotency-Key"] = str(uuid.uuid4())
-                response = await client.request(row.method, row.path or row.template, params=row.params,
-                                                json=row.body, headers=headers)
+                response = await client.request(
+                    row.method, row.path or row.template, params=row.params, json=row.body, headers=headers
+                )
                 cells += 1
                 where = f"{row.method} {row.path or row.template} {row.note} as {caller.label}"
                 if response.status_code >= 500:
@@ -413,8 +598,10 @@ async def test_security_table(
                 if got != expected:
                     wrong.append(f"{where}: expected {expected}, got {response.status_code} {response.text[:160]}")
                 elif got == "allowed" and response.status_code != row.answer:
-                    wrong.append(f"{where}: allowed, but answered {response.status_code} (not {row.answer}) "
-                                 f"{response.text[:160]}")
+                    wrong.append(
+                        f"{where}: allowed, but answered {response.status_code} (not {row.answer}) "
+                        f"{response.text[:160]}"
+                    )
                 elif got in ("401", "403"):
                     # Refusals carry the shared machine-readable error shape.
                     assert response.json()["error"]["code"], where
@@ -445,8 +632,12 @@ async def test_a_reporting_officer_sees_only_their_own_agency(
     from test_reporting_support import History, agency, procedure, vn
 
     projections = Projections.of(ReadModels(mongo_db))
-    for event in (agency(OWN, "Sở A", "provincial"), agency(OTHER, "Sở B", "provincial"),
-                  procedure("SEC.A", OWN, "provincial", 4, None), procedure("SEC.B", OTHER, "provincial", 4, None)):
+    for event in (
+        agency(OWN, "Sở A", "provincial"),
+        agency(OTHER, "Sở B", "provincial"),
+        procedure("SEC.A", OWN, "provincial", 4, None),
+        procedure("SEC.B", OTHER, "provincial", 4, None),
+    ):
         await fold_catalogue_event(projections, event)
     histories = [History(f"A{i}", OWN, "SEC.A", "online", vn(2020, 1, 6 + i)) for i in range(2)]
     histories += [History(f"B{i}", OTHER, "SEC.B", "direct", vn(2020, 2, 3 + i)) for i in range(3)]

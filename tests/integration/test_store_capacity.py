@@ -17,8 +17,12 @@ from support.infrastructure import Infrastructure
 async def _fill(collection: AsyncCollection[Any], count: int) -> None:
     await collection.create_index("code")
     for first in range(0, count, 10_000):
-        await collection.insert_many([{"_id": f"d{i:06d}", "code": f"C-{i:06d}", "agency_code": f"A{i % 40}",
-                                       "status": "processing"} for i in range(first, min(count, first + 10_000))])
+        await collection.insert_many(
+            [
+                {"_id": f"d{i:06d}", "code": f"C-{i:06d}", "agency_code": f"A{i % 40}", "status": "processing"}
+                for i in range(first, min(count, first + 10_000))
+            ]
+        )
 
 
 async def _median_ms(collection: AsyncCollection[Any], field: str, value: str, count: int) -> float:
@@ -45,13 +49,15 @@ async def test_a_lookup_by_id_or_an_indexed_field_costs_the_same_at_1000_and_100
 
 
 async def test_many_cursors_with_writes_inside_them_finish_and_the_store_still_answers(
-    infrastructure: Infrastructure, mongo_db: AsyncDatabase[Any],
+    infrastructure: Infrastructure,
+    mongo_db: AsyncDatabase[Any],
 ) -> None:
     """80 tasks, each walking a cursor of small batches over its own documents and updating every one
     inside the loop: on FerretDB's default pool this stalled the store for good, ping included."""
     tasks, per_task = 80, 25
-    await mongo_db.walk.insert_many([{"_id": f"{t}-{n}", "task": t, "seen": False}
-                                     for t in range(tasks) for n in range(per_task)])
+    await mongo_db.walk.insert_many(
+        [{"_id": f"{t}-{n}", "task": t, "seen": False} for t in range(tasks) for n in range(per_task)]
+    )
     await mongo_db.walk.create_index("task")
     client = make_mongo_client(infrastructure.mongodb_url, max_pool_size=tasks)
     walk = client[mongo_db.name].walk

@@ -10,8 +10,9 @@ from pymongo.errors import DuplicateKeyError
 
 async def test_a_document_round_trips_with_an_aware_datetime(mongo_db: AsyncDatabase[Any]) -> None:
     due_at = datetime(2020, 1, 20, 10, 0, tzinfo=UTC)
-    await mongo_db.dossiers.insert_one({"_id": "d1", "code": "STNMT-200106-0001", "due_at": due_at,
-                                        "applicant": {"full_name": "Trần Thị Bình"}})
+    await mongo_db.dossiers.insert_one(
+        {"_id": "d1", "code": "STNMT-200106-0001", "due_at": due_at, "applicant": {"full_name": "Trần Thị Bình"}}
+    )
     found = await mongo_db.dossiers.find_one({"_id": "d1"})
     assert found is not None
     assert found["due_at"] == due_at

@@ -62,8 +62,9 @@ async def reporting_consumer(infra: Infrastructure, topics: Topics, database: st
 async def notification_consumer(infra: Infrastructure, topics: Topics, database: str) -> AsyncIterator[Consumer]:
     with smtp_sink() as smtp:
         async with http_receiver() as gateway:
-            settings = notification_settings(infra, database, topics, smtp_port=smtp.port,
-                                             sms_url=f"http://127.0.0.1:{gateway.port}/sms")
+            settings = notification_settings(
+                infra, database, topics, smtp_port=smtp.port, sms_url=f"http://127.0.0.1:{gateway.port}/sms"
+            )
             async with running_notification(settings) as (_, client):
                 yield Consumer("notification", settings.consumer_group, client)
 
@@ -89,40 +90,57 @@ async def test_one_submission_is_one_trace_from_intake_through_kafka_into_every_
     agency = f"T{uuid.uuid4().hex[:6].upper()}"
     procedure = f"{agency}.01"
     databases = [f"t_{run_id}_trace_{uuid.uuid4().hex[:6]}_{i}" for i in range(len(CONSUMERS) + 1)]
-    intake = intake_settings(infrastructure.kafka_bootstrap_servers, infrastructure.mongodb_url,
-                             databases[0], topics)
+    intake = intake_settings(infrastructure.kafka_bootstrap_servers, infrastructure.mongodb_url, databases[0], topics)
     try:
         async with AsyncExitStack() as stack:
             client = await stack.enter_async_context(running_intake(intake, **calendar_options()))
-            consumers = [await stack.enter_async_context(factory(infrastructure, topics, database))
-                         for factory, database in zip(CONSUMERS, databases[1:], strict=True)]
+            consumers = [
+                await stack.enter_async_context(factory(infrastructure, topics, database))
+                for factory, database in zip(CONSUMERS, databases[1:], strict=True)
+            ]
             for service in [client, *(c.client for c in consumers)]:
                 ready = await service.get("/ready")
                 assert ready.json() == {"status": "ready", "checks": {"kafka": "ok", "store": "ok"}}, ready.text
             await seed_catalogue(client, agency, {procedure: 4})
 
-            response = await client.post("/v1/dossiers", headers=idem(intake_token(Role.APPLICANT)),
-                                         json=dossier_body(procedure, agency, "online"))
+            response = await client.post(
+                "/v1/dossiers",
+                headers=idem(intake_token(Role.APPLICANT)),
+                json=dossier_body(procedure, agency, "online"),
+            )
             assert response.status_code == 201, response.text
             dossier_id = response.json()["dossier_id"]
 
             def submission_spans() -> list[ReadableSpan]:
-                (request,) = [s for s in spans.get_finished_spans()
-                              if s.kind is SpanKind.SERVER and s.name == "POST /v1/dossiers"
-                              and s.attributes and s.attributes.get("http.response.status_code") == 201
-                              and trace_id(s) in {trace_id(p) for p in publishes()}]
+                (request,) = [
+                    s
+                    for s in spans.get_finished_spans()
+                    if s.kind is SpanKind.SERVER
+                    and s.name == "POST /v1/dossiers"
+                    and s.attributes
+                    and s.attributes.get("http.response.status_code") == 201
+                    and trace_id(s) in {trace_id(p) for p in publishes()}
+                ]
                 return [s for s in spans.get_finished_spans() if trace_id(s) == trace_id(request)]
 
             def publishes() -> list[ReadableSpan]:
-                return [s for s in spans.get_finished_spans() if s.kind is SpanKind.PRODUCER
-                        and s.name == f"{topics.dossier_events} publish"
-                        and s.attributes and s.attributes.get("motcua.event_type") == "dossier.submitted"]
+                return [
+                    s
+                    for s in spans.get_finished_spans()
+                    if s.kind is SpanKind.PRODUCER
+                    and s.name == f"{topics.dossier_events} publish"
+                    and s.attributes
+                    and s.attributes.get("motcua.event_type") == "dossier.submitted"
+                ]
 
             groups = {c.group_id for c in consumers} | {intake.consumer_group}
 
             async def every_consumer_handled_it() -> list[ReadableSpan]:
-                handled = {s.attributes.get("messaging.consumer.group.name") for s in submission_spans()
-                           if s.kind is SpanKind.CONSUMER and s.attributes}
+                handled = {
+                    s.attributes.get("messaging.consumer.group.name")
+                    for s in submission_spans()
+                    if s.kind is SpanKind.CONSUMER and s.attributes
+                }
                 return submission_spans() if groups <= handled else []
 
             trace = await eventually(every_consumer_handled_it, wait=30)
@@ -139,8 +157,9 @@ async def test_one_submission_is_one_trace_from_intake_through_kafka_into_every_
             assert ancestor is request
             consumed = [s for s in trace if s.kind is SpanKind.CONSUMER]
             for group in groups:
-                (span,) = [s for s in consumed
-                           if s.attributes and s.attributes["messaging.consumer.group.name"] == group]
+                (span,) = [
+                    s for s in consumed if s.attributes and s.attributes["messaging.consumer.group.name"] == group
+                ]
                 assert span.name == f"{topics.dossier_events} process"
                 assert span.parent is not None and publish.context is not None
                 assert span.parent.span_id == publish.context.span_id  # continued from the record's headers
@@ -151,8 +170,16 @@ async def test_one_submission_is_one_trace_from_intake_through_kafka_into_every_
             for consumer in consumers:
                 text = (await consumer.client.get("/metrics")).text
                 labels = {"topic": topics.dossier_events, "group": consumer.group_id}
-                assert metric(text, "motcua_events_consumed_total", **labels, event_type="dossier.submitted",
-                              outcome="applied") == 1, consumer.service
+                assert (
+                    metric(
+                        text,
+                        "motcua_events_consumed_total",
+                        **labels,
+                        event_type="dossier.submitted",
+                        outcome="applied",
+                    )
+                    == 1
+                ), consumer.service
                 assert metric(text, "motcua_consumer_lag", **labels) == 0, consumer.service
     finally:
         for database in databases:

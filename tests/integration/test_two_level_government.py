@@ -63,27 +63,53 @@ EFFECTIVE = date(2025, 7, 1)
 
 
 def superseded(old: str, successor: str, at: datetime) -> ev.AgencySuperseded:
-    return ev.AgencySuperseded(occurred_at=at, source="test-catalogue", data=ev.AgencySupersededData(
-        agency_code=old, successor_code=successor, effective_date=EFFECTIVE,
-        reason="Nghị quyết 202/2025/QH15: tổ chức chính quyền địa phương hai cấp"))
+    return ev.AgencySuperseded(
+        occurred_at=at,
+        source="test-catalogue",
+        data=ev.AgencySupersededData(
+            agency_code=old,
+            successor_code=successor,
+            effective_date=EFFECTIVE,
+            reason="Nghị quyết 202/2025/QH15: tổ chức chính quyền địa phương hai cấp",
+        ),
+    )
 
 
 def agencies_and_procedure(district: str, commune: str, procedure: str, at: datetime) -> list[ev.Envelope]:
     return [
-        ev.AgencyRegistered(occurred_at=at, source="test-catalogue", data=ev.AgencyRegisteredData(
-            agency_code=district, name=f"UBND huyện {district}", admin_level=ev.AdminLevel.DISTRICT)),
-        ev.AgencyRegistered(occurred_at=at, source="test-catalogue", data=ev.AgencyRegisteredData(
-            agency_code=commune, name=f"UBND xã {commune}", admin_level=ev.AdminLevel.COMMUNE)),
-        ev.ProcedurePublished(occurred_at=at, source="test-catalogue", data=ev.ProcedurePublishedData(
-            procedure_code=procedure, name="Cấp giấy chứng nhận quyền sử dụng đất", agency_code=district,
-            admin_level=ev.AdminLevel.DISTRICT, online_level=4,
-            processing_time=ev.ProcessingTime(value=Decimal(10), unit=ev.TimeUnit.WORKING_DAYS))),
+        ev.AgencyRegistered(
+            occurred_at=at,
+            source="test-catalogue",
+            data=ev.AgencyRegisteredData(
+                agency_code=district, name=f"UBND huyện {district}", admin_level=ev.AdminLevel.DISTRICT
+            ),
+        ),
+        ev.AgencyRegistered(
+            occurred_at=at,
+            source="test-catalogue",
+            data=ev.AgencyRegisteredData(
+                agency_code=commune, name=f"UBND xã {commune}", admin_level=ev.AdminLevel.COMMUNE
+            ),
+        ),
+        ev.ProcedurePublished(
+            occurred_at=at,
+            source="test-catalogue",
+            data=ev.ProcedurePublishedData(
+                procedure_code=procedure,
+                name="Cấp giấy chứng nhận quyền sử dụng đất",
+                agency_code=district,
+                admin_level=ev.AdminLevel.DISTRICT,
+                online_level=4,
+                processing_time=ev.ProcessingTime(value=Decimal(10), unit=ev.TimeUnit.WORKING_DAYS),
+            ),
+        ),
     ]
 
 
 def accepted(dossier_id: str, at: datetime, due: datetime) -> ev.DossierAccepted:
-    return ev.DossierAccepted(occurred_at=at, source="test-import", dossier_id=dossier_id,
-                              data=ev.AcceptedData(due_at=due))
+    return ev.DossierAccepted(
+        occurred_at=at, source="test-import", dossier_id=dossier_id, data=ev.AcceptedData(due_at=due)
+    )
 
 
 async def test_open_dossiers_pass_to_the_successor_once(
@@ -103,16 +129,26 @@ async def test_open_dossiers_pass_to_the_successor_once(
     catalogue = agencies_and_procedure(district, commune, procedure, datetime(2025, 1, 2, 8, tzinfo=PROVINCE_TZ))
     await publish(kafka, topics.catalog_events, catalogue, key=catalogue_key)
     # An imported history: one dossier being handled at the district, one with its result ready.
-    await publish(kafka, topics.dossier_events, [
-        submitted(ids["open"], codes["open"], district, procedure, june, ev.Channel.DIRECT),
-        accepted(ids["open"], june, datetime(2025, 6, 24, 17, tzinfo=PROVINCE_TZ)),
-        submitted(ids["ready"], codes["ready"], district, procedure, june, ev.Channel.DIRECT),
-        accepted(ids["ready"], june, datetime(2025, 6, 24, 17, tzinfo=PROVINCE_TZ)),
-        ev.DossierResultReady(occurred_at=datetime(2025, 6, 20, 10, tzinfo=PROVINCE_TZ), source="test-import",
-                              dossier_id=ids["ready"], data=ev.ResultReadyData()),
-    ], key=lambda e: e.dossier_id)
+    await publish(
+        kafka,
+        topics.dossier_events,
+        [
+            submitted(ids["open"], codes["open"], district, procedure, june, ev.Channel.DIRECT),
+            accepted(ids["open"], june, datetime(2025, 6, 24, 17, tzinfo=PROVINCE_TZ)),
+            submitted(ids["ready"], codes["ready"], district, procedure, june, ev.Channel.DIRECT),
+            accepted(ids["ready"], june, datetime(2025, 6, 24, 17, tzinfo=PROVINCE_TZ)),
+            ev.DossierResultReady(
+                occurred_at=datetime(2025, 6, 20, 10, tzinfo=PROVINCE_TZ),
+                source="test-import",
+                dossier_id=ids["ready"],
+                data=ev.ResultReadyData(),
+            ),
+        ],
+        key=lambda e: e.dossier_id,
+    )
 
     async with running_processing(settings, now=clock) as (app, processing):
+
         async def dossier(name: str) -> dict[str, Any] | None:
             r = await processing.get(f"/v1/dossiers/{codes[name]}", headers=official)
             return r.json() if r.status_code == 200 else None
@@ -141,21 +177,31 @@ async def test_open_dossiers_pass_to_the_successor_once(
         assert old_inbox.status_code == 200 and old_inbox.json()["data"] == []
 
         # The district's officer may no longer act; the commune's may, on both.
-        refused = await processing.post(f"/v1/dossiers/{codes['open']}/request-supplement",
-                                        headers=idem(old_officer), json={"reason": "Thiếu sổ hộ khẩu"})
+        refused = await processing.post(
+            f"/v1/dossiers/{codes['open']}/request-supplement",
+            headers=idem(old_officer),
+            json={"reason": "Thiếu sổ hộ khẩu"},
+        )
         assert refused.status_code == 403, refused.text
         assert refused.json()["error"]["code"] == "forbidden_agency"
-        acted = await processing.post(f"/v1/dossiers/{codes['open']}/request-supplement",
-                                      headers=idem(new_officer), json={"reason": "Thiếu sổ hộ khẩu"})
+        acted = await processing.post(
+            f"/v1/dossiers/{codes['open']}/request-supplement",
+            headers=idem(new_officer),
+            json={"reason": "Thiếu sổ hộ khẩu"},
+        )
         assert acted.status_code == 200, acted.text
-        returned = await processing.post(f"/v1/dossiers/{codes['ready']}/return", headers=idem(new_officer),
-                                         json={"delivery": "direct"})
+        returned = await processing.post(
+            f"/v1/dossiers/{codes['ready']}/return", headers=idem(new_officer), json={"delivery": "direct"}
+        )
         assert returned.status_code == 200, returned.text
 
         # A dossier of the district that arrives after the supersession goes over on the clock's next tick.
-        await publish(kafka, topics.dossier_events, [
-            submitted(ids["late"], codes["late"], district, procedure, june, ev.Channel.ONLINE)],
-            key=lambda e: e.dossier_id)
+        await publish(
+            kafka,
+            topics.dossier_events,
+            [submitted(ids["late"], codes["late"], district, procedure, june, ev.Channel.ONLINE)],
+            key=lambda e: e.dossier_id,
+        )
         assert await eventually(lambda: ready("late", "submitted", district))
         await app.state.clock.tick()
         assert await ready("late", "submitted", commune)
@@ -166,9 +212,12 @@ async def test_open_dossiers_pass_to_the_successor_once(
         await publish(kafka, topics.catalog_events, [replay, replay, copy], key=catalogue_key)
         await app.state.clock.tick()
         transfers = await read_records(
-            kafka, topics.dossier_events,
+            kafka,
+            topics.dossier_events,
             match=lambda r: isinstance(r.value, dict) and r.value.get("event_type") == "dossier.transferred",
-            until=lambda found: len(found) >= 2, settle=3.0)
+            until=lambda found: len(found) >= 2,
+            settle=3.0,
+        )
         assert sorted(r.key for r in transfers if r.key) == sorted([ids["open"], ids["late"]])
         after = await dossier("open")
         assert after is not None and after["agency_code"] == commune and after["status"] == "supplement_requested"
@@ -183,31 +232,59 @@ async def test_intake_receives_for_the_old_agency_under_the_successor(
     district, commune, procedure = f"H{tag}", f"X{tag}", f"H{tag}.01"
     settings = intake_settings(kafka, infrastructure.mongodb_url, mongo_db.name, topics)
     async with running_intake(settings, **calendar_options()) as intake:
-        for body in ({"agency_code": district, "name": "UBND huyện", "admin_level": "district"},
-                     {"agency_code": commune, "name": "UBND xã", "admin_level": "commune"}):
+        for body in (
+            {"agency_code": district, "name": "UBND huyện", "admin_level": "district"},
+            {"agency_code": commune, "name": "UBND xã", "admin_level": "commune"},
+        ):
             assert (await intake.post("/v1/agencies", headers=idem(ADMIN), json=body)).status_code == 201
-        response = await intake.post("/v1/procedures", headers=idem(ADMIN), json={
-            "procedure_code": procedure, "name": "Thủ tục", "agency_code": district, "online_level": 4,
-            "processing_time": {"value": 5, "unit": "working_days"}})
+        response = await intake.post(
+            "/v1/procedures",
+            headers=idem(ADMIN),
+            json={
+                "procedure_code": procedure,
+                "name": "Thủ tục",
+                "agency_code": district,
+                "online_level": 4,
+                "processing_time": {"value": 5, "unit": "working_days"},
+            },
+        )
         assert response.status_code == 201, response.text
         # An admin records the dissolution through intake's API (which publishes agency.superseded).
         path = f"/v1/agencies/{district}/supersession"
-        same = await intake.post(path, headers=idem(ADMIN), json={"successor_code": district,
-                                                                   "effective_date": "2025-07-01"})
+        same = await intake.post(
+            path, headers=idem(ADMIN), json={"successor_code": district, "effective_date": "2025-07-01"}
+        )
         assert same.status_code == 422 and same.json()["error"]["code"] == "same_agency", same.text
-        unknown = await intake.post(path, headers=idem(ADMIN), json={"successor_code": "NO-SUCH",
-                                                                      "effective_date": "2025-07-01"})
+        unknown = await intake.post(
+            path, headers=idem(ADMIN), json={"successor_code": "NO-SUCH", "effective_date": "2025-07-01"}
+        )
         assert unknown.status_code == 404 and unknown.json()["error"]["code"] == "agency_not_found", unknown.text
-        recorded = await intake.post(path, headers=idem(ADMIN), json={
-            "successor_code": commune, "effective_date": "2025-07-01", "reason": "Sáp nhập đơn vị hành chính"})
+        recorded = await intake.post(
+            path,
+            headers=idem(ADMIN),
+            json={"successor_code": commune, "effective_date": "2025-07-01", "reason": "Sáp nhập đơn vị hành chính"},
+        )
         assert recorded.status_code == 201, recorded.text
-        assert recorded.json() == {"agency_code": district, "successor_code": commune,
-                                   "effective_date": "2025-07-01", "reason": "Sáp nhập đơn vị hành chính"}
-        back = await intake.post(f"/v1/agencies/{commune}/supersession", headers=idem(ADMIN),
-                                 json={"successor_code": district, "effective_date": "2025-08-01"})
+        assert recorded.json() == {
+            "agency_code": district,
+            "successor_code": commune,
+            "effective_date": "2025-07-01",
+            "reason": "Sáp nhập đơn vị hành chính",
+        }
+        back = await intake.post(
+            f"/v1/agencies/{commune}/supersession",
+            headers=idem(ADMIN),
+            json={"successor_code": district, "effective_date": "2025-08-01"},
+        )
         assert back.status_code == 422 and back.json()["error"]["code"] == "successor_dissolved", back.text
-        events = await read_records(kafka, topics.catalog_events, match=lambda r: r.key == district and isinstance(
-            r.value, dict) and r.value.get("event_type") == "agency.superseded", until=lambda found: len(found) >= 1)
+        events = await read_records(
+            kafka,
+            topics.catalog_events,
+            match=lambda r: (
+                r.key == district and isinstance(r.value, dict) and r.value.get("event_type") == "agency.superseded"
+            ),
+            until=lambda found: len(found) >= 1,
+        )
         assert [r.value["data"]["successor_code"] for r in events] == [commune]
 
         async def handed_over() -> bool:
@@ -218,8 +295,9 @@ async def test_intake_receives_for_the_old_agency_under_the_successor(
         listed = await intake.get("/v1/procedures", params={"agency_code": commune})
         assert [p["procedure_code"] for p in listed.json()["data"]] == [procedure]
         assert listed.json()["data"][0]["admin_level"] == "commune"
-        receipt = await intake.post("/v1/dossiers", headers=idem(intake_token(Role.APPLICANT)),
-                                    json=dossier_body(procedure, district, "online"))
+        receipt = await intake.post(
+            "/v1/dossiers", headers=idem(intake_token(Role.APPLICANT)), json=dossier_body(procedure, district, "online")
+        )
         assert receipt.status_code == 201, receipt.text
         assert receipt.json()["agency_code"] == commune
         assert receipt.json()["dossier_code"].startswith(f"{commune}-")
@@ -254,8 +332,9 @@ async def test_reports_show_the_agency_responsible_at_the_period_end(
 
         async def summary(start: str, end: str, **params: str) -> dict[str, Any]:
             for _ in range(50):  # the supersession is folded apart from the dossiers
-                r = await client.get("/v1/reports/summary", params={"from": start, "to": end, **params},
-                                     headers=OFFICIAL)
+                r = await client.get(
+                    "/v1/reports/summary", params={"from": start, "to": end, **params}, headers=OFFICIAL
+                )
                 assert r.status_code == 200, r.text
                 if end < "2025-07-01" or all(a["agency_code"] != district for a in r.json()["by_agency"]):
                     return dict(r.json())
@@ -295,26 +374,34 @@ async def test_reports_show_the_agency_responsible_at_the_period_end(
 
         # The resolution table by agency applies the same rule, at the level of the agency then.
         async def resolution(start: str, end: str) -> dict[str, dict[str, Any]]:
-            r = await client.get("/v1/reports/resolution", params={"from": start, "to": end, "by": "agency"},
-                                 headers=OFFICIAL)
+            r = await client.get(
+                "/v1/reports/resolution", params={"from": start, "to": end, "by": "agency"}, headers=OFFICIAL
+            )
             assert r.status_code == 200, r.text
-            return {f"{level['admin_level']}/{row['code']}": row for level in r.json()["levels"]
-                    for row in level["rows"]}
+            return {
+                f"{level['admin_level']}/{row['code']}": row for level in r.json()["levels"] for row in level["rows"]
+            }
 
         by_agency_q2 = await resolution("2025-04-01", "2025-06-30")
         assert by_agency_q2[f"district/{district}"]["to_resolve"] == 2
         by_agency_year = await resolution("2025-01-01", "2025-12-31")
         assert f"district/{district}" not in by_agency_year
-        assert (by_agency_year[f"commune/{commune}"]["to_resolve"], by_agency_year[f"commune/{commune}"]["resolved"]) \
-            == (3, 3)
+        assert (
+            by_agency_year[f"commune/{commune}"]["to_resolve"],
+            by_agency_year[f"commune/{commune}"]["resolved"],
+        ) == (3, 3)
 
 
-def as_seen_at(catalogue: dict[str, Any], histories: list[list[ev.DossierEvent]], end: date
-               ) -> tuple[dict[str, Any], list[list[ev.DossierEvent]]]:
+def as_seen_at(
+    catalogue: dict[str, Any], histories: list[list[ev.DossierEvent]], end: date
+) -> tuple[dict[str, Any], list[list[ev.DossierEvent]]]:
     """The recount's reading of the rule, by brute force: the catalogue and histories with every agency
     dissolved by `end` replaced by its successor (its procedures at the successor's level)."""
-    successors = {s["agency_code"]: s["successor_code"] for s in catalogue["supersessions"]
-                  if date.fromisoformat(s["effective_date"]) <= end}
+    successors = {
+        s["agency_code"]: s["successor_code"]
+        for s in catalogue["supersessions"]
+        if date.fromisoformat(s["effective_date"]) <= end
+    }
 
     def now_of(code: str) -> str:
         while code in successors:
@@ -322,9 +409,12 @@ def as_seen_at(catalogue: dict[str, Any], histories: list[list[ev.DossierEvent]]
         return code
 
     levels = {a["agency_code"]: a["admin_level"] for a in catalogue["agencies"]}
-    procedures = [p if now_of(p["agency_code"]) == p["agency_code"] else
-                  {**p, "agency_code": now_of(p["agency_code"]), "admin_level": levels[now_of(p["agency_code"])]}
-                  for p in catalogue["procedures"]]
+    procedures = [
+        p
+        if now_of(p["agency_code"]) == p["agency_code"]
+        else {**p, "agency_code": now_of(p["agency_code"]), "admin_level": levels[now_of(p["agency_code"])]}
+        for p in catalogue["procedures"]
+    ]
 
     def moved(event: ev.DossierEvent) -> ev.DossierEvent:
         if isinstance(event.data, ev.SubmittedData):
@@ -352,30 +442,52 @@ async def test_generated_histories_across_the_date_equal_a_recount(
     calendar = load_calendar()
     catalogue = two_level(read_catalogue())
     histories = generate_histories(1, 200, date(2025, 3, 1), date(2025, 10, 1), catalogue, calendar=calendar)
-    handed = {e.data.to_agency_code for h in histories for e in h
-              if e.event_id == handover_event_id(e.dossier_id, h[0].data.agency_code)}  # type: ignore[attr-defined]
+    handed = {
+        e.data.to_agency_code
+        for h in histories
+        for e in h
+        if e.event_id == handover_event_id(e.dossier_id, h[0].data.agency_code)
+    }  # type: ignore[attr-defined]
     assert handed == {"UBND-HT-HV", "SXD"}, "the seed leaves dossiers of both districts open on 1 July 2025"
     seed_events = catalogue_events(catalogue, occurred_at=datetime(2025, 1, 1, tzinfo=PROVINCE_TZ))
     await publish_records(kafka, topics, seed_events, interleaved(histories, random.Random(7)))
     settings = reporting_settings(kafka, infrastructure.mongodb_url, mongo_db.name, topics)
     async with running_reporting(settings) as client:
-        await folded(mongo_db, dossier_events=sum(len(h) for h in histories),
-                     agencies=len(catalogue["agencies"]), procedures=len(catalogue["procedures"]))
+        await folded(
+            mongo_db,
+            dossier_events=sum(len(h) for h in histories),
+            agencies=len(catalogue["agencies"]),
+            procedures=len(catalogue["procedures"]),
+        )
 
         async def supersessions_folded() -> bool:
             models = await active_read_models(mongo_db)
             return await models.agency_successions.count_documents({"successor_code": {"$exists": True}}) == 2
 
         assert await eventually(supersessions_folded)
-        periods = [(date(2025, 4, 1), date(2025, 6, 30)), (date(2025, 7, 1), date(2025, 9, 30)),
-                   (date(2025, 4, 1), date(2025, 9, 30))]
-        scopes = [(None, None), (None, "district"), (None, "commune"), ("UBND-HT", None), ("UBND-HT-HV", None),
-                  ("SXD", None), (None, "provincial")]
+        periods = [
+            (date(2025, 4, 1), date(2025, 6, 30)),
+            (date(2025, 7, 1), date(2025, 9, 30)),
+            (date(2025, 4, 1), date(2025, 9, 30)),
+        ]
+        scopes = [
+            (None, None),
+            (None, "district"),
+            (None, "commune"),
+            ("UBND-HT", None),
+            ("UBND-HT-HV", None),
+            ("SXD", None),
+            (None, "provincial"),
+        ]
         for first, last in periods:
             oracle = Oracle(*as_seen_at(catalogue, histories, last), calendar)
             for agency, level in scopes:
-                params = {"from": first.isoformat(), "to": last.isoformat(),
-                          **({"agency_code": agency} if agency else {}), **({"admin_level": level} if level else {})}
+                params = {
+                    "from": first.isoformat(),
+                    "to": last.isoformat(),
+                    **({"agency_code": agency} if agency else {}),
+                    **({"admin_level": level} if level else {}),
+                }
                 get = partial(answer, client, params)
                 assert await get("/v1/reports/summary") == oracle.summary(first, last, agency, level), params
                 rows = {row["agency_code"]: row for row in (await get("/v1/reports/agencies"))["data"]}
@@ -387,9 +499,15 @@ async def test_generated_histories_across_the_date_equal_a_recount(
                 assert await get("/v1/reports/online-services") == oracle.online(first, last, agency, level), params
                 assert await get("/v1/reports/trend") == oracle.trend(first, last, agency, level), params
         # Before the date the districts report as they were; after it they are gone.
-        q2 = (await client.get("/v1/reports/agencies", params={"from": "2025-04-01", "to": "2025-06-30"},
-                               headers=OFFICIAL)).json()
+        q2 = (
+            await client.get(
+                "/v1/reports/agencies", params={"from": "2025-04-01", "to": "2025-06-30"}, headers=OFFICIAL
+            )
+        ).json()
         assert {"UBND-HT", "UBND-PL"} <= {row["agency_code"] for row in q2["data"] if row["received"]["total"]}
-        q3 = (await client.get("/v1/reports/agencies", params={"from": "2025-07-01", "to": "2025-09-30"},
-                               headers=OFFICIAL)).json()
+        q3 = (
+            await client.get(
+                "/v1/reports/agencies", params={"from": "2025-07-01", "to": "2025-09-30"}, headers=OFFICIAL
+            )
+        ).json()
         assert not {"UBND-HT", "UBND-PL"} & {row["agency_code"] for row in q3["data"]}

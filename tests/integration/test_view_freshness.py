@@ -65,11 +65,20 @@ def backlog(count: int, *, partition: int | None) -> list[ev.DossierEvent]:
         dossier_id = str(uuid.uuid4())
         if partition is not None and partition_for(dossier_id, PARTITIONS) != partition:
             continue
-        events.append(ev.DossierSubmitted(
-            occurred_at=now(), source="legacy-import", dossier_id=dossier_id,
-            data=ev.SubmittedData(dossier_code=f"{agency}-240102-{len(events):04d}", procedure_code=f"{agency}.1",
-                                  agency_code=agency, channel=ev.Channel.DIRECT,
-                                  applicant=ev.Applicant(full_name="Lê Văn Cũ", phone="0900000000"))))
+        events.append(
+            ev.DossierSubmitted(
+                occurred_at=now(),
+                source="legacy-import",
+                dossier_id=dossier_id,
+                data=ev.SubmittedData(
+                    dossier_code=f"{agency}-240102-{len(events):04d}",
+                    procedure_code=f"{agency}.1",
+                    agency_code=agency,
+                    channel=ev.Channel.DIRECT,
+                    applicant=ev.Applicant(full_name="Lê Văn Cũ", phone="0900000000"),
+                ),
+            )
+        )
     return events
 
 
@@ -77,8 +86,11 @@ async def counter_dossier(intake: httpx.AsyncClient) -> dict[str, Any]:
     """A dossier received at the counter (intake's view has it `accepted` at once)."""
     agency = f"F{uuid.uuid4().hex[:6].upper()}"
     await seed_catalogue(intake, agency, {f"{agency}.1": 4})
-    response = await intake.post("/v1/dossiers", headers=idem(token(Role.OFFICER, agency=agency)),
-                                 json=dossier_body(f"{agency}.1", agency, "direct", phone=PHONE))
+    response = await intake.post(
+        "/v1/dossiers",
+        headers=idem(token(Role.OFFICER, agency=agency)),
+        json=dossier_body(f"{agency}.1", agency, "direct", phone=PHONE),
+    )
     assert response.status_code == 201, response.text
     receipt: dict[str, Any] = response.json()
     return receipt
@@ -92,8 +104,12 @@ async def ready_status(client: httpx.AsyncClient) -> str:
 
 
 def supplement_requested(dossier_id: str, at: datetime) -> ev.DossierSupplementRequested:
-    return ev.DossierSupplementRequested(occurred_at=at, source="processing-service", dossier_id=dossier_id,
-                                         data=ev.SupplementRequestedData(reason="Thiếu bản sao CCCD"))
+    return ev.DossierSupplementRequested(
+        occurred_at=at,
+        source="processing-service",
+        dossier_id=dossier_id,
+        data=ev.SupplementRequestedData(reason="Thiếu bản sao CCCD"),
+    )
 
 
 async def caught_up(intake: httpx.AsyncClient) -> None:
@@ -108,29 +124,38 @@ async def _is_ready(client: httpx.AsyncClient) -> bool:
 async def test_a_supplement_is_taken_though_intakes_view_had_not_yet_folded_the_request(
     infrastructure: Infrastructure, topics: Topics, mongo_db: AsyncDatabase[Any]
 ) -> None:
-    settings = intake_settings(infrastructure.kafka_bootstrap_servers, infrastructure.mongodb_url, mongo_db.name,
-                               topics, view_wait_seconds=120)
+    settings = intake_settings(
+        infrastructure.kafka_bootstrap_servers, infrastructure.mongodb_url, mongo_db.name, topics, view_wait_seconds=120
+    )
     async with running_intake(settings, **calendar_options()) as intake:
         receipt = await counter_dossier(intake)
         dossier_id, code = receipt["dossier_id"], receipt["dossier_code"]
         requested = supplement_requested(dossier_id, now() - timedelta(days=1))
-        await publish(infrastructure.kafka_bootstrap_servers, topics.dossier_events,
-                      [*backlog(BACKLOG, partition=partition_for(dossier_id, PARTITIONS)), requested])
+        await publish(
+            infrastructure.kafka_bootstrap_servers,
+            topics.dossier_events,
+            [*backlog(BACKLOG, partition=partition_for(dossier_id, PARTITIONS)), requested],
+        )
 
         # Processing asked for papers; intake's consumer is still folding the backlog before it.
-        supplied = await intake.post(f"/v1/dossiers/{code}/supplements", headers=idem(token(Role.APPLICANT)),
-                                     json={"phone": PHONE, "documents": [{"name": "Bản sao CCCD.pdf"}]})
+        supplied = await intake.post(
+            f"/v1/dossiers/{code}/supplements",
+            headers=idem(token(Role.APPLICANT)),
+            json={"phone": PHONE, "documents": [{"name": "Bản sao CCCD.pdf"}]},
+        )
         assert supplied.status_code == 201, supplied.text
         assert supplied.json()["status"] == "in_progress"
         assert datetime.fromisoformat(supplied.json()["appointment_at"]) > datetime.fromisoformat(
-            receipt["appointment_at"])
+            receipt["appointment_at"]
+        )
 
 
 async def test_tracking_answers_the_current_status_and_says_how_current_it_is(
     infrastructure: Infrastructure, topics: Topics, mongo_db: AsyncDatabase[Any]
 ) -> None:
-    settings = intake_settings(infrastructure.kafka_bootstrap_servers, infrastructure.mongodb_url, mongo_db.name,
-                               topics, view_wait_seconds=120)
+    settings = intake_settings(
+        infrastructure.kafka_bootstrap_servers, infrastructure.mongodb_url, mongo_db.name, topics, view_wait_seconds=120
+    )
     async with running_intake(settings, **calendar_options()) as intake:
         receipt = await counter_dossier(intake)
         dossier_id, code = receipt["dossier_id"], receipt["dossier_code"]
@@ -138,8 +163,11 @@ async def test_tracking_answers_the_current_status_and_says_how_current_it_is(
         assert first.status_code == 200, first.text
 
         requested = supplement_requested(dossier_id, now().replace(microsecond=0) - timedelta(hours=1))
-        await publish(infrastructure.kafka_bootstrap_servers, topics.dossier_events,
-                      [*backlog(BACKLOG, partition=partition_for(dossier_id, PARTITIONS)), requested])
+        await publish(
+            infrastructure.kafka_bootstrap_servers,
+            topics.dossier_events,
+            [*backlog(BACKLOG, partition=partition_for(dossier_id, PARTITIONS)), requested],
+        )
         tracked = await intake.get(f"/v1/track/{code}", params={"phone": PHONE})
         assert tracked.status_code == 200, tracked.text
         assert tracked.json()["status"] == "supplement_requested"  # not the `accepted` of a view behind
@@ -148,19 +176,28 @@ async def test_tracking_answers_the_current_status_and_says_how_current_it_is(
         assert datetime.fromisoformat(as_of["last_event_at"]) == requested.occurred_at
         # Before: accepted at the counter when received.
         assert datetime.fromisoformat(first.json()["as_of"]["last_event_at"]) == datetime.fromisoformat(
-            receipt["received_at"])
+            receipt["received_at"]
+        )
 
 
 async def test_with_a_tiny_bound_a_view_behind_is_503_view_behind_never_409_or_404(
     infrastructure: Infrastructure, topics: Topics, mongo_db: AsyncDatabase[Any]
 ) -> None:
-    settings = intake_settings(infrastructure.kafka_bootstrap_servers, infrastructure.mongodb_url, mongo_db.name,
-                               topics, view_wait_seconds=0.05)
+    settings = intake_settings(
+        infrastructure.kafka_bootstrap_servers,
+        infrastructure.mongodb_url,
+        mongo_db.name,
+        topics,
+        view_wait_seconds=0.05,
+    )
     async with running_intake(settings, **calendar_options()) as intake:
         receipt = await counter_dossier(intake)
         dossier_id, code = receipt["dossier_id"], receipt["dossier_code"]
-        await publish(infrastructure.kafka_bootstrap_servers, topics.dossier_events,
-                      [*backlog(BACKLOG, partition=None), supplement_requested(dossier_id, now())])
+        await publish(
+            infrastructure.kafka_bootstrap_servers,
+            topics.dossier_events,
+            [*backlog(BACKLOG, partition=None), supplement_requested(dossier_id, now())],
+        )
 
         key = str(uuid.uuid4())
         body = {"phone": PHONE, "documents": [{"name": "Bản sao CCCD.pdf"}]}
@@ -186,8 +223,9 @@ async def test_with_a_tiny_bound_a_view_behind_is_503_view_behind_never_409_or_4
 async def test_ready_is_degraded_while_the_lag_is_beyond_its_bound_and_ready_once_caught_up(
     infrastructure: Infrastructure, topics: Topics, mongo_db: AsyncDatabase[Any]
 ) -> None:
-    settings = intake_settings(infrastructure.kafka_bootstrap_servers, infrastructure.mongodb_url, mongo_db.name,
-                               topics, ready_max_lag=0)
+    settings = intake_settings(
+        infrastructure.kafka_bootstrap_servers, infrastructure.mongodb_url, mongo_db.name, topics, ready_max_lag=0
+    )
     async with running_intake(settings, **calendar_options()) as intake:
         await counter_dossier(intake)
         await caught_up(intake)
@@ -206,22 +244,34 @@ async def test_ready_is_degraded_while_the_lag_is_beyond_its_bound_and_ready_onc
 async def test_processing_answers_a_counter_dossier_intake_has_just_accepted_though_its_consumer_is_behind(
     infrastructure: Infrastructure, topics: Topics, mongo_db: AsyncDatabase[Any]
 ) -> None:
-    i_settings = intake_settings(infrastructure.kafka_bootstrap_servers, infrastructure.mongodb_url, mongo_db.name,
-                                 topics)
-    p_settings = processing_settings(infrastructure.kafka_bootstrap_servers, infrastructure.mongodb_url,
-                                     f"{mongo_db.name}_p", topics, view_wait_seconds=120, ready_max_lag=0)
+    i_settings = intake_settings(
+        infrastructure.kafka_bootstrap_servers, infrastructure.mongodb_url, mongo_db.name, topics
+    )
+    p_settings = processing_settings(
+        infrastructure.kafka_bootstrap_servers,
+        infrastructure.mongodb_url,
+        f"{mongo_db.name}_p",
+        topics,
+        view_wait_seconds=120,
+        ready_max_lag=0,
+    )
     try:
-        async with running_intake(i_settings, **calendar_options()) as intake, \
-                running_processing(p_settings) as (_, processing):
+        async with (
+            running_intake(i_settings, **calendar_options()) as intake,
+            running_processing(p_settings) as (_, processing),
+        ):
             first = await counter_dossier(intake)
             officer = processing_token(Role.OFFICER, agency=first["agency_code"])
-            await publish(infrastructure.kafka_bootstrap_servers, topics.dossier_events,
-                          backlog(BACKLOG, partition=None))
+            await publish(
+                infrastructure.kafka_bootstrap_servers, topics.dossier_events, backlog(BACKLOG, partition=None)
+            )
             behind = await ready_status(processing)
 
-            response = await intake.post("/v1/dossiers", headers=idem(token(Role.OFFICER, agency=first["agency_code"])),
-                                         json=dossier_body(first["procedure_code"], first["agency_code"], "direct",
-                                                           phone=PHONE))
+            response = await intake.post(
+                "/v1/dossiers",
+                headers=idem(token(Role.OFFICER, agency=first["agency_code"])),
+                json=dossier_body(first["procedure_code"], first["agency_code"], "direct", phone=PHONE),
+            )
             assert response.status_code == 201, response.text
             receipt = response.json()
             dossier = await processing.get(f"/v1/dossiers/{receipt['dossier_code']}", headers=officer)

@@ -102,8 +102,10 @@ class Deployment:
     def wiring(self) -> services.Wiring:
         return services.Wiring(
             kafka_bootstrap_servers=self.infrastructure.kafka_bootstrap_servers,
-            mongodb_url=self.infrastructure.mongodb_url, topic_prefix=self.topics.prefix,
-            database_prefix=f"t_{self.topic_family}_{self.tag}_{self.name}_", jwt_secret=SECRET,
+            mongodb_url=self.infrastructure.mongodb_url,
+            topic_prefix=self.topics.prefix,
+            database_prefix=f"t_{self.topic_family}_{self.tag}_{self.name}_",
+            jwt_secret=SECRET,
             # The clock would announce due times by wall-clock time, differently in each deployment.
             extra_env={"MOTCUA_PROCESSING_SCHEDULER_ENABLED": "false", **self.extra_env},
         )
@@ -157,8 +159,11 @@ class Deployment:
     @property
     def groups(self) -> list[str]:
         """The consumer groups of the services this deployment runs."""
-        return [self.topics.prefix + service.consumer_group for service in services.ALL
-                if self.instances.get(service.name, 1) > 0]
+        return [
+            self.topics.prefix + service.consumer_group
+            for service in services.ALL
+            if self.instances.get(service.name, 1) > 0
+        ]
 
 
 def header(role: Role, agency: str | None = None) -> dict[str, str]:
@@ -167,19 +172,35 @@ def header(role: Role, agency: str | None = None) -> dict[str, str]:
 
 def catalogue_events() -> list[Any]:
     """The sample catalogue as catalog.events, published in the past (before any live dossier)."""
-    return histories.catalogue_events(histories.read_catalogue(),
-                                      occurred_at=datetime.combine(date(2026, 3, 1), time(8), tzinfo=PROVINCE_TZ))
+    return histories.catalogue_events(
+        histories.read_catalogue(), occurred_at=datetime.combine(date(2026, 3, 1), time(8), tzinfo=PROVINCE_TZ)
+    )
 
 
 async def publish_history(deployment: Deployment, events: list[Any], dossiers: list[list[Any]]) -> None:
     """Catalogue events, then dossier histories, straight onto the deployment's topics."""
-    producer = AIOKafkaProducer(bootstrap_servers=deployment.infrastructure.kafka_bootstrap_servers, acks="all",
-                                enable_idempotence=True, linger_ms=20)
+    producer = AIOKafkaProducer(
+        bootstrap_servers=deployment.infrastructure.kafka_bootstrap_servers,
+        acks="all",
+        enable_idempotence=True,
+        linger_ms=20,
+    )
     await producer.start()
     try:
-        await asyncio.gather(*[await producer.send(deployment.topics.catalog_events, e.to_bytes(),
-                                                   key=histories.catalogue_key(e).encode()) for e in events])
-        await asyncio.gather(*[await producer.send(deployment.topics.dossier_events, e.to_bytes(),
-                                                   key=e.dossier_id.encode()) for h in dossiers for e in h])
+        await asyncio.gather(
+            *[
+                await producer.send(
+                    deployment.topics.catalog_events, e.to_bytes(), key=histories.catalogue_key(e).encode()
+                )
+                for e in events
+            ]
+        )
+        await asyncio.gather(
+            *[
+                await producer.send(deployment.topics.dossier_events, e.to_bytes(), key=e.dossier_id.encode())
+                for h in dossiers
+                for e in h
+            ]
+        )
     finally:
         await producer.stop()

@@ -49,15 +49,23 @@ class Truth:
     def summary(self) -> dict[str, Any]:
         """The figures reporting must show for the live period."""
         resolved = [s for s in self.lives.values() if any(step.action == "result-ready" for step in s.steps)]
-        ratings = Counter(step.body["rating"] for s in self.lives.values() for step in s.steps
-                          if step.action == "rating" and step.body)
+        ratings = Counter(
+            step.body["rating"]
+            for s in self.lives.values()
+            for step in s.steps
+            if step.action == "rating" and step.body
+        )
         return {
             "received": len(self.lives),
             "by_channel": dict(Counter(s.channel for s in self.lives.values())),
             "by_agency": dict(Counter(s.agency_code for s in self.lives.values())),
             "resolved": len(resolved),
-            "returned_by_post": sum(1 for s in resolved for step in s.steps
-                                    if step.action == "return" and step.body and step.body["delivery"] == "postal"),
+            "returned_by_post": sum(
+                1
+                for s in resolved
+                for step in s.steps
+                if step.action == "return" and step.body and step.body["delivery"] == "postal"
+            ),
             "satisfaction": dict(ratings),
         }
 
@@ -70,8 +78,11 @@ def shown(summary: dict[str, Any]) -> dict[str, Any]:
         "by_agency": {row["agency_code"]: row["received"] for row in summary["by_agency"] if row["received"]},
         "resolved": summary["resolved"]["total"],
         "returned_by_post": summary["resolved"]["returned_by_post"]["count"],
-        "satisfaction": {r: summary["satisfaction"][r]["count"] for r in ("very_satisfied", "satisfied", "unsatisfied")
-                         if summary["satisfaction"][r]["count"]},
+        "satisfaction": {
+            r: summary["satisfaction"][r]["count"]
+            for r in ("very_satisfied", "satisfied", "unsatisfied")
+            if summary["satisfaction"][r]["count"]
+        },
     }
 
 
@@ -81,9 +92,16 @@ def live_period() -> dict[str, str]:
     return {"from": (today - timedelta(days=1)).isoformat(), "to": (today + timedelta(days=1)).isoformat()}
 
 
-async def play(deployment: Deployment, scripts: list[load.Script], *, rate: float, run_id: str,
-               think_seconds: float = 0.2, patience_seconds: float = 60.0,
-               during: Callable[[], Awaitable[None]] | None = None) -> tuple[load.Stats, list[Answer]]:
+async def play(
+    deployment: Deployment,
+    scripts: list[load.Script],
+    *,
+    rate: float,
+    run_id: str,
+    think_seconds: float = 0.2,
+    patience_seconds: float = 60.0,
+    during: Callable[[], Awaitable[None]] | None = None,
+) -> tuple[load.Stats, list[Answer]]:
     """Play `scripts` through intake's and processing's APIs while `during()` runs (the fault);
     every answer is kept."""
     answers: list[Answer] = []
@@ -96,12 +114,24 @@ async def play(deployment: Deployment, scripts: list[load.Script], *, rate: floa
                 code = response.json()["error"]["code"]
             except (ValueError, KeyError, TypeError):
                 code = f"not the error shape: {response.text[:200]}"
-        answers.append(Answer(response.request.method, str(response.request.url), response.status_code, code,
-                              response.headers.get("Retry-After")))
+        answers.append(
+            Answer(
+                response.request.method,
+                str(response.request.url),
+                response.status_code,
+                code,
+                response.headers.get("Retry-After"),
+            )
+        )
 
-    async with load.Driver(deployment.url(services.INTAKE), deployment.url(services.PROCESSING),
-                           load.Tokens(SECRET), run_id=run_id, think_seconds=think_seconds,
-                           patience_seconds=patience_seconds) as driver:
+    async with load.Driver(
+        deployment.url(services.INTAKE),
+        deployment.url(services.PROCESSING),
+        load.Tokens(SECRET),
+        run_id=run_id,
+        think_seconds=think_seconds,
+        patience_seconds=patience_seconds,
+    ) as driver:
         assert driver._client is not None
         driver._client.event_hooks = {"response": [keep]}
         if during is None:
@@ -122,15 +152,22 @@ async def procedures(deployment: Deployment) -> list[dict[str, Any]]:
 
 async def caught_up(deployment: Deployment, *, patience: float = 120.0) -> None:
     topics = deployment.topics
-    behind = await topic_admin.wait_caught_up(deployment.infrastructure.kafka_bootstrap_servers, deployment.groups,
-                                              [topics.catalog_events, topics.dossier_events], patience=patience)
+    behind = await topic_admin.wait_caught_up(
+        deployment.infrastructure.kafka_bootstrap_servers,
+        deployment.groups,
+        [topics.catalog_events, topics.dossier_events],
+        patience=patience,
+    )
     assert behind == 0, f"{behind} events not consumed by {deployment.groups}"
 
 
 async def reports(deployment: Deployment) -> dict[str, Any]:
     async with httpx.AsyncClient(timeout=30.0) as client:
-        response = await client.get(f"{deployment.url(services.REPORTING)}/v1/reports/summary", params=live_period(),
-                                    headers=header(Role.OFFICIAL))
+        response = await client.get(
+            f"{deployment.url(services.REPORTING)}/v1/reports/summary",
+            params=live_period(),
+            headers=header(Role.OFFICIAL),
+        )
     assert response.status_code == 200, response.text
     return shown(response.json())
 
@@ -161,8 +198,7 @@ async def eventually(check: Callable[[], Awaitable[Any]], *, wait: float) -> Any
         await asyncio.sleep(0.5)
 
 
-async def notification_history(deployment: Deployment, codes: list[str], *, wait: float = 60.0
-                               ) -> list[dict[str, Any]]:
+async def notification_history(deployment: Deployment, codes: list[str], *, wait: float = 60.0) -> list[dict[str, Any]]:
     """Every notification about `codes`, once each is final (sent, delivered, failed or unknown)."""
     official = header(Role.OFFICIAL)
 
@@ -170,8 +206,11 @@ async def notification_history(deployment: Deployment, codes: list[str], *, wait
         found: list[dict[str, Any]] = []
         async with httpx.AsyncClient(timeout=30.0) as client:
             for code in codes:
-                response = await client.get(f"{deployment.url(services.NOTIFICATION)}/v1/notifications",
-                                            params={"dossier_code": code}, headers=official)
+                response = await client.get(
+                    f"{deployment.url(services.NOTIFICATION)}/v1/notifications",
+                    params={"dossier_code": code},
+                    headers=official,
+                )
                 assert response.status_code == 200, response.text
                 found += response.json()["data"]
         return found if all(n["status"] in FINAL_NOTIFICATION for n in found) else []

@@ -67,8 +67,13 @@ async def warm_up(bootstrap_servers: str, *, patience: float = 180.0) -> None:
         await producer.send_and_wait(topic, b"warm-up")
     finally:
         await producer.stop()
-    consumer = AIOKafkaConsumer(topic, bootstrap_servers=bootstrap_servers, group_id=f"{topic}-group",
-                                auto_offset_reset="earliest", enable_auto_commit=False)
+    consumer = AIOKafkaConsumer(
+        topic,
+        bootstrap_servers=bootstrap_servers,
+        group_id=f"{topic}-group",
+        auto_offset_reset="earliest",
+        enable_auto_commit=False,
+    )
     await consumer.start()
     try:
         await asyncio.wait_for(consumer.getone(), patience)
@@ -77,9 +82,7 @@ async def warm_up(bootstrap_servers: str, *, patience: float = 180.0) -> None:
         await consumer.stop()
 
 
-def _containers(
-    cleanup: contextlib.ExitStack, *, need_kafka: bool, need_mongo: bool
-) -> tuple[str | None, str | None]:
+def _containers(cleanup: contextlib.ExitStack, *, need_kafka: bool, need_mongo: bool) -> tuple[str | None, str | None]:
     kafka = mongo = None
     if need_kafka:
         from testcontainers.kafka import KafkaContainer

@@ -32,9 +32,12 @@ class PrivateKafka:
         self.port, self.controller_port = free_port(), free_port()
 
     def _env(self) -> dict[str, str]:
-        return {"MOTCUA_STACK_HOME": str(self.home), "MOTCUA_STACK_CACHE": str(shared_cache()),
-                "MOTCUA_STACK_KAFKA_PORT": str(self.port),
-                "MOTCUA_STACK_KAFKA_CONTROLLER_PORT": str(self.controller_port)}
+        return {
+            "MOTCUA_STACK_HOME": str(self.home),
+            "MOTCUA_STACK_CACHE": str(shared_cache()),
+            "MOTCUA_STACK_KAFKA_PORT": str(self.port),
+            "MOTCUA_STACK_KAFKA_CONTROLLER_PORT": str(self.controller_port),
+        }
 
     @property
     def bootstrap_servers(self) -> str:
@@ -60,8 +63,12 @@ class PrivateStore:
         self.port, self.postgres_port = free_port(), free_port()
 
     def _env(self) -> dict[str, str]:
-        return {"MOTCUA_STACK_HOME": str(self.home), "MOTCUA_STACK_CACHE": str(shared_cache()),
-                "MOTCUA_STACK_STORE_PORT": str(self.port), "MOTCUA_STACK_POSTGRES_PORT": str(self.postgres_port)}
+        return {
+            "MOTCUA_STACK_HOME": str(self.home),
+            "MOTCUA_STACK_CACHE": str(shared_cache()),
+            "MOTCUA_STACK_STORE_PORT": str(self.port),
+            "MOTCUA_STACK_POSTGRES_PORT": str(self.postgres_port),
+        }
 
     @property
     def mongodb_url(self) -> str:

@@ -20,9 +20,16 @@ WEBHOOK_PATH = "/hooks"
 def notification_env(smtp: SmtpSink, gateway: HttpReceiver) -> dict[str, str]:
     """MOTCUA_NOTIFICATION_* settings: our receivers, fast retries, a short lease, no SMS quiet hours."""
     values: dict[str, Any] = {
-        "SMTP_HOST": "127.0.0.1", "SMTP_PORT": smtp.port, "SMS_GATEWAY_URL": gateway.url(SMS_PATH),
-        "RETRY_BASE_SECONDS": 0.2, "RETRY_CAP_SECONDS": 1.0, "DISPATCHER_INTERVAL_SECONDS": 0.2,
-        "SENDING_LEASE_SECONDS": 2, "SEND_TIMEOUT_SECONDS": 5, "SMS_QUIET_START": "00:00", "SMS_QUIET_END": "00:00",
+        "SMTP_HOST": "127.0.0.1",
+        "SMTP_PORT": smtp.port,
+        "SMS_GATEWAY_URL": gateway.url(SMS_PATH),
+        "RETRY_BASE_SECONDS": 0.2,
+        "RETRY_CAP_SECONDS": 1.0,
+        "DISPATCHER_INTERVAL_SECONDS": 0.2,
+        "SENDING_LEASE_SECONDS": 2,
+        "SEND_TIMEOUT_SECONDS": 5,
+        "SMS_QUIET_START": "00:00",
+        "SMS_QUIET_END": "00:00",
     }
     return {f"MOTCUA_NOTIFICATION_{key}": str(value) for key, value in values.items()}
 
@@ -40,5 +47,8 @@ def sent_twice(smtp: SmtpSink, gateway: HttpReceiver) -> dict[str, list[Any]]:
         "webhook by event": Counter((h.json()["event_id"], h.path) for h in hooks),
         "email": Counter(mails),
     }
-    return {name: [key for key, n in counter.items() if n > 1] for name, counter in counts.items()
-            if any(n > 1 for n in counter.values())}
+    return {
+        name: [key for key, n in counter.items() if n > 1]
+        for name, counter in counts.items()
+        if any(n > 1 for n in counter.values())
+    }

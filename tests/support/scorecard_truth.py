@@ -11,11 +11,20 @@ from typing import Any
 
 # docs/reporting.md, "Decision 766 scorecard": each indicator's maximum; None: not assessable from our events.
 WEIGHTS: dict[str, tuple[int, bool]] = {
-    "procedures_published_on_time": (4, False), "dossiers_published_on_portal": (14, False),
-    "resolved_in_time": (20, True), "open_overdue": (0, True), "average_resolution_days": (0, True),
-    "online_dossiers": (6, True), "services_with_online_dossiers": (6, True), "paid_online": (10, True),
-    "digitised_dossiers": (8, True), "electronic_results": (8, True), "digitised_data_reused": (6, False),
-    "feedback_on_time": (6, False), "feedback_satisfaction": (6, False), "service_satisfaction": (6, True),
+    "procedures_published_on_time": (4, False),
+    "dossiers_published_on_portal": (14, False),
+    "resolved_in_time": (20, True),
+    "open_overdue": (0, True),
+    "average_resolution_days": (0, True),
+    "online_dossiers": (6, True),
+    "services_with_online_dossiers": (6, True),
+    "paid_online": (10, True),
+    "digitised_dossiers": (8, True),
+    "electronic_results": (8, True),
+    "digitised_data_reused": (6, False),
+    "feedback_on_time": (6, False),
+    "feedback_satisfaction": (6, False),
+    "service_satisfaction": (6, True),
 }
 DAY_US = 86_400 * 10**6
 
@@ -29,8 +38,9 @@ def _microseconds(delta: Any) -> int:
     return (delta.days * 86_400 + delta.seconds) * 10**6 + delta.microseconds
 
 
-def counts(oracle: Any, start: date, end: date, agency_code: str | None, level: str | None
-           ) -> dict[str, tuple[int, int]]:
+def counts(
+    oracle: Any, start: date, end: date, agency_code: str | None, level: str | None
+) -> dict[str, tuple[int, int]]:
     """Per indicator: (numerator, base) -- for the average time (summed microseconds, dossiers)."""
     total: dict[str, int] = {}
     for tally in oracle.tallies(start, end, agency_code, level).values():
@@ -49,8 +59,12 @@ def counts(oracle: Any, start: date, end: date, agency_code: str | None, level: 
             if flags:
                 digitised[1] += 1
                 digitised[0] += all(flags)
-        if d.outcome == "resolved" and d.closed is not None and start <= d.closed <= end \
-                and oracle.counts(d.closed_by, d.procedure, scope, level):
+        if (
+            d.outcome == "resolved"
+            and d.closed is not None
+            and start <= d.closed <= end
+            and oracle.counts(d.closed_by, d.procedure, scope, level)
+        ):
             result = next(e for e in d.history if e.event_type == "dossier.result_ready")
             if result.data.electronic_result is not None:
                 electronic[1] += 1
@@ -62,21 +76,26 @@ def counts(oracle: Any, start: date, end: date, agency_code: str | None, level: 
     share = lambda figure: (figure["count"], figure["of"])  # noqa: E731
     return {
         "resolved_in_time": (in_time, in_time + t("resolved.late")),
-        "open_overdue": (t("in_progress.overdue"), sum(t(f"in_progress.{s}") for s in
-                                                       ("within_deadline", "overdue", "paused"))),
+        "open_overdue": (
+            t("in_progress.overdue"),
+            sum(t(f"in_progress.{s}") for s in ("within_deadline", "overdue", "paused")),
+        ),
         "average_resolution_days": (elapsed[0], elapsed[1]),
         "online_dossiers": share(online["online_dossiers"]),
         "services_with_online_dossiers": share(online["services_with_online_dossiers"]),
         "paid_online": share(online["online_payments"]),
         "digitised_dossiers": (digitised[0], digitised[1]),
         "electronic_results": (electronic[0], electronic[1]),
-        "service_satisfaction": (t("rated.very_satisfied") + t("rated.satisfied"),
-                                 sum(t(f"rated.{r}") for r in ("very_satisfied", "satisfied", "unsatisfied"))),
+        "service_satisfaction": (
+            t("rated.very_satisfied") + t("rated.satisfied"),
+            sum(t(f"rated.{r}") for r in ("very_satisfied", "satisfied", "unsatisfied")),
+        ),
     }
 
 
-def scorecard_truth(oracle: Any, start: date, end: date, agency_code: str | None = None,
-                    level: str | None = None) -> dict[str, Any]:
+def scorecard_truth(
+    oracle: Any, start: date, end: date, agency_code: str | None = None, level: str | None = None
+) -> dict[str, Any]:
     """{"indicators": {code: {value, points, max_points, assessed}}, "total_points", "max_points"}."""
     found = counts(oracle, start, end, agency_code, level)
     indicators: dict[str, dict[str, Any]] = {}

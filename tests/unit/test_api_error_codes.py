@@ -27,9 +27,11 @@ def _app() -> Any:
     app = create_app(title="codes")
     error_shape(app, "too_late", LateResponse)
 
-    @app.post("/v1/greetings/{who}", dependencies=[Depends(require_role(Role.ADMIN))],
-              responses=error_responses({404: ["nobody_here"], 409: ["too_late", "said_already"]},
-                                        notes={409: "not now"}))
+    @app.post(
+        "/v1/greetings/{who}",
+        dependencies=[Depends(require_role(Role.ADMIN))],
+        responses=error_responses({404: ["nobody_here"], 409: ["too_late", "said_already"]}, notes={409: "not now"}),
+    )
     async def greet(who: str, greeting: Greeting) -> dict[str, str]:
         raise ApiError(404, "nobody_here", f"no {who}")
 
@@ -46,12 +48,20 @@ def _codes(schema: dict[str, Any]) -> list[str]:
 
 def test_each_status_lists_the_routes_codes_and_the_shared_ones() -> None:
     responses = _app().openapi()["paths"]["/v1/greetings/{who}"]["post"]["responses"]
-    codes = {status: _codes(r["content"]["application/json"]["schema"])
-             for status, r in responses.items() if int(status) >= 400}
+    codes = {
+        status: _codes(r["content"]["application/json"]["schema"])
+        for status, r in responses.items()
+        if int(status) >= 400
+    }
     assert codes == {
-        "400": ["invalid_json"], "401": ["unauthenticated", "invalid_token"], "403": ["forbidden_role"],
-        "404": ["nobody_here"], "409": ["said_already", "too_late"], "413": ["payload_too_large"],
-        "415": ["unsupported_media_type"], "422": ["validation_failed", "invalid_character"],
+        "400": ["invalid_json"],
+        "401": ["unauthenticated", "invalid_token"],
+        "403": ["forbidden_role"],
+        "404": ["nobody_here"],
+        "409": ["said_already", "too_late"],
+        "413": ["payload_too_large"],
+        "415": ["unsupported_media_type"],
+        "422": ["validation_failed", "invalid_character"],
         "503": ["store_unavailable"],
     }
     assert responses["409"]["description"].startswith("not now")
@@ -81,5 +91,6 @@ def test_a_body_that_is_not_utf8_is_400_invalid_json_as_documented() -> None:
         response = TestClient(app).post("/v1/echo", content=body, headers={"Content-Type": "application/json"})
         assert response.status_code == 400, body
         assert response.json()["error"]["code"] == "invalid_json"
-    assert _codes(app.openapi()["paths"]["/v1/echo"]["post"]["responses"]["400"]["content"]["application/json"][
-        "schema"]) == ["invalid_json"]
+    assert _codes(
+        app.openapi()["paths"]["/v1/echo"]["post"]["responses"]["400"]["content"]["application/json"]["schema"]
+    ) == ["invalid_json"]

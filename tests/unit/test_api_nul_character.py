@@ -26,12 +26,16 @@ def _client() -> TestClient:
     return TestClient(app)
 
 
-@pytest.mark.parametrize(("method", "path", "body", "where"), [
-    ("GET", "/echo?q=a%00b", None, "query"),
-    ("POST", "/notes", b'{"text": "a\\u0000b"}', "body"),
-])
-def test_a_nul_character_is_refused_with_a_machine_readable_code(method: str, path: str, body: bytes | None,
-                                                                 where: str) -> None:
+@pytest.mark.parametrize(
+    ("method", "path", "body", "where"),
+    [
+        ("GET", "/echo?q=a%00b", None, "query"),
+        ("POST", "/notes", b'{"text": "a\\u0000b"}', "body"),
+    ],
+)
+def test_a_nul_character_is_refused_with_a_machine_readable_code(
+    method: str, path: str, body: bytes | None, where: str
+) -> None:
     response = _client().request(method, path, content=body, headers={"Content-Type": "application/json"})
     assert response.status_code == 422
     error = response.json()["error"]
@@ -46,9 +50,11 @@ def test_text_without_nul_still_passes_even_an_escaped_backslash_before_u0000() 
 
 
 def test_an_event_with_a_nul_character_is_invalid_not_a_poison_pill() -> None:
-    raw = (b'{"event_id": "7d1c3f0e-5b7e-4f3a-9a57-1c2f1d9e8b10", "event_type": "dossier.refused", '
-           b'"schema_version": 1, "occurred_at": "2026-01-06T08:15:00+07:00", "source": "x", '
-           b'"dossier_id": "d1", "data": {"reason": "no\\u0000"}}')
+    raw = (
+        b'{"event_id": "7d1c3f0e-5b7e-4f3a-9a57-1c2f1d9e8b10", "event_type": "dossier.refused", '
+        b'"schema_version": 1, "occurred_at": "2026-01-06T08:15:00+07:00", "source": "x", '
+        b'"dossier_id": "d1", "data": {"reason": "no\\u0000"}}'
+    )
     with pytest.raises(EventValidationError) as refused:
         parse_event(raw)
     assert "U+0000" in str(refused.value)

@@ -39,8 +39,9 @@ async def test_an_expired_token_is_refused() -> None:
 async def test_a_token_with_an_unknown_role_is_refused() -> None:
     import jwt
 
-    token = jwt.encode({"sub": "x", "role": "king", "exp": 4102444800, "iss": "motcua", "aud": "motcua"},
-                       SECRET, algorithm="HS256")
+    token = jwt.encode(
+        {"sub": "x", "role": "king", "exp": 4102444800, "iss": "motcua", "aud": "motcua"}, SECRET, algorithm="HS256"
+    )
     with pytest.raises(InvalidToken):
         await TokenVerifier(secret=SECRET).verify(token)
 

@@ -115,9 +115,13 @@ def test_compose_defaults_are_the_native_defaults(
         if value is not None:  # None: passed on from the shell only when set there
             monkeypatch.setenv(name, value)
     in_compose = cls()
-    differing = {name for name in cls.model_fields if getattr(native, name) != getattr(in_compose, name)
-                 # An empty value where the native default is None means "none" too.
-                 and not (getattr(native, name) is None and not getattr(in_compose, name))}
+    differing = {
+        name
+        for name in cls.model_fields
+        if getattr(native, name) != getattr(in_compose, name)
+        # An empty value where the native default is None means "none" too.
+        and not (getattr(native, name) is None and not getattr(in_compose, name))
+    }
     assert differing == CONTAINER_VALUES
     assert in_compose.kafka_bootstrap_servers == "kafka:9092"  # type: ignore[attr-defined]
     assert in_compose.mongodb_url == "mongodb://mongodb:27017"  # type: ignore[attr-defined]
@@ -134,8 +138,9 @@ def test_the_services_agree_on_tokens_and_topics(compose: dict[str, Any]) -> Non
         values = {environment(compose["services"][s])[f"MOTCUA_{s.upper()}_{field}"] for s in SERVICES}
         assert len(values) == 1, field
     for field in TracingSettings.model_fields:
-        values = {environment(compose["services"][s])[f"MOTCUA_{s.upper()}_{field.upper()}"]
-                  for s in SERVICES if traced(s)}
+        values = {
+            environment(compose["services"][s])[f"MOTCUA_{s.upper()}_{field.upper()}"] for s in SERVICES if traced(s)
+        }
         assert len(values) == 1, field
     prefixes = {environment(compose["services"][s])[f"MOTCUA_{s.upper()}_TOPIC_PREFIX"] for s in SERVICES}
     assert prefixes == {environment(compose["services"]["kafka-init"])["MOTCUA_TOPIC_PREFIX"]}
@@ -235,8 +240,10 @@ def test_kafka_init_creates_every_contract_topic(compose: dict[str, Any], raw: d
     env = environment(init)
     assert env["MOTCUA_TOPICS"].split() == Topics("").all()
     assert env["MOTCUA_PARTITIONS"] == "3"
-    assert interpolate(raw, {"MOTCUA_PARTITIONS": "12"})["services"]["kafka-init"]["environment"][
-        "MOTCUA_PARTITIONS"] == "12"
+    assert (
+        interpolate(raw, {"MOTCUA_PARTITIONS": "12"})["services"]["kafka-init"]["environment"]["MOTCUA_PARTITIONS"]
+        == "12"
+    )
     assert compose["services"]["kafka"]["environment"]["KAFKA_NUM_PARTITIONS"] == "3"
     script = " ".join(init["command"]) if isinstance(init["command"], list) else init["command"]
     assert "kafka-topics.sh" in script and "--create" in script and "--if-not-exists" in script
@@ -259,8 +266,11 @@ def test_data_lives_in_named_volumes(compose: dict[str, Any]) -> None:
 
 def build_args(service: str) -> dict[str, str]:
     """The build arguments that make the one Dockerfile the image of `service`."""
-    return {"SERVICE": service, "SETTINGS_PREFIX": prefix_of(service),
-            "HTTP_PORT": str(settings_class(service)().http_port)}  # type: ignore[attr-defined]
+    return {
+        "SERVICE": service,
+        "SETTINGS_PREFIX": prefix_of(service),
+        "HTTP_PORT": str(settings_class(service)().http_port),
+    }  # type: ignore[attr-defined]
 
 
 def instructions(path: Path, args: dict[str, str] | None = None) -> list[tuple[str, str]]:
@@ -291,7 +301,7 @@ def test_dockerfile_is_multi_stage_locked_slim_and_unprivileged(service: str) ->
     assert any("uv.lock" in c for c in copies), "built from the workspace lock"
     syncs = [a for w, a in steps if w == "RUN" and "uv sync" in a]
     assert syncs and all("--frozen" in s and "--no-dev" in s and f"--package motcua-{service}" in s for s in syncs)
-    runtime = steps[max(i for i, (w, _) in enumerate(steps) if w == "FROM"):]
+    runtime = steps[max(i for i, (w, _) in enumerate(steps) if w == "FROM") :]
     assert any(w == "COPY" and "--from=builder" in a for w, a in runtime), "the runtime takes the built venv"
     users = [a for w, a in runtime if w == "USER"]
     assert users and users[-1].split(":")[0] not in ("root", "0"), "runs as an unprivileged user"
@@ -302,7 +312,7 @@ def test_dockerfile_is_multi_stage_locked_slim_and_unprivileged(service: str) ->
     # The image's one command is the service's entry point under a name every image shares.
     assert [a for w, a in runtime if w == "CMD"][-1] == '["motcua-service"]'
     assert ("RUN", f'ln -s "{script}" /app/.venv/bin/motcua-service') in runtime
-    assert (f"MOTCUA_{service.upper()}_HTTP_HOST=0.0.0.0" in " ".join(a for w, a in runtime if w == "ENV"))
+    assert f"MOTCUA_{service.upper()}_HTTP_HOST=0.0.0.0" in " ".join(a for w, a in runtime if w == "ENV")
 
 
 def tomllib_scripts(service: str) -> dict[str, str]:

@@ -114,9 +114,12 @@ def test_amounts_are_written_as_json_numbers() -> None:
 
 @pytest.mark.parametrize(
     "raw",
-    [b"[" * 100_000 + b"]" * 100_000, b'{"a":' * 50_000 + b"1" + b"}" * 50_000,
-     b'{"event_type": "dossier.submitted", "n": ' + b"9" * 100_000 + b"}",
-     b'{"event_type": "' + b"x" * 2_000_000 + b'"}'],
+    [
+        b"[" * 100_000 + b"]" * 100_000,
+        b'{"a":' * 50_000 + b"1" + b"}" * 50_000,
+        b'{"event_type": "dossier.submitted", "n": ' + b"9" * 100_000 + b"}",
+        b'{"event_type": "' + b"x" * 2_000_000 + b'"}',
+    ],
     ids=["deep-array", "deep-object", "huge-integer", "oversize"],
 )
 def test_hostile_json_is_refused_as_invalid_not_raised_as_a_crash(raw: bytes) -> None:
@@ -125,8 +128,19 @@ def test_hostile_json_is_refused_as_invalid_not_raised_as_a_crash(raw: bytes) ->
     assert caught.value.field == "$" and len(caught.value.reason) < 300
 
 
-@pytest.mark.parametrize("field", ["data", "data.applicant", "data.channel", "occurred_at", "dossier_id",
-                                   "event_id", "schema_version", "data.attachments"])
+@pytest.mark.parametrize(
+    "field",
+    [
+        "data",
+        "data.applicant",
+        "data.channel",
+        "occurred_at",
+        "dossier_id",
+        "event_id",
+        "schema_version",
+        "data.attachments",
+    ],
+)
 @pytest.mark.parametrize("hostile", [None, [], {}, "x" * 100_000, -1, 1e308, True, [{"$gt": ""}], {"$where": "1"}])
 def test_any_value_in_any_field_parses_or_is_refused_naming_a_field(field: str, hostile: object) -> None:
     document = _submitted()

@@ -52,7 +52,8 @@ def test_events_are_contract_events_with_unique_ids(histories: list[list[ev.Doss
 
 
 def test_online_only_for_level_3_and_4_and_counter_dossiers_accepted_at_once(
-    histories: list[list[ev.DossierEvent]], catalogue: dict,
+    histories: list[list[ev.DossierEvent]],
+    catalogue: dict,
 ) -> None:
     levels = {p["procedure_code"]: p["online_level"] for p in catalogue["procedures"]}
     for history in histories:
@@ -66,8 +67,9 @@ def test_online_only_for_level_3_and_4_and_counter_dossiers_accepted_at_once(
 
 
 def test_due_times_follow_the_working_calendar(histories: list[list[ev.DossierEvent]], catalogue: dict) -> None:
-    times = {p["procedure_code"]: ev.ProcessingTime.model_validate(p["processing_time"])
-             for p in catalogue["procedures"]}
+    times = {
+        p["procedure_code"]: ev.ProcessingTime.model_validate(p["processing_time"]) for p in catalogue["procedures"]
+    }
     for history in histories[:200]:
         due, paused_at = None, None
         for event in history:
@@ -75,8 +77,7 @@ def test_due_times_follow_the_working_calendar(histories: list[list[ev.DossierEv
             if isinstance(data, ev.AcceptedData):
                 due = CALENDAR.due_at(event.occurred_at, times[history[0].data.procedure_code])  # type: ignore[union-attr]
                 assert data.due_at == due
-            elif event.event_type in ("dossier.supplement_requested", "dossier.payment_requested",
-                                      "dossier.suspended"):
+            elif event.event_type in ("dossier.supplement_requested", "dossier.payment_requested", "dossier.suspended"):
                 paused_at = event.occurred_at
             elif isinstance(data, ev.SupplementReceivedData | ev.ResumedData | ev.PaymentCompletedData):
                 assert due is not None and paused_at is not None
@@ -87,9 +88,24 @@ def test_due_times_follow_the_working_calendar(histories: list[list[ev.DossierEv
 
 def test_histories_hold_everything_the_reports_must_get_right(histories: list[list[ev.DossierEvent]]) -> None:
     types = Counter(e.event_type for h in histories for e in h)
-    for kind in ("submitted", "accepted", "refused", "transferred", "supplement_requested", "supplement_received",
-                 "payment_requested", "payment_completed", "suspended", "resumed", "apology_issued", "overdue",
-                 "result_ready", "returned", "withdrawn", "rated"):
+    for kind in (
+        "submitted",
+        "accepted",
+        "refused",
+        "transferred",
+        "supplement_requested",
+        "supplement_received",
+        "payment_requested",
+        "payment_completed",
+        "suspended",
+        "resumed",
+        "apology_issued",
+        "overdue",
+        "result_ready",
+        "returned",
+        "withdrawn",
+        "rated",
+    ):
         assert types[f"dossier.{kind}"] > 0, kind
     channels = Counter(h[0].data.channel.value for h in histories)  # type: ignore[union-attr]
     assert set(channels) == {"direct", "online", "postal"}
@@ -98,8 +114,11 @@ def test_histories_hold_everything_the_reports_must_get_right(histories: list[li
     assert backdated, "some results of an earlier period entered weeks later"
     assert any(e.occurred_at.utcoffset() == timedelta(0) for h in histories for e in h)
     assert any(e.occurred_at.utcoffset() == timedelta(hours=7) for h in histories for e in h)
-    open_at_end = [h for h in histories if h[-1].event_type not in
-                   ("dossier.returned", "dossier.rated", "dossier.refused", "dossier.withdrawn")]
+    open_at_end = [
+        h
+        for h in histories
+        if h[-1].event_type not in ("dossier.returned", "dossier.rated", "dossier.refused", "dossier.withdrawn")
+    ]
     assert open_at_end
 
 

@@ -25,8 +25,9 @@ def test_the_code_date_is_the_date_in_hanoi() -> None:
     assert dossier_code("STP", late_utc, 12345) == "STP-200106-12345"
 
 
-@pytest.mark.parametrize("raw", ["0912345678", "+84912345678", "84912345678", "0912 345 678", "+84 (91) 234-5678",
-                                 "0912.345.678"])
+@pytest.mark.parametrize(
+    "raw", ["0912345678", "+84912345678", "84912345678", "0912 345 678", "+84 (91) 234-5678", "0912.345.678"]
+)
 def test_phones_compare_in_one_national_form(raw: str) -> None:
     assert normalise_phone(raw) == "0912345678"
     assert phone_hash(raw, b"k") == phone_hash("0912345678", b"k")
@@ -39,26 +40,36 @@ def test_a_phone_hash_depends_on_the_key_and_hides_the_number() -> None:
 
 
 def procedure(online_level: int = 4, retired: bool = False) -> Procedure:
-    return Procedure(code="1.004227", name="Cấp giấy phép khai thác nước dưới đất", agency_code="STNMT",
-                     admin_level=ev.AdminLevel.PROVINCIAL, online_level=online_level,
-                     processing_time=ev.ProcessingTime(value=Decimal(15), unit=ev.TimeUnit.WORKING_DAYS),
-                     retired=retired)
+    return Procedure(
+        code="1.004227",
+        name="Cấp giấy phép khai thác nước dưới đất",
+        agency_code="STNMT",
+        admin_level=ev.AdminLevel.PROVINCIAL,
+        online_level=online_level,
+        processing_time=ev.ProcessingTime(value=Decimal(15), unit=ev.TimeUnit.WORKING_DAYS),
+        retired=retired,
+    )
 
 
-@pytest.mark.parametrize(("found", "agency", "channel", "status", "code"), [
-    (None, "STNMT", ev.Channel.DIRECT, 404, "procedure_not_found"),
-    (procedure(retired=True), "STNMT", ev.Channel.DIRECT, 409, "procedure_retired"),
-    (procedure(), "STP", ev.Channel.DIRECT, 422, "procedure_not_of_agency"),
-    (procedure(online_level=2), "STNMT", ev.Channel.ONLINE, 422, "online_submission_not_allowed"),
-])
+@pytest.mark.parametrize(
+    ("found", "agency", "channel", "status", "code"),
+    [
+        (None, "STNMT", ev.Channel.DIRECT, 404, "procedure_not_found"),
+        (procedure(retired=True), "STNMT", ev.Channel.DIRECT, 409, "procedure_retired"),
+        (procedure(), "STP", ev.Channel.DIRECT, 422, "procedure_not_of_agency"),
+        (procedure(online_level=2), "STNMT", ev.Channel.ONLINE, 422, "online_submission_not_allowed"),
+    ],
+)
 def test_submission_refusals(found: Procedure | None, agency: str, channel: ev.Channel, status: int, code: str) -> None:
     with pytest.raises(Refused) as refused:
         check_submission(found, procedure_code="1.004227", agency_code=agency, channel=channel)
     assert (refusal_status(refused.value), refused.value.code) == (status, code)
 
 
-@pytest.mark.parametrize(("level", "channel"), [(2, ev.Channel.DIRECT), (2, ev.Channel.POSTAL), (3, ev.Channel.ONLINE),
-                                                (4, ev.Channel.ONLINE)])
+@pytest.mark.parametrize(
+    ("level", "channel"),
+    [(2, ev.Channel.DIRECT), (2, ev.Channel.POSTAL), (3, ev.Channel.ONLINE), (4, ev.Channel.ONLINE)],
+)
 def test_submissions_a_procedure_accepts(level: int, channel: ev.Channel) -> None:
     accepted = check_submission(procedure(level), procedure_code="1.004227", agency_code="STNMT", channel=channel)
     assert accepted.online_level == level
@@ -111,17 +122,20 @@ def test_the_sample_catalogue_spans_levels_and_validates_against_the_contract() 
     assert [e.event_id for e in again] == [e.event_id for e in events]  # loading twice applies once
 
 
-@pytest.mark.parametrize(("role", "agency", "channel", "code"), [
-    ("officer", "STNMT", ev.Channel.DIRECT, None),
-    ("officer", "STP", ev.Channel.DIRECT, "forbidden_agency"),
-    ("officer", "STNMT", ev.Channel.POSTAL, None),
-    ("integrator", None, ev.Channel.POSTAL, None),
-    ("integrator", None, ev.Channel.ONLINE, None),
-    ("applicant", None, ev.Channel.ONLINE, None),
-    ("applicant", None, ev.Channel.DIRECT, "forbidden_role"),
-    ("officer", "STNMT", ev.Channel.ONLINE, "forbidden_role"),
-    ("admin", None, ev.Channel.DIRECT, "forbidden_role"),
-])
+@pytest.mark.parametrize(
+    ("role", "agency", "channel", "code"),
+    [
+        ("officer", "STNMT", ev.Channel.DIRECT, None),
+        ("officer", "STP", ev.Channel.DIRECT, "forbidden_agency"),
+        ("officer", "STNMT", ev.Channel.POSTAL, None),
+        ("integrator", None, ev.Channel.POSTAL, None),
+        ("integrator", None, ev.Channel.ONLINE, None),
+        ("applicant", None, ev.Channel.ONLINE, None),
+        ("applicant", None, ev.Channel.DIRECT, "forbidden_role"),
+        ("officer", "STNMT", ev.Channel.ONLINE, "forbidden_role"),
+        ("admin", None, ev.Channel.DIRECT, "forbidden_role"),
+    ],
+)
 def test_who_may_submit_on_which_channel(role: str, agency: str | None, channel: ev.Channel, code: str | None) -> None:
     from motcua_intake.service_layer.submission import check_channel_role
     from motcua_shared.auth import Principal, Role

@@ -52,6 +52,8 @@ def test_memory_stays_bounded() -> None:
 
 
 def test_the_tracking_link_fills_in_the_code() -> None:
-    assert tracking_page_url("https://motcua.example.vn/", "STNMT-260105-0007") == \
-        "https://motcua.example.vn/track?code=STNMT-260105-0007"
+    assert (
+        tracking_page_url("https://motcua.example.vn/", "STNMT-260105-0007")
+        == "https://motcua.example.vn/track?code=STNMT-260105-0007"
+    )
     assert tracking_page_url("http://127.0.0.1:8001", "A B") == "http://127.0.0.1:8001/track?code=A+B"

@@ -52,9 +52,12 @@ def test_every_required_message_has_a_route() -> None:
 def test_applicants_are_told_by_email_and_sms_agencies_by_email() -> None:
     accepted = routes_for("dossier.accepted")
     assert {(r.audience, r.channel) for r in accepted} == {
-        (Audience.APPLICANT, NotificationChannel.EMAIL), (Audience.APPLICANT, NotificationChannel.SMS)}
+        (Audience.APPLICANT, NotificationChannel.EMAIL),
+        (Audience.APPLICANT, NotificationChannel.SMS),
+    }
     assert [(r.audience, r.channel) for r in routes_for("dossier.overdue")] == [
-        (Audience.AGENCY, NotificationChannel.EMAIL)]
+        (Audience.AGENCY, NotificationChannel.EMAIL)
+    ]
     assert routes_for("dossier.rated") == []  # nobody is told of a rating
 
 
@@ -71,8 +74,9 @@ def test_every_route_has_a_template_of_its_event_and_channel() -> None:
 
 def test_a_template_with_an_unknown_placeholder_is_refused_at_load() -> None:
     with pytest.raises(UnknownPlaceholder) as refused:
-        load_template("applicant.accepted.sms", "dossier.accepted",
-                      {"vi": Text("Hồ sơ {dossier_code}: lý do {reason}")})
+        load_template(
+            "applicant.accepted.sms", "dossier.accepted", {"vi": Text("Hồ sơ {dossier_code}: lý do {reason}")}
+        )
     assert refused.value.code == "unknown_placeholder"
     assert refused.value.name == "reason" and refused.value.field == "vi.body"
 
@@ -83,12 +87,15 @@ def test_the_shipped_file_is_checked_as_it_loads() -> None:
         parse_default_templates(broken)
 
 
-@pytest.mark.parametrize(("body", "code"), [
-    ("{dossier_code.upper}", "malformed_template"),
-    ("{dossier_code:>10}", "malformed_template"),
-    ("{dossier_code", "malformed_template"),
-    ("   ", "empty_template"),
-])
+@pytest.mark.parametrize(
+    ("body", "code"),
+    [
+        ("{dossier_code.upper}", "malformed_template"),
+        ("{dossier_code:>10}", "malformed_template"),
+        ("{dossier_code", "malformed_template"),
+        ("   ", "empty_template"),
+    ],
+)
 def test_malformed_templates_are_refused_with_a_code(body: str, code: str) -> None:
     with pytest.raises(TemplateError) as refused:
         load_template("t", "dossier.refused", {"vi": Text(body)})
@@ -120,8 +127,9 @@ def test_every_shipped_template_has_both_languages_and_uses_only_known_names() -
 # --- language -----------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("preferred", "language"), [
-    ("en", "en"), ("EN ", "en"), ("vi", "vi"), (None, "vi"), ("fr", "vi"), ("", "vi")])
+@pytest.mark.parametrize(
+    ("preferred", "language"), [("en", "en"), ("EN ", "en"), ("vi", "vi"), (None, "vi"), ("fr", "vi"), ("", "vi")]
+)
 def test_english_only_for_applicants_who_prefer_it(preferred: str | None, language: str) -> None:
     assert choose_language(preferred) == language
 
@@ -239,22 +247,35 @@ def test_one_id_per_event_template_recipient_and_channel() -> None:
 
 def test_placeholder_values_are_written_for_the_reader() -> None:
     facts = DossierFacts("d1", "ABC-1", "STNMT", "STNMT.001", "Lê Văn Tám")
-    event = ev.DossierPaymentRequested(occurred_at=datetime(2026, 1, 5, 2, tzinfo=UTC), source="t", dossier_id="d1",
-                                       data=ev.PaymentRequestedData(amount=Decimal(1500000)))
+    event = ev.DossierPaymentRequested(
+        occurred_at=datetime(2026, 1, 5, 2, tzinfo=UTC),
+        source="t",
+        dossier_id="d1",
+        data=ev.PaymentRequestedData(amount=Decimal(1500000)),
+    )
     assert placeholder_values(event, facts, "vi", agency_name=None, portal_url="u")["amount"] == "1.500.000 đồng"
     assert placeholder_values(event, facts, "en", agency_name=None, portal_url="u")["amount"] == "VND 1,500,000"
-    accepted = ev.DossierAccepted(occurred_at=datetime(2026, 1, 5, tzinfo=UTC), source="t", dossier_id="d1",
-                                  data=ev.AcceptedData(due_at=datetime(2026, 1, 9, 1, 30, tzinfo=UTC)))
+    accepted = ev.DossierAccepted(
+        occurred_at=datetime(2026, 1, 5, tzinfo=UTC),
+        source="t",
+        dossier_id="d1",
+        data=ev.AcceptedData(due_at=datetime(2026, 1, 9, 1, 30, tzinfo=UTC)),
+    )
     vi = placeholder_values(accepted, facts, "vi", agency_name="Sở TN&MT", portal_url="u")
     assert vi["appointment_date"] == "08:30 ngày 09/01/2026" and vi["agency_name"] == "Sở TN&MT"
     assert placeholder_values(accepted, facts, "en", agency_name=None, portal_url="u")["appointment_date"] == (
-        "09 January 2026, 08:30")
+        "09 January 2026, 08:30"
+    )
 
 
 def test_the_link_in_a_message_is_the_tracking_page_with_the_code_filled_in() -> None:
     facts = DossierFacts("d1", "STNMT-260105-0007", "STNMT", "STNMT.001", "Lê Văn Tám")
-    event = ev.DossierAccepted(occurred_at=datetime(2026, 1, 5, tzinfo=UTC), source="t", dossier_id="d1",
-                               data=ev.AcceptedData(due_at=datetime(2026, 1, 9, 1, 30, tzinfo=UTC)))
+    event = ev.DossierAccepted(
+        occurred_at=datetime(2026, 1, 5, tzinfo=UTC),
+        source="t",
+        dossier_id="d1",
+        data=ev.AcceptedData(due_at=datetime(2026, 1, 9, 1, 30, tzinfo=UTC)),
+    )
     page = "https://dichvucong.example.gov.vn/track"
     link = placeholder_values(event, facts, "vi", agency_name=None, portal_url=page)["portal_url"]
     assert link == "https://dichvucong.example.gov.vn/track?code=STNMT-260105-0007"

@@ -20,23 +20,36 @@ from motcua_notification.service_layer.ports import SendError
 from motcua_shared.events import NotificationChannel
 
 TABLE = {
-    "applicant.accepted": {"template_id": "231456", "parameters": {
-        "customer_name": {"placeholder": "applicant_name", "max_length": 10},
-        "ma_ho_so": "dossier_code", "ngay_hen": "appointment_date", "tra_cuu": "portal_url"}},
+    "applicant.accepted": {
+        "template_id": "231456",
+        "parameters": {
+            "customer_name": {"placeholder": "applicant_name", "max_length": 10},
+            "ma_ho_so": "dossier_code",
+            "ngay_hen": "appointment_date",
+            "tra_cuu": "portal_url",
+        },
+    },
     "applicant.result_ready": {"template_id": "231457", "parameters": {"ma_ho_so": "dossier_code"}},
 }
 
 
 def test_each_parameter_is_filled_from_its_placeholder_and_cut_to_its_limit() -> None:
     accepted = load_zalo_templates(TABLE)["applicant.accepted"]
-    values = {"applicant_name": "Nguyễn Thị Thanh Hoa", "dossier_code": "SOTP-261201-0001",
-              "appointment_date": "08:00 ngày 08/12/2026", "portal_url": "https://x.vn/track?code=SOTP-261201-0001",
-              "agency_name": "Sở Tư pháp"}
+    values = {
+        "applicant_name": "Nguyễn Thị Thanh Hoa",
+        "dossier_code": "SOTP-261201-0001",
+        "appointment_date": "08:00 ngày 08/12/2026",
+        "portal_url": "https://x.vn/track?code=SOTP-261201-0001",
+        "agency_name": "Sở Tư pháp",
+    }
     assert accepted.template_id == "231456"
     assert accepted.event_type == "dossier.accepted"
     assert accepted.template_data(values) == {
-        "customer_name": "Nguyễn Th…", "ma_ho_so": "SOTP-261201-0001", "ngay_hen": "08:00 ngày 08/12/2026",
-        "tra_cuu": "https://x.vn/track?code=SOTP-261201-0001"}
+        "customer_name": "Nguyễn Th…",
+        "ma_ho_so": "SOTP-261201-0001",
+        "ngay_hen": "08:00 ngày 08/12/2026",
+        "tra_cuu": "https://x.vn/track?code=SOTP-261201-0001",
+    }
 
 
 def test_only_configured_kinds_of_the_event_go_on_zalo() -> None:
@@ -47,17 +60,27 @@ def test_only_configured_kinds_of_the_event_go_on_zalo() -> None:
     assert zalo_routes("dossier.accepted", {}) == []
 
 
-@pytest.mark.parametrize("table, complaint", [
-    ({"applicant.nothing": {"template_id": "1", "parameters": {"a": "dossier_code"}}}, "not a message kind"),
-    ({"agency.overdue": {"template_id": "1", "parameters": {"a": "dossier_code"}}}, "not a message kind"),
-    ({"applicant.accepted": {"parameters": {"a": "dossier_code"}}}, "template_id is required"),
-    ({"applicant.accepted": {"template_id": "1", "parameters": {}}}, "parameters"),
-    # `amount` is a payment request's, not an acceptance's
-    ({"applicant.accepted": {"template_id": "1", "parameters": {"a": "amount"}}}, "unknown placeholder {amount}"),
-    ({"applicant.accepted": {"template_id": "1", "parameters": {"a": {"placeholder": "dossier_code",
-                                                                      "max_length": 0}}}}, "max_length"),
-    ({"applicant.accepted": {"template_id": "1", "parameters": {"a": 5}}}, "placeholder name"),
-])
+@pytest.mark.parametrize(
+    "table, complaint",
+    [
+        ({"applicant.nothing": {"template_id": "1", "parameters": {"a": "dossier_code"}}}, "not a message kind"),
+        ({"agency.overdue": {"template_id": "1", "parameters": {"a": "dossier_code"}}}, "not a message kind"),
+        ({"applicant.accepted": {"parameters": {"a": "dossier_code"}}}, "template_id is required"),
+        ({"applicant.accepted": {"template_id": "1", "parameters": {}}}, "parameters"),
+        # `amount` is a payment request's, not an acceptance's
+        ({"applicant.accepted": {"template_id": "1", "parameters": {"a": "amount"}}}, "unknown placeholder {amount}"),
+        (
+            {
+                "applicant.accepted": {
+                    "template_id": "1",
+                    "parameters": {"a": {"placeholder": "dossier_code", "max_length": 0}},
+                }
+            },
+            "max_length",
+        ),
+        ({"applicant.accepted": {"template_id": "1", "parameters": {"a": 5}}}, "placeholder name"),
+    ],
+)
 def test_a_wrong_table_is_refused_when_loaded(table: dict, complaint: str) -> None:  # type: ignore[type-arg]
     with pytest.raises(ZaloTemplateError, match=complaint.replace("{", r"\{").replace("}", r"\}")):
         load_zalo_templates(table)
@@ -69,12 +92,18 @@ def test_every_applicant_message_has_a_kind() -> None:
     assert not any(kind.startswith("agency.") for kind in APPLICANT_KINDS)
 
 
-@pytest.mark.parametrize("raw, expected", [
-    ("0912 345 678", "84912345678"), ("+84 912.345.678", "84912345678"), ("84912345678", "84912345678"),
-    ("0387-123-456", "84387123456"),
-    ("024 3825 1234", None),  # a landline has no Zalo
-    ("+1 415 555 0100", None), ("0912", None),
-])
+@pytest.mark.parametrize(
+    "raw, expected",
+    [
+        ("0912 345 678", "84912345678"),
+        ("+84 912.345.678", "84912345678"),
+        ("84912345678", "84912345678"),
+        ("0387-123-456", "84387123456"),
+        ("024 3825 1234", None),  # a landline has no Zalo
+        ("+1 415 555 0100", None),
+        ("0912", None),
+    ],
+)
 def test_phones_in_zalos_form(raw: str, expected: str | None) -> None:
     assert zalo_phone(raw) == expected
 
@@ -101,29 +130,38 @@ def _sender(answer: Callable[[httpx.Request], httpx.Response], seen: list[httpx.
 
 
 async def _send(sender: HttpZaloSender, phone: str = "0912 345 678") -> str | None:
-    return await sender.send_template(reference="n-1", phone=phone, template_id="231456",
-                                      template_data={"ma_ho_so": "SOTP-261201-0001"})
+    return await sender.send_template(
+        reference="n-1", phone=phone, template_id="231456", template_data={"ma_ho_so": "SOTP-261201-0001"}
+    )
 
 
 async def test_the_request_is_zns_and_its_msg_id_is_returned() -> None:
     seen: list[httpx.Request] = []
-    sender = _sender(lambda r: httpx.Response(200, json={"error": 0, "message": "Success",
-                                                         "data": {"msg_id": "abc123"}}), seen)
+    sender = _sender(
+        lambda r: httpx.Response(200, json={"error": 0, "message": "Success", "data": {"msg_id": "abc123"}}), seen
+    )
     assert await _send(sender) == "abc123"
     (request,) = seen
     assert request.headers["access_token"] == "oa-token"
-    assert json.loads(request.content) == {"phone": "84912345678", "template_id": "231456",
-                                           "template_data": {"ma_ho_so": "SOTP-261201-0001"}, "tracking_id": "n-1"}
+    assert json.loads(request.content) == {
+        "phone": "84912345678",
+        "template_id": "231456",
+        "template_data": {"ma_ho_so": "SOTP-261201-0001"},
+        "tracking_id": "n-1",
+    }
 
 
-@pytest.mark.parametrize("response, permanent", [
-    (httpx.Response(200, json={"error": -124, "message": "Access token invalid"}), False),
-    (httpx.Response(200, json={"error": -108, "message": "Phone number invalid"}), True),
-    (httpx.Response(503, text="busy"), False),
-    (httpx.Response(429, text="slow down"), False),
-    (httpx.Response(404, text="no such path"), True),
-    (httpx.Response(200, text="<html>proxy</html>"), True),  # it may have gone out: not resent
-])
+@pytest.mark.parametrize(
+    "response, permanent",
+    [
+        (httpx.Response(200, json={"error": -124, "message": "Access token invalid"}), False),
+        (httpx.Response(200, json={"error": -108, "message": "Phone number invalid"}), True),
+        (httpx.Response(503, text="busy"), False),
+        (httpx.Response(429, text="slow down"), False),
+        (httpx.Response(404, text="no such path"), True),
+        (httpx.Response(200, text="<html>proxy</html>"), True),  # it may have gone out: not resent
+    ],
+)
 async def test_zalos_answers_are_read_as_transient_or_permanent(response: httpx.Response, permanent: bool) -> None:
     with pytest.raises(SendError) as failure:
         await _send(_sender(lambda r: response, []))

@@ -27,8 +27,11 @@ def test_the_document_lists_consumed_and_published_topics_with_the_event_schemas
     addresses = {name: channel["address"] for name, channel in document["channels"].items()}
     assert set(addresses.values()) == {"dossier.events", "dossier.events.dlq", "notification.events"}
     actions = {op["channel"]["$ref"].rsplit("/", 1)[1]: op["action"] for op in document["operations"].values()}
-    assert actions == {"dossier.events:svc": "receive", "dossier.events.dlq:svc": "send",
-                       "notification.events:publish": "send"}
+    assert actions == {
+        "dossier.events:svc": "receive",
+        "dossier.events.dlq:svc": "send",
+        "notification.events:publish": "send",
+    }
 
     messages = document["components"]["messages"]
     (consumed,) = [m for name, m in messages.items() if name.startswith("dossier.events:svc:")]

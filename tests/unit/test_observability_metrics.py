@@ -45,8 +45,9 @@ def test_requests_are_counted_by_route_template_and_status_never_by_raw_path() -
     assert client.get("/nowhere/0912345678").status_code == 404
     text = client.get("/metrics").text
     route = {"method": "GET", "route": "/v1/things/{code}", "status": "200"}
-    assert sample(text, "motcua_http_requests_total", **route) - sample(before, "motcua_http_requests_total",
-                                                                         **route) == 3
+    assert (
+        sample(text, "motcua_http_requests_total", **route) - sample(before, "motcua_http_requests_total", **route) == 3
+    )
     assert sample(text, "motcua_http_requests_total", route="unmatched", status="404") >= 1
     assert sample(text, "motcua_http_request_duration_seconds_count", route="/v1/things/{code}") >= 3
     assert "A-1" not in text and "0912345678" not in text  # no raw path, no personal data in labels
@@ -111,14 +112,16 @@ async def test_consumed_events_are_counted_by_outcome() -> None:
         await asyncio.sleep(0)
 
     def count(event_type: str, outcome: str) -> float | None:
-        return REGISTRY.get_sample_value("motcua_events_consumed_total", {
-            "topic": topic, "group": "g", "event_type": event_type, "outcome": outcome})
+        return REGISTRY.get_sample_value(
+            "motcua_events_consumed_total", {"topic": topic, "group": "g", "event_type": event_type, "outcome": outcome}
+        )
 
     assert count(good.event_type, "applied") == 1
     assert count("invalid", "dead_lettered") == 1
     assert count(second.event_type, "failed") == 1
     assert REGISTRY.get_sample_value("motcua_dead_letters_total", {"topic": topic, "group": "g"}) == 1
-    assert REGISTRY.get_sample_value("motcua_events_published_total",
-                                     {"topic": topic, "event_type": good.event_type}) == 1
+    assert (
+        REGISTRY.get_sample_value("motcua_events_published_total", {"topic": topic, "event_type": good.event_type}) == 1
+    )
     exposed = metrics.exposition()[0].decode()
     assert re.search(rf'motcua_events_consumed_total\{{[^}}]*topic="{topic}"', exposed)

@@ -122,8 +122,9 @@ def run_service_process(env: dict[str, str]) -> subprocess.CompletedProcess[str]
         "with tracer().start_as_current_span('probe-span'): pass\n"
         "print('installed' if installed else 'not installed', flush=True)\n"
     )
-    return subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60,
-                          env={**os.environ, **env})
+    return subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=60, env={**os.environ, **env}
+    )
 
 
 def test_tracing_is_off_by_default_and_the_exporter_is_chosen_by_the_services_environment() -> None:

@@ -21,13 +21,19 @@ def test_the_officer_events_are_those_the_action_routes_publish() -> None:
 def test_a_refusal_offers_only_officer_actions(status: DossierStatus | None) -> None:
     allowed = IllegalAction("X-1", status, "dossier.accepted").allowed
     assert set(allowed) <= OFFICER_EVENT_TYPES
-    assert not {"dossier.overdue", "dossier.due_soon", "dossier.withdrawn", "dossier.rated",
-                "dossier.submitted"} & set(allowed)
+    assert not {"dossier.overdue", "dossier.due_soon", "dossier.withdrawn", "dossier.rated", "dossier.submitted"} & set(
+        allowed
+    )
     assert allowed == sorted(allowed)
 
 
 def test_an_accepted_dossier_offers_its_next_steps() -> None:
     assert IllegalAction("X-1", DossierStatus.ACCEPTED, "dossier.accepted").allowed == [
-        "dossier.apology_issued", "dossier.payment_requested", "dossier.result_ready",
-        "dossier.supplement_requested", "dossier.suspended", "dossier.transferred"]
+        "dossier.apology_issued",
+        "dossier.payment_requested",
+        "dossier.result_ready",
+        "dossier.supplement_requested",
+        "dossier.suspended",
+        "dossier.transferred",
+    ]
     assert IllegalAction("X-1", DossierStatus.RETURNED, "dossier.accepted").allowed == []

@@ -49,10 +49,17 @@ def test_an_online_dossier_takes_the_online_processing_time() -> None:
 
 
 def test_the_contract_takes_hh_mm_only() -> None:
-    base = {"procedure_code": "X.1", "name": "Thủ tục", "agency_code": "X", "admin_level": "provincial",
-            "online_level": 4, "processing_time": {"value": 2, "unit": "working_days"}}
-    data = ev.ProcedurePublishedData.model_validate({**base, "receipt_cutoff": "15:00",
-                                                     "online_processing_time": {"value": 1, "unit": "working_days"}})
+    base = {
+        "procedure_code": "X.1",
+        "name": "Thủ tục",
+        "agency_code": "X",
+        "admin_level": "provincial",
+        "online_level": 4,
+        "processing_time": {"value": 2, "unit": "working_days"},
+    }
+    data = ev.ProcedurePublishedData.model_validate(
+        {**base, "receipt_cutoff": "15:00", "online_processing_time": {"value": 1, "unit": "working_days"}}
+    )
     assert data.receipt_cutoff == "15:00" and data.online_processing_time == ONE_DAY
     for wrong in ("25:00", "15h", "15:00:00"):
         try:

@@ -57,16 +57,32 @@ def test_open_state_changes_add_up_to_the_standing_of_every_day() -> None:
 
 def test_a_transfer_moves_an_open_dossier_to_the_new_agency_on_the_day_it_happens() -> None:
     facts = [
-        {"id": "s", "type": "submitted", "at": "2025-03-03T02:00:00.000000+00:00", "procedure": "1.001",
-         "agency": "STNMT", "channel": "direct", "code": "D1"},
-        {"id": "a", "type": "accepted", "at": "2025-03-03T02:05:00.000000+00:00",
-         "due_at": "2025-03-07T10:00:00.000000+00:00"},
+        {
+            "id": "s",
+            "type": "submitted",
+            "at": "2025-03-03T02:00:00.000000+00:00",
+            "procedure": "1.001",
+            "agency": "STNMT",
+            "channel": "direct",
+            "code": "D1",
+        },
+        {
+            "id": "a",
+            "type": "accepted",
+            "at": "2025-03-03T02:05:00.000000+00:00",
+            "due_at": "2025-03-07T10:00:00.000000+00:00",
+        },
         {"id": "t", "type": "transferred", "at": "2025-03-05T03:00:00.000000+00:00", "to_agency": "STP"},
     ]
     view = derive(facts)
     assert [standing(view, date(2025, 3, d)) for d in (2, 3, 4, 5, 7, 8)] == [
-        None, ("STNMT", "within_deadline"), ("STNMT", "within_deadline"), ("STP", "within_deadline"),
-        ("STP", "within_deadline"), ("STP", "overdue")]
+        None,
+        ("STNMT", "within_deadline"),
+        ("STNMT", "within_deadline"),
+        ("STP", "within_deadline"),
+        ("STP", "within_deadline"),
+        ("STP", "overdue"),
+    ]
     daily = {(k.date, k.agency, k.dim): n for k, n in counts(view).items() if k.kind == Kind.OPEN}
     assert daily == {
         ("2025-03-03", "STNMT", "within_deadline"): 1,
@@ -81,8 +97,15 @@ def test_a_transfer_at_midnight_is_already_in_the_standing_at_the_end_of_the_day
     # The end of 4 March is the first instant of 5 March (17:00 UTC on the 4th), when carried over at
     # `from` = 5 March is counted: the dossier is the new agency's there, and so in the counters.
     facts = [
-        {"id": "s", "type": "submitted", "at": "2025-03-03T02:00:00.000000+00:00", "procedure": "1.001",
-         "agency": "STNMT", "channel": "direct", "code": "D2"},
+        {
+            "id": "s",
+            "type": "submitted",
+            "at": "2025-03-03T02:00:00.000000+00:00",
+            "procedure": "1.001",
+            "agency": "STNMT",
+            "channel": "direct",
+            "code": "D2",
+        },
         {"id": "t", "type": "transferred", "at": "2025-03-04T17:00:00.000000+00:00", "to_agency": "STP"},
     ]
     view = derive(facts)

@@ -6,10 +6,16 @@ from motcua_reporting.domain.scorecard import GROUPS, MICROSECONDS_PER_DAY, Scor
 
 def counts(**changes: object) -> ScorecardCounts:
     values: dict[str, object] = {
-        "resolved_in_time": Share(97, 100), "open_overdue": Share(3, 40),
-        "resolution_microseconds": 45 * MICROSECONDS_PER_DAY // 2, "resolved": 10,
-        "online_dossiers": Share(1, 3), "services_with_online_dossiers": Share(4, 5), "paid_online": Share(7, 8),
-        "digitised": Share(9, 10), "electronic_results": Share(1, 2), "satisfied": Share(199, 200),
+        "resolved_in_time": Share(97, 100),
+        "open_overdue": Share(3, 40),
+        "resolution_microseconds": 45 * MICROSECONDS_PER_DAY // 2,
+        "resolved": 10,
+        "online_dossiers": Share(1, 3),
+        "services_with_online_dossiers": Share(4, 5),
+        "paid_online": Share(7, 8),
+        "digitised": Share(9, 10),
+        "electronic_results": Share(1, 2),
+        "satisfied": Share(199, 200),
     }
     values.update(changes)
     return ScorecardCounts(**values)  # type: ignore[arg-type]
@@ -21,8 +27,13 @@ def rows(card: dict) -> dict[str, dict]:
 
 def test_the_weights_make_the_decisions_100_points_in_its_groups() -> None:
     assert [(g.code, sum(i.max_points for i in g.indicators)) for g in GROUPS] == [
-        ("publicity", 18), ("progress", 20), ("online_services", 12), ("online_payment", 10),
-        ("digitisation", 22), ("satisfaction", 18)]
+        ("publicity", 18),
+        ("progress", 20),
+        ("online_services", 12),
+        ("online_payment", 10),
+        ("digitisation", 22),
+        ("satisfaction", 18),
+    ]
 
 
 def test_points_are_the_rate_of_the_maximum_rounded_half_up() -> None:
@@ -39,16 +50,27 @@ def test_points_are_the_rate_of_the_maximum_rounded_half_up() -> None:
 def test_indicators_without_points_are_shown_but_add_nothing() -> None:
     found = rows(scorecard(counts()))
     assert found["open_overdue"] | {"note_vi": "", "note_en": ""} == {
-        **found["open_overdue"], "value": 7.5, "points": 0.0, "max_points": 0, "assessed": True,
-        "note_vi": "", "note_en": ""}
+        **found["open_overdue"],
+        "value": 7.5,
+        "points": 0.0,
+        "max_points": 0,
+        "assessed": True,
+        "note_vi": "",
+        "note_en": "",
+    }
     assert (found["average_resolution_days"]["value"], found["average_resolution_days"]["unit"]) == (2.25, "days")
 
 
 def test_what_our_events_cannot_tell_is_not_assessed_and_in_no_total() -> None:
     card = scorecard(counts())
     found = rows(card)
-    for code in ("procedures_published_on_time", "dossiers_published_on_portal", "digitised_data_reused",
-                 "feedback_on_time", "feedback_satisfaction"):
+    for code in (
+        "procedures_published_on_time",
+        "dossiers_published_on_portal",
+        "digitised_data_reused",
+        "feedback_on_time",
+        "feedback_satisfaction",
+    ):
         assert (found[code]["assessed"], found[code]["value"], found[code]["points"]) == (False, None, 0.0), code
         assert found[code]["note_en"].startswith("Not in our events")
     publicity = card["groups"][0]

@@ -36,8 +36,7 @@ SECRET_LITERALS = [
 
 def committed_text_files() -> list[Path]:
     try:
-        names = subprocess.run(["git", "ls-files"], cwd=ROOT, capture_output=True, text=True,
-                               check=True).stdout.split()
+        names = subprocess.run(["git", "ls-files"], cwd=ROOT, capture_output=True, text=True, check=True).stdout.split()
     except (OSError, subprocess.CalledProcessError):
         pytest.skip("not a git checkout")
     files = []
@@ -53,7 +52,7 @@ def committed_text_files() -> list[Path]:
 
 def test_no_credential_is_committed() -> None:
     found = [
-        f"{path.relative_to(ROOT)}:{text[:m.start()].count(chr(10)) + 1}: {what}"
+        f"{path.relative_to(ROOT)}:{text[: m.start()].count(chr(10)) + 1}: {what}"
         for path in committed_text_files()
         for text in (path.read_text(encoding="utf-8", errors="replace"),)
         for what, shape in CREDENTIAL_SHAPES.items()
@@ -87,8 +86,9 @@ def settings_class(service: str) -> type[BaseSettings]:
 
 def secret_fields(cls: type[BaseSettings]) -> dict[str, str]:
     """{field: its development default} for every secret with a default."""
-    return {name: f.default.get_secret_value() for name, f in cls.model_fields.items()
-            if isinstance(f.default, SecretStr)}
+    return {
+        name: f.default.get_secret_value() for name, f in cls.model_fields.items() if isinstance(f.default, SecretStr)
+    }
 
 
 @pytest.fixture

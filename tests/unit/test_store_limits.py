@@ -28,8 +28,12 @@ class _SlowCollection:
 async def test_concurrent_bulk_writes_stay_under_the_limit(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("MOTCUA_STORE_UPDATES_IN_FLIGHT", "12")
     collection = _SlowCollection()
-    await asyncio.gather(*(mongo.bulk_write_in_chunks(collection, list(range(100)))  # type: ignore[arg-type]
-                           for _ in range(20)))
+    await asyncio.gather(
+        *(
+            mongo.bulk_write_in_chunks(collection, list(range(100)))  # type: ignore[arg-type]
+            for _ in range(20)
+        )
+    )
     assert collection.most == 12  # the limit reached, never passed
     assert collection.largest == 6  # commands of half the limit, so two can overlap
     assert collection.commands == 20 * 17  # 100 writes in chunks of 6

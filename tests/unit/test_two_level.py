@@ -20,8 +20,11 @@ JULY = date(2025, 7, 1)
 
 def catalogue() -> Catalogue:
     return Catalogue(
-        agencies={"H": Agency("H", "UBND huyện", "district"), "X": Agency("X", "UBND xã", "commune"),
-                  "S": Agency("S", "Sở", "provincial")},
+        agencies={
+            "H": Agency("H", "UBND huyện", "district"),
+            "X": Agency("X", "UBND xã", "commune"),
+            "S": Agency("S", "Sở", "provincial"),
+        },
         procedures={"P": Procedure("P", "Thủ tục", "H", "district", 4)},
         successions={"H": Succession("X", "2025-07-01"), "X": Succession("S", "2026-01-01")},
     )
@@ -48,8 +51,10 @@ def test_a_report_reads_the_dissolved_agencys_figures_and_procedures_as_its_succ
     assert c.as_of(date(2025, 6, 30)).procedures["P"] == c.procedures["P"]
     after = c.as_of(date(2025, 9, 30)).procedures["P"]
     assert (after.agency_code, after.admin_level) == ("X", "commune")
-    rows = [(CounterKey("received", "2025-06-10", "H", "P", "direct"), 2),
-            (CounterKey("received", "2025-08-10", "X", "P", "online"), 1)]
+    rows = [
+        (CounterKey("received", "2025-06-10", "H", "P", "direct"), 2),
+        (CounterKey("received", "2025-08-10", "X", "P", "online"), 1),
+    ]
     assert [k.agency for k, _ in rows_at_period_end(rows, c, date(2025, 6, 30))] == ["H", "X"]
     assert [k.agency for k, _ in rows_at_period_end(rows, c, date(2025, 12, 31))] == ["X", "X"]
     standing = Counter({("H", "P", "within_deadline"): 1, ("X", "P", "within_deadline"): 2})

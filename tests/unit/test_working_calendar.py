@@ -26,6 +26,7 @@ H = timedelta(hours=1)
 
 # -- due_at -------------------------------------------------------------------------------------
 
+
 def test_friday_afternoon_plus_one_working_day_is_monday_same_time(cal: WorkingCalendar) -> None:
     assert cal.due_at(at(2024, 3, 15, 16), days(1)) == at(2024, 3, 18, 16)
 
@@ -94,6 +95,7 @@ def test_naive_datetimes_are_refused(cal: WorkingCalendar) -> None:
 
 # -- next working instant, working time between ---------------------------------------------------
 
+
 def test_next_working_instant_at_lunch_is_one_pm(cal: WorkingCalendar) -> None:
     assert cal.next_working_instant(at(2024, 3, 19, 11, 45)) == at(2024, 3, 19, 13)
     assert cal.next_working_instant(at(2024, 3, 19, 10, 5)) == at(2024, 3, 19, 10, 5)
@@ -128,6 +130,7 @@ def test_a_pause_moves_the_due_time_by_the_working_time_paused(cal: WorkingCalen
 
 # -- holidays ---------------------------------------------------------------------------------
 
+
 def test_tet_2024_is_off_from_8_to_14_february(cal: WorkingCalendar) -> None:
     for day in range(8, 15):
         assert not cal.is_working_day(date(2024, 2, day)), day
@@ -150,7 +153,7 @@ def test_tet_2025_nine_days_from_25_january_to_2_february(cal: WorkingCalendar) 
 
 
 def test_30_april_and_1_may_2025_with_the_saturday_26_april_worked(cal: WorkingCalendar) -> None:
-    assert cal.is_working_day(date(2025, 4, 26))          # Saturday worked in exchange for Friday 2 May
+    assert cal.is_working_day(date(2025, 4, 26))  # Saturday worked in exchange for Friday 2 May
     for day in (date(2025, 4, 30), date(2025, 5, 1), date(2025, 5, 2)):
         assert not cal.is_working_day(day), day
     assert cal.is_working_day(date(2025, 5, 5))

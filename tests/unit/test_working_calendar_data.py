@@ -77,8 +77,8 @@ def test_two_days_for_national_day_from_2021_one_before(cal: WorkingCalendar) ->
     assert national_day_weekdays_off(2020) == 1
     for year in (2021, 2022, 2024, 2025, 2027):
         assert national_day_weekdays_off(year) == 2, year
-    assert national_day_weekdays_off(2023) == 2    # Fri 1/9 + Mon 4/9 (2/9 was a Saturday)
-    assert national_day_weekdays_off(2026) == 3    # Mon 31/8 swapped with Sat 22/8, Tue 1/9, Wed 2/9
+    assert national_day_weekdays_off(2023) == 2  # Fri 1/9 + Mon 4/9 (2/9 was a Saturday)
+    assert national_day_weekdays_off(2026) == 3  # Mon 31/8 swapped with Sat 22/8, Tue 1/9, Wed 2/9
 
 
 def test_the_provisional_2027_is_what_the_law_gives(cal: WorkingCalendar) -> None:
@@ -99,7 +99,7 @@ def test_rules_make_up_consecutive_weekend_holidays_in_order() -> None:
 def test_without_lunar_dates_the_fixed_holidays_remain() -> None:
     cal = WorkingCalendar(data=CalendarData())
     assert not cal.is_working_day(date(2025, 4, 30))
-    assert cal.is_working_day(date(2025, 1, 29))   # Tết unknown without the lunar table
+    assert cal.is_working_day(date(2025, 1, 29))  # Tết unknown without the lunar table
 
 
 # -- the operator's override file ----------------------------------------------------------------
@@ -142,24 +142,29 @@ def test_override_file_from_the_environment(tmp_path: Path, monkeypatch: pytest.
 
 def test_override_removes_a_day_and_changes_the_periods(tmp_path: Path) -> None:
     path = tmp_path / "calendar.toml"
-    path.write_text("""
+    path.write_text(
+        """
 periods = [["07:00", "11:00"], ["13:30", "17:30"]]
 [years.2025]
 remove = [2025-05-02, 2025-04-26]     # the province keeps the ordinary week around 30/4
-""", encoding="utf-8")
+""",
+        encoding="utf-8",
+    )
     cal = load_calendar(override_file=path)
     assert cal.periods == ((time(7), time(11)), (time(13, 30), time(17, 30)))
     assert cal.is_working_day(date(2025, 5, 2))
     assert not cal.is_working_day(date(2025, 4, 26))
     assert cal.next_working_instant(at(2025, 5, 2, 11, 15)) == at(2025, 5, 2, 13, 30)
     assert cal.due_at(at(2025, 5, 2, 6), ProcessingTime(value=Decimal(1), unit=TimeUnit.WORKING_DAYS)) == at(
-        2025, 5, 2, 17, 30)
+        2025, 5, 2, 17, 30
+    )
 
 
 def test_override_can_decide_a_future_year(tmp_path: Path) -> None:
     # The government decides 2028 differently from the law's default: Tết off 24-30 January.
     path = tmp_path / "calendar.toml"
-    path.write_text("""
+    path.write_text(
+        """
 [years.2028]
 status = "decided"
 source = "Thông báo của Bộ Nội vụ (giả định cho kiểm thử)"
@@ -169,22 +174,27 @@ days_off = [
   { date = 2028-01-26, name = "Tết" }, { date = 2028-01-27, name = "Tết" },
   { date = 2028-01-28, name = "Tết" },
 ]
-""", encoding="utf-8")
+""",
+        encoding="utf-8",
+    )
     cal = load_calendar(override_file=path)
     assert not cal.is_working_day(date(2028, 1, 24))
-    assert cal.is_working_day(date(2028, 1, 31))     # the law's make-up day is not added to a decided year
-    assert cal.is_working_day(date(2028, 4, 4))      # nor Hung Kings' day, which this file forgot
+    assert cal.is_working_day(date(2028, 1, 31))  # the law's make-up day is not added to a decided year
+    assert cal.is_working_day(date(2028, 4, 4))  # nor Hung Kings' day, which this file forgot
     assert not load_calendar(override_file=None).is_working_day(date(2028, 4, 4))
 
 
-@pytest.mark.parametrize(("content", "message"), [
-    ("periods = [[\"11:30\", \"07:30\"]]", "must be before"),
-    ("periods = [[\"07:30\", \"12:00\"], [\"11:00\", \"17:00\"]]", "overlap"),
-    ("[years.2025]\ndays_off = [{ date = \"30/4/2025\" }]", "expected a date"),
-    ("[years.2025]\ndays_off = [{ date = 2025-04-30, kind = \"party\" }]", "kind must be one of"),
-    ("holidays = []", "unknown top-level keys"),
-    ("periods = [[", "not valid TOML"),
-])
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ('periods = [["11:30", "07:30"]]', "must be before"),
+        ('periods = [["07:30", "12:00"], ["11:00", "17:00"]]', "overlap"),
+        ('[years.2025]\ndays_off = [{ date = "30/4/2025" }]', "expected a date"),
+        ('[years.2025]\ndays_off = [{ date = 2025-04-30, kind = "party" }]', "kind must be one of"),
+        ("holidays = []", "unknown top-level keys"),
+        ("periods = [[", "not valid TOML"),
+    ],
+)
 def test_a_bad_override_file_is_refused_with_the_reason(tmp_path: Path, content: str, message: str) -> None:
     path = tmp_path / "calendar.toml"
     path.write_text(content, encoding="utf-8")

@@ -15,8 +15,9 @@ from motcua_shared.events import ProcessingTime, TimeUnit
 CAL = load_calendar(override_file=None)
 OPENING, CLOSING = CAL.periods[0][0], CAL.periods[-1][1]  # 07:30, 17:00
 
-receipts = st.datetimes(min_value=datetime(2019, 1, 1), max_value=datetime(2028, 12, 31),
-                        timezones=st.just(PROVINCE_TZ)).map(lambda moment: moment.replace(microsecond=0))
+receipts = st.datetimes(
+    min_value=datetime(2019, 1, 1), max_value=datetime(2028, 12, 31), timezones=st.just(PROVINCE_TZ)
+).map(lambda moment: moment.replace(microsecond=0))
 whole_days = st.integers(min_value=1, max_value=60)
 
 
@@ -67,8 +68,7 @@ def test_from_an_opening_working_and_calendar_days_both_end_at_the_close_of_a_wo
 ) -> None:
     # The same rule for every unit: counted from 07:30, N working days use up N whole working days
     # and end at the close of the last (17:00), like a deadline in calendar days, not at 07:30 next.
-    opening = datetime.combine(first_working_day_from(local(received).date() + timedelta(days=1)), OPENING,
-                               PROVINCE_TZ)
+    opening = datetime.combine(first_working_day_from(local(received).date() + timedelta(days=1)), OPENING, PROVINCE_TZ)
     for unit in (TimeUnit.WORKING_DAYS, TimeUnit.CALENDAR_DAYS):
         due = local(CAL.due_at(opening, ProcessingTime(value=Decimal(value), unit=unit)))
         assert due.time() == CLOSING, (unit, due)

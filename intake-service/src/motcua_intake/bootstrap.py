@@ -55,21 +55,36 @@ def default_calendar() -> WorkingCalendar:
     return shared_calendar()
 
 
-INTAKE_DOSSIER_EVENTS = (ev.DossierSubmitted, ev.DossierAccepted, ev.DossierSupplementReceived,
-                         ev.DossierPaymentCompleted, ev.DossierWithdrawn, ev.DossierRated)
+INTAKE_DOSSIER_EVENTS = (
+    ev.DossierSubmitted,
+    ev.DossierAccepted,
+    ev.DossierSupplementReceived,
+    ev.DossierPaymentCompleted,
+    ev.DossierWithdrawn,
+    ev.DossierRated,
+)
 
 
 def document_publications(broker: KafkaBroker, settings: Settings) -> None:
     """What intake publishes, for its AsyncAPI document."""
-    document_publication(broker, settings.topics.dossier_events, INTAKE_DOSSIER_EVENTS,
-                         "Dossiers received (counter and postal ones accepted in the same batch) and the "
-                         "applicant's actions; keyed by dossier_id.")
-    document_publication(broker, settings.topics.catalog_events, ev.CATALOG_EVENT_TYPES,
-                         "The procedure catalogue; keyed by agency_code or procedure_code.")
+    document_publication(
+        broker,
+        settings.topics.dossier_events,
+        INTAKE_DOSSIER_EVENTS,
+        "Dossiers received (counter and postal ones accepted in the same batch) and the "
+        "applicant's actions; keyed by dossier_id.",
+    )
+    document_publication(
+        broker,
+        settings.topics.catalog_events,
+        ev.CATALOG_EVENT_TYPES,
+        "The procedure catalogue; keyed by agency_code or procedure_code.",
+    )
 
 
-def create_app(settings: Settings, *, calendar: WorkingCalendar | None = None,
-               now: Callable[[], datetime] | None = None) -> FastAPI:
+def create_app(
+    settings: Settings, *, calendar: WorkingCalendar | None = None, now: Callable[[], datetime] | None = None
+) -> FastAPI:
     """The intake app; its lifespan connects the store and the broker and starts the consumers.
     `now` replaces the business clock of receipts in tests."""
 
@@ -88,11 +103,15 @@ def create_app(settings: Settings, *, calendar: WorkingCalendar | None = None,
                 calendar=working_calendar,
                 phone_hash_key=settings.phone_hash_secret.get_secret_value().encode(),
                 retry_after_seconds=settings.retry_after_seconds,
-                tracking_attempts=FailedAttempts(per_code=settings.tracking_failures_per_code,
-                                                 per_client=settings.tracking_failures_per_client,
-                                                 window_seconds=settings.tracking_window_seconds),
+                tracking_attempts=FailedAttempts(
+                    per_code=settings.tracking_failures_per_code,
+                    per_client=settings.tracking_failures_per_client,
+                    window_seconds=settings.tracking_window_seconds,
+                ),
                 public_base_url=settings.public_base_url,
-                freshness=infra.freshness, view_wait_seconds=settings.view_wait_seconds, now=now or utc_now,
+                freshness=infra.freshness,
+                view_wait_seconds=settings.view_wait_seconds,
+                now=now or utc_now,
             )
             await intake.catalogue.ensure_indexes()
             await intake.dossiers.ensure_indexes()
@@ -104,5 +123,9 @@ def create_app(settings: Settings, *, calendar: WorkingCalendar | None = None,
                 app.state.intake = intake
                 yield
 
-    return build_app(settings, description=DESCRIPTION, lifespan=lifespan,
-                     routers=[m.router for m in (catalogue, supersession, dossiers, tracking, tracking_page)])
+    return build_app(
+        settings,
+        description=DESCRIPTION,
+        lifespan=lifespan,
+        routers=[m.router for m in (catalogue, supersession, dossiers, tracking, tracking_page)],
+    )

@@ -43,6 +43,9 @@ class _SharedCalendar:
             moved: datetime = calendar.moved_due_at(due_at, paused_at, resumed_at)
             return moved
         # Never guess working time here: the calendar owns it (DOMAIN.md, "Working time").
-        raise ApiError(503, "calendar_unavailable",
-                       "the working-time calendar cannot move an appointment yet; retry later",
-                       headers={"Retry-After": "60"})
+        raise ApiError(
+            503,
+            "calendar_unavailable",
+            "the working-time calendar cannot move an appointment yet; retry later",
+            headers={"Retry-After": "60"},
+        )

@@ -35,12 +35,18 @@ def catalogue_events(document: dict[str, Any], *, source: str, occurred_at: date
     agencies = sorted(document["agencies"], key=lambda a: a.get("parent_code") is not None)
     for agency in agencies:
         a_data = ev.AgencyRegisteredData.model_validate(agency)
-        events.append(ev.AgencyRegistered(event_id=_event_id("agency.registered", a_data), occurred_at=occurred_at,
-                                          source=source, data=a_data))
+        events.append(
+            ev.AgencyRegistered(
+                event_id=_event_id("agency.registered", a_data), occurred_at=occurred_at, source=source, data=a_data
+            )
+        )
     for procedure in document["procedures"]:
         p_data = ev.ProcedurePublishedData.model_validate(procedure)
-        events.append(ev.ProcedurePublished(event_id=_event_id("procedure.published", p_data),
-                                            occurred_at=occurred_at, source=source, data=p_data))
+        events.append(
+            ev.ProcedurePublished(
+                event_id=_event_id("procedure.published", p_data), occurred_at=occurred_at, source=source, data=p_data
+            )
+        )
     return events
 
 
@@ -51,8 +57,9 @@ def _event_id(event_type: str, data: ev.Payload) -> uuid.UUID:
 async def load_catalogue(settings: Settings, path: str | None = None) -> dict[str, int]:
     """Publish the catalogue; each event keyed by its agency or procedure code, acknowledged by the broker."""
     document = read_catalogue(path)
-    events = catalogue_events(document, source=settings.service_name,
-                              occurred_at=datetime.now(UTC).astimezone(PROVINCE_TZ))
+    events = catalogue_events(
+        document, source=settings.service_name, occurred_at=datetime.now(UTC).astimezone(PROVINCE_TZ)
+    )
     broker = make_broker(settings.kafka_bootstrap_servers, client_id=f"{settings.service_name}-loader")
     topic = settings.topics.catalog_events
     async with broker:

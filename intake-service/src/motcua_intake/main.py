@@ -26,7 +26,10 @@ def main(argv: list[str] | None = None) -> None:
         from .catalog_loader import load_catalogue
 
         counts = asyncio.run(load_catalogue(settings, args.file))
-        print(f"published {counts['agencies']} agencies and {counts['procedures']} procedures "
-              f"on {settings.topics.catalog_events}", file=sys.stderr)
+        print(
+            f"published {counts['agencies']} agencies and {counts['procedures']} procedures "
+            f"on {settings.topics.catalog_events}",
+            file=sys.stderr,
+        )
         return
     serve(create_app(settings), settings)

@@ -85,60 +85,93 @@ def create_app(settings: Settings, *, now: Callable[[], datetime] = wall_clock, 
             httpx.AsyncClient(timeout=settings.send_timeout_seconds) as http,
         ):
             notifier, dispatcher, wake = await wire(db, broker, http)
-            document_publication(broker, settings.topics.notification_events, ev.NOTIFICATION_EVENT_TYPES,
-                                 "What became of each notification (sent, delivered, failed); keyed by "
-                                 "notification id.")
+            document_publication(
+                broker,
+                settings.topics.notification_events,
+                ev.NOTIFICATION_EVENT_TYPES,
+                "What became of each notification (sent, delivered, failed); keyed by notification id.",
+            )
             serve_asyncapi(app, broker)
             if consume:
                 register_consumers(broker, notifier, settings.topics, group_id=settings.consumer_group)
             async with started(broker, consume=consume, checked_by=app):
                 app.state.notifier = notifier
                 app.state.dispatcher = dispatcher
-                sending = (asyncio.create_task(run_dispatcher(dispatcher, wake,
-                                                              interval=settings.dispatcher_interval_seconds))
-                           if settings.dispatcher_enabled else None)
+                sending = (
+                    asyncio.create_task(run_dispatcher(dispatcher, wake, interval=settings.dispatcher_interval_seconds))
+                    if settings.dispatcher_enabled
+                    else None
+                )
                 try:
                     yield
                 finally:
                     if sending is not None:
                         await stop_dispatcher(dispatcher, sending, wake, grace=settings.send_timeout_seconds + 5)
 
-    async def wire(db: Any, broker: KafkaBroker, http: httpx.AsyncClient
-                   ) -> tuple[Notifier, Dispatcher, asyncio.Event]:
+    async def wire(db: Any, broker: KafkaBroker, http: httpx.AsyncClient) -> tuple[Notifier, Dispatcher, asyncio.Event]:
         """The notifier (what each event calls for) and the dispatcher (sending it), on one wake-up event."""
         quiet_hours = QuietHours(settings.sms_quiet_start, settings.sms_quiet_end, ZoneInfo(settings.timezone))
         wake = asyncio.Event()
         deliveries, letter_store = DeliveryStore(db), LetterStore(db)
         subscriptions = SubscriptionStore(db)
         notifier = Notifier(
-            directory=Directory(db), deliveries=deliveries, templates=TemplateStore(db, default_templates()),
-            subscriptions=subscriptions, letters=letter_store, freshness=timedelta(hours=settings.freshness_hours),
-            quiet_hours=quiet_hours, sms_without_diacritics=settings.sms_without_diacritics,
-            portal_url=settings.portal_url, now=now, wake=wake.set, zalo_templates=zalo,
+            directory=Directory(db),
+            deliveries=deliveries,
+            templates=TemplateStore(db, default_templates()),
+            subscriptions=subscriptions,
+            letters=letter_store,
+            freshness=timedelta(hours=settings.freshness_hours),
+            quiet_hours=quiet_hours,
+            sms_without_diacritics=settings.sms_without_diacritics,
+            portal_url=settings.portal_url,
+            now=now,
+            wake=wake.set,
+            zalo_templates=zalo,
         )
         dispatcher = Dispatcher(
-            deliveries=deliveries, letters=letter_store, subscriptions=subscriptions,
+            deliveries=deliveries,
+            letters=letter_store,
+            subscriptions=subscriptions,
             email=SmtpEmailSender(
-                host=settings.smtp_host, port=settings.smtp_port, sender=settings.mail_from,
+                host=settings.smtp_host,
+                port=settings.smtp_port,
+                sender=settings.mail_from,
                 username=settings.smtp_username,
                 password=settings.smtp_password.get_secret_value() if settings.smtp_password else None,
-                use_tls=settings.smtp_use_tls, start_tls=settings.smtp_start_tls,
-                timeout=settings.send_timeout_seconds),
-            sms=HttpSmsGateway(http, url=settings.sms_gateway_url, sender=settings.sms_sender_id,
-                               token=settings.sms_gateway_token.get_secret_value()
-                               if settings.sms_gateway_token else None),
+                use_tls=settings.smtp_use_tls,
+                start_tls=settings.smtp_start_tls,
+                timeout=settings.send_timeout_seconds,
+            ),
+            sms=HttpSmsGateway(
+                http,
+                url=settings.sms_gateway_url,
+                sender=settings.sms_sender_id,
+                token=settings.sms_gateway_token.get_secret_value() if settings.sms_gateway_token else None,
+            ),
             webhooks=HttpWebhookSender(http),
-            zalo=HttpZaloSender(http, url=settings.zalo_api_url,
-                                access_token=settings.zalo_access_token.get_secret_value())
-            if settings.zalo_access_token else None,
+            zalo=HttpZaloSender(
+                http, url=settings.zalo_api_url, access_token=settings.zalo_access_token.get_secret_value()
+            )
+            if settings.zalo_access_token
+            else None,
             publisher=KafkaOutcomePublisher(broker, settings.topics.notification_events),
-            backoff=Backoff(timedelta(seconds=settings.retry_base_seconds),
-                            timedelta(seconds=settings.retry_cap_seconds), settings.max_attempts),
-            quiet_hours=quiet_hours, send_timeout=timedelta(seconds=settings.send_timeout_seconds),
-            lease=timedelta(seconds=settings.sending_lease_seconds), source=settings.service_name, now=now,
+            backoff=Backoff(
+                timedelta(seconds=settings.retry_base_seconds),
+                timedelta(seconds=settings.retry_cap_seconds),
+                settings.max_attempts,
+            ),
+            quiet_hours=quiet_hours,
+            send_timeout=timedelta(seconds=settings.send_timeout_seconds),
+            lease=timedelta(seconds=settings.sending_lease_seconds),
+            source=settings.service_name,
+            now=now,
         )
         await deliveries.ensure_indexes()
         return notifier, dispatcher, wake
 
-    return build_app(settings, description=DESCRIPTION, lifespan=lifespan,
-                     routers=[m.router for m in (notifications, templates, webhooks, agencies, letters)])
+    return build_app(
+        settings,
+        description=DESCRIPTION,
+        lifespan=lifespan,
+        routers=[m.router for m in (notifications, templates, webhooks, agencies, letters)],
+    )

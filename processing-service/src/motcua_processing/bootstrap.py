@@ -49,8 +49,9 @@ Retry-After while it is still behind. A dossier's answer says in `as_of` how cur
 
 
 # What processing publishes (everything but what only the applicant's side does), for AsyncAPI.
-PROCESSING_EVENTS = tuple(t for t in ev.DOSSIER_EVENT_TYPES
-                          if t not in (ev.DossierSubmitted, ev.DossierWithdrawn, ev.DossierRated))
+PROCESSING_EVENTS = tuple(
+    t for t in ev.DOSSIER_EVENT_TYPES if t not in (ev.DossierSubmitted, ev.DossierWithdrawn, ev.DossierRated)
+)
 
 
 def default_calendar() -> WorkingCalendar:
@@ -75,21 +76,28 @@ def create_app(
             db, broker = infra.db, infra.broker
             working_calendar = calendar or default_calendar()
             processing = Processing(
-                source=settings.service_name, topics=settings.topics,
+                source=settings.service_name,
+                topics=settings.topics,
                 dossiers=DossierStore(db, working_calendar, source=settings.service_name),
                 catalogue=CatalogueStore(db, today=lambda: now().date()),
                 publisher=EventPublisher(infra.publisher, settings.topics.dossier_events),
-                calendar=working_calendar, freshness=infra.freshness, view_wait_seconds=settings.view_wait_seconds,
-                retry_after_seconds=settings.retry_after_seconds, now=now,
+                calendar=working_calendar,
+                freshness=infra.freshness,
+                view_wait_seconds=settings.view_wait_seconds,
+                retry_after_seconds=settings.retry_after_seconds,
+                now=now,
                 supplement_working_days=settings.supplement_working_days,
                 due_soon_ahead=timedelta(hours=settings.due_soon_working_hours),
                 claims=AnnouncementStore(db, lease=timedelta(seconds=settings.announcement_lease_seconds)),
             )
             assert processing.claims is not None
-            clock = Clock(processing, processing.claims,
-                          due_soon_ahead=timedelta(hours=settings.due_soon_working_hours),
-                          supplement_reminder_ahead=timedelta(hours=8 * settings.supplement_reminder_working_days),
-                          uncollected_after=timedelta(hours=8 * settings.uncollected_after_days))
+            clock = Clock(
+                processing,
+                processing.claims,
+                due_soon_ahead=timedelta(hours=settings.due_soon_working_hours),
+                supplement_reminder_ahead=timedelta(hours=8 * settings.supplement_reminder_working_days),
+                uncollected_after=timedelta(hours=8 * settings.uncollected_after_days),
+            )
             await processing.dossiers.ensure_indexes()
             await processing.catalogue.ensure_indexes()
             # Officers' actions run once per Idempotency-Key (api/idempotency.py).
@@ -97,14 +105,20 @@ def create_app(
             await app.state.idempotency.ensure_indexes()
             register_consumers(broker, processing, group_id=settings.consumer_group)
             document_publication(
-                broker, settings.topics.dossier_events, PROCESSING_EVENTS,
-                "Officers' decisions and the clock's announcements (due soon, overdue); keyed by dossier_id.")
+                broker,
+                settings.topics.dossier_events,
+                PROCESSING_EVENTS,
+                "Officers' decisions and the clock's announcements (due soon, overdue); keyed by dossier_id.",
+            )
             serve_asyncapi(app, broker)
             async with started(broker):
                 app.state.processing = processing
                 app.state.clock = clock
-                ticking = (asyncio.create_task(run_clock(clock, interval=settings.scheduler_interval_seconds))
-                           if settings.scheduler_enabled else None)
+                ticking = (
+                    asyncio.create_task(run_clock(clock, interval=settings.scheduler_interval_seconds))
+                    if settings.scheduler_enabled
+                    else None
+                )
                 try:
                     yield
                 finally:
@@ -113,7 +127,6 @@ def create_app(
                         with contextlib.suppress(asyncio.CancelledError):
                             await ticking
 
-    app = build_app(settings, description=DESCRIPTION, lifespan=lifespan,
-                    routers=[actions.router, dossiers.router])
+    app = build_app(settings, description=DESCRIPTION, lifespan=lifespan, routers=[actions.router, dossiers.router])
     install_action_error_handlers(app)
     return app

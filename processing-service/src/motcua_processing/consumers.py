@@ -21,9 +21,12 @@ async def fold_dossier_event(processing: Processing, event: ev.DossierEvent) -> 
     after, changed = await processing.dossiers.apply(event)
     if changed and after.anomalies and after.anomalies[-1].event_id == str(event.event_id):
         anomaly = after.anomalies[-1]
-        log.warning("dossier %s: anomaly: %s", after.code or after.dossier_id, anomaly.reason,
-                    extra={"event_id": anomaly.event_id, "event_type": anomaly.event_type,
-                           "dossier_id": after.dossier_id})
+        log.warning(
+            "dossier %s: anomaly: %s",
+            after.code or after.dossier_id,
+            anomaly.reason,
+            extra={"event_id": anomaly.event_id, "event_type": anomaly.event_type, "dossier_id": after.dossier_id},
+        )
 
 
 async def fold_catalogue_event(processing: Processing, event: ev.Envelope) -> None:

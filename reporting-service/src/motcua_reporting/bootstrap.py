@@ -45,5 +45,9 @@ def create_app(settings: Settings, *, consume: bool = True) -> FastAPI:
             async with started(broker, checked_by=app):
                 yield
 
-    return build_app(settings, description=DESCRIPTION, lifespan=lifespan,
-                     routers=[m.router for m in (reports, resolution, scorecard, dashboard)])
+    return build_app(
+        settings,
+        description=DESCRIPTION,
+        lifespan=lifespan,
+        routers=[m.router for m in (reports, resolution, scorecard, dashboard)],
+    )

@@ -48,8 +48,9 @@ BATCH_SUBSCRIPTIONS: list[ConsumesBatches] = [
 ]
 
 
-def register_consumers(broker: KafkaBroker, active: ActiveProjections, topics: Topics, settings: Settings, *,
-                       retry_pause: float = 1.0) -> None:
+def register_consumers(
+    broker: KafkaBroker, active: ActiveProjections, topics: Topics, settings: Settings, *, retry_pause: float = 1.0
+) -> None:
     """Subscribe every row of both tables with the shared consumers (ack after the fold)."""
     group_id = settings.consumer_group
     subscribe_table(broker, SUBSCRIPTIONS, active, topics, group_id=group_id)
@@ -58,6 +59,13 @@ def register_consumers(broker: KafkaBroker, active: ActiveProjections, topics: T
         async def handle(by_partition: dict[int, list[Record]], handler: Any = row.handler) -> None:
             await handler(active, by_partition)
 
-        subscribe_event_batches(broker, row.topic(topics), group_id=group_id, expect=row.expect,
-                                handle_batch=handle, max_records=settings.batch_max_records,
-                                batch_timeout_ms=settings.batch_timeout_ms, retry_pause=retry_pause)
+        subscribe_event_batches(
+            broker,
+            row.topic(topics),
+            group_id=group_id,
+            expect=row.expect,
+            handle_batch=handle,
+            max_records=settings.batch_max_records,
+            batch_timeout_ms=settings.batch_timeout_ms,
+            retry_pause=retry_pause,
+        )

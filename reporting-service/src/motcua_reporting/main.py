@@ -25,7 +25,10 @@ def main(argv: list[str] | None = None) -> None:
         from .service_layer.rebuild import rebuild
 
         report = asyncio.run(rebuild(settings))
-        print(f"rebuilt generation {report.generation}: {report.events} "
-              f"({report.skipped_invalid} invalid records skipped)", file=sys.stderr)
+        print(
+            f"rebuilt generation {report.generation}: {report.events} "
+            f"({report.skipped_invalid} invalid records skipped)",
+            file=sys.stderr,
+        )
         return
     serve(create_app(settings), settings)

@@ -91,8 +91,7 @@ class CatalogueStore:
     """Agencies and procedures, each document carrying the `occurred_at` of the event it reflects
     (`as_of`), so a replayed older event never overwrites a newer state."""
 
-    def __init__(self, db: AsyncDatabase[Any], *, today: Callable[[], date] = province_today,
-                 prefix: str = "") -> None:
+    def __init__(self, db: AsyncDatabase[Any], *, today: Callable[[], date] = province_today, prefix: str = "") -> None:
         # `prefix`: reporting keeps one catalogue per read-model generation (`<generation>_reporting_`).
         self._agencies = db[f"{prefix}agencies"]
         self._procedures = db[f"{prefix}procedures"]
@@ -106,34 +105,55 @@ class CatalogueStore:
         """Fold one catalogue event; applying it again, or after a newer one, changes nothing."""
         if isinstance(event, ev.AgencyRegistered):
             d = event.data
-            await self._newer(self._agencies, d.agency_code, event.occurred_at, {
-                "name": d.name, "admin_level": d.admin_level.value, "parent_code": d.parent_code,
-            })
+            await self._newer(
+                self._agencies,
+                d.agency_code,
+                event.occurred_at,
+                {
+                    "name": d.name,
+                    "admin_level": d.admin_level.value,
+                    "parent_code": d.parent_code,
+                },
+            )
         elif isinstance(event, ev.ProcedurePublished):
             p = event.data
-            await self._newer(self._procedures, p.procedure_code, event.occurred_at, {
-                "name": p.name, "agency_code": p.agency_code, "admin_level": p.admin_level.value,
-                "online_level": p.online_level,
-                "processing_time": {"value": str(p.processing_time.value), "unit": p.processing_time.unit.value},
-                "fee": None if p.fee is None else str(p.fee),
-                "retired": False,
-                "receipt_cutoff": p.receipt_cutoff,
-                "online_processing_time": None if p.online_processing_time is None else {
-                    "value": str(p.online_processing_time.value), "unit": p.online_processing_time.unit.value},
-                "supplement_time": None if p.supplement_time is None else str(p.supplement_time.value),
-                # The latest publication decides: one without a field is reported under "other".
-                "field": None if p.field is None else p.field.model_dump(),
-            })
+            await self._newer(
+                self._procedures,
+                p.procedure_code,
+                event.occurred_at,
+                {
+                    "name": p.name,
+                    "agency_code": p.agency_code,
+                    "admin_level": p.admin_level.value,
+                    "online_level": p.online_level,
+                    "processing_time": {"value": str(p.processing_time.value), "unit": p.processing_time.unit.value},
+                    "fee": None if p.fee is None else str(p.fee),
+                    "retired": False,
+                    "receipt_cutoff": p.receipt_cutoff,
+                    "online_processing_time": None
+                    if p.online_processing_time is None
+                    else {"value": str(p.online_processing_time.value), "unit": p.online_processing_time.unit.value},
+                    "supplement_time": None if p.supplement_time is None else str(p.supplement_time.value),
+                    # The latest publication decides: one without a field is reported under "other".
+                    "field": None if p.field is None else p.field.model_dump(),
+                },
+            )
         elif isinstance(event, ev.ProcedureRetired):
             # Retiring a procedure we never saw still records it, so a late publish cannot revive it.
             await self._newer(self._procedures, event.data.procedure_code, event.occurred_at, {"retired": True})
         elif isinstance(event, ev.AgencySuperseded):
             succession = event.data
             # A replay changes nothing; a later correction (another successor or date) wins.
-            await self._newer(self._successions, succession.agency_code, event.occurred_at, {
-                "successor_code": succession.successor_code,
-                "effective_date": succession.effective_date.isoformat(), "reason": succession.reason,
-            })
+            await self._newer(
+                self._successions,
+                succession.agency_code,
+                event.occurred_at,
+                {
+                    "successor_code": succession.successor_code,
+                    "effective_date": succession.effective_date.isoformat(),
+                    "reason": succession.reason,
+                },
+            )
 
     @staticmethod
     async def _newer(collection: Any, code: str, as_of: datetime, fields: dict[str, Any]) -> None:
@@ -149,8 +169,12 @@ class CatalogueStore:
     async def successions(self) -> dict[str, Succession]:
         """Every supersession known, by the dissolved agency's code (a few hundred at most)."""
         docs = await self._successions.find({"successor_code": {"$exists": True}}).to_list()
-        return {d["_id"]: Succession(d["_id"], d["successor_code"], date.fromisoformat(d["effective_date"]),
-                                     d.get("reason")) for d in docs}
+        return {
+            d["_id"]: Succession(
+                d["_id"], d["successor_code"], date.fromisoformat(d["effective_date"]), d.get("reason")
+            )
+            for d in docs
+        }
 
     async def responsible(self, code: str, on: date | None = None) -> str:
         """The agency responsible on `on` (default: today) for `code`'s procedures and dossiers."""
@@ -191,8 +215,9 @@ class CatalogueStore:
             query["agency_code"] = {"$in": await self.handled_by(agency_code)}
         if not include_retired:
             query["retired"] = False
-        found = await self._handed_over([_procedure(d) for d in await self._procedures.find(query).sort("_id", 1)
-                                         .to_list()])
+        found = await self._handed_over(
+            [_procedure(d) for d in await self._procedures.find(query).sort("_id", 1).to_list()]
+        )
         return [p for p in found if not agency_code or p.agency_code == agency_code]
 
     async def _handed_over(self, procedures: list[Procedure]) -> list[Procedure]:
@@ -209,22 +234,29 @@ class CatalogueStore:
                     successor = await self._agencies.find_one({"_id": owner, "name": {"$exists": True}})
                     levels[owner] = ev.AdminLevel(successor["admin_level"]) if successor else None
                 # The successor's level: a district's procedure handed to a commune is the commune's now.
-                procedure = replace(procedure, agency_code=owner,
-                                    admin_level=levels[owner] or procedure.admin_level)
+                procedure = replace(procedure, agency_code=owner, admin_level=levels[owner] or procedure.admin_level)
             handed.append(procedure)
         return handed
 
 
 def _agency(doc: dict[str, Any], successions: dict[str, Succession]) -> Agency:
-    return Agency(code=doc["_id"], name=doc["name"], admin_level=ev.AdminLevel(doc["admin_level"]),
-                  parent_code=doc.get("parent_code"), superseded_by=successions.get(doc["_id"]))
+    return Agency(
+        code=doc["_id"],
+        name=doc["name"],
+        admin_level=ev.AdminLevel(doc["admin_level"]),
+        parent_code=doc.get("parent_code"),
+        superseded_by=successions.get(doc["_id"]),
+    )
 
 
 def _procedure(doc: dict[str, Any]) -> Procedure:
     pt = doc["processing_time"]
     return Procedure(
-        code=doc["_id"], name=doc["name"], agency_code=doc["agency_code"],
-        admin_level=ev.AdminLevel(doc["admin_level"]), online_level=int(doc["online_level"]),
+        code=doc["_id"],
+        name=doc["name"],
+        agency_code=doc["agency_code"],
+        admin_level=ev.AdminLevel(doc["admin_level"]),
+        online_level=int(doc["online_level"]),
         processing_time=ev.ProcessingTime(value=Decimal(pt["value"]), unit=ev.TimeUnit(pt["unit"])),
         fee=None if doc.get("fee") is None else Decimal(doc["fee"]),
         retired=bool(doc.get("retired", False)),

@@ -122,9 +122,11 @@ def record_lag(consumer: Any, record: Any, topic: str, group: str) -> None:
 
 
 def _description(topic: str, group_id: str, expect: tuple[type[Envelope], ...]) -> str:
-    return (f"Consumer group `{group_id}`: "
-            + ", ".join(f"`{t.model_fields['event_type'].default}`" for t in expect)
-            + f". Invalid records go to `{dead_letter_topic(topic)}`; acknowledged after the handler.")
+    return (
+        f"Consumer group `{group_id}`: "
+        + ", ".join(f"`{t.model_fields['event_type'].default}`" for t in expect)
+        + f". Invalid records go to `{dead_letter_topic(topic)}`; acknowledged after the handler."
+    )
 
 
 def raw_body(message: Any) -> bytes:
@@ -162,48 +164,65 @@ def subscribe_events(
     )
     async def consume(message: KafkaMessage) -> None:
         record = message.raw_message
-        with log_context(topic=topic), consumer_span(
-            topic, group_id, message.headers,
-            **{"messaging.kafka.destination.partition": getattr(record, "partition", None),
-               "messaging.kafka.message.offset": getattr(record, "offset", None)},
-        ) as span:
+        with (
+            log_context(topic=topic),
+            consumer_span(
+                topic,
+                group_id,
+                message.headers,
+                **{
+                    "messaging.kafka.destination.partition": getattr(record, "partition", None),
+                    "messaging.kafka.message.offset": getattr(record, "offset", None),
+                },
+            ) as span,
+        ):
             record_lag(message.consumer, record, topic, group_id)
             try:
                 event = parse_event(message.body, expect=expect)
             except EventValidationError as error:
-                metrics.EVENTS_CONSUMED.labels(topic=topic, group=group_id, event_type="invalid",
-                                               outcome="dead_lettered").inc()
+                metrics.EVENTS_CONSUMED.labels(
+                    topic=topic, group=group_id, event_type="invalid", outcome="dead_lettered"
+                ).inc()
                 span.set_attribute("motcua.dead_lettered", True)
-                await publish_dead_letter(broker, record, topic=topic, consumer=group_id, reason=error.reason,
-                                          field=error.field)
+                await publish_dead_letter(
+                    broker, record, topic=topic, consumer=group_id, reason=error.reason, field=error.field
+                )
                 return
             event_type = event_type_of(event)
-            context = {"event_id": str(event.event_id), "event_type": event_type,
-                       "dossier_id": getattr(event, "dossier_id", None),
-                       "dossier_code": getattr(getattr(event, "data", None), "dossier_code", None)}
+            context = {
+                "event_id": str(event.event_id),
+                "event_type": event_type,
+                "dossier_id": getattr(event, "dossier_id", None),
+                "dossier_code": getattr(getattr(event, "data", None), "dossier_code", None),
+            }
             bind_log_context(**context)
             span.set_attributes({f"motcua.{k}": v for k, v in context.items() if v is not None})
             started = time.perf_counter()
             try:
                 await handle(event)
             except Exception as error:
-                metrics.EVENTS_CONSUMED.labels(topic=topic, group=group_id, event_type=event_type,
-                                               outcome="failed").inc()
+                metrics.EVENTS_CONSUMED.labels(
+                    topic=topic, group=group_id, event_type=event_type, outcome="failed"
+                ).inc()
                 mark_failed(span, error)
                 if failures.poisoned(record, error):
                     span.set_attribute("motcua.dead_lettered", True)
                     await publish_dead_letter(
-                        broker, record, topic=topic, consumer=group_id, field="$",
+                        broker,
+                        record,
+                        topic=topic,
+                        consumer=group_id,
+                        field="$",
                         reason=f"the consumer failed {failures.max_attempts} times on it: "
-                               f"{type(error).__name__}: {error}")
+                        f"{type(error).__name__}: {error}",
+                    )
                     return
                 log.exception("could not apply %s; it will be delivered again", event_type)
                 await asyncio.sleep(retry_pause)  # don't spin while a dependency is away
                 raise
             finally:
                 metrics.EVENT_HANDLING.labels(topic=topic, group=group_id).observe(time.perf_counter() - started)
-            metrics.EVENTS_CONSUMED.labels(topic=topic, group=group_id, event_type=event_type,
-                                           outcome="applied").inc()
+            metrics.EVENTS_CONSUMED.labels(topic=topic, group=group_id, event_type=event_type, outcome="applied").inc()
 
 
 U = TypeVar("U")
@@ -253,9 +272,16 @@ def subscribe_event_batches(
     SUBSCRIPTIONS.setdefault(broker, []).append(Subscription(topic, group_id, expect))
 
     @broker.subscriber(
-        topic, group_id=group_id, auto_offset_reset="earliest", ack_policy=AckPolicy.NACK_ON_ERROR,
-        batch=True, max_records=max_records, batch_timeout_ms=batch_timeout_ms, decoder=raw_body,
-        title=f"{topic}:{group_id}", description=_description(topic, group_id, expect),
+        topic,
+        group_id=group_id,
+        auto_offset_reset="earliest",
+        ack_policy=AckPolicy.NACK_ON_ERROR,
+        batch=True,
+        max_records=max_records,
+        batch_timeout_ms=batch_timeout_ms,
+        decoder=raw_body,
+        title=f"{topic}:{group_id}",
+        description=_description(topic, group_id, expect),
     )
     async def consume(message: KafkaMessage) -> None:
         records = message.raw_message if isinstance(message.raw_message, (list, tuple)) else (message.raw_message,)
@@ -265,27 +291,44 @@ def subscribe_event_batches(
             spans = []
             for record in records:
                 headers = {k: v.decode(errors="replace") for k, v in (record.headers or ())}
-                span = open_spans.enter_context(consumer_span(
-                    topic, group_id, headers,
-                    **{"messaging.kafka.destination.partition": record.partition,
-                       "messaging.kafka.message.offset": record.offset}))
+                span = open_spans.enter_context(
+                    consumer_span(
+                        topic,
+                        group_id,
+                        headers,
+                        **{
+                            "messaging.kafka.destination.partition": record.partition,
+                            "messaging.kafka.message.offset": record.offset,
+                        },
+                    )
+                )
                 record_lag(message.consumer, record, topic, group_id)
                 event: Envelope | None
                 try:
                     event = parse_event(record.value or b"", expect=expect)
                 except EventValidationError as error:
-                    metrics.EVENTS_CONSUMED.labels(topic=topic, group=group_id, event_type="invalid",
-                                                   outcome="dead_lettered").inc()
+                    metrics.EVENTS_CONSUMED.labels(
+                        topic=topic, group=group_id, event_type="invalid", outcome="dead_lettered"
+                    ).inc()
                     span.set_attribute("motcua.dead_lettered", True)
-                    await publish_dead_letter(broker, record, topic=topic, consumer=group_id,
-                                              reason=error.reason, field=error.field)
+                    await publish_dead_letter(
+                        broker, record, topic=topic, consumer=group_id, reason=error.reason, field=error.field
+                    )
                     event = None
                 else:
                     event_type = event_type_of(event)
                     applied.append(event_type)
-                    span.set_attributes({k: v for k, v in {
-                        "motcua.event_id": str(event.event_id), "motcua.event_type": event_type,
-                        "motcua.dossier_id": getattr(event, "dossier_id", None)}.items() if v is not None})
+                    span.set_attributes(
+                        {
+                            k: v
+                            for k, v in {
+                                "motcua.event_id": str(event.event_id),
+                                "motcua.event_type": event_type,
+                                "motcua.dossier_id": getattr(event, "dossier_id", None),
+                            }.items()
+                            if v is not None
+                        }
+                    )
                     spans.append(span)
                 by_partition.setdefault(record.partition, []).append((record.offset, event))
             started = time.perf_counter()
@@ -295,14 +338,17 @@ def subscribe_event_batches(
                 for span in spans:
                     mark_failed(span, error)
                 for event_type in applied:
-                    metrics.EVENTS_CONSUMED.labels(topic=topic, group=group_id, event_type=event_type,
-                                                   outcome="failed").inc()
-                log.exception("could not apply a batch of %d records of %s; it will be delivered again",
-                              len(records), topic)
+                    metrics.EVENTS_CONSUMED.labels(
+                        topic=topic, group=group_id, event_type=event_type, outcome="failed"
+                    ).inc()
+                log.exception(
+                    "could not apply a batch of %d records of %s; it will be delivered again", len(records), topic
+                )
                 await asyncio.sleep(retry_pause)  # don't spin while a dependency is away
                 raise
             finally:
                 metrics.EVENT_HANDLING.labels(topic=topic, group=group_id).observe(time.perf_counter() - started)
             for event_type in applied:
-                metrics.EVENTS_CONSUMED.labels(topic=topic, group=group_id, event_type=event_type,
-                                               outcome="applied").inc()
+                metrics.EVENTS_CONSUMED.labels(
+                    topic=topic, group=group_id, event_type=event_type, outcome="applied"
+                ).inc()

@@ -35,12 +35,16 @@ class AsOf(BaseModel):
     """How current an answer served from a view folded from `dossier.events` is."""
 
     last_event_at: datetime | None = Field(
-        default=None, description="when the last event folded into this dossier's view happened (its "
-        "`occurred_at`, business time); null for a view written before it was kept")
+        default=None,
+        description="when the last event folded into this dossier's view happened (its "
+        "`occurred_at`, business time); null for a view written before it was kept",
+    )
     consumer_lag: int | None = Field(
-        default=None, description="events on the dossier's partition, published before this answer, that the "
+        default=None,
+        description="events on the dossier's partition, published before this answer, that the "
         "service's consumer group had not yet folded: 0 means the view is current; null: not measured (the "
-        "broker did not answer)")
+        "broker did not answer)",
+    )
 
 
 def partition_for(key: str, partitions: Sequence[int]) -> int:
@@ -50,8 +54,9 @@ def partition_for(key: str, partitions: Sequence[int]) -> int:
     return int(DefaultPartitioner()(key.encode(), ordered, ordered))
 
 
-def remaining(ends: dict[TopicPartition, int], committed: dict[TopicPartition, int],
-              beginnings: dict[TopicPartition, int]) -> int:
+def remaining(
+    ends: dict[TopicPartition, int], committed: dict[TopicPartition, int], beginnings: dict[TopicPartition, int]
+) -> int:
     """Records between the group's committed offset and `ends`, summed over `ends`' partitions. A
     partition the group never committed on is read from its beginning (auto_offset_reset=earliest)."""
     total = 0
@@ -67,8 +72,15 @@ class ViewFreshness:
     and one consumer (in no group: it only reads end offsets) for the process; `start` and `close`
     from the service's lifespan."""
 
-    def __init__(self, bootstrap_servers: str, group_id: str, topics: Sequence[str], *,
-                 poll_interval: float = 0.05, measure_timeout: float = 1.0) -> None:
+    def __init__(
+        self,
+        bootstrap_servers: str,
+        group_id: str,
+        topics: Sequence[str],
+        *,
+        poll_interval: float = 0.05,
+        measure_timeout: float = 1.0,
+    ) -> None:
         self.group_id = group_id
         self.topics = tuple(topics)
         self._bootstrap = bootstrap_servers
@@ -83,11 +95,17 @@ class ViewFreshness:
 
     async def start(self) -> None:
         timeout_ms = int(self._measure_timeout * 1000) + 1000
-        self._admin = AIOKafkaAdminClient(bootstrap_servers=self._bootstrap, request_timeout_ms=timeout_ms,
-                                          client_id=f"{self.group_id}-freshness")
+        self._admin = AIOKafkaAdminClient(
+            bootstrap_servers=self._bootstrap, request_timeout_ms=timeout_ms, client_id=f"{self.group_id}-freshness"
+        )
         await self._admin.start()
-        self._offsets = AIOKafkaConsumer(bootstrap_servers=self._bootstrap, group_id=None, enable_auto_commit=False,
-                                         request_timeout_ms=timeout_ms, client_id=f"{self.group_id}-freshness")
+        self._offsets = AIOKafkaConsumer(
+            bootstrap_servers=self._bootstrap,
+            group_id=None,
+            enable_auto_commit=False,
+            request_timeout_ms=timeout_ms,
+            client_id=f"{self.group_id}-freshness",
+        )
         await self._offsets.start()
 
     async def close(self) -> None:
@@ -177,7 +195,8 @@ class ViewFreshness:
             if self._coordinator is None:
                 self._coordinator = await self._admin.find_coordinator(self.group_id)
             offsets = await self._admin.list_consumer_group_offsets(
-                self.group_id, group_coordinator_id=self._coordinator, partitions=tps)
+                self.group_id, group_coordinator_id=self._coordinator, partitions=tps
+            )
         except KafkaError:
             self._coordinator = None  # it may have moved: look it up again next time
             raise

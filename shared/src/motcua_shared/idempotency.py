@@ -22,15 +22,20 @@ from .mongo import insert_once
 
 HEADER_DESCRIPTION = (
     "A retry with the same key and body gets the first answer and publishes nothing new; the same key with "
-    "another body is refused with 409 idempotency_key_reused. Keys are scoped to the caller.")
+    "another body is refused with 409 idempotency_key_reused. Keys are scoped to the caller."
+)
 # What a POST run once per Idempotency-Key may refuse with (for each route's `error_responses`).
 IDEMPOTENT_CODES = {409: ["idempotency_key_reused", "idempotency_request_in_progress"], 503: ["broker_unavailable"]}
 
 # The header where a service makes it optional (processing: officers' clients that send none act as before).
 OptionalIdempotencyKey = Annotated[
     str | None,
-    Header(alias="Idempotency-Key", min_length=1, max_length=200,
-           description="Recommended on every POST. " + HEADER_DESCRIPTION),
+    Header(
+        alias="Idempotency-Key",
+        min_length=1,
+        max_length=200,
+        description="Recommended on every POST. " + HEADER_DESCRIPTION,
+    ),
 ]
 
 
@@ -81,26 +86,40 @@ class IdempotencyStore:
         if existing is None:
             return Claim(record_id(subject, key))
         if existing.fingerprint != request_fingerprint:
-            raise ApiError(409, "idempotency_key_reused",
-                           "khóa Idempotency-Key này đã dùng cho một yêu cầu khác; hãy dùng khóa mới "
-                           "(this Idempotency-Key was used for a different request; use a new key)")
+            raise ApiError(
+                409,
+                "idempotency_key_reused",
+                "khóa Idempotency-Key này đã dùng cho một yêu cầu khác; hãy dùng khóa mới "
+                "(this Idempotency-Key was used for a different request; use a new key)",
+            )
         if existing.state == "completed" and existing.response is not None:
             return Claim(existing.record_id, existing.plan, existing.response)
         if not await self.take_over(existing):
-            raise ApiError(409, "idempotency_request_in_progress",
-                           "yêu cầu với khóa Idempotency-Key này đang được xử lý; xin thử lại sau giây lát "
-                           "(a request with this Idempotency-Key is still being processed; retry shortly)",
-                           headers={"Retry-After": "1"})
+            raise ApiError(
+                409,
+                "idempotency_request_in_progress",
+                "yêu cầu với khóa Idempotency-Key này đang được xử lý; xin thử lại sau giây lát "
+                "(a request with this Idempotency-Key is still being processed; retry shortly)",
+                headers={"Retry-After": "1"},
+            )
         return Claim(existing.record_id, existing.plan)
 
     async def begin(self, subject: str, key: str, fingerprint: str) -> IdempotencyRecord | None:
         """Insert a pending record we own and return None, or return the record already there."""
         now = datetime.now(UTC)
         rid = record_id(subject, key)
-        if await insert_once(self._records, {
-            "_id": rid, "subject": subject, "key": key, "fingerprint": fingerprint,
-            "state": "pending", "lease_until": now + self._lease, "created_at": now,
-        }):
+        if await insert_once(
+            self._records,
+            {
+                "_id": rid,
+                "subject": subject,
+                "key": key,
+                "fingerprint": fingerprint,
+                "state": "pending",
+                "lease_until": now + self._lease,
+                "created_at": now,
+            },
+        ):
             return None
         doc = await self._records.find_one({"_id": rid})  # someone holds the key: their record decides
         if doc is None:  # forgotten between our insert and read: try once more
@@ -135,6 +154,10 @@ class IdempotencyStore:
 
 def _record(doc: dict[str, Any]) -> IdempotencyRecord:
     return IdempotencyRecord(
-        record_id=doc["_id"], fingerprint=doc["fingerprint"], state=doc["state"],
-        lease_until=doc["lease_until"], plan=doc.get("plan"), response=doc.get("response"),
+        record_id=doc["_id"],
+        fingerprint=doc["fingerprint"],
+        state=doc["state"],
+        lease_until=doc["lease_until"],
+        plan=doc.get("plan"),
+        response=doc.get("response"),
     )

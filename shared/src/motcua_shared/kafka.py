@@ -64,7 +64,9 @@ async def publish_batch(
             # Batch-level headers: FastStream writes them on every record of the batch.
             await broker.publish_batch(
                 *(KafkaResponse(event.to_bytes(), key=raw_key) for event in events),
-                topic=topic, partition=partition, headers=headers,
+                topic=topic,
+                partition=partition,
+                headers=headers,
             )
         except BaseException:  # a caller's timeout cancels us: that publish failed too
             metrics.PUBLISH_FAILURES.labels(topic=topic).inc()
@@ -74,7 +76,12 @@ async def publish_batch(
 
 
 async def publish_record(
-    broker: KafkaBroker, body: bytes, *, topic: str, key: bytes | None, headers: dict[str, str],
+    broker: KafkaBroker,
+    body: bytes,
+    *,
+    topic: str,
+    key: bytes | None,
+    headers: dict[str, str],
     event_type: str | None = None,
 ) -> None:
     """Publish raw bytes (a dead letter's original value, say) with `headers` plus the trace context."""

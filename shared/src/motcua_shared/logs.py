@@ -61,8 +61,7 @@ def current_log_context() -> dict[str, str]:
 
 MASK = "***"
 # Keys whose values are personal whatever they look like (in extras, dict reprs and JSON in messages).
-PERSONAL_KEYS = ("address", "full_name", "id_number", "citizen_id", "phone", "phone_number", "email",
-                 "date_of_birth")
+PERSONAL_KEYS = ("address", "full_name", "id_number", "citizen_id", "phone", "phone_number", "email", "date_of_birth")
 _KEYS = "|".join(PERSONAL_KEYS)
 _KEYED_VALUE = re.compile(
     rf"""(?P<key>["']?(?:{_KEYS})["']?\s*[:=]\s*)(?:(?P<q>["'])(?P<quoted>.*?)(?P=q)|(?P<bare>[^,;}}\]\n]+))""",

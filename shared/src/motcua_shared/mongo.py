@@ -22,8 +22,9 @@ from pymongo.errors import DuplicateKeyError
 DEFAULT_MAX_POOL_SIZE = 10
 
 
-def make_mongo_client(url: str, *, max_pool_size: int = DEFAULT_MAX_POOL_SIZE, app_name: str = "motcua",
-                      **options: Any) -> AsyncMongoClient[Any]:
+def make_mongo_client(
+    url: str, *, max_pool_size: int = DEFAULT_MAX_POOL_SIZE, app_name: str = "motcua", **options: Any
+) -> AsyncMongoClient[Any]:
     """An AsyncMongoClient with a bounded pool that stores timezone-aware datetimes and fails fast when
     the store is away."""
     options.setdefault("serverSelectionTimeoutMS", 5_000)
@@ -84,7 +85,7 @@ async def bulk_write_in_chunks(collection: AsyncCollection[Any], writes: Sequenc
     """Unordered bulk writes in bounded commands, under the process's limit on update statements in flight."""
     size = bulk_chunk()
     for first in range(0, len(writes), size):
-        chunk = list(writes[first:first + size])
+        chunk = list(writes[first : first + size])
         async with UPDATE_STATEMENTS.take(len(chunk)):
             await collection.bulk_write(chunk, ordered=False)
 

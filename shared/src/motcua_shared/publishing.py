@@ -32,8 +32,14 @@ log = logging.getLogger(__name__)
 
 def make_publishing_broker(bootstrap_servers: str, *, client_id: str, request_timeout_ms: int) -> KafkaBroker:
     """The broker decisions are published with (see the module docstring for why it is not idempotent)."""
-    return KafkaBroker(bootstrap_servers, client_id=client_id, acks="all", enable_idempotence=False,
-                       request_timeout_ms=request_timeout_ms, logger=FASTSTREAM_LOGGER)
+    return KafkaBroker(
+        bootstrap_servers,
+        client_id=client_id,
+        acks="all",
+        enable_idempotence=False,
+        request_timeout_ms=request_timeout_ms,
+        logger=FASTSTREAM_LOGGER,
+    )
 
 
 class BrokerUnavailable(Exception):

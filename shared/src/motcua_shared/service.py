@@ -54,12 +54,17 @@ def run(settings_type: type[S], create: Callable[[S], FastAPI]) -> None:
 
 
 def token_verifier(settings: ServiceSettings) -> TokenVerifier:
-    return TokenVerifier(secret=settings.jwt_secret.get_secret_value(), jwks_url=settings.jwt_jwks_url,
-                         issuer=settings.jwt_issuer, audience=settings.jwt_audience)
+    return TokenVerifier(
+        secret=settings.jwt_secret.get_secret_value(),
+        jwks_url=settings.jwt_jwks_url,
+        issuer=settings.jwt_issuer,
+        audience=settings.jwt_audience,
+    )
 
 
-def build_app(settings: ServiceSettings, *, description: str, lifespan: Lifespan,
-              routers: Iterable[APIRouter]) -> FastAPI:
+def build_app(
+    settings: ServiceSettings, *, description: str, lifespan: Lifespan, routers: Iterable[APIRouter]
+) -> FastAPI:
     """The service's app: the shared HTTP surface (motcua_shared.api), its bearer-token verifier and
     its routers; `lifespan` connects and closes what it needs."""
     app = create_app(title=f"motcua {settings.service_name}", description=description, lifespan=lifespan)
@@ -70,11 +75,13 @@ def build_app(settings: ServiceSettings, *, description: str, lifespan: Lifespan
 
 
 @asynccontextmanager
-async def open_store(app: FastAPI, settings: ServiceSettings
-                     ) -> AsyncIterator[tuple[AsyncMongoClient[Any], AsyncDatabase[Any]]]:
+async def open_store(
+    app: FastAPI, settings: ServiceSettings
+) -> AsyncIterator[tuple[AsyncMongoClient[Any], AsyncDatabase[Any]]]:
     """The service's client and database, checked by /ready ("store"), closed at the end."""
-    mongo = make_mongo_client(settings.mongodb_url, max_pool_size=settings.mongodb_max_pool_size,
-                              app_name=settings.service_name)
+    mongo = make_mongo_client(
+        settings.mongodb_url, max_pool_size=settings.mongodb_max_pool_size, app_name=settings.service_name
+    )
     add_readiness_check(app, "store", store_check(mongo))
     try:
         yield mongo, mongo[settings.mongodb_database]
@@ -88,8 +95,9 @@ def consuming_broker(settings: ServiceSettings) -> KafkaBroker:
 
 
 @asynccontextmanager
-async def started(broker: KafkaBroker, *, consume: bool = True, checked_by: FastAPI | None = None
-                  ) -> AsyncIterator[KafkaBroker]:
+async def started(
+    broker: KafkaBroker, *, consume: bool = True, checked_by: FastAPI | None = None
+) -> AsyncIterator[KafkaBroker]:
     """The broker started (its subscribers consuming) or, without `consume`, only connected; stopped at
     the end. With `checked_by`, that app's /ready checks it ("kafka")."""
     if checked_by is not None:
@@ -105,21 +113,30 @@ async def started(broker: KafkaBroker, *, consume: bool = True, checked_by: Fast
 
 
 @asynccontextmanager
-async def publishing_side(app: FastAPI, settings: DecidingServiceSettings
-                          ) -> AsyncIterator[tuple[KafkaBroker, ViewFreshness]]:
+async def publishing_side(
+    app: FastAPI, settings: DecidingServiceSettings
+) -> AsyncIterator[tuple[KafkaBroker, ViewFreshness]]:
     """What a service that decides on its folded view of the dossiers and publishes its decisions needs
     (intake, processing): the publishing broker (motcua_shared.publishing says why it is its own),
     checked by /ready ("kafka"), and the freshness of the view of `dossier.events` and `catalog.events`,
     whose lag makes /ready say `degraded` above `ready_max_lag`."""
-    publishing = make_publishing_broker(settings.kafka_bootstrap_servers,
-                                        client_id=f"{settings.service_name}-publisher",
-                                        request_timeout_ms=int(settings.publish_timeout_seconds * 1000))
-    freshness = ViewFreshness(settings.kafka_bootstrap_servers, settings.consumer_group,
-                              [settings.topics.dossier_events, settings.topics.catalog_events])
+    publishing = make_publishing_broker(
+        settings.kafka_bootstrap_servers,
+        client_id=f"{settings.service_name}-publisher",
+        request_timeout_ms=int(settings.publish_timeout_seconds * 1000),
+    )
+    freshness = ViewFreshness(
+        settings.kafka_bootstrap_servers,
+        settings.consumer_group,
+        [settings.topics.dossier_events, settings.topics.catalog_events],
+    )
     prefix = str(type(settings).model_config.get("env_prefix", ""))
     add_readiness_check(app, "kafka", kafka_check(publishing))
-    add_degradation_check(app, "consumer_lag", consumer_lag_check(
-        freshness.lag, max_lag=settings.ready_max_lag, setting=f"{prefix}READY_MAX_LAG".upper()))
+    add_degradation_check(
+        app,
+        "consumer_lag",
+        consumer_lag_check(freshness.lag, max_lag=settings.ready_max_lag, setting=f"{prefix}READY_MAX_LAG".upper()),
+    )
     await publishing.connect()
     try:
         await freshness.start()
@@ -142,12 +159,14 @@ class DecidingInfrastructure:
 
 
 @asynccontextmanager
-async def deciding_infrastructure(app: FastAPI, settings: DecidingServiceSettings
-                                  ) -> AsyncIterator[DecidingInfrastructure]:
+async def deciding_infrastructure(
+    app: FastAPI, settings: DecidingServiceSettings
+) -> AsyncIterator[DecidingInfrastructure]:
     """The store and the publishing side open (and closed at the end, in reverse), the consumers' broker
     made."""
     async with open_store(app, settings) as (_, db), publishing_side(app, settings) as (publishing, freshness):
         # The guard outlasts the producer's own timeout so that the producer decides (and drops).
-        publisher = EventPublisher(publishing, settings.kafka_bootstrap_servers,
-                                   timeout=settings.publish_timeout_seconds + 5)
+        publisher = EventPublisher(
+            publishing, settings.kafka_bootstrap_servers, timeout=settings.publish_timeout_seconds + 5
+        )
         yield DecidingInfrastructure(db, publisher, freshness, consuming_broker(settings))

@@ -42,8 +42,10 @@ class ServiceSettings(BaseSettings):
         if self.environment != "production":
             return self
         left = [
-            name for name, field in type(self).model_fields.items()
-            if isinstance(field.default, SecretStr) and getattr(self, name) == field.default
+            name
+            for name, field in type(self).model_fields.items()
+            if isinstance(field.default, SecretStr)
+            and getattr(self, name) == field.default
             # With a JWKS URL the HS256 secret is never used.
             and not (name == "jwt_secret" and self.jwt_jwks_url)
         ]

@@ -28,14 +28,23 @@ def _instances(text: str) -> dict[str, int]:
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="motcua-stack", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="motcua-stack", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("command", choices=["up", "down", "status", "env", "load", "infra"])
     parser.add_argument("--no-demo", action="store_true", help="up: skip the demo data and the live burst")
-    parser.add_argument("--burst", type=float, default=10.0,
-                        help="up: seconds of live load after a first demo import (default 10; 0: none)")
-    parser.add_argument("--instances", type=_instances, default={},
-                        help="up: instances per service, e.g. processing=2,reporting=2 (at most the partitions)")
+    parser.add_argument(
+        "--burst",
+        type=float,
+        default=10.0,
+        help="up: seconds of live load after a first demo import (default 10; 0: none)",
+    )
+    parser.add_argument(
+        "--instances",
+        type=_instances,
+        default={},
+        help="up: instances per service, e.g. processing=2,reporting=2 (at most the partitions)",
+    )
     parser.add_argument("--rate", type=float, default=2.0, help="load: dossiers submitted per second")
     parser.add_argument("--duration", type=float, default=30.0, help="load: seconds of submissions")
     parser.add_argument("--seed", type=int, default=None, help="load: seed of the dossiers' lives (default: random)")
@@ -47,8 +56,10 @@ def main(argv: list[str] | None = None) -> None:
         elif args.command == "infra":
             began = time.monotonic()
             endpoints = stack.ensure_running()
-            print(f"Kafka at {endpoints.kafka_bootstrap_servers}, store at {endpoints.mongodb_url} "
-                  f"(ready in {time.monotonic() - began:.1f}s)")
+            print(
+                f"Kafka at {endpoints.kafka_bootstrap_servers}, store at {endpoints.mongodb_url} "
+                f"(ready in {time.monotonic() - began:.1f}s)"
+            )
         elif args.command == "down":
             stopped = stack.stop()
             print("stopped: " + (", ".join(stopped) or "nothing was running"))
@@ -59,9 +70,17 @@ def main(argv: list[str] | None = None) -> None:
             from . import load
 
             seed = args.seed if args.seed is not None else int(time.time())
-            stats = asyncio.run(load.run(services.INTAKE.url(), services.PROCESSING.url(),
-                                         stack.settings().jwt_secret.get_secret_value(), rate=args.rate,
-                                         duration=args.duration, seed=seed, think_seconds=args.think))
+            stats = asyncio.run(
+                load.run(
+                    services.INTAKE.url(),
+                    services.PROCESSING.url(),
+                    stack.settings().jwt_secret.get_secret_value(),
+                    rate=args.rate,
+                    duration=args.duration,
+                    seed=seed,
+                    think_seconds=args.think,
+                )
+            )
             print(stats.summary())
             if stats.failures:
                 sys.exit(1)

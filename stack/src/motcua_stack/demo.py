@@ -63,14 +63,20 @@ def imported(mongodb_url: str, topics: Topics, count: int) -> dict[str, Any] | N
         return found
 
 
-async def import_demo(bootstrap_servers: str, mongodb_url: str, topics: Topics, *, count: int | None = None,
-                      today: date | None = None) -> Demo:
+async def import_demo(
+    bootstrap_servers: str, mongodb_url: str, topics: Topics, *, count: int | None = None, today: date | None = None
+) -> Demo:
     """Publish the catalogue and `count` dossier histories unless this store already has them."""
     count = count or dossier_count()
     done = await asyncio.to_thread(imported, mongodb_url, topics, count)
     if done is not None:
-        return Demo(date.fromisoformat(done["start"]), date.fromisoformat(done["end"]), done["dossiers"],
-                    done["events"], imported_now=False)
+        return Demo(
+            date.fromisoformat(done["start"]),
+            date.fromisoformat(done["end"]),
+            done["dossiers"],
+            done["events"],
+            imported_now=False,
+        )
     start, end = window(today or datetime.now(PROVINCE_TZ).date(), months())
     # Since 1 July 2025 the sample's districts are dissolved (two-level local government): their work is
     # their successors', and a window reaching back before the date shows both.
@@ -78,25 +84,41 @@ async def import_demo(bootstrap_servers: str, mongodb_url: str, topics: Topics, 
     began = datetime.combine(start, datetime.min.time(), tzinfo=PROVINCE_TZ) - timedelta(days=1)
     catalogue_events = histories.catalogue_events(catalogue, occurred_at=began)
     dossiers = histories.generate_histories(SEED, count, start, end, catalogue)
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap_servers, acks="all", enable_idempotence=True,
-                                client_id="motcua-stack-demo", linger_ms=20)
+    producer = AIOKafkaProducer(
+        bootstrap_servers=bootstrap_servers,
+        acks="all",
+        enable_idempotence=True,
+        client_id="motcua-stack-demo",
+        linger_ms=20,
+    )
     await producer.start()
     try:
         # The catalogue first, acknowledged, so consumers know every procedure before its first dossier.
-        await asyncio.gather(*[
-            await producer.send(topics.catalog_events, event.to_bytes(), key=histories.catalogue_key(event).encode())
-            for event in catalogue_events
-        ])
+        await asyncio.gather(
+            *[
+                await producer.send(
+                    topics.catalog_events, event.to_bytes(), key=histories.catalogue_key(event).encode()
+                )
+                for event in catalogue_events
+            ]
+        )
         sent = [
             await producer.send(topics.dossier_events, event.to_bytes(), key=event.dossier_id.encode())
-            for history in dossiers for event in history
+            for history in dossiers
+            for event in history
         ]
         await asyncio.gather(*sent)
     finally:
         await producer.stop()
     events = sum(len(history) for history in dossiers)
-    mark = {"_id": _mark_id(topics, count), "start": start.isoformat(), "end": end.isoformat(), "dossiers": count,
-            "events": events, "imported_at": datetime.now(UTC)}
+    mark = {
+        "_id": _mark_id(topics, count),
+        "start": start.isoformat(),
+        "end": end.isoformat(),
+        "dossiers": count,
+        "events": events,
+        "imported_at": datetime.now(UTC),
+    }
     await asyncio.to_thread(_mark, mongodb_url, mark)
     return Demo(start, end, count, events, imported_now=True)
 
@@ -113,9 +135,11 @@ async def summary(reporting_url: str, token: str, start: date, end: date) -> dic
     """Reporting's summary for [start, end], or None while it does not answer."""
     try:
         async with httpx.AsyncClient(timeout=10.0) as client:
-            response = await client.get(f"{reporting_url}/v1/reports/summary",
-                                        params={"from": start.isoformat(), "to": end.isoformat()},
-                                        headers={"Authorization": f"Bearer {token}"})
+            response = await client.get(
+                f"{reporting_url}/v1/reports/summary",
+                params={"from": start.isoformat(), "to": end.isoformat()},
+                headers={"Authorization": f"Bearer {token}"},
+            )
     except httpx.TransportError:
         return None
     if not response.is_success:

@@ -50,15 +50,28 @@ Catalogue = dict[str, Any]  # {"agencies": [...], "procedures": [...]} as in sam
 SOURCE = "motcua-histories"
 # Same derivation as intake's `load-catalog`, so both publish the same ids for the same catalogue.
 _CATALOGUE_NAMESPACE = uuid.UUID("6f0a3c52-1d8e-4c1b-9e57-3a4f5b6c7d8e")
-SAMPLE_CATALOGUE = (Path(__file__).resolve().parents[3]
-                    / "intake-service/src/motcua_intake/catalog_data/sample_catalogue.json")
+SAMPLE_CATALOGUE = (
+    Path(__file__).resolve().parents[3] / "intake-service/src/motcua_intake/catalog_data/sample_catalogue.json"
+)
 # The sample's district agencies dissolved on 1 July 2025 (the two-level local government).
 TWO_LEVEL_2025 = SAMPLE_CATALOGUE.with_name("two_level_2025.json")
 # Statuses a dossier may be transferred in (motcua_shared.lifecycle): a dissolved agency's hands them over.
 _TRANSFERABLE = {DossierStatus.SUBMITTED} | RUNNING_STATUSES | PAUSED_STATUSES
 
-_NAMES = ["Nguyễn Văn An", "Trần Thị Bình", "Lê Văn Cường", "Phạm Thị Dung", "Hoàng Văn Em", "Huỳnh Thị Giang",
-          "Phan Văn Hải", "Vũ Thị Hoa", "Võ Văn Khánh", "Đặng Thị Lan", "Bùi Văn Minh", "Đỗ Thị Ngọc"]
+_NAMES = [
+    "Nguyễn Văn An",
+    "Trần Thị Bình",
+    "Lê Văn Cường",
+    "Phạm Thị Dung",
+    "Hoàng Văn Em",
+    "Huỳnh Thị Giang",
+    "Phan Văn Hải",
+    "Vũ Thị Hoa",
+    "Võ Văn Khánh",
+    "Đặng Thị Lan",
+    "Bùi Văn Minh",
+    "Đỗ Thị Ngọc",
+]
 
 
 def read_catalogue(path: str | Path | None = None) -> Catalogue:
@@ -79,16 +92,25 @@ def catalogue_events(catalogue: Catalogue, *, occurred_at: datetime, source: str
     events: list[ev.Envelope] = []
     for agency in sorted(catalogue["agencies"], key=lambda a: a.get("parent_code") is not None):
         a_data = ev.AgencyRegisteredData.model_validate(agency)
-        events.append(ev.AgencyRegistered(event_id=_content_id("agency.registered", a_data),
-                                          occurred_at=occurred_at, source=source, data=a_data))
+        events.append(
+            ev.AgencyRegistered(
+                event_id=_content_id("agency.registered", a_data), occurred_at=occurred_at, source=source, data=a_data
+            )
+        )
     for procedure in catalogue["procedures"]:
         p_data = ev.ProcedurePublishedData.model_validate(procedure)
-        events.append(ev.ProcedurePublished(event_id=_content_id("procedure.published", p_data),
-                                            occurred_at=occurred_at, source=source, data=p_data))
+        events.append(
+            ev.ProcedurePublished(
+                event_id=_content_id("procedure.published", p_data), occurred_at=occurred_at, source=source, data=p_data
+            )
+        )
     for succession in catalogue.get("supersessions", []):
         s_data = ev.AgencySupersededData.model_validate(succession)
-        events.append(ev.AgencySuperseded(event_id=_content_id("agency.superseded", s_data),
-                                          occurred_at=occurred_at, source=source, data=s_data))
+        events.append(
+            ev.AgencySuperseded(
+                event_id=_content_id("agency.superseded", s_data), occurred_at=occurred_at, source=source, data=s_data
+            )
+        )
     return events
 
 
@@ -116,7 +138,12 @@ def _content_id(event_type: str, data: ev.Payload) -> uuid.UUID:
 
 
 def generate_histories(
-    seed: int, count: int, start: datetime | date, end: datetime | date, catalogue: Catalogue, *,
+    seed: int,
+    count: int,
+    start: datetime | date,
+    end: datetime | date,
+    catalogue: Catalogue,
+    *,
     calendar: WorkingCalendar | None = None,
 ) -> list[History]:
     """`count` dossier histories submitted within [start, end) (dates are midnights in the province),
@@ -129,9 +156,16 @@ def generate_histories(
     if not procedures:
         raise ValueError("the catalogue has no procedures")
     agencies = [a["agency_code"] for a in catalogue["agencies"]]
-    generator = _Generator(rng, calendar or load_calendar(), agencies, stop,
-                           {s["agency_code"]: (s["successor_code"], date.fromisoformat(str(s["effective_date"])))
-                            for s in catalogue.get("supersessions", [])})
+    generator = _Generator(
+        rng,
+        calendar or load_calendar(),
+        agencies,
+        stop,
+        {
+            s["agency_code"]: (s["successor_code"], date.fromisoformat(str(s["effective_date"])))
+            for s in catalogue.get("supersessions", [])
+        },
+    )
     submissions = sorted(_submission_time(rng, begin, stop) for _ in range(count))
     return [generator.history(rng.choice(procedures), at) for at in submissions]
 
@@ -168,8 +202,14 @@ class _Dossier:
 
 
 class _Generator:
-    def __init__(self, rng: random.Random, calendar: WorkingCalendar, agencies: list[str], stop: datetime,
-                 successions: dict[str, tuple[str, date]] | None = None) -> None:
+    def __init__(
+        self,
+        rng: random.Random,
+        calendar: WorkingCalendar,
+        agencies: list[str],
+        stop: datetime,
+        successions: dict[str, tuple[str, date]] | None = None,
+    ) -> None:
         self.rng = rng
         self.calendar = calendar
         self.agencies = agencies
@@ -189,8 +229,9 @@ class _Generator:
         d.status = next_status(d.status, cls.model_fields["event_type"].default)
         d.now = at
         occurred_at = at.astimezone(UTC) if d.utc else at.astimezone(PROVINCE_TZ)
-        d.events.append(cls(event_id=self._uuid(), occurred_at=occurred_at, source=SOURCE,
-                            dossier_id=d.dossier_id, data=data))
+        d.events.append(
+            cls(event_id=self._uuid(), occurred_at=occurred_at, source=SOURCE, dossier_id=d.dossier_id, data=data)
+        )
 
     def later(self, d: _Dossier, low_hours: float, high_hours: float) -> datetime:
         """A working instant some working hours after the dossier's last event."""
@@ -204,8 +245,7 @@ class _Generator:
         d = _Dossier(dossier_id=str(self._uuid()), utc=rng.random() < 0.2, events=[], agency=procedure["agency_code"])
         d.agency = self._responsible(d.agency, submitted_at.astimezone(PROVINCE_TZ).date())
         online_ok = procedure["online_level"] >= 3
-        channel = rng.choices(["direct", "online", "postal"],
-                              weights=[55, 35 if online_ok else 0, 10])[0]
+        channel = rng.choices(["direct", "online", "postal"], weights=[55, 35 if online_ok else 0, 10])[0]
         self._submit(d, procedure, channel, submitted_at)
         if channel == "online":
             if not self._wait_for_officer(d):
@@ -220,12 +260,24 @@ class _Generator:
         local_day = at.astimezone(PROVINCE_TZ).date()
         self.sequences[(d.agency, local_day)] += 1
         code = f"{d.agency}-{local_day:%y%m%d}-{self.sequences[(d.agency, local_day)]:04d}"
-        applicant = ev.Applicant(full_name=self.rng.choice(_NAMES),
-                                 phone=f"09{self.rng.randrange(10**8):08d}" if self.rng.random() < 0.7 else None)
+        applicant = ev.Applicant(
+            full_name=self.rng.choice(_NAMES),
+            phone=f"09{self.rng.randrange(10**8):08d}" if self.rng.random() < 0.7 else None,
+        )
         d.now = at
-        self.emit(d, ev.DossierSubmitted, at, ev.SubmittedData(
-            dossier_code=code, procedure_code=procedure["procedure_code"], agency_code=d.agency,
-            channel=ev.Channel(channel), applicant=applicant, documents=self._documents(d)))
+        self.emit(
+            d,
+            ev.DossierSubmitted,
+            at,
+            ev.SubmittedData(
+                dossier_code=code,
+                procedure_code=procedure["procedure_code"],
+                agency_code=d.agency,
+                channel=ev.Channel(channel),
+                applicant=applicant,
+                documents=self._documents(d),
+            ),
+        )
 
     @staticmethod
     def _digitisation(d: _Dossier, what: str) -> random.Random:
@@ -282,9 +334,15 @@ class _Generator:
             return
         old, d.agency, d.now = d.agency, succession[0], at
         occurred_at = at.astimezone(UTC) if d.utc else at.astimezone(PROVINCE_TZ)
-        d.events.append(ev.DossierTransferred(
-            event_id=handover_event_id(d.dossier_id, old), occurred_at=occurred_at, source=SOURCE,
-            dossier_id=d.dossier_id, data=ev.TransferredData(to_agency_code=d.agency, reason=f"{old} giải thể")))
+        d.events.append(
+            ev.DossierTransferred(
+                event_id=handover_event_id(d.dossier_id, old),
+                occurred_at=occurred_at,
+                source=SOURCE,
+                dossier_id=d.dossier_id,
+                data=ev.TransferredData(to_agency_code=d.agency, reason=f"{old} giải thể"),
+            )
+        )
         self._hand_over(d, until)  # the successor itself dissolved later
 
     def _transfer(self, d: _Dossier, at: datetime) -> None:
@@ -328,8 +386,7 @@ class _Generator:
         self._result(d)
         if d.status != DossierStatus.RESULT_READY:
             return
-        delivery = rng.choices(["direct", "postal", "online"],
-                               weights=[60, 25, 15 if channel == "online" else 0])[0]
+        delivery = rng.choices(["direct", "postal", "online"], weights=[60, 25, 15 if channel == "online" else 0])[0]
         if rng.random() < 0.93:
             self.emit(d, ev.DossierReturned, self.later(d, 0.5, 24), ev.ReturnedData(delivery=ev.Delivery(delivery)))
             if rng.random() < 0.6:
@@ -339,8 +396,12 @@ class _Generator:
     def _pause(self, d: _Dossier, kind: str, at: datetime, fee: Any, channel: str) -> None:
         rng = self.rng
         if kind == "supplement":
-            self.emit(d, ev.DossierSupplementRequested, at, ev.SupplementRequestedData(
-                reason="thiếu giấy tờ", items=["bản sao CCCD"]))
+            self.emit(
+                d,
+                ev.DossierSupplementRequested,
+                at,
+                ev.SupplementRequestedData(reason="thiếu giấy tờ", items=["bản sao CCCD"]),
+            )
         elif kind == "payment":
             self.emit(d, ev.DossierPaymentRequested, at, ev.PaymentRequestedData(amount=Decimal(fee)))
         else:
@@ -357,8 +418,12 @@ class _Generator:
             self.emit(d, ev.DossierSupplementReceived, resumed_at, ev.SupplementReceivedData(due_at=d.due))
         elif kind == "payment":
             method = "online" if rng.random() < (0.7 if channel == "online" else 0.2) else "counter"
-            self.emit(d, ev.DossierPaymentCompleted, resumed_at, ev.PaymentCompletedData(
-                amount=Decimal(fee), method=ev.PaymentMethod(method)))
+            self.emit(
+                d,
+                ev.DossierPaymentCompleted,
+                resumed_at,
+                ev.PaymentCompletedData(amount=Decimal(fee), method=ev.PaymentMethod(method)),
+            )
         else:
             self.emit(d, ev.DossierResumed, resumed_at, ev.ResumedData(due_at=d.due))
 
@@ -384,12 +449,22 @@ class _Generator:
         if kind == "late":
             if rng.random() < 0.75:
                 in_time = rng.random() < 0.8 and due - timedelta(hours=1) > d.now
-                apology_at = due - timedelta(minutes=rng.randrange(10, 60)) if in_time \
+                apology_at = (
+                    due - timedelta(minutes=rng.randrange(10, 60))
+                    if in_time
                     else max(due, d.now) + timedelta(minutes=rng.randrange(5, 60))
+                )
                 apology_at = min(apology_at, finished - timedelta(minutes=1))
-                self.emit(d, ev.DossierApologyIssued, apology_at, ev.ApologyIssuedData(
-                    reason="hồ sơ phức tạp", new_due_at=self.calendar.add(finished, timedelta(hours=8)),
-                    letter_id=f"XL-{rng.randrange(10**5):05d}"))
+                self.emit(
+                    d,
+                    ev.DossierApologyIssued,
+                    apology_at,
+                    ev.ApologyIssuedData(
+                        reason="hồ sơ phức tạp",
+                        new_due_at=self.calendar.add(finished, timedelta(hours=8)),
+                        letter_id=f"XL-{rng.randrange(10**5):05d}",
+                    ),
+                )
             if due > d.now and rng.random() < 0.8:
                 self.emit(d, ev.DossierOverdue, due + timedelta(minutes=1), ev.OverdueData(due_at=due))
         finished = max(finished, d.now)
@@ -397,13 +472,22 @@ class _Generator:
         electronic = None if draw.random() < 0.15 else draw.random() < 0.6
         roll = rng.random()
         if roll < 0.6:  # the result entered when it was finished
-            self.emit(d, ev.DossierResultReady, finished, ev.ResultReadyData(
-                result_number=self._number(), electronic_result=electronic))
+            self.emit(
+                d,
+                ev.DossierResultReady,
+                finished,
+                ev.ResultReadyData(result_number=self._number(), electronic_result=electronic),
+            )
         else:  # entered later than it was finished; sometimes by weeks, in a later period
             lag = timedelta(days=rng.uniform(20, 70)) if roll > 0.93 else timedelta(hours=rng.uniform(0, 30))
-            self.emit(d, ev.DossierResultReady, finished + lag,
-                      ev.ResultReadyData(result_number=self._number(), finished_at=self._stamp(d, finished),
-                                         electronic_result=electronic))
+            self.emit(
+                d,
+                ev.DossierResultReady,
+                finished + lag,
+                ev.ResultReadyData(
+                    result_number=self._number(), finished_at=self._stamp(d, finished), electronic_result=electronic
+                ),
+            )
 
     def _number(self) -> str:
         return f"{self.rng.randrange(10**6):06d}/QĐ"

@@ -96,9 +96,13 @@ def start() -> None:
     config = home / "server.properties"
     config.write_text(_server_properties(log_dirs))
     if not (log_dirs / "meta.properties").exists():
-        cluster_id = subprocess.run(
-            _java(libs, "kafka.tools.StorageTool", "random-uuid"), capture_output=True, text=True, check=True
-        ).stdout.strip().splitlines()[-1]
+        cluster_id = (
+            subprocess.run(
+                _java(libs, "kafka.tools.StorageTool", "random-uuid"), capture_output=True, text=True, check=True
+            )
+            .stdout.strip()
+            .splitlines()[-1]
+        )
         result = subprocess.run(
             _java(libs, "kafka.tools.StorageTool", "format", "--standalone", "-t", cluster_id, "-c", str(config)),
             capture_output=True,

@@ -23,15 +23,45 @@ from motcua_shared.lifecycle import LEADS_TO
 
 FAMILY = ["Nguyễn", "Trần", "Lê", "Phạm", "Hoàng", "Huỳnh", "Phan", "Vũ", "Võ", "Đặng", "Bùi", "Đỗ"]
 MIDDLE = ["Văn", "Thị", "Hữu", "Minh", "Ngọc", "Thanh", "Quốc", "Đức", "Thu", "Gia"]
-GIVEN = ["An", "Bình", "Chi", "Dũng", "Giang", "Hà", "Hải", "Hoa", "Hùng", "Lan", "Long", "Mai", "Nam",
-         "Phúc", "Quân", "Sơn", "Tâm", "Thảo", "Trang", "Tuấn", "Vy", "Yến"]
+GIVEN = [
+    "An",
+    "Bình",
+    "Chi",
+    "Dũng",
+    "Giang",
+    "Hà",
+    "Hải",
+    "Hoa",
+    "Hùng",
+    "Lan",
+    "Long",
+    "Mai",
+    "Nam",
+    "Phúc",
+    "Quân",
+    "Sơn",
+    "Tâm",
+    "Thảo",
+    "Trang",
+    "Tuấn",
+    "Vy",
+    "Yến",
+]
 STREETS = ["Lê Lợi", "Hùng Vương", "Trần Hưng Đạo", "Nguyễn Huệ", "Bà Triệu", "Điện Biên Phủ", "Hai Bà Trưng"]
 
 # Answers that mean "the service has not caught up with an earlier step yet": try again shortly.
 # Intake and processing each learn the other's events from Kafka, a moment after they were published.
-NOT_YET = {"dossier_not_found", "illegal_transition", "supplement_not_requested", "dossier_not_accepted",
-           "dossier_not_returned", "payment_not_requested", "idempotency_request_in_progress",
-           "broker_unavailable", "concurrent_action"}
+NOT_YET = {
+    "dossier_not_found",
+    "illegal_transition",
+    "supplement_not_requested",
+    "dossier_not_accepted",
+    "dossier_not_returned",
+    "payment_not_requested",
+    "idempotency_request_in_progress",
+    "broker_unavailable",
+    "concurrent_action",
+}
 
 
 @dataclass(frozen=True)
@@ -97,54 +127,112 @@ def _script(rng: random.Random, index: int, procedure: dict[str, Any], seed: int
 
     if channel == "online":
         if rng.random() < 0.08:
-            add(Step("refuse", "processing", "officer", {"reason": "Hồ sơ không thuộc thẩm quyền giải quyết"},
-                     then=_after("dossier.refused")))
-            return Script(index, procedure["procedure_code"], procedure["agency_code"], channel, applicant,
-                          tuple(steps), status)
+            add(
+                Step(
+                    "refuse",
+                    "processing",
+                    "officer",
+                    {"reason": "Hồ sơ không thuộc thẩm quyền giải quyết"},
+                    then=_after("dossier.refused"),
+                )
+            )
+            return Script(
+                index, procedure["procedure_code"], procedure["agency_code"], channel, applicant, tuple(steps), status
+            )
         add(Step("accept", "processing", "officer", then=_after("dossier.accepted")))
     if rng.random() < 0.25:
-        add(Step("request-supplement", "processing", "officer",
-                 {"reason": "Thiếu bản sao giấy tờ tùy thân", "items": ["CCCD"]},
-                 then=_after("dossier.supplement_requested")))
+        add(
+            Step(
+                "request-supplement",
+                "processing",
+                "officer",
+                {"reason": "Thiếu bản sao giấy tờ tùy thân", "items": ["CCCD"]},
+                then=_after("dossier.supplement_requested"),
+            )
+        )
         if rng.random() < 0.5:
-            add(Step("supplements", "intake", "applicant",
-                     {"phone": phone, "documents": [{"name": "cccd-ban-sao.pdf", "size": 120_000}]},
-                     then=_after("dossier.supplement_received")))
+            add(
+                Step(
+                    "supplements",
+                    "intake",
+                    "applicant",
+                    {"phone": phone, "documents": [{"name": "cccd-ban-sao.pdf", "size": 120_000}]},
+                    then=_after("dossier.supplement_received"),
+                )
+            )
         else:
             add(Step("receive-supplement", "processing", "officer", then=_after("dossier.supplement_received")))
     if rng.random() < 0.05:
-        add(Step("withdrawal", "intake", "applicant", {"phone": phone, "reason": "Không còn nhu cầu"},
-                 then=_after("dossier.withdrawn")))
-        return Script(index, procedure["procedure_code"], procedure["agency_code"], channel, applicant,
-                      tuple(steps), status)
+        add(
+            Step(
+                "withdrawal",
+                "intake",
+                "applicant",
+                {"phone": phone, "reason": "Không còn nhu cầu"},
+                then=_after("dossier.withdrawn"),
+            )
+        )
+        return Script(
+            index, procedure["procedure_code"], procedure["agency_code"], channel, applicant, tuple(steps), status
+        )
     if fee and rng.random() < 0.3:
         add(Step("request-payment", "processing", "officer", {"amount": fee}, then=_after("dossier.payment_requested")))
         if channel == "online":
-            add(Step("payments/callback", "intake", "integrator", {"amount": fee, "method": "online"},
-                     then=_after("dossier.payment_completed")))
+            add(
+                Step(
+                    "payments/callback",
+                    "intake",
+                    "integrator",
+                    {"amount": fee, "method": "online"},
+                    then=_after("dossier.payment_completed"),
+                )
+            )
         else:
-            add(Step("record-payment", "processing", "officer", {"amount": fee, "method": "counter"},
-                     then=_after("dossier.payment_completed")))
+            add(
+                Step(
+                    "record-payment",
+                    "processing",
+                    "officer",
+                    {"amount": fee, "method": "counter"},
+                    then=_after("dossier.payment_completed"),
+                )
+            )
     if rng.random() < 0.1:
-        add(Step("suspend", "processing", "officer", {"reason": "Chờ ý kiến cơ quan phối hợp"},
-                 then=_after("dossier.suspended")))
+        add(
+            Step(
+                "suspend",
+                "processing",
+                "officer",
+                {"reason": "Chờ ý kiến cơ quan phối hợp"},
+                then=_after("dossier.suspended"),
+            )
+        )
         add(Step("resume", "processing", "officer", then=_after("dossier.resumed")))
     if rng.random() < 0.08:
         # The new appointment is filled in from the dossier's due time when the step runs.
         add(Step("apology", "processing", "officer", {"reason": "Cần thêm thời gian xác minh thực địa"}))
     if rng.random() < 0.12:
         # Left open: the officer is still working on it.
-        return Script(index, procedure["procedure_code"], procedure["agency_code"], channel, applicant,
-                      tuple(steps), status)
-    add(Step("result-ready", "processing", "officer", {"result_number": f"KQ-{seed}-{index:06d}"},
-             then=_after("dossier.result_ready")))
+        return Script(
+            index, procedure["procedure_code"], procedure["agency_code"], channel, applicant, tuple(steps), status
+        )
+    add(
+        Step(
+            "result-ready",
+            "processing",
+            "officer",
+            {"result_number": f"KQ-{seed}-{index:06d}"},
+            then=_after("dossier.result_ready"),
+        )
+    )
     delivery = {"online": "online", "postal": "postal"}.get(channel, "direct")
     add(Step("return", "processing", "officer", {"delivery": delivery}, then=_after("dossier.returned")))
     if rng.random() < 0.7:
         rating = rng.choices(["very_satisfied", "satisfied", "unsatisfied"], weights=[5, 4, 1])[0]
         add(Step("rating", "intake", "applicant", {"phone": phone, "rating": rating}))
-    return Script(index, procedure["procedure_code"], procedure["agency_code"], channel, applicant,
-                  tuple(steps), status)
+    return Script(
+        index, procedure["procedure_code"], procedure["agency_code"], channel, applicant, tuple(steps), status
+    )
 
 
 @dataclass
@@ -167,14 +255,18 @@ class Stats:
     def summary(self) -> str:
         elapsed = (self.finished or time.monotonic()) - self.started
         requests = sum(self.answers.values())
-        lines = [f"{self.submitted} dossiers submitted, {requests} requests in {elapsed:.1f}s "
-                 f"({requests / elapsed if elapsed else 0:.1f} req/s), {self.retries} retries while a service "
-                 f"caught up, {len(self.failures)} lives not finished"]
+        lines = [
+            f"{self.submitted} dossiers submitted, {requests} requests in {elapsed:.1f}s "
+            f"({requests / elapsed if elapsed else 0:.1f} req/s), {self.retries} retries while a service "
+            f"caught up, {len(self.failures)} lives not finished"
+        ]
         for action in sorted(self.latencies):
             values = sorted(self.latencies[action])
             statuses = ", ".join(f"{s}x{n}" for (a, s), n in sorted(self.answers.items()) if a == action)
-            lines.append(f"  {action:<20} p50 {_pct(values, 50) * 1000:6.0f} ms  p95 {_pct(values, 95) * 1000:6.0f} ms"
-                         f"  [{statuses}]")
+            lines.append(
+                f"  {action:<20} p50 {_pct(values, 50) * 1000:6.0f} ms  p95 {_pct(values, 95) * 1000:6.0f} ms"
+                f"  [{statuses}]"
+            )
         lines.extend(f"  failed: {failure}" for failure in self.failures[:10])
         return "\n".join(lines)
 
@@ -188,7 +280,8 @@ class Tokens:
 
     def __init__(self, secret: str, *, issuer: str = "motcua", audience: str = "motcua") -> None:
         self._mint: Callable[..., str] = lambda role, subject, agency: mint_token(
-            secret, role, subject=subject, agency_code=agency, issuer=issuer, audience=audience)
+            secret, role, subject=subject, agency_code=agency, issuer=issuer, audience=audience
+        )
         self._cache: dict[tuple[str, str, str | None], str] = {}
 
     def header(self, role: Role | str, *, subject: str | None = None, agency: str | None = None) -> dict[str, str]:
@@ -201,8 +294,17 @@ class Tokens:
 class Driver:
     """Plays scripts against intake and processing."""
 
-    def __init__(self, intake_url: str, processing_url: str, tokens: Tokens, *, run_id: str | None = None,
-                 think_seconds: float = 0.5, patience_seconds: float = 60.0, concurrency: int = 32) -> None:
+    def __init__(
+        self,
+        intake_url: str,
+        processing_url: str,
+        tokens: Tokens,
+        *,
+        run_id: str | None = None,
+        think_seconds: float = 0.5,
+        patience_seconds: float = 60.0,
+        concurrency: int = 32,
+    ) -> None:
         self.intake_url = intake_url.rstrip("/")
         self.processing_url = processing_url.rstrip("/")
         self.tokens = tokens
@@ -268,14 +370,19 @@ class Driver:
         raise AssertionError("unreachable")
 
     async def _submit(self, script: Script) -> str:
-        body = {"procedure_code": script.procedure_code, "agency_code": script.agency_code,
-                "channel": script.channel, "applicant": script.applicant,
-                "documents": [{"name": "don-de-nghi.pdf", "size": 80_000}]}
+        body = {
+            "procedure_code": script.procedure_code,
+            "agency_code": script.agency_code,
+            "channel": script.channel,
+            "applicant": script.applicant,
+            "documents": [{"name": "don-de-nghi.pdf", "size": 80_000}],
+        }
         if script.channel == "online":
             headers = self.tokens.header(Role.APPLICANT, subject=f"applicant-{script.phone}")
         else:
-            headers = self.tokens.header(Role.OFFICER, subject=f"counter-{script.agency_code}",
-                                         agency=script.agency_code)
+            headers = self.tokens.header(
+                Role.OFFICER, subject=f"counter-{script.agency_code}", agency=script.agency_code
+            )
         headers["Idempotency-Key"] = f"{self.run_id}-{script.index}-submit"
         answer = await self._request("submit", f"{self.intake_url}/v1/dossiers", body, headers, then=None)
         self.stats.submitted += 1
@@ -300,8 +407,9 @@ class Driver:
     async def _step(self, script: Script, code: str, number: int, step: Step, body: dict[str, Any] | None) -> Any:
         if step.api == "processing":
             url = f"{self.processing_url}/v1/dossiers/{code}/{step.action}"
-            headers = self.tokens.header(Role.OFFICER, subject=f"officer-{script.agency_code}",
-                                         agency=script.agency_code)
+            headers = self.tokens.header(
+                Role.OFFICER, subject=f"officer-{script.agency_code}", agency=script.agency_code
+            )
             return await self._request(step.action, url, body or {}, headers, then=step.then)
         if step.actor == "integrator":
             url = f"{self.intake_url}/v1/{step.action}"
@@ -313,8 +421,9 @@ class Driver:
         headers["Idempotency-Key"] = f"{self.run_id}-{script.index}-{number}"
         return await self._request(step.action, url, body or {}, headers, then=step.then)
 
-    async def _request(self, action: str, url: str, body: dict[str, Any], headers: dict[str, str], *,
-                       then: str | None) -> Any:
+    async def _request(
+        self, action: str, url: str, body: dict[str, Any], headers: dict[str, str], *, then: str | None
+    ) -> Any:
         """POST until answered 2xx; retry while the service has not caught up with an earlier step."""
         assert self._client is not None
         deadline = time.monotonic() + self.patience_seconds
@@ -379,13 +488,21 @@ async def procedures(intake_url: str, *, wait_seconds: float = 60.0, expect: int
             await asyncio.sleep(0.5)
 
 
-async def run(intake_url: str, processing_url: str, secret: str, *, rate: float, duration: float, seed: int = 1,
-              think_seconds: float = 0.5, run_id: str | None = None) -> Stats:
+async def run(
+    intake_url: str,
+    processing_url: str,
+    secret: str,
+    *,
+    rate: float,
+    duration: float,
+    seed: int = 1,
+    think_seconds: float = 0.5,
+    run_id: str | None = None,
+) -> Stats:
     """Submit `rate` dossiers a second for `duration` seconds and play their lives to the end."""
     catalogue = await procedures(intake_url)
     if not catalogue:
         raise RuntimeError(f"intake at {intake_url} knows no procedure; load the catalogue first")
     scripts = plan(catalogue, max(1, round(rate * duration)), seed=seed)
-    async with Driver(intake_url, processing_url, Tokens(secret), run_id=run_id,
-                      think_seconds=think_seconds) as driver:
+    async with Driver(intake_url, processing_url, Tokens(secret), run_id=run_id, think_seconds=think_seconds) as driver:
         return await driver.run(scripts, rate=rate)

@@ -78,8 +78,10 @@ def port() -> int:
 def url() -> str:
     """FerretDB's PostgreSQL URL; pool_max_conns sizes its backend pool (see `sizes`), and connections
     idle for a minute are closed (the pool otherwise keeps every backend of its busiest moment)."""
-    return (f"postgres://{SUPERUSER}@{host()}:{port()}/{DATABASE}?pool_max_conns={sizes.ferretdb_pool()}"
-            "&pool_max_conn_idle_time=1m")
+    return (
+        f"postgres://{SUPERUSER}@{host()}:{port()}/{DATABASE}?pool_max_conns={sizes.ferretdb_pool()}"
+        "&pool_max_conn_idle_time=1m"
+    )
 
 
 def bin_dir() -> Path:
@@ -103,8 +105,10 @@ def os_user() -> str | None:
     try:
         pwd.getpwnam(name)
     except KeyError:
-        raise StackError(f"running as root, PostgreSQL needs an unprivileged user {name!r} "
-                         "(Debian's postgresql package makes one; or set MOTCUA_STACK_POSTGRES_USER)") from None
+        raise StackError(
+            f"running as root, PostgreSQL needs an unprivileged user {name!r} "
+            "(Debian's postgresql package makes one; or set MOTCUA_STACK_POSTGRES_USER)"
+        ) from None
     return name
 
 
@@ -157,8 +161,20 @@ def _init(folder: Path) -> None:
         account = pwd.getpwnam(user)
         os.chown(folder, account.pw_uid, account.pw_gid)
     folder.chmod(0o700)
-    _run([str(bin_dir() / "initdb"), "-D", str(folder), "-U", SUPERUSER, "--auth=trust", "--encoding=UTF8",
-          "--locale=C.UTF-8", "--no-instructions"], "initdb")
+    _run(
+        [
+            str(bin_dir() / "initdb"),
+            "-D",
+            str(folder),
+            "-U",
+            SUPERUSER,
+            "--auth=trust",
+            "--encoding=UTF8",
+            "--locale=C.UTF-8",
+            "--no-instructions",
+        ],
+        "initdb",
+    )
 
 
 def settings() -> dict[str, str]:
@@ -181,8 +197,27 @@ def settings() -> dict[str, str]:
 
 
 def psql(sql: str, database: str = DATABASE) -> str:
-    return _run([str(bin_dir() / "psql"), "-X", "-q", "-v", "ON_ERROR_STOP=1", "-h", host(), "-p", str(port()),
-                 "-U", SUPERUSER, "-d", database, "-At", "-c", sql], "psql")
+    return _run(
+        [
+            str(bin_dir() / "psql"),
+            "-X",
+            "-q",
+            "-v",
+            "ON_ERROR_STOP=1",
+            "-h",
+            host(),
+            "-p",
+            str(port()),
+            "-U",
+            SUPERUSER,
+            "-d",
+            database,
+            "-At",
+            "-c",
+            sql,
+        ],
+        "psql",
+    )
 
 
 def start() -> None:

@@ -39,8 +39,7 @@ def running_pid(name: str) -> int | None:
     return pid
 
 
-def start(name: str, argv: list[str], *, cwd: Path, env: dict[str, str] | None = None,
-          user: str | None = None) -> int:
+def start(name: str, argv: list[str], *, cwd: Path, env: dict[str, str] | None = None, user: str | None = None) -> int:
     """Start `argv` detached from this terminal, logging to the stack's log folder (as `user`, when given)."""
     run_dir().mkdir(parents=True, exist_ok=True)
     log_dir().mkdir(parents=True, exist_ok=True)

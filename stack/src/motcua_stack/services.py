@@ -162,8 +162,9 @@ def wait_healthy(service: Service, instance: int = 0, *, timeout: float = 90.0) 
         if processes.running_pid(name) is None:
             raise StackError(f"{name} exited during start-up; see {processes.log_file(name)}")
         time.sleep(0.3)
-    raise StackError(f"{name} did not answer {service.url(instance)}/health within {timeout:.0f}s; "
-                     f"see {processes.log_file(name)}")
+    raise StackError(
+        f"{name} did not answer {service.url(instance)}/health within {timeout:.0f}s; see {processes.log_file(name)}"
+    )
 
 
 def running() -> dict[str, int]:

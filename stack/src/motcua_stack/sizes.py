@@ -35,6 +35,8 @@ def postgres_max_connections() -> int:
 
 
 def describe() -> str:
-    return (f"{clients()} processes x (maxPoolSize {DEFAULT_MAX_POOL_SIZE} + {updates_in_flight()} update "
-            f"statements in flight) = {clients() * per_process()}; FerretDB pool_max_conns {ferretdb_pool()} "
-            f"(2x), PostgreSQL max_connections {postgres_max_connections()}")
+    return (
+        f"{clients()} processes x (maxPoolSize {DEFAULT_MAX_POOL_SIZE} + {updates_in_flight()} update "
+        f"statements in flight) = {clients() * per_process()}; FerretDB pool_max_conns {ferretdb_pool()} "
+        f"(2x), PostgreSQL max_connections {postgres_max_connections()}"
+    )

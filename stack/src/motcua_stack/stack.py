@@ -54,8 +54,9 @@ def status() -> dict[str, str]:
     report["store engine"] = store.engine()
     if store.engine() == "ferretdb":
         pid = processes.running_pid(postgres.NAME)
-        report[postgres.NAME] = (f"running (pid {pid}) at {postgres.host()}:{postgres.port()}, FerretDB's backend"
-                                 if pid else "stopped")
+        report[postgres.NAME] = (
+            f"running (pid {pid}) at {postgres.host()}:{postgres.port()}, FerretDB's backend" if pid else "stopped"
+        )
         report["store sizes"] = sizes.describe()
     if processes.running_pid(store.NAME) and not store.answers():
         report[store.NAME] += ", NOT answering a ping within 5 s"
@@ -101,8 +102,15 @@ def tokens() -> dict[str, str]:
     secret = config.jwt_secret.get_secret_value()
 
     def mint(role: Role, subject: str, agency: str | None = None) -> str:
-        return mint_token(secret, role, subject=subject, agency_code=agency, ttl=timedelta(hours=12),
-                          issuer=config.jwt_issuer, audience=config.jwt_audience)
+        return mint_token(
+            secret,
+            role,
+            subject=subject,
+            agency_code=agency,
+            ttl=timedelta(hours=12),
+            issuer=config.jwt_issuer,
+            audience=config.jwt_audience,
+        )
 
     return {
         "applicant": mint(Role.APPLICANT, "demo-applicant"),
@@ -124,8 +132,13 @@ def urls() -> dict[str, str]:
     return links
 
 
-def up(*, demo_data: bool = True, burst_seconds: float = 10.0, instances: dict[str, int] | None = None,
-       say: Callable[[str], None] = print) -> dict[str, Any]:
+def up(
+    *,
+    demo_data: bool = True,
+    burst_seconds: float = 10.0,
+    instances: dict[str, int] | None = None,
+    say: Callable[[str], None] = print,
+) -> dict[str, Any]:
     """The README's first command: everything, ready to use. Safe to run again: what runs is kept,
     the demo data is imported once."""
     from . import demo, load
@@ -143,35 +156,57 @@ def up(*, demo_data: bool = True, burst_seconds: float = 10.0, instances: dict[s
     official = tokens()["official"]
     if demo_data:
         imported = asyncio.run(demo.import_demo(endpoints.kafka_bootstrap_servers, endpoints.mongodb_url, run_topics))
-        say(f"demo data: {imported.dossiers} dossiers ({imported.events} events) from {imported.start} to "
-            f"{imported.end}, " + ("imported now" if imported.imported_now else "imported earlier"))
+        say(
+            f"demo data: {imported.dossiers} dossiers ({imported.events} events) from {imported.start} to "
+            f"{imported.end}, " + ("imported now" if imported.imported_now else "imported earlier")
+        )
         report["demo"] = imported
     _load_catalogue(endpoints.kafka_bootstrap_servers)
     if demo_data:
         # The services fold the import in the background; wait for the figures to be whole.
         groups = [run_topics.prefix + service.consumer_group for service in (services.PROCESSING, services.REPORTING)]
-        behind = asyncio.run(topic_admin.wait_caught_up(
-            endpoints.kafka_bootstrap_servers, groups, [run_topics.catalog_events, run_topics.dossier_events],
-            patience=fold_patience(), every=20.0,
-            progress=lambda n, rate: say(f"  processing and reporting folding: {n} events to go ({rate:.0f} events/s)"
-                                         + _store_silence())))
+        behind = asyncio.run(
+            topic_admin.wait_caught_up(
+                endpoints.kafka_bootstrap_servers,
+                groups,
+                [run_topics.catalog_events, run_topics.dossier_events],
+                patience=fold_patience(),
+                every=20.0,
+                progress=lambda n, rate: say(
+                    f"  processing and reporting folding: {n} events to go ({rate:.0f} events/s)" + _store_silence()
+                ),
+            )
+        )
         if behind:
             say(f"  still {behind} events to fold; the dashboard fills in as they are")
-        figures = asyncio.run(demo.summary(services.REPORTING.url(), official, report["demo"].start,
-                                           report["demo"].end - timedelta(days=1)))
+        figures = asyncio.run(
+            demo.summary(
+                services.REPORTING.url(), official, report["demo"].start, report["demo"].end - timedelta(days=1)
+            )
+        )
         if figures:
             by_channel = figures["received"]["by_channel"]
-            say("reporting: received " + ", ".join(f"{c} {v['count']}" for c, v in by_channel.items())
+            say(
+                "reporting: received "
+                + ", ".join(f"{c} {v['count']}" for c, v in by_channel.items())
                 + f"; resolved {figures['resolved']['total']} (late {figures['resolved']['late']['count']}); "
-                  f"{figures['satisfaction']['total']} ratings")
+                f"{figures['satisfaction']['total']} ratings"
+            )
         report["summary"] = figures
         if report["demo"].imported_now and burst_seconds > 0 and behind:
             say("live demo skipped while the services catch up; `make load` drives the APIs whenever you like")
         elif report["demo"].imported_now and burst_seconds > 0:
             say(f"live demo: {burst_seconds:.0f}s of submissions and officers' actions through the APIs …")
-            stats = asyncio.run(load.run(services.INTAKE.url(), services.PROCESSING.url(),
-                                         settings().jwt_secret.get_secret_value(), rate=1.0,
-                                         duration=burst_seconds, think_seconds=0.3))
+            stats = asyncio.run(
+                load.run(
+                    services.INTAKE.url(),
+                    services.PROCESSING.url(),
+                    settings().jwt_secret.get_secret_value(),
+                    rate=1.0,
+                    duration=burst_seconds,
+                    think_seconds=0.3,
+                )
+            )
             say(stats.summary().splitlines()[0])
     say(f"ready in {time.monotonic() - began:.0f}s\n")
     for name, link in urls().items():
@@ -179,8 +214,7 @@ def up(*, demo_data: bool = True, burst_seconds: float = 10.0, instances: dict[s
     say("\nTokens (12 h; send as `Authorization: Bearer <token>`):")
     for role, token in tokens().items():
         say(f"  {role:<16} {token}")
-    say("\n`make status` says what runs, `make down` stops it all; logs are in "
-        f"{processes.log_file('intake').parent}")
+    say(f"\n`make status` says what runs, `make down` stops it all; logs are in {processes.log_file('intake').parent}")
     return report
 
 
@@ -188,8 +222,10 @@ def _store_silence() -> str:
     """What to add to a progress line when the store stopped answering (a stalled FerretDB waits in silence)."""
     if store.answers():
         return ""
-    return (f"; the store ({store.engine()} at {store.mongodb_url()}) does NOT answer a ping: "
-            f"see {processes.log_file(store.NAME)}")
+    return (
+        f"; the store ({store.engine()} at {store.mongodb_url()}) does NOT answer a ping: "
+        f"see {processes.log_file(store.NAME)}"
+    )
 
 
 def _load_catalogue(bootstrap_servers: str) -> None:

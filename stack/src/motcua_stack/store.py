@@ -86,8 +86,10 @@ def start() -> None:
     processes.start(NAME, argv, cwd=cwd)
     processes.wait_for_port(NAME, host(), port(), timeout=60)
     if not answers(timeout=30):
-        raise StackError(f"the store ({engine()}) at {mongodb_url()} listens but does not answer a ping; "
-                         f"see {processes.log_file(NAME)}")
+        raise StackError(
+            f"the store ({engine()}) at {mongodb_url()} listens but does not answer a ping; "
+            f"see {processes.log_file(NAME)}"
+        )
 
 
 def stop() -> bool:
@@ -100,8 +102,9 @@ def stop() -> bool:
 
 def answers(timeout: float = 5.0) -> bool:
     """Does the store answer a ping within `timeout`? (A stalled FerretDB listens but never answers.)"""
-    client: MongoClient[dict[str, Any]] = MongoClient(mongodb_url(), serverSelectionTimeoutMS=int(timeout * 1000),
-                                      socketTimeoutMS=int(timeout * 1000), maxPoolSize=1)
+    client: MongoClient[dict[str, Any]] = MongoClient(
+        mongodb_url(), serverSelectionTimeoutMS=int(timeout * 1000), socketTimeoutMS=int(timeout * 1000), maxPoolSize=1
+    )
     try:
         client.admin.command("ping")
         return True

@@ -59,8 +59,7 @@ async def lag(bootstrap_servers: str, group: str, names: list[str]) -> int:
     """How many records of topics `names` consumer group `group` has not yet committed (its backlog);
     partitions the group never committed count from offset zero (it starts at the earliest)."""
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers, client_id="motcua-stack")
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap_servers, enable_auto_commit=False,
-                                client_id="motcua-stack")
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap_servers, enable_auto_commit=False, client_id="motcua-stack")
     await admin.start()
     await consumer.start()
     try:
@@ -82,8 +81,15 @@ async def lag(bootstrap_servers: str, group: str, names: list[str]) -> int:
         await admin.close()
 
 
-async def wait_caught_up(bootstrap_servers: str, groups: list[str], names: list[str], *, patience: float = 120.0,
-                         progress: Callable[[int, float], None] | None = None, every: float = 10.0) -> int:
+async def wait_caught_up(
+    bootstrap_servers: str,
+    groups: list[str],
+    names: list[str],
+    *,
+    patience: float = 120.0,
+    progress: Callable[[int, float], None] | None = None,
+    every: float = 10.0,
+) -> int:
     """Wait until every group in `groups` has consumed all of `names`; the backlog left (0: caught up).
     `progress(backlog, events folded per second since the last call)` is called every `every` seconds."""
     deadline = time.monotonic() + patience

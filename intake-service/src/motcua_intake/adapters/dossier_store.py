@@ -78,8 +78,10 @@ class DossierStore:
         fields: dict[str, Any] = {}
         for event in events:
             fields.update(_fields(event, fields, phone_hash, self._calendar))
-        return await insert_once(self._dossiers, {"_id": events[0].dossier_id, **fields, "version": 1,
-                                                  "applied": [str(event.event_id) for event in events]})
+        return await insert_once(
+            self._dossiers,
+            {"_id": events[0].dossier_id, **fields, "version": 1, "applied": [str(event.event_id) for event in events]},
+        )
 
     async def apply(self, event: ev.DossierEvent, *, phone_hash: str | None = None) -> None:
         """Fold one dossier event into the view, once per event_id (optimistic concurrency on a version)."""
@@ -93,8 +95,9 @@ class DossierStore:
             update = {"$set": {**fields, "version": version + 1}, "$push": {"applied": event_id}}
             try:
                 if doc is None:
-                    await self._dossiers.insert_one({"_id": event.dossier_id, **fields, "version": 1,
-                                                     "applied": [event_id]})
+                    await self._dossiers.insert_one(
+                        {"_id": event.dossier_id, **fields, "version": 1, "applied": [event_id]}
+                    )
                     return
                 result = await self._dossiers.update_one({"_id": event.dossier_id, "version": version}, update)
                 if result.modified_count == 1:
@@ -127,19 +130,29 @@ class _SharedCalendar:
         return self._calendar.moved_due_at(due_at, paused_at, resumed_at)
 
 
-def _fields(event: ev.DossierEvent, before: dict[str, Any], phone_hash: str | None,
-            calendar: PauseCalendar) -> dict[str, Any]:
+def _fields(
+    event: ev.DossierEvent, before: dict[str, Any], phone_hash: str | None, calendar: PauseCalendar
+) -> dict[str, Any]:
     """What `event` sets in the view of a dossier that was `before` (its stored fields)."""
-    progress = tracking.progress_after(before.get("status"), before.get("due_at"), before.get("paused_at"),
-                                       event, calendar)
-    fields: dict[str, Any] = {**tracking.changes_from(event), "last_event_at": event.occurred_at,
-                              "due_at": progress.due_at, "paused_at": progress.paused_since}
+    progress = tracking.progress_after(
+        before.get("status"), before.get("due_at"), before.get("paused_at"), event, calendar
+    )
+    fields: dict[str, Any] = {
+        **tracking.changes_from(event),
+        "last_event_at": event.occurred_at,
+        "due_at": progress.due_at,
+        "paused_at": progress.paused_since,
+    }
     if progress.status is not None:
         fields["status"] = progress.status.value
     if isinstance(event, ev.DossierSubmitted):
-        fields.update(code=event.data.dossier_code, agency_code=event.data.agency_code,
-                      procedure_code=event.data.procedure_code, channel=event.data.channel.value,
-                      received_at=event.occurred_at)
+        fields.update(
+            code=event.data.dossier_code,
+            agency_code=event.data.agency_code,
+            procedure_code=event.data.procedure_code,
+            channel=event.data.channel.value,
+            received_at=event.occurred_at,
+        )
         if phone_hash:
             fields["phone_hash"] = phone_hash
     return fields
@@ -147,8 +160,15 @@ def _fields(event: ev.DossierEvent, before: dict[str, Any], phone_hash: str | No
 
 def _view(doc: dict[str, Any]) -> DossierView:
     return DossierView(
-        dossier_id=doc["_id"], code=doc["code"], status=doc.get("status"), due_at=doc.get("due_at"),
-        phone_hash=doc.get("phone_hash"), agency_code=doc.get("agency_code"), rating=doc.get("rating"),
-        paused_at=doc.get("paused_at"), payment_requested_amount=doc.get("payment_requested_amount"),
-        last_event_at=doc.get("last_event_at"), supplement_respond_by=doc.get("supplement_respond_by"),
+        dossier_id=doc["_id"],
+        code=doc["code"],
+        status=doc.get("status"),
+        due_at=doc.get("due_at"),
+        phone_hash=doc.get("phone_hash"),
+        agency_code=doc.get("agency_code"),
+        rating=doc.get("rating"),
+        paused_at=doc.get("paused_at"),
+        payment_requested_amount=doc.get("payment_requested_amount"),
+        last_event_at=doc.get("last_event_at"),
+        supplement_respond_by=doc.get("supplement_respond_by"),
     )

@@ -19,8 +19,13 @@ _MAX_KEYS = 100_000
 
 class FailedAttempts:
     def __init__(
-        self, *, per_code: int, per_client: int, window_seconds: float,
-        clock: Callable[[], float] = time.monotonic, max_keys: int = _MAX_KEYS,
+        self,
+        *,
+        per_code: int,
+        per_client: int,
+        window_seconds: float,
+        clock: Callable[[], float] = time.monotonic,
+        max_keys: int = _MAX_KEYS,
     ) -> None:
         self._limits = {"code": per_code, "client": per_client}
         self._window = window_seconds

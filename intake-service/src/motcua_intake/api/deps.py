@@ -25,10 +25,13 @@ def client_address(request: Request) -> str:
     from X-Forwarded-For when the proxy is in its FORWARDED_ALLOW_IPS."""
     return request.client.host if request.client else "unknown"
 
+
 IdempotencyKey = Annotated[
     str,
     Header(
-        alias="Idempotency-Key", min_length=1, max_length=200,
+        alias="Idempotency-Key",
+        min_length=1,
+        max_length=200,
         description="Required on every POST. A retry with the same key and body gets the first answer and "
         "publishes nothing new; the same key with another body is refused with 409 idempotency_key_reused.",
     ),
@@ -49,11 +52,13 @@ class ApplicantOnce:
     def __init__(self, request: Request, intake: IntakeDep, caller: ApplicantSide, key: IdempotencyKey) -> None:
         self.request, self.intake, self.caller, self.key = request, intake, caller, key
 
-    async def __call__(self, body: BaseModel, decide: Callable[[Intake, Principal], Awaitable[Decision]]
-                       ) -> dict[str, Any]:
+    async def __call__(
+        self, body: BaseModel, decide: Callable[[Intake, Principal], Awaitable[Decision]]
+    ) -> dict[str, Any]:
         request_fingerprint = fingerprint("POST", self.request.url.path, body.model_dump(mode="json"))
-        return await run_once(self.intake, self.caller, self.key, request_fingerprint,
-                              lambda: decide(self.intake, self.caller))
+        return await run_once(
+            self.intake, self.caller, self.key, request_fingerprint, lambda: decide(self.intake, self.caller)
+        )
 
 
 OnceForApplicant = Annotated[ApplicantOnce, Depends()]

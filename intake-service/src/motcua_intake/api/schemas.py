@@ -46,15 +46,22 @@ class ProcedureCreate(Strict):
     processing_time: ev.ProcessingTime
     fee: Decimal | None = Field(default=None, ge=0, description="in đồng; absent when free")
     receipt_cutoff: str | None = Field(
-        default=None, pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$", examples=["15:00"],
-        description="giờ tiếp nhận cuối ngày \"HH:MM\" (giờ Việt Nam) / daily cut-off, local time: a dossier "
-                    "received after it counts from the next working day")
+        default=None,
+        pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$",
+        examples=["15:00"],
+        description='giờ tiếp nhận cuối ngày "HH:MM" (giờ Việt Nam) / daily cut-off, local time: a dossier '
+        "received after it counts from the next working day",
+    )
     online_processing_time: ev.ProcessingTime | None = Field(
-        default=None, description="thời hạn giải quyết hồ sơ trực tuyến / the processing time of online dossiers, "
-                                  "when not `processing_time`")
+        default=None,
+        description="thời hạn giải quyết hồ sơ trực tuyến / the processing time of online dossiers, "
+        "when not `processing_time`",
+    )
     supplement_time: ev.WorkingDays | None = Field(
-        default=None, description="thời hạn bổ sung hồ sơ / the working days an applicant has for papers asked for; "
-                                  "absent: processing's default (15)")
+        default=None,
+        description="thời hạn bổ sung hồ sơ / the working days an applicant has for papers asked for; "
+        "absent: processing's default (15)",
+    )
 
 
 class ProcedurePublic(BaseModel):
@@ -87,14 +94,22 @@ class ProcedureRetirement(BaseModel):
 class ApplicantIn(Strict):
     full_name: str = Field(min_length=1, max_length=200)
     id_number: str | None = Field(default=None, max_length=20)
-    phone: str = Field(min_length=8, max_length=20, pattern=r"^\+?[0-9 .\-()]{8,20}$",
-                       description="required: the applicant follows the dossier with it")
+    phone: str = Field(
+        min_length=8,
+        max_length=20,
+        pattern=r"^\+?[0-9 .\-()]{8,20}$",
+        description="required: the applicant follows the dossier with it",
+    )
     email: EmailStr | None = None
     address: str | None = Field(default=None, max_length=500)
     preferred_language: Literal["vi", "en"] | None = None
-    zalo_consent: bool | None = Field(default=None, description=(
-        "Người nộp đồng ý nhận thông báo qua Zalo (tin ZNS) theo số điện thoại trên; bỏ trống là không đồng ý. "
-        "/ The applicant agrees to be notified on Zalo (ZNS messages) at the phone above; absent means no."))
+    zalo_consent: bool | None = Field(
+        default=None,
+        description=(
+            "Người nộp đồng ý nhận thông báo qua Zalo (tin ZNS) theo số điện thoại trên; bỏ trống là không đồng ý. "
+            "/ The applicant agrees to be notified on Zalo (ZNS messages) at the phone above; absent means no."
+        ),
+    )
 
 
 class DossierCreate(Strict):
@@ -104,10 +119,14 @@ class DossierCreate(Strict):
     applicant: ApplicantIn
     documents: list[ev.Document] | None = Field(default=None, max_length=200)
     receiving_agency_code: str | None = Field(
-        default=None, min_length=1, max_length=50, pattern=r"^[A-Za-z0-9._-]+$",
+        default=None,
+        min_length=1,
+        max_length=50,
+        pattern=r"^[A-Za-z0-9._-]+$",
         description="đơn vị tiếp nhận khi khác cơ quan có thẩm quyền (tiếp nhận không phụ thuộc địa giới hành chính) / "
-                    "the agency whose counter received a direct or postal dossier, when not `agency_code`; default "
-                    "for an officer: their own agency. Any agency of the province's catalogue may receive.")
+        "the agency whose counter received a direct or postal dossier, when not `agency_code`; default "
+        "for an officer: their own agency. Any agency of the province's catalogue may receive.",
+    )
 
 
 class DossierReceipt(BaseModel):
@@ -119,12 +138,15 @@ class DossierReceipt(BaseModel):
     procedure_name: str
     agency_code: str
     receiving_agency_code: str | None = Field(
-        default=None, description="the counter that received it, when not the competent agency_code's")
+        default=None, description="the counter that received it, when not the competent agency_code's"
+    )
     received_at: datetime
     appointment_at: datetime | None = Field(description="the due date, for dossiers accepted on the spot")
     tracking_url: str | None = Field(
-        default=None, description="the applicant's tracking page with the code filled in "
-        "(MOTCUA_INTAKE_PUBLIC_BASE_URL/track?code=…); absent only in answers stored before it existed")
+        default=None,
+        description="the applicant's tracking page with the code filled in "
+        "(MOTCUA_INTAKE_PUBLIC_BASE_URL/track?code=…); absent only in answers stored before it existed",
+    )
 
 
 class OwnerProof(Strict):
@@ -165,7 +187,10 @@ class TrackingPublic(BaseModel):
     status: str
     appointment_at: datetime | None
     supplement_respond_by: datetime | None = Field(
-        default=None, description="hạn nộp giấy tờ bổ sung / while papers are asked for: the time to hand them in "
-                                  "(after it the dossier may be refused)")
-    as_of: AsOf | None = Field(default=None, description="how current this answer is: intake's view is folded "
-                               "from dossier.events")
+        default=None,
+        description="hạn nộp giấy tờ bổ sung / while papers are asked for: the time to hand them in "
+        "(after it the dossier may be refused)",
+    )
+    as_of: AsOf | None = Field(
+        default=None, description="how current this answer is: intake's view is folded from dossier.events"
+    )

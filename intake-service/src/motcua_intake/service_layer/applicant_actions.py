@@ -31,11 +31,13 @@ def not_found(code: str) -> Refused:
 
 def view_behind(intake: Intake, code: str) -> Refused:
     seconds = intake.retry_after_seconds
-    return Unavailable("view_behind",
-                       f"dữ liệu hồ sơ {code} ở dịch vụ tiếp nhận chưa kịp cập nhật; xin thử lại sau {seconds} giây "
-                       f"(intake's view has not yet folded every event published before this request; "
-                       f"retry in {seconds} seconds)",
-                       retry_after=seconds)
+    return Unavailable(
+        "view_behind",
+        f"dữ liệu hồ sơ {code} ở dịch vụ tiếp nhận chưa kịp cập nhật; xin thử lại sau {seconds} giây "
+        f"(intake's view has not yet folded every event published before this request; "
+        f"retry in {seconds} seconds)",
+        retry_after=seconds,
+    )
 
 
 @dataclass(frozen=True)
@@ -47,8 +49,9 @@ class Folded:
 
 
 def _owns(intake: Intake, dossier: DossierView, phone: str | None) -> bool:
-    return phone is None or (dossier.phone_hash is not None
-                             and dossier.phone_hash == phone_hash(phone, intake.phone_hash_key))
+    return phone is None or (
+        dossier.phone_hash is not None and dossier.phone_hash == phone_hash(phone, intake.phone_hash_key)
+    )
 
 
 async def folded_dossier(intake: Intake, code: str, phone: str | None) -> Folded:
@@ -81,12 +84,21 @@ def _now() -> datetime:
 
 
 def _decision(intake: Intake, dossier: DossierView, event: ev.DossierEvent, response: dict[str, object]) -> Decision:
-    return Decision(topic=intake.topics.dossier_events, key=dossier.dossier_id, events=[event],
-                    response={"dossier_code": dossier.code, "event_id": str(event.event_id), **response})
+    return Decision(
+        topic=intake.topics.dossier_events,
+        key=dossier.dossier_id,
+        events=[event],
+        response={"dossier_code": dossier.code, "event_id": str(event.event_id), **response},
+    )
 
 
 async def supply_papers(
-    intake: Intake, *, code: str, phone: str, documents: list[ev.Document], actor: str | None = None,
+    intake: Intake,
+    *,
+    code: str,
+    phone: str,
+    documents: list[ev.Document],
+    actor: str | None = None,
 ) -> Decision:
     """The missing papers arrived: the clock resumes and the appointment moves by the working time paused."""
     dossier = await current_dossier(intake, code, phone)
@@ -97,11 +109,23 @@ async def supply_papers(
     now = _now()
     paused_at = dossier.paused_at or now
     due_at = moved_by_pause(intake.calendar, dossier.due_at, paused_at, now).astimezone(PROVINCE_TZ)
-    event = ev.DossierSupplementReceived(occurred_at=now, source=intake.source, actor=actor,
-                                         dossier_id=dossier.dossier_id, data=ev.SupplementReceivedData(due_at=due_at))
-    return _decision(intake, dossier, event, {"status": tracking.next_status(dossier.status, event),
-                                              "appointment_at": due_at.isoformat(),
-                                              "documents_received": len(documents)})
+    event = ev.DossierSupplementReceived(
+        occurred_at=now,
+        source=intake.source,
+        actor=actor,
+        dossier_id=dossier.dossier_id,
+        data=ev.SupplementReceivedData(due_at=due_at),
+    )
+    return _decision(
+        intake,
+        dossier,
+        event,
+        {
+            "status": tracking.next_status(dossier.status, event),
+            "appointment_at": due_at.isoformat(),
+            "documents_received": len(documents),
+        },
+    )
 
 
 async def withdraw(intake: Intake, *, code: str, phone: str, reason: str | None, actor: str | None = None) -> Decision:
@@ -109,26 +133,42 @@ async def withdraw(intake: Intake, *, code: str, phone: str, reason: str | None,
     dossier = await current_dossier(intake, code, phone)
     if not tracking.is_open(dossier.status):
         raise Conflict("dossier_closed", f"dossier {code} is {dossier.status} and can no longer be withdrawn")
-    event = ev.DossierWithdrawn(occurred_at=_now(), source=intake.source, actor=actor, dossier_id=dossier.dossier_id,
-                                data=ev.WithdrawnData(reason=reason))
+    event = ev.DossierWithdrawn(
+        occurred_at=_now(),
+        source=intake.source,
+        actor=actor,
+        dossier_id=dossier.dossier_id,
+        data=ev.WithdrawnData(reason=reason),
+    )
     return _decision(intake, dossier, event, {"status": tracking.next_status(dossier.status, event)})
 
 
-async def rate(intake: Intake, *, code: str, phone: str, rating: ev.Rating, comment: str | None,
-               actor: str | None = None) -> Decision:
+async def rate(
+    intake: Intake, *, code: str, phone: str, rating: ev.Rating, comment: str | None, actor: str | None = None
+) -> Decision:
     """One rating per returned dossier."""
     dossier = await current_dossier(intake, code, phone)
     if dossier.status != "returned":
         raise Conflict("dossier_not_returned", f"dossier {code} can be rated once its result was returned")
     if dossier.rating is not None or not await intake.dossiers.claim_rating(dossier.dossier_id):
         raise Conflict("already_rated", f"dossier {code} has already been rated")
-    event = ev.DossierRated(occurred_at=_now(), source=intake.source, actor=actor, dossier_id=dossier.dossier_id,
-                            data=ev.RatedData(rating=rating, comment=comment))
+    event = ev.DossierRated(
+        occurred_at=_now(),
+        source=intake.source,
+        actor=actor,
+        dossier_id=dossier.dossier_id,
+        data=ev.RatedData(rating=rating, comment=comment),
+    )
     return _decision(intake, dossier, event, {"rating": rating.value})
 
 
 async def record_payment(
-    intake: Intake, *, code: str, amount: Decimal, method: ev.PaymentMethod, actor: str | None = None,
+    intake: Intake,
+    *,
+    code: str,
+    amount: Decimal,
+    method: ev.PaymentMethod,
+    actor: str | None = None,
 ) -> Decision:
     """The payment platform confirms the applicant paid what was requested."""
     dossier = await current_dossier(intake, code, None)
@@ -137,7 +177,11 @@ async def record_payment(
     requested = dossier.payment_requested_amount
     if requested is not None and Decimal(requested) != amount:
         raise Conflict("payment_amount_mismatch", f"dossier {code} awaits {requested}, not {amount}")
-    event = ev.DossierPaymentCompleted(occurred_at=_now(), source=intake.source, actor=actor,
-                                       dossier_id=dossier.dossier_id,
-                                       data=ev.PaymentCompletedData(amount=amount, method=method))
+    event = ev.DossierPaymentCompleted(
+        occurred_at=_now(),
+        source=intake.source,
+        actor=actor,
+        dossier_id=dossier.dossier_id,
+        data=ev.PaymentCompletedData(amount=amount, method=method),
+    )
     return _decision(intake, dossier, event, {"status": tracking.next_status(dossier.status, event)})

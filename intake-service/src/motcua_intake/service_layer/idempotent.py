@@ -20,7 +20,10 @@ log = logging.getLogger(__name__)
 
 
 async def run_once(
-    intake: Intake, principal: Principal, key: str, request_fingerprint: str,
+    intake: Intake,
+    principal: Principal,
+    key: str,
+    request_fingerprint: str,
     decide: Callable[[], Awaitable[Decision]],
 ) -> dict[str, Any]:
     """The answer to the request, publishing its events once (see the module docstring)."""
@@ -45,8 +48,9 @@ async def run_once(
     except BrokerUnavailable as exc:
         # The plan (with its event_ids) stays: a retry publishes the same events, never new ones.
         await store.release(rid)
-        raise Unavailable("broker_unavailable", f"the event broker did not acknowledge: {exc}",
-                          retry_after=intake.retry_after_seconds) from exc
+        raise Unavailable(
+            "broker_unavailable", f"the event broker did not acknowledge: {exc}", retry_after=intake.retry_after_seconds
+        ) from exc
 
     await _fold(intake, decision)
     await store.complete(rid, decision.response)
@@ -78,7 +82,9 @@ async def _fold_new_dossier(intake: Intake, decision: Decision) -> bool:
 
 def _plan(decision: Decision) -> dict[str, Any]:
     return {
-        "topic": decision.topic, "key": decision.key, "response": decision.response,
+        "topic": decision.topic,
+        "key": decision.key,
+        "response": decision.response,
         "phone_hash": decision.phone_hash,
         "events": [event.to_bytes().decode() for event in decision.events],
     }
@@ -86,6 +92,9 @@ def _plan(decision: Decision) -> dict[str, Any]:
 
 def _decision(plan: dict[str, Any]) -> Decision:
     return Decision(
-        topic=plan["topic"], key=plan["key"], response=plan["response"], phone_hash=plan.get("phone_hash"),
+        topic=plan["topic"],
+        key=plan["key"],
+        response=plan["response"],
+        phone_hash=plan.get("phone_hash"),
         events=[parse_event(raw) for raw in plan["events"]],
     )

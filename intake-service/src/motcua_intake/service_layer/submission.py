@@ -28,14 +28,16 @@ def check_channel_role(principal: Principal, channel: ev.Channel, agency_code: s
     allowed = CHANNEL_ROLES[channel]
     if principal.role not in allowed:
         names = ", ".join(sorted(r.value for r in allowed))
-        raise Forbidden("forbidden_role",
-                        f"role {principal.role.value} may not submit {channel.value} dossiers ({names} may)")
+        raise Forbidden(
+            "forbidden_role", f"role {principal.role.value} may not submit {channel.value} dossiers ({names} may)"
+        )
     if principal.role is Role.OFFICER:
         ensure_agency(principal, agency_code)
 
 
-async def receiving_counter(intake: Intake, principal: Principal, channel: ev.Channel, competent: str,
-                            requested: str | None) -> str | None:
+async def receiving_counter(
+    intake: Intake, principal: Principal, channel: ev.Channel, competent: str, requested: str | None
+) -> str | None:
     """The agency whose counter receives the dossier when it is not the competent one (issue 18 item 6:
     receipt regardless of administrative boundaries): any agency of the province's catalogue may receive
     a direct or postal dossier for another's procedure; an officer receives at their own agency's counter
@@ -44,9 +46,11 @@ async def receiving_counter(intake: Intake, principal: Principal, channel: ev.Ch
     dossiers, which no counter receives (422)."""
     if channel is ev.Channel.ONLINE:
         if requested is not None:
-            raise Invalid("receiving_agency_not_allowed",
-                          "hồ sơ trực tuyến không qua quầy tiếp nhận nào (an online dossier is received by no "
-                          "counter: leave receiving_agency_code out)")
+            raise Invalid(
+                "receiving_agency_not_allowed",
+                "hồ sơ trực tuyến không qua quầy tiếp nhận nào (an online dossier is received by no "
+                "counter: leave receiving_agency_code out)",
+            )
         return None
     counter = requested or (principal.agency_code if principal.role is Role.OFFICER else None)
     if counter is None or counter == competent:
@@ -59,14 +63,22 @@ async def receiving_counter(intake: Intake, principal: Principal, channel: ev.Ch
     if agency is None or dissolved:  # a dissolved agency has no counter any more
         if principal.role is Role.OFFICER:
             raise Forbidden("forbidden_agency", f"your agency {counter} is not a receiving agency of the province")
-        raise Invalid("receiving_agency_unknown",
-                      f"không có đơn vị tiếp nhận {counter} (there is no receiving agency {counter})")
+        raise Invalid(
+            "receiving_agency_unknown", f"không có đơn vị tiếp nhận {counter} (there is no receiving agency {counter})"
+        )
     return counter
 
 
 async def submit(
-    intake: Intake, principal: Principal, *, procedure_code: str, agency_code: str, channel: ev.Channel,
-    applicant: ev.Applicant, documents: list[ev.Document] | None, receiving_agency_code: str | None = None,
+    intake: Intake,
+    principal: Principal,
+    *,
+    procedure_code: str,
+    agency_code: str,
+    channel: ev.Channel,
+    applicant: ev.Applicant,
+    documents: list[ev.Document] | None,
+    receiving_agency_code: str | None = None,
 ) -> Decision:
     """Decide the events of a new dossier: submitted, and accepted at once when received at the
     counter or by post (the clock starts then; an online dossier waits for an officer). A dossier for
@@ -76,26 +88,44 @@ async def submit(
     check_channel_role(principal, channel, counter or agency_code)
     procedure = check_submission(
         await intake.catalogue.procedure(procedure_code),
-        procedure_code=procedure_code, agency_code=agency_code, channel=channel,
+        procedure_code=procedure_code,
+        agency_code=agency_code,
+        channel=channel,
     )
     # Whole seconds: the store keeps milliseconds, and an appointment read back must equal the receipt's.
     received_at = intake.now().replace(microsecond=0).astimezone(PROVINCE_TZ)
     dossier_id = str(uuid.uuid4())
     code = await intake.dossiers.reserve_code(counter_key(agency_code, received_at), dossier_id)
-    events: list[ev.Envelope] = [ev.DossierSubmitted(
-        occurred_at=received_at, source=intake.source, actor=principal.subject, dossier_id=dossier_id,
-        data=ev.SubmittedData(dossier_code=code, procedure_code=procedure.code, agency_code=agency_code,
-                              channel=channel, applicant=applicant, documents=documents,
-                              receiving_agency_code=counter),
-    )]
+    events: list[ev.Envelope] = [
+        ev.DossierSubmitted(
+            occurred_at=received_at,
+            source=intake.source,
+            actor=principal.subject,
+            dossier_id=dossier_id,
+            data=ev.SubmittedData(
+                dossier_code=code,
+                procedure_code=procedure.code,
+                agency_code=agency_code,
+                channel=channel,
+                applicant=applicant,
+                documents=documents,
+                receiving_agency_code=counter,
+            ),
+        )
+    ]
     due_at: datetime | None = None
     if channel is not ev.Channel.ONLINE:
         # The procedure's cut-off and processing time, by the rule processing's acceptance follows too.
         due_at = due_at_receipt(intake.calendar, received_at, procedure, channel).astimezone(PROVINCE_TZ)
-        events.append(ev.DossierAccepted(
-            occurred_at=received_at, source=intake.source, actor=principal.subject, dossier_id=dossier_id,
-            data=ev.AcceptedData(due_at=due_at),
-        ))
+        events.append(
+            ev.DossierAccepted(
+                occurred_at=received_at,
+                source=intake.source,
+                actor=principal.subject,
+                dossier_id=dossier_id,
+                data=ev.AcceptedData(due_at=due_at),
+            )
+        )
     receipt = {
         "dossier_id": dossier_id,
         "dossier_code": code,
@@ -110,6 +140,9 @@ async def submit(
         "tracking_url": tracking_page_url(intake.public_base_url, code),
     }
     return Decision(
-        topic=intake.topics.dossier_events, key=dossier_id, events=events, response=receipt,
+        topic=intake.topics.dossier_events,
+        key=dossier_id,
+        events=events,
+        response=receipt,
         phone_hash=phone_hash(applicant.phone, intake.phone_hash_key) if applicant.phone else None,
     )

@@ -25,8 +25,9 @@ class Tracked:
 
 def too_many_attempts(seconds: int) -> Refused:
     # One message whichever limit was reached: it must not tell a code that exists from one that does not.
-    return TooManyAttempts("too_many_attempts", f"too many failed tracking attempts; retry in {seconds} seconds",
-                           retry_after=seconds)
+    return TooManyAttempts(
+        "too_many_attempts", f"too many failed tracking attempts; retry in {seconds} seconds", retry_after=seconds
+    )
 
 
 async def track(intake: Intake, *, client: str, code: str, phone: str) -> Tracked:
@@ -47,6 +48,11 @@ async def track(intake: Intake, *, client: str, code: str, phone: str) -> Tracke
     appointment = dossier.due_at.astimezone(PROVINCE_TZ) if dossier.due_at else None
     last_event_at = dossier.last_event_at.astimezone(PROVINCE_TZ) if dossier.last_event_at else None
     respond_by = dossier.supplement_respond_by if dossier.status == "supplement_requested" else None
-    return Tracked(code=dossier.code, status=dossier.status or "submitted", appointment_at=appointment,
-                   last_event_at=last_event_at, consumer_lag=folded.lag,
-                   supplement_respond_by=respond_by.astimezone(PROVINCE_TZ) if respond_by else None)
+    return Tracked(
+        code=dossier.code,
+        status=dossier.status or "submitted",
+        appointment_at=appointment,
+        last_event_at=last_event_at,
+        consumer_lag=folded.lag,
+        supplement_respond_by=respond_by.astimezone(PROVINCE_TZ) if respond_by else None,
+    )

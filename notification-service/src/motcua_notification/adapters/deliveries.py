@@ -55,19 +55,21 @@ class DeliveryStore:
         seq = int(delivery.get("claim_seq", 0)) + 1
         if not await insert_once(self._claims, {"_id": f"{delivery['_id']}#{seq}", "at": _now()}):
             return None
-        await self._deliveries.update_one({"_id": delivery["_id"]}, {"$set": {
-            "status": Status.SENDING.value, "claim_seq": seq, "sending_since": _now()}})
+        await self._deliveries.update_one(
+            {"_id": delivery["_id"]},
+            {"$set": {"status": Status.SENDING.value, "claim_seq": seq, "sending_since": _now()}},
+        )
         return seq
 
-    async def record_attempt(self, delivery_id: str, attempt: dict[str, Any], status: Status,
-                             due_at: datetime | None = None) -> None:
+    async def record_attempt(
+        self, delivery_id: str, attempt: dict[str, Any], status: Status, due_at: datetime | None = None
+    ) -> None:
         update: dict[str, Any] = {"status": status.value}
         if due_at is not None:
             update["due_at"] = due_at
         if status != Status.PENDING:
             update["finished_at"] = _now()
-        await self._deliveries.update_one({"_id": delivery_id},
-                                          {"$set": update, "$push": {"attempts": attempt}})
+        await self._deliveries.update_one({"_id": delivery_id}, {"$set": update, "$push": {"attempts": attempt}})
 
     async def sending_since_before(self, before: datetime) -> list[dict[str, Any]]:
         """Deliveries whose send began before `before` and never finished: their sender died."""
@@ -80,15 +82,21 @@ class DeliveryStore:
         released, after = 0, ""
         while True:
             # A page read to the end before any write: FerretDB holds a connection per open cursor.
-            page = await self._deliveries.find(
-                {"status": Status.PENDING.value, "due_at": {"$lt": before}, "_id": {"$gt": after}}
-            ).sort("_id", ASCENDING).limit(PAGE).to_list()
+            page = (
+                await self._deliveries.find(
+                    {"status": Status.PENDING.value, "due_at": {"$lt": before}, "_id": {"$gt": after}}
+                )
+                .sort("_id", ASCENDING)
+                .limit(PAGE)
+                .to_list()
+            )
             for doc in page:
                 seq = int(doc.get("claim_seq", 0)) + 1
                 claim = await self._claims.find_one({"_id": f"{doc['_id']}#{seq}"})
                 if claim is not None and claim["at"] < before:
-                    await self._deliveries.update_one({"_id": doc["_id"], "status": Status.PENDING.value},
-                                                      {"$set": {"claim_seq": seq}})
+                    await self._deliveries.update_one(
+                        {"_id": doc["_id"], "status": Status.PENDING.value}, {"$set": {"claim_seq": seq}}
+                    )
                     released += 1
             if len(page) < PAGE:
                 return released
@@ -105,24 +113,38 @@ class DeliveryStore:
 
     async def remember_event(self, event_id: str, dossier_id: str, event_type: str, occurred_at: datetime) -> None:
         """Keep a dossier event that may make a waiting message untrue (once, under its event id)."""
-        await insert_once(self._events, {"_id": event_id, "dossier_id": dossier_id, "event_type": event_type,
-                                         "occurred_at": occurred_at})
+        await insert_once(
+            self._events,
+            {"_id": event_id, "dossier_id": dossier_id, "event_type": event_type, "occurred_at": occurred_at},
+        )
 
-    async def first_event_since(self, dossier_id: str, since: datetime, event_types: frozenset[str],
-                                other_than: str) -> dict[str, Any] | None:
+    async def first_event_since(
+        self, dossier_id: str, since: datetime, event_types: frozenset[str], other_than: str
+    ) -> dict[str, Any] | None:
         """The earliest remembered event of `dossier_id` of one of `event_types` that occurred at or
         after `since`, other than the event `other_than`."""
-        found = await self._events.find({
-            "dossier_id": dossier_id, "occurred_at": {"$gte": since}, "event_type": {"$in": sorted(event_types)},
-            "_id": {"$ne": other_than},
-        }).sort("occurred_at", ASCENDING).limit(1).to_list()
+        found = (
+            await self._events.find(
+                {
+                    "dossier_id": dossier_id,
+                    "occurred_at": {"$gte": since},
+                    "event_type": {"$in": sorted(event_types)},
+                    "_id": {"$ne": other_than},
+                }
+            )
+            .sort("occurred_at", ASCENDING)
+            .limit(1)
+            .to_list()
+        )
         return found[0] if found else None
 
     async def record_superseded(self, delivery_id: str, event: dict[str, Any]) -> None:
         """`delivery_id` is not sent: `event` made it untrue. The event is kept on it as the reason."""
         reason = {"event_id": event["_id"], "event_type": event["event_type"], "occurred_at": event["occurred_at"]}
-        await self._deliveries.update_one({"_id": delivery_id}, {"$set": {
-            "status": Status.SUPERSEDED.value, "superseded_by": reason, "finished_at": _now()}})
+        await self._deliveries.update_one(
+            {"_id": delivery_id},
+            {"$set": {"status": Status.SUPERSEDED.value, "superseded_by": reason, "finished_at": _now()}},
+        )
 
     # --- the outbox of outcome events -----------------------------------------------------------
 

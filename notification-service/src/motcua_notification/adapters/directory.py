@@ -17,12 +17,23 @@ class Directory:
         self._contacts = db["agency_contacts"]
 
     async def remember_dossier(self, facts: DossierFacts) -> None:
-        await self._dossiers.update_one({"_id": facts.dossier_id}, {"$set": {
-            "dossier_code": facts.dossier_code, "agency_code": facts.agency_code,
-            "procedure_code": facts.procedure_code, "applicant_name": facts.applicant_name,
-            "email": facts.email, "phone": facts.phone, "preferred_language": facts.preferred_language,
-            "zalo_consent": facts.zalo_consent, "receiving_agency_code": facts.receiving_agency_code,
-        }}, upsert=True)
+        await self._dossiers.update_one(
+            {"_id": facts.dossier_id},
+            {
+                "$set": {
+                    "dossier_code": facts.dossier_code,
+                    "agency_code": facts.agency_code,
+                    "procedure_code": facts.procedure_code,
+                    "applicant_name": facts.applicant_name,
+                    "email": facts.email,
+                    "phone": facts.phone,
+                    "preferred_language": facts.preferred_language,
+                    "zalo_consent": facts.zalo_consent,
+                    "receiving_agency_code": facts.receiving_agency_code,
+                }
+            },
+            upsert=True,
+        )
 
     async def move_dossier(self, dossier_id: str, agency_code: str) -> None:
         await self._dossiers.update_one({"_id": dossier_id}, {"$set": {"agency_code": agency_code}})
@@ -32,10 +43,16 @@ class Directory:
         if doc is None:
             return None
         return DossierFacts(
-            dossier_id=doc["_id"], dossier_code=doc["dossier_code"], agency_code=doc["agency_code"],
-            procedure_code=doc["procedure_code"], applicant_name=doc["applicant_name"], email=doc.get("email"),
-            phone=doc.get("phone"), preferred_language=doc.get("preferred_language"),
-            zalo_consent=bool(doc.get("zalo_consent", False)), receiving_agency_code=doc.get("receiving_agency_code"),
+            dossier_id=doc["_id"],
+            dossier_code=doc["dossier_code"],
+            agency_code=doc["agency_code"],
+            procedure_code=doc["procedure_code"],
+            applicant_name=doc["applicant_name"],
+            email=doc.get("email"),
+            phone=doc.get("phone"),
+            preferred_language=doc.get("preferred_language"),
+            zalo_consent=bool(doc.get("zalo_consent", False)),
+            receiving_agency_code=doc.get("receiving_agency_code"),
         )
 
     async def agency_of_code(self, dossier_code: str) -> str | None:
@@ -58,5 +75,10 @@ class Directory:
         doc = await self._contacts.find_one({"_id": agency_code})
         if doc is None:
             return None
-        return {"agency_code": doc["_id"], "emails": doc.get("emails", []), "language": doc.get("language", "vi"),
-                "updated_at": doc.get("updated_at"), "updated_by": doc.get("updated_by")}
+        return {
+            "agency_code": doc["_id"],
+            "emails": doc.get("emails", []),
+            "language": doc.get("language", "vi"),
+            "updated_at": doc.get("updated_at"),
+            "updated_by": doc.get("updated_by"),
+        }

@@ -14,8 +14,10 @@ class LetterStore:
 
     async def save(self, letter_id: str, dossier_code: str, pdf: bytes) -> None:
         """Store the letter once; a second rendering (the event came again) is dropped."""
-        await insert_once(self._letters, {"_id": letter_id, "dossier_code": dossier_code, "pdf": Binary(pdf),
-                                          "created_at": datetime.now(UTC)})
+        await insert_once(
+            self._letters,
+            {"_id": letter_id, "dossier_code": dossier_code, "pdf": Binary(pdf), "created_at": datetime.now(UTC)},
+        )
 
     async def exists(self, letter_id: str) -> bool:
         return await self._letters.find_one({"_id": letter_id}, projection={"_id": 1}) is not None

@@ -54,8 +54,9 @@ def render_apology_letter(letter: ApologyLetter) -> bytes:
     pdf.ln(4)
     pdf.set_font(FONT, "I", 10)
     pdf.set_x(pdf.l_margin + half)
-    pdf.cell(half, 6, f"ngày {issued:%d} tháng {issued:%m} năm {issued:%Y}", align="C",
-             new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    pdf.cell(
+        half, 6, f"ngày {issued:%d} tháng {issued:%m} năm {issued:%Y}", align="C", new_x=XPos.LMARGIN, new_y=YPos.NEXT
+    )
     pdf.ln(8)
 
     pdf.set_font(FONT, "B", 14)

@@ -16,15 +16,25 @@ _POLICY = email.policy.SMTP.clone(max_line_length=998)
 
 
 class SmtpEmailSender:
-    def __init__(self, *, host: str, port: int, sender: str, username: str | None = None,
-                 password: str | None = None, use_tls: bool = False, start_tls: bool = False,
-                 timeout: float = 10.0) -> None:
+    def __init__(
+        self,
+        *,
+        host: str,
+        port: int,
+        sender: str,
+        username: str | None = None,
+        password: str | None = None,
+        use_tls: bool = False,
+        start_tls: bool = False,
+        timeout: float = 10.0,
+    ) -> None:
         self._host, self._port, self._sender = host, port, sender
         self._username, self._password = username, password
         self._use_tls, self._start_tls, self._timeout = use_tls, start_tls, timeout
 
-    async def send_email(self, *, message_id: str, to: str, subject: str, body: str,
-                         attachments: list[Attachment]) -> None:
+    async def send_email(
+        self, *, message_id: str, to: str, subject: str, body: str, attachments: list[Attachment]
+    ) -> None:
         message = EmailMessage(policy=_POLICY)
         message["From"] = self._sender
         message["To"] = to
@@ -35,13 +45,20 @@ class SmtpEmailSender:
         message.set_content(body)
         for attachment in attachments:
             maintype, subtype = attachment.mime_type.split("/", 1)
-            message.add_attachment(attachment.content, maintype=maintype, subtype=subtype,
-                                   filename=attachment.filename)
+            message.add_attachment(attachment.content, maintype=maintype, subtype=subtype, filename=attachment.filename)
         try:
-            await aiosmtplib.send(message.as_bytes(policy=_POLICY), sender=_address(self._sender), recipients=[to],
-                                  hostname=self._host, port=self._port, username=self._username,
-                                  password=self._password, use_tls=self._use_tls, start_tls=self._start_tls,
-                                  timeout=self._timeout)
+            await aiosmtplib.send(
+                message.as_bytes(policy=_POLICY),
+                sender=_address(self._sender),
+                recipients=[to],
+                hostname=self._host,
+                port=self._port,
+                username=self._username,
+                password=self._password,
+                use_tls=self._use_tls,
+                start_tls=self._start_tls,
+                timeout=self._timeout,
+            )
         except aiosmtplib.SMTPRecipientsRefused as exc:
             codes = [r.code for r in exc.recipients]
             raise SendError(f"recipient refused: {exc}", permanent=all(c >= 500 for c in codes)) from exc

@@ -14,9 +14,14 @@ class SubscriptionStore:
         self._subscriptions = db["webhook_subscriptions"]
 
     async def create(self, url: str, event_types: list[str], secret: str | None, by: str) -> dict[str, Any]:
-        document = {"_id": str(uuid.uuid4()), "url": url, "event_types": sorted(set(event_types)),
-                    "secret": secret or secrets.token_urlsafe(32), "created_at": datetime.now(UTC),
-                    "created_by": by}
+        document = {
+            "_id": str(uuid.uuid4()),
+            "url": url,
+            "event_types": sorted(set(event_types)),
+            "secret": secret or secrets.token_urlsafe(32),
+            "created_at": datetime.now(UTC),
+            "created_by": by,
+        }
         await self._subscriptions.insert_one(document)
         return document
 

@@ -36,11 +36,16 @@ class TemplateStore:
     async def publish(self, template: Template, *, by: str) -> None:
         """Store `template` (already checked by load_template) as its version."""
         try:
-            await self._versions.insert_one({
-                "_id": f"{template.id}@{template.version}", "template_id": template.id,
-                "version": template.version, "event_type": template.event_type,
-                "texts": {lang: {"subject": t.subject, "body": t.body} for lang, t in template.texts.items()},
-                "created_at": datetime.now(UTC), "created_by": by,
-            })
+            await self._versions.insert_one(
+                {
+                    "_id": f"{template.id}@{template.version}",
+                    "template_id": template.id,
+                    "version": template.version,
+                    "event_type": template.event_type,
+                    "texts": {lang: {"subject": t.subject, "body": t.body} for lang, t in template.texts.items()},
+                    "created_at": datetime.now(UTC),
+                    "created_by": by,
+                }
+            )
         except DuplicateKeyError as exc:
             raise VersionConflict(f"{template.id} version {template.version} exists") from exc

@@ -20,8 +20,9 @@ class HttpZaloSender:
     def __init__(self, client: httpx.AsyncClient, *, url: str, access_token: str) -> None:
         self._client, self._url, self._access_token = client, url, access_token
 
-    async def send_template(self, *, reference: str, phone: str, template_id: str,
-                            template_data: dict[str, str]) -> str | None:
+    async def send_template(
+        self, *, reference: str, phone: str, template_id: str, template_data: dict[str, str]
+    ) -> str | None:
         to = zalo_phone(phone)
         if to is None:
             raise SendError(f"{phone!r} is not a Vietnamese mobile number; Zalo cannot reach it", permanent=True)
@@ -39,8 +40,10 @@ class HttpZaloSender:
             code = int(answer["error"])
         except (ValueError, KeyError, TypeError) as exc:
             # It may have gone out: not resent (at most once).
-            raise SendError(f"Zalo answered 2xx without a ZNS result, so it may or may not have been sent: "
-                            f"{response.text[:200]}", permanent=True) from exc
+            raise SendError(
+                f"Zalo answered 2xx without a ZNS result, so it may or may not have been sent: {response.text[:200]}",
+                permanent=True,
+            ) from exc
         if code != 0:
             error = classify(code)
             message = str(answer.get("message") or "")[:200]

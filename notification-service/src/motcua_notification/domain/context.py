@@ -12,10 +12,14 @@ from motcua_shared.calendar import PROVINCE_TZ
 
 from .language import Language
 
-_CHANNELS = {"vi": {"direct": "trực tiếp", "online": "trực tuyến", "postal": "qua bưu chính"},
-             "en": {"direct": "in person", "online": "online", "postal": "by post"}}
-_RATINGS = {"vi": {"very_satisfied": "rất hài lòng", "satisfied": "hài lòng", "unsatisfied": "không hài lòng"},
-            "en": {"very_satisfied": "very satisfied", "satisfied": "satisfied", "unsatisfied": "unsatisfied"}}
+_CHANNELS = {
+    "vi": {"direct": "trực tiếp", "online": "trực tuyến", "postal": "qua bưu chính"},
+    "en": {"direct": "in person", "online": "online", "postal": "by post"},
+}
+_RATINGS = {
+    "vi": {"very_satisfied": "rất hài lòng", "satisfied": "hài lòng", "unsatisfied": "không hài lòng"},
+    "en": {"very_satisfied": "very satisfied", "satisfied": "satisfied", "unsatisfied": "unsatisfied"},
+}
 
 
 @dataclass(frozen=True)
@@ -68,26 +72,35 @@ def receiving_note(facts: DossierFacts, agency_name: str, language: Language) ->
     return f" It was received at the counter of {counter}; {agency_name} handles it."
 
 
-def placeholder_values(event: ev.DossierEvent, facts: DossierFacts, language: Language, *,
-                       agency_name: str | None, portal_url: str) -> dict[str, str]:
+def placeholder_values(
+    event: ev.DossierEvent, facts: DossierFacts, language: Language, *, agency_name: str | None, portal_url: str
+) -> dict[str, str]:
     """Every placeholder `event`'s templates may use, filled for a reader of `language`."""
     values: dict[str, str] = {
-        "dossier_code": facts.dossier_code, "applicant_name": facts.applicant_name,
-        "agency_code": facts.agency_code, "agency_name": agency_name or facts.agency_code,
-        "procedure_code": facts.procedure_code, "portal_url": tracking_link(portal_url, facts.dossier_code),
+        "dossier_code": facts.dossier_code,
+        "applicant_name": facts.applicant_name,
+        "agency_code": facts.agency_code,
+        "agency_name": agency_name or facts.agency_code,
+        "procedure_code": facts.procedure_code,
+        "portal_url": tracking_link(portal_url, facts.dossier_code),
         "receiving_note": receiving_note(facts, agency_name or facts.agency_code, language),
     }
     data: Any = event.data
     none = "—"
     match event:
         case ev.DossierSubmitted():
-            values |= {"channel": _CHANNELS[language][data.channel.value],
-                       "submitted_at": format_datetime(event.occurred_at, language)}
+            values |= {
+                "channel": _CHANNELS[language][data.channel.value],
+                "submitted_at": format_datetime(event.occurred_at, language),
+            }
         case ev.DossierAccepted() | ev.DossierSupplementReceived() | ev.DossierResumed():
             values["appointment_date"] = format_datetime(data.due_at, language)
         case ev.DossierApologyIssued():
-            values |= {"reason": data.reason, "appointment_date": format_datetime(data.new_due_at, language),
-                       "letter_id": data.letter_id or ""}
+            values |= {
+                "reason": data.reason,
+                "appointment_date": format_datetime(data.new_due_at, language),
+                "letter_id": data.letter_id or "",
+            }
         case ev.DossierSupplementRequested():
             values |= {"reason": data.reason, "items": "; ".join(data.items or []) or data.reason}
         case ev.DossierPaymentRequested() | ev.DossierPaymentCompleted():
@@ -101,18 +114,24 @@ def placeholder_values(event: ev.DossierEvent, facts: DossierFacts, language: La
         case ev.DossierOverdue():
             values["due_date"] = format_datetime(data.due_at, language)
         case ev.DossierDueSoon():
-            values |= {"due_date": format_datetime(data.due_at, language),
-                       "remaining_hours": _hours(data.remaining_working_hours)}
+            values |= {
+                "due_date": format_datetime(data.due_at, language),
+                "remaining_hours": _hours(data.remaining_working_hours),
+            }
         case ev.DossierRated():
             values["rating"] = _RATINGS[language][data.rating.value]
         case ev.DossierSupplementDueSoon():
-            values |= {"respond_by": format_datetime(data.respond_by, language),
-                       "remaining_hours": _hours(data.remaining_working_hours)}
+            values |= {
+                "respond_by": format_datetime(data.respond_by, language),
+                "remaining_hours": _hours(data.remaining_working_hours),
+            }
         case ev.DossierSupplementExpired():
             values["respond_by"] = format_datetime(data.respond_by, language)
         case ev.DossierResultUncollected():
-            values |= {"ready_date": format_datetime(data.ready_at, language),
-                       "after_days": _hours(data.after_working_days)}
+            values |= {
+                "ready_date": format_datetime(data.ready_at, language),
+                "after_days": _hours(data.after_working_days),
+            }
         case ev.DossierRefused() | ev.DossierSuspended() | ev.DossierWithdrawn():
             values["reason"] = data.reason or none
     return values

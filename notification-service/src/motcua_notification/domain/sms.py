@@ -57,8 +57,18 @@ def count_segments(text: str) -> SmsCount:
 
 _NOT_DECOMPOSABLE = str.maketrans({"đ": "d", "Đ": "D"})
 # Typographic characters that would force UCS-2 after the letters were cleaned.
-_PUNCTUATION = str.maketrans({"\u2013": "-", "\u2014": "-", "\u2018": "'", "\u2019": "'", "\u201c": '"',
-                              "\u201d": '"', "\u2026": "...", "\u2022": "-"})
+_PUNCTUATION = str.maketrans(
+    {
+        "\u2013": "-",
+        "\u2014": "-",
+        "\u2018": "'",
+        "\u2019": "'",
+        "\u201c": '"',
+        "\u201d": '"',
+        "\u2026": "...",
+        "\u2022": "-",
+    }
+)
 
 
 def remove_diacritics(text: str) -> str:

@@ -12,8 +12,15 @@ from importlib import resources
 from .language import DEFAULT_LANGUAGE, Language
 
 COMMON_PLACEHOLDERS = frozenset(
-    {"dossier_code", "applicant_name", "agency_code", "agency_name", "procedure_code", "portal_url",
-     "receiving_note"}  # receiving_note: "" unless received at another agency's counter (issue 18)
+    {
+        "dossier_code",
+        "applicant_name",
+        "agency_code",
+        "agency_name",
+        "procedure_code",
+        "portal_url",
+        "receiving_note",
+    }  # receiving_note: "" unless received at another agency's counter (issue 18)
 )
 # What each event adds to the common placeholders (see context.py for the values).
 EVENT_PLACEHOLDERS: dict[str, frozenset[str]] = {
@@ -58,8 +65,11 @@ class TemplateError(ValueError):
 
 class UnknownPlaceholder(TemplateError):
     def __init__(self, field: str, name: str, allowed: frozenset[str]) -> None:
-        super().__init__("unknown_placeholder", field,
-                         f"unknown placeholder {{{name}}}; this template may use {', '.join(sorted(allowed))}")
+        super().__init__(
+            "unknown_placeholder",
+            field,
+            f"unknown placeholder {{{name}}}; this template may use {', '.join(sorted(allowed))}",
+        )
         self.name = name
 
 
@@ -106,14 +116,18 @@ def _names(source: str, where: str) -> set[str]:
         if name is None:
             continue
         if not name.isidentifier() or spec or conversion:
-            raise TemplateError("malformed_template", where,
-                                f"{{{name}}}: a placeholder is a bare name, without attribute, index or format")
+            raise TemplateError(
+                "malformed_template",
+                where,
+                f"{{{name}}}: a placeholder is a bare name, without attribute, index or format",
+            )
         names.add(name)
     return names
 
 
-def load_template(template_id: str, event_type: str, texts: Mapping[str, Text], *, version: int = 1,
-                  needs_subject: bool = False) -> Template:
+def load_template(
+    template_id: str, event_type: str, texts: Mapping[str, Text], *, version: int = 1, needs_subject: bool = False
+) -> Template:
     """A checked template, or TemplateError (UnknownPlaceholder for a name its event does not provide)."""
     if event_type not in EVENT_PLACEHOLDERS:
         raise TemplateError("unknown_event_type", "event_type", f"no event type {event_type!r}")
@@ -144,10 +158,14 @@ def parse_default_templates(raw: str) -> dict[str, Template]:
     table = tomllib.loads(raw)
     loaded: dict[str, Template] = {}
     for template_id, entry in table.items():
-        texts: dict[str, Text] = {lang: Text(body=entry[lang]["body"], subject=entry[lang].get("subject"))
-                                  for lang in LANGUAGES if lang in entry}
-        loaded[template_id] = load_template(template_id, entry["event_type"], texts,
-                                            needs_subject=template_id.endswith(".email"))
+        texts: dict[str, Text] = {
+            lang: Text(body=entry[lang]["body"], subject=entry[lang].get("subject"))
+            for lang in LANGUAGES
+            if lang in entry
+        }
+        loaded[template_id] = load_template(
+            template_id, entry["event_type"], texts, needs_subject=template_id.endswith(".email")
+        )
     return loaded
 
 

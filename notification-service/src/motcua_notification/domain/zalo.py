@@ -79,8 +79,10 @@ def load_zalo_templates(table: Mapping[str, Mapping[str, object]]) -> dict[str, 
         for name, source in raw_parameters.items():
             parameter = _parameter(source)
             if parameter.placeholder not in allowed:
-                raise ZaloTemplateError(f"{kind}.{name}: unknown placeholder {{{parameter.placeholder}}}; "
-                                        f"this message may use {', '.join(sorted(allowed))}")
+                raise ZaloTemplateError(
+                    f"{kind}.{name}: unknown placeholder {{{parameter.placeholder}}}; "
+                    f"this message may use {', '.join(sorted(allowed))}"
+                )
             parameters[str(name)] = parameter
         language = str(entry.get("language") or "vi")
         if language not in ("vi", "en"):
@@ -102,8 +104,11 @@ def _parameter(source: object) -> Parameter:
 
 def zalo_routes(event_type: str, templates: Mapping[str, ZaloTemplate]) -> list[Route]:
     """The Zalo messages an event calls for: one per configured kind of that event."""
-    return [Route(event_type, Audience.APPLICANT, NotificationChannel.ZALO, f"{kind}.zalo")
-            for kind, template in templates.items() if template.event_type == event_type]
+    return [
+        Route(event_type, Audience.APPLICANT, NotificationChannel.ZALO, f"{kind}.zalo")
+        for kind, template in templates.items()
+        if template.event_type == event_type
+    ]
 
 
 def kind_of(template_id: str) -> str:
@@ -144,29 +149,31 @@ def _errors(rows: Iterable[tuple[int, str, bool]]) -> dict[int, ZaloError]:
 
 
 RETRY, FAIL = True, False
-ZALO_ERRORS: dict[int, ZaloError] = _errors([
-    # Zalo's side or the centre's account: worth a retry (an operator may fix it meanwhile).
-    (-100, "Unknown error / lỗi không xác định, thử lại sau", RETRY),
-    (-101, "Application invalid / ứng dụng gửi ZNS không hợp lệ", RETRY),
-    (-102, "Application not existed / ứng dụng gửi ZNS không tồn tại", RETRY),
-    (-103, "Application not activated / ứng dụng chưa được kích hoạt", RETRY),
-    (-104, "App secret key invalid / secret key của ứng dụng không hợp lệ", RETRY),
-    (-105, "Application not linked to any OA / ứng dụng chưa liên kết với OA", RETRY),
-    (-115, "Out of quota / tài khoản ZNS không đủ số dư", RETRY),
-    (-124, "Access token invalid / access token không hợp lệ", RETRY),
-    (-220, "Access token is expired or removed / access token hết hạn (sống 25 giờ)", RETRY),
-    # The message itself, the template or the person: it will stay wrong.
-    (-106, "Method unsupported / phương thức không được hỗ trợ", FAIL),
-    (-108, "Phone number invalid / số điện thoại không hợp lệ", FAIL),
-    (-109, "Template ID invalid / ID mẫu ZNS không hợp lệ", FAIL),
-    (-110, "Zalo version unsupported / phiên bản Zalo của người nhận không được hỗ trợ", FAIL),
-    (-111, "Template data empty / mẫu ZNS không có dữ liệu", FAIL),
-    (-112, "Template data invalid / dữ liệu mẫu ZNS không hợp lệ", FAIL),
-    (-114, "User inactive or rejected the message / người dùng không nhận tin ZNS", FAIL),
-    (-117, "OA or app has no permission for this template / OA không có quyền dùng mẫu này", FAIL),
-    (-118, "Zalo account not existed / số điện thoại chưa có tài khoản Zalo", FAIL),
-    (-119, "Account cannot receive ZNS / tài khoản không nhận được tin ZNS", FAIL),
-])
+ZALO_ERRORS: dict[int, ZaloError] = _errors(
+    [
+        # Zalo's side or the centre's account: worth a retry (an operator may fix it meanwhile).
+        (-100, "Unknown error / lỗi không xác định, thử lại sau", RETRY),
+        (-101, "Application invalid / ứng dụng gửi ZNS không hợp lệ", RETRY),
+        (-102, "Application not existed / ứng dụng gửi ZNS không tồn tại", RETRY),
+        (-103, "Application not activated / ứng dụng chưa được kích hoạt", RETRY),
+        (-104, "App secret key invalid / secret key của ứng dụng không hợp lệ", RETRY),
+        (-105, "Application not linked to any OA / ứng dụng chưa liên kết với OA", RETRY),
+        (-115, "Out of quota / tài khoản ZNS không đủ số dư", RETRY),
+        (-124, "Access token invalid / access token không hợp lệ", RETRY),
+        (-220, "Access token is expired or removed / access token hết hạn (sống 25 giờ)", RETRY),
+        # The message itself, the template or the person: it will stay wrong.
+        (-106, "Method unsupported / phương thức không được hỗ trợ", FAIL),
+        (-108, "Phone number invalid / số điện thoại không hợp lệ", FAIL),
+        (-109, "Template ID invalid / ID mẫu ZNS không hợp lệ", FAIL),
+        (-110, "Zalo version unsupported / phiên bản Zalo của người nhận không được hỗ trợ", FAIL),
+        (-111, "Template data empty / mẫu ZNS không có dữ liệu", FAIL),
+        (-112, "Template data invalid / dữ liệu mẫu ZNS không hợp lệ", FAIL),
+        (-114, "User inactive or rejected the message / người dùng không nhận tin ZNS", FAIL),
+        (-117, "OA or app has no permission for this template / OA không có quyền dùng mẫu này", FAIL),
+        (-118, "Zalo account not existed / số điện thoại chưa có tài khoản Zalo", FAIL),
+        (-119, "Account cannot receive ZNS / tài khoản không nhận được tin ZNS", FAIL),
+    ]
+)
 
 
 def classify(code: int) -> ZaloError:

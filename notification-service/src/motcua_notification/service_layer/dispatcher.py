@@ -48,11 +48,26 @@ def _wall_clock() -> datetime:
 
 
 class Dispatcher:
-    def __init__(self, *, deliveries: Queue, letters: Letters, subscriptions: Subscriptions,
-                 email: EmailSender, sms: SmsSender, webhooks: WebhookSender, publisher: OutcomePublisher,
-                 backoff: Backoff, quiet_hours: QuietHours, send_timeout: timedelta, lease: timedelta,
-                 source: str, now: Callable[[], datetime], concurrency: int = 8,
-                 outbox_grace: timedelta = timedelta(seconds=5), zalo: ZaloSender | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        deliveries: Queue,
+        letters: Letters,
+        subscriptions: Subscriptions,
+        email: EmailSender,
+        sms: SmsSender,
+        webhooks: WebhookSender,
+        publisher: OutcomePublisher,
+        backoff: Backoff,
+        quiet_hours: QuietHours,
+        send_timeout: timedelta,
+        lease: timedelta,
+        source: str,
+        now: Callable[[], datetime],
+        concurrency: int = 8,
+        outbox_grace: timedelta = timedelta(seconds=5),
+        zalo: ZaloSender | None = None,
+    ) -> None:
         self.deliveries = deliveries
         self._letters = letters
         self._subscriptions = subscriptions
@@ -113,8 +128,9 @@ class Dispatcher:
             await self.deliveries.record_attempt(doc["_id"], attempt, status)
             metrics.record_notification_sent(doc["channel"])
             outcome_class = ev.NotificationDelivered if status == Status.DELIVERED else ev.NotificationSent
-            await self._emit(outcome_class(occurred_at=self._now(), source=self._source,
-                                           data=self._outcome_data(doc, number)))
+            await self._emit(
+                outcome_class(occurred_at=self._now(), source=self._source, data=self._outcome_data(doc, number))
+            )
             return True
 
         final = error.permanent or self._backoff.gives_up_after(number)
@@ -128,13 +144,25 @@ class Dispatcher:
                 retry_at = self._quiet_hours.next_allowed(retry_at)
             attempt["retry_at"] = retry_at
             await self.deliveries.record_attempt(doc["_id"], attempt, Status.PENDING, due_at=retry_at)
-        log.warning("%s to %s via %s failed (attempt %d, %s): %s", doc["template"], doc["recipient"],
-                    doc["channel"], number, "final" if final else "will retry", error.reason,
-                    extra={"notification_id": doc["_id"]})
-        await self._emit(ev.NotificationFailed(occurred_at=self._now(), source=self._source,
-                                               data=ev.NotificationFailedData(**self._outcome_fields(doc, number),
-                                                                              reason=error.reason[:1000],
-                                                                              permanent=final)))
+        log.warning(
+            "%s to %s via %s failed (attempt %d, %s): %s",
+            doc["template"],
+            doc["recipient"],
+            doc["channel"],
+            number,
+            "final" if final else "will retry",
+            error.reason,
+            extra={"notification_id": doc["_id"]},
+        )
+        await self._emit(
+            ev.NotificationFailed(
+                occurred_at=self._now(),
+                source=self._source,
+                data=ev.NotificationFailedData(
+                    **self._outcome_fields(doc, number), reason=error.reason[:1000], permanent=final
+                ),
+            )
+        )
         return True
 
     async def _superseded(self, doc: dict[str, Any]) -> bool:
@@ -144,13 +172,20 @@ class Dispatcher:
         types = superseded_by(doc["event_type"])
         if since is None or not types:
             return False
-        later = await self.deliveries.first_event_since(doc["dossier_id"], since, types,
-                                                        other_than=doc["cause_event_id"])
+        later = await self.deliveries.first_event_since(
+            doc["dossier_id"], since, types, other_than=doc["cause_event_id"]
+        )
         if later is None:
             return False
         await self.deliveries.record_superseded(doc["_id"], later)
-        log.info("%s to %s not sent: %s (%s) made it untrue", doc["template"], doc["recipient"],
-                 later["event_type"], later["_id"], extra={"notification_id": doc["_id"]})
+        log.info(
+            "%s to %s not sent: %s (%s) made it untrue",
+            doc["template"],
+            doc["recipient"],
+            later["event_type"],
+            later["_id"],
+            extra={"notification_id": doc["_id"]},
+        )
         return True
 
     async def _send(self, doc: dict[str, Any]) -> str | None:
@@ -163,24 +198,36 @@ class Dispatcher:
                 if letter is None:
                     raise SendError(f"apology letter {doc['letter_id']} is not stored yet", permanent=False)
                 attachments.append(Attachment(f"phieu-xin-loi-{letter['dossier_code']}.pdf", letter["pdf"]))
-            await self._email.send_email(message_id=doc["_id"], to=doc["recipient"], subject=doc["subject"] or "",
-                                         body=doc["body"], attachments=attachments)
+            await self._email.send_email(
+                message_id=doc["_id"],
+                to=doc["recipient"],
+                subject=doc["subject"] or "",
+                body=doc["body"],
+                attachments=attachments,
+            )
         elif channel == NotificationChannel.SMS:
             await self._sms.send_sms(reference=doc["_id"], to=doc["recipient"], text=doc["body"])
         elif channel == NotificationChannel.ZALO:
             if self._zalo is None:
-                raise SendError("Zalo is no longer configured (MOTCUA_NOTIFICATION_ZALO_ACCESS_TOKEN)",
-                                permanent=True)
+                raise SendError("Zalo is no longer configured (MOTCUA_NOTIFICATION_ZALO_ACCESS_TOKEN)", permanent=True)
             message = json.loads(doc["body"])
-            return await self._zalo.send_template(reference=doc["_id"], phone=doc["recipient"],
-                                                  template_id=message["template_id"],
-                                                  template_data=message["template_data"])
+            return await self._zalo.send_template(
+                reference=doc["_id"],
+                phone=doc["recipient"],
+                template_id=message["template_id"],
+                template_data=message["template_data"],
+            )
         else:
             subscription = await self._subscriptions.get(doc["subscription_id"])
             if subscription is None:
                 raise SendError("the webhook subscription was deleted", permanent=True)
-            await self._webhooks.post(reference=doc["_id"], url=subscription["url"], body=doc["body"].encode(),
-                                      secret=subscription["secret"], event_type=doc["event_type"])
+            await self._webhooks.post(
+                reference=doc["_id"],
+                url=subscription["url"],
+                body=doc["body"].encode(),
+                secret=subscription["secret"],
+                event_type=doc["event_type"],
+            )
         return None
 
     async def recover(self) -> None:
@@ -190,21 +237,44 @@ class Dispatcher:
         for doc in await self.deliveries.sending_since_before(before):
             number = len(doc.get("attempts", [])) + 1
             reason = "the sender stopped during this attempt; not sent again, so it may or may not have arrived"
-            await self.deliveries.record_attempt(doc["_id"], {
-                "number": number, "started_at": doc.get("sending_since"), "finished_at": self._now(),
-                "outcome": Status.UNKNOWN.value, "error": reason, "permanent": True}, Status.UNKNOWN)
+            await self.deliveries.record_attempt(
+                doc["_id"],
+                {
+                    "number": number,
+                    "started_at": doc.get("sending_since"),
+                    "finished_at": self._now(),
+                    "outcome": Status.UNKNOWN.value,
+                    "error": reason,
+                    "permanent": True,
+                },
+                Status.UNKNOWN,
+            )
             metrics.record_notification_failed(doc["channel"], "outcome_unknown")
-            log.error("%s to %s: outcome unknown (%s)", doc["template"], doc["recipient"], reason,
-                      extra={"notification_id": doc["_id"]})
-            await self._emit(ev.NotificationFailed(occurred_at=self._now(), source=self._source,
-                                                   data=ev.NotificationFailedData(**self._outcome_fields(doc, number),
-                                                                                  reason=reason, permanent=True)))
+            log.error(
+                "%s to %s: outcome unknown (%s)",
+                doc["template"],
+                doc["recipient"],
+                reason,
+                extra={"notification_id": doc["_id"]},
+            )
+            await self._emit(
+                ev.NotificationFailed(
+                    occurred_at=self._now(),
+                    source=self._source,
+                    data=ev.NotificationFailedData(**self._outcome_fields(doc, number), reason=reason, permanent=True),
+                )
+            )
         await self.deliveries.release_dead_claims(before)
 
     def _outcome_fields(self, doc: dict[str, Any], number: int) -> dict[str, Any]:
-        return {"notification_id": doc["_id"], "channel": NotificationChannel(doc["channel"]),
-                "template": doc["template"], "cause_event_id": doc["cause_event_id"],
-                "dossier_code": doc.get("dossier_code"), "attempt": number}
+        return {
+            "notification_id": doc["_id"],
+            "channel": NotificationChannel(doc["channel"]),
+            "template": doc["template"],
+            "cause_event_id": doc["cause_event_id"],
+            "dossier_code": doc.get("dossier_code"),
+            "attempt": number,
+        }
 
     def _outcome_data(self, doc: dict[str, Any], number: int) -> ev.NotificationOutcome:
         return ev.NotificationOutcome(**self._outcome_fields(doc, number))
@@ -261,8 +331,9 @@ async def run_dispatcher(dispatcher: Dispatcher, wake: asyncio.Event, *, interva
             pass
 
 
-async def stop_dispatcher(dispatcher: Dispatcher, running: "asyncio.Task[None]", wake: asyncio.Event, *,
-                          grace: float) -> None:
+async def stop_dispatcher(
+    dispatcher: Dispatcher, running: "asyncio.Task[None]", wake: asyncio.Event, *, grace: float
+) -> None:
     """Let sends under way finish (up to `grace` seconds), then stop the loop."""
     dispatcher.stopping.set()
     wake.set()

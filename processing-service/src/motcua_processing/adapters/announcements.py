@@ -29,14 +29,23 @@ class AnnouncementStore:
 
     async def claim(self, event: ev.DossierEvent, kind: str) -> bool:
         """True if this caller won the right to publish `event` (nobody claimed it before)."""
-        return await insert_once(self._claims, {
-            "_id": str(event.event_id), "dossier_id": event.dossier_id, "kind": kind, "state": PUBLISHING,
-            "claimed_at": datetime.now(UTC), "takeovers": 0, "event": event.to_bytes().decode(),
-        })
+        return await insert_once(
+            self._claims,
+            {
+                "_id": str(event.event_id),
+                "dossier_id": event.dossier_id,
+                "kind": kind,
+                "state": PUBLISHING,
+                "claimed_at": datetime.now(UTC),
+                "takeovers": 0,
+                "event": event.to_bytes().decode(),
+            },
+        )
 
     async def mark_published(self, event_id: str) -> None:
-        await self._claims.update_one({"_id": event_id}, {"$set": {"state": PUBLISHED,
-                                                                   "published_at": datetime.now(UTC)}})
+        await self._claims.update_one(
+            {"_id": event_id}, {"$set": {"state": PUBLISHED, "published_at": datetime.now(UTC)}}
+        )
 
     async def take_over_stale(self) -> list[ev.DossierEvent]:
         """Claims left in `publishing` longer than the lease (their holder is presumed dead), each now
@@ -49,8 +58,9 @@ class AnnouncementStore:
             attempt = int(doc.get("takeovers", 0)) + 1
             if not await insert_once(self._takeovers, {"_id": f"{doc['_id']}#{attempt}", "at": datetime.now(UTC)}):
                 continue  # another instance took it over
-            await self._claims.update_one({"_id": doc["_id"]},
-                                          {"$set": {"takeovers": attempt, "claimed_at": datetime.now(UTC)}})
+            await self._claims.update_one(
+                {"_id": doc["_id"]}, {"$set": {"takeovers": attempt, "claimed_at": datetime.now(UTC)}}
+            )
             event = ev.parse_event(doc["event"].encode(), expect=ev.DOSSIER_EVENT_TYPES)
             assert isinstance(event, ev.DossierEvent)
             taken.append(event)

@@ -75,8 +75,15 @@ class DossierStore:
             after = fold(dossier, event, self._calendar, who=who)
             seq = version + 1
             try:
-                await self._log.insert_one({"_id": _log_key(event.dossier_id, seq), "dossier_id": event.dossier_id,
-                                            "seq": seq, "event_id": event_id, "snapshot": to_document(after)})
+                await self._log.insert_one(
+                    {
+                        "_id": _log_key(event.dossier_id, seq),
+                        "dossier_id": event.dossier_id,
+                        "seq": seq,
+                        "event_id": event_id,
+                        "snapshot": to_document(after),
+                    }
+                )
             except DuplicateKeyError:
                 # Another writer changed this dossier first: fold on top of its change (and repair the view).
                 dossier, version, stale = await self._latest(event.dossier_id)
@@ -172,22 +179,36 @@ def from_document(doc: dict[str, Any]) -> Dossier:
         return value.astimezone(PROVINCE_TZ) if isinstance(value, datetime) else None
 
     return Dossier(
-        dossier_id=doc["_id"], code=doc.get("code"), agency_code=doc.get("agency_code"),
-        procedure_code=doc.get("procedure_code"), channel=doc.get("channel"),
+        dossier_id=doc["_id"],
+        code=doc.get("code"),
+        agency_code=doc.get("agency_code"),
+        procedure_code=doc.get("procedure_code"),
+        channel=doc.get("channel"),
         receiving_agency_code=doc.get("receiving_agency_code"),
         status=DossierStatus(doc["status"]) if doc.get("status") else None,
-        received_at=when("received_at"), accepted_at=when("accepted_at"), due_at=when("due_at"),
-        paused_since=when("paused_since"), apology_due_at=when("apology_due_at"), due_soon_at=when("due_soon_at"),
-        overdue_at=when("overdue_at"), result_at=when("result_at"), closed_at=when("closed_at"),
-        supplement_request_id=doc.get("supplement_request_id"), supplement_respond_by=when("supplement_respond_by"),
-        supplement_reminded_at=when("supplement_reminded_at"), supplement_expired_at=when("supplement_expired_at"),
+        received_at=when("received_at"),
+        accepted_at=when("accepted_at"),
+        due_at=when("due_at"),
+        paused_since=when("paused_since"),
+        apology_due_at=when("apology_due_at"),
+        due_soon_at=when("due_soon_at"),
+        overdue_at=when("overdue_at"),
+        result_at=when("result_at"),
+        closed_at=when("closed_at"),
+        supplement_request_id=doc.get("supplement_request_id"),
+        supplement_respond_by=when("supplement_respond_by"),
+        supplement_reminded_at=when("supplement_reminded_at"),
+        supplement_expired_at=when("supplement_expired_at"),
         uncollected_at=when("uncollected_at"),
         rating=doc.get("rating"),
-        history=tuple(HistoryEntry(**{**h, "status": DossierStatus(h["status"]), "when": _local(h["when"])})
-                      for h in doc.get("history", [])),
+        history=tuple(
+            HistoryEntry(**{**h, "status": DossierStatus(h["status"]), "when": _local(h["when"])})
+            for h in doc.get("history", [])
+        ),
         anomalies=tuple(
-            Anomaly(**{**a, "status": DossierStatus(a["status"]) if a.get("status") else None,
-                       "when": _local(a["when"])})
+            Anomaly(
+                **{**a, "status": DossierStatus(a["status"]) if a.get("status") else None, "when": _local(a["when"])}
+            )
             for a in doc.get("anomalies", [])
         ),
         seen=frozenset(doc.get("seen", [])),

@@ -18,8 +18,9 @@ class IllegalTransitionBody(ErrorBody):
     current_portal_status: str | None = Field(description="the national portal's name of that status")
     allowed_event_types: list[str] = Field(
         description="the events of the officer actions allowed on the dossier now (`dossier.accepted`: "
-                    "`POST …/accept`, …); never the clock's (`dossier.overdue`, `dossier.due_soon`) nor the "
-                    "applicant's, done through intake")
+        "`POST …/accept`, …); never the clock's (`dossier.overdue`, `dossier.due_soon`) nor the "
+        "applicant's, done through intake"
+    )
 
 
 class IllegalTransitionResponse(BaseModel):
@@ -41,7 +42,9 @@ def install_action_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(IllegalAction)
     async def _illegal(_: Request, exc: IllegalAction) -> JSONResponse:
         body = IllegalTransitionBody(
-            code="illegal_transition", message=str(exc), current_status=exc.current,
+            code="illegal_transition",
+            message=str(exc),
+            current_status=exc.current,
             current_portal_status=portal_status(exc.current) if exc.current else None,
             allowed_event_types=exc.allowed,
         )

@@ -31,8 +31,7 @@ class KeyedRequest:
 _keyed: ContextVar[KeyedRequest | None] = ContextVar("processing_keyed_request", default=None)
 
 
-async def note_idempotency_key(request: Request, principal: Officer,
-                               key: OptionalIdempotencyKey = None) -> None:
+async def note_idempotency_key(request: Request, principal: Officer, key: OptionalIdempotencyKey = None) -> None:
     """The router's dependency: remember this request's key (or that it has none)."""
     store: IdempotencyStore | None = getattr(request.app.state, "idempotency", None)
     if key is None or store is None:

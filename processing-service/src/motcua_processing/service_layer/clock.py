@@ -72,8 +72,12 @@ class Clock:
         # remaining <= ahead  <=>  due <= now + ahead in working time (the calendar is monotonic).
         warn_until = self.processing.calendar.add(now, self.due_soon_ahead)
         for dossier in await self.processing.dossiers.find(
-            {"status": {"$in": running}, "due_at": {"$gt": now, "$lte": warn_until}, "due_soon_at": None,
-             "overdue_at": None}
+            {
+                "status": {"$in": running},
+                "due_at": {"$gt": now, "$lte": warn_until},
+                "due_soon_at": None,
+                "overdue_at": None,
+            }
         ):
             announced = await self._announce(dossier.dossier_id, DUE_SOON, now)
             if announced is not None:
@@ -92,14 +96,20 @@ class Clock:
         ):
             found.append((dossier, SUPPLEMENT_EXPIRED))
         for dossier in await self.processing.dossiers.find(
-            {"status": waiting, "supplement_respond_by": {"$gt": now, "$lte": remind_until},
-             "supplement_reminded_at": None}
+            {
+                "status": waiting,
+                "supplement_respond_by": {"$gt": now, "$lte": remind_until},
+                "supplement_reminded_at": None,
+            }
         ):
             found.append((dossier, SUPPLEMENT_DUE_SOON))
         # A working day is at least 8 hours of the calendar: nothing ready later than this can be due yet.
         for dossier in await self.processing.dossiers.find(
-            {"status": DossierStatus.RESULT_READY.value, "uncollected_at": None,
-             "result_at": {"$lte": now - self.uncollected_after}}
+            {
+                "status": DossierStatus.RESULT_READY.value,
+                "uncollected_at": None,
+                "result_at": {"$lte": now - self.uncollected_after},
+            }
         ):
             found.append((dossier, UNCOLLECTED))
         published = []
@@ -122,8 +132,11 @@ class Clock:
         return event if await self._publish(event) else None
 
     def _event(self, dossier: Dossier, kind: str, now: datetime) -> ev.DossierEvent | None:
-        if kind.startswith(f"{SUPPLEMENT_DUE_SOON}:") or kind.startswith(f"{SUPPLEMENT_EXPIRED}:") \
-                or kind == UNCOLLECTED:
+        if (
+            kind.startswith(f"{SUPPLEMENT_DUE_SOON}:")
+            or kind.startswith(f"{SUPPLEMENT_EXPIRED}:")
+            or kind == UNCOLLECTED
+        ):
             return self._waiting_event(dossier, kind, now)
         if not dossier.clock_running or dossier.due_at is None or dossier.overdue_at is not None:
             return None
@@ -131,13 +144,23 @@ class Clock:
         source = self.processing.source
         if kind == OVERDUE and dossier.due_at <= now:
             # Business time: the dossier became overdue at its due time, however late the clock noticed.
-            return ev.DossierOverdue(event_id=event_id, occurred_at=dossier.due_at, source=source,
-                                     dossier_id=dossier.dossier_id, data=ev.OverdueData(due_at=dossier.due_at))
+            return ev.DossierOverdue(
+                event_id=event_id,
+                occurred_at=dossier.due_at,
+                source=source,
+                dossier_id=dossier.dossier_id,
+                data=ev.OverdueData(due_at=dossier.due_at),
+            )
         if kind == DUE_SOON and dossier.due_soon_at is None and dossier.due_at > now:
             remaining = remaining_working_time(self.processing.calendar, dossier.due_at, now)
             hours = (Decimal(remaining.total_seconds()) / 3600).quantize(Decimal("0.01"))
-            return ev.DossierDueSoon(event_id=event_id, occurred_at=now, source=source, dossier_id=dossier.dossier_id,
-                                     data=ev.DueSoonData(due_at=dossier.due_at, remaining_working_hours=hours))
+            return ev.DossierDueSoon(
+                event_id=event_id,
+                occurred_at=now,
+                source=source,
+                dossier_id=dossier.dossier_id,
+                data=ev.DueSoonData(due_at=dossier.due_at, remaining_working_hours=hours),
+            )
         return None
 
     def _waiting_event(self, dossier: Dossier, kind: str, now: datetime) -> ev.DossierEvent | None:
@@ -145,28 +168,42 @@ class Clock:
         event_id = announcement_id(dossier.dossier_id, kind)
         common = {"event_id": event_id, "source": self.processing.source, "dossier_id": dossier.dossier_id}
         if kind == UNCOLLECTED:
-            if dossier.status is not DossierStatus.RESULT_READY or dossier.result_at is None \
-                    or dossier.uncollected_at is not None:
+            if (
+                dossier.status is not DossierStatus.RESULT_READY
+                or dossier.result_at is None
+                or dossier.uncollected_at is not None
+            ):
                 return None
             since = self.processing.calendar.add(dossier.result_at, self.uncollected_after)
             if since > now:
                 return None
             days = (Decimal(self.uncollected_after.total_seconds()) / (8 * 3600)).normalize()
-            return ev.DossierResultUncollected(occurred_at=since, **common, data=ev.ResultUncollectedData(
-                ready_at=dossier.result_at, after_working_days=days))
+            return ev.DossierResultUncollected(
+                occurred_at=since,
+                **common,
+                data=ev.ResultUncollectedData(ready_at=dossier.result_at, after_working_days=days),
+            )
         respond_by = dossier.supplement_respond_by
-        if dossier.status is not DossierStatus.SUPPLEMENT_REQUESTED or respond_by is None \
-                or not kind.endswith(f":{dossier.supplement_request_id}") or dossier.supplement_expired_at is not None:
+        if (
+            dossier.status is not DossierStatus.SUPPLEMENT_REQUESTED
+            or respond_by is None
+            or not kind.endswith(f":{dossier.supplement_request_id}")
+            or dossier.supplement_expired_at is not None
+        ):
             return None  # the papers came, or another request replaced this one
         if kind.startswith(SUPPLEMENT_EXPIRED) and respond_by <= now:
             # Business time: the time ran out at respond_by, however late the clock noticed.
-            return ev.DossierSupplementExpired(occurred_at=respond_by, **common,
-                                               data=ev.SupplementExpiredData(respond_by=respond_by))
+            return ev.DossierSupplementExpired(
+                occurred_at=respond_by, **common, data=ev.SupplementExpiredData(respond_by=respond_by)
+            )
         if kind.startswith(SUPPLEMENT_DUE_SOON) and respond_by > now and dossier.supplement_reminded_at is None:
             remaining = self.processing.calendar.working_time_between(now, respond_by)
             hours = (Decimal(remaining.total_seconds()) / 3600).quantize(Decimal("0.01"))
-            return ev.DossierSupplementDueSoon(occurred_at=now, **common, data=ev.SupplementDueSoonData(
-                respond_by=respond_by, remaining_working_hours=hours))
+            return ev.DossierSupplementDueSoon(
+                occurred_at=now,
+                **common,
+                data=ev.SupplementDueSoonData(respond_by=respond_by, remaining_working_hours=hours),
+            )
         return None
 
     async def _already_out(self, event: ev.DossierEvent) -> bool:
@@ -186,8 +223,12 @@ class Clock:
             return False  # the claim stays `publishing`; it is taken over once its lease runs out
         await self.processing.dossiers.apply(event)
         await self.announcements.mark_published(str(event.event_id))
-        log.info("announced %s for dossier %s", event.event_type, event.dossier_id,
-                 extra={"event_id": str(event.event_id), "dossier_id": event.dossier_id})
+        log.info(
+            "announced %s for dossier %s",
+            event.event_type,
+            event.dossier_id,
+            extra={"event_id": str(event.event_id), "dossier_id": event.dossier_id},
+        )
         return True
 
 

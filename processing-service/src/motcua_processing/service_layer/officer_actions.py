@@ -30,11 +30,22 @@ from .unit import Processing
 # The events an officer's action publishes (api/routes/actions.py): all that a refusal offers as
 # allowed, never what no caller can do (the clock's `dossier.overdue`, `dossier.due_soon`) nor what
 # only the applicant does, through intake (withdraw, rate).
-OFFICER_EVENT_TYPES: frozenset[str] = frozenset({
-    "dossier.accepted", "dossier.refused", "dossier.supplement_requested", "dossier.supplement_received",
-    "dossier.payment_requested", "dossier.payment_completed", "dossier.suspended", "dossier.resumed",
-    "dossier.transferred", "dossier.apology_issued", "dossier.result_ready", "dossier.returned",
-})
+OFFICER_EVENT_TYPES: frozenset[str] = frozenset(
+    {
+        "dossier.accepted",
+        "dossier.refused",
+        "dossier.supplement_requested",
+        "dossier.supplement_received",
+        "dossier.payment_requested",
+        "dossier.payment_completed",
+        "dossier.suspended",
+        "dossier.resumed",
+        "dossier.transferred",
+        "dossier.apology_issued",
+        "dossier.result_ready",
+        "dossier.returned",
+    }
+)
 
 
 class IllegalAction(Exception):
@@ -61,13 +72,22 @@ async def perform(
         now = processing.now()
         event_class = ev.EVENT_CLASSES[event_type]
         assert issubclass(event_class, ev.DossierEvent)
-        event = event_class(event_id=uuid4(), occurred_at=now, source=processing.source, actor=principal.subject,
-                            dossier_id=dossier.dossier_id, data=await build(dossier, now))
+        event = event_class(
+            event_id=uuid4(),
+            occurred_at=now,
+            source=processing.source,
+            actor=principal.subject,
+            dossier_id=dossier.dossier_id,
+            data=await build(dossier, now),
+        )
         await processing.publisher.publish(event)
     except BrokerUnavailable as exc:
         await processing.dossiers.give_back_turn(turn)
-        raise Unavailable("broker_unavailable", "the event broker did not acknowledge; nothing was done, retry",
-                          retry_after=processing.retry_after_seconds) from exc
+        raise Unavailable(
+            "broker_unavailable",
+            "the event broker did not acknowledge; nothing was done, retry",
+            retry_after=processing.retry_after_seconds,
+        ) from exc
     except BaseException:
         await processing.dossiers.give_back_turn(turn)  # nothing was published: the turn is free again
         raise
@@ -75,9 +95,7 @@ async def perform(
     return event, after
 
 
-async def _take_turn(
-    processing: Processing, principal: Principal, code: str, event_type: str
-) -> tuple[Dossier, str]:
+async def _take_turn(processing: Processing, principal: Principal, code: str, event_type: str) -> tuple[Dossier, str]:
     """The dossier, checked for the officer's agency and the action's legality, with this action's turn
     on it; an action racing another on the same dossier gets 409 `concurrent_action`."""
     refreshed = False
@@ -114,8 +132,9 @@ async def _take_turn(
         if (await processing.dossiers.latest(dossier.dossier_id))[1] == version:
             return dossier, turn
         await processing.dossiers.give_back_turn(turn)  # an event arrived meanwhile: check again on it
-    raise Conflict("concurrent_action",
-                   f"another action on dossier {code} was taken at the same moment; read it again and retry")
+    raise Conflict(
+        "concurrent_action", f"another action on dossier {code} was taken at the same moment; read it again and retry"
+    )
 
 
 # --- what each action publishes (each a BuildData: dossier, now -> the event's data) -------------
@@ -127,8 +146,9 @@ def accept(processing: Processing) -> BuildData:
         # procedure's legal processing time (for an online dossier, its online processing time when set).
         terms = await processing.catalogue.procedure(d.procedure_code) if d.procedure_code else None
         if terms is None:
-            raise Conflict("procedure_unknown",
-                           f"procedure {d.procedure_code} is not in processing's catalogue yet; retry later")
+            raise Conflict(
+                "procedure_unknown", f"procedure {d.procedure_code} is not in processing's catalogue yet; retry later"
+            )
         channel = ev.Channel(d.channel) if d.channel else None
         return ev.AcceptedData(due_at=due_on_acceptance(processing.calendar, now, terms, channel))
 
@@ -150,19 +170,23 @@ def refuse(reason: str, reason_code: ev.RefusalReason | None = None) -> BuildDat
     async def build(d: Dossier, now: datetime) -> ev.Payload:
         waiting = d.status is DossierStatus.SUPPLEMENT_REQUESTED
         if (waiting or reason_code is ev.RefusalReason.SUPPLEMENT_EXPIRED) and d.supplement_expired_at is None:
-            until = f" (hạn bổ sung · respond by {d.supplement_respond_by.isoformat()})" \
-                if d.supplement_respond_by else ""
-            raise Conflict("supplement_not_expired",
-                           f"hồ sơ {d.code} còn trong thời hạn bổ sung, chưa thể từ chối vì lý do này{until} "
-                           f"(dossier {d.code}: the applicant's time for the papers has not passed)")
+            until = (
+                f" (hạn bổ sung · respond by {d.supplement_respond_by.isoformat()})" if d.supplement_respond_by else ""
+            )
+            raise Conflict(
+                "supplement_not_expired",
+                f"hồ sơ {d.code} còn trong thời hạn bổ sung, chưa thể từ chối vì lý do này{until} "
+                f"(dossier {d.code}: the applicant's time for the papers has not passed)",
+            )
         code = ev.RefusalReason.SUPPLEMENT_EXPIRED if waiting else reason_code
         return ev.RefusedData(reason=reason, reason_code=code)
 
     return build
 
 
-def request_supplement(processing: Processing, reason: str, items: list[str] | None,
-                       respond_within_days: Decimal | None) -> BuildData:
+def request_supplement(
+    processing: Processing, reason: str, items: list[str] | None, respond_within_days: Decimal | None
+) -> BuildData:
     """The applicant's time for the papers: the officer's, else the procedure's `supplement_time`, else
     the configured default; `respond_by` is when it ends, in working time."""
 
@@ -173,10 +197,14 @@ def request_supplement(processing: Processing, reason: str, items: list[str] | N
             days = terms.supplement_time if terms is not None else None
         days = days or processing.supplement_working_days
         limit = ev.ProcessingTime(value=days, unit=ev.TimeUnit.WORKING_DAYS)
-        return ev.SupplementRequestedData(reason=reason, items=items, respond_within=ev.WorkingDays(value=days),
-                                          # to the second: the store keeps milliseconds, and every view
-                                          # (processing's answer, intake's tracking) must say the same time
-                                          respond_by=processing.calendar.due_at(now, limit).replace(microsecond=0))
+        return ev.SupplementRequestedData(
+            reason=reason,
+            items=items,
+            respond_within=ev.WorkingDays(value=days),
+            # to the second: the store keeps milliseconds, and every view
+            # (processing's answer, intake's tracking) must say the same time
+            respond_by=processing.calendar.due_at(now, limit).replace(microsecond=0),
+        )
 
     return build
 
@@ -200,8 +228,10 @@ class PaymentMismatch(Exception):
     the clock; the officer records the payment once it is whole."""
 
     def __init__(self, code: str, requested: Decimal, amount: Decimal) -> None:
-        super().__init__(f"hồ sơ {code} chờ nộp đúng {requested}, không phải {amount} "
-                         f"(dossier {code} awaits exactly {requested}, not {amount})")
+        super().__init__(
+            f"hồ sơ {code} chờ nộp đúng {requested}, không phải {amount} "
+            f"(dossier {code} awaits exactly {requested}, not {amount})"
+        )
         self.requested = requested
 
 
@@ -245,19 +275,25 @@ def apology(reason: str, new_due_at: datetime, letter_id: str | None) -> BuildDa
     async def build(d: Dossier, now: datetime) -> ev.Payload:
         # DOMAIN.md: one letter, issued before the deadline it apologises for (a paused clock stands still).
         if d.apology_due_at is not None:
-            raise Conflict("apology_already_issued",
-                           f"hồ sơ {d.code} đã có thư xin lỗi, hẹn lại {d.apology_due_at.isoformat()}; chỉ được "
-                           f"hẹn lại một lần (dossier {d.code} already has its apology letter; the appointment "
-                           f"is moved once)")
+            raise Conflict(
+                "apology_already_issued",
+                f"hồ sơ {d.code} đã có thư xin lỗi, hẹn lại {d.apology_due_at.isoformat()}; chỉ được "
+                f"hẹn lại một lần (dossier {d.code} already has its apology letter; the appointment "
+                f"is moved once)",
+            )
         if d.due_at is not None and d.due_at <= (d.paused_since or now):
-            raise Conflict("apology_too_late",
-                           f"hồ sơ {d.code} đã quá hạn {d.due_at.isoformat()}; thư xin lỗi phải được gửi trước "
-                           f"hạn, hồ sơ được tính là trễ hạn không có thư xin lỗi (dossier {d.code} was due "
-                           f"{d.due_at.isoformat()}: an apology letter is issued before the due time; the "
-                           f"dossier counts as late without one)")
+            raise Conflict(
+                "apology_too_late",
+                f"hồ sơ {d.code} đã quá hạn {d.due_at.isoformat()}; thư xin lỗi phải được gửi trước "
+                f"hạn, hồ sơ được tính là trễ hạn không có thư xin lỗi (dossier {d.code} was due "
+                f"{d.due_at.isoformat()}: an apology letter is issued before the due time; the "
+                f"dossier counts as late without one)",
+            )
         if d.due_at is not None and new_due_at <= d.due_at:
-            raise Invalid("appointment_not_later",
-                          f"the new appointment must be after the current due time {d.due_at.isoformat()}")
+            raise Invalid(
+                "appointment_not_later",
+                f"the new appointment must be after the current due time {d.due_at.isoformat()}",
+            )
         if new_due_at <= now:
             raise Invalid("appointment_in_past", "the new appointment must be in the future")
         return ev.ApologyIssuedData(reason=reason, new_due_at=new_due_at, letter_id=letter_id)

@@ -48,23 +48,34 @@ async def hand_over(processing: Processing, claims: Claims, succession: Successi
     if succession.effective_date > processing.now().date():
         return []
     # Never ahead of processing's clock (an effective date that falls on a weekend, say).
-    start = min(processing.now(), processing.calendar.next_working_instant(
-        datetime.combine(succession.effective_date, time(0), tzinfo=PROVINCE_TZ)))
+    start = min(
+        processing.now(),
+        processing.calendar.next_working_instant(
+            datetime.combine(succession.effective_date, time(0), tzinfo=PROVINCE_TZ)
+        ),
+    )
     published: list[ev.DossierEvent] = []
     found = await processing.dossiers.find(
-        {"agency_code": succession.agency_code, "status": {"$in": sorted(s.value for s in TRANSFERABLE)}},
-        limit=_BATCH)
+        {"agency_code": succession.agency_code, "status": {"$in": sorted(s.value for s in TRANSFERABLE)}}, limit=_BATCH
+    )
     for listed in found:
         dossier = await processing.dossiers.get(listed.dossier_id)  # the view may trail by a change
         if dossier is None or dossier.agency_code != succession.agency_code or dossier.status not in TRANSFERABLE:
             continue
         event = ev.DossierTransferred(
             event_id=handover_event_id(dossier.dossier_id, succession.agency_code),
-            occurred_at=handed_over_at(succession, dossier, start), source=processing.source,
+            occurred_at=handed_over_at(succession, dossier, start),
+            source=processing.source,
             dossier_id=dossier.dossier_id,
-            data=ev.TransferredData(to_agency_code=succession.successor_code, reason=succession.reason or (
-                f"{succession.agency_code} giải thể từ {succession.effective_date.isoformat()}, "
-                f"{succession.successor_code} tiếp nhận (agency dissolved; its successor takes over)")))
+            data=ev.TransferredData(
+                to_agency_code=succession.successor_code,
+                reason=succession.reason
+                or (
+                    f"{succession.agency_code} giải thể từ {succession.effective_date.isoformat()}, "
+                    f"{succession.successor_code} tiếp nhận (agency dissolved; its successor takes over)"
+                ),
+            ),
+        )
         if dossier.has_seen(str(event.event_id)) or not await claims.claim(event, KIND):
             continue
         try:
@@ -75,8 +86,9 @@ async def hand_over(processing: Processing, claims: Claims, succession: Successi
         await claims.mark_published(str(event.event_id))
         published.append(event)
     if published:
-        log.info("handed %d dossier(s) of %s over to %s", len(published), succession.agency_code,
-                 succession.successor_code)
+        log.info(
+            "handed %d dossier(s) of %s over to %s", len(published), succession.agency_code, succession.successor_code
+        )
     return published
 
 

@@ -54,8 +54,10 @@ class Processing:
         return await self.freshness.wait_folded(self.topics.dossier_events, key=dossier_id, within=wait)
 
     def view_behind(self, code: str) -> Refused:
-        return Unavailable("view_behind",
-                           f"dữ liệu hồ sơ {code} ở dịch vụ xử lý chưa kịp cập nhật; xin thử lại sau "
-                           f"{self.retry_after_seconds} giây (processing's view has not yet folded every event "
-                           f"published before this request; retry in {self.retry_after_seconds} seconds)",
-                           retry_after=self.retry_after_seconds)
+        return Unavailable(
+            "view_behind",
+            f"dữ liệu hồ sơ {code} ở dịch vụ xử lý chưa kịp cập nhật; xin thử lại sau "
+            f"{self.retry_after_seconds} giây (processing's view has not yet folded every event "
+            f"published before this request; retry in {self.retry_after_seconds} seconds)",
+            retry_after=self.retry_after_seconds,
+        )

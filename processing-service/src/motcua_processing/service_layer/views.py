@@ -167,13 +167,21 @@ class _Position:
                 raise ValueError(cursor)
             return cls(run, at.astimezone(UTC) if at else None, dossier_id)  # UTC: as the store compares
         except (ValueError, TypeError, OverflowError) as exc:
-            raise Invalid("invalid_cursor", "con trỏ trang không hợp lệ; dùng next_cursor của trang trước "
-                          "(the cursor is not valid: pass the next_cursor of the previous page)") from exc
+            raise Invalid(
+                "invalid_cursor",
+                "con trỏ trang không hợp lệ; dùng next_cursor của trang trước "
+                "(the cursor is not valid: pass the next_cursor of the previous page)",
+            ) from exc
 
 
 async def inbox(
-    processing: Processing, agency_code: str, statuses: list[DossierStatus] | None, *, limit: int,
-    cursor: str | None = None, only: InboxFilter | None = None,
+    processing: Processing,
+    agency_code: str,
+    statuses: list[DossierStatus] | None,
+    *,
+    limit: int,
+    cursor: str | None = None,
+    only: InboxFilter | None = None,
 ) -> InboxPage:
     """A page of an agency's dossiers in `statuses`, the soonest due first; dossiers without a due time
     (not yet accepted) after them, the longest waiting first. `cursor` is the previous page's
@@ -197,10 +205,15 @@ async def inbox(
         if run == 1 and only.due_within is not None:
             break  # a dossier without a due time is never due within some hours
         # `narrowed` may restate `due_at` (never null then): it replaces the run's own condition.
-        query = {**base, **has_due_time, **narrowed,
-                 **(after.beyond() if after is not None and run == after.run else {})}
-        dossiers += await processing.dossiers.find(query, sort=[(key, ASCENDING), ("_id", ASCENDING)],
-                                                   limit=limit + 1 - len(dossiers))
+        query = {
+            **base,
+            **has_due_time,
+            **narrowed,
+            **(after.beyond() if after is not None and run == after.run else {}),
+        }
+        dossiers += await processing.dossiers.find(
+            query, sort=[(key, ASCENDING), ("_id", ASCENDING)], limit=limit + 1 - len(dossiers)
+        )
         if len(dossiers) > limit:
             break
     page = dossiers[:limit]

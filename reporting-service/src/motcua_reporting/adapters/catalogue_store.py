@@ -29,14 +29,22 @@ class CatalogueStore:
         """The whole catalogue (small: hundreds of agencies, a few thousand procedures)."""
         catalogue = Catalogue()
         for doc in await self._models.agencies.find({"name": {"$exists": True}}).to_list(None):
-            catalogue.agencies[doc["_id"]] = Agency(doc["_id"], doc["name"], doc.get("admin_level"),
-                                                    doc.get("parent_code"))
+            catalogue.agencies[doc["_id"]] = Agency(
+                doc["_id"], doc["name"], doc.get("admin_level"), doc.get("parent_code")
+            )
         for code, succession in (await self._fold.successions()).items():
-            catalogue.successions[code] = Succession(succession.successor_code,
-                                                     succession.effective_date.isoformat())
+            catalogue.successions[code] = Succession(succession.successor_code, succession.effective_date.isoformat())
         for doc in await self._models.procedures.find({"name": {"$exists": True}}).to_list(None):
             field = doc.get("field") or {}
             catalogue.procedures[doc["_id"]] = Procedure(
-                doc["_id"], doc["name"], doc["agency_code"], doc.get("admin_level"), doc.get("online_level"),
-                _number(doc.get("fee")), bool(doc.get("retired", False)), field.get("code"), field.get("name"))
+                doc["_id"],
+                doc["name"],
+                doc["agency_code"],
+                doc.get("admin_level"),
+                doc.get("online_level"),
+                _number(doc.get("fee")),
+                bool(doc.get("retired", False)),
+                field.get("code"),
+                field.get("name"),
+            )
         return catalogue

@@ -49,8 +49,15 @@ class Claim:
 
     @classmethod
     def of(cls, doc: dict[str, Any]) -> "Claim":
-        return cls(doc["stream"], int(doc["start"]), int(doc["end"]), doc.get("facts", []), doc["writer"],
-                   float(doc["at"]), bool(doc.get("done")))
+        return cls(
+            doc["stream"],
+            int(doc["start"]),
+            int(doc["end"]),
+            doc.get("facts", []),
+            doc["writer"],
+            float(doc["at"]),
+            bool(doc.get("done")),
+        )
 
 
 class Claims:
@@ -66,9 +73,19 @@ class Claims:
 
     async def insert(self, claim: Claim, *, doc_id: str | None = None) -> bool:
         """True when this writer now holds the claim; False when another writer got there first."""
-        return await insert_once(self._claims, {
-            "_id": doc_id or claim.id, "stream": claim.stream, "start": claim.start, "end": claim.end,
-            "facts": claim.facts, "writer": claim.writer, "at": claim.at, "done": claim.done})
+        return await insert_once(
+            self._claims,
+            {
+                "_id": doc_id or claim.id,
+                "stream": claim.stream,
+                "start": claim.start,
+                "end": claim.end,
+                "facts": claim.facts,
+                "writer": claim.writer,
+                "at": claim.at,
+                "done": claim.done,
+            },
+        )
 
     async def begin_at(self, stream: str, position: int, writer: str) -> None:
         """Start the stream's chain at `position` (a rebuild does, at the partition's first offset, so

@@ -91,7 +91,7 @@ class CounterStore:
         for key_id, n in deltas.items():
             if n:
                 row: Row = tuple(json.loads(key_id))
-                by_period.setdefault(row[1][:self._period], {})[row] = n
+                by_period.setdefault(row[1][: self._period], {})[row] = n
         return by_period
 
     async def apply_claim(self, stream: str, start: int, end: int, deltas: Mapping[str, int]) -> int:
@@ -109,8 +109,11 @@ class CounterStore:
             doc_id = month_doc_id(stream, period)
             doc = seen.get(doc_id)
             if doc is None:  # inserts go in one batch: far faster than upserts on FerretDB
-                writes.append(InsertOne({"_id": doc_id, "stream": stream, "period": period, "pos": end,
-                                         "rows": encode_rows(changes)}))
+                writes.append(
+                    InsertOne(
+                        {"_id": doc_id, "stream": stream, "period": period, "pos": end, "rows": encode_rows(changes)}
+                    )
+                )
             elif int(doc.get("pos", -1)) < start:
                 counts = decode_rows(doc.get("rows"))
                 for row, n in changes.items():
@@ -124,15 +127,16 @@ class CounterStore:
     async def rows(self, kinds: list[str], start: str, end: str) -> list[tuple[CounterKey, int]]:
         """Counters of `kinds` dated in [start, end] (ISO dates, or months in the yearly store), one
         row per stream; callers add them up."""
-        periods = sorted({m[:self._period] for m in months_between(start, end)})
+        periods = sorted({m[: self._period] for m in months_between(start, end)})
         streams = await self.streams.all()
-        docs = await asyncio.gather(*(self._counters.find_one({"_id": month_doc_id(s, p)})
-                                      for s in streams for p in periods))
+        docs = await asyncio.gather(
+            *(self._counters.find_one({"_id": month_doc_id(s, p)}) for s in streams for p in periods)
+        )
         return _rows(docs, kinds, start, end)
 
     async def rows_until(self, kinds: list[str], end: str) -> list[tuple[CounterKey, int]]:
         """Counters of `kinds` dated up to `end`, from the first period on (one row per stream)."""
-        docs = [doc async for doc in self._counters.find({"period": {"$lte": end[:self._period]}})]
+        docs = [doc async for doc in self._counters.find({"period": {"$lte": end[: self._period]}})]
         return _rows(docs, kinds, "", end)
 
     async def totals(self) -> dict[str, int]:
@@ -171,8 +175,9 @@ class MonthToDate(CounterStore):
     async def through(self, kinds: list[str], day: date) -> list[tuple[CounterKey, int]]:
         """Counters of `kinds` from the first of `day`'s month to the end of `day` (one row per stream)."""
         streams = await self.streams.all()
-        docs = await asyncio.gather(*(self._counters.find_one({"_id": month_doc_id(s, day.isoformat())})
-                                      for s in streams))
+        docs = await asyncio.gather(
+            *(self._counters.find_one({"_id": month_doc_id(s, day.isoformat())}) for s in streams)
+        )
         return _rows(docs, kinds, "", "9999")
 
 

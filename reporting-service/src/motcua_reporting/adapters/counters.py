@@ -68,8 +68,8 @@ class Counters:
         if whole:
             reads.append(self.months.rows(kinds, *whole))
         found = await asyncio.gather(*reads, *minus)
-        plus = [row for rows in found[:len(reads)] for row in rows]
-        return plus + [(key, -n) for rows in found[len(reads):] for key, n in rows]
+        plus = [row for rows in found[: len(reads)] for row in rows]
+        return plus + [(key, -n) for rows in found[len(reads) :] for key, n in rows]
 
     async def standing_at_end_of(self, day: date, kind: str = Kind.OPEN) -> Standing:
         """The dossiers open at the end of `day`, by agency, procedure and open state (with

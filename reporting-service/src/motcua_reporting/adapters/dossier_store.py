@@ -52,26 +52,42 @@ class ClaimTimeout(Exception):
 
 def view_fields(view: DossierView) -> dict[str, Any]:
     """The queryable fields of the dossier document (no personal data)."""
+
     def day(at: str | None) -> str | None:
         return local_date(instant(at)).isoformat() if at else None
 
     latest = view.facts[-1]["at"] if view.facts else None
     return {
-        "dossier_code": view.code, "procedure_code": view.procedure, "agency_code": view.agency,
+        "dossier_code": view.code,
+        "procedure_code": view.procedure,
+        "agency_code": view.agency,
         "handling_agency": view.agency_at(latest) if latest else view.agency,
-        "channel": view.channel, "status": view.status, "outcome": view.outcome,
-        "received_at": view.received_at, "received_date": day(view.received_at) or OPEN,
-        "accepted_at": view.accepted_at, "original_due_at": view.original_due_at, "due_at": view.due_at,
-        "due_date": day(view.due_at), "result_at": view.result_at, "result_date": day(view.result_at),
-        "returned_at": view.returned_at, "delivery": view.delivery,
+        "channel": view.channel,
+        "status": view.status,
+        "outcome": view.outcome,
+        "received_at": view.received_at,
+        "received_date": day(view.received_at) or OPEN,
+        "accepted_at": view.accepted_at,
+        "original_due_at": view.original_due_at,
+        "due_at": view.due_at,
+        "due_date": day(view.due_at),
+        "result_at": view.result_at,
+        "result_date": day(view.result_at),
+        "returned_at": view.returned_at,
+        "delivery": view.delivery,
         "timeliness": view.timeliness.value if view.timeliness else None,
-        "refused_at": view.refused_at, "withdrawn_at": view.withdrawn_at, "closed_date": view.closed_date,
-        "rating": view.rating, "rated_at": view.rated_at, "paid_online": view.paid_online,
+        "refused_at": view.refused_at,
+        "withdrawn_at": view.withdrawn_at,
+        "closed_date": view.closed_date,
+        "rating": view.rating,
+        "rated_at": view.rated_at,
+        "paid_online": view.paid_online,
         "pauses": [{"kind": p.kind, "start": p.start, "end": p.end} for p in view.pauses],
         "apology": {"letters": len(view.apologies), "in_time": view.apology_in_time},
         "late_without_apology": view.late_without_apology,
         # Decision 766's scorecard (scorecard_report.py): digitisation, and who resolved it.
-        "digitised": view.digitised, "electronic_result": view.electronic_result,
+        "digitised": view.digitised,
+        "electronic_result": view.electronic_result,
         "result_agency": view.agency_at(view.result_fact_at) if view.result_fact_at else None,
         "anomalies": view.anomalies,
     }
@@ -90,8 +106,15 @@ def _unpacked(stored: list[dict[str, Any]]) -> Counter[str]:
 class DossierProjection:
     """Folds dossier events into the dossier documents and the counters of one generation."""
 
-    def __init__(self, models: ReadModels, *, writer: str | None = None, takeover_after: float = 30.0,
-                 handover_wait: float = 30.0, poll: float = 0.05) -> None:
+    def __init__(
+        self,
+        models: ReadModels,
+        *,
+        writer: str | None = None,
+        takeover_after: float = 30.0,
+        handover_wait: float = 30.0,
+        poll: float = 0.05,
+    ) -> None:
         self._models = models
         self._dossiers = models.dossiers
         self.claims = Claims(models.claims)
@@ -128,8 +151,13 @@ class DossierProjection:
                     if time.monotonic() - waited_since < self.handover_wait:
                         await asyncio.sleep(self._poll)
                         continue
-                    log.warning("stream %s: positions %d..%d never folded; continuing at %d",
-                                stream, latest.next, records[0][0] - 1, records[0][0])
+                    log.warning(
+                        "stream %s: positions %d..%d never folded; continuing at %d",
+                        stream,
+                        latest.next,
+                        records[0][0] - 1,
+                        records[0][0],
+                    )
             start = latest.next if latest is not None else records[0][0]
             claim = self._claim(stream, start, records)
             if await self.claims.insert(claim):
@@ -156,8 +184,11 @@ class DossierProjection:
         # Each fact keeps its stream and position, so that a published report, which records the
         # positions folded when it was computed, can tell which events came later (a rebuild folds
         # every event again at the same positions).
-        facts = [{"o": o, "d": e.dossier_id, "f": {**fact_of(e), "stream": stream, "offset": o}}
-                 for o, e in records if e is not None]
+        facts = [
+            {"o": o, "d": e.dossier_id, "f": {**fact_of(e), "stream": stream, "offset": o}}
+            for o, e in records
+            if e is not None
+        ]
         return Claim(stream, start, records[-1][0], facts, self.writer, time.time())
 
     async def _settled_latest(self, stream: str) -> Claim | None:
@@ -202,8 +233,13 @@ class DossierProjection:
                 now = Counter({key.id: n for key, n in counts(view).items()})
                 delta = _packed(Counter({k: now[k] - old[k] for k in now.keys() | old.keys()}))
                 replacement = {
-                    "_id": dossier_id, **view_fields(view), "facts": view.facts, "contributions": _packed(now),
-                    "applied": applied + [f["id"] for f in new], "claim": claim.id, "claim_delta": delta,
+                    "_id": dossier_id,
+                    **view_fields(view),
+                    "facts": view.facts,
+                    "contributions": _packed(now),
+                    "applied": applied + [f["id"] for f in new],
+                    "claim": claim.id,
+                    "claim_delta": delta,
                 }
                 # A plain insert for a new dossier: FerretDB writes a batch of inserts far faster than upserts.
                 writes.append(ReplaceOne({"_id": dossier_id}, replacement) if doc else InsertOne(replacement))

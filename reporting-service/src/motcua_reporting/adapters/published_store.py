@@ -24,8 +24,9 @@ class PublishedStore:
         return found
 
     async def list(self, query: dict[str, Any]) -> list[dict[str, Any]]:
-        return await self._reports.find(query, {"body": 0}).sort([("published_at", DESCENDING), ("_id", 1)]) \
-            .to_list(None)
+        return (
+            await self._reports.find(query, {"body": 0}).sort([("published_at", DESCENDING), ("_id", 1)]).to_list(None)
+        )
 
 
 async def folded_positions(models: ReadModels) -> dict[str, int]:

@@ -46,21 +46,34 @@ def report_query(
     principal: Reader,
     from_: Annotated[date, Query(alias="from", description="first day, YYYY-MM-DD (Asia/Ho_Chi_Minh), inclusive")],
     to: Annotated[date, Query(description="last day, YYYY-MM-DD (Asia/Ho_Chi_Minh), inclusive")],
-    agency_code: Annotated[str | None, Query(min_length=1, max_length=50,
-                                             description="this agency and the agencies below it")] = None,
+    agency_code: Annotated[
+        str | None, Query(min_length=1, max_length=50, description="this agency and the agencies below it")
+    ] = None,
     admin_level: AdminLevel | None = None,
 ) -> ReportQuery:
     """The validated period and scope; an officer is limited to their agency (403 forbidden_agency)."""
     for name, day in (("from", from_), ("to", to)):
         if not EARLIEST <= day <= LATEST:
-            raise ApiError(422, "invalid_period", f"`{name}` must be between {EARLIEST} and {LATEST}",
-                           fields=[FieldProblem(field=f"query.{name}", message="out of range")])
+            raise ApiError(
+                422,
+                "invalid_period",
+                f"`{name}` must be between {EARLIEST} and {LATEST}",
+                fields=[FieldProblem(field=f"query.{name}", message="out of range")],
+            )
     if from_ > to:
-        raise ApiError(422, "invalid_period", "`from` must not be after `to`",
-                       fields=[FieldProblem(field="query.from", message="after `to`")])
+        raise ApiError(
+            422,
+            "invalid_period",
+            "`from` must not be after `to`",
+            fields=[FieldProblem(field="query.from", message="after `to`")],
+        )
     if (to - from_).days > MAX_PERIOD_DAYS:
-        raise ApiError(422, "invalid_period", "the period may not exceed 20 years",
-                       fields=[FieldProblem(field="query.to", message="too far from `from`")])
+        raise ApiError(
+            422,
+            "invalid_period",
+            "the period may not exceed 20 years",
+            fields=[FieldProblem(field="query.to", message="too far from `from`")],
+        )
     if principal.role is Role.OFFICER:
         if principal.agency_code is None:
             raise ApiError(403, "forbidden_agency", "an officer's token must name their agency")

@@ -12,11 +12,17 @@ from openpyxl.utils import get_column_letter
 
 Language = Literal["vi", "en"]
 
-CHANNELS = [("direct", "trực tiếp", "directly"), ("online", "trực tuyến", "online"),
-            ("postal", "qua bưu chính", "by post")]
+CHANNELS = [
+    ("direct", "trực tiếp", "directly"),
+    ("online", "trực tuyến", "online"),
+    ("postal", "qua bưu chính", "by post"),
+]
 TIMELINESS = [("early", "trước hạn", "early"), ("on_time", "đúng hạn", "on time"), ("late", "quá hạn", "late")]
-RATINGS = [("very_satisfied", "Rất hài lòng", "Very satisfied"), ("satisfied", "Hài lòng", "Satisfied"),
-           ("unsatisfied", "Không hài lòng", "Unsatisfied")]
+RATINGS = [
+    ("very_satisfied", "Rất hài lòng", "Very satisfied"),
+    ("satisfied", "Hài lòng", "Satisfied"),
+    ("unsatisfied", "Không hài lòng", "Unsatisfied"),
+]
 
 # (Vietnamese label, English label, path into an agency row), in the order of the JSON row
 COLUMNS: list[tuple[str, str, tuple[str, ...]]] = [
@@ -24,8 +30,10 @@ COLUMNS: list[tuple[str, str, tuple[str, ...]]] = [
     ("Tên đơn vị", "Agency name", ("agency_name",)),
     ("Tổng số hồ sơ tiếp nhận", "Received", ("received", "total")),
     *[(f"Tiếp nhận {vi}", f"Received {en}", ("received", "by_channel", c, "count")) for c, vi, en in CHANNELS],
-    *[(f"Tỷ lệ tiếp nhận {vi} (%)", f"Received {en} (%)", ("received", "by_channel", c, "percent"))
-      for c, vi, en in CHANNELS],
+    *[
+        (f"Tỷ lệ tiếp nhận {vi} (%)", f"Received {en} (%)", ("received", "by_channel", c, "percent"))
+        for c, vi, en in CHANNELS
+    ],
     ("Kỳ trước chuyển sang", "Carried over", ("carried_over",)),
     ("Đã giải quyết", "Resolved", ("resolved", "total")),
     *[(f"Giải quyết {vi}", f"Resolved {en}", ("resolved", t, "count")) for t, vi, en in TIMELINESS],
@@ -47,8 +55,11 @@ COLUMNS: list[tuple[str, str, tuple[str, ...]]] = [
     # Counted by receiving counter (issue 18: receipt regardless of administrative boundaries).
     ("Tiếp nhận tại quầy của đơn vị", "Received at its counters", ("received_at_counter", "total")),
     ("Tiếp nhận hộ đơn vị khác", "Received for other agencies", ("received_at_counter", "for_other_agencies")),
-    ("Tiếp nhận tại quầy đơn vị khác", "Received at other agencies' counters",
-     ("received_at_counter", "at_other_counters")),
+    (
+        "Tiếp nhận tại quầy đơn vị khác",
+        "Received at other agencies' counters",
+        ("received_at_counter", "at_other_counters"),
+    ),
 ]
 
 

@@ -13,32 +13,52 @@ from openpyxl.styles import Alignment, Border, Font, Side
 
 from .exports import Language, inert
 
-TITLE = ("BÁO CÁO TÌNH HÌNH, KẾT QUẢ GIẢI QUYẾT THỦ TỤC HÀNH CHÍNH",
-         "Report on the resolution of administrative procedures")
+TITLE = (
+    "BÁO CÁO TÌNH HÌNH, KẾT QUẢ GIẢI QUYẾT THỦ TỤC HÀNH CHÍNH",
+    "Report on the resolution of administrative procedures",
+)
 # (group label vi, en), then its columns: (JSON name, label vi, label en, the form's number)
 GROUPS: list[tuple[tuple[str, str], list[tuple[str, str, str, str]]]] = [
-    (("Số hồ sơ nhận giải quyết", "Dossiers to resolve"), [
-        ("to_resolve", "Tổng số", "Total", "(3)"),
-        ("received_online", "Trực tuyến", "Received online", "(4)"),
-        ("received_direct_or_postal", "Trực tiếp, dịch vụ bưu chính", "Received directly or by post", "(5)"),
-        ("carried_over", "Từ kỳ trước", "Carried over", "(6)")]),
-    (("Số hồ sơ đã giải quyết", "Dossiers resolved"), [
-        ("resolved", "Tổng số", "Total", "(7)"),
-        ("resolved_early", "Trước hạn", "Before the deadline", "(8)"),
-        ("resolved_on_time", "Đúng hạn", "On time", "(9)"),
-        ("resolved_late", "Quá hạn", "Late", "(10)")]),
-    (("Số hồ sơ đang giải quyết", "Dossiers being resolved"), [
-        ("in_progress", "Tổng số", "Total", "(11)"),
-        ("in_progress_within_deadline", "Trong hạn", "Within the deadline", "(12)"),
-        ("in_progress_overdue", "Quá hạn", "Overdue", "(13)"),
-        ("in_progress_paused", "Tạm dừng", "Paused", "")]),
-    (("Hồ sơ khác", "Other dossiers"), [
-        ("refused", "Từ chối", "Refused", ""),
-        ("withdrawn", "Rút hồ sơ", "Withdrawn", ""),
-        ("resolved_unclassified", "Đã giải quyết, không có hạn", "Resolved without a due date", "")]),
+    (
+        ("Số hồ sơ nhận giải quyết", "Dossiers to resolve"),
+        [
+            ("to_resolve", "Tổng số", "Total", "(3)"),
+            ("received_online", "Trực tuyến", "Received online", "(4)"),
+            ("received_direct_or_postal", "Trực tiếp, dịch vụ bưu chính", "Received directly or by post", "(5)"),
+            ("carried_over", "Từ kỳ trước", "Carried over", "(6)"),
+        ],
+    ),
+    (
+        ("Số hồ sơ đã giải quyết", "Dossiers resolved"),
+        [
+            ("resolved", "Tổng số", "Total", "(7)"),
+            ("resolved_early", "Trước hạn", "Before the deadline", "(8)"),
+            ("resolved_on_time", "Đúng hạn", "On time", "(9)"),
+            ("resolved_late", "Quá hạn", "Late", "(10)"),
+        ],
+    ),
+    (
+        ("Số hồ sơ đang giải quyết", "Dossiers being resolved"),
+        [
+            ("in_progress", "Tổng số", "Total", "(11)"),
+            ("in_progress_within_deadline", "Trong hạn", "Within the deadline", "(12)"),
+            ("in_progress_overdue", "Quá hạn", "Overdue", "(13)"),
+            ("in_progress_paused", "Tạm dừng", "Paused", ""),
+        ],
+    ),
+    (
+        ("Hồ sơ khác", "Other dossiers"),
+        [
+            ("refused", "Từ chối", "Refused", ""),
+            ("withdrawn", "Rút hồ sơ", "Withdrawn", ""),
+            ("resolved_unclassified", "Đã giải quyết, không có hạn", "Resolved without a due date", ""),
+        ],
+    ),
 ]
-ROW_LABELS = {"field": (("Mã lĩnh vực", "Field code"), ("Lĩnh vực", "Field")),
-              "agency": (("Mã đơn vị", "Agency code"), ("Đơn vị", "Agency"))}
+ROW_LABELS = {
+    "field": (("Mã lĩnh vực", "Field code"), ("Lĩnh vực", "Field")),
+    "agency": (("Mã đơn vị", "Agency code"), ("Đơn vị", "Agency")),
+}
 
 
 def _label(vi: str, en: str, lang: Language | None) -> str:
@@ -71,9 +91,17 @@ def lines(body: dict[str, Any], lang: Language | None) -> list[tuple[str, list[A
 
 def header(body: dict[str, Any], lang: Language | None) -> list[str]:
     code, name = ROW_LABELS[body["by"]]
-    return [_label("Cấp", "Level", lang), _label("STT", "No.", lang), _label(*code, lang), _label(*name, lang),
-            *[_label(f"{g_vi}: {vi}", f"{g_en}: {en}", lang) + (f" {number}" if number else "")
-              for (g_vi, g_en), cols in GROUPS for _, vi, en, number in cols]]
+    return [
+        _label("Cấp", "Level", lang),
+        _label("STT", "No.", lang),
+        _label(*code, lang),
+        _label(*name, lang),
+        *[
+            _label(f"{g_vi}: {vi}", f"{g_en}: {en}", lang) + (f" {number}" if number else "")
+            for (g_vi, g_en), cols in GROUPS
+            for _, vi, en, number in cols
+        ],
+    ]
 
 
 def resolution_csv(body: dict[str, Any], lang: Language | None = None) -> bytes:
@@ -93,8 +121,11 @@ def resolution_xlsx(body: dict[str, Any], lang: Language | None = None) -> bytes
     sheet.title = f"{body['period']['from']}..{body['period']['to']}"[:31]
     width = 3 + sum(len(cols) for _, cols in GROUPS)  # order, name, then the figures (the code beside the name)
     scope = body["scope"]
-    unit = _label(scope["unit_name_vi"], scope["unit_name_en"], lang) if scope["unit_name_vi"] != scope[
-        "unit_name_en"] else scope["unit_name_vi"]
+    unit = (
+        _label(scope["unit_name_vi"], scope["unit_name_en"], lang)
+        if scope["unit_name_vi"] != scope["unit_name_en"]
+        else scope["unit_name_vi"]
+    )
     period = body["period"]
     sheet.cell(1, 1, _label(*TITLE, lang))
     sheet.cell(2, 1, f"{_label('Đơn vị báo cáo', 'Reporting unit', lang)}: {_clean(unit)}")

@@ -33,10 +33,14 @@ class Resolved(BaseModel):
     late: Share
     returned_by_post: Share = Field(description="percent of resolved.total")
     unclassified: int = Field(description="resolved without any due date (an anomaly): in total, in no bucket")
-    late_with_apology: Share = Field(description="late with an apology letter issued before the deadline it "
-                                   "apologised for; percent of resolved.total (issue 18)")
-    late_without_apology: Share = Field(description="late without one (the compliance breach; an apology imported "
-                                      "with a time after that deadline counts here); percent of resolved.total")
+    late_with_apology: Share = Field(
+        description="late with an apology letter issued before the deadline it "
+        "apologised for; percent of resolved.total (issue 18)"
+    )
+    late_without_apology: Share = Field(
+        description="late without one (the compliance breach; an apology imported "
+        "with a time after that deadline counts here); percent of resolved.total"
+    )
 
 
 class InProgress(BaseModel):
@@ -66,12 +70,15 @@ class Columns(BaseModel):
     in_progress: InProgress
     refused: int = Field(description="refused in the period (counted apart, never as resolved)")
     withdrawn: int = Field(description="withdrawn in the period (counted apart, never as resolved)")
-    on_time_rate: float | None = Field(description="(early + on time) / (early + on time + late) x 100; "
-                                             "null when that base is 0 (nothing to rate)")
+    on_time_rate: float | None = Field(
+        description="(early + on time) / (early + on time + late) x 100; null when that base is 0 (nothing to rate)"
+    )
     late_without_apology: int = Field(description="resolved late with no apology letter before the deadline")
-    uncollected: int = Field(description="results ready and not returned at the end of `to`, announced by "
-                             "processing (`dossier.result_uncollected`, after MOTCUA_PROCESSING_UNCOLLECTED_AFTER_DAYS "
-                             "working days); resolved, so in no in_progress figure (issue 18)")
+    uncollected: int = Field(
+        description="results ready and not returned at the end of `to`, announced by "
+        "processing (`dossier.result_uncollected`, after MOTCUA_PROCESSING_UNCOLLECTED_AFTER_DAYS "
+        "working days); resolved, so in no in_progress figure (issue 18)"
+    )
     satisfaction: Satisfaction
 
 
@@ -81,19 +88,27 @@ class SummaryPublic(Columns):
 
 
 class ReceivedAtCounter(BaseModel):
-    total: int = Field(description="direct and postal dossiers this agency's counter received in the period, "
-                                   "for its own procedures or for other agencies'")
+    total: int = Field(
+        description="direct and postal dossiers this agency's counter received in the period, "
+        "for its own procedures or for other agencies'"
+    )
     for_other_agencies: int = Field(description="among them, for another (competent) agency's procedures")
-    at_other_counters: int = Field(description="this agency's own dossiers received at another agency's counter "
-                                               "(in its `received`, not in its `total` here)")
+    at_other_counters: int = Field(
+        description="this agency's own dossiers received at another agency's counter "
+        "(in its `received`, not in its `total` here)"
+    )
 
 
 class AgencyRow(Columns):
     agency_code: str
     agency_name: str
-    received_at_counter: ReceivedAtCounter | None = Field(default=None, description=(
-        "tiếp nhận tại quầy của đơn vị (tiếp nhận không phụ thuộc địa giới hành chính) / counted by receiving "
-        "counter (issue 18): `received` counts by competent agency, as before"))
+    received_at_counter: ReceivedAtCounter | None = Field(
+        default=None,
+        description=(
+            "tiếp nhận tại quầy của đơn vị (tiếp nhận không phụ thuộc địa giới hành chính) / counted by receiving "
+            "counter (issue 18): `received` counts by competent agency, as before"
+        ),
+    )
 
 
 class AgencyTablePublic(BaseModel):

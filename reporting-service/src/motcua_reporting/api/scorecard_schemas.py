@@ -29,8 +29,9 @@ class IndicatorPublic(Labelled):
     unit: str = Field(description="`%` or `days`")
     points: float = Field(description="max_points x value / 100, two decimals; 0 when not assessed")
     max_points: int
-    assessed: bool = Field(description="false: the events hold no data for it, or its base is empty in the "
-                                       "period; then it is in no total")
+    assessed: bool = Field(
+        description="false: the events hold no data for it, or its base is empty in the period; then it is in no total"
+    )
     note_vi: str
     note_en: str
 
@@ -54,8 +55,12 @@ class PublishRequest(BaseModel):
 
     from_: date = Field(alias="from", description="first day, YYYY-MM-DD (Asia/Ho_Chi_Minh), inclusive")
     to: date = Field(description="last day, inclusive")
-    agency_code: str | None = Field(default=None, min_length=1, max_length=50,
-                                    description="this agency and those below it; absent: the whole province")
+    agency_code: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=50,
+        description="this agency and those below it; absent: the whole province",
+    )
     admin_level: AdminLevel | None = None
 
 
@@ -69,7 +74,8 @@ class PublishedReportPublic(BaseModel):
     scope: ReportScope
     offsets: dict[str, dict[str, int]] = Field(
         description="per stream reporting folds (`dossier.events` partitions, and `direct` for events folded "
-                    "without Kafka): the next position not yet folded when the report was computed")
+        "without Kafka): the next position not yet folded when the report was computed"
+    )
     summary: dict[str, Any]
     resolution: dict[str, Any] | None = Field(description="the resolution table by field (null if not built)")
     scorecard: dict[str, Any]
@@ -96,8 +102,9 @@ class FigureChange(BaseModel):
 
 class LateEvents(BaseModel):
     in_period: int = Field(description="events with occurred_at in the period folded after the publication")
-    before_period: int = Field(description="events with occurred_at before the period folded after it (they "
-                                           "move the carried-over figures)")
+    before_period: int = Field(
+        description="events with occurred_at before the period folded after it (they move the carried-over figures)"
+    )
     by_type: dict[str, int] = Field(description="the events in the period by event_type")
 
 

@@ -75,8 +75,13 @@ class Catalogue:
             owner = self.responsible(procedure.agency_code, on)
             if owner != procedure.agency_code:
                 successor = self.agencies.get(owner)
-                procedure = replace(procedure, agency_code=owner, admin_level=(
-                    successor.admin_level if successor and successor.admin_level else procedure.admin_level))
+                procedure = replace(
+                    procedure,
+                    agency_code=owner,
+                    admin_level=(
+                        successor.admin_level if successor and successor.admin_level else procedure.admin_level
+                    ),
+                )
             procedures[code] = procedure
         return Catalogue(self.agencies, procedures, self.successions)
 

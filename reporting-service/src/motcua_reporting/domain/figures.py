@@ -55,8 +55,11 @@ def tally_counters(
 
 
 def tally_open_states(
-    figures: PeriodFigures, carried: Counter[tuple[str, str, str]], in_progress: Counter[tuple[str, str, str]],
-    scope: Scope, catalogue: Catalogue,
+    figures: PeriodFigures,
+    carried: Counter[tuple[str, str, str]],
+    in_progress: Counter[tuple[str, str, str]],
+    scope: Scope,
+    catalogue: Catalogue,
 ) -> None:
     """carried_over (open at the end of the day before `start`) and in_progress at the end of `end`, by
     state, each under the agency handling the dossiers then: (agency, procedure, state) -> dossiers."""
@@ -68,8 +71,9 @@ def tally_open_states(
             figures.agency(agency)[f"in_progress.{state}"] += n
 
 
-def tally_uncollected(figures: PeriodFigures, standing: Counter[tuple[str, str, str]], scope: Scope,
-                      catalogue: Catalogue) -> None:
+def tally_uncollected(
+    figures: PeriodFigures, standing: Counter[tuple[str, str, str]], scope: Scope, catalogue: Catalogue
+) -> None:
     """Results ready and not collected at the end of `end` (issue 18), under the agency then."""
     for (agency, procedure, _), n in standing.items():
         if n and scope.includes(agency, procedure, catalogue):

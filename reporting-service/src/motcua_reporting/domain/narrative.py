@@ -82,16 +82,28 @@ def narrative(body: dict[str, Any], lang: str) -> str:
         ]
     top = body["by_agency"][:3]
     if top:
-        named = [f"{a['agency_name']} ({count(a['received'])}{' hồ sơ' if vi else ' dossiers'})" if i == 0
-                 else f"{a['agency_name']} ({count(a['received'])})" for i, a in enumerate(top)]
-        lead = "Các đơn vị tiếp nhận nhiều hồ sơ nhất là" if vi else (
-            "The busiest agency was" if len(top) == 1 else "The busiest agencies were")
+        named = [
+            f"{a['agency_name']} ({count(a['received'])}{' hồ sơ' if vi else ' dossiers'})"
+            if i == 0
+            else f"{a['agency_name']} ({count(a['received'])})"
+            for i, a in enumerate(top)
+        ]
+        lead = (
+            "Các đơn vị tiếp nhận nhiều hồ sơ nhất là"
+            if vi
+            else ("The busiest agency was" if len(top) == 1 else "The busiest agencies were")
+        )
         parts.append(f"{lead} {_and(named, lang)}.")
     if rated["total"]:
-        ratings = [share(rated["very_satisfied"], "rất hài lòng" if vi else "very satisfied"),
-                   share(rated["satisfied"], "hài lòng" if vi else "satisfied"),
-                   share(rated["unsatisfied"], "không hài lòng" if vi else "unsatisfied")]
-        lead = (f"Có {count(rated['total'])} lượt đánh giá mức độ hài lòng:" if vi
-                else f"{count(rated['total'])} applicants rated the service:")
+        ratings = [
+            share(rated["very_satisfied"], "rất hài lòng" if vi else "very satisfied"),
+            share(rated["satisfied"], "hài lòng" if vi else "satisfied"),
+            share(rated["unsatisfied"], "không hài lòng" if vi else "unsatisfied"),
+        ]
+        lead = (
+            f"Có {count(rated['total'])} lượt đánh giá mức độ hài lòng:"
+            if vi
+            else f"{count(rated['total'])} applicants rated the service:"
+        )
         parts.append(f"{lead} {_and(ratings, lang)}.")
     return " ".join(parts)

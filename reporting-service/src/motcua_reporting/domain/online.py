@@ -14,19 +14,21 @@ def _level_rates(procedures: list[Procedure]) -> dict[str, Any]:
     level4 = sum(1 for p in procedures if p.online_level == 4)
     level3 = sum(1 for p in procedures if p.online_level == 3)
     return {
-        "procedures": total, "level_4": level4, "level_3": level3,
+        "procedures": total,
+        "level_4": level4,
+        "level_3": level3,
         "online_rate": rate(level3 + level4, total),
-        "level_4_rate": rate(level4, total), "level_3_rate": rate(level3, total),
+        "level_4_rate": rate(level4, total),
+        "level_3_rate": rate(level3, total),
     }
 
 
-def online_indicators(
-    catalogue: Catalogue, rows: list[tuple[CounterKey, int]], scope: Scope
-) -> dict[str, Any]:
+def online_indicators(catalogue: Catalogue, rows: list[tuple[CounterKey, int]], scope: Scope) -> dict[str, Any]:
     """Level 3/4 rates (overall, per admin level, per agency), online services with dossiers arising,
     online dossier rate and online payment rate, for the procedures and the received counters in scope."""
     procedures = [
-        p for p in catalogue.active_procedures()
+        p
+        for p in catalogue.active_procedures()
         if (scope.agencies is None or p.agency_code in scope.agencies)
         and (scope.admin_level is None or p.admin_level == scope.admin_level)
     ]
@@ -71,10 +73,14 @@ def online_indicators(
             for code, ps in sorted(by_agency.items())
         ],
         "services_with_online_dossiers": {
-            "count": len(arising), "of": len(online_services), "percent": rate(len(arising), len(online_services)),
+            "count": len(arising),
+            "of": len(online_services),
+            "percent": rate(len(arising), len(online_services)),
         },
         "online_dossiers": {
-            "count": online_dossiers, "of": dossiers_of_online, "percent": rate(online_dossiers, dossiers_of_online),
+            "count": online_dossiers,
+            "of": dossiers_of_online,
+            "percent": rate(online_dossiers, dossiers_of_online),
         },
         "online_payments": {"count": paid, "of": fee_dossiers, "percent": rate(paid, fee_dossiers)},
     }

@@ -33,10 +33,21 @@ LEVEL_NAMES = {
 
 # The form's columns (JSON names), in order, with the form's numbers where it has one.
 COLUMNS: list[tuple[str, str | None]] = [
-    ("to_resolve", "3"), ("received_online", "4"), ("received_direct_or_postal", "5"), ("carried_over", "6"),
-    ("resolved", "7"), ("resolved_early", "8"), ("resolved_on_time", "9"), ("resolved_late", "10"),
-    ("in_progress", "11"), ("in_progress_within_deadline", "12"), ("in_progress_overdue", "13"),
-    ("in_progress_paused", None), ("refused", None), ("withdrawn", None), ("resolved_unclassified", None),
+    ("to_resolve", "3"),
+    ("received_online", "4"),
+    ("received_direct_or_postal", "5"),
+    ("carried_over", "6"),
+    ("resolved", "7"),
+    ("resolved_early", "8"),
+    ("resolved_on_time", "9"),
+    ("resolved_late", "10"),
+    ("in_progress", "11"),
+    ("in_progress_within_deadline", "12"),
+    ("in_progress_overdue", "13"),
+    ("in_progress_paused", None),
+    ("refused", None),
+    ("withdrawn", None),
+    ("resolved_unclassified", None),
 ]
 
 Group = tuple[str, str]  # (admin level, field code or agency code)
@@ -48,8 +59,9 @@ TONES = {"\u0300", "\u0301", "\u0303", "\u0309", "\u0323"}  # huyền, sắc, ng
 def vietnamese_order(name: str) -> tuple[tuple[int, ...], str]:
     """A sort key in Vietnamese dictionary order: đ after d, ă and â after a, tones after the letters
     (so "Đất đai" comes after "Dân số", not after "Xây dựng" as code points would put it)."""
-    letters = unicodedata.normalize("NFC", "".join(
-        c for c in unicodedata.normalize("NFD", name.lower()) if c not in TONES))
+    letters = unicodedata.normalize(
+        "NFC", "".join(c for c in unicodedata.normalize("NFD", name.lower()) if c not in TONES)
+    )
     # Anything else (a space, a digit) before every letter, so that "Hộ tịch" comes before "Hội".
     return tuple(ALPHABET.index(c) + 1 if c in ALPHABET else ord(c) - 0x110000 for c in letters), name
 
@@ -71,8 +83,12 @@ def grouper(by: str, catalogue: Catalogue) -> Callable[[str, str], Group]:
 
 
 def tally_groups(
-    rows: list[tuple[CounterKey, int]], carried: Counter[tuple[str, str, str]],
-    in_progress: Counter[tuple[str, str, str]], scope: Scope, catalogue: Catalogue, group: Callable[[str, str], Group],
+    rows: list[tuple[CounterKey, int]],
+    carried: Counter[tuple[str, str, str]],
+    in_progress: Counter[tuple[str, str, str]],
+    scope: Scope,
+    catalogue: Catalogue,
+    group: Callable[[str, str], Group],
 ) -> dict[Group, Tally]:
     """The period's flows and the open states at both ends, added up per row of the table."""
     found: dict[Group, Tally] = {}
@@ -97,12 +113,20 @@ def columns(t: Tally) -> dict[str, Any]:
     within, overdue, paused = t["in_progress.within_deadline"], t["in_progress.overdue"], t["in_progress.paused"]
     return {
         "to_resolve": online + direct_or_postal + t["carried_over"],
-        "received_online": online, "received_direct_or_postal": direct_or_postal, "carried_over": t["carried_over"],
+        "received_online": online,
+        "received_direct_or_postal": direct_or_postal,
+        "carried_over": t["carried_over"],
         "resolved": early + on_time + late + t["resolved.unclassified"],
-        "resolved_early": early, "resolved_on_time": on_time, "resolved_late": late,
+        "resolved_early": early,
+        "resolved_on_time": on_time,
+        "resolved_late": late,
         "in_progress": within + overdue + paused,
-        "in_progress_within_deadline": within, "in_progress_overdue": overdue, "in_progress_paused": paused,
-        "refused": t["refused"], "withdrawn": t["withdrawn"], "resolved_unclassified": t["resolved.unclassified"],
+        "in_progress_within_deadline": within,
+        "in_progress_overdue": overdue,
+        "in_progress_paused": paused,
+        "refused": t["refused"],
+        "withdrawn": t["withdrawn"],
+        "resolved_unclassified": t["resolved.unclassified"],
         "on_time_rate": on_time_rate(early, on_time, late),
     }
 
@@ -127,9 +151,22 @@ def table(tallies: dict[Group, Tally], names: dict[str, str], extra: dict[str, l
         rows = []
         for code in sorted(codes, key=lambda c: (c == "other", vietnamese_order(names[c] if c in names else c), c)):
             order += 1
-            rows.append({"order": order, "code": code, "name": names.get(code, code),
-                         **columns(tallies.get((level, code), Counter()))})
+            rows.append(
+                {
+                    "order": order,
+                    "code": code,
+                    "name": names.get(code, code),
+                    **columns(tallies.get((level, code), Counter())),
+                }
+            )
         name_vi, name_en = LEVEL_NAMES[level]
-        levels.append({"admin_level": level, "name_vi": name_vi, "name_en": name_en, "rows": rows,
-                       "subtotal": columns(_added([t for (lv, _), t in tallies.items() if lv == level]))})
+        levels.append(
+            {
+                "admin_level": level,
+                "name_vi": name_vi,
+                "name_en": name_en,
+                "rows": rows,
+                "subtotal": columns(_added([t for (lv, _), t in tallies.items() if lv == level])),
+            }
+        )
     return {"levels": levels, "total": columns(_added(list(tallies.values())))}

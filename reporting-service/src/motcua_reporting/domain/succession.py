@@ -15,16 +15,18 @@ from .catalogue import Catalogue
 from .contributions import CounterKey
 
 
-def rows_at_period_end(rows: list[tuple[CounterKey, int]], catalogue: Catalogue,
-                       end: date) -> list[tuple[CounterKey, int]]:
+def rows_at_period_end(
+    rows: list[tuple[CounterKey, int]], catalogue: Catalogue, end: date
+) -> list[tuple[CounterKey, int]]:
     """Counter rows with each agency replaced by the one responsible on `end`."""
     if not catalogue.successions:
         return rows
     return [(replace(key, agency=catalogue.responsible(key.agency, end)), n) for key, n in rows]
 
 
-def standing_at_period_end(standing: Counter[tuple[str, str, str]], catalogue: Catalogue,
-                           end: date) -> Counter[tuple[str, str, str]]:
+def standing_at_period_end(
+    standing: Counter[tuple[str, str, str]], catalogue: Catalogue, end: date
+) -> Counter[tuple[str, str, str]]:
     """Open dossiers by (agency, procedure, state), each agency the one responsible on `end`."""
     if not catalogue.successions:
         return standing

@@ -23,33 +23,56 @@ from ..domain.timeliness import end_of, start_of
 # Figure -> the tally names (domain/figures.py) it adds up.
 FIGURES: dict[str, tuple[str, ...]] = {
     "received": ("received.direct", "received.online", "received.postal", "received.?"),
-    "received.direct": ("received.direct",), "received.online": ("received.online",),
+    "received.direct": ("received.direct",),
+    "received.online": ("received.online",),
     "received.postal": ("received.postal",),
     "received.direct_or_postal": ("received.direct", "received.postal", "received.?"),
     "carried_over": ("carried_over",),
     "to_resolve": ("received.direct", "received.online", "received.postal", "received.?", "carried_over"),
     "resolved": ("resolved.early", "resolved.on_time", "resolved.late", "resolved.unclassified"),
-    "resolved.early": ("resolved.early",), "resolved.on_time": ("resolved.on_time",),
-    "resolved.late": ("resolved.late",), "resolved.unclassified": ("resolved.unclassified",),
-    "returned_by_post": ("returned_by_post",), "late_without_apology": ("late_without_apology",),
+    "resolved.early": ("resolved.early",),
+    "resolved.on_time": ("resolved.on_time",),
+    "resolved.late": ("resolved.late",),
+    "resolved.unclassified": ("resolved.unclassified",),
+    "returned_by_post": ("returned_by_post",),
+    "late_without_apology": ("late_without_apology",),
     "in_progress": ("in_progress.within_deadline", "in_progress.overdue", "in_progress.paused"),
     "in_progress.within_deadline": ("in_progress.within_deadline",),
-    "in_progress.overdue": ("in_progress.overdue",), "in_progress.paused": ("in_progress.paused",),
-    "refused": ("refused",), "withdrawn": ("withdrawn",),
+    "in_progress.overdue": ("in_progress.overdue",),
+    "in_progress.paused": ("in_progress.paused",),
+    "refused": ("refused",),
+    "withdrawn": ("withdrawn",),
     "rated": ("rated.very_satisfied", "rated.satisfied", "rated.unsatisfied"),
-    "rated.very_satisfied": ("rated.very_satisfied",), "rated.satisfied": ("rated.satisfied",),
+    "rated.very_satisfied": ("rated.very_satisfied",),
+    "rated.satisfied": ("rated.satisfied",),
     "rated.unsatisfied": ("rated.unsatisfied",),
 }
 # The resolution table's column names, as figures too.
-FIGURES.update({
-    "received_online": FIGURES["received.online"], "received_direct_or_postal": FIGURES["received.direct_or_postal"],
-    "resolved_early": FIGURES["resolved.early"], "resolved_on_time": FIGURES["resolved.on_time"],
-    "resolved_late": FIGURES["resolved.late"], "resolved_unclassified": FIGURES["resolved.unclassified"],
-    "in_progress_within_deadline": FIGURES["in_progress.within_deadline"],
-    "in_progress_overdue": FIGURES["in_progress.overdue"], "in_progress_paused": FIGURES["in_progress.paused"],
-})
-FIELDS = {"_id": 1, "dossier_code": 1, "procedure_code": 1, "channel": 1, "status": 1, "received_date": 1,
-          "due_date": 1, "result_date": 1, "closed_date": 1, "contributions": 1}
+FIGURES.update(
+    {
+        "received_online": FIGURES["received.online"],
+        "received_direct_or_postal": FIGURES["received.direct_or_postal"],
+        "resolved_early": FIGURES["resolved.early"],
+        "resolved_on_time": FIGURES["resolved.on_time"],
+        "resolved_late": FIGURES["resolved.late"],
+        "resolved_unclassified": FIGURES["resolved.unclassified"],
+        "in_progress_within_deadline": FIGURES["in_progress.within_deadline"],
+        "in_progress_overdue": FIGURES["in_progress.overdue"],
+        "in_progress_paused": FIGURES["in_progress.paused"],
+    }
+)
+FIELDS = {
+    "_id": 1,
+    "dossier_code": 1,
+    "procedure_code": 1,
+    "channel": 1,
+    "status": 1,
+    "received_date": 1,
+    "due_date": 1,
+    "result_date": 1,
+    "closed_date": 1,
+    "contributions": 1,
+}
 PAGE = 500  # candidates read per round trip
 
 
@@ -67,13 +90,28 @@ def _candidates(names: tuple[str, ...], start: date, end: date) -> list[dict[str
     if "in_progress" in kinds:
         found.append({"received_date": {"$lte": last}, "closed_date": {"$gt": last}})
     if Kind.RATED in kinds:
-        found.append({"rated_at": {"$gte": start_of(start).isoformat(timespec="microseconds"),
-                                   "$lt": end_of(end).isoformat(timespec="microseconds")}})
+        found.append(
+            {
+                "rated_at": {
+                    "$gte": start_of(start).isoformat(timespec="microseconds"),
+                    "$lt": end_of(end).isoformat(timespec="microseconds"),
+                }
+            }
+        )
     return found
 
 
-def behind(doc: dict[str, Any], names: tuple[str, ...], start: date, end: date, scope: Scope,
-           catalogue: Catalogue, at_end: Catalogue, field_code: str | None, row_agency: str | None) -> str | None:
+def behind(
+    doc: dict[str, Any],
+    names: tuple[str, ...],
+    start: date,
+    end: date,
+    scope: Scope,
+    catalogue: Catalogue,
+    at_end: Catalogue,
+    field_code: str | None,
+    row_agency: str | None,
+) -> str | None:
     """The agency under which the dossier counts in one of `names` for the period and scope (None:
     it does not), read from its contributions as a report reads the counters. `catalogue`: the whole
     one (with the successions); `at_end`: it as of `end` (catalogue.as_of), which the scope is matched on."""
@@ -107,17 +145,32 @@ def behind(doc: dict[str, Any], names: tuple[str, ...], start: date, end: date, 
 def _item(doc: dict[str, Any], agency: str, catalogue: Catalogue) -> dict[str, Any]:
     procedure = doc.get("procedure_code") or "?"
     return {
-        "dossier_code": doc.get("dossier_code"), "agency_code": agency, "procedure_code": procedure,
-        "field_code": catalogue.field_of(procedure)[0], "admin_level": level_of(catalogue, procedure, agency),
-        "channel": doc.get("channel"), "received_date": None if doc.get("received_date") == OPEN else
-        doc.get("received_date"), "due_date": doc.get("due_date"), "result_date": doc.get("result_date"),
+        "dossier_code": doc.get("dossier_code"),
+        "agency_code": agency,
+        "procedure_code": procedure,
+        "field_code": catalogue.field_of(procedure)[0],
+        "admin_level": level_of(catalogue, procedure, agency),
+        "channel": doc.get("channel"),
+        "received_date": None if doc.get("received_date") == OPEN else doc.get("received_date"),
+        "due_date": doc.get("due_date"),
+        "result_date": doc.get("result_date"),
         "status": doc.get("status"),
     }
 
 
-async def dossiers_behind(models: ReadModels, catalogue: Catalogue, figure: str, start: date, end: date,
-                          scope: Scope, *, field_code: str | None = None, row_agency: str | None = None,
-                          cursor: str | None = None, limit: int = 100) -> dict[str, Any]:
+async def dossiers_behind(
+    models: ReadModels,
+    catalogue: Catalogue,
+    figure: str,
+    start: date,
+    end: date,
+    scope: Scope,
+    *,
+    field_code: str | None = None,
+    row_agency: str | None = None,
+    cursor: str | None = None,
+    limit: int = 100,
+) -> dict[str, Any]:
     """One page of the dossiers behind `figure`, in the order of their ids; `next_cursor` continues."""
     names = FIGURES[figure]
     at_end = catalogue.as_of(end)
@@ -142,5 +195,10 @@ async def dossiers_behind(models: ReadModels, catalogue: Catalogue, figure: str,
         after = str(docs[-1]["_id"])
     for item in items:
         del item["_cursor"]
-    return {"period": {"from": start.isoformat(), "to": end.isoformat()}, "figure": figure,
-            "data": items, "count": len(items), "next_cursor": next_cursor}
+    return {
+        "period": {"from": start.isoformat(), "to": end.isoformat()},
+        "figure": figure,
+        "data": items,
+        "count": len(items),
+        "next_cursor": next_cursor,
+    }

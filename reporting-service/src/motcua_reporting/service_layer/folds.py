@@ -32,8 +32,10 @@ class Projections:
     def of(cls, models: ReadModels, settings: Settings | None = None) -> "Projections":
         options: dict[str, Any] = {}
         if settings is not None:
-            options = {"takeover_after": settings.claim_takeover_seconds,
-                       "handover_wait": settings.handover_wait_seconds}
+            options = {
+                "takeover_after": settings.claim_takeover_seconds,
+                "handover_wait": settings.handover_wait_seconds,
+            }
         return cls(models, DossierProjection(models, **options), CatalogueStore(models))
 
 
@@ -45,8 +47,9 @@ def stream_of(partition: int) -> str:
 async def fold_dossier_records(projections: Projections, by_partition: dict[int, list[Record]]) -> int:
     """Records of dossier.events, by partition, into the dossier documents and the counters, exactly
     once (claims, then event ids); partitions side by side, each in order."""
-    folded = await asyncio.gather(*(projections.dossiers.fold(stream_of(p), records)
-                                    for p, records in by_partition.items()))
+    folded = await asyncio.gather(
+        *(projections.dossiers.fold(stream_of(p), records) for p, records in by_partition.items())
+    )
     return sum(folded)
 
 

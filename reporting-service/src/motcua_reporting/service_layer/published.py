@@ -26,46 +26,80 @@ STREAM_PREFIX = "p"  # claim streams of dossier.events partitions (folds.stream_
 def _offsets(positions: dict[str, int]) -> dict[str, dict[str, int]]:
     topic = {s.removeprefix(STREAM_PREFIX): n for s, n in positions.items() if s.startswith(STREAM_PREFIX)}
     other = {s: n for s, n in positions.items() if not s.startswith(STREAM_PREFIX)}
-    return {"dossier.events": dict(sorted(topic.items(), key=lambda kv: int(kv[0]) if kv[0].isdigit() else -1)),
-            **({"direct": other} if other else {})}
+    return {
+        "dossier.events": dict(sorted(topic.items(), key=lambda kv: int(kv[0]) if kv[0].isdigit() else -1)),
+        **({"direct": other} if other else {}),
+    }
 
 
 async def live_parts(reports: Reports, start: date, end: date, asked: Asked) -> dict[str, Any]:
     """The figures a published report freezes, computed now."""
     resolution = await resolution_table(reports, start, end, asked, "field")
     card = await scorecard_report(reports, start, end, asked)
-    return {"summary": await reports.summary(start, end, asked), "resolution": resolution,
-            "scorecard": card, "scope": scope_body(asked.agency_code, asked.scope.admin_level, asked.catalogue)}
+    return {
+        "summary": await reports.summary(start, end, asked),
+        "resolution": resolution,
+        "scorecard": card,
+        "scope": scope_body(asked.agency_code, asked.scope.admin_level, asked.catalogue),
+    }
 
 
-async def publish(reports: Reports, store: PublishedStore, start: date, end: date, agency_code: str | None,
-                  admin_level: str | None, published_by: str | None) -> str:
+async def publish(
+    reports: Reports,
+    store: PublishedStore,
+    start: date,
+    end: date,
+    agency_code: str | None,
+    admin_level: str | None,
+    published_by: str | None,
+) -> str:
     """Compute and store the report; its JSON text (what every later read answers)."""
     positions = await folded_positions(reports.models)  # read first: the figures hold at least these
     parts = await live_parts(reports, start, end, await reports.asked(agency_code, admin_level))
     published_at = datetime.now(UTC)
     report_id = uuid.uuid4().hex
     body = {
-        "id": report_id, "published_at": iso(published_at), "published_by": published_by,
-        "period": {"from": start.isoformat(), "to": end.isoformat()}, "scope": parts["scope"],
+        "id": report_id,
+        "published_at": iso(published_at),
+        "published_by": published_by,
+        "period": {"from": start.isoformat(), "to": end.isoformat()},
+        "scope": parts["scope"],
         "offsets": _offsets(positions),
-        "summary": parts["summary"], "resolution": parts["resolution"], "scorecard": parts["scorecard"],
+        "summary": parts["summary"],
+        "resolution": parts["resolution"],
+        "scorecard": parts["scorecard"],
     }
     text = json.dumps(body, ensure_ascii=False, separators=(",", ":"))
-    await store.add(report_id, {"published_at": body["published_at"], "published_by": published_by,
-                                "from": start.isoformat(), "to": end.isoformat(), "agency_code": agency_code,
-                                "admin_level": admin_level, "scope": parts["scope"], "positions": positions},
-                    text)
+    await store.add(
+        report_id,
+        {
+            "published_at": body["published_at"],
+            "published_by": published_by,
+            "from": start.isoformat(),
+            "to": end.isoformat(),
+            "agency_code": agency_code,
+            "admin_level": admin_level,
+            "scope": parts["scope"],
+            "positions": positions,
+        },
+        text,
+    )
     return text
 
 
 def entry(doc: dict[str, Any]) -> dict[str, Any]:
     """A published report as listed (without its figures)."""
-    return {"id": doc["_id"], "published_at": doc["published_at"], "published_by": doc.get("published_by"),
-            "period": {"from": doc["from"], "to": doc["to"]}, "scope": doc["scope"]}
+    return {
+        "id": doc["_id"],
+        "published_at": doc["published_at"],
+        "published_by": doc.get("published_by"),
+        "period": {"from": doc["from"], "to": doc["to"]},
+        "scope": doc["scope"],
+    }
 
 
 # --- the diff --------------------------------------------------------------------------------------
+
 
 def _key(item: dict[str, Any], index: int) -> str:
     for name in ("code", "agency_code", "admin_level", "month"):
@@ -92,11 +126,17 @@ def figures_of(value: Any, path: str = "") -> dict[str, Any]:
 
 
 def changes(published: dict[str, Any], live: dict[str, Any]) -> list[dict[str, Any]]:
-    before = {p: v for part in ("summary", "resolution", "scorecard") for p, v in
-              figures_of(published.get(part), part).items()}
+    before = {
+        p: v
+        for part in ("summary", "resolution", "scorecard")
+        for p, v in figures_of(published.get(part), part).items()
+    }
     now = {p: v for part in ("summary", "resolution", "scorecard") for p, v in figures_of(live.get(part), part).items()}
-    return [{"path": p, "published": before.get(p), "live": now.get(p)}
-            for p in sorted(before.keys() | now.keys()) if before.get(p) != now.get(p)]
+    return [
+        {"path": p, "published": before.get(p), "live": now.get(p)}
+        for p in sorted(before.keys() | now.keys())
+        if before.get(p) != now.get(p)
+    ]
 
 
 def _came_later(fact: dict[str, Any], positions: dict[str, int]) -> bool:
@@ -107,28 +147,32 @@ def _came_later(fact: dict[str, Any], positions: dict[str, int]) -> bool:
     return fact["stream"] not in positions or fact["offset"] >= positions[fact["stream"]]
 
 
-async def late_events(models: ReadModels, positions: dict[str, int], start: date, end: date, asked: Asked
-                      ) -> dict[str, Any]:
+async def late_events(
+    models: ReadModels, positions: dict[str, int], start: date, end: date, asked: Asked
+) -> dict[str, Any]:
     """Events of the scope's dossiers that came after the publication (folded past `positions`):
     those with occurred_at in the period (by type), and those before it."""
     catalogue, scope = asked.catalogue, asked.scope
     lo, hi = iso(start_of(start)), iso(end_of(end))
     # Candidates (a superset: the conditions may hold for different facts; FerretDB 1.24 answers
     # $elemMatch with nothing), then each fact in turn.
-    later: list[dict[str, Any]] = [{"facts.stream": stream, "facts.offset": {"$gte": n}}
-                                   for stream, n in positions.items()]
+    later: list[dict[str, Any]] = [
+        {"facts.stream": stream, "facts.offset": {"$gte": n}} for stream, n in positions.items()
+    ]
     streams = [doc["_id"] for doc in await models.streams.find({}).to_list(None)]
     later += [{"facts.stream": stream} for stream in streams if stream not in positions]  # new since
     if not later:  # nothing folded then or since
         return {"in_period": 0, "before_period": 0, "by_type": {}}
     docs = await models.dossiers.find(
-        {"$or": later}, {"facts": 1, "agency_code": 1, "handling_agency": 1, "procedure_code": 1}).to_list(None)
+        {"$or": later}, {"facts": 1, "agency_code": 1, "handling_agency": 1, "procedure_code": 1}
+    ).to_list(None)
     in_period: Counter[str] = Counter()
     before = 0
     for doc in docs:
         procedure = doc.get("procedure_code") or UNKNOWN
-        if not any(scope.includes(doc.get(a) or UNKNOWN, procedure, catalogue)
-                   for a in ("agency_code", "handling_agency")):
+        if not any(
+            scope.includes(doc.get(a) or UNKNOWN, procedure, catalogue) for a in ("agency_code", "handling_agency")
+        ):
             continue
         for fact in doc["facts"]:
             if not _came_later(fact, positions):
@@ -149,10 +193,14 @@ async def diff(reports: Reports, doc: dict[str, Any]) -> dict[str, Any]:
     late = await late_events(reports.models, doc["positions"], start, end, asked)
     n, m = late["in_period"], late["before_period"]
     return {
-        "id": published["id"], "published_at": published["published_at"], "compared_at": iso(datetime.now(UTC)),
-        "changes": found, "count": len(found), "late_events": late,
+        "id": published["id"],
+        "published_at": published["published_at"],
+        "compared_at": iso(datetime.now(UTC)),
+        "changes": found,
+        "count": len(found),
+        "late_events": late,
         "explanation_vi": f"{len(found)} số liệu đã thay đổi; {n} sự kiện của kỳ báo cáo và {m} sự kiện trước kỳ "
-                          "được ghi nhận sau khi công bố.",
+        "được ghi nhận sau khi công bố.",
         "explanation_en": f"{len(found)} figures changed; {n} events of the period and {m} events before it "
-                          "arrived after the publication.",
+        "arrived after the publication.",
     }

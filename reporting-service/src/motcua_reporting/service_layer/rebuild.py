@@ -40,14 +40,19 @@ class RebuildReport:
 
 
 async def replay_topic(
-    bootstrap: str, topic: str, fold: Callable[[int, list[Any]], Awaitable[None]],
-    *, start: dict[int, int] | None = None, begin: Callable[[int, int], Awaitable[None]] | None = None,
+    bootstrap: str,
+    topic: str,
+    fold: Callable[[int, list[Any]], Awaitable[None]],
+    *,
+    start: dict[int, int] | None = None,
+    begin: Callable[[int, int], Awaitable[None]] | None = None,
 ) -> dict[int, int]:
     """Hand `topic`'s records, from `start` offsets (default: the first ones) to its current end, to
     `fold(partition, records)` in batches, each partition's in order, partitions side by side; the
     end offsets reached. `begin(partition, first offset)` is called first when given."""
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False, group_id=None,
-                                max_partition_fetch_bytes=4 * 1024 * 1024)
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=bootstrap, enable_auto_commit=False, group_id=None, max_partition_fetch_bytes=4 * 1024 * 1024
+    )
     await consumer.start()
     try:
         partitions = await _partitions(bootstrap, topic)
@@ -62,8 +67,9 @@ async def replay_topic(
         remaining = {tp for tp in tps if await consumer.position(tp) < ends[tp]}
         while remaining:
             batch = await consumer.getmany(*remaining, timeout_ms=1000, max_records=2000)
-            await asyncio.gather(*(fold(tp.partition, [r for r in records if r.offset < ends[tp]])
-                                   for tp, records in batch.items()))
+            await asyncio.gather(
+                *(fold(tp.partition, [r for r in records if r.offset < ends[tp]]) for tp, records in batch.items())
+            )
             for tp in list(remaining):
                 if await consumer.position(tp) >= ends[tp]:
                     remaining.discard(tp)
@@ -94,13 +100,15 @@ def _parse(record: Any, expect: tuple[type[ev.Envelope], ...], report: RebuildRe
         return None
 
 
-async def rebuild(settings: Settings, *, generation: str | None = None, catch_up_pause: float | None = None
-                  ) -> RebuildReport:
+async def rebuild(
+    settings: Settings, *, generation: str | None = None, catch_up_pause: float | None = None
+) -> RebuildReport:
     """Rebuild the read models into a fresh generation and make it active."""
     generation = generation or "r" + datetime.now(UTC).strftime("%Y%m%d%H%M%S%f")
     report = RebuildReport(generation)
-    mongo = make_mongo_client(settings.mongodb_url, max_pool_size=settings.mongodb_max_pool_size,
-                              app_name=f"{settings.service_name}-rebuild")
+    mongo = make_mongo_client(
+        settings.mongodb_url, max_pool_size=settings.mongodb_max_pool_size, app_name=f"{settings.service_name}-rebuild"
+    )
     try:
         db = mongo[settings.mongodb_database]
         models = ReadModels(db, generation)
@@ -118,19 +126,25 @@ async def rebuild(settings: Settings, *, generation: str | None = None, catch_up
 
         async def fold_dossiers(partition: int, records: list[Any]) -> None:
             if records:
-                await fold_dossier_records(projections, {partition: [
-                    (r.offset, _parse(r, ev.DOSSIER_EVENT_TYPES, report)) for r in records]})
+                await fold_dossier_records(
+                    projections, {partition: [(r.offset, _parse(r, ev.DOSSIER_EVENT_TYPES, report)) for r in records]}
+                )
 
         async def begin(partition: int, first: int) -> None:
             await projections.dossiers.claims.begin_at(stream_of(partition), first, projections.dossiers.writer)
 
         async def pass_over_topics(first: bool) -> None:
             kafka = settings.kafka_bootstrap_servers
-            ends[topics.catalog_events] = await replay_topic(kafka, topics.catalog_events, fold_catalogue,
-                                                             start=ends.get(topics.catalog_events))
-            ends[topics.dossier_events] = await replay_topic(kafka, topics.dossier_events, fold_dossiers,
-                                                             start=ends.get(topics.dossier_events),
-                                                             begin=begin if first else None)
+            ends[topics.catalog_events] = await replay_topic(
+                kafka, topics.catalog_events, fold_catalogue, start=ends.get(topics.catalog_events)
+            )
+            ends[topics.dossier_events] = await replay_topic(
+                kafka,
+                topics.dossier_events,
+                fold_dossiers,
+                start=ends.get(topics.dossier_events),
+                begin=begin if first else None,
+            )
 
         await pass_over_topics(True)
         await activate_generation(db, generation)

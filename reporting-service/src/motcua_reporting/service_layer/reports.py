@@ -28,8 +28,15 @@ from ..domain.online import online_indicators
 from ..domain.succession import rows_at_period_end, standing_at_period_end
 from .ports import CatalogueReader, CounterReader
 
-FLOW_KINDS = [Kind.RECEIVED, Kind.RESOLVED, Kind.RETURNED_BY_POST, Kind.LATE_WITHOUT_APOLOGY,
-              Kind.REFUSED, Kind.WITHDRAWN, Kind.RATED]
+FLOW_KINDS = [
+    Kind.RECEIVED,
+    Kind.RESOLVED,
+    Kind.RETURNED_BY_POST,
+    Kind.LATE_WITHOUT_APOLOGY,
+    Kind.REFUSED,
+    Kind.WITHDRAWN,
+    Kind.RATED,
+]
 MONTH_FIGURES = ("received", "resolved", "early", "on_time", "late")
 
 
@@ -64,10 +71,16 @@ class Figures:
         at_end = catalogue.as_of(end)
         rows = rows_at_period_end(await self.counters.flows(FLOW_KINDS, start, end), catalogue, end)
         tally_counters(figures, rows, scope, at_end)
-        carried, in_progress = await asyncio.gather(self.counters.standing_at_end_of(start - timedelta(days=1)),
-                                                    self.counters.standing_at_end_of(end))
-        tally_open_states(figures, standing_at_period_end(carried, catalogue, end),
-                          standing_at_period_end(in_progress, catalogue, end), scope, at_end)
+        carried, in_progress = await asyncio.gather(
+            self.counters.standing_at_end_of(start - timedelta(days=1)), self.counters.standing_at_end_of(end)
+        )
+        tally_open_states(
+            figures,
+            standing_at_period_end(carried, catalogue, end),
+            standing_at_period_end(in_progress, catalogue, end),
+            scope,
+            at_end,
+        )
         uncollected = await self.counters.standing_at_end_of(end, Kind.UNCOLLECTED)
         tally_uncollected(figures, standing_at_period_end(uncollected, catalogue, end), scope, at_end)
         return figures
@@ -87,11 +100,13 @@ class Figures:
             if scope.agencies is None or agency.code in scope.agencies:
                 if scope.admin_level is None or agency.admin_level == scope.admin_level:
                     codes.add(agency.code)
-        counters = rows_at_period_end(await self.counters.flows([Kind.RECEIVED_FOR_OTHERS], start, end),
-                                      catalogue, end)
+        counters = rows_at_period_end(await self.counters.flows([Kind.RECEIVED_FOR_OTHERS], start, end), catalogue, end)
         rows = [
-            {"agency_code": code, "agency_name": catalogue.agency_name(code),
-             **summary_columns(figures.by_agency.get(code) or figures.agency(code))}
+            {
+                "agency_code": code,
+                "agency_name": catalogue.agency_name(code),
+                **summary_columns(figures.by_agency.get(code) or figures.agency(code)),
+            }
             for code in codes
         ]
         for row in rows:
@@ -100,16 +115,18 @@ class Figures:
 
     async def online(self, start: date, end: date, asked: Asked) -> dict[str, Any]:
         catalogue, scope = asked.catalogue, asked.scope
-        rows = rows_at_period_end(await self.counters.flows([Kind.RECEIVED, Kind.PAID_ONLINE], start, end),
-                                  catalogue, end)
-        return {"period": {"from": start.isoformat(), "to": end.isoformat()},
-                **online_indicators(catalogue.as_of(end), rows, scope)}
+        rows = rows_at_period_end(
+            await self.counters.flows([Kind.RECEIVED, Kind.PAID_ONLINE], start, end), catalogue, end
+        )
+        return {
+            "period": {"from": start.isoformat(), "to": end.isoformat()},
+            **online_indicators(catalogue.as_of(end), rows, scope),
+        }
 
     async def trend(self, start: date, end: date, asked: Asked) -> list[dict[str, Any]]:
         """Month by month: received, resolved by timeliness (from the counters)."""
         catalogue, scope = asked.catalogue, asked.scope
-        rows = rows_at_period_end(await self.counters.flows([Kind.RECEIVED, Kind.RESOLVED], start, end),
-                                  catalogue, end)
+        rows = rows_at_period_end(await self.counters.flows([Kind.RECEIVED, Kind.RESOLVED], start, end), catalogue, end)
         catalogue = catalogue.as_of(end)
         months: dict[str, dict[str, int]] = {}
         for key, n in rows:
@@ -134,8 +151,9 @@ class Reports(Figures):
         self.models = models
 
 
-def received_at_counter(row: dict[str, Any], counters: list[tuple[CounterKey, int]], scope: Scope,
-                        catalogue: Catalogue) -> dict[str, int]:
+def received_at_counter(
+    row: dict[str, Any], counters: list[tuple[CounterKey, int]], scope: Scope, catalogue: Catalogue
+) -> dict[str, int]:
     """The agency's row counted by receiving counter (issue 18 item 6): its own direct and postal
     dossiers less those received at other counters, plus those it received for other agencies (the
     `received_for_others` counters: agency = the counter, dim = the competent agency)."""
@@ -145,5 +163,8 @@ def received_at_counter(row: dict[str, Any], counters: list[tuple[CounterKey, in
     # The row is in the scope: all its counter's work is shown, whichever agency's procedures.
     for_others = sum(n for key, n in counters if key.agency == code)
     elsewhere = sum(n for key, n in counters if key.dim == code and scope.includes(code, key.procedure, catalogue))
-    return {"total": own_at_counters - elsewhere + for_others, "for_other_agencies": for_others,
-            "at_other_counters": elsewhere}
+    return {
+        "total": own_at_counters - elsewhere + for_others,
+        "for_other_agencies": for_others,
+        "at_other_counters": elsewhere,
+    }

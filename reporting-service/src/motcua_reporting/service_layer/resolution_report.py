@@ -37,8 +37,7 @@ def _shown(by: str, scope: Scope, catalogue: Catalogue, end: date) -> tuple[dict
     return names, extra
 
 
-async def resolution_table(reports: Reports, start: date, end: date, asked: Asked, by: str = "field"
-                           ) -> dict[str, Any]:
+async def resolution_table(reports: Reports, start: date, end: date, asked: Asked, by: str = "field") -> dict[str, Any]:
     """GET /v1/reports/resolution's body: rows per field (or agency) by level, subtotals, total."""
     catalogue, scope, agency_code = asked.catalogue, asked.scope, asked.agency_code
     rows, carried, in_progress = await asyncio.gather(
@@ -48,8 +47,10 @@ async def resolution_table(reports: Reports, start: date, end: date, asked: Aske
     )
     # Each dossier under the agency responsible at the period's end (domain/succession.py), at its level.
     rows = rows_at_period_end(rows, catalogue, end)
-    carried, in_progress = (standing_at_period_end(carried, catalogue, end),
-                            standing_at_period_end(in_progress, catalogue, end))
+    carried, in_progress = (
+        standing_at_period_end(carried, catalogue, end),
+        standing_at_period_end(in_progress, catalogue, end),
+    )
     catalogue = catalogue.as_of(end)
     tallies: dict[Group, Any] = tally_groups(rows, carried, in_progress, scope, catalogue, grouper(by, catalogue))
     names, extra = _shown(by, scope, catalogue, end)
@@ -59,10 +60,17 @@ async def resolution_table(reports: Reports, start: date, end: date, asked: Aske
     if scope.admin_level is not None:
         body["levels"] = [lv for lv in body["levels"] if lv["admin_level"] == scope.admin_level]
     unit_vi, unit_en = WHOLE_PROVINCE if agency_code is None else (catalogue.agency_name(agency_code),) * 2
-    return {"period": {"from": start.isoformat(), "to": end.isoformat()}, "by": by,
-            "scope": {"agency_code": agency_code, "admin_level": scope.admin_level,
-                      "unit_name_vi": unit_vi, "unit_name_en": unit_en},
-            **body}
+    return {
+        "period": {"from": start.isoformat(), "to": end.isoformat()},
+        "by": by,
+        "scope": {
+            "agency_code": agency_code,
+            "admin_level": scope.admin_level,
+            "unit_name_vi": unit_vi,
+            "unit_name_en": unit_en,
+        },
+        **body,
+    }
 
 
 __all__ = ["BY", "LEVELS", "resolution_table"]

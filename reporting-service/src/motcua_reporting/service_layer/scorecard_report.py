@@ -37,20 +37,34 @@ async def _received(models: ReadModels, start: date, end: date, scope: Scope, ca
     """Dossiers received in the period digitised, of those whose submission said (by the receiving agency)."""
     docs = await models.dossiers.find(
         {"received_date": {"$gte": start.isoformat(), "$lte": end.isoformat()}},
-        {"agency_code": 1, "procedure_code": 1, "digitised": 1}).to_list(None)
-    said = [d["digitised"] for d in docs if d.get("digitised") is not None
-            and _in_scope(d.get("agency_code"), d.get("procedure_code"), end, scope, catalogue)]
+        {"agency_code": 1, "procedure_code": 1, "digitised": 1},
+    ).to_list(None)
+    said = [
+        d["digitised"]
+        for d in docs
+        if d.get("digitised") is not None
+        and _in_scope(d.get("agency_code"), d.get("procedure_code"), end, scope, catalogue)
+    ]
     return Share(sum(1 for v in said if v), len(said))
 
 
-async def _resolved(models: ReadModels, start: date, end: date, scope: Scope, catalogue: Catalogue
-                    ) -> tuple[Share, int, int]:
+async def _resolved(
+    models: ReadModels, start: date, end: date, scope: Scope, catalogue: Catalogue
+) -> tuple[Share, int, int]:
     """Of the dossiers resolved in the period (under the agency that resolved them): the electronic
     results of those whose result said, and the summed time from the clock's start to the result."""
     docs = await models.dossiers.find(
         {"closed_date": {"$gte": start.isoformat(), "$lte": end.isoformat()}, "outcome": "resolved"},
-        {"result_agency": 1, "handling_agency": 1, "procedure_code": 1, "accepted_at": 1, "received_at": 1,
-         "result_at": 1, "electronic_result": 1}).to_list(None)
+        {
+            "result_agency": 1,
+            "handling_agency": 1,
+            "procedure_code": 1,
+            "accepted_at": 1,
+            "received_at": 1,
+            "result_at": 1,
+            "electronic_result": 1,
+        },
+    ).to_list(None)
     electronic, said, microseconds, resolved = 0, 0, 0, 0
     for doc in docs:
         agency = doc.get("result_agency") or doc.get("handling_agency")
@@ -70,8 +84,11 @@ async def _resolved(models: ReadModels, start: date, end: date, scope: Scope, ca
 async def scorecard_counts(reports: Reports, start: date, end: date, asked: Asked) -> ScorecardCounts:
     models, scope, catalogue = reports.models, asked.scope, asked.catalogue
     figures, online, digitised, (electronic, microseconds, resolved) = await asyncio.gather(
-        reports.figures(start, end, asked), reports.online(start, end, asked),
-        _received(models, start, end, scope, catalogue), _resolved(models, start, end, scope, catalogue))
+        reports.figures(start, end, asked),
+        reports.online(start, end, asked),
+        _received(models, start, end, scope, catalogue),
+        _resolved(models, start, end, scope, catalogue),
+    )
     total = figures.total
     in_time = total["resolved.early"] + total["resolved.on_time"]
     in_progress = sum(total[f"in_progress.{s}"] for s in ("within_deadline", "overdue", "paused"))
@@ -79,11 +96,13 @@ async def scorecard_counts(reports: Reports, start: date, end: date, asked: Aske
     return ScorecardCounts(
         resolved_in_time=Share(in_time, in_time + total["resolved.late"]),
         open_overdue=Share(total["in_progress.overdue"], in_progress),
-        resolution_microseconds=microseconds, resolved=resolved,
+        resolution_microseconds=microseconds,
+        resolved=resolved,
         online_dossiers=_share(online["online_dossiers"]),
         services_with_online_dossiers=_share(online["services_with_online_dossiers"]),
         paid_online=_share(online["online_payments"]),
-        digitised=digitised, electronic_results=electronic,
+        digitised=digitised,
+        electronic_results=electronic,
         satisfied=Share(total["rated.very_satisfied"] + total["rated.satisfied"], rated),
     )
 
@@ -91,6 +110,8 @@ async def scorecard_counts(reports: Reports, start: date, end: date, asked: Aske
 async def scorecard_report(reports: Reports, start: date, end: date, asked: Asked) -> dict[str, Any]:
     """GET /v1/reports/scorecard's body."""
     counts = await scorecard_counts(reports, start, end, asked)
-    return {"period": {"from": start.isoformat(), "to": end.isoformat()},
-            "scope": scope_body(asked.agency_code, asked.scope.admin_level, asked.catalogue), **scorecard(counts)}
-
+    return {
+        "period": {"from": start.isoformat(), "to": end.isoformat()},
+        "scope": scope_body(asked.agency_code, asked.scope.admin_level, asked.catalogue),
+        **scorecard(counts),
+    }

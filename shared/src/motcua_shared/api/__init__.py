@@ -4,5 +4,13 @@
 from .app import create_app, serve_asyncapi
 from .errors import ApiError, ErrorBody, ErrorResponse, FieldProblem, error_responses, error_shape
 
-__all__ = ["ApiError", "ErrorBody", "ErrorResponse", "FieldProblem", "create_app", "error_responses", "error_shape",
-           "serve_asyncapi"]
+__all__ = [
+    "ApiError",
+    "ErrorBody",
+    "ErrorResponse",
+    "FieldProblem",
+    "create_app",
+    "error_responses",
+    "error_shape",
+    "serve_asyncapi",
+]

@@ -67,9 +67,7 @@ class BodySizeLimit(HttpMiddleware):
         await self.app(scope, replay, send)
 
     async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
-        response = error_response(
-            413, "payload_too_large", f"the request body exceeds {self.max_bytes} bytes"
-        )
+        response = error_response(413, "payload_too_large", f"the request body exceeds {self.max_bytes} bytes")
         await response(scope, receive, send)
 
 
@@ -82,8 +80,9 @@ class JsonBodies:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and self._foreign_body(dict(scope["headers"])):
-            response = error_response(415, "unsupported_media_type",
-                                      "the request body must be JSON (Content-Type: application/json)")
+            response = error_response(
+                415, "unsupported_media_type", "the request body must be JSON (Content-Type: application/json)"
+            )
             await response(scope, receive, send)
             return
         await self.app(scope, receive, send)
@@ -110,9 +109,17 @@ def create_app(
         description = (description + "\n\n" if description else "") + ASYNCAPI_NOTE
     # FastAPIOffline: /docs (Swagger UI) with its scripts under DOCS_ASSETS; no validator badge, which
     # Swagger UI would fetch from validator.swagger.io. No /redoc: its bundle loads its logo from a CDN.
-    app = FastAPIOffline(title=title, description=description, version="1", lifespan=lifespan,
-                         dependencies=[Depends(bind_path_context)], telemetry=telemetry_config(),
-                         redoc_url=None, static_url=DOCS_ASSETS, swagger_ui_parameters={"validatorUrl": None})
+    app = FastAPIOffline(
+        title=title,
+        description=description,
+        version="1",
+        lifespan=lifespan,
+        dependencies=[Depends(bind_path_context)],
+        telemetry=telemetry_config(),
+        redoc_url=None,
+        static_url=DOCS_ASSETS,
+        swagger_ui_parameters={"validatorUrl": None},
+    )
     app.mount(ASYNCAPI_ASSETS, StaticFiles(packages=[("asyncapi_viewer", "static")]), name="asyncapi-assets")
     install_error_handlers(app)
     document_shared_errors(app)
@@ -136,9 +143,13 @@ def create_app(
         outcomes, degraded = await asyncio.gather(run_checks(checks), run_degradation_checks(degradations))
         failed = [FieldProblem(field=name, message=why) for name, why in outcomes.items() if why != "ok"]
         if failed:
-            return error_response(503, "not_ready",
-                                  "not ready: " + ", ".join(f.field for f in failed) + " unreachable", failed,
-                                  headers={"Retry-After": "5"})
+            return error_response(
+                503,
+                "not_ready",
+                "not ready: " + ", ".join(f.field for f in failed) + " unreachable",
+                failed,
+                headers={"Retry-After": "5"},
+            )
         return JSONResponse({"status": "degraded" if degraded else "ready", "checks": {**outcomes, **degraded}})
 
     @app.get("/metrics", tags=["operations"], response_class=Response)
@@ -186,9 +197,11 @@ def document_shared_errors(app: FastAPI) -> None:
     app.openapi = openapi  # type: ignore[method-assign]
 
 
-ASYNCAPI_NOTE = ("**Events**: the Kafka topics this service consumes and publishes are described by its "
-                 "[AsyncAPI document](/asyncapi) ([JSON](/asyncapi.json)). Operations: `/health` (alive), "
-                 "`/ready` (Kafka and the store reachable), `/metrics` (Prometheus).")
+ASYNCAPI_NOTE = (
+    "**Events**: the Kafka topics this service consumes and publishes are described by its "
+    "[AsyncAPI document](/asyncapi) ([JSON](/asyncapi.json)). Operations: `/health` (alive), "
+    "`/ready` (Kafka and the store reachable), `/metrics` (Prometheus)."
+)
 
 
 def serve_asyncapi(app: FastAPI, broker: Any) -> None:

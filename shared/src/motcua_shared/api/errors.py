@@ -94,7 +94,10 @@ def error_shape(app: FastAPI, code: str, model: type[BaseModel]) -> None:
 
 
 def error_response(
-    status: int, code: str, message: str, fields: list[FieldProblem] | None = None,
+    status: int,
+    code: str,
+    message: str,
+    fields: list[FieldProblem] | None = None,
     headers: Mapping[str, str] | None = None,
 ) -> JSONResponse:
     body = ErrorResponse(error=ErrorBody(code=code, message=message, fields=fields or []))
@@ -115,7 +118,12 @@ _HTTP_CODES = {
 
 # The status each kind of domain refusal answers (motcua_shared.refusals): the one place they meet HTTP.
 REFUSAL_STATUS: dict[type[Refused], int] = {
-    NotFound: 404, Conflict: 409, Invalid: 422, Forbidden: 403, TooManyAttempts: 429, Unavailable: 503,
+    NotFound: 404,
+    Conflict: 409,
+    Invalid: 422,
+    Forbidden: 403,
+    TooManyAttempts: 429,
+    Unavailable: 503,
 }
 
 
@@ -141,10 +149,7 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
-        fields = [
-            FieldProblem(field=".".join(str(p) for p in err["loc"]), message=err["msg"])
-            for err in exc.errors()
-        ]
+        fields = [FieldProblem(field=".".join(str(p) for p in err["loc"]), message=err["msg"]) for err in exc.errors()]
         if any(err.get("type") == "json_invalid" for err in exc.errors()):
             # Not JSON at all: 400, as the OpenAPI says, not a problem with some field.
             return error_response(400, "invalid_json", "the request body is not valid JSON", fields)
@@ -165,8 +170,12 @@ def install_error_handlers(app: FastAPI) -> None:
         if isinstance(exc, DuplicateKeyError):
             return await _unexpected(request, exc)
         log.warning("store unavailable on %s %s: %s", request.method, request.url.path, exc)
-        return error_response(503, "store_unavailable", "the data store did not answer in time; retry",
-                              headers={"Retry-After": str(STORE_RETRY_AFTER_SECONDS)})
+        return error_response(
+            503,
+            "store_unavailable",
+            "the data store did not answer in time; retry",
+            headers={"Retry-After": str(STORE_RETRY_AFTER_SECONDS)},
+        )
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:

@@ -72,9 +72,13 @@ def codes_of(method: str, path: str, operation: dict[str, Any]) -> dict[int, lis
             if names:
                 codes.setdefault(status, []).extend(n for n in names if n not in codes[status])
 
-    add({int(status): response.get(ERROR_CODES, [])
-         for status, response in operation.get("responses", {}).items()
-         if status.isdigit() and int(status) >= 400})
+    add(
+        {
+            int(status): response.get(ERROR_CODES, [])
+            for status, response in operation.get("responses", {}).items()
+            if status.isdigit() and int(status) >= 400
+        }
+    )
     if operation.get("security"):
         add(BEHIND_TOKEN)
     if operation.get("parameters") or "requestBody" in operation:

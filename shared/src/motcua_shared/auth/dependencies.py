@@ -29,8 +29,12 @@ async def current_principal(
     try:
         return await verifier.verify(credentials.credentials)
     except InvalidToken as exc:
-        raise ApiError(401, "invalid_token", f"the bearer token is not valid: {exc}",
-                       headers={"WWW-Authenticate": 'Bearer error="invalid_token"'}) from exc
+        raise ApiError(
+            401,
+            "invalid_token",
+            f"the bearer token is not valid: {exc}",
+            headers={"WWW-Authenticate": 'Bearer error="invalid_token"'},
+        ) from exc
 
 
 CurrentPrincipal = Annotated[Principal, Depends(current_principal)]

@@ -48,11 +48,16 @@ class CalendarData:
             year = _year(year_key, f"{origin}: lunar")
             where = f"{origin}: lunar.{year_key}"
             lunar = _table(dates, where)
-            self.lunar[year] = LunarDates(tet=_date(lunar.get("tet"), f"{where}.tet"),
-                                          hung_kings=_date(lunar.get("hung_kings"), f"{where}.hung_kings"))
+            self.lunar[year] = LunarDates(
+                tet=_date(lunar.get("tet"), f"{where}.tet"),
+                hung_kings=_date(lunar.get("hung_kings"), f"{where}.hung_kings"),
+            )
         for year_key, content in _table(raw.get("years", {}), f"{origin}: years").items():
-            self._apply_year(_year(year_key, f"{origin}: years"), _table(content, f"{origin}: years.{year_key}"),
-                             f"{origin}: years.{year_key}")
+            self._apply_year(
+                _year(year_key, f"{origin}: years"),
+                _table(content, f"{origin}: years.{year_key}"),
+                f"{origin}: years.{year_key}",
+            )
 
     def _apply_year(self, year: int, content: Mapping[str, Any], where: str) -> None:
         unknown = set(content) - {"status", "source", "days_off", "working_days", "remove"}
@@ -171,7 +176,7 @@ def _time(value: Any, where: str) -> time:
         else:
             if parsed.tzinfo is None:
                 return parsed
-    raise CalendarDataError(f"{where}: expected a local time like \"07:30\", got {value!r}")
+    raise CalendarDataError(f'{where}: expected a local time like "07:30", got {value!r}')
 
 
 def _entry(item: Any, where: str, *, default_kind: str) -> DayEntry:
@@ -179,7 +184,8 @@ def _entry(item: Any, where: str, *, default_kind: str) -> DayEntry:
         unknown = set(item) - {"date", "name", "kind"}
         if unknown:
             raise CalendarDataError(f"{where}: unknown keys {sorted(unknown)}")
-        return DayEntry(_date(item.get("date"), f"{where}.date"), str(item.get("name", "")),
-                        str(item.get("kind", default_kind)))
+        return DayEntry(
+            _date(item.get("date"), f"{where}.date"), str(item.get("name", "")), str(item.get("kind", default_kind))
+        )
     # A bare date is accepted too: working_days = [2025-04-26].
     return DayEntry(_date(item, where), "", default_kind)

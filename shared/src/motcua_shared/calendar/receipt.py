@@ -35,7 +35,7 @@ class ReceiptTerms(Protocol):
 
 
 def parse_cutoff(value: str | None) -> time | None:
-    """"15:00" -> 15:00; None stays None."""
+    """ "15:00" -> 15:00; None stays None."""
     return None if value is None else time.fromisoformat(value)
 
 
@@ -61,8 +61,9 @@ def processing_time_for(terms: ReceiptTerms, channel: Channel | None) -> Process
     return terms.processing_time
 
 
-def due_at_receipt(calendar: DueCalendar, received_at: datetime, terms: ReceiptTerms,
-                   channel: Channel | None) -> datetime:
+def due_at_receipt(
+    calendar: DueCalendar, received_at: datetime, terms: ReceiptTerms, channel: Channel | None
+) -> datetime:
     """The due time of a dossier received (its clock started) at `received_at` on `channel`, by its
     procedure's terms: the cut-off, then the channel's processing time on the working calendar."""
     return calendar.due_at(counted_from(received_at, terms.receipt_cutoff), processing_time_for(terms, channel))

@@ -55,8 +55,9 @@ def statutory_days_off(year: int, lunar: LunarDates | None) -> list[DayEntry]:
         last_day = lunar.tet - timedelta(days=1)
         holidays.append(DayEntry(last_day, "Tết Nguyên đán (ngày cuối năm âm lịch)", "holiday"))
         for offset in range(4):
-            holidays.append(DayEntry(lunar.tet + timedelta(days=offset),
-                                     f"Tết Nguyên đán (mùng {offset + 1})", "holiday"))
+            holidays.append(
+                DayEntry(lunar.tet + timedelta(days=offset), f"Tết Nguyên đán (mùng {offset + 1})", "holiday")
+            )
         holidays.append(DayEntry(lunar.hung_kings, "Giỗ Tổ Hùng Vương (10/3 âm lịch)", "holiday"))
     holidays.append(DayEntry(date(year, 4, 30), "Ngày Chiến thắng (30/4)", "holiday"))
     holidays.append(DayEntry(date(year, 5, 1), "Ngày Quốc tế Lao động (1/5)", "holiday"))

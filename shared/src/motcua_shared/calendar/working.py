@@ -39,19 +39,21 @@ class WorkingCalendar:
     of a period ends there (17:00), not at the next period's start.
     """
 
-    def __init__(self, periods: Sequence[tuple[time | str, time | str]] | None = None, *,
-                 data: CalendarData | None = None) -> None:
+    def __init__(
+        self, periods: Sequence[tuple[time | str, time | str]] | None = None, *, data: CalendarData | None = None
+    ) -> None:
         self._data = data if data is not None else build_data([(shipped_raw(), "holidays_vn.toml")])
         chosen: tuple[Period, ...] = parse_periods(periods) if periods is not None else self._data.periods
         self._periods: tuple[tuple[timedelta, timedelta], ...] = tuple(
-            (_since_midnight(start), _since_midnight(end)) for start, end in chosen)
+            (_since_midnight(start), _since_midnight(end)) for start, end in chosen
+        )
         self._day_length = sum((end - start for start, end in self._periods), ZERO)
         # Years are materialised on first use; the lock keeps that safe from worker threads.
         self._lock = threading.Lock()
         self._loaded_years: set[int] = set()
-        self._entries: dict[date, DayEntry] = {}     # every day off / day worked, for holidays()
-        self._off: set[int] = set()                   # ordinals of Monday-Friday days off
-        self._worked: set[int] = set()                # ordinals of weekend days worked
+        self._entries: dict[date, DayEntry] = {}  # every day off / day worked, for holidays()
+        self._off: set[int] = set()  # ordinals of Monday-Friday days off
+        self._worked: set[int] = set()  # ordinals of weekend days worked
         self._off_sorted: list[int] = []
         self._worked_sorted: list[int] = []
 
@@ -78,14 +80,20 @@ class WorkingCalendar:
         `working_weekend_days`).
         """
         self._ensure_years(year, year)
-        return [(day, entry.name) for day, entry in sorted(self._entries.items())
-                if day.year == year and entry.kind != "working"]
+        return [
+            (day, entry.name)
+            for day, entry in sorted(self._entries.items())
+            if day.year == year and entry.kind != "working"
+        ]
 
     def working_weekend_days(self, year: int) -> list[tuple[date, str]]:
         """Saturdays (or Sundays) worked in `year` in exchange for a swapped day off."""
         self._ensure_years(year, year)
-        return [(day, entry.name) for day, entry in sorted(self._entries.items())
-                if day.year == year and entry.kind == "working"]
+        return [
+            (day, entry.name)
+            for day, entry in sorted(self._entries.items())
+            if day.year == year and entry.kind == "working"
+        ]
 
     # -- arithmetic ------------------------------------------------------------------------------
 
@@ -254,8 +262,11 @@ class WorkingCalendar:
             lunar = data.lunar.get(year)
             if lunar is None:
                 log.warning("no lunar dates for %s: Tết and Hung Kings' day are not days off that year", year)
-            entries = {entry.day: entry for entry in statutory_days_off(year, lunar)
-                       if entry.day.year == year and entry.day not in data.removed}
+            entries = {
+                entry.day: entry
+                for entry in statutory_days_off(year, lunar)
+                if entry.day.year == year and entry.day not in data.removed
+            }
         for table in (data.days_off, data.working_days):
             entries.update((day, entry) for day, entry in table.items() if day.year == year)
         for day, entry in entries.items():
@@ -269,8 +280,7 @@ class WorkingCalendar:
 
 
 def _since_midnight(moment: time) -> timedelta:
-    return timedelta(hours=moment.hour, minutes=moment.minute, seconds=moment.second,
-                     microseconds=moment.microsecond)
+    return timedelta(hours=moment.hour, minutes=moment.minute, seconds=moment.second, microseconds=moment.microsecond)
 
 
 def _clock(offset: timedelta) -> time:

@@ -62,15 +62,21 @@ class ProcedurePublishedData(Payload):
     # received after it counts from the next working day; and the processing time of online dossiers
     # when it differs from the counter's. Both absent: as before.
     receipt_cutoff: str | None = Field(
-        default=None, pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$", examples=["15:00"],
-        description="giờ tiếp nhận cuối ngày \"HH:MM\" (giờ Việt Nam): hồ sơ nhận sau giờ này được tính từ ngày "
-                    "làm việc tiếp theo / daily cut-off \"HH:MM\", local time: a dossier received after it counts "
-                    "from the next working day (its clock starts at that day's first working period)")
+        default=None,
+        pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$",
+        examples=["15:00"],
+        description='giờ tiếp nhận cuối ngày "HH:MM" (giờ Việt Nam): hồ sơ nhận sau giờ này được tính từ ngày '
+        'làm việc tiếp theo / daily cut-off "HH:MM", local time: a dossier received after it counts '
+        "from the next working day (its clock starts at that day's first working period)",
+    )
     online_processing_time: ProcessingTime | None = Field(
-        default=None, description="thời hạn giải quyết hồ sơ trực tuyến / the processing time of online dossiers, "
-                                  "when it differs from `processing_time` (the counter's)")
+        default=None,
+        description="thời hạn giải quyết hồ sơ trực tuyến / the processing time of online dossiers, "
+        "when it differs from `processing_time` (the counter's)",
+    )
     field: ProcedureField | None = Field(
-        default=None, description="lĩnh vực; a procedure without one is reported under \"other\" (Khác)")
+        default=None, description='lĩnh vực; a procedure without one is reported under "other" (Khác)'
+    )
 
 
 class ProcedureRetiredData(Payload):
@@ -116,5 +122,9 @@ class AgencySuperseded(Envelope):
     data: AgencySupersededData
 
 
-CATALOG_EVENT_TYPES: tuple[type[Envelope], ...] = (AgencyRegistered, ProcedurePublished, ProcedureRetired,
-                                                   AgencySuperseded)
+CATALOG_EVENT_TYPES: tuple[type[Envelope], ...] = (
+    AgencyRegistered,
+    ProcedurePublished,
+    ProcedureRetired,
+    AgencySuperseded,
+)

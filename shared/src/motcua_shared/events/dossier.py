@@ -47,8 +47,10 @@ class Applicant(Payload):
     preferred_language: Literal["vi", "en"] | None = None
     # Addition: the applicant agreed at intake to be told on Zalo (ZNS) at `phone`; absent = no.
     zalo_consent: bool | None = Field(
-        default=None, description="Đồng ý nhận thông báo qua Zalo (ZNS) theo số điện thoại / "
-                                  "consents to notifications on Zalo (ZNS) at `phone`")
+        default=None,
+        description="Đồng ý nhận thông báo qua Zalo (ZNS) theo số điện thoại / "
+        "consents to notifications on Zalo (ZNS) at `phone`",
+    )
 
 
 class Document(Payload):
@@ -57,7 +59,8 @@ class Document(Payload):
     size: int | None = Field(default=None, ge=0)
     # Addition (issue 17): the paper was digitised (scanned, signed) at intake: Decision 766's digitisation.
     digitised: bool | None = Field(
-        default=None, description="Thành phần hồ sơ đã được số hóa / the document was digitised at intake")
+        default=None, description="Thành phần hồ sơ đã được số hóa / the document was digitised at intake"
+    )
 
 
 NonEmpty = Field(min_length=1)
@@ -82,9 +85,12 @@ class SubmittedData(Payload):
     # Addition (issue 18 item 6, receipt regardless of administrative boundaries): the agency at whose
     # counter the dossier was received, when not the competent `agency_code` (which processes it).
     receiving_agency_code: str | None = Field(
-        default=None, min_length=1, max_length=50,
+        default=None,
+        min_length=1,
+        max_length=50,
         description="đơn vị tiếp nhận (tiếp nhận không phụ thuộc địa giới hành chính) / the agency whose counter "
-                    "received the dossier, when not the competent agency_code; absent: received by agency_code")
+        "received the dossier, when not the competent agency_code; absent: received by agency_code",
+    )
 
 
 class AcceptedData(Payload):
@@ -141,7 +147,8 @@ class ResultReadyData(Payload):
     finished_at: AwareDatetime | None = None
     # Addition (issue 17): the result was issued as an electronic document: Decision 766's digitisation.
     electronic_result: bool | None = Field(
-        default=None, description="Kết quả được cấp dưới dạng điện tử / the result was issued electronically")
+        default=None, description="Kết quả được cấp dưới dạng điện tử / the result was issued electronically"
+    )
 
 
 class ReturnedData(Payload):

@@ -18,12 +18,8 @@ E = TypeVar("E", bound=Envelope)
 # record limit is 1 MiB.
 MAX_EVENT_BYTES = 1024 * 1024
 
-ALL_EVENT_TYPES: tuple[type[Envelope], ...] = (
-    DOSSIER_EVENT_TYPES + CATALOG_EVENT_TYPES + NOTIFICATION_EVENT_TYPES
-)
-EVENT_CLASSES: dict[str, type[Envelope]] = {
-    cls.model_fields["event_type"].default: cls for cls in ALL_EVENT_TYPES
-}
+ALL_EVENT_TYPES: tuple[type[Envelope], ...] = DOSSIER_EVENT_TYPES + CATALOG_EVENT_TYPES + NOTIFICATION_EVENT_TYPES
+EVENT_CLASSES: dict[str, type[Envelope]] = {cls.model_fields["event_type"].default: cls for cls in ALL_EVENT_TYPES}
 
 
 @dataclass(frozen=True)
@@ -59,9 +55,7 @@ def json_has_nul(raw: bytes) -> bool:
     return b"\x00" in raw or _JSON_NUL.search(raw) is not None
 
 
-def parse_event(
-    raw: bytes | str, *, expect: tuple[type[E], ...] | None = None
-) -> E:
+def parse_event(raw: bytes | str, *, expect: tuple[type[E], ...] | None = None) -> E:
     """Parse one Kafka value. `expect` restricts the accepted event classes (e.g. to the dossier
     events on `dossier.events`). Raises EventValidationError naming the failing field."""
     if len(raw) > MAX_EVENT_BYTES:
@@ -89,9 +83,7 @@ def parse_event(
     try:
         return cls.model_validate(document)  # type: ignore[return-value]
     except ValidationError as exc:
-        raise EventValidationError(
-            [FieldError(_dotted(err["loc"]), err["msg"]) for err in exc.errors()]
-        ) from exc
+        raise EventValidationError([FieldError(_dotted(err["loc"]), err["msg"]) for err in exc.errors()]) from exc
 
 
 def _dotted(loc: tuple[int | str, ...]) -> str:

@@ -38,8 +38,9 @@ def _event_schemas(events: Sequence[type[Envelope]], schemas: dict[str, Any]) ->
 
 def asyncapi_document(broker: KafkaBroker, *, title: str, description: str = "") -> dict[str, Any]:
     """The AsyncAPI 3.0 document of `broker`'s consumers and declared publications."""
-    spec: dict[str, Any] = AsyncAPI(broker, title=title, version="1", description=description or None) \
-        .to_specification().to_jsonable()
+    spec: dict[str, Any] = (
+        AsyncAPI(broker, title=title, version="1", description=description or None).to_specification().to_jsonable()
+    )
     components = spec.setdefault("components", {})
     schemas = components.setdefault("schemas", {})
     messages = components.setdefault("messages", {})
@@ -56,17 +57,28 @@ def asyncapi_document(broker: KafkaBroker, *, title: str, description: str = "")
         messages[f"{channel}:DeadLetter"] = {
             "title": f"{channel}:DeadLetter",
             "summary": "the original bytes of a record that failed validation, with the reason in headers",
-            "headers": {"type": "object", "properties": {
-                DLQ_REASON: {"type": "string"}, DLQ_FIELD: {"type": "string"},
-                DLQ_SOURCE: {"type": "string", "description": "topic/partition/offset of the original"},
-                DLQ_CONSUMER: {"type": "string"}, "traceparent": {"type": "string"}}},
+            "headers": {
+                "type": "object",
+                "properties": {
+                    DLQ_REASON: {"type": "string"},
+                    DLQ_FIELD: {"type": "string"},
+                    DLQ_SOURCE: {"type": "string", "description": "topic/partition/offset of the original"},
+                    DLQ_CONSUMER: {"type": "string"},
+                    "traceparent": {"type": "string"},
+                },
+            },
             "payload": {},
         }
-        channels[channel] = {"address": dlq, "messages": {"DeadLetter": {
-            "$ref": f"#/components/messages/{channel}:DeadLetter"}},
-            "bindings": {"kafka": {"topic": dlq, "bindingVersion": "0.4.0"}}}
-        operations[f"{channel}:publish"] = {"action": "send", "channel": {"$ref": f"#/channels/{channel}"},
-                                            "messages": [{"$ref": f"#/channels/{channel}/messages/DeadLetter"}]}
+        channels[channel] = {
+            "address": dlq,
+            "messages": {"DeadLetter": {"$ref": f"#/components/messages/{channel}:DeadLetter"}},
+            "bindings": {"kafka": {"topic": dlq, "bindingVersion": "0.4.0"}},
+        }
+        operations[f"{channel}:publish"] = {
+            "action": "send",
+            "channel": {"$ref": f"#/channels/{channel}"},
+            "messages": [{"$ref": f"#/channels/{channel}/messages/DeadLetter"}],
+        }
     return spec
 
 

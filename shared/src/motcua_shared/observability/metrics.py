@@ -17,38 +17,45 @@ def latency(name: str, documentation: str, labels: list[str]) -> Histogram:
 
 
 HTTP_REQUESTS = Counter(
-    "motcua_http_requests_total", "HTTP requests answered, by route template and status.",
+    "motcua_http_requests_total",
+    "HTTP requests answered, by route template and status.",
     ["method", "route", "status"],
 )
-HTTP_LATENCY = latency("motcua_http_request_duration_seconds", "Time to answer an HTTP request, by route template.",
-                       ["method", "route"])
+HTTP_LATENCY = latency(
+    "motcua_http_request_duration_seconds", "Time to answer an HTTP request, by route template.", ["method", "route"]
+)
 EVENTS_CONSUMED = Counter(
     "motcua_events_consumed_total",
     "Records a consumer took from a topic, by outcome: applied (handler done, acknowledged), "
     "dead_lettered (invalid, sent to <topic>.dlq), failed (handler raised; it will be delivered again).",
     ["topic", "group", "event_type", "outcome"],
 )
-EVENT_HANDLING = latency("motcua_event_handling_seconds", "Time a consumer's handler took for one event.",
-                         ["topic", "group"])
+EVENT_HANDLING = latency(
+    "motcua_event_handling_seconds", "Time a consumer's handler took for one event.", ["topic", "group"]
+)
 CONSUMER_LAG = Gauge(
     "motcua_consumer_lag",
     "Records on a partition after the one a consumer group just took (end offset - position).",
     ["topic", "partition", "group"],
 )
 DEAD_LETTERS = Counter(
-    "motcua_dead_letters_total", "Records sent to a dead-letter topic, by the topic they came from.",
+    "motcua_dead_letters_total",
+    "Records sent to a dead-letter topic, by the topic they came from.",
     ["topic", "group"],
 )
 EVENTS_PUBLISHED = Counter(
-    "motcua_events_published_total", "Events the broker acknowledged, by topic and event type.",
+    "motcua_events_published_total",
+    "Events the broker acknowledged, by topic and event type.",
     ["topic", "event_type"],
 )
 PUBLISH_FAILURES = Counter(
-    "motcua_publish_failures_total", "Publishes that failed (nothing was reported done), by topic.",
+    "motcua_publish_failures_total",
+    "Publishes that failed (nothing was reported done), by topic.",
     ["topic"],
 )
 NOTIFICATIONS_SENT = Counter(
-    "motcua_notifications_sent_total", "Notifications handed over to a channel's provider, by channel.",
+    "motcua_notifications_sent_total",
+    "Notifications handed over to a channel's provider, by channel.",
     ["channel"],
 )
 NOTIFICATIONS_FAILED = Counter(

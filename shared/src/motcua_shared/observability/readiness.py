@@ -70,8 +70,9 @@ def store_check(client: Any) -> ReadinessCheck:
     return check
 
 
-async def run_checks(checks: dict[str, ReadinessCheck], *, each_within: float = CHECK_TIMEOUT_SECONDS
-                     ) -> dict[str, str]:
+async def run_checks(
+    checks: dict[str, ReadinessCheck], *, each_within: float = CHECK_TIMEOUT_SECONDS
+) -> dict[str, str]:
     """Each check's outcome, `ok` or why not; run together, each within `each_within` seconds."""
 
     async def outcome(check: ReadinessCheck) -> str:
@@ -88,8 +89,9 @@ async def run_checks(checks: dict[str, ReadinessCheck], *, each_within: float = 
     return dict(zip(checks, results, strict=True))
 
 
-async def run_degradation_checks(checks: dict[str, DegradationCheck], *, each_within: float = CHECK_TIMEOUT_SECONDS
-                                 ) -> dict[str, str]:
+async def run_degradation_checks(
+    checks: dict[str, DegradationCheck], *, each_within: float = CHECK_TIMEOUT_SECONDS
+) -> dict[str, str]:
     """`degraded: <reason>` for each check that gives a reason, or could not tell within `each_within`
     seconds; the others are left out."""
 

@@ -67,8 +67,11 @@ def configure_tracing(service_name: str, *, env_prefix: str, exporter: Exporter 
                 "the otlp tracing exporter needs the optional extra: install motcua-shared[otlp] "
                 "(opentelemetry-exporter-otlp-proto-http)"
             ) from exc
-        span_exporter = (OTLPSpanExporter(endpoint=settings.tracing_otlp_endpoint)
-                         if settings.tracing_otlp_endpoint else OTLPSpanExporter())
+        span_exporter = (
+            OTLPSpanExporter(endpoint=settings.tracing_otlp_endpoint)
+            if settings.tracing_otlp_endpoint
+            else OTLPSpanExporter()
+        )
     provider = TracerProvider(resource=Resource.create({"service.name": service_name}))
     provider.add_span_processor(PersonalDataSpanProcessor())  # first: masks before the exporter's
     provider.add_span_processor(BatchSpanProcessor(span_exporter))
@@ -108,8 +111,10 @@ def extract_context(headers: Mapping[str, Any]) -> otel_context.Context:
 def producer_span(topic: str, *, events: int, event_type: str | None) -> Iterator[dict[str, str]]:
     """A PRODUCER span around one publish; yields the headers (with the trace context) to send."""
     attributes: dict[str, Any] = {
-        "messaging.system": "kafka", "messaging.operation.type": "send",
-        "messaging.destination.name": topic, "messaging.batch.message_count": events,
+        "messaging.system": "kafka",
+        "messaging.operation.type": "send",
+        "messaging.destination.name": topic,
+        "messaging.batch.message_count": events,
     }
     if event_type:
         attributes["motcua.event_type"] = event_type
@@ -122,12 +127,15 @@ def consumer_span(topic: str, group: str, headers: Mapping[str, Any], **attribut
     """A CONSUMER span, child of the trace the record's headers carry, current while the handler runs."""
     parent = extract_context(headers)
     base: dict[str, Any] = {
-        "messaging.system": "kafka", "messaging.operation.type": "process",
-        "messaging.destination.name": topic, "messaging.consumer.group.name": group,
+        "messaging.system": "kafka",
+        "messaging.operation.type": "process",
+        "messaging.destination.name": topic,
+        "messaging.consumer.group.name": group,
         **{k: v for k, v in attributes.items() if v is not None},
     }
-    with tracer().start_as_current_span(f"{topic} process", context=parent, kind=SpanKind.CONSUMER,
-                                        attributes=base) as span:
+    with tracer().start_as_current_span(
+        f"{topic} process", context=parent, kind=SpanKind.CONSUMER, attributes=base
+    ) as span:
         yield span
 
 

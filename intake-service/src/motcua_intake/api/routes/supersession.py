@@ -29,19 +29,37 @@ class AgencySupersessionPublic(BaseModel):
     reason: str | None = None
 
 
-@router.post("/agencies/{agency_code}/supersession", status_code=201, response_model=AgencySupersessionPublic,
-             responses=error_responses({404: ["agency_not_found"], 422: ["same_agency", "successor_dissolved"]},
-                                       IDEMPOTENT_CODES))
+@router.post(
+    "/agencies/{agency_code}/supersession",
+    status_code=201,
+    response_model=AgencySupersessionPublic,
+    responses=error_responses(
+        {404: ["agency_not_found"], 422: ["same_agency", "successor_dissolved"]}, IDEMPOTENT_CODES
+    ),
+)
 async def supersede(
     agency_code: Annotated[str, Path(min_length=1, max_length=50, pattern=r"^[A-Za-z0-9._\-]+$")],
-    body: AgencySupersession, request: Request, intake: IntakeDep, admin: Admin, key: IdempotencyKey,
+    body: AgencySupersession,
+    request: Request,
+    intake: IntakeDep,
+    admin: Admin,
+    key: IdempotencyKey,
 ) -> dict[str, Any]:
     """Dissolve an agency into its successor from `effective_date`; publishes `agency.superseded` on
     catalog.events. Its procedures become the successor's from that day, processing hands its open dossiers
     over (one `dossier.transferred` each), new dossiers for it are received by the successor, and reports
     count each dossier under the agency responsible at the period's end."""
     return await run_once(
-        intake, admin, key, fingerprint("POST", request.url.path, body.model_dump(mode="json")),
-        lambda: supersede_agency(intake, code=agency_code, successor_code=body.successor_code,
-                                 effective_date=body.effective_date, reason=body.reason, actor=admin.subject),
+        intake,
+        admin,
+        key,
+        fingerprint("POST", request.url.path, body.model_dump(mode="json")),
+        lambda: supersede_agency(
+            intake,
+            code=agency_code,
+            successor_code=body.successor_code,
+            effective_date=body.effective_date,
+            reason=body.reason,
+            actor=admin.subject,
+        ),
     )

@@ -11,10 +11,13 @@ from ..schemas import TrackingPublic
 router = APIRouter(prefix="/v1", tags=["tracking"])
 ERRORS = error_responses(
     {404: ["dossier_not_found"], 429: ["too_many_attempts"], 503: ["view_behind"]},
-    notes={404: "no dossier with this code and phone",
-           429: "too many failed attempts for this code or from this client; retry after `Retry-After` seconds",
-           503: "`view_behind`: intake's view has not yet folded what was published before the request (and the "
-                "code is not in it yet), or the store did not answer; retry after `Retry-After` seconds"})
+    notes={
+        404: "no dossier with this code and phone",
+        429: "too many failed attempts for this code or from this client; retry after `Retry-After` seconds",
+        503: "`view_behind`: intake's view has not yet folded what was published before the request (and the "
+        "code is not in it yet), or the store did not answer; retry after `Retry-After` seconds",
+    },
+)
 
 
 @router.get("/track/{code}", response_model=TrackingPublic, responses=ERRORS)
@@ -28,6 +31,10 @@ async def track(
     phone gets 429 until the window passes. The answer waits a few seconds for intake's view to fold
     what was published before the request, and says in `as_of` how current it is."""
     tracked = await track_dossier(intake, client=client_address(request), code=code, phone=phone)
-    return TrackingPublic(dossier_code=tracked.code, status=tracked.status, appointment_at=tracked.appointment_at,
-                          supplement_respond_by=tracked.supplement_respond_by,
-                          as_of=AsOf(last_event_at=tracked.last_event_at, consumer_lag=tracked.consumer_lag))
+    return TrackingPublic(
+        dossier_code=tracked.code,
+        status=tracked.status,
+        appointment_at=tracked.appointment_at,
+        supplement_respond_by=tracked.supplement_respond_by,
+        as_of=AsOf(last_event_at=tracked.last_event_at, consumer_lag=tracked.consumer_lag),
+    )

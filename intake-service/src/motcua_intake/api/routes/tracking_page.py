@@ -39,7 +39,7 @@ STATUS_LABELS: dict[str, tuple[str, str]] = {
 HEADERS = {
     # Nothing from elsewhere, no script at all, only the page's own inline style; forms back to us only.
     "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; "
-                               "base-uri 'none'; frame-ancestors 'none'",
+    "base-uri 'none'; frame-ancestors 'none'",
     "Cache-Control": "no-store",
     "Referrer-Policy": "no-referrer",
     "X-Content-Type-Options": "nosniff",
@@ -90,11 +90,13 @@ def _found(tracked: Tracked) -> str:
         appointment = html.escape(f"{tracked.appointment_at:%H:%M, %d/%m/%Y}")
     else:
         appointment = _both("Chưa có: cán bộ hẹn khi tiếp nhận hồ sơ", "Not yet: set when an officer accepts it")
-    return (f'<section class="outcome found" aria-live="polite"><dl>'
-            f"<dt>{_both('Mã hồ sơ', 'Dossier code')}</dt><dd>{html.escape(tracked.code)}</dd>"
-            f"<dt>{_both('Tình trạng', 'Status')}</dt><dd>{_both(vi, en)}</dd>"
-            f"<dt>{_both('Ngày hẹn trả kết quả', 'Result date')}</dt><dd>{appointment}</dd>"
-            f"{_respond_by(tracked)}</dl>{_maybe_behind(tracked)}</section>")
+    return (
+        f'<section class="outcome found" aria-live="polite"><dl>'
+        f"<dt>{_both('Mã hồ sơ', 'Dossier code')}</dt><dd>{html.escape(tracked.code)}</dd>"
+        f"<dt>{_both('Tình trạng', 'Status')}</dt><dd>{_both(vi, en)}</dd>"
+        f"<dt>{_both('Ngày hẹn trả kết quả', 'Result date')}</dt><dd>{appointment}</dd>"
+        f"{_respond_by(tracked)}</dl>{_maybe_behind(tracked)}</section>"
+    )
 
 
 def _respond_by(tracked: Tracked) -> str:
@@ -109,25 +111,36 @@ def _maybe_behind(tracked: Tracked) -> str:
     """A note when the view had not folded everything published before the request."""
     if tracked.consumer_lag == 0:
         return ""
-    return ("<p>" + _both("Thông tin có thể chưa cập nhật các thay đổi vừa xảy ra; xin xem lại sau ít phút.",
-                          "This may not show the latest changes yet; please look again in a few minutes.") + "</p>")
+    return (
+        "<p>"
+        + _both(
+            "Thông tin có thể chưa cập nhật các thay đổi vừa xảy ra; xin xem lại sau ít phút.",
+            "This may not show the latest changes yet; please look again in a few minutes.",
+        )
+        + "</p>"
+    )
 
 
 def _behind() -> str:
-    return _refused("Hệ thống đang cập nhật hồ sơ. Xin thử lại sau ít phút.",
-                    "The system is catching up with recent changes. Please try again in a few minutes.")
+    return _refused(
+        "Hệ thống đang cập nhật hồ sơ. Xin thử lại sau ít phút.",
+        "The system is catching up with recent changes. Please try again in a few minutes.",
+    )
 
 
 def _not_found() -> str:
-    return _refused("Không tìm thấy hồ sơ với mã và số điện thoại này. Xin kiểm tra lại.",
-                    "No dossier with this code and phone number. Please check them.")
+    return _refused(
+        "Không tìm thấy hồ sơ với mã và số điện thoại này. Xin kiểm tra lại.",
+        "No dossier with this code and phone number. Please check them.",
+    )
 
 
 def _too_many(seconds: int) -> str:
     minutes = max(1, -(-seconds // 60))
-    return _refused(f"Quá nhiều lần tra cứu không đúng. Xin thử lại sau {minutes} phút.",
-                    f"Too many attempts that did not match. Please try again in {minutes} "
-                    f"minute{'' if minutes == 1 else 's'}.")
+    return _refused(
+        f"Quá nhiều lần tra cứu không đúng. Xin thử lại sau {minutes} phút.",
+        f"Too many attempts that did not match. Please try again in {minutes} minute{'' if minutes == 1 else 's'}.",
+    )
 
 
 def _refused(vi: str, en: str) -> str:

@@ -14,16 +14,21 @@ router = APIRouter(prefix="/v1", tags=["notifications"])
 
 def _public(doc: dict[str, Any]) -> NotificationPublic:
     fields = {name: doc.get(name) for name in NotificationPublic.model_fields if name in doc}
-    return NotificationPublic.model_validate({
-        **fields, "notification_id": doc["_id"],
-        "attempts": [AttemptPublic.model_validate(a) for a in doc.get("attempts", [])],
-    })
+    return NotificationPublic.model_validate(
+        {
+            **fields,
+            "notification_id": doc["_id"],
+            "attempts": [AttemptPublic.model_validate(a) for a in doc.get("attempts", [])],
+        }
+    )
 
 
-@router.get("/notifications", response_model=NotificationsPublic,
-            responses=error_responses({403: ["forbidden_agency"]}))
-async def history(notifier: NotifierDep, caller: Reader,
-                  dossier_code: Annotated[str, Query(min_length=1, max_length=100)]) -> NotificationsPublic:
+@router.get(
+    "/notifications", response_model=NotificationsPublic, responses=error_responses({403: ["forbidden_agency"]})
+)
+async def history(
+    notifier: NotifierDep, caller: Reader, dossier_code: Annotated[str, Query(min_length=1, max_length=100)]
+) -> NotificationsPublic:
     """The dossier's notifications in the order they were decided, each with its attempts.
     An officer sees only their agency's dossiers."""
     # ensure_agency decides for every caller (an officer's token without an agency may read none).

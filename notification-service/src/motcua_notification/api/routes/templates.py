@@ -11,14 +11,23 @@ from ..schemas import TemplatePublic, TemplatesPublic, TemplateText, TemplateUpd
 
 router = APIRouter(prefix="/v1", tags=["templates"])
 # Why a new text is refused (domain/templates.py, TemplateError); the event type is the template's own.
-TEMPLATE_CODES = ["unknown_placeholder", "malformed_template", "missing_language", "unknown_language",
-                  "empty_template", "missing_subject"]
+TEMPLATE_CODES = [
+    "unknown_placeholder",
+    "malformed_template",
+    "missing_language",
+    "unknown_language",
+    "empty_template",
+    "missing_subject",
+]
 
 
 def _public(template: Template) -> TemplatePublic:
     return TemplatePublic(
-        id=template.id, event_type=template.event_type, channel=template.id.rsplit(".", 1)[-1],
-        version=template.version, placeholders=sorted(allowed_placeholders(template.event_type)),
+        id=template.id,
+        event_type=template.event_type,
+        channel=template.id.rsplit(".", 1)[-1],
+        version=template.version,
+        placeholders=sorted(allowed_placeholders(template.event_type)),
         texts={lang: TemplateText(subject=t.subject, body=t.body) for lang, t in template.texts.items()},
     )
 
@@ -30,22 +39,35 @@ async def list_templates(notifier: NotifierDep, _: Admin) -> TemplatesPublic:
     return TemplatesPublic(data=data, count=len(data))
 
 
-@router.put("/templates/{template_id}", response_model=TemplatePublic,
-            responses=error_responses({404: ["template_not_found"], 409: ["version_conflict"], 422: TEMPLATE_CODES}))
-async def update_template(template_id: str, update: TemplateUpdate, notifier: NotifierDep,
-                          caller: Admin) -> TemplatePublic:
+@router.put(
+    "/templates/{template_id}",
+    response_model=TemplatePublic,
+    responses=error_responses({404: ["template_not_found"], 409: ["version_conflict"], 422: TEMPLATE_CODES}),
+)
+async def update_template(
+    template_id: str, update: TemplateUpdate, notifier: NotifierDep, caller: Admin
+) -> TemplatePublic:
     """Publish a new version; messages decided from now on use it (ones already decided keep theirs)."""
     if not notifier.templates.known(template_id):
         raise ApiError(404, "template_not_found", f"no template {template_id!r}")
     current = await notifier.templates.current(template_id)
-    texts = {lang: Text(body=t.body, subject=t.subject)
-             for lang, t in (("vi", update.vi), ("en", update.en)) if t is not None}
+    texts = {
+        lang: Text(body=t.body, subject=t.subject)
+        for lang, t in (("vi", update.vi), ("en", update.en))
+        if t is not None
+    }
     try:
-        template = load_template(template_id, current.event_type, texts, version=current.version + 1,
-                                 needs_subject=template_id.endswith(".email"))
+        template = load_template(
+            template_id,
+            current.event_type,
+            texts,
+            version=current.version + 1,
+            needs_subject=template_id.endswith(".email"),
+        )
     except TemplateError as exc:
-        raise ApiError(422, exc.code, exc.message,
-                       fields=[FieldProblem(field=f"body.{exc.field}", message=exc.message)]) from exc
+        raise ApiError(
+            422, exc.code, exc.message, fields=[FieldProblem(field=f"body.{exc.field}", message=exc.message)]
+        ) from exc
     try:
         await notifier.templates.publish(template, by=caller.subject)
     except VersionConflict as exc:

@@ -16,8 +16,11 @@ from ..schemas import DossierPublic, Inbox, InboxItem, hours, minutes
 router = APIRouter(prefix="/v1", tags=["dossiers"])
 DOSSIER_ERRORS = error_responses(
     {403: ["forbidden_agency"], 404: ["dossier_not_found"], 503: ["view_behind"]},
-    notes={503: "`view_behind`: processing's view has not yet folded what was published before the request, "
-                "and does not know the dossier yet; retry after `Retry-After` seconds"})
+    notes={
+        503: "`view_behind`: processing's view has not yet folded what was published before the request, "
+        "and does not know the dossier yet; retry after `Retry-After` seconds"
+    },
+)
 INBOX_ERRORS = error_responses({403: ["forbidden_agency"], 422: ["agency_required", "invalid_cursor"]})
 
 
@@ -44,22 +47,46 @@ async def get_inbox(
     principal: Reader,
     processing: ProcessingDep,
     agency_code: Annotated[str | None, Query(max_length=50, description="default: the caller's agency")] = None,
-    status: Annotated[list[DossierStatus] | None, Query(description="repeatable; default: every open status "
-                                                                    "and result_ready")] = None,
+    status: Annotated[
+        list[DossierStatus] | None, Query(description="repeatable; default: every open status and result_ready")
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=1000, description="dossiers on one page")] = 200,
-    cursor: Annotated[str | None, Query(max_length=500, description="the next_cursor of the previous page; "
-                                                                    "default: the first page")] = None,
-    due_within_hours: Annotated[float | None, Query(gt=0, le=2000, description="only dossiers whose clock runs "
-                                                    "and which are due within this many working hours (not yet "
-                                                    "overdue): the officer's \"sắp trễ\" list")] = None,
-    supplement_expired: Annotated[bool, Query(description="only dossiers waiting for papers whose time passed "
-                                              "(`dossier.supplement_expired`): they may be refused")] = False,
-    uncollected: Annotated[bool, Query(description="only results ready and not collected after "
-                                       "MOTCUA_PROCESSING_UNCOLLECTED_AFTER_DAYS working days")] = False,
-    received_at_counter: Annotated[bool, Query(description="instead of the agency's own dossiers, those its "
-                                               "counter received for other agencies (tiếp nhận không phụ thuộc "
-                                               "địa giới hành chính): read only, `agency_code` on each line is "
-                                               "the competent agency")] = False,
+    cursor: Annotated[
+        str | None, Query(max_length=500, description="the next_cursor of the previous page; default: the first page")
+    ] = None,
+    due_within_hours: Annotated[
+        float | None,
+        Query(
+            gt=0,
+            le=2000,
+            description="only dossiers whose clock runs "
+            "and which are due within this many working hours (not yet "
+            'overdue): the officer\'s "sắp trễ" list',
+        ),
+    ] = None,
+    supplement_expired: Annotated[
+        bool,
+        Query(
+            description="only dossiers waiting for papers whose time passed "
+            "(`dossier.supplement_expired`): they may be refused"
+        ),
+    ] = False,
+    uncollected: Annotated[
+        bool,
+        Query(
+            description="only results ready and not collected after "
+            "MOTCUA_PROCESSING_UNCOLLECTED_AFTER_DAYS working days"
+        ),
+    ] = False,
+    received_at_counter: Annotated[
+        bool,
+        Query(
+            description="instead of the agency's own dossiers, those its "
+            "counter received for other agencies (tiếp nhận không phụ thuộc "
+            "địa giới hành chính): read only, `agency_code` on each line is "
+            "the competent agency"
+        ),
+    ] = False,
 ) -> Inbox:
     """An agency's dossiers sorted by due time, soonest (most overdue) first, then those without a due time
     (not yet accepted), the longest waiting first; with the working time left on each. A page holds at
@@ -70,17 +97,33 @@ async def get_inbox(
     ensure_agency(principal, agency)
     only = views.InboxFilter(
         due_within=timedelta(hours=due_within_hours) if due_within_hours is not None else None,
-        supplement_expired=supplement_expired, uncollected=uncollected, received_at_counter=received_at_counter)
+        supplement_expired=supplement_expired,
+        uncollected=uncollected,
+        received_at_counter=received_at_counter,
+    )
     page = await views.inbox(processing, agency, status, limit=limit, cursor=cursor, only=only)
     items = [
-        InboxItem(dossier_id=d.dossier_id, code=d.code, procedure_code=d.procedure_code, channel=d.channel,
-                  status=d.status, portal_status=d.portal_status, received_at=d.received_at, due_at=d.due_at,
-                  remaining_working_hours=hours(line.remaining), paused=d.paused, overdue=line.overdue,
-                  remaining_working_minutes=minutes(line.remaining), deadline_state=state,
-                  deadline_label=views.DEADLINE_LABELS.get(state) if state else None,
-                  supplement_respond_by=d.supplement_respond_by, supplement_expired=d.supplement_expired_at is not None,
-                  uncollected=d.uncollected_at is not None,
-                  agency_code=d.agency_code, receiving_agency_code=d.receiving_agency_code)
+        InboxItem(
+            dossier_id=d.dossier_id,
+            code=d.code,
+            procedure_code=d.procedure_code,
+            channel=d.channel,
+            status=d.status,
+            portal_status=d.portal_status,
+            received_at=d.received_at,
+            due_at=d.due_at,
+            remaining_working_hours=hours(line.remaining),
+            paused=d.paused,
+            overdue=line.overdue,
+            remaining_working_minutes=minutes(line.remaining),
+            deadline_state=state,
+            deadline_label=views.DEADLINE_LABELS.get(state) if state else None,
+            supplement_respond_by=d.supplement_respond_by,
+            supplement_expired=d.supplement_expired_at is not None,
+            uncollected=d.uncollected_at is not None,
+            agency_code=d.agency_code,
+            receiving_agency_code=d.receiving_agency_code,
+        )
         for line in page.lines
         for d in (line.dossier,)
         for state in (views.deadline_state(processing, d, line.remaining),)

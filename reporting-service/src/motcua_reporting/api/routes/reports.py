@@ -13,15 +13,19 @@ from ..schemas import AgencyTablePublic, NarrativePublic, OnlineIndicatorsPublic
 
 ERRORS = error_responses(
     {403: ["forbidden_agency"], 422: ["invalid_period"]},
-    notes={403: "role not allowed, or an officer asking for another agency",
-           422: "bad dates (format, out of range, `from` after `to`, over 20 years) or admin_level"})
+    notes={
+        403: "role not allowed, or an officer asking for another agency",
+        422: "bad dates (format, out of range, `from` after `to`, over 20 years) or admin_level",
+    },
+)
 
 router = APIRouter(prefix="/v1/reports", tags=["reports"], responses=ERRORS)
 
 
 # The exports' column labels: Vietnamese with English beside, unless one language is asked for.
-LanguageDep = Annotated[Language | None, Query(
-    description="column labels in Vietnamese (`vi`) or English (`en`) only; both when absent")]
+LanguageDep = Annotated[
+    Language | None, Query(description="column labels in Vietnamese (`vi`) or English (`en`) only; both when absent")
+]
 
 
 def _period(query: ReportQueryDep) -> dict[str, str]:
@@ -48,22 +52,29 @@ async def get_agency_table(query: ReportQueryDep, reports: ReportsDep) -> dict[s
     return {"period": _period(query), "data": rows, "count": len(rows)}
 
 
-@router.get("/agencies.csv", response_class=Response,
-            responses={200: {"content": {"text/csv": {}}, "description": "the per-agency table as CSV"}})
+@router.get(
+    "/agencies.csv",
+    response_class=Response,
+    responses={200: {"content": {"text/csv": {}}, "description": "the per-agency table as CSV"}},
+)
 async def get_agency_table_csv(query: ReportQueryDep, reports: ReportsDep, lang: LanguageDep = None) -> Response:
     """The per-agency table as CSV (UTF-8 with BOM, so spreadsheet programs read Vietnamese), headed
     "Vietnamese · English" (or one language with `lang`); a rate of nothing is an empty cell."""
     body = agency_table_csv(await _table(query, reports), lang)
     name = f"agencies_{query.start}_{query.end}.csv"
-    return Response(body, media_type="text/csv; charset=utf-8",
-                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
+    return Response(
+        body, media_type="text/csv; charset=utf-8", headers={"Content-Disposition": f'attachment; filename="{name}"'}
+    )
 
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
-@router.get("/agencies.xlsx", response_class=Response,
-            responses={200: {"content": {XLSX: {}}, "description": "the per-agency table as XLSX"}})
+@router.get(
+    "/agencies.xlsx",
+    response_class=Response,
+    responses={200: {"content": {XLSX: {}}, "description": "the per-agency table as XLSX"}},
+)
 async def get_agency_table_xlsx(query: ReportQueryDep, reports: ReportsDep, lang: LanguageDep = None) -> Response:
     """The per-agency table as an Excel workbook, headed like the CSV."""
     body = agency_table_xlsx(await _table(query, reports), _period(query), lang)

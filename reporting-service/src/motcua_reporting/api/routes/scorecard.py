@@ -45,15 +45,21 @@ async def get_scorecard(query: ReportQueryDep, reports: ReportsDep) -> dict[str,
     return await scorecard_report(reports, query.start, query.end, asked)
 
 
-@router.post("/published", status_code=201, response_model=PublishedReportPublic,
-             responses={201: {"description": "the published report, as it will always read back"}})
-async def post_published(body: PublishRequest, principal: Publisher, reports: ReportsDep,
-                         published: StoreDep) -> Response:
+@router.post(
+    "/published",
+    status_code=201,
+    response_model=PublishedReportPublic,
+    responses={201: {"description": "the published report, as it will always read back"}},
+)
+async def post_published(
+    body: PublishRequest, principal: Publisher, reports: ReportsDep, published: StoreDep
+) -> Response:
     """Publish (freeze) the period's report: the summary, the resolution table and the scorecard,
     with the positions of `dossier.events` reporting had folded up to. Officials only."""
     query = report_query(principal, body.from_, body.to, body.agency_code, body.admin_level)
-    text = await publish(reports, published, query.start, query.end, query.agency_code, query.admin_level,
-                         principal.subject)
+    text = await publish(
+        reports, published, query.start, query.end, query.agency_code, query.admin_level, principal.subject
+    )
     return Response(text, status_code=201, media_type="application/json")
 
 
@@ -63,14 +69,23 @@ def _readable(principal: Principal, agency_code: str | None) -> bool:
 
 @router.get("/published", response_model=PublishedList)
 async def list_published(
-    principal: Reader, published: StoreDep,
-    from_: Annotated[str | None, Query(alias="from", pattern=r"^\d{4}-\d{2}-\d{2}$",
-                                       description="only reports of periods starting on this day")] = None,
-    to: Annotated[str | None, Query(pattern=r"^\d{4}-\d{2}-\d{2}$",
-                                    description="only reports of periods ending on this day")] = None,
+    principal: Reader,
+    published: StoreDep,
+    from_: Annotated[
+        str | None,
+        Query(alias="from", pattern=r"^\d{4}-\d{2}-\d{2}$", description="only reports of periods starting on this day"),
+    ] = None,
+    to: Annotated[
+        str | None, Query(pattern=r"^\d{4}-\d{2}-\d{2}$", description="only reports of periods ending on this day")
+    ] = None,
     agency_code: Annotated[str | None, Query(min_length=1, max_length=50)] = None,
-    as_of: Annotated[datetime | None, Query(description="only reports published by then (ISO 8601 with an "
-                                                        "offset): what officials could read at that time")] = None,
+    as_of: Annotated[
+        datetime | None,
+        Query(
+            description="only reports published by then (ISO 8601 with an "
+            "offset): what officials could read at that time"
+        ),
+    ] = None,
 ) -> dict[str, Any]:
     """The published reports, newest first (an officer sees their own agency's only)."""
     query: dict[str, Any] = {}
@@ -82,8 +97,12 @@ async def list_published(
         query["agency_code"] = agency_code
     if as_of is not None:
         if as_of.tzinfo is None:
-            raise ApiError(422, "invalid_period", "`as_of` needs a UTC offset",
-                           fields=[FieldProblem(field="query.as_of", message="no offset")])
+            raise ApiError(
+                422,
+                "invalid_period",
+                "`as_of` needs a UTC offset",
+                fields=[FieldProblem(field="query.as_of", message="no offset")],
+            )
         query["published_at"] = {"$lte": iso(as_of)}
     rows = [entry(doc) for doc in await published.list(query) if _readable(principal, doc.get("agency_code"))]
     return {"data": rows, "count": len(rows)}
@@ -106,8 +125,9 @@ async def get_published(report_id: str, principal: Reader, published: StoreDep) 
 
 
 @router.get("/published/{report_id}/diff", response_model=PublishedDiff, responses=NOT_FOUND)
-async def get_published_diff(report_id: str, principal: Reader, published: StoreDep,
-                             reports: ReportsDep) -> dict[str, Any]:
+async def get_published_diff(
+    report_id: str, principal: Reader, published: StoreDep, reports: ReportsDep
+) -> dict[str, Any]:
     """Each figure of the published report that differs from today's (path, published, live), and why:
     how many events of the period (and before it) were folded after the publication."""
     return await diff(reports, await _report(report_id, principal, published))
