@@ -9,10 +9,15 @@ counts against the server's latency too: the figures are then an upper bound, ne
 import argparse
 import asyncio
 import math
+import os
+import platform
+import re
+import subprocess
 import time
 from collections import Counter
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 
 # What a request reports back: an HTTP status, or the name of what went wrong instead.
 Outcome = int | str
@@ -182,3 +187,98 @@ def parse_rates(text: str) -> list[float]:
 
 def wall_clock() -> str:
     return time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime())
+
+
+# --- the machine and the ratios every benchmark prints ------------------------------------------------
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _read(path: str | Path) -> str:
+    try:
+        return Path(path).read_text(encoding="utf-8")
+    except OSError:
+        return ""
+
+
+def store_kind(mongodb_url: str | None = None) -> str:
+    """What the server at `mongodb_url` (default MONGODB_URL) says it is: FerretDB (on PostgreSQL) or mongod."""
+    url = mongodb_url or os.environ.get("MONGODB_URL")
+    if not url:
+        return "store ? (MONGODB_URL unset)"
+    from pymongo import MongoClient  # a benchmark's one-off question, before its async work starts
+
+    try:
+        with MongoClient(url, serverSelectionTimeoutMS=3_000) as client:
+            info = client.admin.command("buildInfo")
+    except Exception as exc:  # an unreachable store fails later, with a clearer message
+        return f"store ? ({type(exc).__name__})"
+    if "ferretdbVersion" in info:
+        version = info["ferretdbVersion"]
+        return f"FerretDB on PostgreSQL (ferretdbVersion {version}, MongoDB {info.get('version', '?')} protocol)"
+    return f"mongod {info.get('version', '?')}"
+
+
+def kafka_version() -> str:
+    """The broker version the native stack runs (stack/kafka/pom.xml): the running broker's jars."""
+    found = re.search(r"<kafka\.version>([^<]+)</kafka\.version>", _read(ROOT / "stack" / "kafka" / "pom.xml"))
+    return f"Kafka {found.group(1)}" if found else "Kafka ?"
+
+
+def git_commit() -> str:
+    """The checkout's commit, `+dirty` when the working tree has changes (others' edits in a shared tree)."""
+    try:
+        head = subprocess.run(
+            ["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=True
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "-C", str(ROOT), "status", "--porcelain", "--untracked-files=no"], capture_output=True, text=True
+        ).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "?"
+    return head + ("+dirty" if dirty else "")
+
+
+def load_average() -> str:
+    try:
+        return " ".join(f"{x:.2f}" for x in os.getloadavg())
+    except OSError:
+        return "?"
+
+
+def machine_line(mongodb_url: str | None = None) -> str:
+    """One line saying where a figure was taken: cores, CPU, memory, load average (1/5/15 min), store,
+    broker, commit and UTC time. Print it beside every table; take it again after the run to show the load."""
+    cores = os.cpu_count() or 0
+    usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else cores
+    model = re.search(r"^model name\s*:\s*(.+)$", _read("/proc/cpuinfo"), re.MULTILINE)
+    memory = re.search(r"^MemTotal:\s*(\d+) kB", _read("/proc/meminfo"), re.MULTILINE)
+    parts = [
+        f"{cores} cores" + (f" ({usable} usable)" if usable != cores else ""),
+        model.group(1).strip() if model else platform.machine(),
+        f"{int(memory.group(1)) / 2**20:.1f} GiB RAM" if memory else "RAM ?",
+        f"load {load_average()}",
+        store_kind(mongodb_url),
+        kafka_version(),
+        f"Python {platform.python_version()}",
+        f"commit {git_commit()}",
+        wall_clock(),
+    ]
+    return "machine: " + ", ".join(parts)
+
+
+def ratio(a: float, b: float) -> float:
+    """a / b, NaN when b is not positive (a reference that held nothing)."""
+    return a / b if b > 0 else math.nan
+
+
+def ratio_line(what: str, a: float, b: float, *, goal: float | None = None) -> str:
+    """`ratio: intake / durable echo = 0.43 (12.0 / 28.0), goal >= 0.7: missed`: the figure side by side
+    with its reference, taken in the same run."""
+    value = ratio(a, b)
+    shown = "-" if math.isnan(value) else f"{value:.2f}"
+    line = f"ratio: {what} = {shown} ({a:g} / {b:g})"
+    if goal is not None:
+        verdict = "met" if value >= goal else "missed"
+        line += f", goal >= {goal:g}: {verdict}"
+    return line
