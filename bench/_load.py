@@ -31,10 +31,16 @@ class Sample:
     due: float  # loop time the request was scheduled for
     done: float  # loop time its answer arrived (or it failed)
     outcome: Outcome
+    sent: float | None = None  # loop time the generator actually started it (None: not recorded)
 
     @property
     def latency(self) -> float:
         return self.done - self.due
+
+    @property
+    def lag(self) -> float:
+        """How late the generator itself started the request: when this grows, the figure is the generator's."""
+        return 0.0 if self.sent is None else max(0.0, self.sent - self.due)
 
     @property
     def ok(self) -> bool:
@@ -52,6 +58,8 @@ class Step:
     # Latencies measured otherwise than request-by-request (submit-to-summary); None = from samples.
     latencies: list[float] | None = None
     extra_errors: Counter[str] = field(default_factory=Counter)
+    # Stopped early by open_loop(give_up_over=...): it could no longer hold; the rest were not offered.
+    abandoned: bool = False
 
     @property
     def ok(self) -> int:
@@ -85,35 +93,175 @@ class Step:
             return self.latencies
         return [s.latency for s in self.samples if s.ok]
 
+    def p99(self) -> float:
+        """p99 latency of the successful requests in seconds (NaN when none succeeded)."""
+        return percentile(self.ok_latencies(), 99)
 
-async def open_loop(label: str, rate: float, duration: float, request: Request, *, answer_within: float = 30.0) -> Step:
+    def lag_p99(self) -> float:
+        return percentile([s.lag for s in self.samples], 99)
+
+
+async def open_loop(
+    label: str,
+    rate: float,
+    duration: float,
+    request: Request,
+    *,
+    answer_within: float = 30.0,
+    give_up_over: float | None = None,
+) -> Step:
     """Offer `request(i)` at `rate` per second for `duration` seconds; wait (up to `answer_within` seconds after the
-    last one is due) for every answer. A request still unanswered then counts as a `timeout`."""
+    last one is due) for every answer. A request still unanswered then counts as a `timeout`.
+
+    `give_up_over` (seconds, for a ceiling search): stop the step as soon as more than 2% of its requests
+    are slower than that or failed (answered so, or still unanswered that long after their due time). Each
+    of those ends as an error or as a successful answer slower than the limit, so the step could no longer
+    hold p99 <= limit with <= 1% errors; offering the rest would only pile work on an overloaded server.
+    The requests still in flight are then cancelled and count as `abandoned`."""
     loop = asyncio.get_running_loop()
     count = max(1, round(rate * duration))
     step = Step(label, rate, duration)
     start = loop.time() + 0.05
+    in_flight: dict[asyncio.Task[None], float] = {}
+    bad = 0  # answered requests that failed or were slower than give_up_over
 
     async def one(i: int, due: float) -> None:
+        nonlocal bad
+        sent = loop.time()
         try:
             outcome: Outcome = await request(i)
         except Exception as exc:  # a refused connection, a reset, a client timeout: all count as errors
             outcome = type(exc).__name__
-        step.samples.append(Sample(due, loop.time(), outcome))
+        sample = Sample(due, loop.time(), outcome, sent)
+        step.samples.append(sample)
+        if give_up_over is not None and (not sample.ok or sample.latency > give_up_over):
+            bad += 1
+
+    def hopeless() -> bool:
+        if give_up_over is None:
+            return False
+        overdue = loop.time() - give_up_over
+        late = sum(1 for task, due in in_flight.items() if due < overdue and not task.done())
+        return bad + late > 0.02 * count
+
+    def forget(task: asyncio.Task[None]) -> None:
+        in_flight.pop(task, None)
 
     tasks = []
+    checked = loop.time()
     for i in range(count):
         due = start + i / rate
         delay = due - loop.time()
         if delay > 0:
             await asyncio.sleep(delay)
-        tasks.append(asyncio.create_task(one(i, due)))
-    _, pending = await asyncio.wait(tasks, timeout=answer_within) if tasks else (set(), set())
+        task = asyncio.create_task(one(i, due))
+        in_flight[task] = due
+        task.add_done_callback(forget)
+        tasks.append(task)
+        if loop.time() - checked > 0.1:
+            checked = loop.time()
+            if hopeless():
+                step.abandoned = True
+                break
+    pending: set[asyncio.Task[None]] = set()
+    if tasks and not step.abandoned:
+        deadline = loop.time() + answer_within
+        pending = {t for t in tasks if not t.done()}
+        while pending and loop.time() < deadline and not hopeless():
+            _, pending = await asyncio.wait(pending, timeout=min(0.1, max(0.0, deadline - loop.time())))
+        if pending and loop.time() < deadline:
+            step.abandoned = True
+    else:
+        pending = {t for t in tasks if not t.done()}
     for task in pending:
         task.cancel()
+    await asyncio.gather(*pending, return_exceptions=True)
     now = loop.time()
-    step.samples.extend(Sample(now, now, "timeout") for _ in pending)
+    # A cancelled request's task records nothing (CancelledError is not an Exception): count it here.
+    lost = "abandoned" if step.abandoned else "timeout"
+    step.samples.extend(Sample(now, now, lost) for _ in range(len(tasks) - len(step.samples)))
     return step
+
+
+@dataclass(frozen=True)
+class Limit:
+    """What a rate must hold to count: p99 of the successful answers within `p99` seconds, at most
+    `error_rate` of the requests failed (issue 16: 100 ms, 1%)."""
+
+    p99: float = 0.100
+    error_rate: float = MAX_ERROR_RATE
+
+    def held(self, step: Step) -> bool:
+        p99 = step.p99()
+        return not step.abandoned and step.error_rate <= self.error_rate and not math.isnan(p99) and p99 <= self.p99
+
+
+@dataclass
+class Ceiling:
+    """The outcome of a ceiling search for one target: its steps, the highest rate held, the lowest failed."""
+
+    label: str
+    steps: list[Step] = field(default_factory=list)
+    held: float | None = None
+    failed: float | None = None
+    max_rate: float = math.inf
+
+    @property
+    def rate(self) -> float:
+        """The highest rate held (0 when none was)."""
+        return self.held or 0.0
+
+    def describe(self) -> str:
+        if self.held is None:
+            return f"< {self.failed:g}/s (nothing held)"
+        if self.failed is None:
+            return f">= {self.held:g}/s (held at --max-rate)" if self.held >= self.max_rate else f">= {self.held:g}/s"
+        return f"{self.held:g}/s (failed at {self.failed:g}/s)"
+
+
+def _nice(rate: float) -> float:
+    return float(round(rate)) if rate >= 10 else round(rate, 1)
+
+
+def next_rate(held: float | None, failed: float | None, *, max_rate: float, min_rate: float, precision: float) -> float:
+    """The next rate of a ceiling search, or 0 when it is over: double while every step holds (up to
+    `max_rate`), halve while none has (down to `min_rate`), then bisect between the highest held and the
+    lowest failed until they are within `precision` (a fraction) of each other."""
+    if failed is None:
+        assert held is not None
+        return 0.0 if held >= max_rate else min(max_rate, _nice(held * 2))
+    if held is None:
+        lower = _nice(failed / 2)
+        return lower if lower >= min_rate and lower < failed else 0.0
+    if failed - held <= precision * held:
+        return 0.0
+    middle = _nice((held + failed) / 2)
+    return middle if held < middle < failed else 0.0
+
+
+async def find_ceiling(
+    label: str,
+    step_at: Callable[[float], Awaitable[Step]],
+    *,
+    start: float,
+    max_rate: float,
+    min_rate: float = 1.0,
+    precision: float = 0.1,
+    limit: Limit = Limit(),
+) -> Ceiling:
+    """Step the offered rate (`step_at(rate)` runs one open-loop step) from `start` until the highest rate
+    that holds `limit` is known within `precision` (see `next_rate`)."""
+    ceiling = Ceiling(label, max_rate=max_rate)
+    rate = min(start, max_rate)
+    while rate > 0:
+        step = await step_at(rate)
+        ceiling.steps.append(step)
+        if limit.held(step):
+            ceiling.held = max(rate, ceiling.held or 0.0)
+        else:
+            ceiling.failed = min(rate, ceiling.failed or math.inf)
+        rate = next_rate(ceiling.held, ceiling.failed, max_rate=max_rate, min_rate=min_rate, precision=precision)
+    return ceiling
 
 
 def percentile(values: Sequence[float], p: float) -> float:

@@ -39,13 +39,17 @@ def tables(output: str) -> list[list[dict[str, str]]]:
 
 
 def run(script: str, infrastructure: Infrastructure) -> str:
+    return run_script(script, infrastructure, ["--duration", "2", "--rates", "2", "--warmup", "0"])
+
+
+def run_script(script: str, infrastructure: Infrastructure, args: list[str]) -> str:
     env = {
         **os.environ,
         "KAFKA_BOOTSTRAP_SERVERS": infrastructure.kafka_bootstrap_servers,
         "MONGODB_URL": infrastructure.mongodb_url,
     }
     done = subprocess.run(
-        [sys.executable, str(BENCH / script), "--duration", "2", "--rates", "2", "--warmup", "0"],
+        [sys.executable, str(BENCH / script), *args],
         env=env,
         capture_output=True,
         text=True,
@@ -59,7 +63,6 @@ def run(script: str, infrastructure: Infrastructure) -> str:
 @pytest.mark.parametrize(
     ("script", "targets"),
     [
-        ("intake_throughput.py", ["echo", "intake"]),
         ("submit_to_summary.py", ["intake -> summary"]),
         ("service_memory.py", ["intake"]),
         ("store_round_trips.py", ["intake"]),
@@ -81,6 +84,65 @@ def test_the_benchmark_prints_its_table(infrastructure: Infrastructure, script: 
         commands = {row["command collection"]: row for row in printed[1]}
         assert float(commands["insert dossier_codes"]["per submission"]) >= 1.0
         assert float(commands["insert idempotency_keys"]["per submission"]) == 1.0
+
+
+def test_the_throughput_benchmark_finds_each_ceiling_beside_the_two_echoes(infrastructure: Infrastructure) -> None:
+    # A tiny search: 2/s then 4/s (the --max-rate) for each target, a p99 limit no step can miss on a
+    # busy machine; the bisection itself is checked below with steps of known outcome.
+    done = run_script(
+        "intake_throughput.py",
+        infrastructure,
+        ["--duration", "1", "--start", "2", "--max-rate", "4", "--warmup", "0", "--p99-ms", "60000"],
+    )
+    steps, ceilings = tables(done)
+    assert [(s["target"], s["offered/s"], s["ok"], s["errors"]) for s in steps] == [
+        (target, rate, ok, "0")
+        for target in ("echo", "durable echo", "intake")
+        for rate, ok in (("2", "2"), ("4", "4"))
+    ]
+    assert {row["target"]: row["ceiling"] for row in ceilings} == {
+        target: ">= 4/s (held at --max-rate)" for target in ("echo", "durable echo", "intake")
+    }
+    assert "ratio: intake ceiling / durable echo ceiling = 1.00 (4 / 4), goal >= 0.7: met" in done
+    assert "ratio: intake ceiling / echo ceiling = 1.00 (4 / 4)" in done
+    assert re.search(r"^machine: \d+ cores.*(FerretDB|mongod).*Kafka .*commit \w+", done, re.MULTILINE), done
+
+
+async def test_the_ceiling_search_doubles_then_bisects_to_the_highest_rate_held() -> None:
+    sys.path.insert(0, str(BENCH))
+    from _load import Limit, Sample, Step, find_ceiling
+
+    asked: list[float] = []
+
+    async def server_holding_up_to_130(rate: float) -> Step:  # p99 of 10 ms up to 130/s, 500 ms above
+        asked.append(rate)
+        latency = 0.010 if rate <= 130 else 0.500
+        return Step("fake", rate, 1.0, [Sample(0.0, latency, 201) for _ in range(100)])
+
+    ceiling = await find_ceiling("fake", server_holding_up_to_130, start=20, max_rate=1000, limit=Limit())
+    assert asked == [20, 40, 80, 160, 120, 140, 130]
+    assert (ceiling.held, ceiling.failed) == (130, 140)
+    assert ceiling.describe() == "130/s (failed at 140/s)"
+
+    asked.clear()
+    nothing = await find_ceiling("fake", server_holding_up_to_130, start=400, max_rate=1000, limit=Limit())
+    assert asked[:3] == [400, 200, 100]  # halved until one holds, then bisected upwards
+    assert nothing.held is not None and 120 <= nothing.held <= 130
+
+
+async def test_an_overloaded_step_stops_early_and_counts_as_failed() -> None:
+    sys.path.insert(0, str(BENCH))
+    from _load import Limit, open_loop
+
+    async def slow(i: int) -> int:  # every answer 300 ms late: no step can hold a 100 ms p99
+        await asyncio.sleep(0.3)
+        return 201
+
+    began = asyncio.get_running_loop().time()
+    step = await open_loop("slow", 50, 10.0, slow, give_up_over=0.1)
+    assert asyncio.get_running_loop().time() - began < 2.0  # not the 10 s offered
+    assert step.abandoned and not Limit().held(step)
+    assert 0 < step.offered < 500 and step.errors["abandoned"] > 0
 
 
 def test_a_small_quarter_is_imported_and_every_group_catches_up(infrastructure: Infrastructure, tmp_path: Path) -> None:
