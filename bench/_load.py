@@ -18,6 +18,7 @@ from collections import Counter
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 # What a request reports back: an HTTP status, or the name of what went wrong instead.
 Outcome = int | str
@@ -198,13 +199,33 @@ class Limit:
 
 @dataclass
 class Ceiling:
-    """The outcome of a ceiling search for one target: its steps, the highest rate held, the lowest failed."""
+    """A ceiling search for one target: its steps so far, the highest rate held, the lowest failed, and
+    the rate to try next (`next_rate`; 0 once the search is over)."""
 
     label: str
+    start: float
+    max_rate: float = math.inf
+    min_rate: float = 5.0
+    precision: float = 0.1
+    limit: Limit = field(default_factory=Limit)
     steps: list[Step] = field(default_factory=list)
     held: float | None = None
     failed: float | None = None
-    max_rate: float = math.inf
+
+    def __post_init__(self) -> None:
+        self.next = min(self.start, self.max_rate)
+
+    def record(self, step: Step) -> None:
+        """Take the step run at `self.next` and choose the rate after it. Every rate tried lies between the
+        highest held and the lowest failed, so the two never cross."""
+        self.steps.append(step)
+        if self.limit.held(step):
+            self.held = max(step.rate, self.held or 0.0)
+        else:
+            self.failed = min(step.rate, self.failed or math.inf)
+        self.next = next_rate(
+            self.held, self.failed, max_rate=self.max_rate, min_rate=self.min_rate, precision=self.precision
+        )
 
     @property
     def rate(self) -> float:
@@ -239,29 +260,22 @@ def next_rate(held: float | None, failed: float | None, *, max_rate: float, min_
     return middle if held < middle < failed else 0.0
 
 
+async def find_ceilings(searches: Sequence[Ceiling], step_at: Callable[[Ceiling, float], Awaitable[Step]]) -> None:
+    """Run the searches interleaved, one step of each in turn (`step_at(search, rate)` runs one open-loop
+    step), until every one is over: on a shared machine whose load drifts, the drift then falls on every
+    target alike instead of on whichever was measured last."""
+    while active := [search for search in searches if search.next > 0]:
+        for search in active:
+            search.record(await step_at(search, search.next))
+
+
 async def find_ceiling(
-    label: str,
-    step_at: Callable[[float], Awaitable[Step]],
-    *,
-    start: float,
-    max_rate: float,
-    min_rate: float = 1.0,
-    precision: float = 0.1,
-    limit: Limit = Limit(),
+    label: str, step_at: Callable[[float], Awaitable[Step]], *, start: float, **options: Any
 ) -> Ceiling:
-    """Step the offered rate (`step_at(rate)` runs one open-loop step) from `start` until the highest rate
-    that holds `limit` is known within `precision` (see `next_rate`)."""
-    ceiling = Ceiling(label, max_rate=max_rate)
-    rate = min(start, max_rate)
-    while rate > 0:
-        step = await step_at(rate)
-        ceiling.steps.append(step)
-        if limit.held(step):
-            ceiling.held = max(rate, ceiling.held or 0.0)
-        else:
-            ceiling.failed = min(rate, ceiling.failed or math.inf)
-        rate = next_rate(ceiling.held, ceiling.failed, max_rate=max_rate, min_rate=min_rate, precision=precision)
-    return ceiling
+    """One target's ceiling search (`Ceiling`'s options: max_rate, min_rate, precision, limit)."""
+    search = Ceiling(label, start, **options)
+    await find_ceilings([search], lambda _, rate: step_at(rate))
+    return search
 
 
 def percentile(values: Sequence[float], p: float) -> float:
@@ -374,7 +388,8 @@ def kafka_version() -> str:
 
 
 def git_commit() -> str:
-    """The checkout's commit, `+dirty` when the working tree has changes (others' edits in a shared tree)."""
+    """The checkout's commit, `+dirty` when the working tree has changes (others' edits in a shared tree);
+    MOTCUA_BENCH_COMMIT outside a checkout."""
     try:
         head = subprocess.run(
             ["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=True
@@ -382,8 +397,8 @@ def git_commit() -> str:
         dirty = subprocess.run(
             ["git", "-C", str(ROOT), "status", "--porcelain", "--untracked-files=no"], capture_output=True, text=True
         ).stdout.strip()
-    except (OSError, subprocess.CalledProcessError):
-        return "?"
+    except (OSError, subprocess.CalledProcessError):  # not a checkout (a `git archive` copy): say which, if told
+        return os.environ.get("MOTCUA_BENCH_COMMIT", "?")
     return head + ("+dirty" if dirty else "")
 
 

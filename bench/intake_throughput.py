@@ -10,12 +10,14 @@ the same run, on the same store and broker:
     uv run python bench/intake_throughput.py                  # find the three ceilings (default)
     uv run python bench/intake_throughput.py --rates 10,20,40 # fixed steps only, as before
 
-The search (`_load.find_ceiling`), per target in turn (echo, durable echo, intake: an overloaded intake
-leaves no work behind for the references): a warm-up, then steps of `--duration` seconds from `--start`,
-doubling while every step holds, then bisecting between the highest rate held and the lowest failed until
-they are within `--precision`. A step stops early once it can no longer hold (more than 2% of its
-requests slower than the limit or failed), so overload steps stay short. The load is open loop
-(`bench/_load.py`: latency from each request's due time, no coordinated omission).
+The search (`_load.find_ceilings`): a warm-up of each target, then steps of `--duration` seconds from
+`--start`, doubling while every step holds, then bisecting between the highest rate held and the lowest
+failed until they are within `--precision`. The three searches run interleaved, one step of each in
+turn, so that a drift in the machine's load falls on all three alike; after a step that failed, the
+target is given time to finish what it was left with before the next step. A step stops early once it
+can no longer hold (more than 2% of its requests slower than the limit or failed), so overload steps
+stay short. The load is open loop (`bench/_load.py`: latency from each request's due time, no
+coordinated omission).
 
 How to read the figures. Each target is a process of its own (uvicorn, one worker, as intake is served)
 and the load generator is this benchmark's process; on a small machine they share the cores, so every
@@ -35,6 +37,7 @@ import math
 import subprocess
 import sys
 import uuid
+from contextlib import AsyncExitStack
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -45,7 +48,7 @@ from _load import (
     Request,
     Step,
     failed_steps,
-    find_ceiling,
+    find_ceilings,
     load_average,
     machine_line,
     open_loop,
@@ -192,56 +195,62 @@ def ceilings_table(ceilings: list[Ceiling]) -> str:
     return table(["target", "ceiling", "achieved/s at it", "p99 ms at it", "lag p99 ms at it", "steps"], rows)
 
 
-async def load_target(
-    label: str, base: str, headers: dict[str, str], args: argparse.Namespace, limit: Limit
-) -> tuple[list[Step], Ceiling | None]:
-    """The warm-up, then `--rates` as fixed steps, or else the ceiling search, against one target."""
+@dataclass
+class Target:
+    label: str
+    base: str
+    client: httpx.AsyncClient
+    request: Request
+
+
+async def load_targets(
+    targets: list[Target], args: argparse.Namespace, limit: Limit
+) -> tuple[list[Step], list[Ceiling]]:
+    """A warm-up of each target, then `--rates` as fixed steps, or else the ceiling searches: interleaved,
+    one step of each target in turn (see `_load.find_ceilings`)."""
     fixed = parse_rates(args.rates) if args.rates else None
-    limits = httpx.Limits(max_connections=2000, max_keepalive_connections=200)
-    async with httpx.AsyncClient(timeout=30.0, limits=limits) as client:
-        request = submitter(client, base, headers)
+    for target in targets:
         if args.warmup > 0:
-            await open_loop(f"{label} (warm-up)", fixed[0] if fixed else args.start, args.warmup, request)
-        if fixed:
-            return [await open_loop(label, rate, args.duration, request) for rate in fixed], None
+            await open_loop(f"{target.label} (warm-up)", fixed[0] if fixed else args.start, args.warmup, target.request)
+    if fixed:
+        return [await open_loop(t.label, rate, args.duration, t.request) for rate in fixed for t in targets], []
+    by_label = {target.label: target for target in targets}
 
-        async def step_at(rate: float) -> Step:
-            step = await open_loop(label, rate, args.duration, request, give_up_over=limit.p99)
-            if not limit.held(step):
-                await settle(client, base, quick=limit.p99 / 2)
-            return step
+    async def step_at(search: Ceiling, rate: float) -> Step:
+        target = by_label[search.label]
+        step = await open_loop(target.label, rate, args.duration, target.request, give_up_over=limit.p99)
+        if not limit.held(step):
+            await settle(target.client, target.base, quick=limit.p99 / 2)
+        return step
 
-        ceiling = await find_ceiling(
-            label,
-            step_at,
-            start=args.start,
-            max_rate=args.max_rate,
-            min_rate=args.min_rate,
-            precision=args.precision,
-            limit=limit,
-        )
-        return ceiling.steps, ceiling
+    options = {"max_rate": args.max_rate, "min_rate": args.min_rate, "precision": args.precision, "limit": limit}
+    searches = [Ceiling(target.label, args.start, **options) for target in targets]
+    await find_ceilings(searches, step_at)
+    steps = [step for search in searches for step in search.steps]
+    return steps, searches
 
 
 async def bench(args: argparse.Namespace) -> int:
     limit = Limit(p99=args.p99_ms / 1000)
     before = machine_line()
-    steps: list[Step] = []
-    ceilings: list[Ceiling] = []
     echo = start_app("echo_app.py")  # starts while intake does
     try:
-        async with running_system(["intake"]) as system, DurableEcho(system) as durable:
+        async with AsyncExitStack() as stack:
+            system = await stack.enter_async_context(running_system(["intake"]))
+            durable = await stack.enter_async_context(DurableEcho(system))
             await echo.wait_healthy()
-            targets = {
+            where = {
                 "echo": (echo.url, {}),
                 "durable echo": (durable.url, {}),
                 "intake": (system.url("intake"), officer_headers()),
             }
-            for label in args.targets:  # in the order of TARGETS unless told otherwise
-                taken, ceiling = await load_target(label, *targets[label], args, limit)
-                steps += taken
-                if ceiling:
-                    ceilings.append(ceiling)
+            targets = []
+            for label in args.targets:
+                base, headers = where[label]
+                limits = httpx.Limits(max_connections=2000, max_keepalive_connections=200)
+                client = await stack.enter_async_context(httpx.AsyncClient(timeout=30.0, limits=limits))
+                targets.append(Target(label, base, client, submitter(client, base, headers)))
+            steps, ceilings = await load_targets(targets, args, limit)
     finally:
         echo.stop()
     return report(args, before, steps, ceilings, limit)
@@ -280,7 +289,7 @@ def main() -> None:
     p = parser(__doc__, rates="", duration=10)
     p.add_argument("--start", type=float, default=20, help="first rate of the search (default %(default)s)")
     p.add_argument("--max-rate", type=float, default=2000, help="the search stops there (default %(default)s)")
-    p.add_argument("--min-rate", type=float, default=1, help="nor below this (default %(default)s)")
+    p.add_argument("--min-rate", type=float, default=5, help="nor below this (default %(default)s)")
     p.add_argument("--precision", type=float, default=0.1, help="held and failed this close (default %(default)s)")
     p.add_argument("--p99-ms", type=float, default=100, help="a rate holds with p99 within (default %(default)s)")
     p.add_argument(
