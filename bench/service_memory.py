@@ -3,9 +3,14 @@ are submitted to intake at fixed offered rates (processing and reporting fold ea
 resident set (VmRSS in /proc/<pid>/status, the process and its children) is sampled every 0.2 s.
 
     uv run python bench/service_memory.py --duration 20 --rates 10,20
+    uv run python bench/service_memory.py --duration 30 --half-of 60   # at half of intake's ceiling
+
+`--half-of C` offers C/2 submissions per second (issue 16: memory "at half of intake's ceiling"; take C
+from `bench/intake_throughput.py` on the same machine) instead of `--rates`.
 
 Prints the load table, then per service: idle (after start-up and the catalogue), the peak during each
-step, and after the load. Linux only (/proc). Exits 1 if any step lost more than 1% of its submissions."""
+step, and after the load, in MiB; then each service's peak under load in MB beside the 150 MB goal, and
+the machine. Linux only (/proc). Exits 1 if any step lost more than 1% of its submissions."""
 
 import asyncio
 import sys
@@ -14,11 +19,22 @@ from collections import defaultdict
 from pathlib import Path
 
 import httpx
-from _load import failed_steps, open_loop, parse_rates, parser, steps_table, table, wall_clock
+from _load import (
+    failed_steps,
+    load_average,
+    machine_line,
+    open_loop,
+    parse_rates,
+    parser,
+    steps_table,
+    table,
+    wall_clock,
+)
 from _system import officer_headers, running_system, submission_body
 
 SERVICES = ("intake", "processing", "reporting", "notification")
 INTERVAL = 0.2
+GOAL_MB = 150  # issue 16: resident memory per service under load at half of intake's ceiling
 
 
 def process_tree() -> dict[int, list[int]]:
@@ -68,8 +84,22 @@ class Sampler:
         values = self.samples[phase][name]
         return f"{max(values) / 1024:.0f}" if values else "-"
 
+    def peak_mb(self, phases: list[str], name: str) -> float:
+        """The highest RSS over `phases`, in MB (10^6 bytes, as the goal is stated)."""
+        values = [kib for phase in phases for kib in self.samples[phase][name]]
+        return max(values, default=0) * 1024 / 1e6
+
+
+def goal_rows(sampler: Sampler, phases: list[str]) -> list[list[str]]:
+    rows = []
+    for name in SERVICES:
+        peak = sampler.peak_mb(phases, name)
+        rows.append([name, f"{peak:.0f}", f"<= {GOAL_MB}", "met" if peak <= GOAL_MB else "missed"])
+    return rows
+
 
 async def bench(duration: float, rates: list[float], warmup: float) -> int:
+    before = machine_line()
     async with running_system(SERVICES) as system:
         sampler = Sampler({name: system.pid(name) for name in SERVICES})
         sampling = asyncio.create_task(sampler.run())
@@ -102,6 +132,9 @@ async def bench(duration: float, rates: list[float], warmup: float) -> int:
     print("\nresident set size, MiB (VmRSS)\n")
     columns = ["idle", *phases, "after"]
     print(table(["service", *columns], [[name, *(sampler.peak_mib(c, name) for c in columns)] for name in SERVICES]))
+    print(f"\npeak under load ({', '.join(f'{r:g}/s' for r in rates)}) beside the goal\n")
+    print(table(["service", "peak MB", "goal MB", "goal"], goal_rows(sampler, phases)))
+    print(f"\n{before}\nafter: load {load_average()}, {wall_clock()}")
     failed = failed_steps(steps)
     for step in failed:
         print(f"FAILED: {step.label} at {step.rate:g}/s: error rate {step.error_rate:.1%} > 1%")
@@ -109,8 +142,13 @@ async def bench(duration: float, rates: list[float], warmup: float) -> int:
 
 
 def main() -> None:
-    args = parser(__doc__, rates="10,20", duration=20).parse_args()
-    sys.exit(asyncio.run(bench(args.duration, parse_rates(args.rates), args.warmup)))
+    p = parser(__doc__, rates="10,20", duration=20)
+    p.add_argument("--half-of", type=float, metavar="CEILING", help="offer CEILING/2 per second instead of --rates")
+    args = p.parse_args()
+    if args.half_of is not None and args.half_of <= 0:
+        raise SystemExit(f"--half-of must be a positive rate, got {args.half_of:g}")
+    rates = [args.half_of / 2] if args.half_of else parse_rates(args.rates)
+    sys.exit(asyncio.run(bench(args.duration, rates, args.warmup)))
 
 
 if __name__ == "__main__":
