@@ -9,6 +9,7 @@ from typing import Any
 from motcua_processing.adapters.dossier_store import DossierStore
 from motcua_shared import events as ev
 from motcua_shared.calendar import PROVINCE_TZ, load_calendar
+from motcua_shared.lifecycle import DossierStatus
 from pymongo.asynchronous.database import AsyncDatabase
 from test_processing_support import submitted
 
@@ -65,3 +66,63 @@ async def test_a_view_left_behind_by_a_crash_is_repaired_and_the_event_not_appli
     assert not changed and dossier.status is not None and dossier.status.value == "accepted"
     view = await mongo_db["dossiers"].find_one({"_id": dossier_id})
     assert (view["version"], view["status"]) == (2, "accepted")
+
+
+def _transfer(dossier_id: str, to: str, minutes: int) -> ev.DossierTransferred:
+    return ev.DossierTransferred(
+        occurred_at=T0 + timedelta(minutes=minutes),
+        source="integrator",
+        dossier_id=dossier_id,
+        data=ev.TransferredData(to_agency_code=to),
+    )
+
+
+async def test_a_batch_folds_each_event_once_and_a_dossier_changed_meanwhile_by_an_officer_on_top(
+    mongo_db: AsyncDatabase[Any],
+) -> None:
+    store = DossierStore(mongo_db, load_calendar(), source="processing-service")
+    await store.ensure_indexes()
+    acted_on, quiet = str(uuid.uuid4()), str(uuid.uuid4())
+    first = submitted(acted_on, "S-250303-0003", "S", "S.1", T0)
+    await store.apply(first)
+    # An officer's acceptance, folded by the action itself, whose view write has not landed yet when
+    # the batch reads the views: the batch's log entry loses to it.
+    accepted = ev.DossierAccepted(
+        occurred_at=T0,
+        source="processing-service",
+        actor="officer-lan",
+        dossier_id=acted_on,
+        data=ev.AcceptedData(due_at=T0 + timedelta(days=3)),
+    )
+    await store.apply(accepted, who="officer-lan")
+    await mongo_db["dossiers"].update_one(
+        {"_id": acted_on}, {"$set": {"version": 1, "status": "submitted", "seen": [str(first.event_id)]}}
+    )
+    moved = _transfer(acted_on, "S2", 5)
+    other = submitted(quiet, "S-250303-0004", "S", "S.1", T0)
+    other_moved = _transfer(quiet, "S3", 6)
+    # Every event twice in the batch, the officer's too (it comes back from Kafka), and the first again.
+    batch = [first, accepted, moved, other, other_moved, moved, accepted, other, other_moved]
+
+    folded = {f.dossier.dossier_id: f for f in await store.apply_many(batch)}
+
+    assert folded[acted_on].applied == (str(moved.event_id),)
+    assert folded[quiet].applied == (str(other.event_id), str(other_moved.event_id))
+    for dossier_id, expected in (
+        (acted_on, [first, accepted, moved]),
+        (quiet, [other, other_moved]),
+    ):
+        dossier = await store.get(dossier_id)
+        assert dossier is not None
+        assert [h.event_id for h in dossier.history] == [str(e.event_id) for e in expected]
+    acted = await store.get(acted_on)
+    assert acted is not None
+    assert (acted.status, acted.agency_code, acted.history[1].who) == (DossierStatus.ACCEPTED, "S2", "officer-lan")
+    # The quiet dossier's two events are one change: one log entry, the view at version 1.
+    assert await mongo_db["dossier_log"].count_documents({"dossier_id": quiet}) == 1
+    view = await mongo_db["dossiers"].find_one({"_id": quiet})
+    assert (view["version"], view["agency_code"], len(view["seen"])) == (1, "S3", 2)
+
+    # The same batch delivered again changes nothing.
+    assert await store.apply_many(batch) == []
+    assert await mongo_db["dossier_log"].count_documents({"dossier_id": quiet}) == 1

@@ -103,7 +103,13 @@ def create_app(
             # Officers' actions run once per Idempotency-Key (api/idempotency.py).
             app.state.idempotency = IdempotencyStore(db, lease=timedelta(seconds=settings.idempotency_lease_seconds))
             await app.state.idempotency.ensure_indexes()
-            register_consumers(broker, processing, group_id=settings.consumer_group)
+            register_consumers(
+                broker,
+                processing,
+                group_id=settings.consumer_group,
+                batch_max_records=settings.batch_max_records,
+                batch_timeout_ms=settings.batch_timeout_ms,
+            )
             document_publication(
                 broker,
                 settings.topics.dossier_events,

@@ -17,6 +17,10 @@ class Settings(DecidingServiceSettings):
     http_port: int = 8002
     mongodb_database: str = "motcua_processing"
     consumer_group: str = "processing-service"
+    # Dossier events are folded in batches of up to this many records (one bulk read, bulk writes;
+    # consumers.py), waiting at most this long for a batch to fill.
+    batch_max_records: int = Field(500, ge=1)
+    batch_timeout_ms: int = Field(200, ge=0)
     # The clock: how often it looks for due-soon and overdue dossiers, and how early it warns.
     scheduler_enabled: bool = True
     scheduler_interval_seconds: float = 30.0

@@ -145,6 +145,13 @@ def accept(processing: Processing) -> BuildData:
         # The clock starts at acceptance (after the cut-off: the next working day): due = then + the
         # procedure's legal processing time (for an online dossier, its online processing time when set).
         terms = await processing.catalogue.procedure(d.procedure_code) if d.procedure_code else None
+        if terms is None and d.procedure_code:
+            # The catalogue has its own consumer and may trail the dossiers': before refusing, let it
+            # fold what was published before now.
+            await processing.freshness.wait_folded(
+                processing.topics.catalog_events, key=None, within=processing.view_wait_seconds
+            )
+            terms = await processing.catalogue.procedure(d.procedure_code)
         if terms is None:
             raise Conflict(
                 "procedure_unknown", f"procedure {d.procedure_code} is not in processing's catalogue yet; retry later"

@@ -2,6 +2,8 @@
 Mongo stores and the Kafka publisher satisfy them in production (bootstrap), in-memory fakes in the
 unit tests (tests/unit/fakes.py)."""
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date
 from typing import Any, Protocol
 
@@ -9,6 +11,14 @@ from motcua_shared import events as ev
 from motcua_shared.catalogue import Agency, Procedure, Succession
 
 from ..domain.dossier import Dossier
+
+
+@dataclass(frozen=True)
+class Folded:
+    """A dossier after a batch, and the ids of the batch's events this call folded into it."""
+
+    dossier: Dossier
+    applied: tuple[str, ...]
 
 
 class Store(Protocol):
@@ -22,6 +32,11 @@ class Dossiers(Store, Protocol):
 
     async def apply(self, event: ev.DossierEvent, *, who: str | None = None) -> tuple[Dossier, bool]:
         """Fold `event` once: the dossier after it, and whether this call changed anything."""
+        ...
+
+    async def apply_many(self, events: Sequence[ev.DossierEvent]) -> list[Folded]:
+        """Fold a batch once each, in order per dossier: each changed dossier after it, with the
+        ids of the events this call folded into it."""
         ...
 
     async def get(self, dossier_id: str) -> Dossier | None: ...

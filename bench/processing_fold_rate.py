@@ -1,0 +1,183 @@
+"""Processing's fold rate: events per second processing's consumer group folds from `dossier.events`
+into its dossiers, next to the raw insert_many rate of the same store measured in the same run.
+
+    KAFKA_BOOTSTRAP_SERVERS=127.0.0.1:19092 MONGODB_URL=mongodb://127.0.0.1:37017 \
+        uv run python bench/processing_fold_rate.py --dossiers 1000
+
+Publishes the catalogue and `--dossiers` generated histories (motcua_stack.histories) on topics of
+its own (prefix bench-<id>., 3 partitions), then starts processing in this process (its lifespan:
+store, broker, consumers; the clock off) on a database of its own and times, from the start, until
+its consumer group has committed every offset of both topics. The store's commands are counted on
+the way (a pymongo command listener): round trips per event, by command. Then inserts as many
+~1.5 kB documents as there were events with insert_many (chunks of 1,000) into a scratch
+collection: the fastest way to write to this store. `--profile FILE` writes a cProfile of the fold.
+The database is dropped afterwards; the topics are left.
+"""
+
+import argparse
+import asyncio
+import cProfile
+import os
+import time
+import uuid
+from collections import Counter
+from datetime import date, datetime
+
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from motcua_processing.bootstrap import create_app
+from motcua_processing.config import Settings
+from motcua_shared.calendar import PROVINCE_TZ, load_calendar
+from motcua_shared.mongo import make_mongo_client
+from motcua_shared.topics import Topics
+from motcua_stack.histories import catalogue_events, catalogue_key, generate_histories, read_catalogue
+from pymongo import monitoring
+
+
+class CommandCount(monitoring.CommandListener):
+    """The store commands every client of this process sends, by name."""
+
+    def __init__(self) -> None:
+        self.by_name: Counter[str] = Counter()
+
+    def started(self, event: monitoring.CommandStartedEvent) -> None:
+        self.by_name[event.command_name] += 1
+
+    def succeeded(self, event: monitoring.CommandSucceededEvent) -> None:
+        pass
+
+    def failed(self, event: monitoring.CommandFailedEvent) -> None:
+        pass
+
+
+async def publish(bootstrap: str, topics: Topics, dossiers: int, seed: int) -> int:
+    catalogue = read_catalogue()
+    histories = generate_histories(
+        seed, dossiers, date(2024, 1, 1), date(2026, 1, 1), catalogue, calendar=load_calendar()
+    )
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", linger_ms=20)
+    await producer.start()
+    try:
+        sent = [
+            await producer.send(topics.catalog_events, e.to_bytes(), key=catalogue_key(e).encode())
+            for e in catalogue_events(catalogue, occurred_at=datetime(2023, 1, 1, tzinfo=PROVINCE_TZ))
+        ]
+        events = [e for h in histories for e in h]
+        sent += [await producer.send(topics.dossier_events, e.to_bytes(), key=e.dossier_id.encode()) for e in events]
+        await asyncio.gather(*sent)
+    finally:
+        await producer.stop()
+    return len(events)
+
+
+async def left_to_fold(admin: AIOKafkaAdminClient, ends: dict[TopicPartition, int], group: str) -> int:
+    committed = await admin.list_consumer_group_offsets(group, partitions=list(ends))
+    return sum(max(end - max(committed[tp].offset, 0) if tp in committed else end, 0) for tp, end in ends.items())
+
+
+async def fold_time(settings: Settings, bootstrap: str, topics: Topics, patience: float) -> float:
+    """Seconds from processing's start until its group has committed the end of both topics."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+    await admin.start()
+    await consumer.start()
+    try:
+        described = await admin.describe_topics([topics.catalog_events, topics.dossier_events])
+        partitions = [TopicPartition(d["topic"], p["partition"]) for d in described for p in d["partitions"]]
+        ends: dict[TopicPartition, int] = await consumer.end_offsets(partitions)
+        app = create_app(settings)
+        began = time.perf_counter()
+        async with app.router.lifespan_context(app):
+            while await left_to_fold(admin, ends, settings.consumer_group) > 0:
+                if time.perf_counter() - began > patience:
+                    raise SystemExit(f"processing did not catch up within {patience:.0f} s")
+                await asyncio.sleep(0.2)
+            return time.perf_counter() - began
+    finally:
+        await consumer.stop()
+        await admin.close()
+
+
+async def raw_insert_rate(mongodb_url: str, database: str, documents: int) -> float:
+    """Documents per second with insert_many (chunks of 1,000) of ~1.5 kB documents, like a dossier's."""
+    mongo = make_mongo_client(mongodb_url)
+    try:
+        scratch = mongo[database]["raw_insert"]
+        fact = {"id": str(uuid.uuid4()), "type": "accepted", "at": "2025-01-06T01:15:00+00:00"}
+        began = time.perf_counter()
+        for start in range(0, documents, 1000):
+            await scratch.insert_many(
+                [{"_id": f"raw-{i}", "facts": [fact] * 7} for i in range(start, min(documents, start + 1000))],
+                ordered=False,
+            )
+        return documents / (time.perf_counter() - began)
+    finally:
+        await mongo.close()
+
+
+def machine() -> str:
+    try:
+        from _load import machine_line  # type: ignore[attr-defined]  # the benchmarks' common line, once there
+    except ImportError:
+        return f"load average {os.getloadavg()[0]:.2f} (1 min), {os.cpu_count()} CPUs"
+    return str(machine_line())
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--dossiers", type=int, default=1000)
+    parser.add_argument("--kafka", default=os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092"))
+    parser.add_argument("--mongodb-url", default=os.environ.get("MONGODB_URL", "mongodb://127.0.0.1:27017"))
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--patience", type=float, default=900.0)
+    parser.add_argument("--profile", help="write a cProfile of the fold to this file")
+    args = parser.parse_args()
+
+    run = uuid.uuid4().hex[:8]
+    topics = Topics(f"bench-{run}.")
+    admin = AIOKafkaAdminClient(bootstrap_servers=args.kafka)
+    await admin.start()
+    try:
+        await admin.create_topics([NewTopic(n, num_partitions=3, replication_factor=1) for n in topics.all()])
+    finally:
+        await admin.close()
+    events = await publish(args.kafka, topics, args.dossiers, args.seed)
+
+    database = f"bench_fold_{run}"
+    settings = Settings(
+        kafka_bootstrap_servers=args.kafka,
+        mongodb_url=args.mongodb_url,
+        mongodb_database=database,
+        topic_prefix=topics.prefix,
+        consumer_group=f"bench-fold-{run}",
+        scheduler_enabled=False,
+    )
+    commands = CommandCount()
+    monitoring.register(commands)
+    profile = cProfile.Profile() if args.profile else None
+    mongo = make_mongo_client(args.mongodb_url)
+    try:
+        cpu_before = time.process_time()
+        if profile:
+            profile.enable()
+        fold_s = await fold_time(settings, args.kafka, topics, args.patience)
+        if profile:
+            profile.disable()
+            profile.dump_stats(args.profile)
+        cpu_s = time.process_time() - cpu_before
+        folded = dict(commands.by_name)
+        raw = await raw_insert_rate(args.mongodb_url, database, events)
+    finally:
+        await mongo.drop_database(database)
+        await mongo.close()
+    rate = events / fold_s
+    print(machine())
+    print(f"{'dossiers':>9} {'events':>8} {'fold s':>7} {'fold ev/s':>10} {'raw insert docs/s':>18} {'ratio':>6}")
+    print(f"{args.dossiers:>9} {events:>8} {fold_s:>7.1f} {rate:>10.0f} {raw:>18.0f} {rate / raw:>6.2f}")
+    per_event = ", ".join(f"{name} {count / events:.2f}" for name, count in sorted(folded.items(), key=lambda x: -x[1]))
+    print(f"store commands per event: {sum(folded.values()) / events:.2f} ({per_event})")
+    print(f"CPU of this process per event: {1000 * cpu_s / events:.2f} ms")
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
