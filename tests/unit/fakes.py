@@ -3,7 +3,7 @@ so that tests/unit runs a use case in milliseconds: no broker, no store. Each ke
 looks at (the events published, the messages recorded) and answers as the Mongo store would."""
 
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import replace
 from datetime import date, datetime
 from typing import Any
@@ -103,12 +103,21 @@ class IntakeDossiers:
         self._sequences[counter] = self._sequences.get(counter, 0) + 1
         return dossier_code_for(counter, self._sequences[counter])
 
+    def give_back_code(self, code: str) -> None:
+        pass
+
+    async def known(self, dossier_id: str) -> bool:
+        return any(event.dossier_id == dossier_id for event in self.folded)
+
     async def record_new(self, events: Sequence[ev.DossierEvent], *, phone_hash: str | None = None) -> bool:
         self.folded += events
         return True
 
     async def apply(self, event: ev.DossierEvent, *, phone_hash: str | None = None) -> None:
         self.folded.append(event)
+
+    async def fold_batch(self, events: Sequence[tuple[ev.DossierEvent, str | None]]) -> None:
+        self.folded += [event for event, _ in events]
 
     async def by_code(self, code: str) -> DossierView | None:
         return self.views.get(code)
@@ -130,9 +139,24 @@ class Requests:
     async def ensure_indexes(self) -> None:
         pass
 
-    async def claim(self, subject: str, key: str, request_fingerprint: str) -> Claim:
+    async def claim(
+        self,
+        subject: str,
+        key: str,
+        request_fingerprint: str,
+        *,
+        plan: dict[str, Any] | None = None,
+        published: Callable[[dict[str, Any]], Awaitable[dict[str, Any] | None]] | None = None,
+    ) -> Claim:
         rid = record_id(subject, key)
-        return Claim(record_id=rid, plan=self._plans.get(rid), response=self._answers.get(rid))
+        if rid not in self._plans and rid not in self._answers:
+            if plan is not None:
+                self._plans[rid] = plan
+            return Claim(record_id=rid, plan=plan, new=True)
+        answer = self._answers.get(rid)
+        if answer is None and rid in self._plans and published is not None:
+            answer = await published(self._plans[rid])
+        return Claim(record_id=rid, plan=self._plans.get(rid), response=answer)
 
     async def save_plan(self, rid: str, plan: dict[str, Any]) -> None:
         self._plans[rid] = plan

@@ -13,6 +13,7 @@ from motcua_shared.idempotency import IdempotencyStore
 from motcua_shared.observability.asyncapi import document_publication
 from motcua_shared.service import build_app, deciding_infrastructure, started
 
+from .adapters.catalogue_snapshot import CatalogueSnapshot
 from .adapters.dossier_store import DossierStore
 from .adapters.failed_attempts import FailedAttempts
 from .api.routes import catalogue, dossiers, supersession, tracking, tracking_page
@@ -96,7 +97,7 @@ def create_app(
             intake = Intake(
                 source=settings.service_name,
                 topics=settings.topics,
-                catalogue=CatalogueStore(db),
+                catalogue=CatalogueSnapshot(CatalogueStore(db)),
                 dossiers=DossierStore(db, working_calendar),
                 idempotency=IdempotencyStore(db, lease=timedelta(seconds=settings.idempotency_lease_seconds)),
                 publisher=infra.publisher,

@@ -1,8 +1,15 @@
-"""Intake's consumers, in one table: which topic feeds which of intake's views."""
+"""Intake's consumers, in one table: which topic feeds which of intake's views.
+
+- catalog.events one event at a time (few events) with the shared consumer;
+- dossier.events in batches (`subscribe_event_batches`, acknowledged after the batch is folded): one
+  read by _id of each dossier the batch touches (none for what this instance's API recorded itself),
+  one bulk write of what changed (adapters/dossier_store.py, DossierStore.fold_batch)."""
+
+from typing import Any
 
 from faststream.kafka import KafkaBroker
 from motcua_shared import events as ev
-from motcua_shared.consuming import Consumes, subscribe_table
+from motcua_shared.consuming import Consumes, subscribe_event_batches, subscribe_table
 
 from .domain.phones import phone_hash
 from .service_layer.unit import Intake
@@ -13,20 +20,39 @@ async def fold_catalogue_event(intake: Intake, event: ev.Envelope) -> None:
     await intake.catalogue.apply(event)
 
 
-async def fold_dossier_event(intake: Intake, event: ev.DossierEvent) -> None:
-    """Keep intake's dossier view (status, appointment, rating) for tracking and applicant actions."""
-    hashed = None
+def _phone_hash(intake: Intake, event: ev.DossierEvent) -> str | None:
     if isinstance(event, ev.DossierSubmitted) and event.data.applicant.phone:
-        hashed = phone_hash(event.data.applicant.phone, intake.phone_hash_key)
-    await intake.dossiers.apply(event, phone_hash=hashed)
+        return phone_hash(event.data.applicant.phone, intake.phone_hash_key)
+    return None
+
+
+async def fold_dossier_records(intake: Intake, by_partition: dict[int, list[tuple[int, Any]]]) -> None:
+    """The batch's events (dead-lettered records left out), each partition in its order."""
+    events = [event for records in by_partition.values() for _, event in records if event is not None]
+    await intake.dossiers.fold_batch([(event, _phone_hash(intake, event)) for event in events])
 
 
 SUBSCRIPTIONS: list[Consumes[Intake]] = [
     Consumes(lambda t: t.catalog_events, ev.CATALOG_EVENT_TYPES, fold_catalogue_event),
-    Consumes(lambda t: t.dossier_events, ev.DOSSIER_EVENT_TYPES, fold_dossier_event),
 ]
+BATCH_MAX_RECORDS = 500
+BATCH_TIMEOUT_MS = 100
 
 
 def register_consumers(broker: KafkaBroker, intake: Intake, *, group_id: str) -> None:
-    """Subscribe every handler of SUBSCRIPTIONS with the shared consumer (ack after the fold)."""
+    """Subscribe SUBSCRIPTIONS with the shared consumer, and dossier.events in batches (both
+    acknowledged after the fold)."""
     subscribe_table(broker, SUBSCRIPTIONS, intake, intake.topics, group_id=group_id)
+
+    async def handle(by_partition: dict[int, list[tuple[int, Any]]]) -> None:
+        await fold_dossier_records(intake, by_partition)
+
+    subscribe_event_batches(
+        broker,
+        intake.topics.dossier_events,
+        group_id=group_id,
+        expect=ev.DOSSIER_EVENT_TYPES,
+        handle_batch=handle,
+        max_records=BATCH_MAX_RECORDS,
+        batch_timeout_ms=BATCH_TIMEOUT_MS,
+    )

@@ -6,10 +6,14 @@ concurrent duplicates cannot both proceed) -> `planned` (events decided, not yet
 broker) -> `completed` (answer stored). A pending/planned record holds a lease; a retry after the
 lease ran out (or after a 503 released it) takes the record over and carries on from its plan.
 
-`claim` is the common first step: a new request, the first answer to a retry, or a 409."""
+`claim` is the common first step: a new request, the first answer to a retry, or a 409. A caller whose
+decision a first attempt cannot change (intake's new dossier) decides first and claims with its plan:
+one insert, the record born `planned`; and it may leave the record there once published, when
+`published` can tell from its own view that the plan's events are out (issue 16: fewer store writes)."""
 
 import hashlib
 import json
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
@@ -57,6 +61,7 @@ class Claim:
     record_id: str
     plan: dict[str, Any] | None = None
     response: dict[str, Any] | None = None
+    new: bool = False  # the record was inserted by this request (with the plan it was claimed with)
 
 
 def record_id(subject: str, key: str) -> str:
@@ -69,6 +74,25 @@ def fingerprint(method: str, path: str, body: Any) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
+def key_reused() -> ApiError:
+    return ApiError(
+        409,
+        "idempotency_key_reused",
+        "khóa Idempotency-Key này đã dùng cho một yêu cầu khác; hãy dùng khóa mới "
+        "(this Idempotency-Key was used for a different request; use a new key)",
+    )
+
+
+def request_in_progress() -> ApiError:
+    return ApiError(
+        409,
+        "idempotency_request_in_progress",
+        "yêu cầu với khóa Idempotency-Key này đang được xử lý; xin thử lại sau giây lát "
+        "(a request with this Idempotency-Key is still being processed; retry shortly)",
+        headers={"Retry-After": "1"},
+    )
+
+
 class IdempotencyStore:
     def __init__(self, db: AsyncDatabase[Any], *, lease: timedelta) -> None:
         self._records = db["idempotency_keys"]
@@ -78,52 +102,59 @@ class IdempotencyStore:
         # The _id (caller + key) is unique by itself; this index serves a future clean-up of old records.
         await self._records.create_index("created_at")
 
-    async def claim(self, subject: str, key: str, request_fingerprint: str) -> Claim:
+    async def claim(
+        self,
+        subject: str,
+        key: str,
+        request_fingerprint: str,
+        *,
+        plan: dict[str, Any] | None = None,
+        published: Callable[[dict[str, Any]], Awaitable[dict[str, Any] | None]] | None = None,
+    ) -> Claim:
         """Hold the record of (subject, key) for this request (see the module docstring); 409
         `idempotency_key_reused` for another request under the key, 409 `idempotency_request_in_progress`
-        while the first one still runs."""
-        existing = await self.begin(subject, key, request_fingerprint)
+        while the first one still runs. With `plan`, a new record is inserted already planned; with
+        `published`, a planned record whose events it says are out (it returns their answer) is
+        completed with that answer instead of being taken over."""
+        existing = await self.begin(subject, key, request_fingerprint, plan=plan)
         if existing is None:
-            return Claim(record_id(subject, key))
+            return Claim(record_id(subject, key), plan, new=True)
         if existing.fingerprint != request_fingerprint:
-            raise ApiError(
-                409,
-                "idempotency_key_reused",
-                "khóa Idempotency-Key này đã dùng cho một yêu cầu khác; hãy dùng khóa mới "
-                "(this Idempotency-Key was used for a different request; use a new key)",
-            )
+            raise key_reused()
         if existing.state == "completed" and existing.response is not None:
             return Claim(existing.record_id, existing.plan, existing.response)
+        if existing.plan is not None and published is not None:
+            answer = await published(existing.plan)
+            if answer is not None:
+                await self.complete(existing.record_id, answer)
+                return Claim(existing.record_id, existing.plan, answer)
         if not await self.take_over(existing):
-            raise ApiError(
-                409,
-                "idempotency_request_in_progress",
-                "yêu cầu với khóa Idempotency-Key này đang được xử lý; xin thử lại sau giây lát "
-                "(a request with this Idempotency-Key is still being processed; retry shortly)",
-                headers={"Retry-After": "1"},
-            )
+            raise request_in_progress()
         return Claim(existing.record_id, existing.plan)
 
-    async def begin(self, subject: str, key: str, fingerprint: str) -> IdempotencyRecord | None:
-        """Insert a pending record we own and return None, or return the record already there."""
+    async def begin(
+        self, subject: str, key: str, fingerprint: str, *, plan: dict[str, Any] | None = None
+    ) -> IdempotencyRecord | None:
+        """Insert a record we own (pending, or planned with `plan`) and return None, or return the
+        record already there."""
         now = datetime.now(UTC)
         rid = record_id(subject, key)
-        if await insert_once(
-            self._records,
-            {
-                "_id": rid,
-                "subject": subject,
-                "key": key,
-                "fingerprint": fingerprint,
-                "state": "pending",
-                "lease_until": now + self._lease,
-                "created_at": now,
-            },
-        ):
+        record: dict[str, Any] = {
+            "_id": rid,
+            "subject": subject,
+            "key": key,
+            "fingerprint": fingerprint,
+            "state": "pending" if plan is None else "planned",
+            "lease_until": now + self._lease,
+            "created_at": now,
+        }
+        if plan is not None:
+            record["plan"] = plan
+        if await insert_once(self._records, record):
             return None
         doc = await self._records.find_one({"_id": rid})  # someone holds the key: their record decides
         if doc is None:  # forgotten between our insert and read: try once more
-            return await self.begin(subject, key, fingerprint)
+            return await self.begin(subject, key, fingerprint, plan=plan)
         return _record(doc)
 
     async def take_over(self, record: IdempotencyRecord) -> bool:

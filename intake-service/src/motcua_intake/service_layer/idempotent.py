@@ -1,6 +1,11 @@
 """Runs a POST at most once per (caller, Idempotency-Key): the first request decides its events and
 answer, publishes, and stores the answer; a retry with the same body gets that answer and publishes
-nothing new; the same key with another body is refused with 409 `idempotency_key_reused`."""
+nothing new; the same key with another body is refused with 409 `idempotency_key_reused`.
+
+A new dossier (`receive_once`) costs two store writes (issue 16): its decision depends on nothing a
+first attempt changes, so it is decided first and its record inserted already planned; once published,
+intake's view of the dossier (one insert) stands for the answer, and the record is left planned: a retry
+finds the dossier in the view and gets the receipt planned for it."""
 
 import logging
 from collections.abc import Awaitable, Callable
@@ -8,13 +13,13 @@ from typing import Any
 
 from motcua_shared.auth import Principal
 from motcua_shared.events import DossierEvent, DossierSubmitted, parse_event
-from motcua_shared.idempotency import fingerprint
+from motcua_shared.idempotency import fingerprint, key_reused, record_id, request_in_progress
 from motcua_shared.publishing import BrokerUnavailable
-from motcua_shared.refusals import Unavailable
+from motcua_shared.refusals import Refused, Unavailable
 
 from .unit import Decision, Intake
 
-__all__ = ["fingerprint", "run_once"]
+__all__ = ["fingerprint", "receive_once", "run_once"]
 
 log = logging.getLogger(__name__)
 
@@ -41,8 +46,83 @@ async def run_once(
             raise
         plan = _plan(decision)
         await store.save_plan(rid, plan)
-    decision = _decision(plan)
+    return await _publish(intake, rid, plan)
 
+
+async def receive_once(
+    intake: Intake,
+    principal: Principal,
+    key: str,
+    request_fingerprint: str,
+    decide: Callable[[], Awaitable[Decision]],
+) -> dict[str, Any]:
+    """`run_once` for a new dossier, in two store writes (see the module docstring)."""
+    rid = record_id(principal.subject, key)
+    if rid in intake.receiving:  # a duplicate while the first is received here: it consumes no code
+        raise key_reused() if intake.receiving[rid] != request_fingerprint else request_in_progress()
+    intake.receiving[rid] = request_fingerprint
+    try:
+        return await _receive(intake, principal, key, request_fingerprint, decide)
+    finally:
+        del intake.receiving[rid]
+
+
+async def _receive(
+    intake: Intake,
+    principal: Principal,
+    key: str,
+    request_fingerprint: str,
+    decide: Callable[[], Awaitable[Decision]],
+) -> dict[str, Any]:
+    store = intake.idempotency
+    try:
+        decision: Decision | None = await decide()
+        refusal: Refused | None = None
+    except Refused as refused:  # a retry refused now (the procedure retired since) still gets its first answer
+        decision, refusal = None, refused
+    plan = None if decision is None else {**_plan(decision), "new_dossier": True}
+    try:
+        claim = await store.claim(
+            principal.subject, key, request_fingerprint, plan=plan, published=lambda p: _received(intake, p)
+        )
+    except BaseException:
+        _give_back(intake, plan)
+        raise
+    if claim.new and plan is not None:
+        return await _publish(intake, claim.record_id, plan)
+    if claim.response is not None:  # an earlier attempt's answer, or its plan (and code), decides
+        _give_back(intake, plan)
+        return claim.response
+    if claim.plan is not None:
+        _give_back(intake, plan)
+        return await _publish(intake, claim.record_id, claim.plan)
+    # Nothing decided under the key yet: we refuse (a retry is judged anew), or decide for an
+    # abandoned attempt that had not.
+    if plan is None:
+        await store.forget(claim.record_id)
+        assert refusal is not None
+        raise refusal
+    await store.save_plan(claim.record_id, plan)
+    return await _publish(intake, claim.record_id, plan)
+
+
+async def _received(intake: Intake, plan: dict[str, Any]) -> dict[str, Any] | None:
+    """The receipt of a planned new dossier whose events are out: intake's view has it."""
+    if plan.get("new_dossier") and await intake.dossiers.known(plan["key"]):
+        response: dict[str, Any] = plan["response"]
+        return response
+    return None
+
+
+def _give_back(intake: Intake, plan: dict[str, Any] | None) -> None:
+    if plan is not None:
+        intake.dossiers.give_back_code(plan["response"]["dossier_code"])
+
+
+async def _publish(intake: Intake, rid: str, plan: dict[str, Any]) -> dict[str, Any]:
+    """Publish a plan's events, fold them, and answer (the tail every attempt shares)."""
+    store = intake.idempotency
+    decision = _decision(plan)
     try:
         await intake.publisher.publish(decision.topic, decision.key, decision.events)
     except BrokerUnavailable as exc:
@@ -52,24 +132,27 @@ async def run_once(
             "broker_unavailable", f"the event broker did not acknowledge: {exc}", retry_after=intake.retry_after_seconds
         ) from exc
 
-    await _fold(intake, decision)
-    await store.complete(rid, decision.response)
+    in_view = await _fold(intake, decision)
+    if not (plan.get("new_dossier") and in_view):  # a new dossier's view is its record's answer
+        await store.complete(rid, decision.response)
     return decision.response
 
 
-async def _fold(intake: Intake, decision: Decision) -> None:
+async def _fold(intake: Intake, decision: Decision) -> bool:
     """Update intake's own views at once (read-your-writes); the consumers fold the same events
-    idempotently, so a failure here only delays the view."""
+    idempotently, so a failure here only delays the view. True when a new dossier is in the view."""
     try:
         if await _fold_new_dossier(intake, decision):
-            return
+            return True
         for event in decision.events:
             if isinstance(event, DossierEvent):
                 await intake.dossiers.apply(event, phone_hash=decision.phone_hash)
             else:
                 await intake.catalogue.apply(event)
+        return True
     except Exception:
         log.exception("could not fold published events into intake's views; the consumer will")
+        return False
 
 
 async def _fold_new_dossier(intake: Intake, decision: Decision) -> bool:

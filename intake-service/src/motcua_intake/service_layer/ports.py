@@ -2,7 +2,7 @@
 Mongo stores and the Kafka publisher satisfy them in production (bootstrap), in-memory fakes in the
 unit tests (tests/unit/fakes.py)."""
 
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import date
 from typing import Any, Protocol
 
@@ -37,8 +37,22 @@ class Dossiers(Store, Protocol):
     """Intake's view of each dossier, and the daily counters its codes come from."""
 
     async def reserve_code(self, counter: str, dossier_id: str) -> str: ...
+
+    def give_back_code(self, code: str) -> None:
+        """A reserved code the request did not use (it was a retry): the next dossier may have it."""
+        ...
+
+    async def known(self, dossier_id: str) -> bool:
+        """Whether the dossier is in the view (its first events were published and folded)."""
+        ...
+
     async def record_new(self, events: Sequence[ev.DossierEvent], *, phone_hash: str | None = None) -> bool: ...
     async def apply(self, event: ev.DossierEvent, *, phone_hash: str | None = None) -> None: ...
+
+    async def fold_batch(self, events: Sequence[tuple[ev.DossierEvent, str | None]]) -> None:
+        """Fold (event, phone hash) pairs in order, each once by event_id, with bulk reads and writes."""
+        ...
+
     async def by_code(self, code: str) -> DossierView | None: ...
 
     async def claim_rating(self, dossier_id: str) -> bool:
@@ -49,7 +63,15 @@ class Dossiers(Store, Protocol):
 class Requests(Store, Protocol):
     """Each (caller, Idempotency-Key)'s request: claimed, planned, answered (motcua_shared.idempotency)."""
 
-    async def claim(self, subject: str, key: str, request_fingerprint: str) -> Claim: ...
+    async def claim(
+        self,
+        subject: str,
+        key: str,
+        request_fingerprint: str,
+        *,
+        plan: dict[str, Any] | None = None,
+        published: Callable[[dict[str, Any]], Awaitable[dict[str, Any] | None]] | None = None,
+    ) -> Claim: ...
     async def save_plan(self, rid: str, plan: dict[str, Any]) -> None: ...
     async def release(self, rid: str) -> None: ...
     async def complete(self, rid: str, response: dict[str, Any]) -> None: ...

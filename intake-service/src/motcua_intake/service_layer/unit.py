@@ -1,7 +1,7 @@
 """What every use case works with, wired once in bootstrap."""
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
@@ -48,6 +48,8 @@ class Intake:
     view_wait_seconds: float
     # Business time of a receipt (the clock, the cut-off); replaced in tests to stand on a given day.
     now: Callable[[], datetime] = utc_now
+    # New dossiers being received by this instance, by idempotency record id: their fingerprint.
+    receiving: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

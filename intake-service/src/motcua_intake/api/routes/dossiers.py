@@ -7,7 +7,7 @@ from motcua_shared import events as ev
 from motcua_shared.api import error_responses
 
 from ...service_layer import applicant_actions, submission
-from ...service_layer.idempotent import fingerprint, run_once
+from ...service_layer.idempotent import fingerprint, receive_once, run_once
 from ..deps import IDEMPOTENT_CODES, IdempotencyKey, IntakeDep, OnceForApplicant, PaymentPlatform, Submitter
 from ..schemas import (
     DossierActionResult,
@@ -61,7 +61,7 @@ async def submit_dossier(
     receive a direct or postal dossier for another agency's procedure at their counter; the competent
     agency processes it, and `dossier.submitted` names the counter in `receiving_agency_code`."""
     applicant = ev.Applicant(**body.applicant.model_dump())
-    return await run_once(
+    return await receive_once(
         intake,
         caller,
         key,
