@@ -12,12 +12,13 @@ the same run, on the same store and broker:
 
 The search (`_load.find_ceilings`): a warm-up of each target, then steps of `--duration` seconds from
 `--start`, doubling while every step holds, then bisecting between the highest rate held and the lowest
-failed until they are within `--precision`. The three searches run interleaved, one step of each in
-turn, so that a drift in the machine's load falls on all three alike; after a step that failed, the
-target is given time to finish what it was left with before the next step. A step stops early once it
-can no longer hold (more than 2% of its requests slower than the limit or failed), so overload steps
-stay short. The load is open loop (`bench/_load.py`: latency from each request's due time, no
-coordinated omission).
+failed until they are within `--precision` (a step offers at least `--min-requests`, 100, so it lasts
+longer than `--duration` at low rates: the p99 of fewer is just their slowest). The three searches run
+interleaved, one step of each in turn, so that a drift in the machine's load falls on all three alike;
+after a step that failed, the target is given time to finish what it was left with before the next
+step. A step stops early once it can no longer hold (more than 2% of its requests slower than the limit
+or failed), so overload steps stay short. The load is open loop (`bench/_load.py`: latency from each
+request's due time, no coordinated omission).
 
 How to read the figures. Each target is a process of its own (uvicorn, one worker, as intake is served)
 and the load generator is this benchmark's process; on a small machine they share the cores, so every
@@ -218,7 +219,9 @@ async def load_targets(
 
     async def step_at(search: Ceiling, rate: float) -> Step:
         target = by_label[search.label]
-        step = await open_loop(target.label, rate, args.duration, target.request, give_up_over=limit.p99)
+        # At least --min-requests per step: a p99 of fewer than 100 is their maximum, one hiccup decides it.
+        duration = max(args.duration, args.min_requests / rate)
+        step = await open_loop(target.label, rate, duration, target.request, give_up_over=limit.p99)
         if not limit.held(step):
             await settle(target.client, target.base, quick=limit.p99 / 2)
         return step
@@ -291,6 +294,7 @@ def main() -> None:
     p.add_argument("--max-rate", type=float, default=2000, help="the search stops there (default %(default)s)")
     p.add_argument("--min-rate", type=float, default=5, help="nor below this (default %(default)s)")
     p.add_argument("--precision", type=float, default=0.1, help="held and failed this close (default %(default)s)")
+    p.add_argument("--min-requests", type=int, default=100, help="per search step, at least (default %(default)s)")
     p.add_argument("--p99-ms", type=float, default=100, help="a rate holds with p99 within (default %(default)s)")
     p.add_argument(
         "--targets",
