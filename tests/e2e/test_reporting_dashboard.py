@@ -1,22 +1,22 @@
 """The dashboard in a real headless Chromium (Debian's package, driven by Playwright), served by the
 reporting app over HTTP, showing the hand-computed quarter; screenshots in test-artifacts/."""
 
-import asyncio
-import socket
 import sys
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
 import httpx
-import pytest
-import uvicorn
 from motcua_reporting.adapters.read_models import ReadModels
 from motcua_reporting.bootstrap import create_app
 from motcua_reporting.service_layer.folds import Projections, fold_catalogue_event, fold_dossier_event
 from motcua_shared.auth import Role, mint_token
 from motcua_shared.topics import Topics
 from pymongo.asynchronous.database import AsyncDatabase
+from support.browser import ARTIFACTS, chromium, needs_chromium
 from support.infrastructure import Infrastructure
+from support.serving import serving
 
 sys.path.insert(0, str(Path(__file__).parents[1] / "integration"))
 from motcua_shared.calendar import PROVINCE_TZ, load_calendar
@@ -30,97 +30,66 @@ from test_reporting_support import (
     scrambled,
 )
 
-CHROMIUM = Path("/usr/bin/chromium")
-ARTIFACTS = Path(__file__).parents[2] / "test-artifacts"
-pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian's chromium package is not installed")
+pytestmark = needs_chromium
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+@asynccontextmanager
+async def dashboard(infrastructure: Infrastructure, mongo_db: AsyncDatabase[Any]) -> AsyncIterator[str]:
+    """Reporting over the read models folded into `mongo_db` (no consumers), served over HTTP: its URL."""
+    settings = reporting_settings(
+        infrastructure.kafka_bootstrap_servers, infrastructure.mongodb_url, mongo_db.name, Topics("unused.")
+    )
+    async with serving(create_app(settings, consume=False)) as base_url:
+        yield base_url
 
 
 async def test_the_dashboard_renders_the_quarter(infrastructure: Infrastructure, mongo_db: AsyncDatabase[Any]) -> None:
-    from playwright.async_api import async_playwright
-
     projections = Projections.of(ReadModels(mongo_db))
     for event in scenario_catalogue():
         await fold_catalogue_event(projections, event)
     for event in scrambled(scenario_histories()):
         await fold_dossier_event(projections, event)
-    settings = reporting_settings(
-        infrastructure.kafka_bootstrap_servers, infrastructure.mongodb_url, mongo_db.name, Topics("unused.")
-    )
-    port = free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(create_app(settings, consume=False), host="127.0.0.1", port=port, log_config=None, lifespan="on")
-    )
-    serving = asyncio.create_task(server.serve())
-    try:
-        while not server.started:  # noqa: ASYNC110 -- uvicorn offers a flag, not an event
-            await asyncio.sleep(0.05)
+    async with dashboard(infrastructure, mongo_db) as base_url, chromium() as browser:
         official = mint_token(SECRET, Role.OFFICIAL, subject="dashboard-test")
-        url = f"http://127.0.0.1:{port}/dashboard#from=2020-01-01&to=2020-03-31&token={official}"
-        ARTIFACTS.mkdir(exist_ok=True)
-        async with async_playwright() as playwright:
-            browser = await playwright.chromium.launch(
-                executable_path=str(CHROMIUM),
-                headless=True,
-                args=[
-                    "--headless",
-                    "--no-sandbox",
-                    "--disable-gpu",
-                    "--disable-background-networking",
-                    "--disable-component-update",
-                    "--disable-sync",
-                    "--no-first-run",
-                ],
-            )
-            try:
-                page = await browser.new_page(viewport={"width": 1280, "height": 900})
-                requested: list[str] = []
-                page.on("request", lambda request: requested.append(request.url))
-                await page.goto(url)
-                await page.wait_for_selector("body[data-loaded='2020-01-01..2020-03-31:']", timeout=20_000)
-                assert await page.text_content("#received-total") == "9"
-                assert await page.text_content("#carried-over") == "3"
-                assert await page.text_content("#resolved-total") == "6"
-                assert await page.text_content("#on-time-rate") == "50.00%"
-                assert await page.text_content("#in-progress") == "4"
-                assert await page.text_content("#overdue") == "1"
-                assert await page.locator("#chart-channels rect[data-part]").count() == 3
-                assert "5 (55.56%)" in (await page.text_content("#chart-channels") or "")
-                assert "3 (50.00%)" in (await page.text_content("#chart-timeliness") or "")
-                agencies = await page.locator("#chart-agencies g[data-agency]").evaluate_all(
-                    "gs => gs.map(g => g.dataset.agency)"
-                )
-                assert agencies == ["STNMT", "STP", "UBND-X", "UBND-X-Y"]
-                assert await page.locator("#chart-trend g[data-month]").count() == 3
-                assert "the centre received 9 dossiers" in (await page.text_content("#narrative-en") or "")
-                await page.screenshot(path=str(ARTIFACTS / "reporting-dashboard-desktop.png"), full_page=True)
-                # Nothing from outside: the page works on a machine without internet.
-                assert all(u.startswith(f"http://127.0.0.1:{port}/") for u in requested), requested
+        url = f"{base_url}/dashboard#from=2020-01-01&to=2020-03-31&token={official}"
+        page = await browser.new_page(viewport={"width": 1280, "height": 900})
+        requested: list[str] = []
+        page.on("request", lambda request: requested.append(request.url))
+        await page.goto(url)
+        await page.wait_for_selector("body[data-loaded='2020-01-01..2020-03-31:']", timeout=20_000)
+        assert await page.text_content("#received-total") == "9"
+        assert await page.text_content("#carried-over") == "3"
+        assert await page.text_content("#resolved-total") == "6"
+        assert await page.text_content("#on-time-rate") == "50.00%"
+        assert await page.text_content("#in-progress") == "4"
+        assert await page.text_content("#overdue") == "1"
+        assert await page.locator("#chart-channels rect[data-part]").count() == 3
+        assert "5 (55.56%)" in (await page.text_content("#chart-channels") or "")
+        assert "3 (50.00%)" in (await page.text_content("#chart-timeliness") or "")
+        agencies = await page.locator("#chart-agencies g[data-agency]").evaluate_all(
+            "gs => gs.map(g => g.dataset.agency)"
+        )
+        assert agencies == ["STNMT", "STP", "UBND-X", "UBND-X-Y"]
+        assert await page.locator("#chart-trend g[data-month]").count() == 3
+        assert "the centre received 9 dossiers" in (await page.text_content("#narrative-en") or "")
+        await page.screenshot(path=str(ARTIFACTS / "reporting-dashboard-desktop.png"), full_page=True)
+        # Nothing from outside: the page works on a machine without internet.
+        assert all(u.startswith(f"{base_url}/") for u in requested), requested
 
-                # The agency picker narrows every figure to that agency.
-                await page.wait_for_function("document.querySelectorAll('#agency option').length > 4")
-                await page.select_option("#agency", "STP")
-                await page.click("#show")
-                await page.wait_for_selector("body[data-loaded='2020-01-01..2020-03-31:STP']", timeout=20_000)
-                assert await page.text_content("#received-total") == "3"
-                assert await page.text_content("#on-time-rate") == "0.00%"
+        # The agency picker narrows every figure to that agency.
+        await page.wait_for_function("document.querySelectorAll('#agency option').length > 4")
+        await page.select_option("#agency", "STP")
+        await page.click("#show")
+        await page.wait_for_selector("body[data-loaded='2020-01-01..2020-03-31:STP']", timeout=20_000)
+        assert await page.text_content("#received-total") == "3"
+        assert await page.text_content("#on-time-rate") == "0.00%"
 
-                phone = await browser.new_page(viewport={"width": 390, "height": 844}, device_scale_factor=2)
-                await phone.goto(url)
-                await phone.wait_for_selector("body[data-loaded]", timeout=20_000)
-                width = await phone.evaluate("document.documentElement.scrollWidth")
-                assert width <= 390, f"the page scrolls sideways on a phone ({width}px)"
-                await phone.screenshot(path=str(ARTIFACTS / "reporting-dashboard-phone.png"), full_page=True)
-            finally:
-                await browser.close()
-    finally:
-        server.should_exit = True
-        await serving
+        phone = await browser.new_page(viewport={"width": 390, "height": 844}, device_scale_factor=2)
+        await phone.goto(url)
+        await phone.wait_for_selector("body[data-loaded]", timeout=20_000)
+        width = await phone.evaluate("document.documentElement.scrollWidth")
+        assert width <= 390, f"the page scrolls sideways on a phone ({width}px)"
+        await phone.screenshot(path=str(ARTIFACTS / "reporting-dashboard-phone.png"), full_page=True)
 
 
 async def test_the_dashboard_renders_a_generated_quarter(
@@ -129,8 +98,6 @@ async def test_the_dashboard_renders_a_generated_quarter(
     """A quarter of generated histories (motcua_stack.histories): the figures on the page are the
     brute-force recount's (test_reporting_oracle.py)."""
     from datetime import date, datetime
-
-    from playwright.async_api import async_playwright
 
     catalogue = read_catalogue()
     calendar = load_calendar()
@@ -142,69 +109,36 @@ async def test_the_dashboard_renders_a_generated_quarter(
     for event in catalogue_events(catalogue, occurred_at=datetime(2024, 1, 1, tzinfo=PROVINCE_TZ)):
         await fold_catalogue_event(projections, event)
     await projections.dossiers.fold_events([e for h in histories for e in h])
-    settings = reporting_settings(
-        infrastructure.kafka_bootstrap_servers, infrastructure.mongodb_url, mongo_db.name, Topics("unused.")
-    )
-    port = free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(create_app(settings, consume=False), host="127.0.0.1", port=port, log_config=None, lifespan="on")
-    )
-    serving = asyncio.create_task(server.serve())
-    try:
-        while not server.started:  # noqa: ASYNC110 -- uvicorn offers a flag, not an event
-            await asyncio.sleep(0.05)
+    async with dashboard(infrastructure, mongo_db) as base_url, chromium() as browser:
         official = mint_token(SECRET, Role.OFFICIAL, subject="dashboard-test")
-        url = f"http://127.0.0.1:{port}/dashboard#from=2025-01-01&to=2025-03-31&token={official}"
-        ARTIFACTS.mkdir(exist_ok=True)
-        async with async_playwright() as playwright:
-            browser = await playwright.chromium.launch(
-                executable_path=str(CHROMIUM),
-                headless=True,
-                args=[
-                    "--headless",
-                    "--no-sandbox",
-                    "--disable-gpu",
-                    "--disable-background-networking",
-                    "--disable-component-update",
-                    "--disable-sync",
-                    "--no-first-run",
-                ],
+        url = f"{base_url}/dashboard#from=2025-01-01&to=2025-03-31&token={official}"
+        page = await browser.new_page(viewport={"width": 1280, "height": 900})
+        await page.goto(url)
+        await page.wait_for_selector("body[data-loaded='2025-01-01..2025-03-31:']", timeout=20_000)
+        assert await page.text_content("#received-total") == f"{expected['received']['total']:,}"
+        assert await page.text_content("#carried-over") == f"{expected['carried_over']:,}"
+        assert await page.text_content("#resolved-total") == f"{expected['resolved']['total']:,}"
+        assert await page.text_content("#on-time-rate") == f"{expected['on_time_rate']:.2f}%"
+        assert await page.text_content("#in-progress") == f"{expected['in_progress']['total']:,}"
+        assert await page.text_content("#overdue") == f"{expected['in_progress']['overdue']:,}"
+        direct = expected["received"]["by_channel"]["direct"]
+        assert f"{direct['count']} ({direct['percent']:.2f}%)" in (await page.text_content("#chart-channels") or "")
+        agencies = await page.locator("#chart-agencies g[data-agency]").evaluate_all(
+            "gs => gs.map(g => g.dataset.agency)"
+        )
+        assert agencies == [a["agency_code"] for a in expected["by_agency"]][:8]
+        assert f"received {expected['received']['total']:,} dossiers" in (
+            await page.text_content("#narrative-en") or ""
+        )
+        await page.screenshot(path=str(ARTIFACTS / "reporting-dashboard-generated.png"), full_page=True)
+        async with httpx.AsyncClient(base_url=base_url) as client:
+            scorecard = await client.get(
+                "/v1/reports/scorecard",
+                params={"from": "2025-01-01", "to": "2025-03-31"},
+                headers={"Authorization": f"Bearer {official}"},
             )
-            try:
-                page = await browser.new_page(viewport={"width": 1280, "height": 900})
-                await page.goto(url)
-                await page.wait_for_selector("body[data-loaded='2025-01-01..2025-03-31:']", timeout=20_000)
-                assert await page.text_content("#received-total") == f"{expected['received']['total']:,}"
-                assert await page.text_content("#carried-over") == f"{expected['carried_over']:,}"
-                assert await page.text_content("#resolved-total") == f"{expected['resolved']['total']:,}"
-                assert await page.text_content("#on-time-rate") == f"{expected['on_time_rate']:.2f}%"
-                assert await page.text_content("#in-progress") == f"{expected['in_progress']['total']:,}"
-                assert await page.text_content("#overdue") == f"{expected['in_progress']['overdue']:,}"
-                direct = expected["received"]["by_channel"]["direct"]
-                assert f"{direct['count']} ({direct['percent']:.2f}%)" in (
-                    await page.text_content("#chart-channels") or ""
-                )
-                agencies = await page.locator("#chart-agencies g[data-agency]").evaluate_all(
-                    "gs => gs.map(g => g.dataset.agency)"
-                )
-                assert agencies == [a["agency_code"] for a in expected["by_agency"]][:8]
-                assert f"received {expected['received']['total']:,} dossiers" in (
-                    await page.text_content("#narrative-en") or ""
-                )
-                await page.screenshot(path=str(ARTIFACTS / "reporting-dashboard-generated.png"), full_page=True)
-                async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as client:
-                    scorecard = await client.get(
-                        "/v1/reports/scorecard",
-                        params={"from": "2025-01-01", "to": "2025-03-31"},
-                        headers={"Authorization": f"Bearer {official}"},
-                    )
-                assert scorecard.status_code == 200, scorecard.text
-                await check_forms(page, forms, expected, scorecard.json())
-            finally:
-                await browser.close()
-    finally:
-        server.should_exit = True
-        await serving
+        assert scorecard.status_code == 200, scorecard.text
+        await check_forms(page, forms, expected, scorecard.json())
 
 
 def points(value: float) -> str:

@@ -6,14 +6,11 @@ each service takes well under a minute."""
 
 import asyncio
 import contextlib
-import socket
 from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
 import schemathesis
-import uvicorn
-from fastapi import FastAPI
 from hypothesis import HealthCheck, Phase, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis.errors import Unsatisfiable
@@ -28,6 +25,7 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 from support.infrastructure import Infrastructure
+from support.serving import serving
 from test_security_table import ROWS, SERVICES, Caller, Row, Scope, own_topics, settings_for
 
 __all__ = ["own_topics"]  # the module's topics fixture, shared with the security table
@@ -90,26 +88,6 @@ def run_examples(operation: Any, mode: GenerationMode, examples: int, base_url: 
         case.validate_response(response, checks=CHECKS, headers=headers)
 
     run()
-
-
-@contextlib.asynccontextmanager
-async def serving(app: FastAPI) -> AsyncIterator[str]:
-    """The app behind a real HTTP server on a free local port (its lifespan runs once)."""
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(app, log_config=None, lifespan="on", access_log=False))
-    task = asyncio.create_task(server.serve(sockets=[sock]))
-    try:
-        while not server.started:
-            if task.done():
-                task.result()  # start-up failed: raise why
-            await asyncio.sleep(0.05)
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        await task
-        sock.close()
 
 
 @pytest.mark.parametrize("name", sorted(SERVICES))
