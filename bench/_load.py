@@ -214,13 +214,19 @@ class Ceiling:
 
     def __post_init__(self) -> None:
         self.next = min(self.start, self.max_rate)
+        self._missed: set[float] = set()
 
     def record(self, step: Step) -> None:
-        """Take the step run at `self.next` and choose the rate after it. Every rate tried lies between the
-        highest held and the lowest failed, so the two never cross."""
+        """Take the step run at `self.next` and choose the rate after it. A rate fails only when a second
+        step at it fails too: on a shared machine one hiccup must not end the search (an overloaded step
+        stops early, so the retry is cheap). Every rate tried lies between the highest held and the lowest
+        failed, so the two never cross."""
         self.steps.append(step)
         if self.limit.held(step):
             self.held = max(step.rate, self.held or 0.0)
+        elif step.rate not in self._missed:
+            self._missed.add(step.rate)
+            return  # the same rate once more
         else:
             self.failed = min(step.rate, self.failed or math.inf)
         self.next = next_rate(

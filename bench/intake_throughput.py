@@ -10,10 +10,12 @@ the same run, on the same store and broker:
     uv run python bench/intake_throughput.py                  # find the three ceilings (default)
     uv run python bench/intake_throughput.py --rates 10,20,40 # fixed steps only, as before
 
-The search (`_load.find_ceilings`): a warm-up of each target, then steps of `--duration` seconds from
-`--start`, doubling while every step holds, then bisecting between the highest rate held and the lowest
-failed until they are within `--precision` (a step offers at least `--min-requests`, 100, so it lasts
-longer than `--duration` at low rates: the p99 of fewer is just their slowest). The three searches run
+The search (`_load.find_ceilings`): a warm-up of each target (`--warmup`, 10 s: a fresh database's
+first writes are slow), then steps of `--duration` seconds from `--start`, doubling while every step
+holds, then bisecting between the highest rate held and the lowest failed until they are within
+`--precision`. A rate fails only when two steps at it fail, so one hiccup of a shared machine does not
+end the search. A step offers at least `--min-requests` (100), so it lasts longer than `--duration` at
+low rates: the p99 of fewer is just their slowest. The three searches run
 interleaved, one step of each in turn, so that a drift in the machine's load falls on all three alike;
 after a step that failed, the target is given time to finish what it was left with before the next
 step. A step stops early once it can no longer hold (more than 2% of its requests slower than the limit
@@ -302,6 +304,7 @@ def main() -> None:
         default=list(TARGETS),
         help="comma-separated, of: " + ", ".join(TARGETS),
     )
+    p.set_defaults(warmup=10)  # a fresh database's first writes are slow (FerretDB creates its tables)
     args = p.parse_args()
     if unknown := set(args.targets) - set(TARGETS):
         raise SystemExit(f"--targets: unknown {sorted(unknown)}; choose from {', '.join(TARGETS)}")
