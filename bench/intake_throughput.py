@@ -182,7 +182,7 @@ async def settle(client: httpx.AsyncClient, base: str, quick: float, within: flo
 def ceilings_table(ceilings: list[Ceiling]) -> str:
     rows = []
     for ceiling in ceilings:
-        at = next((s for s in ceiling.steps if s.rate == ceiling.held), None)
+        at = next((s for s in ceiling.steps if s.rate == ceiling.held and ceiling.limit.held(s)), None)
         lag = at.lag_p99() if at else math.nan
         p99 = at.p99() if at else math.nan
         rows.append(
