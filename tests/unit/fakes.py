@@ -3,9 +3,9 @@ so that tests/unit runs a use case in milliseconds: no broker, no store. Each ke
 looks at (the events published, the messages recorded) and answers as the Mongo store would."""
 
 from collections import Counter
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import replace
-from datetime import date, datetime
+from datetime import date
 from typing import Any
 
 from motcua_intake.domain.codes import dossier_code_for
@@ -104,6 +104,12 @@ class IntakeDossiers:
         return dossier_code_for(counter, self._sequences[counter])
 
     def give_back_code(self, code: str) -> None:
+        pass
+
+    def receiving(self, dossier_id: str) -> None:
+        pass
+
+    def received(self, dossier_id: str) -> None:
         pass
 
     async def known(self, dossier_id: str) -> bool:
@@ -276,14 +282,19 @@ class Directory:
         self._agencies: dict[str, str] = {}
         self._contacts = dict(contacts or {})
 
-    async def remember_dossier(self, facts: DossierFacts) -> None:
-        self._dossiers[facts.dossier_id] = facts
+    async def remember_dossiers(self, known: Sequence[DossierFacts]) -> None:
+        self._dossiers |= {facts.dossier_id: facts for facts in known}
 
-    async def move_dossier(self, dossier_id: str, agency_code: str) -> None:
-        self._dossiers[dossier_id] = replace(self._dossiers[dossier_id], agency_code=agency_code)
+    async def move_dossiers(self, moves: Mapping[str, str]) -> None:
+        for dossier_id, agency_code in moves.items():
+            if dossier_id in self._dossiers:
+                self._dossiers[dossier_id] = replace(self._dossiers[dossier_id], agency_code=agency_code)
 
     async def dossier(self, dossier_id: str) -> DossierFacts | None:
         return self._dossiers.get(dossier_id)
+
+    async def dossiers(self, dossier_ids: Iterable[str]) -> dict[str, DossierFacts]:
+        return {i: self._dossiers[i] for i in dossier_ids if i in self._dossiers}
 
     async def agency_of_code(self, dossier_code: str) -> str | None:
         return next((f.agency_code for f in self._dossiers.values() if f.dossier_code == dossier_code), None)
@@ -294,12 +305,18 @@ class Directory:
     async def agency_name(self, agency_code: str) -> str | None:
         return self._agencies.get(agency_code)
 
+    async def agency_names(self, agency_codes: Iterable[str]) -> dict[str, str]:
+        return {c: self._agencies[c] for c in agency_codes if c in self._agencies}
+
     async def set_contacts(self, agency_code: str, emails: list[str], language: str, by: str) -> dict[str, Any]:
         self._contacts[agency_code] = {"emails": emails, "language": language}
         return self._contacts[agency_code]
 
     async def contacts(self, agency_code: str) -> dict[str, Any] | None:
         return self._contacts.get(agency_code)
+
+    async def contacts_of(self, agency_codes: Iterable[str]) -> dict[str, dict[str, Any]]:
+        return {c: self._contacts[c] for c in agency_codes if c in self._contacts}
 
 
 class Deliveries:
@@ -308,13 +325,12 @@ class Deliveries:
     def __init__(self) -> None:
         self.recorded: dict[str, Delivery] = {}
 
-    async def add(self, delivery: Delivery) -> bool:
-        if delivery.id in self.recorded:
-            return False
-        self.recorded[delivery.id] = delivery
-        return True
+    async def add_many(self, deliveries: Sequence[Delivery]) -> int:
+        new = {d.id: d for d in deliveries if d.id not in self.recorded}
+        self.recorded |= new
+        return len(new)
 
-    async def remember_event(self, event_id: str, dossier_id: str, event_type: str, occurred_at: datetime) -> None:
+    async def remember_events(self, events: Sequence[ev.DossierEvent]) -> None:
         pass
 
     async def history(self, dossier_code: str) -> list[dict[str, Any]]:
@@ -332,6 +348,9 @@ class Templates:
 
     async def current(self, template_id: str) -> Template:
         return self._templates[template_id]
+
+    async def current_many(self, template_ids: Iterable[str]) -> dict[str, Template]:
+        return {i: self._templates[i] for i in template_ids}
 
     async def all_current(self) -> list[Template]:
         return list(self._templates.values())

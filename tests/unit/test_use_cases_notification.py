@@ -82,3 +82,36 @@ async def test_an_event_older_than_the_freshness_window_tells_nobody() -> None:
     late = _event(ev.DossierAccepted, NOW - timedelta(days=3), ev.AcceptedData(due_at=DUE))
     assert await service.on_dossier_event(late) == 0
     assert len(deliveries.recorded) == before
+
+
+async def test_one_batch_teaches_later_events_of_a_dossier_and_keeps_its_order() -> None:
+    service, deliveries = notifier()
+    accepted = _event(ev.DossierAccepted, NOW, ev.AcceptedData(due_at=DUE))
+
+    folded = await service.on_dossier_events([SUBMITTED, accepted])
+
+    assert folded.added == len(deliveries.recorded) and not folded.poisoned
+    received = [d for d in deliveries.recorded.values() if d.cause_event_id == str(SUBMITTED.event_id)]
+    told = [d for d in deliveries.recorded.values() if d.cause_event_id == str(accepted.event_id)]
+    assert received and told  # the acceptance knew the applicant from the submission in the same batch
+    assert max(d.created_at for d in received) < min(d.created_at for d in told)
+    assert {d.due_at for d in told} == {NOW}  # due when decided, SMS quiet hours aside
+    assert (await service.on_dossier_events([SUBMITTED, accepted])).added == 0  # the batch again
+
+
+async def test_an_event_that_cannot_be_decided_is_handed_back_and_the_rest_recorded() -> None:
+    service, deliveries = notifier()
+    accepted = _event(ev.DossierAccepted, NOW, ev.AcceptedData(due_at=DUE))
+    decide = service.decider.decide
+
+    def failing(event: ev.DossierEvent, *args: object) -> object:
+        if event is accepted:
+            raise KeyError("a placeholder")
+        return decide(event, *args)  # type: ignore[arg-type]
+
+    service.decider.decide = failing  # type: ignore[method-assign]
+    folded = await service.on_dossier_events([SUBMITTED, accepted])
+
+    assert [(e, type(x)) for e, x in folded.poisoned] == [(accepted, KeyError)]
+    assert folded.added > 0
+    assert {d.cause_event_id for d in deliveries.recorded.values()} == {str(SUBMITTED.event_id)}

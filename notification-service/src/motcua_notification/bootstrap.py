@@ -93,7 +93,7 @@ def create_app(settings: Settings, *, now: Callable[[], datetime] = wall_clock, 
             )
             serve_asyncapi(app, broker)
             if consume:
-                register_consumers(broker, notifier, settings.topics, group_id=settings.consumer_group)
+                register_consumers(broker, notifier, settings)
             async with started(broker, consume=consume, checked_by=app):
                 app.state.notifier = notifier
                 app.state.dispatcher = dispatcher

@@ -21,6 +21,9 @@ class Settings(ServiceSettings):
     mongodb_database: str = "motcua_notification"
     # Every notification instance shares one group: each event is considered once per deployment.
     consumer_group: str = "notification-service"
+    # Dossier events are folded in batches of up to this many records (one read, one insert; consumers.py).
+    batch_max_records: int = 500
+    batch_timeout_ms: int = 200
 
     # Email (SMTP).
     smtp_host: str = "127.0.0.1"

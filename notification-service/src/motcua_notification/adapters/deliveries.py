@@ -6,20 +6,31 @@ decide those atomically): the delivery's id (event, template, recipient, channel
 exists once; `<id>#<n>` in `delivery_claims` decides who makes its n-th send attempt."""
 
 import dataclasses
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
+from motcua_shared import events as ev
 from motcua_shared.mongo import insert_once
 from pymongo import ASCENDING
 from pymongo.asynchronous.database import AsyncDatabase
 
 from ..domain.delivery import Delivery, Status
+from .bulk import insert_new
 
 PAGE = 200  # deliveries read at a time by a sweep
 
 
 def _now() -> datetime:
     return datetime.now(UTC)
+
+
+def _document(delivery: Delivery) -> dict[str, Any]:
+    document = dataclasses.asdict(delivery)
+    document["_id"] = delivery.id
+    for name in ("status", "audience", "channel"):
+        document[name] = str(document[name].value)
+    return document
 
 
 class DeliveryStore:
@@ -37,11 +48,12 @@ class DeliveryStore:
 
     async def add(self, delivery: Delivery) -> bool:
         """Record `delivery` as to be sent; False when it already exists (the event came again)."""
-        document = dataclasses.asdict(delivery)
-        document["_id"] = delivery.id
-        for name in ("status", "audience", "channel"):
-            document[name] = str(document[name].value)
-        return await insert_once(self._deliveries, document)
+        return await self.add_many([delivery]) == 1
+
+    async def add_many(self, deliveries: Sequence[Delivery]) -> int:
+        """Record a batch's deliveries with one insert; those already there (the batch came again) are
+        left as they are. The number newly recorded."""
+        return len(deliveries) - len(await insert_new(self._deliveries, [_document(d) for d in deliveries]))
 
     async def get(self, delivery_id: str) -> dict[str, Any] | None:
         return await self._deliveries.find_one({"_id": delivery_id})
@@ -111,11 +123,19 @@ class DeliveryStore:
 
     # --- events that supersede messages not yet sent ---------------------------------------------
 
-    async def remember_event(self, event_id: str, dossier_id: str, event_type: str, occurred_at: datetime) -> None:
-        """Keep a dossier event that may make a waiting message untrue (once, under its event id)."""
-        await insert_once(
+    async def remember_events(self, events: Sequence[ev.DossierEvent]) -> None:
+        """`remember_event` for a batch's events, with one insert."""
+        await insert_new(
             self._events,
-            {"_id": event_id, "dossier_id": dossier_id, "event_type": event_type, "occurred_at": occurred_at},
+            [
+                {
+                    "_id": str(e.event_id),
+                    "dossier_id": e.dossier_id,
+                    "event_type": e.event_type,
+                    "occurred_at": e.occurred_at,
+                }
+                for e in events
+            ],
         )
 
     async def first_event_since(

@@ -8,6 +8,8 @@ from typing import Any
 
 from pymongo.asynchronous.database import AsyncDatabase
 
+from ..domain.routing import subscribes_to
+
 
 class SubscriptionStore:
     def __init__(self, db: AsyncDatabase[Any]) -> None:
@@ -37,4 +39,4 @@ class SubscriptionStore:
 
     async def matching(self, event_type: str) -> list[dict[str, Any]]:
         # Few subscriptions; filtering here avoids relying on array-matching operators of the store.
-        return [s for s in await self.all() if event_type in s["event_types"] or "*" in s["event_types"]]
+        return [s for s in await self.all() if subscribes_to(s["event_types"], event_type)]

@@ -57,3 +57,8 @@ ROUTES: tuple[Route, ...] = (
 def routes_for(event_type: str, routes: tuple[Route, ...] = ROUTES) -> list[Route]:
     """The routes an event of `event_type` takes, in table order."""
     return [r for r in routes if r.event_type == event_type]
+
+
+def subscribes_to(event_types: list[str], event_type: str) -> bool:
+    """Whether a webhook subscription to `event_types` (`*`: every type) wants events of `event_type`."""
+    return event_type in event_types or "*" in event_types

@@ -1,46 +1,102 @@
-"""Deciding what to send for an event: who (the routing table and the directory), in which words (the
-templates, in the reader's language), when (freshness, SMS quiet hours), and recording each message
-as a delivery under its unique id, which makes a redelivered event a no-op. The dispatcher sends.
-Events that can make a waiting SMS untrue are remembered for the dispatcher (domain/supersession.py)."""
+"""Folding dossier events into deliveries, a batch at a time, in order per dossier:
 
-import json
+1. what each event teaches about its dossier (the applicant from `dossier.submitted`, the agency
+   from `dossier.transferred`) is folded in memory, so a later event of the batch sees it;
+2. events older than the freshness window (imports, replays) stop there: they notify nobody;
+3. what the fresh ones need (their dossiers' facts, agency names and contacts, templates, webhook
+   subscriptions) is read once for the whole batch, and each is decided in memory (deciding.py);
+4. written in bulk, together: the dossiers' facts, the events that can make a waiting SMS untrue
+   (domain/supersession.py), and the apology letters followed by the deliveries, inserted under
+   their unique ids, which makes a redelivered batch a no-op. The dispatcher sends them.
+
+An event whose decision fails (the same failure every time: a bug, a template it breaks) is handed
+back as poisoned, with the error, for the consumer to dead-letter; the rest of its batch is recorded."""
+
+import asyncio
 import logging
-import uuid
-from collections.abc import Callable, Mapping
+from collections import Counter
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
-from typing import Any
 
 from motcua_shared import events as ev
-from motcua_shared.events import NotificationChannel
 
-from ..adapters.pdf import ApologyLetter, render_apology_letter
-from ..domain.context import DossierFacts, placeholder_values
-from ..domain.delivery import Delivery, normalise_recipient
-from ..domain.language import Language, choose_language
+from ..domain.context import DossierFacts
 from ..domain.policy import QuietHours, is_fresh
-from ..domain.routing import Audience, Route, routes_for
-from ..domain.sms import count_segments, remove_diacritics
+from ..domain.routing import Audience, routes_for
 from ..domain.supersession import SUPERSEDING
-from ..domain.zalo import ZaloTemplate, kind_of, zalo_phone, zalo_routes
+from ..domain.zalo import ZaloTemplate
+from .deciding import Decider, Decision, Lookups, template_ids
 from .ports import Deliveries, Directory, Letters, Subscriptions, Templates
 
 log = logging.getLogger(__name__)
 
-WEBHOOK_TEMPLATE = "webhook.event"
-_LETTER_NAMESPACE = uuid.UUID("0b8e1f57-2a9c-4b0e-8d55-4d1a0c6e7f21")
+
+@dataclass(frozen=True)
+class Folded:
+    """What a batch came to: deliveries newly recorded, and the events that could not be decided."""
+
+    added: int = 0
+    poisoned: list[tuple[ev.DossierEvent, Exception]] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
-class Recipient:
-    address: str
-    language: Language
+class _Fresh:
+    event: ev.DossierEvent
+    facts: DossierFacts | None  # as they stood at this event
+    at: datetime  # recorded as created then
 
 
-def letter_id_for(event: ev.DossierApologyIssued) -> str:
-    # Our own id, one per apology event: the officer's `letter_id` is their numbering, printed on the
-    # letter but not trusted to be unique across agencies.
-    return str(uuid.uuid5(_LETTER_NAMESPACE, str(event.event_id)))
+def facts_of(event: ev.DossierSubmitted) -> DossierFacts:
+    data, applicant = event.data, event.data.applicant
+    return DossierFacts(
+        dossier_id=event.dossier_id,
+        dossier_code=data.dossier_code,
+        agency_code=data.agency_code,
+        procedure_code=data.procedure_code,
+        applicant_name=applicant.full_name,
+        email=str(applicant.email) if applicant.email else None,
+        phone=applicant.phone,
+        preferred_language=applicant.preferred_language,
+        zalo_consent=bool(applicant.zalo_consent),
+        receiving_agency_code=data.receiving_agency_code,
+    )
+
+
+@dataclass
+class _Learnt:
+    """What a batch teaches about its dossiers, folded in order: each one's facts as of the event at
+    hand, the facts to write whole (submitted in this batch) and the moves of the others."""
+
+    facts: dict[str, DossierFacts]
+    submitted: dict[str, DossierFacts] = field(default_factory=dict)
+    moves: dict[str, str] = field(default_factory=dict)
+
+    def learn(self, event: ev.DossierEvent) -> None:
+        # Even an old event teaches us an applicant's contact, needed by the fresh events that follow.
+        dossier = event.dossier_id
+        if isinstance(event, ev.DossierSubmitted):
+            self.facts[dossier] = self.submitted[dossier] = facts_of(event)
+            self.moves.pop(dossier, None)
+        elif isinstance(event, ev.DossierTransferred):
+            if dossier in self.facts:
+                self.facts[dossier] = replace(self.facts[dossier], agency_code=event.data.to_agency_code)
+            if dossier in self.submitted:
+                self.submitted[dossier] = self.facts[dossier]
+            else:
+                self.moves[dossier] = event.data.to_agency_code
+
+
+def _to_look_up(events: Sequence[ev.DossierEvent], fresh: Sequence[bool]) -> set[str]:
+    """The dossiers whose facts the batch's fresh events need and that it does not teach first."""
+    taught: set[str] = set()
+    needed: set[str] = set()
+    for event, is_fresh_event in zip(events, fresh, strict=True):
+        if isinstance(event, ev.DossierSubmitted):
+            taught.add(event.dossier_id)
+        elif is_fresh_event and event.dossier_id not in taught:
+            needed.add(event.dossier_id)
+    return needed
 
 
 @dataclass(kw_only=True)
@@ -59,214 +115,97 @@ class Notifier:
     # Empty unless Zalo is configured (an access token and a template per kind to send).
     zalo_templates: Mapping[str, ZaloTemplate] = field(default_factory=dict)
 
+    def __post_init__(self) -> None:
+        self.decider = Decider(
+            quiet_hours=self.quiet_hours,
+            sms_without_diacritics=self.sms_without_diacritics,
+            portal_url=self.portal_url,
+            zalo_templates=self.zalo_templates,
+        )
+
     async def on_catalog_event(self, event: ev.Envelope) -> None:
         if isinstance(event, ev.AgencyRegistered):
             await self.directory.remember_agency(event.data.agency_code, event.data.name)
 
     async def on_dossier_event(self, event: ev.DossierEvent) -> int:
-        """Record the deliveries `event` calls for; the number newly recorded (0 when it came before)."""
-        await self._remember(event)
-        now = self.now()
-        if not is_fresh(event.occurred_at, now, self.freshness):
-            log.info(
-                "not notifying %s of %s: it occurred at %s, outside the freshness window",
-                event.event_type,
-                event.dossier_id,
-                event.occurred_at.isoformat(),
-                extra={"event_id": str(event.event_id)},
-            )
-            return 0
-        if event.event_type in SUPERSEDING:  # it may make a message still waiting untrue
-            await self.deliveries.remember_event(
-                str(event.event_id), event.dossier_id, event.event_type, event.occurred_at
-            )
-        facts = await self.directory.dossier(event.dossier_id)
-        planned: list[Delivery] = []
-        if facts is None:
-            log.warning(
-                "no dossier.submitted seen for %s; only webhooks are told of %s",
-                event.dossier_id,
-                event.event_type,
-                extra={"event_id": str(event.event_id)},
-            )
-        else:
-            agency_name = await self.directory.agency_name(facts.agency_code)
-            if facts.receiving_agency_code:  # received at another agency's counter: name it
-                facts = replace(
-                    facts, receiving_agency_name=await self.directory.agency_name(facts.receiving_agency_code)
-                )
-            for route in routes_for(event.event_type):
-                for recipient in await self._recipients(route, facts):
-                    planned.append(await self._message(event, facts, route, recipient, agency_name, now))
-            if facts.zalo_consent and facts.phone:  # Zalo only with the applicant's consent
-                planned += [
-                    self._zalo_message(event, facts, route, agency_name, now)
-                    for route in zalo_routes(event.event_type, self.zalo_templates)
-                ]
-            if any(d.letter_id for d in planned):
-                await self._store_letter(event, facts, agency_name, now)
-        planned += await self._webhook_calls(event, facts, now)
+        """One event as a batch of one; the number of deliveries newly recorded (0 when it came before)."""
+        folded = await self.on_dossier_events([event])
+        if folded.poisoned:
+            raise folded.poisoned[0][1]
+        return folded.added
 
-        added = 0
-        for delivery in planned:
-            added += await self.deliveries.add(delivery)
+    async def on_dossier_events(self, events: Sequence[ev.DossierEvent]) -> Folded:
+        """Record the deliveries a batch of events calls for (see the module docstring). `events` are
+        in order per dossier (a partition's order)."""
+        now = self.now()
+        fresh = [is_fresh(e.occurred_at, now, self.freshness) for e in events]
+        learnt = _Learnt(await self.directory.dossiers(_to_look_up(events, fresh)))
+        decided_before: Counter[str] = Counter()
+        to_decide: list[_Fresh] = []
+        for event, is_fresh_event in zip(events, fresh, strict=True):
+            learnt.learn(event)
+            if is_fresh_event:
+                # The k-th of a dossier's events in the batch is recorded as created k ms later (due
+                # now all the same): its history, sorted by created_at, which the store keeps to the
+                # millisecond, stays in the order of its events.
+                at = now + timedelta(milliseconds=decided_before[event.dossier_id])
+                decided_before[event.dossier_id] += 1
+                to_decide.append(_Fresh(event, learnt.facts.get(event.dossier_id), at))
+        if len(to_decide) < len(events):
+            log.info(
+                "not notifying %d of %d events: they occurred outside the freshness window (%s)",
+                len(events) - len(to_decide),
+                len(events),
+                self.freshness,
+            )
+        decisions, poisoned = self._decide(to_decide, await self._lookups(to_decide), now)
+        _, _, _, added = await asyncio.gather(
+            self.directory.remember_dossiers(list(learnt.submitted.values())),
+            self.directory.move_dossiers(learnt.moves),
+            self.deliveries.remember_events([f.event for f in to_decide if f.event.event_type in SUPERSEDING]),
+            self._record(decisions),
+        )
         if added:
             self.wake()
-        return added
+        return Folded(added, poisoned)
 
-    async def _remember(self, event: ev.DossierEvent) -> None:
-        # Even an old event teaches us an applicant's contact, needed by the fresh events that follow.
-        if isinstance(event, ev.DossierSubmitted):
-            data, applicant = event.data, event.data.applicant
-            await self.directory.remember_dossier(
-                DossierFacts(
-                    dossier_id=event.dossier_id,
-                    dossier_code=data.dossier_code,
-                    agency_code=data.agency_code,
-                    procedure_code=data.procedure_code,
-                    applicant_name=applicant.full_name,
-                    email=str(applicant.email) if applicant.email else None,
-                    phone=applicant.phone,
-                    preferred_language=applicant.preferred_language,
-                    zalo_consent=bool(applicant.zalo_consent),
-                    receiving_agency_code=data.receiving_agency_code,
-                )
-            )
-        elif isinstance(event, ev.DossierTransferred):
-            await self.directory.move_dossier(event.dossier_id, event.data.to_agency_code)
+    async def _record(self, decisions: Sequence[Decision]) -> int:
+        """The letters, then the deliveries (an apology email must find its PDF stored when it goes)."""
+        letters = [d.letter for d in decisions if d.letter]
+        await asyncio.gather(*(self.letters.save(x.letter_id, x.dossier_code, x.pdf) for x in letters))
+        return await self.deliveries.add_many([d for decision in decisions for d in decision.deliveries])
 
-    async def _recipients(self, route: Route, facts: DossierFacts) -> list[Recipient]:
-        if route.audience == Audience.APPLICANT:
-            address = facts.email if route.channel == NotificationChannel.EMAIL else facts.phone
-            if not address:
-                return []
-            return [Recipient(normalise_recipient(route.channel, address), choose_language(facts.preferred_language))]
-        contacts = await self.directory.contacts(facts.agency_code)
-        if not contacts:
-            log.warning("agency %s has no contact; %s not sent", facts.agency_code, route.template_id)
-            return []
-        if route.channel != NotificationChannel.EMAIL:
-            return []  # agencies are told by email only
-        language = choose_language(contacts["language"])
-        return [Recipient(normalise_recipient(route.channel, e), language) for e in contacts["emails"]]
-
-    async def _message(
-        self,
-        event: ev.DossierEvent,
-        facts: DossierFacts,
-        route: Route,
-        recipient: Recipient,
-        agency_name: str | None,
-        now: datetime,
-    ) -> Delivery:
-        template = await self.templates.current(route.template_id)
-        values = placeholder_values(
-            event, facts, recipient.language, agency_name=agency_name, portal_url=self.portal_url
+    async def _lookups(self, to_decide: Sequence[_Fresh]) -> Lookups:
+        """One read of everything the batch's decisions need."""
+        if not to_decide:
+            return Lookups()
+        known = [f for f in to_decide if f.facts is not None]
+        agencies = {f.facts.agency_code for f in known if f.facts} | {
+            f.facts.receiving_agency_code for f in known if f.facts and f.facts.receiving_agency_code
+        }
+        told = {
+            f.facts.agency_code
+            for f in known
+            if f.facts and any(r.audience == Audience.AGENCY for r in routes_for(f.event.event_type))
+        }
+        templates = set().union(*(template_ids(f.event.event_type) for f in known))
+        names, contacts, current, subscriptions = await asyncio.gather(
+            self.directory.agency_names(agencies),
+            self.directory.contacts_of(told),
+            self.templates.current_many(templates),
+            self.subscriptions.all(),
         )
-        rendered = template.render(recipient.language, values)
-        delivery = Delivery(
-            cause_event_id=str(event.event_id),
-            event_type=event.event_type,
-            dossier_id=event.dossier_id,
-            dossier_code=facts.dossier_code,
-            agency_code=facts.agency_code,
-            audience=route.audience,
-            channel=route.channel,
-            recipient=recipient.address,
-            template=template.id,
-            template_version=template.version,
-            language=rendered.language,
-            subject=rendered.subject,
-            body=rendered.body,
-            due_at=now,
-            created_at=now,
-            cause_occurred_at=event.occurred_at,
-        )
-        if route.channel == NotificationChannel.SMS:
-            if self.sms_without_diacritics:
-                delivery.body = remove_diacritics(delivery.body)
-            count = count_segments(delivery.body)
-            delivery.sms_encoding, delivery.sms_segments = count.encoding.value, count.segments
-            delivery.due_at = self.quiet_hours.next_allowed(now)
-        if isinstance(event, ev.DossierApologyIssued) and route.channel == NotificationChannel.EMAIL:
-            delivery.letter_id = letter_id_for(event)
-        return delivery
+        return Lookups(agency_names=names, contacts=contacts, templates=current, subscriptions=subscriptions)
 
-    def _zalo_message(
-        self, event: ev.DossierEvent, facts: DossierFacts, route: Route, agency_name: str | None, now: datetime
-    ) -> Delivery:
-        """A ZNS message: the approved template's id and its parameters filled from our placeholders
-        (in the language the template was approved in)."""
-        assert facts.phone is not None
-        template = self.zalo_templates[kind_of(route.template_id)]
-        language: Language = "en" if template.language == "en" else "vi"
-        values = placeholder_values(event, facts, language, agency_name=agency_name, portal_url=self.portal_url)
-        body = json.dumps(
-            {"template_id": template.template_id, "template_data": template.template_data(values)}, ensure_ascii=False
-        )
-        return Delivery(
-            cause_event_id=str(event.event_id),
-            event_type=event.event_type,
-            dossier_id=event.dossier_id,
-            dossier_code=facts.dossier_code,
-            agency_code=facts.agency_code,
-            audience=Audience.APPLICANT,
-            channel=NotificationChannel.ZALO,
-            recipient=zalo_phone(facts.phone) or facts.phone.strip(),
-            template=route.template_id,
-            template_version=1,
-            language=language,
-            body=body,
-            due_at=now,
-            created_at=now,
-            cause_occurred_at=event.occurred_at,
-        )
-
-    async def _store_letter(
-        self, event: ev.DossierEvent, facts: DossierFacts, agency_name: str | None, now: datetime
-    ) -> None:
-        assert isinstance(event, ev.DossierApologyIssued)
-        letter_id = letter_id_for(event)
-        if await self.letters.exists(letter_id):
-            return
-        pdf = render_apology_letter(
-            ApologyLetter(
-                letter_id=letter_id,
-                number=event.data.letter_id,
-                dossier_code=facts.dossier_code,
-                procedure_code=facts.procedure_code,
-                agency_name=agency_name or facts.agency_code,
-                applicant_name=facts.applicant_name,
-                reason=event.data.reason,
-                new_due_at=event.data.new_due_at,
-                issued_at=event.occurred_at,
-            )
-        )
-        await self.letters.save(letter_id, facts.dossier_code, pdf)
-
-    async def _webhook_calls(self, event: ev.DossierEvent, facts: DossierFacts | None, now: datetime) -> list[Delivery]:
-        calls: list[Delivery] = []
-        body = event.to_bytes().decode()
-        subscription: dict[str, Any]
-        for subscription in await self.subscriptions.matching(event.event_type):
-            calls.append(
-                Delivery(
-                    cause_event_id=str(event.event_id),
-                    event_type=event.event_type,
-                    dossier_id=event.dossier_id,
-                    dossier_code=facts.dossier_code if facts else None,
-                    agency_code=facts.agency_code if facts else None,
-                    audience=Audience.INTEGRATOR,
-                    channel=NotificationChannel.WEBHOOK,
-                    recipient=subscription["_id"],
-                    template=WEBHOOK_TEMPLATE,
-                    template_version=1,
-                    language="-",
-                    body=body,
-                    due_at=now,
-                    created_at=now,
-                    webhook_url=subscription["url"],
-                    subscription_id=subscription["_id"],
-                )
-            )
-        return calls
+    def _decide(
+        self, to_decide: Sequence[_Fresh], lookups: Lookups, now: datetime
+    ) -> tuple[list[Decision], list[tuple[ev.DossierEvent, Exception]]]:
+        decisions: list[Decision] = []
+        poisoned: list[tuple[ev.DossierEvent, Exception]] = []
+        for fresh in to_decide:
+            try:
+                decisions.append(self.decider.decide(fresh.event, fresh.facts, lookups, now, fresh.at))
+            except Exception as error:  # in memory, so the same every time: the event's own fault
+                log.exception("could not decide what %s calls for", fresh.event.event_type)
+                poisoned.append((fresh.event, error))
+        return decisions, poisoned
