@@ -2,6 +2,7 @@
 notice (the events published, the receipt, the refusal), in milliseconds."""
 
 from collections.abc import Awaitable
+from dataclasses import replace
 from datetime import datetime, timedelta
 from decimal import Decimal
 
@@ -11,7 +12,7 @@ from motcua_intake.adapters.failed_attempts import FailedAttempts
 from motcua_intake.domain.phones import phone_hash
 from motcua_intake.domain.view import DossierView
 from motcua_intake.service_layer.applicant_actions import withdraw
-from motcua_intake.service_layer.idempotent import run_once
+from motcua_intake.service_layer.idempotent import receive_once
 from motcua_intake.service_layer.submission import submit
 from motcua_intake.service_layer.unit import Decision, Intake
 from motcua_shared import events as ev
@@ -63,9 +64,9 @@ def intake(dossiers: IntakeDossiers | None = None) -> tuple[Intake, IntakePublis
 async def test_a_counter_submission_is_accepted_with_its_appointment_once_per_key() -> None:
     service, publisher = intake()
 
-    def decide() -> Awaitable[Decision]:
+    def decide(unit: Intake = service) -> Awaitable[Decision]:
         return submit(
-            service,
+            unit,
             OFFICER,
             procedure_code=WATER.code,
             agency_code="STNMT",
@@ -74,7 +75,7 @@ async def test_a_counter_submission_is_accepted_with_its_appointment_once_per_ke
             documents=None,
         )
 
-    receipt = await run_once(service, OFFICER, "key-1", "fingerprint", decide)
+    receipt = await receive_once(service, OFFICER, "key-1", "fingerprint", decide)
 
     submitted, accepted = publisher.events
     assert isinstance(submitted, ev.DossierSubmitted) and isinstance(accepted, ev.DossierAccepted)
@@ -82,9 +83,16 @@ async def test_a_counter_submission_is_accepted_with_its_appointment_once_per_ke
     assert receipt["status"] == "accepted"
     assert receipt["appointment_at"] == accepted.data.due_at.isoformat()
     assert NOW + timedelta(days=15) < accepted.data.due_at < NOW + timedelta(days=30)  # 15 working days
-    # The same request again (a retry after a lost answer): the same receipt, nothing published again.
-    assert await run_once(service, OFFICER, "key-1", "fingerprint", decide) == receipt
+    # The same request again (a retry after a lost answer): the same receipt, nothing published again,
+    # even once the procedure has been retired since.
+    assert await receive_once(service, OFFICER, "key-1", "fingerprint", decide) == receipt
+    retired = replace(service, catalogue=Catalogue([], [replace(WATER, retired=True)]))
+    assert await receive_once(retired, OFFICER, "key-1", "fingerprint", lambda: decide(retired)) == receipt
     assert len(publisher.published) == 1
+    # A new request for the retired procedure is refused, with nothing published.
+    with pytest.raises(Refused) as refused:
+        await receive_once(retired, OFFICER, "key-2", "fingerprint-2", lambda: decide(retired))
+    assert refused.value.code == "procedure_retired" and len(publisher.published) == 1
 
 
 async def test_an_online_dossier_for_a_level_2_procedure_is_refused_and_nothing_is_published() -> None:

@@ -26,6 +26,8 @@ _MAX_ATTEMPTS = 20
 _READS_IN_FLIGHT = 8
 # Event ids this process folded with record_new, so its consumer does not read those dossiers again.
 _RECORDED_KEPT = 20_000
+# How long the consumer waits for the API to record a dossier it is publishing (then folds it itself).
+_RECEIVING_WAIT_SECONDS = 5.0
 
 
 class DossierStore:
@@ -37,6 +39,7 @@ class DossierStore:
         self._rating_claims = db["dossier_rating_claims"]
         self._codes = CodeBlocks(db)
         self._recorded: OrderedDict[str, None] = OrderedDict()
+        self._receiving: dict[str, asyncio.Event] = {}
 
     async def ensure_indexes(self) -> None:
         await self._dossiers.create_index("code", unique=True, sparse=True)
@@ -50,6 +53,18 @@ class DossierStore:
     def give_back_code(self, code: str) -> None:
         """A code reserved for a request that turned out to be a retry of an earlier one."""
         self._codes.give_back(code)
+
+    def receiving(self, dossier_id: str) -> None:
+        """This instance is publishing a new dossier and will record it (record_new): its consumer,
+        which may get the events before the API is done, waits for that instead of racing it (the
+        loser of that race read and wrote the dossier three times more)."""
+        self._receiving.setdefault(dossier_id, asyncio.Event())
+
+    def received(self, dossier_id: str) -> None:
+        """Done publishing and recording the new dossier (or given up)."""
+        done = self._receiving.pop(dossier_id, None)
+        if done is not None:
+            done.set()
 
     async def known(self, dossier_id: str) -> bool:
         return await self._dossiers.find_one({"_id": dossier_id}, projection={"_id": 1}) is not None
@@ -77,6 +92,9 @@ class DossierStore:
         dossiers read by _id, each changed dossier written once (new ones inserted together, the others
         in one bulk of version-checked updates). A dossier whose write lost a race with another writer
         is folded event by event with `apply`, which skips what is already applied."""
+        being_received = [self._receiving[e.dossier_id].wait() for e, _ in events if e.dossier_id in self._receiving]
+        if being_received:  # recorded by the API in a moment: then there is nothing to read for them
+            await asyncio.wait([asyncio.ensure_future(w) for w in being_received], timeout=_RECEIVING_WAIT_SECONDS)
         by_dossier: dict[str, list[tuple[ev.DossierEvent, str | None]]] = {}
         for event, hashed in events:
             if str(event.event_id) not in self._recorded:

@@ -123,16 +123,22 @@ async def _publish(intake: Intake, rid: str, plan: dict[str, Any]) -> dict[str, 
     """Publish a plan's events, fold them, and answer (the tail every attempt shares)."""
     store = intake.idempotency
     decision = _decision(plan)
+    if plan.get("new_dossier"):
+        intake.dossiers.receiving(decision.key)
     try:
-        await intake.publisher.publish(decision.topic, decision.key, decision.events)
-    except BrokerUnavailable as exc:
-        # The plan (with its event_ids) stays: a retry publishes the same events, never new ones.
-        await store.release(rid)
-        raise Unavailable(
-            "broker_unavailable", f"the event broker did not acknowledge: {exc}", retry_after=intake.retry_after_seconds
-        ) from exc
-
-    in_view = await _fold(intake, decision)
+        try:
+            await intake.publisher.publish(decision.topic, decision.key, decision.events)
+        except BrokerUnavailable as exc:
+            # The plan (with its event_ids) stays: a retry publishes the same events, never new ones.
+            await store.release(rid)
+            raise Unavailable(
+                "broker_unavailable",
+                f"the event broker did not acknowledge: {exc}",
+                retry_after=intake.retry_after_seconds,
+            ) from exc
+        in_view = await _fold(intake, decision)
+    finally:
+        intake.dossiers.received(decision.key)
     if not (plan.get("new_dossier") and in_view):  # a new dossier's view is its record's answer
         await store.complete(rid, decision.response)
     return decision.response

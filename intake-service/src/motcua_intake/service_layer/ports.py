@@ -42,6 +42,14 @@ class Dossiers(Store, Protocol):
         """A reserved code the request did not use (it was a retry): the next dossier may have it."""
         ...
 
+    def receiving(self, dossier_id: str) -> None:
+        """A new dossier is being published and will be recorded here (its consumer need not race it)."""
+        ...
+
+    def received(self, dossier_id: str) -> None:
+        """Done with the new dossier (recorded, or given up)."""
+        ...
+
     async def known(self, dossier_id: str) -> bool:
         """Whether the dossier is in the view (its first events were published and folded)."""
         ...
