@@ -22,6 +22,7 @@ from test_intake_support import (
     eventually,
     idem,
     intake_settings,
+    read_records,
     running_intake,
     seed_catalogue,
     token,
@@ -135,3 +136,56 @@ async def test_a_batch_with_a_duplicate_event_folds_it_once(
     assert datetime.fromisoformat(shown["appointment_at"]) == moved
     view = await mongo_db["dossiers"].find_one({"_id": dossier_id})
     assert view is not None and len(view["applied"]) == len(set(view["applied"])) == 4
+
+
+async def test_an_event_intake_cannot_fold_is_dead_lettered_and_the_rest_of_its_batch_is_folded(
+    infrastructure: Infrastructure, topics: Topics, mongo_db: AsyncDatabase[Any]
+) -> None:
+    """An import that gives one dossier code to two dossiers: the second cannot enter intake's view
+    (codes are unique there); it goes to dossier.events.dlq with the reason, and the dossier after it
+    in the same batch is tracked as usual."""
+    settings = intake_settings(
+        infrastructure.kafka_bootstrap_servers, infrastructure.mongodb_url, mongo_db.name, topics
+    )
+    agency = f"B{uuid.uuid4().hex[:6].upper()}"
+    at = ev.now().replace(microsecond=0)
+
+    def submitted(code: str) -> ev.DossierSubmitted:
+        return ev.DossierSubmitted(
+            occurred_at=at,
+            source="legacy-migration",
+            dossier_id=str(uuid.uuid4()),
+            data=ev.SubmittedData(
+                dossier_code=code,
+                procedure_code=f"{agency}.1",
+                agency_code=agency,
+                channel=ev.Channel.ONLINE,
+                applicant=ev.Applicant(full_name="Lê Văn Cường", phone=PHONE),
+            ),
+        )
+
+    first, twin, after = (
+        submitted(f"{agency}-250303-0001"),
+        submitted(f"{agency}-250303-0001"),
+        submitted(f"{agency}-250303-0002"),
+    )
+    async with running_intake(settings, **calendar_options()) as intake:
+        broker = make_broker(infrastructure.kafka_bootstrap_servers)
+        async with broker:
+            await broker.start()
+            for event in (first, twin, after):
+                await broker.publish(event.to_bytes(), topic=topics.dossier_events, key=event.dossier_id.encode())
+
+        async def tracked() -> bool:
+            r = await intake.get(f"/v1/track/{after.data.dossier_code}", params={"phone": PHONE})
+            return r.status_code == 200
+
+        assert await eventually(tracked), "the dossier after the bad one was not folded"
+        dead = await read_records(
+            infrastructure.kafka_bootstrap_servers,
+            f"{topics.dossier_events}.dlq",
+            match=lambda r: r.value.get("dossier_id") == twin.dossier_id,
+            until=lambda found: len(found) >= 1,
+        )
+    assert len(dead) == 1
+    assert await mongo_db["dossiers"].find_one({"_id": twin.dossier_id}) is None

@@ -122,8 +122,11 @@ class IntakeDossiers:
     async def apply(self, event: ev.DossierEvent, *, phone_hash: str | None = None) -> None:
         self.folded.append(event)
 
-    async def fold_batch(self, events: Sequence[tuple[ev.DossierEvent, str | None]]) -> None:
+    async def fold_batch(
+        self, events: Sequence[tuple[ev.DossierEvent, str | None]]
+    ) -> list[tuple[ev.DossierEvent, Exception]]:
         self.folded += [event for event, _ in events]
+        return []
 
     async def by_code(self, code: str) -> DossierView | None:
         return self.views.get(code)

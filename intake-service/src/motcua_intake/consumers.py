@@ -3,13 +3,15 @@
 - catalog.events one event at a time (few events) with the shared consumer;
 - dossier.events in batches (`subscribe_event_batches`, acknowledged after the batch is folded): one
   read by _id of each dossier the batch touches (none for what this instance's API recorded itself),
-  one bulk write of what changed (adapters/dossier_store.py, DossierStore.fold_batch)."""
+  one bulk write of what changed (adapters/dossier_store.py, DossierStore.fold_batch); an event that
+  cannot be folded goes to dossier.events.dlq with the reason."""
 
+from types import SimpleNamespace
 from typing import Any
 
 from faststream.kafka import KafkaBroker
 from motcua_shared import events as ev
-from motcua_shared.consuming import Consumes, subscribe_event_batches, subscribe_table
+from motcua_shared.consuming import Consumes, publish_dead_letter, subscribe_event_batches, subscribe_table
 
 from .domain.phones import phone_hash
 from .service_layer.unit import Intake
@@ -26,10 +28,20 @@ def _phone_hash(intake: Intake, event: ev.DossierEvent) -> str | None:
     return None
 
 
-async def fold_dossier_records(intake: Intake, by_partition: dict[int, list[tuple[int, Any]]]) -> None:
-    """The batch's events (dead-lettered records left out), each partition in its order."""
-    events = [event for records in by_partition.values() for _, event in records if event is not None]
-    await intake.dossiers.fold_batch([(event, _phone_hash(intake, event)) for event in events])
+async def fold_dossier_records(
+    intake: Intake, by_partition: dict[int, list[tuple[int, Any]]]
+) -> list[tuple[ev.DossierEvent, Exception, int, int]]:
+    """Fold the batch's events (records that failed validation were dead-lettered already), each
+    partition in its order; the events that cannot be folded, with why, partition and offset."""
+    origin: dict[str, tuple[int, int]] = {}
+    events: list[ev.DossierEvent] = []
+    for partition, records in by_partition.items():
+        for offset, event in records:
+            if event is not None:
+                events.append(event)
+                origin[str(event.event_id)] = (partition, offset)
+    poisoned = await intake.dossiers.fold_batch([(event, _phone_hash(intake, event)) for event in events])
+    return [(event, error, *origin[str(event.event_id)]) for event, error in poisoned]
 
 
 SUBSCRIPTIONS: list[Consumes[Intake]] = [
@@ -45,7 +57,18 @@ def register_consumers(broker: KafkaBroker, intake: Intake, *, group_id: str) ->
     subscribe_table(broker, SUBSCRIPTIONS, intake, intake.topics, group_id=group_id)
 
     async def handle(by_partition: dict[int, list[tuple[int, Any]]]) -> None:
-        await fold_dossier_records(intake, by_partition)
+        for event, error, partition, offset in await fold_dossier_records(intake, by_partition):
+            record = SimpleNamespace(
+                value=event.to_bytes(), key=event.dossier_id.encode(), partition=partition, offset=offset
+            )
+            await publish_dead_letter(
+                broker,
+                record,
+                topic=intake.topics.dossier_events,
+                consumer=group_id,
+                field="$",
+                reason=f"intake could not fold it into its view: {type(error).__name__}: {error}",
+            )
 
     subscribe_event_batches(
         broker,

@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from motcua_shared import events as ev
+from motcua_shared.consuming import TRANSIENT_ERRORS
 from motcua_shared.lifecycle import PauseCalendar
 from motcua_shared.mongo import insert_once
 from pymongo import InsertOne, UpdateOne
@@ -18,7 +19,9 @@ from ..domain import tracking
 from ..domain.view import DossierView
 from .code_blocks import CodeBlocks
 
-__all__ = ["DossierStore", "DossierView"]
+__all__ = ["DossierStore", "DossierView", "Poisoned"]
+
+Poisoned = tuple[ev.DossierEvent, Exception]
 
 _MAX_ATTEMPTS = 20
 # Reads by _id in flight at once when a batch is folded: on FerretDB a find by `{_id: {$in: …}}` scans
@@ -87,11 +90,12 @@ class DossierStore:
             self._recorded.popitem(last=False)
         return True
 
-    async def fold_batch(self, events: Sequence[tuple[ev.DossierEvent, str | None]]) -> None:
+    async def fold_batch(self, events: Sequence[tuple[ev.DossierEvent, str | None]]) -> list[Poisoned]:
         """Fold a batch of (event, phone hash) in their order, each once by event_id: the batch's
         dossiers read by _id, each changed dossier written once (new ones inserted together, the others
-        in one bulk of version-checked updates). A dossier whose write lost a race with another writer
-        is folded event by event with `apply`, which skips what is already applied."""
+        in one bulk of version-checked updates). A dossier whose write lost a race with another writer,
+        or whose events could not be folded together, is folded event by event with `apply`, which skips
+        what is already applied. Returns the events that cannot be folded (to dead-letter), with why."""
         being_received = [self._receiving[e.dossier_id].wait() for e, _ in events if e.dossier_id in self._receiving]
         if being_received:  # recorded by the API in a moment: then there is nothing to read for them
             await asyncio.wait([asyncio.ensure_future(w) for w in being_received], timeout=_RECEIVING_WAIT_SECONDS)
@@ -100,25 +104,18 @@ class DossierStore:
             if str(event.event_id) not in self._recorded:
                 by_dossier.setdefault(event.dossier_id, []).append((event, hashed))
         if not by_dossier:
-            return
+            return []
         before = await self._read(list(by_dossier))
         inserts: dict[str, dict[str, Any]] = {}
         updates: dict[str, UpdateOne] = {}
+        one_by_one: list[str] = []
         for dossier_id, its_events in by_dossier.items():
             doc = before.get(dossier_id)
-            state: dict[str, Any] = dict(doc or {})
-            applied = set(state.get("applied", []))
-            changed: dict[str, Any] = {}
-            new_ids: list[str] = []
-            for event, hashed in its_events:
-                event_id = str(event.event_id)
-                if event_id in applied:
-                    continue
-                fields = _fields(event, state, hashed, self._calendar)
-                state.update(fields)
-                changed.update(fields)
-                applied.add(event_id)
-                new_ids.append(event_id)
+            try:
+                changed, new_ids = self._changes(doc, its_events)
+            except Exception:  # a bad event among them: find which one by folding them one by one
+                one_by_one.append(dossier_id)
+                continue
             if not new_ids:
                 continue
             if doc is None:
@@ -129,10 +126,36 @@ class DossierStore:
                     {"_id": dossier_id, "version": version},
                     {"$set": {**changed, "version": version + 1}, "$push": {"applied": {"$each": new_ids}}},
                 )
-        lost = await self._write(inserts, updates)
-        for dossier_id in lost:
+        one_by_one += await self._write(inserts, updates)
+        poisoned: list[Poisoned] = []
+        for dossier_id in one_by_one:
             for event, hashed in by_dossier[dossier_id]:
-                await self.apply(event, phone_hash=hashed)
+                try:
+                    await self.apply(event, phone_hash=hashed)
+                except TRANSIENT_ERRORS:
+                    raise  # the store is away: the whole batch comes again
+                except Exception as error:
+                    poisoned.append((event, error))
+        return poisoned
+
+    def _changes(
+        self, doc: dict[str, Any] | None, events: Sequence[tuple[ev.DossierEvent, str | None]]
+    ) -> tuple[dict[str, Any], list[str]]:
+        """What `events` change in the view `doc` (None: not in the view yet), and their ids not applied yet."""
+        state: dict[str, Any] = dict(doc or {})
+        applied = set(state.get("applied", []))
+        changed: dict[str, Any] = {}
+        new_ids: list[str] = []
+        for event, hashed in events:
+            event_id = str(event.event_id)
+            if event_id in applied:
+                continue
+            fields = _fields(event, state, hashed, self._calendar)
+            state.update(fields)
+            changed.update(fields)
+            applied.add(event_id)
+            new_ids.append(event_id)
+        return changed, new_ids
 
     async def _read(self, dossier_ids: list[str]) -> dict[str, dict[str, Any]]:
         reads = asyncio.Semaphore(_READS_IN_FLIGHT)

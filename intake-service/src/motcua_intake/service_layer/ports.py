@@ -57,8 +57,11 @@ class Dossiers(Store, Protocol):
     async def record_new(self, events: Sequence[ev.DossierEvent], *, phone_hash: str | None = None) -> bool: ...
     async def apply(self, event: ev.DossierEvent, *, phone_hash: str | None = None) -> None: ...
 
-    async def fold_batch(self, events: Sequence[tuple[ev.DossierEvent, str | None]]) -> None:
-        """Fold (event, phone hash) pairs in order, each once by event_id, with bulk reads and writes."""
+    async def fold_batch(
+        self, events: Sequence[tuple[ev.DossierEvent, str | None]]
+    ) -> list[tuple[ev.DossierEvent, Exception]]:
+        """Fold (event, phone hash) pairs in order, each once by event_id, with bulk reads and writes;
+        the events that cannot be folded, with why (to dead-letter)."""
         ...
 
     async def by_code(self, code: str) -> DossierView | None: ...
