@@ -9,6 +9,7 @@ from motcua_shared import catalogue as shared
 from motcua_shared import events as ev
 
 from ..domain.catalogue import Agency, Catalogue, Procedure, Succession
+from .read_cache import CATALOGUE, mark_changed
 from .read_models import ReadModels
 
 
@@ -24,6 +25,7 @@ class CatalogueStore:
     async def apply(self, event: ev.Envelope) -> None:
         """Fold a catalogue event (applying it again, or after a newer one, changes nothing)."""
         await self._fold.apply(event)
+        await mark_changed(self._models, CATALOGUE)  # after the write: readers' caches (read_cache.py)
 
     async def load(self) -> Catalogue:
         """The whole catalogue (small: hundreds of agencies, a few thousand procedures)."""

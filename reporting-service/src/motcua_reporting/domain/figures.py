@@ -35,7 +35,10 @@ class PeriodFigures:
     by_agency: dict[str, Tally] = field(default_factory=dict)
 
     def agency(self, code: str) -> Tally:
-        return self.by_agency.setdefault(code, Counter())
+        tally = self.by_agency.get(code)
+        if tally is None:  # (not setdefault: a summary calls this once per counter row)
+            tally = self.by_agency[code] = Counter()
+        return tally
 
     @property
     def total(self) -> Tally:

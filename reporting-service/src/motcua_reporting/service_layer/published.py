@@ -5,6 +5,7 @@ of the period that came after the publication: those at or past the recorded pos
 stream (each fact keeps its stream and position, adapters/dossier_store.py).
 """
 
+import asyncio
 import json
 import uuid
 from collections import Counter
@@ -15,6 +16,7 @@ from ..adapters.published_store import PublishedStore, folded_positions
 from ..adapters.read_models import ReadModels
 from ..domain.contributions import UNKNOWN
 from ..domain.dossier import iso
+from ..domain.figures import summary
 from ..domain.timeliness import end_of, start_of
 from .reports import Asked, Reports
 from .resolution_report import resolution_table
@@ -33,11 +35,14 @@ def _offsets(positions: dict[str, int]) -> dict[str, dict[str, int]]:
 
 
 async def live_parts(reports: Reports, start: date, end: date, asked: Asked) -> dict[str, Any]:
-    """The figures a published report freezes, computed now."""
-    resolution = await resolution_table(reports, start, end, asked, "field")
-    card = await scorecard_report(reports, start, end, asked)
+    """The figures a published report freezes, computed now (the period's figures once, for the
+    summary and the scorecard)."""
+    figures = await reports.figures(start, end, asked)
+    resolution, card = await asyncio.gather(
+        resolution_table(reports, start, end, asked, "field"), scorecard_report(reports, start, end, asked, figures)
+    )
     return {
-        "summary": await reports.summary(start, end, asked),
+        "summary": summary(figures, asked.catalogue),
         "resolution": resolution,
         "scorecard": card,
         "scope": scope_body(asked.agency_code, asked.scope.admin_level, asked.catalogue),
@@ -148,10 +153,11 @@ def _came_later(fact: dict[str, Any], positions: dict[str, int]) -> bool:
 
 
 async def late_events(
-    models: ReadModels, positions: dict[str, int], start: date, end: date, asked: Asked
+    models: ReadModels, positions: dict[str, int], start: date, end: date, asked: Asked, streams: list[str]
 ) -> dict[str, Any]:
     """Events of the scope's dossiers that came after the publication (folded past `positions`):
-    those with occurred_at in the period (by type), and those before it."""
+    those with occurred_at in the period (by type), and those before it. `streams`: every stream
+    folded now (as the report's counters read them, kept while nothing is folded)."""
     catalogue, scope = asked.catalogue, asked.scope
     lo, hi = iso(start_of(start)), iso(end_of(end))
     # Candidates (a superset: the conditions may hold for different facts; FerretDB 1.24 answers
@@ -159,7 +165,6 @@ async def late_events(
     later: list[dict[str, Any]] = [
         {"facts.stream": stream, "facts.offset": {"$gte": n}} for stream, n in positions.items()
     ]
-    streams = [doc["_id"] for doc in await models.streams.find({}).to_list(None)]
     later += [{"facts.stream": stream} for stream in streams if stream not in positions]  # new since
     if not later:  # nothing folded then or since
         return {"in_period": 0, "before_period": 0, "by_type": {}}
@@ -190,7 +195,7 @@ async def diff(reports: Reports, doc: dict[str, Any]) -> dict[str, Any]:
     asked = await reports.asked(doc.get("agency_code"), doc.get("admin_level"))
     live = await live_parts(reports, start, end, asked)
     found = changes(published, live)
-    late = await late_events(reports.models, doc["positions"], start, end, asked)
+    late = await late_events(reports.models, doc["positions"], start, end, asked, await reports.reads.streams())
     n, m = late["in_period"], late["before_period"]
     return {
         "id": published["id"],

@@ -12,7 +12,9 @@ from datetime import date, timedelta
 from typing import Any
 
 from ..adapters.catalogue_store import CatalogueStore
-from ..adapters.counters import Counters, months_of
+from ..adapters.counter_reads import CounterReads
+from ..adapters.counters import months_of
+from ..adapters.read_cache import CATALOGUE, Kept, Version
 from ..adapters.read_models import ReadModels
 from ..domain.catalogue import Catalogue, Scope
 from ..domain.contributions import CounterKey, Kind
@@ -142,12 +144,30 @@ class Figures:
         return [{"month": m, **months.get(m, dict.fromkeys(MONTH_FIGURES, 0))} for m in months_of(start, end)]
 
 
+class KeptCatalogue:
+    """The catalogue, read once per version of the generation (adapters/read_cache.py)."""
+
+    def __init__(self, kept: Kept) -> None:
+        self._kept = kept
+        self._store = CatalogueStore(kept.models)
+
+    async def load(self) -> Catalogue:
+        found = self._kept.get((CATALOGUE,))
+        if found is None:
+            found = await self._store.load()
+            self._kept.put((CATALOGUE,), found, len(found.agencies) + len(found.procedures), [CATALOGUE])
+        return found
+
+
 class Reports(Figures):
     """The figures of one read-model generation, and its models for the reads beyond the counters
-    (the drill-down, the scorecard, published reports)."""
+    (the drill-down, the scorecard, published reports). With the generation's `version` (read with
+    the active generation), what an earlier request of the same version read is not read again."""
 
-    def __init__(self, models: ReadModels) -> None:
-        super().__init__(CatalogueStore(models), Counters(models))
+    def __init__(self, models: ReadModels, version: Version | None = None) -> None:
+        kept = Kept(models, version)
+        self.reads = CounterReads(kept)
+        super().__init__(KeptCatalogue(kept), self.reads)
         self.models = models
 
 

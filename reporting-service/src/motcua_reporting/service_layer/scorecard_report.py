@@ -10,6 +10,7 @@ from ..adapters.read_models import ReadModels
 from ..domain.catalogue import Catalogue, Scope
 from ..domain.contributions import UNKNOWN
 from ..domain.dossier import instant
+from ..domain.figures import PeriodFigures
 from ..domain.scorecard import ScorecardCounts, Share, scorecard
 from .reports import Asked, Reports
 
@@ -81,10 +82,13 @@ async def _resolved(
     return Share(electronic, said), microseconds, resolved
 
 
-async def scorecard_counts(reports: Reports, start: date, end: date, asked: Asked) -> ScorecardCounts:
+async def scorecard_counts(
+    reports: Reports, start: date, end: date, asked: Asked, figures: PeriodFigures | None = None
+) -> ScorecardCounts:
+    """`figures`: the period's, when the caller has them already (a published report does)."""
     models, scope, catalogue = reports.models, asked.scope, asked.catalogue
     figures, online, digitised, (electronic, microseconds, resolved) = await asyncio.gather(
-        reports.figures(start, end, asked),
+        _given(figures) if figures is not None else reports.figures(start, end, asked),
         reports.online(start, end, asked),
         _received(models, start, end, scope, catalogue),
         _resolved(models, start, end, scope, catalogue),
@@ -107,9 +111,15 @@ async def scorecard_counts(reports: Reports, start: date, end: date, asked: Aske
     )
 
 
-async def scorecard_report(reports: Reports, start: date, end: date, asked: Asked) -> dict[str, Any]:
-    """GET /v1/reports/scorecard's body."""
-    counts = await scorecard_counts(reports, start, end, asked)
+async def _given(figures: PeriodFigures) -> PeriodFigures:
+    return figures
+
+
+async def scorecard_report(
+    reports: Reports, start: date, end: date, asked: Asked, figures: PeriodFigures | None = None
+) -> dict[str, Any]:
+    """GET /v1/reports/scorecard's body (`figures`: the period's, if computed already)."""
+    counts = await scorecard_counts(reports, start, end, asked, figures)
     return {
         "period": {"from": start.isoformat(), "to": end.isoformat()},
         "scope": scope_body(asked.agency_code, asked.scope.admin_level, asked.catalogue),

@@ -7,7 +7,8 @@ from typing import Any
 from pymongo.asynchronous.database import AsyncDatabase
 
 from ..adapters.published_store import PublishedStore
-from ..adapters.read_models import active_read_models
+from ..adapters.read_cache import read_meta, versions_of
+from ..adapters.read_models import ReadModels
 from .reports import Reports
 
 
@@ -17,5 +18,9 @@ class Reporting:
     published: PublishedStore
 
     async def reports(self) -> Reports:
-        # The active generation is looked up per request, so a finished rebuild shows at once.
-        return Reports(await active_read_models(self.db))
+        # The active generation is looked up per request, so a finished rebuild shows at once; the
+        # same read gives the version of what it has folded (adapters/read_cache.py).
+        meta = await read_meta(self.db)
+        generation = next((str(doc["active"]) for doc in meta if doc["_id"] == "generation"), "")
+        models = ReadModels(self.db, generation)
+        return Reports(models, versions_of(meta, models.prefix))
