@@ -8,14 +8,22 @@ its own (prefix bench-<id>.), runs the rebuild into a database of its own and ti
 the same number of documents of a dossier document's size into a scratch collection with
 insert_many (the fastest way to write to the store) and times that. Databases are dropped afterwards;
 the topics are left (delete them with kafka-topics if you care).
+
+Prints the table, the ratio rebuild events/s / raw insert docs/s (goal >= 0.7, issue 16) and the
+machine (bench/_load.py `machine_line`, before and after: the load average says how noisy the figure
+is); `--repeat N` times the rebuild and the raw inserts N times, alternately, and reports the median
+of each. The broker and store default to `KAFKA_BOOTSTRAP_SERVERS` and `MONGODB_URL`.
 """
 
 import argparse
 import asyncio
+import os
+import statistics
 import time
 import uuid
 from datetime import date, datetime
 
+from _load import machine_line, ratio_line
 from aiokafka import AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from motcua_reporting.config import Settings
@@ -46,11 +54,15 @@ async def publish(bootstrap: str, topics: Topics, dossiers: int, seed: int) -> i
     return len(events)
 
 
+GOAL = 0.7  # rebuild events/s over raw insert docs/s (issue 16)
+
+
 async def raw_insert_rate(mongodb_url: str, database: str, documents: int) -> float:
     """Documents per second with insert_many (chunks of 1,000) of ~1.5 kB documents, like a dossier's."""
     mongo = make_mongo_client(mongodb_url)
     try:
         scratch = mongo[database]["raw_insert"]
+        await scratch.drop()
         fact = {
             "id": "7d1c3f0e-5b7e-4f3a-9a57-1c2f1d9e8b10",
             "type": "accepted",
@@ -80,10 +92,12 @@ async def raw_insert_rate(mongodb_url: str, database: str, documents: int) -> fl
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--dossiers", type=int, default=2000)
-    parser.add_argument("--kafka", default="127.0.0.1:9092")
-    parser.add_argument("--mongodb-url", default="mongodb://127.0.0.1:27017")
+    parser.add_argument("--kafka", default=os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092"))
+    parser.add_argument("--mongodb-url", default=os.environ.get("MONGODB_URL", "mongodb://127.0.0.1:27017"))
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--repeat", type=int, default=1, help="rebuilds and raw inserts, alternately (median)")
     args = parser.parse_args()
+    before = machine_line(args.mongodb_url)
 
     run = uuid.uuid4().hex[:8]
     topics = Topics(f"bench-{run}.")
@@ -104,17 +118,26 @@ async def main() -> None:
         generation_ttl_seconds=0.1,
     )
     mongo = make_mongo_client(args.mongodb_url)
+    rebuilds, raws = [], []
     try:
-        began = time.perf_counter()
-        report = await rebuild(settings, catch_up_pause=0.0)
-        rebuild_s = time.perf_counter() - began
-        folded = report.events.get(topics.dossier_events, 0)
-        raw = await raw_insert_rate(args.mongodb_url, database, args.dossiers * 4)
+        for _ in range(max(1, args.repeat)):
+            began = time.perf_counter()
+            report = await rebuild(settings, catch_up_pause=0.0)
+            rebuilds.append(report.events.get(topics.dossier_events, 0) / (time.perf_counter() - began))
+            raws.append(await raw_insert_rate(args.mongodb_url, database, args.dossiers * 4))
+            await mongo.drop_database(database)
     finally:
         await mongo.drop_database(database)
         await mongo.close()
+    rebuild_rate, raw = statistics.median(rebuilds), statistics.median(raws)
     print(f"{'dossiers':>9} {'events':>8} {'rebuild s':>10} {'rebuild ev/s':>13} {'raw insert docs/s':>18}")
-    print(f"{args.dossiers:>9} {events:>8} {rebuild_s:>10.1f} {folded / rebuild_s:>13.0f} {raw:>18.0f}")
+    print(f"{args.dossiers:>9} {events:>8} {events / rebuild_rate:>10.1f} {rebuild_rate:>13.0f} {raw:>18.0f}")
+    if len(rebuilds) > 1:
+        shown = ", ".join(f"{r:.0f}" for r in rebuilds), ", ".join(f"{r:.0f}" for r in raws)
+        print(f"runs: rebuild ev/s {shown[0]}; raw insert docs/s {shown[1]}")
+    print(ratio_line("rebuild events/s / raw insert docs/s", round(rebuild_rate), round(raw), goal=GOAL))
+    print(before)
+    print(machine_line(args.mongodb_url).replace("machine:", "machine after:", 1))
 
 
 if __name__ == "__main__":

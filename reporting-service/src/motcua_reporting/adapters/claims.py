@@ -3,8 +3,8 @@
 A *stream* is a partition of dossier.events (`p0`, `p1`, ...), or a named stream of events folded
 without Kafka (`direct`, used by tools and tests). Its records are folded in order, in *claims*:
 
-    {_id: "p0:120", stream: "p0", start: 120, end: 619, facts: [...], writer: "…", at: 1732350000.0,
-     done: false}
+    {_id: "p0:120", stream: "p0", start: 120, end: 619, facts_z: zlib('[{"o": 120, …}, …]'), writer: "…",
+     at: 1732350000.0, done: false}
 
 A claim covers the positions [start, end] right after the previous claim's end. A writer claims by
 inserting that document: the insert is the decision, so of two writers that reach the same records
@@ -12,11 +12,15 @@ inserting that document: the insert is the decision, so of two writers that reac
 folds them, and the other skips them. No conditional update is relied on (on FerretDB those are not
 atomic under concurrency). The claim keeps the facts it covers until it is done, so that if its writer
 dies half-way, whoever comes next applies it again (idempotently, see dossier_store.py) after
-`takeover_after` seconds.
+`takeover_after` seconds. The facts are one compressed JSON text (`facts_z`; a claim written before
+kept them as `facts`): FerretDB converts every nested field of a document it stores, and a claim holds
+thousands.
 """
 
+import json
 import time
 import uuid
+import zlib
 from dataclasses import dataclass
 from typing import Any
 
@@ -53,7 +57,7 @@ class Claim:
             doc["stream"],
             int(doc["start"]),
             int(doc["end"]),
-            doc.get("facts", []),
+            json.loads(zlib.decompress(doc["facts_z"])) if "facts_z" in doc else doc.get("facts", []),
             doc["writer"],
             float(doc["at"]),
             bool(doc.get("done")),
@@ -80,24 +84,27 @@ class Claims:
                 "stream": claim.stream,
                 "start": claim.start,
                 "end": claim.end,
-                "facts": claim.facts,
+                "facts_z": zlib.compress(json.dumps(claim.facts, separators=(",", ":")).encode(), 1),
                 "writer": claim.writer,
                 "at": claim.at,
                 "done": claim.done,
             },
         )
 
-    async def begin_at(self, stream: str, position: int, writer: str) -> None:
+    async def begin_at(self, stream: str, position: int, writer: str) -> bool:
         """Start the stream's chain at `position` (a rebuild does, at the partition's first offset, so
         that a live consumer joining later cannot start the chain past records the rebuild has not
-        folded yet). Nothing happens when the chain has begun."""
+        folded yet). Nothing happens when the chain has begun; True when this call began it."""
         if await self.latest(stream) is None:
             marker = Claim(stream, position - 1, position - 1, [], writer, time.time(), done=True)
-            await self.insert(marker, doc_id=f"{stream}:begin")
+            return await self.insert(marker, doc_id=f"{stream}:begin")
+        return False
 
     async def done(self, claim: Claim) -> None:
         # The facts are in the read models now; the claim keeps only its range.
-        await self._claims.update_one({"_id": claim.id}, {"$set": {"done": True}, "$unset": {"facts": ""}})
+        await self._claims.update_one(
+            {"_id": claim.id}, {"$set": {"done": True}, "$unset": {"facts": "", "facts_z": ""}}
+        )
 
     async def pending(self) -> list[Claim]:
         return [Claim.of(doc) async for doc in self._claims.find({"done": False})]

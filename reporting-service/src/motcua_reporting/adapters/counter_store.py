@@ -17,20 +17,31 @@ document is never written by two writers at once, and a claim applied again afte
 only the documents it had not reached (`pos` below the claim's start). Reports read documents by
 `_id`, which every store answers from an index: their number grows with the periods asked for and the
 partitions, not with the dossiers.
+
+Writing (issue 16): a store keeps, per stream, the documents it last wrote (`Known`), valid while the
+claims it applies follow on from the last one it applied (the claim's start is the cached position + 1:
+no other writer can have applied a claim of the stream in between, the chain being one line). So a
+claim reads only the documents it has not seen, and a stream whose chain began with this writer (a
+rebuild, a fresh generation) reads none. Every cached update is conditional on `pos` being below the
+claim's start, and one that matches nothing drops the cache and fails the claim (applied again, from
+the store). Each document is written once per claim, whatever number of its counters change.
 """
 
 import asyncio
 import json
 import zlib
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import date, timedelta
+from functools import lru_cache
 from typing import Any
 
-from motcua_shared.mongo import bulk_write_in_chunks, insert_once
-from pymongo import InsertOne, UpdateOne
+from motcua_shared.mongo import insert_once
+from pymongo import UpdateOne
 from pymongo.asynchronous.collection import AsyncCollection
 
 from ..domain.contributions import CounterKey
+from .bulk import insert_new, update_all
 
 MONTH, YEAR = 7, 4  # how many characters of a counter's date name its document's period
 Row = tuple[str, str, str, str, str]  # kind, date, agency, procedure, dim
@@ -50,8 +61,21 @@ def months_between(first: str, last: str) -> list[str]:
 
 
 def encode_rows(counts: Mapping[Row, int]) -> bytes:
-    text = json.dumps([[*key, n] for key, n in sorted(counts.items()) if n], ensure_ascii=False)
-    return zlib.compress(text.encode(), 1)
+    text = ",".join(f"{_row_text(key)}{n}]" for key, n in sorted(counts.items()) if n)
+    return zlib.compress(f"[{text}]".encode(), 1)
+
+
+@lru_cache(maxsize=65536)
+def _row_text(row: Row) -> str:
+    """A row's JSON text up to its count (`["received", ..., "direct", `): encoded once per process."""
+    return json.dumps(list(row), ensure_ascii=False)[:-1] + ", "
+
+
+@lru_cache(maxsize=65536)
+def row_of(key_id: str) -> Row:
+    """A counter key id (CounterKey.id) as a row."""
+    kind, day, agency, procedure, dim = json.loads(key_id)
+    return (kind, day, agency, procedure, dim)
 
 
 def _listed(blob: bytes | None) -> list[list[Any]]:
@@ -68,61 +92,144 @@ class StreamRegistry:
     def __init__(self, streams: AsyncCollection[Any]) -> None:
         self._streams = streams
         self._known: set[str] = set()
+        self._registering = asyncio.Lock()  # the stores sharing a registry register a stream once
 
     async def register(self, stream: str) -> None:
         if stream in self._known:
             return
-        await insert_once(self._streams, {"_id": stream})
-        self._known.add(stream)
+        async with self._registering:
+            if stream not in self._known:
+                await insert_once(self._streams, {"_id": stream})
+                self._known.add(stream)
 
     async def all(self) -> list[str]:
         return sorted([doc["_id"] async for doc in self._streams.find({})])
 
 
+class ClaimConflict(Exception):
+    """A counter document was not where this writer's cache had it (another writer moved it): the
+    claim is applied again, from the store."""
+
+
+@dataclass
+class Known:
+    """The documents of one stream as this store last wrote them, valid through claim position `through`."""
+
+    through: int
+    docs: dict[str, dict[Row, int]] = field(default_factory=dict)  # doc id -> counts, least recent first
+    # Every document of the stream, when its chain began with this writer (else None: unlisted ones may exist).
+    existing: set[str] | None = None
+    rows: int = 0  # rows held in `docs`
+
+    def keep(self, doc_id: str, counts: dict[Row, int]) -> None:
+        self.rows -= len(self.docs.pop(doc_id, ()))
+        self.docs[doc_id] = counts
+        self.rows += len(counts)
+
+    def evict_to(self, limit: int) -> None:
+        while self.rows > limit and len(self.docs) > 1:
+            oldest = next(iter(self.docs))
+            self.rows -= len(self.docs.pop(oldest))
+
+    def may_exist(self, doc_id: str) -> bool:
+        return self.existing is None or doc_id in self.existing
+
+
 class CounterStore:
+    # Rows of decoded documents kept per stream (a month of daily documents is ~31 x catalogue rows).
+    cache_rows = 60_000
+
     def __init__(self, counters: AsyncCollection[Any], streams: AsyncCollection[Any], *, period: int = MONTH) -> None:
         self._counters = counters
         self._period = period
         self.streams = StreamRegistry(streams)
+        self._known: dict[str, Known] = {}
 
-    def _placed(self, deltas: Mapping[str, int]) -> dict[str, dict[Row, int]]:
+    def began(self, stream: str, position: int) -> None:
+        """The stream's chain began at `position` with this writer: it has no document yet."""
+        self._known[stream] = Known(position - 1, existing=set())
+
+    def _placed(self, deltas: Mapping[Row, int]) -> dict[str, dict[Row, int]]:
         """The changes each period document takes."""
         by_period: dict[str, dict[Row, int]] = {}
-        for key_id, n in deltas.items():
+        for row, n in deltas.items():
             if n:
-                row: Row = tuple(json.loads(key_id))
                 by_period.setdefault(row[1][: self._period], {})[row] = n
         return by_period
 
-    async def apply_claim(self, stream: str, start: int, end: int, deltas: Mapping[str, int]) -> int:
-        """Add the claim's net `deltas` (counter key id -> change) to the stream's period documents that
-        do not have it yet; the number of documents written."""
-        by_period = self._placed(deltas)
+    async def apply_claim(
+        self, stream: str, start: int, end: int, deltas: Mapping[str, int] | Mapping[Row, int]
+    ) -> int:
+        """Add the claim's net `deltas` (counter key id, or row -> change) to the stream's period documents
+        that do not have it yet; the number of documents written."""
+        rows: dict[Row, int] = {(row_of(k) if isinstance(k, str) else k): n for k, n in deltas.items()}
+        known = self._known.get(stream)
+        if known is None or known.through != start - 1:
+            known = self._known[stream] = Known(start - 1)  # nothing trusted: read what is touched
+        by_period = self._placed(rows)
         if not by_period:
+            known.through = end
             return 0
-        await self.streams.register(stream)
-        ids = [month_doc_id(stream, period) for period in by_period]
-        found = await asyncio.gather(*(self._counters.find_one({"_id": i}) for i in ids))
-        seen = {doc["_id"]: doc for doc in found if doc is not None}
-        writes: list[InsertOne[Any] | UpdateOne] = []
-        for period, changes in by_period.items():
-            doc_id = month_doc_id(stream, period)
-            doc = seen.get(doc_id)
-            if doc is None:  # inserts go in one batch: far faster than upserts on FerretDB
-                writes.append(
-                    InsertOne(
-                        {"_id": doc_id, "stream": stream, "period": period, "pos": end, "rows": encode_rows(changes)}
-                    )
-                )
-            elif int(doc.get("pos", -1)) < start:
-                counts = decode_rows(doc.get("rows"))
-                for row, n in changes.items():
-                    counts[row] = counts.get(row, 0) + n
-                writes.append(UpdateOne({"_id": doc_id}, {"$set": {"pos": end, "rows": encode_rows(counts)}}))
-            # else: this claim reached the document before a crash
-        if writes:
-            await bulk_write_in_chunks(self._counters, writes)
-        return len(writes)
+        try:
+            written = await self._write(stream, start, end, by_period, known)
+        except BaseException:
+            self._known.pop(stream, None)
+            raise
+        known.evict_to(self.cache_rows)
+        return written
+
+    async def _write(
+        self, stream: str, start: int, end: int, by_period: dict[str, dict[Row, int]], known: Known
+    ) -> int:
+        ids = {period: month_doc_id(stream, period) for period in by_period}
+        unread = [i for i in ids.values() if i not in known.docs and known.may_exist(i)]
+        _, *found = await asyncio.gather(
+            self.streams.register(stream), *(self._counters.find_one({"_id": i}) for i in unread)
+        )
+        ahead = False
+        for doc in found:
+            if doc is None:
+                continue
+            pos = int(doc.get("pos", -1))
+            if pos < start:
+                known.keep(doc["_id"], decode_rows(doc.get("rows")))
+            else:  # this claim reached the document before a crash (or a later one did: trust nothing after)
+                ahead = ahead or pos > end
+                ids = {p: i for p, i in ids.items() if i != doc["_id"]}
+        inserts: list[tuple[str, dict[Row, int], dict[str, Any]]] = []
+        updates: list[tuple[str, dict[Row, int], UpdateOne]] = []
+        for period, doc_id in ids.items():
+            old = known.docs.get(doc_id)
+            counts = dict(old) if old is not None else {}
+            for row, n in by_period[period].items():
+                total = counts.get(row, 0) + n
+                if total:
+                    counts[row] = total
+                else:
+                    counts.pop(row, None)
+            blob = encode_rows(counts)
+            if old is None:  # inserts go in one batch: far faster than upserts on FerretDB
+                doc = {"_id": doc_id, "stream": stream, "period": period, "pos": end, "rows": blob}
+                inserts.append((doc_id, counts, doc))
+            else:
+                change = {"$set": {"pos": end, "rows": blob}}
+                updates.append((doc_id, counts, UpdateOne({"_id": doc_id, "pos": {"$lt": start}}, change)))
+        taken, matched = await asyncio.gather(
+            insert_new(self._counters, [d for _, _, d in inserts]),
+            update_all(self._counters, [u for _, _, u in updates]),
+        )
+        if taken or matched != len(updates):
+            moved = len(taken) + len(updates) - matched
+            raise ClaimConflict(f"{stream}: {moved} counter documents moved under claim {start}")
+        for doc_id, counts, _ in [*inserts, *updates]:
+            known.keep(doc_id, counts)
+            if known.existing is not None:
+                known.existing.add(doc_id)
+        if ahead:
+            self._known.pop(stream, None)
+        else:
+            known.through = end
+        return len(inserts) + len(updates)
 
     async def rows(self, kinds: list[str], start: str, end: str) -> list[tuple[CounterKey, int]]:
         """Counters of `kinds` dated in [start, end] (ISO dates, or months in the yearly store), one
@@ -158,17 +265,22 @@ class MonthToDate(CounterStore):
     def __init__(self, counters: AsyncCollection[Any], streams: AsyncCollection[Any]) -> None:
         super().__init__(counters, streams, period=10)
 
-    def _placed(self, deltas: Mapping[str, int]) -> dict[str, dict[Row, int]]:
+    def _placed(self, deltas: Mapping[Row, int]) -> dict[str, dict[Row, int]]:
+        by_month: dict[str, dict[str, dict[Row, int]]] = {}  # month -> day -> row (dated by month) -> change
+        for (kind, day, agency, procedure, dim), n in deltas.items():
+            if n:
+                on_day = by_month.setdefault(day[:7], {}).setdefault(day, {})
+                row = (kind, day[:7], agency, procedure, dim)
+                on_day[row] = on_day.get(row, 0) + n
         by_day: dict[str, dict[Row, int]] = {}
-        for key_id, n in deltas.items():
-            if not n:
-                continue
-            kind, day, agency, procedure, dim = json.loads(key_id)
-            row = (kind, day[:7], agency, procedure, dim)
-            current = date.fromisoformat(day)
-            while current.month == int(day[5:7]):
-                counts = by_day.setdefault(current.isoformat(), {})
-                counts[row] = counts.get(row, 0) + n
+        for days in by_month.values():  # running sums from the first day changed to the month's end
+            running: dict[Row, int] = {}
+            current = date.fromisoformat(min(days))
+            month = current.month
+            while current.month == month:
+                for row, n in days.get(current.isoformat(), {}).items():
+                    running[row] = running.get(row, 0) + n
+                by_day[current.isoformat()] = dict(running)
                 current += timedelta(days=1)
         return by_day
 

@@ -3,7 +3,8 @@
 One document per dossier holds its facts, the ids of the events applied (`applied`), the derived view
 (queryable fields), the counters it adds to and by how much (`contributions`, see
 domain/contributions.py), and the claim that last wrote it with the change of its contributions that
-claim made (`claim`, `claim_delta`).
+claim made (`claim`, `claim_delta`; absent when that claim inserted the dossier: the change is then its
+contributions).
 
 Folding records of a stream (see `fold`):
 1. the stream's latest claim is settled first: if it is not done, its writer is this one (a retry)
@@ -11,13 +12,16 @@ Folding records of a stream (see `fold`):
 2. records before the chain's next position are skipped (another writer folded them); the rest are
    claimed by inserting the claim document (claims.py) -- losing that insert means someone else took
    them: start again at 1;
-3. applying a claim: every dossier of the claim is read once, its new facts added (an event id
-   already in `applied` is a redelivery or a duplicate: nothing changes), its view derived from all
-   its facts, and the document replaced -- with `claim` and `claim_delta` -- in one bulk write; then
-   the claim's net counter changes go to the stream's counter documents (counters.py), then the
-   claim is marked done.
+3. applying a claim: every dossier of the claim that this writer wrote lately is read once (the
+   others are taken for new), its new facts added (an event id already in `applied` is a redelivery
+   or a duplicate: nothing changes), its view derived from all its facts, and the documents written
+   -- with `claim` and `claim_delta` -- new ones in one batch of inserts, the others replaced; a
+   dossier taken for new whose insert finds its document there is read and replaced after (on
+   FerretDB an insert costs a fraction of a read and a replacement, and an import's or a rebuild's
+   dossiers are nearly all new); then the claim's net counter changes go to the stream's counter
+   documents (counters.py, once each per claim), then the claim is marked done.
 Applying a claim again after a crash is harmless: a dossier whose `claim` is this claim already has
-its facts, and gives its recorded `claim_delta` instead of a new one; a counter document whose `pos` is
+its facts, and gives its recorded change instead of a new one; a counter document whose `pos` is
 past the claim's start already has the claim's change. Only one writer applies a stream's claims at a
 time, so none of these documents is ever written by two writers at once.
 """
@@ -26,17 +30,20 @@ import asyncio
 import logging
 import time
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from motcua_shared import events as ev
-from motcua_shared.mongo import bulk_write_in_chunks, find_by_ids
-from pymongo import InsertOne, ReplaceOne
+from motcua_shared.mongo import find_by_ids
+from pymongo import ReplaceOne
 
 from ..domain.contributions import counts
 from ..domain.dossier import OPEN, DossierView, derive, fact_of, instant
 from ..domain.timeliness import local_date
+from .bulk import insert_new, update_all
 from .claims import Claim, Claims, new_writer_id
+from .counter_store import ClaimConflict
 from .counters import Counters
 from .read_models import ReadModels
 
@@ -44,6 +51,17 @@ log = logging.getLogger(__name__)
 
 Record = tuple[int, ev.DossierEvent | None]  # position in the stream, event (None: not a valid event)
 DIRECT = "direct"
+
+
+@dataclass
+class Change:
+    """What a claim changes in one dossier: its counter changes (as stored), the events that were new,
+    and the document to write (None: nothing to write), a replacement or an insert."""
+
+    delta: list[dict[str, Any]]
+    events: int = 0
+    document: dict[str, Any] | None = None
+    replace: bool = False
 
 
 class ClaimTimeout(Exception):
@@ -106,6 +124,8 @@ def _unpacked(stored: list[dict[str, Any]]) -> Counter[str]:
 class DossierProjection:
     """Folds dossier events into the dossier documents and the counters of one generation."""
 
+    remember = 50_000  # ids of dossiers written lately, read before their next change (see _apply)
+
     def __init__(
         self,
         models: ReadModels,
@@ -126,6 +146,7 @@ class DossierProjection:
         # One fold per stream at a time in this process: a writer's own unfinished claim is applied
         # again at once, which is only safe when that writer is not applying it right now.
         self._locks: dict[str, asyncio.Lock] = {}
+        self._seen: dict[str, None] = {}  # insertion-ordered: least recent first
 
     def _lock(self, stream: str) -> asyncio.Lock:
         return self._locks.setdefault(stream, asyncio.Lock())
@@ -161,8 +182,15 @@ class DossierProjection:
             start = latest.next if latest is not None else records[0][0]
             claim = self._claim(stream, start, records)
             if await self.claims.insert(claim):
+                if latest is None:
+                    self.counters.began(stream, start)
                 return await self._apply(claim)
         return 0
+
+    async def begin(self, stream: str, position: int) -> None:
+        """Begin the stream's chain at `position` unless it has begun (claims.py, `begin_at`)."""
+        if await self.claims.begin_at(stream, position, self.writer):
+            self.counters.began(stream, position)
 
     async def fold_events(self, events: Sequence[ev.DossierEvent], stream: str = DIRECT) -> int:
         """Fold events that come from no partition (tools, imports, tests): they are numbered after the
@@ -178,6 +206,8 @@ class DossierProjection:
             start = latest.next if latest is not None else 0
             claim = self._claim(stream, start, [(start + i, e) for i, e in enumerate(events)])
             if await self.claims.insert(claim):
+                if latest is None:
+                    self.counters.began(stream, start)
                 return await self._apply(claim)
 
     def _claim(self, stream: str, start: int, records: Sequence[Record]) -> Claim:
@@ -209,46 +239,71 @@ class DossierProjection:
         by_dossier: dict[str, list[dict[str, Any]]] = {}
         for item in claim.facts:
             by_dossier.setdefault(item["d"], []).append(item["f"])
-        docs = await find_by_ids(self._dossiers, list(by_dossier))
+        # Dossiers this writer has not written lately are taken for new and inserted, with no read
+        # first (an import's, a rebuild's); one that turns out to exist is read and replaced after.
+        docs = await find_by_ids(self._dossiers, [d for d in by_dossier if d in self._seen])
+        changes = {d: self._changed(claim, d, facts, docs.get(d)) for d, facts in by_dossier.items()}
+        taken = await self._write(changes)
+        if taken:
+            found = await find_by_ids(self._dossiers, taken)
+            retried = {d: self._changed(claim, d, by_dossier[d], found.get(d)) for d in taken}
+            if await self._write(retried):
+                raise ClaimConflict(f"dossiers of claim {claim.id} were inserted meanwhile")
+            changes.update(retried)
         deltas: Counter[str] = Counter()
-        writes = []
-        changed = 0
-        for dossier_id, facts in by_dossier.items():
-            doc = docs.get(dossier_id)
-            if doc is not None and doc.get("claim") == claim.id:
-                delta = doc["claim_delta"]  # written by an earlier attempt at this claim
-            else:
-                applied = list(doc["applied"]) if doc else []
-                known = set(applied)
-                new = []
-                for fact in facts:
-                    if fact["id"] not in known:
-                        known.add(fact["id"])
-                        new.append(fact)
-                if not new:
-                    continue
-                changed += len(new)
-                view = derive([*(doc["facts"] if doc else []), *new])
-                old = _unpacked(doc["contributions"]) if doc else Counter()
-                now = Counter({key.id: n for key, n in counts(view).items()})
-                delta = _packed(Counter({k: now[k] - old[k] for k in now.keys() | old.keys()}))
-                replacement = {
-                    "_id": dossier_id,
-                    **view_fields(view),
-                    "facts": view.facts,
-                    "contributions": _packed(now),
-                    "applied": applied + [f["id"] for f in new],
-                    "claim": claim.id,
-                    "claim_delta": delta,
-                }
-                # A plain insert for a new dossier: FerretDB writes a batch of inserts far faster than upserts.
-                writes.append(ReplaceOne({"_id": dossier_id}, replacement) if doc else InsertOne(replacement))
-            deltas.update(_unpacked(delta))
-        if writes:
-            await bulk_write_in_chunks(self._dossiers, writes)
+        for change in changes.values():
+            deltas.update(_unpacked(change.delta))
+        self._remember(by_dossier)
         await self.counters.apply_claim(claim.stream, claim.start, claim.end, deltas)
         await self.claims.done(claim)
-        return changed
+        return sum(change.events for change in changes.values())
+
+    def _changed(
+        self, claim: Claim, dossier_id: str, facts: list[dict[str, Any]], doc: dict[str, Any] | None
+    ) -> "Change":
+        """What the claim's facts change in one dossier's document (read, or None: taken for new)."""
+        if doc is not None and doc.get("claim") == claim.id:  # written by an earlier attempt at this claim
+            return Change(doc.get("claim_delta", doc["contributions"]))
+        applied = list(doc["applied"]) if doc else []
+        known = set(applied)
+        new = []
+        for fact in facts:
+            if fact["id"] not in known:
+                known.add(fact["id"])
+                new.append(fact)
+        if not new:
+            return Change([])
+        view = derive([*(doc["facts"] if doc else []), *new])
+        old = _unpacked(doc["contributions"]) if doc else Counter()
+        now = Counter({key.id: n for key, n in counts(view).items()})
+        delta = _packed(Counter({k: now[k] - old[k] for k in now.keys() | old.keys()}))
+        replacement = {
+            "_id": dossier_id,
+            **view_fields(view),
+            "facts": view.facts,
+            "contributions": _packed(now),
+            "applied": applied + [f["id"] for f in new],
+            "claim": claim.id,
+        }
+        if doc is not None:  # an inserted dossier's change is its contributions: not stored twice
+            replacement["claim_delta"] = delta
+        return Change(delta, len(new), replacement, replace=doc is not None)
+
+    async def _write(self, changes: dict[str, "Change"]) -> list[str]:
+        """New dossiers inserted in one batch (FerretDB writes inserts far faster than upserts or
+        replacements), known ones replaced; the ids taken for new whose document existed already."""
+        new = [c.document for c in changes.values() if c.document is not None and not c.replace]
+        replaced = [ReplaceOne({"_id": d}, c.document) for d, c in changes.items() if c.document and c.replace]
+        taken, _ = await asyncio.gather(insert_new(self._dossiers, new), update_all(self._dossiers, replaced))
+        return [new[i]["_id"] for i in taken]
+
+    def _remember(self, dossier_ids: Iterable[str]) -> None:
+        """The dossiers this writer has written lately (they exist: read them before the next change)."""
+        for dossier_id in dossier_ids:
+            self._seen.pop(dossier_id, None)
+            self._seen[dossier_id] = None
+        while len(self._seen) > self.remember:
+            del self._seen[next(iter(self._seen))]
 
     async def unfinished(self) -> int:
         """Claims not done (a writer is at work, or died half-way and the next one will apply them)."""

@@ -46,10 +46,11 @@ async def replay_topic(
     *,
     start: dict[int, int] | None = None,
     begin: Callable[[int, int], Awaitable[None]] | None = None,
+    claim_records: int = 2000,
 ) -> dict[int, int]:
     """Hand `topic`'s records, from `start` offsets (default: the first ones) to its current end, to
-    `fold(partition, records)` in batches, each partition's in order, partitions side by side; the
-    end offsets reached. `begin(partition, first offset)` is called first when given."""
+    `fold(partition, records)` in batches of `claim_records`, each partition's in order, partitions
+    side by side; the end offsets reached. `begin(partition, first offset)` is called first when given."""
     consumer = AIOKafkaConsumer(
         bootstrap_servers=bootstrap, enable_auto_commit=False, group_id=None, max_partition_fetch_bytes=4 * 1024 * 1024
     )
@@ -65,14 +66,19 @@ async def replay_topic(
                 await begin(tp.partition, firsts[tp])
             consumer.seek(tp, max((start or {}).get(tp.partition, 0), firsts[tp]))
         remaining = {tp for tp in tps if await consumer.position(tp) < ends[tp]}
+        pending: dict[TopicPartition, list[Any]] = {tp: [] for tp in tps}
         while remaining:
-            batch = await consumer.getmany(*remaining, timeout_ms=1000, max_records=2000)
-            await asyncio.gather(
-                *(fold(tp.partition, [r for r in records if r.offset < ends[tp]]) for tp, records in batch.items())
-            )
+            batch = await consumer.getmany(*remaining, timeout_ms=1000, max_records=claim_records)
+            for tp, records in batch.items():
+                pending[tp].extend(r for r in records if r.offset < ends[tp])
             for tp in list(remaining):
                 if await consumer.position(tp) >= ends[tp]:
                     remaining.discard(tp)
+            # A partition's records go in claims of `claim_records` (its last one shorter): every
+            # counter document is written once per claim, so the fewer claims the fewer writes.
+            ready = [tp for tp in tps if len(pending[tp]) >= claim_records or (pending[tp] and tp not in remaining)]
+            await asyncio.gather(*(fold(tp.partition, pending.pop(tp)) for tp in ready))
+            pending.update({tp: [] for tp in ready})
         return {tp.partition: ends[tp] for tp in tps}
     finally:
         await consumer.stop()
@@ -131,7 +137,7 @@ async def rebuild(
                 )
 
         async def begin(partition: int, first: int) -> None:
-            await projections.dossiers.claims.begin_at(stream_of(partition), first, projections.dossiers.writer)
+            await projections.dossiers.begin(stream_of(partition), first)
 
         async def pass_over_topics(first: bool) -> None:
             kafka = settings.kafka_bootstrap_servers
@@ -144,6 +150,7 @@ async def rebuild(
                 fold_dossiers,
                 start=ends.get(topics.dossier_events),
                 begin=begin if first else None,
+                claim_records=settings.rebuild_claim_records,
             )
 
         await pass_over_topics(True)
