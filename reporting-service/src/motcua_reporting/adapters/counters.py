@@ -15,8 +15,9 @@ from collections import Counter
 from collections.abc import Mapping
 from datetime import date, timedelta
 
-from ..domain.contributions import CounterKey, Kind
+from ..domain.contributions import Kind
 from .counter_store import MONTH, YEAR, CounterStore, MonthToDate, Row, months_between, row_of
+from .read_cache import mark_changed
 from .read_models import ReadModels
 
 Standing = Counter[tuple[str, str, str]]  # (agency, procedure, open state) -> dossiers
@@ -24,6 +25,7 @@ Standing = Counter[tuple[str, str, str]]  # (agency, procedure, open state) -> d
 
 class Counters:
     def __init__(self, models: ReadModels) -> None:
+        self._models = models
         self.days = MonthToDate(models.days, models.streams)
         self.months = CounterStore(models.months, models.streams)
         self.open_months = CounterStore(models.open_months, models.streams, period=YEAR)
@@ -57,6 +59,8 @@ class Counters:
             self.open_months.apply_claim(stream, start, end, open_months),
             self.open_years.apply_claim(stream, start, end, open_years),
         )
+        # After the writes, never before: what readers keep is valid until then (read_cache.py).
+        await mark_changed(self._models, stream)
 
     async def totals(self) -> dict[str, int]:
         """Every counter of every store, "store:key id" -> total over the streams (for tests and checks)."""
@@ -65,39 +69,6 @@ class Counters:
             store: CounterStore = getattr(self, name)
             found.update({f"{name}:{k}": n for k, n in (await store.totals()).items()})
         return found
-
-    async def flows(self, kinds: list[str], start: date, end: date) -> list[tuple[CounterKey, int]]:
-        """Counter rows of `kinds` over [start, end], dated by month (several rows may share a key:
-        callers add them up)."""
-        parts, whole = split_period(start, end)
-        reads, minus = [], []
-        for lo, hi in parts:
-            reads.append(self.days.through(kinds, hi))
-            if lo.day > 1:
-                minus.append(self.days.through(kinds, lo - timedelta(days=1)))
-        if whole:
-            reads.append(self.months.rows(kinds, *whole))
-        found = await asyncio.gather(*reads, *minus)
-        plus = [row for rows in found[: len(reads)] for row in rows]
-        return plus + [(key, -n) for rows in found[len(reads) :] for key, n in rows]
-
-    async def standing_at_end_of(self, day: date, kind: str = Kind.OPEN) -> Standing:
-        """The dossiers open at the end of `day`, by agency, procedure and open state (with
-        `Kind.UNCOLLECTED`: the results not collected then, state "-")."""
-        year, month, ends_month = day.isoformat()[:4], day.isoformat()[:7], (day + timedelta(days=1)).day == 1
-        years, months, days = await asyncio.gather(
-            self.open_years.rows_until([kind], str(day.year - 1)),
-            self.open_months.rows([kind], f"{year}-01", month),
-            _none() if ends_month else self.days.through([kind], day),
-        )
-        standing: Standing = Counter()
-        for key, n in [*years, *[(k, n) for k, n in months if k.date < month or ends_month], *days]:
-            standing[(key.agency, key.procedure, key.dim)] += n
-        return standing
-
-
-async def _none() -> list[tuple[CounterKey, int]]:
-    return []
 
 
 def split_period(start: date, end: date) -> tuple[list[tuple[date, date]], tuple[str, str] | None]:
