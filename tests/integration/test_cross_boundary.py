@@ -16,7 +16,11 @@ from motcua_shared.auth import Role
 from motcua_shared.topics import Topics
 from pymongo.asynchronous.database import AsyncDatabase
 from support.infrastructure import Infrastructure
-from test_intake_support import ADMIN, dossier_body, idem, intake_settings, running_intake
+from support.intake_and_processing import (
+    IntakeAndProcessing,
+    both_running,  # noqa: F401 (the `intake_and_processing` fixture)
+)
+from test_intake_support import ADMIN, dossier_body, idem
 from test_intake_support import token as intake_token
 from test_notification_support import Dossier as NotifiedDossier
 from test_notification_support import eventually as notified_eventually
@@ -32,8 +36,6 @@ from test_processing_support import (
     dossier_events,
     eventually,
     own_topics,  # noqa: F401 (the `topics` fixture: this test's own topics)
-    processing_settings,
-    running_processing,
 )
 from test_processing_support import token as processing_token
 from test_reporting_support import reporting_settings, running_reporting
@@ -41,20 +43,18 @@ from test_reporting_support import token as reporting_token
 
 
 async def test_a_dossier_received_at_another_agencys_counter(
-    infrastructure: Infrastructure, topics: Topics, mongo_db: AsyncDatabase[Any]
+    infrastructure: Infrastructure,
+    topics: Topics,
+    mongo_db: AsyncDatabase[Any],
+    intake_and_processing: IntakeAndProcessing,
 ) -> None:
     suffix = uuid.uuid4().hex[:5].upper()
     competent, counter = f"C{suffix}", f"R{suffix}"
     procedure = f"{competent}.01"
-    kafka, mongo = infrastructure.kafka_bootstrap_servers, infrastructure.mongodb_url
-    i_settings = intake_settings(kafka, mongo, mongo_db.name, topics)
-    p_settings = processing_settings(kafka, mongo, f"{mongo_db.name}_p", topics)
-    r_settings = reporting_settings(kafka, mongo, f"{mongo_db.name}_r", topics)
-    async with (
-        running_intake(i_settings) as intake,
-        running_processing(p_settings) as (_, processing),
-        running_reporting(r_settings) as reporting,
-    ):
+    kafka = infrastructure.kafka_bootstrap_servers
+    intake, processing = intake_and_processing.intake, intake_and_processing.processing
+    r_settings = reporting_settings(kafka, infrastructure.mongodb_url, f"{mongo_db.name}_r", topics)
+    async with running_reporting(r_settings) as reporting:
         for code, name in ((competent, "UBND xã Thẩm Quyền"), (counter, "UBND phường Tiếp Nhận")):
             r = await intake.post(
                 "/v1/agencies", headers=idem(ADMIN), json={"agency_code": code, "name": name, "admin_level": "commune"}
@@ -190,6 +190,7 @@ async def test_a_dossier_received_at_another_agencys_counter(
             by_code[counter]["Received for other agencies"],
             by_code[competent]["Received at other agencies' counters"],
         ) == ("2", "2", "2")
+    await mongo_db.client.drop_database(f"{mongo_db.name}_r")
 
 
 async def test_the_applicants_receipt_names_the_counter_that_received_it(
@@ -220,6 +221,14 @@ async def test_the_applicants_receipt_names_the_counter_that_received_it(
             )
             async with running_notification(settings):
                 await publish_events(infrastructure.kafka_bootstrap_servers, topics.catalog_events, names)
+
+                # catalog.events is read apart from dossier.events: the names first, as a catalogue
+                # precedes the dossiers, or the receipt would name an agency by its code.
+                async def names_folded() -> bool:
+                    codes = [dossier.agency, counter]
+                    return await mongo_db["agencies"].count_documents({"_id": {"$in": codes}}) == 2
+
+                assert await notified_eventually(names_folded)
                 await publish_events(
                     infrastructure.kafka_bootstrap_servers,
                     topics.dossier_events,
