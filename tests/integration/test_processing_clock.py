@@ -16,9 +16,9 @@ from motcua_shared.calendar import PROVINCE_TZ
 from motcua_shared.topics import Topics
 from pymongo.asynchronous.database import AsyncDatabase
 from support.infrastructure import Infrastructure
+from support.kafka_log import dossier_log
 from test_processing_support import (
     BusinessClock,
-    dossier_events,
     eventually,
     new_codes,
     own_topics,  # noqa: F401 (the `topics` fixture: this test's own topics)
@@ -54,9 +54,35 @@ async def _accepted_dossier(infra: Infrastructure, topics: Topics, due_at: datet
     return agency, dossier_id, code
 
 
-async def _overdue_records(infra: Infrastructure, topics: Topics, dossier_id: str, settle: float) -> list[Any]:
-    events = await dossier_events(infra.kafka_bootstrap_servers, topics, dossier_id, 3, settle=settle)
+async def _overdue_records(infra: Infrastructure, topics: Topics, dossier_id: str) -> list[Any]:
+    """The dossier's `dossier.overdue` events on the topic (read once the instances have stopped, so
+    that everything they published is there, a duplicate included)."""
+    events = await dossier_log(infra.kafka_bootstrap_servers, topics, dossier_id)
     return [e for e in events if e.event_type == "dossier.overdue"]
+
+
+async def _claim_left_behind(mongo_db: AsyncDatabase[Any], dossier_id: str, due_at: datetime) -> ev.DossierOverdue:
+    """What an instance that died after claiming the dossier's overdue announcement, before marking it
+    published, leaves in the store: the claim, `publishing`, its lease long run out. The event it holds."""
+    event = ev.DossierOverdue(
+        event_id=announcement_id(dossier_id, "overdue"),
+        occurred_at=due_at,
+        source="processing-service",
+        dossier_id=dossier_id,
+        data=ev.OverdueData(due_at=due_at),
+    )
+    await mongo_db["announcements"].insert_one(
+        {
+            "_id": str(event.event_id),
+            "dossier_id": dossier_id,
+            "kind": "overdue",
+            "state": "publishing",
+            "claimed_at": datetime.now(PROVINCE_TZ) - timedelta(minutes=5),
+            "takeovers": 0,
+            "event": event.to_bytes().decode(),
+        }
+    )
+    return event
 
 
 async def test_overdue_is_published_once_by_two_instances_and_after_a_restart(
@@ -95,7 +121,7 @@ async def test_overdue_is_published_once_by_two_instances_and_after_a_restart(
         dossier = await eventually(announced)
         assert dossier and dossier["overdue_at"] == due_at.isoformat()
         await asyncio.sleep(1)  # many more ticks of both
-    overdue = await _overdue_records(infrastructure, topics, dossier_id, settle=2)
+    overdue = await _overdue_records(infrastructure, topics, dossier_id)
     assert len(overdue) == 1
     assert overdue[0].event_id == announcement_id(dossier_id, "overdue")
     assert overdue[0].data.due_at == due_at and overdue[0].source == "processing-service"
@@ -107,7 +133,7 @@ async def test_overdue_is_published_once_by_two_instances_and_after_a_restart(
         await asyncio.sleep(1)
         dossier = (await client_c.get(f"/v1/dossiers/{code}", headers=headers)).json()
         assert [h["event_type"] for h in dossier["history"]].count("dossier.overdue") == 1
-    assert len(await _overdue_records(infrastructure, topics, dossier_id, settle=2)) == 1
+    assert len(await _overdue_records(infrastructure, topics, dossier_id)) == 1
 
 
 async def test_a_claim_left_by_a_dead_instance_is_published_with_the_same_event_id(
@@ -115,26 +141,8 @@ async def test_a_claim_left_by_a_dead_instance_is_published_with_the_same_event_
 ) -> None:
     due_at = NOW - timedelta(hours=3)
     agency, dossier_id, code = await _accepted_dossier(infrastructure, topics, due_at)
-    event_id = announcement_id(dossier_id, "overdue")
-    # What an instance that died right after claiming (before publishing) leaves behind.
-    event = ev.DossierOverdue(
-        event_id=event_id,
-        occurred_at=due_at,
-        source="processing-service",
-        dossier_id=dossier_id,
-        data=ev.OverdueData(due_at=due_at),
-    )
-    await mongo_db["announcements"].insert_one(
-        {
-            "_id": str(event_id),
-            "dossier_id": dossier_id,
-            "kind": "overdue",
-            "state": "publishing",
-            "claimed_at": datetime.now(PROVINCE_TZ) - timedelta(minutes=5),
-            "takeovers": 0,
-            "event": event.to_bytes().decode(),
-        }
-    )
+    # An instance died right after claiming (before publishing).
+    event_id = (await _claim_left_behind(mongo_db, dossier_id, due_at)).event_id
     settings = processing_settings(
         infrastructure.kafka_bootstrap_servers,
         infrastructure.mongodb_url,
@@ -157,7 +165,7 @@ async def test_a_claim_left_by_a_dead_instance_is_published_with_the_same_event_
         await asyncio.gather(app_a.state.clock.tick(), app_b.state.clock.tick())
         claim = await mongo_db["announcements"].find_one({"_id": str(event_id)})
         assert claim["state"] == PUBLISHED and claim["takeovers"] == 1
-    overdue = await _overdue_records(infrastructure, topics, dossier_id, settle=2)
+    overdue = await _overdue_records(infrastructure, topics, dossier_id)
     assert [e.event_id for e in overdue] == [event_id]
 
 
@@ -166,28 +174,11 @@ async def test_a_claim_whose_event_reached_the_topic_before_its_holder_died_is_n
 ) -> None:
     due_at = NOW - timedelta(hours=3)
     agency, dossier_id, code = await _accepted_dossier(infrastructure, topics, due_at)
-    event_id = announcement_id(dossier_id, "overdue")
-    event = ev.DossierOverdue(
-        event_id=event_id,
-        occurred_at=due_at,
-        source="processing-service",
-        dossier_id=dossier_id,
-        data=ev.OverdueData(due_at=due_at),
-    )
-    # What an instance that died right after publishing (before marking its claim) leaves behind:
-    # the event on the topic, the claim still `publishing`.
+    # An instance died right after publishing (before marking its claim): the event on the topic,
+    # the claim still `publishing`.
+    event = await _claim_left_behind(mongo_db, dossier_id, due_at)
+    event_id = event.event_id
     await publish(infrastructure.kafka_bootstrap_servers, topics.dossier_events, [event], key=lambda e: e.dossier_id)
-    await mongo_db["announcements"].insert_one(
-        {
-            "_id": str(event_id),
-            "dossier_id": dossier_id,
-            "kind": "overdue",
-            "state": "publishing",
-            "claimed_at": datetime.now(PROVINCE_TZ) - timedelta(minutes=5),
-            "takeovers": 0,
-            "event": event.to_bytes().decode(),
-        }
-    )
     settings = processing_settings(
         infrastructure.kafka_bootstrap_servers,
         infrastructure.mongodb_url,
@@ -207,7 +198,7 @@ async def test_a_claim_whose_event_reached_the_topic_before_its_holder_died_is_n
         await app.state.clock.tick()
         claim = await mongo_db["announcements"].find_one({"_id": str(event_id)})
         assert claim["state"] == PUBLISHED
-    overdue = await _overdue_records(infrastructure, topics, dossier_id, settle=2)
+    overdue = await _overdue_records(infrastructure, topics, dossier_id)
     assert [e.event_id for e in overdue] == [event_id]
 
 

@@ -15,16 +15,15 @@ from motcua_shared import events as ev
 from motcua_shared.auth import Role
 from motcua_shared.calendar import PROVINCE_TZ
 from motcua_shared.topics import Topics
-from pymongo.asynchronous.database import AsyncDatabase
+from pymongo import AsyncMongoClient
 from support.infrastructure import Infrastructure
+from support.kafka_log import create_topics, dossier_log
 from test_processing_support import (
     BusinessClock,
     catalogue,
     catalogue_key,
-    dossier_events,
     eventually,
     new_codes,
-    own_topics,  # noqa: F401 (the `topics` fixture: this test's own topics)
     processing_settings,
     publish,
     running_processing,
@@ -36,15 +35,23 @@ MONDAY = datetime(2025, 9, 8, 9, 0, tzinfo=PROVINCE_TZ)
 TWO_DAYS = ev.ProcessingTime(value=Decimal(2), unit=ev.TimeUnit.WORKING_DAYS)
 
 
-@pytest_asyncio.fixture(loop_scope="session")
+@pytest_asyncio.fixture(loop_scope="session", scope="module", name="topics")
+async def module_topics(infrastructure: Infrastructure, run_id: str) -> Topics:
+    """Topics of this module alone: its tests each act on dossiers of their own, on one processing app."""
+    return await create_topics(infrastructure.kafka_bootstrap_servers, f"test-{run_id}-pi{uuid.uuid4().hex[:8]}.")
+
+
+@pytest_asyncio.fixture(loop_scope="session", scope="module")
 async def processing(
-    infrastructure: Infrastructure, topics: Topics, mongo_db: AsyncDatabase[Any]
+    infrastructure: Infrastructure, topics: Topics, mongo_client: AsyncMongoClient[Any], run_id: str
 ) -> AsyncIterator[httpx.AsyncClient]:
-    settings = processing_settings(
-        infrastructure.kafka_bootstrap_servers, infrastructure.mongodb_url, mongo_db.name, topics
-    )
-    async with running_processing(settings, now=BusinessClock(MONDAY)) as (_, client):
-        yield client
+    database = f"t_{run_id}_pi{uuid.uuid4().hex[:6]}"
+    settings = processing_settings(infrastructure.kafka_bootstrap_servers, infrastructure.mongodb_url, database, topics)
+    try:
+        async with running_processing(settings, now=BusinessClock(MONDAY)) as (_, client):
+            yield client
+    finally:
+        await mongo_client.drop_database(database)
 
 
 async def a_submitted_dossier(client: httpx.AsyncClient, infra: Infrastructure, topics: Topics) -> tuple[str, ...]:
@@ -114,7 +121,8 @@ async def test_a_retried_action_answers_the_first_answer_and_publishes_once(
     )
     assert changed.status_code == 409 and changed.json()["error"]["code"] == "idempotency_key_reused"
 
-    events = await dossier_events(infrastructure.kafka_bootstrap_servers, topics, dossier_id, 3, settle=1.5)
+    # Everything on the topic: each answer came after its publish was acknowledged.
+    events = await dossier_log(infrastructure.kafka_bootstrap_servers, topics, dossier_id)
     assert [e.event_type for e in events] == ["dossier.submitted", "dossier.accepted", "dossier.supplement_requested"]
     assert str(events[1].event_id) == first.json()["event_id"]
 
@@ -132,7 +140,7 @@ async def test_a_refused_action_keeps_nothing_and_keys_are_per_officer(
     # Another officer's identical key is theirs alone: a new request, refused on the dossier's state.
     other = await processing.post(f"/v1/dossiers/{code}/accept", headers=officer(agency, key, subject="officer-minh"))
     assert other.status_code == 409 and other.json()["error"]["code"] == "illegal_transition"
-    events = await dossier_events(infrastructure.kafka_bootstrap_servers, topics, dossier_id, 2, settle=1.0)
+    events = await dossier_log(infrastructure.kafka_bootstrap_servers, topics, dossier_id)
     assert [e.event_type for e in events] == ["dossier.submitted", "dossier.accepted"]
 
 
