@@ -19,6 +19,9 @@ from motcua_shared.mongo import make_mongo_client
 from motcua_shared.topics import Topics
 from support.infrastructure import Infrastructure, provide
 
+# Quicker Kafka heartbeats for the services tests start in-process (support/heartbeats.py says why).
+pytest_plugins = ["support.heartbeats"]
+
 RUN_ID = uuid.uuid4().hex[:10]
 
 
