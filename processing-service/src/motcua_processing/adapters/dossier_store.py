@@ -15,15 +15,16 @@ snapshot is then written to `dossiers`, the view that queries (inbox, the clock)
   `dossier.events` (processing reads its own back), so the event whose view write was lost is folded
   again by the consumer after a restart, which repairs the view even if no officer touches it.
 
-The consumer folds a batch at once (`apply_many`): one read of its dossiers' views, every event of a
-dossier folded in order in memory, one log entry per dossier (the snapshot after all of its events,
-`seen` holding their ids) inserted together, then the views written together. A lost insert (an
-officer's action, or a view left behind by a crash) sends just that dossier down the one-event path.
+The consumer folds a batch at once (`apply_many`): one read of its dossiers' views (by `_id`, in
+flight together: `$in` scans on FerretDB), every event of a dossier folded in order in memory, one log
+entry per dossier (the snapshot after all of its events, `seen` holding their ids) inserted together,
+then the views written together. A lost insert (an officer's action, a view left behind by a crash,
+a dossier presumed new that is not) sends just that dossier down the one-event path.
 """
 
 import asyncio
-from collections.abc import Sequence
-from dataclasses import asdict
+from collections.abc import Awaitable, Sequence
+from dataclasses import fields
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -109,7 +110,10 @@ class DossierStore:
         by_dossier: dict[str, list[ev.DossierEvent]] = {}
         for event in events:
             by_dossier.setdefault(event.dossier_id, []).append(event)
-        views, actors = await asyncio.gather(find_by_ids(self._dossiers, list(by_dossier)), self._actors_of(events))
+        # A dossier the batch starts with its submission is presumed new and not read: its log entry
+        # #1 decides, and one already there (a replay, a redelivery) sends it down the one-event path.
+        unknown = [i for i, its_events in by_dossier.items() if its_events[0].event_type != "dossier.submitted"]
+        views, actors = await asyncio.gather(find_by_ids(self._dossiers, unknown), self._actors_of(events))
         entries: list[dict[str, Any]] = []
         changed: dict[str, tuple[Dossier, int, tuple[str, ...]]] = {}
         for dossier_id, its_events in by_dossier.items():
@@ -140,8 +144,8 @@ class DossierStore:
         await self._write_views([(entry["dossier_id"], seq, entry["snapshot"]) for entry, (_, seq, _) in won])
         folded = [Folded(dossier, applied) for _, (dossier, _, applied) in won]
         # Another writer changed these first: their events one by one, on top of its change.
-        folded += await asyncio.gather(*(self._apply_in_turn(by_dossier[dossier_id], actors) for dossier_id in lost))
-        return folded
+        in_turn = await asyncio.gather(*(self._apply_in_turn(by_dossier[dossier_id], actors) for dossier_id in lost))
+        return folded + [f for f in in_turn if f.applied]
 
     async def _apply_in_turn(self, events: list[ev.DossierEvent], actors: dict[str, str]) -> Folded:
         applied: list[str] = []
@@ -162,32 +166,30 @@ class DossierStore:
         """Insert the entries together; the dossiers whose entry another writer's took the place of."""
         if not entries:
             return set()
-        try:
-            await self._log.insert_many(entries, ordered=False)
-        except BulkWriteError as error:
-            errors = error.details.get("writeErrors", [])
-            if any(e.get("code") != _DUPLICATE_KEY for e in errors):
-                raise
-            return {entries[e["index"]]["dossier_id"] for e in errors}
-        return set()
+        lost = await _ignoring_duplicates(self._log.insert_many(entries, ordered=False))
+        return {entries[index]["dossier_id"] for index in lost}
 
     async def _write_views(self, views: list[tuple[str, int, dict[str, Any]]]) -> None:
-        """Replace the views (id, version, snapshot) in bounded commands, as `_write_view` does one."""
+        """Write the views (id, version, snapshot), each skipped where the view is already as new, as
+        `_write_view` does one: a dossier's first view inserted (an insert costs a fraction of an
+        update on FerretDB; one already there is at least as new), the others replaced in bounded
+        commands."""
+        first = [{**snapshot, "_id": i, "version": version} for i, version, snapshot in views if version == 1]
+        later = [view for view in views if view[1] != 1]
         size = bulk_chunk()
 
-        async def write(chunk: list[tuple[str, int, dict[str, Any]]]) -> None:
+        async def replace(chunk: list[tuple[str, int, dict[str, Any]]]) -> None:
             writes = [
                 ReplaceOne({"_id": i, "version": {"$lt": version}}, {**snapshot, "version": version}, upsert=True)
                 for i, version, snapshot in chunk
             ]
             async with UPDATE_STATEMENTS.take(len(writes)):
-                try:
-                    await self._dossiers.bulk_write(writes, ordered=False)
-                except BulkWriteError as error:
-                    if any(e.get("code") != _DUPLICATE_KEY for e in error.details.get("writeErrors", [])):
-                        raise
+                await _ignoring_duplicates(self._dossiers.bulk_write(writes, ordered=False))
 
-        await asyncio.gather(*(write(views[i : i + size]) for i in range(0, len(views), size)))
+        await asyncio.gather(
+            *([_ignoring_duplicates(self._dossiers.insert_many(first, ordered=False))] if first else []),
+            *(replace(later[i : i + size]) for i in range(0, len(later), size)),
+        )
 
     async def get(self, dossier_id: str) -> Dossier | None:
         """The dossier as of its newest change."""
@@ -252,14 +254,31 @@ class DossierStore:
             pass
 
 
+async def _ignoring_duplicates(write: Awaitable[object]) -> list[int]:
+    """Await an unordered bulk write; the indexes of its writes refused for a duplicate key (another
+    writer's document holds the place), raising on any other error."""
+    try:
+        await write
+    except BulkWriteError as error:
+        errors = error.details.get("writeErrors", [])
+        if any(e.get("code") != _DUPLICATE_KEY for e in errors):
+            raise
+        return [int(e["index"]) for e in errors]
+    return []
+
+
+_DOCUMENT_FIELDS = tuple(f.name for f in fields(Dossier) if f.name != "dossier_id")
+
+
 def to_document(dossier: Dossier) -> dict[str, Any]:
     """The dossier as stored (without `_id`, which is the dossier id)."""
-    doc = asdict(dossier)
-    doc.pop("dossier_id")
+    # Field by field rather than dataclasses.asdict, whose deep copies were most of the fold's CPU
+    # (the profile in docs/performance.md); the entries' `data` are plain JSON values nobody mutates.
+    doc = {name: getattr(dossier, name) for name in _DOCUMENT_FIELDS}
     doc["seen"] = sorted(dossier.seen)
     doc["status"] = dossier.status.value if dossier.status else None
-    doc["history"] = [{**asdict(h), "status": h.status.value} for h in dossier.history]
-    doc["anomalies"] = [{**asdict(a), "status": a.status.value if a.status else None} for a in dossier.anomalies]
+    doc["history"] = [{**vars(h), "status": h.status.value} for h in dossier.history]
+    doc["anomalies"] = [{**vars(a), "status": a.status.value if a.status else None} for a in dossier.anomalies]
     return doc
 
 
