@@ -8,9 +8,8 @@ from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import BulkWriteError
 
 DUPLICATE_KEY = 11000
-# FerretDB writes one insert command's documents one after the other on one PostgreSQL connection:
-# the same documents in commands of this size, in flight together (the client's pool bounds them),
-# went in 2-3 times faster than in one command (measured: docs/performance.md, issue 16).
+# On FerretDB the same documents in commands of this size, in flight together (the client's pool
+# bounds them), went in 2-3 times faster than in one command (docs/performance.md, issue 16).
 CHUNK = 100
 
 
