@@ -95,6 +95,35 @@ async def test_a_claim_applied_again_changes_only_the_documents_it_had_not_reach
     assert sorted((key.id, n) for key, n in rows) == [(b, 1), (c, 1)]
 
 
+async def test_a_writer_that_never_wrote_a_dossier_adds_to_the_document_it_finds(mongo_db: AsyncDatabase[Any]) -> None:
+    # A writer inserts a dossier it has not written lately without reading it first; another
+    # process wrote it, so the insert finds it there, and the facts are added to it all the same.
+    models = ReadModels(mongo_db)
+    await models.ensure_indexes()
+    events = scenario_histories()["D1"].events
+    assert await DossierProjection(models).fold_events(events[:2]) == 2
+    assert await DossierProjection(models).fold_events(events[2:]) == len(events) - 2
+    doc = await models.dossiers.find_one({"_id": "D1"})
+    assert doc is not None and sorted(doc["applied"]) == sorted(str(e.event_id) for e in events)
+    assert sum((await counts(models)).values()) == 4  # received, resolved, returned by post, rated
+    assert await open_changes(models) == 0
+
+
+async def test_a_counter_store_reads_again_what_another_writer_changed(mongo_db: AsyncDatabase[Any]) -> None:
+    one = CounterStore(mongo_db["counters"], mongo_db["streams"])
+    two = CounterStore(mongo_db["counters"], mongo_db["streams"])
+    a = '["received", "2020-01-06", "STNMT", "1.001", "direct"]'
+    assert await one.apply_claim("p0", 0, 9, {a: 1}) == 1  # one keeps the document it wrote
+    assert await two.apply_claim("p0", 10, 12, {a: 1}) == 1  # the stream's next claim: another writer
+    assert await one.apply_claim("p0", 13, 15, {a: 1}) == 1  # not after its own: read again
+    # A writer told the chain began with it, where another wrote already: its insert finds the
+    # document, which it reads and adds to.
+    assert await two.apply_claim("p1", 0, 4, {a: 1}) == 1
+    one.began("p1", 5)
+    assert await one.apply_claim("p1", 5, 6, {a: 1}) == 1
+    assert await one.totals() == {a: 5}
+
+
 @pytest.fixture
 async def own_topics(infrastructure: Infrastructure, run_id: str) -> Topics:
     return await create_topics(infrastructure.kafka_bootstrap_servers, run_id)

@@ -23,8 +23,9 @@ claims it applies follow on from the last one it applied (the claim's start is t
 no other writer can have applied a claim of the stream in between, the chain being one line). So a
 claim reads only the documents it has not seen, and a stream whose chain began with this writer (a
 rebuild, a fresh generation) reads none. Every cached update is conditional on `pos` being below the
-claim's start, and one that matches nothing drops the cache and fails the claim (applied again, from
-the store). Each document is written once per claim, whatever number of its counters change.
+claim's start: one that matches nothing (another writer applied the same claim, racing a takeover)
+leaves what is there, as the read path does, and drops the cache. Each document is written once per
+claim, whatever number of its counters change.
 """
 
 import asyncio
@@ -107,8 +108,8 @@ class StreamRegistry:
 
 
 class ClaimConflict(Exception):
-    """A counter document was not where this writer's cache had it (another writer moved it): the
-    claim is applied again, from the store."""
+    """Documents a claim was to write were written by another writer meanwhile: the claim is applied
+    again, from the store."""
 
 
 @dataclass
@@ -219,8 +220,13 @@ class CounterStore:
             update_all(self._counters, [u for _, _, u in updates]),
         )
         if taken or matched != len(updates):
-            moved = len(taken) + len(updates) - matched
-            raise ClaimConflict(f"{stream}: {moved} counter documents moved under claim {start}")
+            # Another writer applied this claim too (a takeover racing a slow writer), or a later one:
+            # an update that matched nothing found `pos` past the claim's start, and what is there
+            # stands, as on the read path; a document taken for new that exists is read and applied.
+            self._known.pop(stream, None)
+            again = {inserts[i][2]["period"]: by_period[inserts[i][2]["period"]] for i in taken}
+            redone = await self._write(stream, start, end, again, Known(start - 1)) if again else 0
+            return len(inserts) - len(taken) + matched + redone
         for doc_id, counts, _ in [*inserts, *updates]:
             known.keep(doc_id, counts)
             if known.existing is not None:
