@@ -11,7 +11,8 @@ partitions) go through the service's own `Counters.apply_claim`, as one claim. T
 writes, without the claims' bookkeeping. Filling takes about a minute per 100,000 dossiers on a quiet
 2-core machine (1M: 10 to 15 minutes; --sizes 100000 is the cheaper run, and the counters level off
 there already: their number depends on the calendar and the catalogue, not on the dossiers).
-Each size gets a database of its own, dropped afterwards (unless --keep).
+Each size gets a database of its own, dropped afterwards (unless --keep; `--database NAME --sizes N`
+measures one kept again without filling it).
 
 The queries go through the HTTP API in process (ASGI), for random quarters, months and spans of days,
 with a random agency half of the time and a random level a third of the time, in two passes:
@@ -176,16 +177,18 @@ async def queries(
 
 async def measure(size: int, args: argparse.Namespace, pool: Any) -> dict[str, Any]:
     mongo = make_mongo_client(args.mongodb_url)
-    name = f"bench_summary_{size}_{uuid.uuid4().hex[:6]}"
+    name = args.database or f"bench_summary_{size}_{uuid.uuid4().hex[:6]}"
     db = mongo[name]
     try:
         models = ReadModels(db)
-        await models.ensure_indexes()
         catalogue = read_catalogue()
-        projections = Projections.of(models)
-        for event in catalogue_events(catalogue, occurred_at=datetime(2023, 1, 1, tzinfo=PROVINCE_TZ)):
-            await fold_catalogue_event(projections, event)
-        fill = await populate(models, size, pool[:size])
+        fill = 0.0
+        if not args.database:
+            await models.ensure_indexes()
+            projections = Projections.of(models)
+            for event in catalogue_events(catalogue, occurred_at=datetime(2023, 1, 1, tzinfo=PROVINCE_TZ)):
+                await fold_catalogue_event(projections, event)
+            fill = await populate(models, size, pool[:size])
         counters = 0
         for collection in (models.days, models.months, models.open_months, models.open_years):
             for doc in await collection.find({}).to_list(None):
@@ -202,7 +205,7 @@ async def measure(size: int, args: argparse.Namespace, pool: Any) -> dict[str, A
         return {"dossiers": size, "counters": counters, "fill_s": fill, "from the store": store, "kept": kept}
     finally:
         CACHE.clear()
-        if not args.keep:
+        if not args.keep and not args.database:
             await mongo.drop_database(name)
         await mongo.close()
 
@@ -243,11 +246,14 @@ async def main() -> None:
     parser.add_argument("--mongodb-url", default=os.environ.get("MONGODB_URL", "mongodb://127.0.0.1:27017"))
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--keep", action="store_true", help="keep the databases")
+    parser.add_argument(
+        "--database", help="measure a database an earlier --keep run filled (one size: its own), without filling"
+    )
     parser.add_argument("--pool", type=int, default=POOL, help="at most this many distinct generated histories")
     args = parser.parse_args()
     sizes = [int(size) for size in args.sizes.split(",")]
     print(machine_line(args.mongodb_url))
-    pool = pool_documents(args.seed, min(max(sizes), args.pool))
+    pool = [] if args.database else pool_documents(args.seed, min(max(sizes), args.pool))
     rows = [await measure(size, args, pool) for size in sizes]
     print(report(rows))
     print(goal_line(rows))

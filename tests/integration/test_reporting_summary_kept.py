@@ -1,6 +1,7 @@
 """What the reporting process keeps between summaries (adapters/read_cache.py) never hides a later
 fold: a dossier folded into a stream already read, a stream's first claim and a catalogue change each
-show in the very next summary; a summary asked again with nothing folded reads only `reporting_meta`."""
+show in the very next summary; a summary asked again with nothing folded, or with only later months
+folded since, reads only `reporting_meta`."""
 
 from typing import Any
 
@@ -50,9 +51,17 @@ async def test_a_kept_summary_shows_every_later_fold(
         assert reads == ["reporting_meta"]  # nothing folded since: nothing else read
         monkeypatch.undo()
 
-        # A later event of a stream already read (D1 resolved), and a stream's first claim (D2).
+        # A later event of a stream already read (D1 resolved in January 2020): the quarter before,
+        # which it cannot change, is still kept; the first quarter is read again and shows it.
+        q4 = {"from": "2019-10-01", "to": "2019-12-31"}
+        before = await summary(client, **q4)
         await projections.dossiers.fold_events(histories["D1"].events[1:])
+        reads = record_reads(monkeypatch)
+        assert await summary(client, **q4) == before
+        assert reads == ["reporting_meta"]
+        monkeypatch.undo()
         assert (await summary(client))["resolved"]["total"] == 1
+        # A stream's first claim (D2).
         await projections.dossiers.fold_events(histories["D2"].events[:1], stream="p9")
         assert (await summary(client))["received"]["total"] == 2
 

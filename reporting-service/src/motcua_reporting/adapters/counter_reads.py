@@ -25,16 +25,20 @@ Merged = dict[str, dict[str, Rows]]  # kind -> date -> rows, added up over the s
 
 def merge(docs: list[dict[str, Any] | None]) -> tuple[Merged, int]:
     """The rows of the streams' documents of one period, added up; and how many there are."""
-    totals: Counter[tuple[str, str, str, str, str]] = Counter()
+    totals: dict[tuple[str, str, str, str, str], int] = {}
     for doc in docs:
         if doc is not None:
-            totals.update(decode_rows(doc.get("rows")))
+            for row, n in decode_rows(doc.get("rows")).items():
+                totals[row] = totals.get(row, 0) + n
     merged: Merged = {}
-    texts: dict[str, str] = {}  # one string object per text: the rows are kept (read_cache.py)
-    for row, n in totals.items():
+    texts: dict[str, str] = {}
+    same = texts.setdefault  # one string object per text: the rows are kept (read_cache.py)
+    for (kind, day, agency, procedure, dim), n in totals.items():
         if n:
-            kind, day, agency, procedure, dim = (texts.setdefault(text, text) for text in row)
-            merged.setdefault(kind, {}).setdefault(day, []).append((CounterKey(kind, day, agency, procedure, dim), n))
+            key = CounterKey(
+                same(kind, kind), same(day, day), same(agency, agency), same(procedure, procedure), same(dim, dim)
+            )
+            merged.setdefault(key.kind, {}).setdefault(key.date, []).append((key, n))
     return merged, len(totals)
 
 
@@ -54,10 +58,10 @@ class CounterReads:
         self._streams: asyncio.Future[list[str]] | None = None
 
     async def _read_streams(self) -> list[str]:
-        found = self._kept.get(("streams",))
+        found = self._kept.streams()
         if found is None:
             found = sorted(doc["_id"] for doc in await self._kept.models.streams.find({}).to_list(None))
-            self._kept.put(("streams",), found, len(found), found)
+            self._kept.keep_streams(found)
         return list(found)
 
     async def streams(self) -> list[str]:

@@ -17,7 +17,7 @@ from datetime import date, timedelta
 
 from ..domain.contributions import Kind
 from .counter_store import MONTH, YEAR, CounterStore, MonthToDate, Row, months_between, row_of
-from .read_cache import mark_changed
+from .read_cache import changes_of, mark_changed
 from .read_models import ReadModels
 
 Standing = Counter[tuple[str, str, str]]  # (agency, procedure, open state) -> dossiers
@@ -60,7 +60,7 @@ class Counters:
             self.open_years.apply_claim(stream, start, end, open_years),
         )
         # After the writes, never before: what readers keep is valid until then (read_cache.py).
-        await mark_changed(self._models, stream)
+        await mark_changed(self._models, stream, changes_of(deltas))
 
     async def totals(self) -> dict[str, int]:
         """Every counter of every store, "store:key id" -> total over the streams (for tests and checks)."""

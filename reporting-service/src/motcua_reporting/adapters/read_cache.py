@@ -8,18 +8,23 @@ random token in `reporting_meta`:
     {_id: "changed|<prefix>|p0", token: "9f2c…"}        after each claim of stream p0 (Counters.apply_claim)
     {_id: "changed|<prefix>|catalogue", token: "…"}    after each catalogue event (CatalogueStore.apply)
 
-A request reads `reporting_meta` whole (the active generation and these few tokens, one read it made
-anyway), and the tokens of the active generation are the *version* of everything it may read: what
-the process keeps is used only by requests that read the same version. A token is replaced after the
-write it marks, so a request that read the old token and then newer data keeps the newer data under
-the old version, which no request uses once the new token is there. A stream registered without a
-token (written before this change, or its first claim still running) leaves its generation uncached:
-`Kept.complete` says whether every stream has one.
+A stream's document also keeps, as one JSON text, what its last LOG claims changed: the first day
+changed in each month (`log`: [[token, {"2025-03": "2025-03-06"}], ...]). A request reads
+`reporting_meta` whole (the active generation and these few documents, one read it made anyway); for
+each stream whose token moved since the process last looked, the log says which kept values the
+claims since may have changed (the days of the month from its first changed day, the month, the open
+states' year and the yearly nets, the standings from that month on), and only those are dropped (all
+of them when the log does not reach back that far). A token is replaced after the write it marks, so
+a value read after the old token is at least as new as that token; a request that read older tokens
+than the process has seen uses what is kept (newer) but keeps nothing. A stream read without a token
+(written before this change) keeps what is read from it out of the process. The list of streams is
+read again only when the tokens name one it lacks: a new stream is read from its first claim's end.
 """
 
+import json
 import uuid
 from collections import OrderedDict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -29,83 +34,187 @@ from pymongo.errors import DuplicateKeyError
 from .read_models import META, ReadModels
 
 CATALOGUE = "catalogue"
+LOG = 32  # claims a stream's document remembers the changes of
 _SEPARATOR = "|"
+
+Changes = dict[str, str]  # month "YYYY-MM" -> the first day changed in it
+Log = list[tuple[str, Changes]]  # (token, what that claim changed), oldest first
 
 
 def changed_id(prefix: str, what: str) -> str:
     return f"changed{_SEPARATOR}{prefix}{_SEPARATOR}{what}"
 
 
-async def mark_changed(models: ReadModels, what: str) -> None:
-    """After a write: `what` (a stream, or CATALOGUE) of this generation has changed. (No upsert: on
-    FerretDB two at once may both insert, and one fails; the catalogue's partitions mark together.)"""
-    meta, key = models.db[META], {"_id": changed_id(models.prefix, what)}
-    if (await meta.update_one(key, {"$set": {"token": uuid.uuid4().hex}})).matched_count:
-        return
-    try:
-        await meta.insert_one({**key, "token": uuid.uuid4().hex})
-    except DuplicateKeyError:  # another writer's first mark, just now: this one must still follow its write
-        await meta.update_one(key, {"$set": {"token": uuid.uuid4().hex}})
+def changes_of(key_ids: Iterable[str]) -> Changes:
+    """The first day changed in each month, from counter key ids (CounterKey.id: a JSON list whose
+    second item is the day; the kind before it has no comma)."""
+    first: Changes = {}
+    for key_id in key_ids:
+        day = key_id.split(",", 2)[1].strip(' "')
+        month = day[:7]
+        if day < first.get(month, "9999"):
+            first[month] = day
+    return first
+
+
+_written: dict[tuple[str, str], tuple[str, Log]] = {}  # (database, id) -> this process's last mark
+
+
+async def mark_changed(models: ReadModels, what: str, changes: Changes | None = None) -> None:
+    """After a write: `what` (a stream, or CATALOGUE) of this generation has changed (`changes`: the
+    first day changed in each month). The last writer's log is remembered, so a mark is one update
+    unless another writer marked since. (No upsert: on FerretDB two at once may both insert.)"""
+    meta, doc_id = models.db[META], changed_id(models.prefix, what)
+    token = uuid.uuid4().hex
+    mine = _written.get((models.db.name, doc_id))
+    if mine is not None:
+        log = [*mine[1], (token, changes or {})][-LOG:]
+        done = await meta.update_one({"_id": doc_id, "token": mine[0]}, {"$set": _fields(token, log)})
+        if done.matched_count:
+            _written[(models.db.name, doc_id)] = (token, log)
+            return
+    found = await meta.find_one({"_id": doc_id})
+    log = [*(_log_of(found) if found else []), (token, changes or {})][-LOG:]
+    if found is not None:
+        await meta.update_one({"_id": doc_id}, {"$set": _fields(token, log)})
+    else:
+        try:
+            await meta.insert_one({"_id": doc_id, **_fields(token, log)})
+        except DuplicateKeyError:  # another writer's first mark, just now: a fresh one still follows this write
+            log = [(token, {})]
+            await meta.update_one({"_id": doc_id}, {"$set": _fields(token, log)})
+    _written[(models.db.name, doc_id)] = (token, log)
+
+
+def _fields(token: str, log: Log) -> dict[str, Any]:
+    return {"token": token, "log": json.dumps(log, separators=(",", ":"))}
+
+
+def _log_of(doc: Mapping[str, Any]) -> Log:
+    return _decoded(str(doc.get("log") or "[]"))
+
+
+def _decoded(text: str) -> Log:
+    return [(str(t), dict(c)) for t, c in json.loads(text)]
 
 
 @dataclass(frozen=True)
 class Version:
-    """The tokens of one generation when a request began: stream (or CATALOGUE) -> token."""
+    """The tokens of one generation when a request began: stream (or CATALOGUE) -> (token, its log as
+    stored, decoded only when a request needs it: `ProcessCache.advance`)."""
 
-    tokens: tuple[tuple[str, str], ...]
+    tokens: dict[str, tuple[str, str]]
 
     def covers(self, streams: Iterable[str]) -> bool:
-        marked = {what for what, _ in self.tokens}
-        return all(stream in marked for stream in streams)
+        return all(stream in self.tokens for stream in streams)
 
 
 def versions_of(meta: list[dict[str, Any]], prefix: str) -> Version:
     """The version of the generation with `prefix`, from every document of `reporting_meta`."""
-    tokens = []
+    tokens: dict[str, tuple[str, str]] = {}
     for doc in meta:
         parts = str(doc["_id"]).split(_SEPARATOR)
         if len(parts) == 3 and parts[0] == "changed" and parts[1] == prefix and "token" in doc:
-            tokens.append((parts[2], str(doc["token"])))
-    return Version(tuple(sorted(tokens)))
+            tokens[parts[2]] = (str(doc["token"]), str(doc.get("log") or "[]"))
+    return Version(tokens)
+
+
+def _affected(key: Any, changes: Changes) -> bool:
+    """Whether a kept value may have changed with a claim that changed `changes` (read_cache keys:
+    (store, period) of adapters/counter_reads.py, ("standing", kind, month, through), (CATALOGUE,))."""
+    store = key[0]
+    if store == "days":
+        month = key[1][:7]
+        return month in changes and key[1] >= changes[month]
+    if store == "months":
+        return key[1] in changes
+    if store == "open_months":
+        return any(month[:4] == key[1] for month in changes)
+    if store == "standing":
+        return any(month <= key[2] for month in changes)
+    return store != CATALOGUE and bool(changes)  # the yearly nets (changed by any claim)
 
 
 @dataclass
 class _Generation:
-    version: Version
     entries: OrderedDict[Any, tuple[Any, int]] = field(default_factory=OrderedDict)  # least recent first
     size: int = 0
+    seen: dict[str, str] = field(default_factory=dict)  # stream (or CATALOGUE) -> token last seen
+    tokens_before: dict[str, set[str]] = field(default_factory=dict)  # tokens of the log last seen
+
+    def evict(self, limit: int) -> None:
+        """The least recently used days first (a span's ends, read again the least), then any."""
+        for only_days in (True, False):
+            for key in [k for k in self.entries if not only_days or k[0] == "days"]:
+                if self.size <= limit or len(self.entries) == 1:
+                    return
+                self.size -= self.entries.pop(key)[1]
+
+    def drop(self, affected: Any) -> None:
+        for key in [k for k in self.entries if affected(k)]:
+            self.size -= self.entries.pop(key)[1]
 
 
 class ProcessCache:
-    """Per database and generation, the entries of one version (an older version's are dropped when a
-    newer one is seen), the least recently used evicted beyond `max_size` (counter rows)."""
+    """Per database and generation, the values kept and the tokens they hold for; beyond `max_size`
+    (counter rows), the least recently used day documents are dropped first, then any."""
 
     def __init__(self, max_size: int = 150_000) -> None:  # about 35 MB
         self.max_size = max_size
         self._generations: dict[tuple[str, str], _Generation] = {}
+        # The streams of each generation as last read: they only ever grow, and a new one is marked
+        # (has a token) once its first claim is written, which is when a request must read it.
+        self.streams: dict[tuple[str, str], list[str]] = {}
 
-    def get(self, where: tuple[str, str], version: Version, key: Any) -> Any | None:
+    def advance(self, where: tuple[str, str], version: Version) -> bool:
+        """Bring what is kept up to `version` (dropping what the claims since may have changed);
+        False when `version` is older than what was seen (that request keeps nothing)."""
+        generation = self._generations.setdefault(where, _Generation())
+        if any(what not in version.tokens for what in generation.seen):  # a token gone: a dropped generation
+            generation = self._generations[where] = _Generation()
+        older = False
+        for what, (token, text) in version.tokens.items():
+            seen = generation.seen.get(what)
+            if seen == token:
+                continue
+            if token in generation.tokens_before.get(what, ()):
+                older = True  # this request read the tokens before a change the process has seen
+                continue
+            log = _decoded(text)
+            tokens = [t for t, _ in log]
+            if what == CATALOGUE:
+                generation.drop(lambda key: key[0] == CATALOGUE)
+            elif seen is not None and seen in tokens:
+                for _, changes in log[tokens.index(seen) + 1 :]:
+                    generation.drop(lambda key, c=changes: _affected(key, c))
+            else:  # a stream new to this process (kept values do not hold it), or too many claims since
+                generation.drop(lambda key: key[0] != CATALOGUE)
+            generation.seen[what] = token
+            generation.tokens_before[what] = set(tokens[:-1])
+        return not older
+
+    def usable(self, where: tuple[str, str], version: Version) -> bool:
         generation = self._generations.get(where)
-        if generation is None or generation.version != version or key not in generation.entries:
+        return generation is not None and all(generation.seen.get(w) == t for w, (t, _) in version.tokens.items())
+
+    def get(self, where: tuple[str, str], key: Any) -> Any | None:
+        generation = self._generations.get(where)
+        if generation is None or key not in generation.entries:
             return None
         generation.entries.move_to_end(key)
         return generation.entries[key][0]
 
-    def put(self, where: tuple[str, str], version: Version, key: Any, value: Any, size: int) -> None:
-        generation = self._generations.get(where)
-        if generation is None or generation.version != version:
-            # Tokens are never reused, so a version other than the one kept is newer, or one a
-            # request read just before a change (then it is dropped again by the next request).
-            generation = self._generations[where] = _Generation(version)
+    def put(self, where: tuple[str, str], key: Any, value: Any, size: int) -> None:
+        generation = self._generations.setdefault(where, _Generation())
         old = generation.entries.pop(key, None)
         generation.size += size - (old[1] if old else 0)
         generation.entries[key] = (value, size)
-        while generation.size > self.max_size and len(generation.entries) > 1:
-            _, (_, dropped) = generation.entries.popitem(last=False)
-            generation.size -= dropped
+        if generation.size > self.max_size:
+            generation.evict(self.max_size)
 
     def clear(self) -> None:
         self._generations.clear()
+        self.streams.clear()
 
 
 CACHE = ProcessCache()
@@ -113,31 +222,52 @@ CACHE = ProcessCache()
 
 @dataclass
 class Kept:
-    """One request's view of the process cache: its generation and version; every value it reads is
-    also remembered for the rest of the request (so the same document is read once), and kept in the
-    process when `complete` (every stream it read had a token)."""
+    """One request's view of the process cache: its generation and version. Every value it reads is
+    remembered for the rest of the request (so the same document is read once); what the process
+    kept is used when the request's version is not older than the process's, and what it reads is
+    kept when the version is the process's still and every stream it read from has a token."""
 
     models: ReadModels
     version: Version | None  # None: read everything afresh
     cache: ProcessCache = field(default_factory=lambda: CACHE)
     _request: dict[Any, Any] = field(default_factory=dict)
+    _fresh: bool = False
+
+    def __post_init__(self) -> None:
+        self._fresh = self.version is not None and self.cache.advance(self._where, self.version)
 
     @property
     def _where(self) -> tuple[str, str]:
         return (self.models.db.name, self.models.prefix)
+
+    def streams(self) -> list[str] | None:
+        """The streams as the process last read them, if they include every stream the version names."""
+        known = self.cache.streams.get(self._where)
+        if self.version is None or known is None:
+            return None
+        marked = {what for what in self.version.tokens if what != CATALOGUE}
+        return known if marked <= set(known) else None
+
+    def keep_streams(self, streams: list[str]) -> None:
+        self.cache.streams[self._where] = streams
 
     def get(self, key: Any) -> Any | None:
         if key in self._request:
             return self._request[key]
         if self.version is None:
             return None
-        return self.cache.get(self._where, self.version, key)
+        return self.cache.get(self._where, key)
 
     def put(self, key: Any, value: Any, size: int, streams: Iterable[str]) -> None:
         """`streams`: what the value was read from (streams, or CATALOGUE), each of which must have a token."""
         self._request[key] = value
-        if self.version is not None and self.version.covers(streams):
-            self.cache.put(self._where, self.version, key, value, size)
+        if (
+            self._fresh
+            and self.version is not None
+            and self.version.covers(streams)
+            and self.cache.usable(self._where, self.version)
+        ):
+            self.cache.put(self._where, key, value, size)
 
 
 async def read_meta(db: AsyncDatabase[Any]) -> list[dict[str, Any]]:
