@@ -91,11 +91,13 @@ class DossierStore:
         return True
 
     async def fold_batch(self, events: Sequence[tuple[ev.DossierEvent, str | None]]) -> list[Poisoned]:
-        """Fold a batch of (event, phone hash) in their order, each once by event_id: the batch's
-        dossiers read by _id, each changed dossier written once (new ones inserted together, the others
-        in one bulk of version-checked updates). A dossier whose write lost a race with another writer,
-        or whose events could not be folded together, is folded event by event with `apply`, which skips
-        what is already applied. Returns the events that cannot be folded (to dead-letter), with why."""
+        """Fold a batch of (event, phone hash) in their order, each once by event_id, each changed
+        dossier written once (new ones inserted together, the others in one bulk of version-checked
+        updates). A dossier whose events here begin with its submission is inserted without being read
+        first (an import's dossiers are new); the others, and any such insert that finds the dossier
+        there already, are read by _id and updated. A dossier whose write lost a race with another
+        writer, or whose events could not be folded together, is folded event by event with `apply`,
+        which skips what is already applied. Returns the events that cannot be folded, with why."""
         being_received = [self._receiving[e.dossier_id].wait() for e, _ in events if e.dossier_id in self._receiving]
         if being_received:  # recorded by the API in a moment: then there is nothing to read for them
             await asyncio.wait([asyncio.ensure_future(w) for w in being_received], timeout=_RECEIVING_WAIT_SECONDS)
@@ -105,16 +107,39 @@ class DossierStore:
                 by_dossier.setdefault(event.dossier_id, []).append((event, hashed))
         if not by_dossier:
             return []
-        before = await self._read(list(by_dossier))
+        new = [d for d, its in by_dossier.items() if isinstance(its[0][0], ev.DossierSubmitted)]
+        known = [d for d in by_dossier if not isinstance(by_dossier[d][0][0], ev.DossierSubmitted)]
+        there_already, failed = await self._fold_round(by_dossier, new, {})
+        ids = known + there_already
+        lost, failed_again = await self._fold_round(by_dossier, ids, await self._read(ids))
+        poisoned: list[Poisoned] = []
+        for dossier_id in failed + failed_again + lost:
+            for event, hashed in by_dossier[dossier_id]:
+                try:
+                    await self.apply(event, phone_hash=hashed)
+                except TRANSIENT_ERRORS:
+                    raise  # the store is away: the whole batch comes again
+                except Exception as error:
+                    poisoned.append((event, error))
+        return poisoned
+
+    async def _fold_round(
+        self,
+        by_dossier: dict[str, list[tuple[ev.DossierEvent, str | None]]],
+        dossier_ids: list[str],
+        docs: dict[str, dict[str, Any]],
+    ) -> tuple[list[str], list[str]]:
+        """Fold the events of `dossier_ids` onto their views `docs` (absent: not in the view) in one bulk
+        write; the dossiers whose write did not take, and those whose events could not be folded."""
         inserts: dict[str, dict[str, Any]] = {}
         updates: dict[str, UpdateOne] = {}
-        one_by_one: list[str] = []
-        for dossier_id, its_events in by_dossier.items():
-            doc = before.get(dossier_id)
+        failed: list[str] = []
+        for dossier_id in dossier_ids:
+            doc = docs.get(dossier_id)
             try:
-                changed, new_ids = self._changes(doc, its_events)
+                changed, new_ids = self._changes(doc, by_dossier[dossier_id])
             except Exception:  # a bad event among them: find which one by folding them one by one
-                one_by_one.append(dossier_id)
+                failed.append(dossier_id)
                 continue
             if not new_ids:
                 continue
@@ -126,17 +151,7 @@ class DossierStore:
                     {"_id": dossier_id, "version": version},
                     {"$set": {**changed, "version": version + 1}, "$push": {"applied": {"$each": new_ids}}},
                 )
-        one_by_one += await self._write(inserts, updates)
-        poisoned: list[Poisoned] = []
-        for dossier_id in one_by_one:
-            for event, hashed in by_dossier[dossier_id]:
-                try:
-                    await self.apply(event, phone_hash=hashed)
-                except TRANSIENT_ERRORS:
-                    raise  # the store is away: the whole batch comes again
-                except Exception as error:
-                    poisoned.append((event, error))
-        return poisoned
+        return await self._write(inserts, updates), failed
 
     def _changes(
         self, doc: dict[str, Any] | None, events: Sequence[tuple[ev.DossierEvent, str | None]]
