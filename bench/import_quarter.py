@@ -56,7 +56,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import httpx
-from _load import table, wall_clock
+from _load import machine_line, ratio_line, table, wall_clock
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 from motcua_shared.calendar import PROVINCE_TZ
@@ -67,6 +67,10 @@ from pymongo.errors import DuplicateKeyError
 
 IMPORTS = (demo.STACK_DATABASE, "imports")  # where demo.py marks its import too
 GROUP_ORDER = (services.PROCESSING, services.REPORTING, services.NOTIFICATION, services.INTAKE)
+# Issue 16's goals: the quarter caught up by every group within this many seconds of the first
+# publish, and each group's fold rate over the last tenth at least this share of the first tenth's.
+CAUGHT_UP_GOAL_S = 60.0
+FLAT_GOAL = 0.8
 
 
 class Failed(Exception):
@@ -433,6 +437,23 @@ def group_rows(groups: list[Group], published_events: int, patience_s: float) ->
     return rows
 
 
+def goal_lines(groups: list[Group]) -> list[str]:
+    """Issue 16's two goals, per group: caught up within CAUGHT_UP_GOAL_S, last tenth / first tenth >= FLAT_GOAL."""
+    lines = []
+    for group in groups:
+        if group.caught_up_s is None:
+            lines.append(f"goal: {group.name} caught up <= {CAUGHT_UP_GOAL_S:g} s: missed (not caught up)")
+            continue
+        verdict = "met" if group.caught_up_s <= CAUGHT_UP_GOAL_S else "missed"
+        lines.append(f"goal: {group.name} caught up <= {CAUGHT_UP_GOAL_S:g} s: {verdict} ({group.caught_up_s:.1f} s)")
+        first, last = tenths(group, group.folded)
+        if first and last:
+            lines.append(
+                ratio_line(f"{group.name} last tenth / first tenth ev/s", round(last), round(first), goal=FLAT_GOAL)
+            )
+    return lines
+
+
 GROUP_COLUMNS = [
     "group",
     "backlog at start",
@@ -592,7 +613,10 @@ async def bench(args: argparse.Namespace) -> int:
     )
     print()
     print(table(GROUP_COLUMNS, group_rows(groups, published.catalogue + published.dossier_events, args.patience)))
-    print(f"\n(on {', '.join(consumed)}; polled every {args.every:g} s)")
+    print(f"\n(on {', '.join(consumed)}; polled every {args.every:g} s)\n")
+    for line in goal_lines(groups):
+        print(line)
+    print(machine_line(mongodb_url))
 
     failures = []
     if dead_lettered:

@@ -13,6 +13,7 @@ from pymongo.errors import BulkWriteError
 
 INSERTS_PER_COMMAND = 250  # a few commands in flight: the store works on more than one core
 DUPLICATE_KEY = 11000
+COMMANDS_IN_FLIGHT = 8
 
 
 async def insert_new(collection: AsyncCollection[Any], documents: Sequence[dict[str, Any]]) -> list[int]:
@@ -35,8 +36,9 @@ async def insert_new(collection: AsyncCollection[Any], documents: Sequence[dict[
 
 async def update_all(collection: AsyncCollection[Any], writes: Sequence[Any]) -> int:
     """Unordered bulk updates in bounded commands under the process's limit on update statements in
-    flight; the documents they matched."""
-    size = bulk_chunk()
+    flight, spread over up to COMMANDS_IN_FLIGHT commands (a command's statements run one after the
+    other in the store; side by side they use its other connections); the documents they matched."""
+    size = max(1, min(bulk_chunk(), -(-len(writes) // COMMANDS_IN_FLIGHT)))
 
     async def chunk(first: int) -> int:
         part = list(writes[first : first + size])
