@@ -223,3 +223,21 @@ async def _delete_topics(bootstrap_servers: str, names: list[str]) -> None:
         await admin.delete_topics(names)
     finally:
         await admin.close()
+
+
+def test_the_summary_latency_benchmark_prints_each_shape_pass_and_the_goal(infrastructure: Infrastructure) -> None:
+    # 100 dossiers, a few queries in each pass: the table's shape, not its figures.
+    out = run_script(
+        "reporting_summary_latency.py",
+        infrastructure,
+        ["--sizes", "100", "--pool", "100", "--queries", "6", "--warmup", "6", "--duration", "30"],
+    )
+    rows = tables(out)[0]
+    assert list(rows[0]) == [
+        "dossiers", "counters", "fill s", "pass", "shape", "queries", "p50 ms", "p95 ms", "p99 ms", "CPU p50 ms",
+    ]  # fmt: skip
+    shapes = ["quarter", "month", "span", "with agency", "with level", "all"]
+    assert [(r["pass"], r["shape"]) for r in rows] == [(p, s) for p in ("from the store", "kept") for s in shapes]
+    assert all(r["queries"] == "6" for r in rows if r["shape"] == "all")
+    assert "machine:" in out and "machine after:" in out
+    assert "goal: summary p99 <= 20 ms at 1,000,000 dossiers" in out
