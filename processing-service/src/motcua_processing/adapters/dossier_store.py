@@ -32,7 +32,7 @@ from motcua_shared import events as ev
 from motcua_shared.calendar import PROVINCE_TZ
 from motcua_shared.lifecycle import DossierStatus
 from motcua_shared.mongo import UPDATE_STATEMENTS, bulk_chunk, find_by_ids, insert_once
-from pymongo import ASCENDING, DESCENDING, ReplaceOne
+from pymongo import ASCENDING, ReplaceOne
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import BulkWriteError, DuplicateKeyError
@@ -236,10 +236,11 @@ class DossierStore:
         """(dossier, its version, whether the view trails the log)."""
         doc = await self._dossiers.find_one({"_id": dossier_id})
         version = int(doc["version"]) if doc else 0
-        newer = await self._log.find_one(
-            {"_id": {"$gt": _log_key(dossier_id, version), "$lte": _log_key(dossier_id, 10**_SEQ_DIGITS - 1)}},
-            sort=[("_id", DESCENDING)],
-        )
+        # Log entries are numbered 1, 2, ... per dossier: look up the next ones by exact _id (an index
+        # lookup; FerretDB 1.24 scans the whole log for an _id range).
+        newer: dict[str, Any] | None = None
+        while (entry := await self._log.find_one({"_id": _log_key(dossier_id, version + 1)})) is not None:
+            newer, version = entry, version + 1
         if newer is not None:
             return from_document({"_id": dossier_id, **newer["snapshot"]}), int(newer["seq"]), True
         return (from_document(doc) if doc else None), version, False
