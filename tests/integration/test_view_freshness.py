@@ -196,7 +196,8 @@ async def test_with_a_tiny_bound_a_view_behind_is_503_view_behind_never_409_or_4
         await publish(
             infrastructure.kafka_bootstrap_servers,
             topics.dossier_events,
-            [*backlog(BACKLOG, partition=None), supplement_requested(dossier_id, now())],
+            # Ten times the backlog: intake folds in batches, and the three requests below must all meet it behind.
+            [*backlog(10 * BACKLOG, partition=None), supplement_requested(dossier_id, now())],
         )
 
         key = str(uuid.uuid4())
