@@ -126,3 +126,23 @@ async def test_a_batch_folds_each_event_once_and_a_dossier_changed_meanwhile_by_
     # The same batch delivered again changes nothing.
     assert await store.apply_many(batch) == []
     assert await mongo_db["dossier_log"].count_documents({"dossier_id": quiet}) == 1
+
+
+async def test_get_many_reads_each_dossier_as_of_its_newest_change_even_where_the_view_trails(
+    mongo_db: AsyncDatabase[Any],
+) -> None:
+    store = DossierStore(mongo_db, load_calendar(), source="processing-service")
+    fresh, trailing = str(uuid.uuid4()), str(uuid.uuid4())
+    await store.apply(submitted(fresh, "S-250303-0011", "S", "S.1", T0))
+    first = submitted(trailing, "S-250303-0012", "S", "S.1", T0)
+    await store.apply(first)
+    await store.apply(_transfer(trailing, "B", 1))
+    # A crash right after the log insert of the transfer: the view still shows the submission.
+    await mongo_db["dossiers"].update_one(
+        {"_id": trailing}, {"$set": {"version": 1, "agency_code": "S", "seen": [str(first.event_id)]}}
+    )
+
+    found = await store.get_many([fresh, trailing, str(uuid.uuid4())])
+
+    assert set(found) == {fresh, trailing}  # a dossier never seen is not there
+    assert found[trailing].agency_code == "B" and found[fresh].code == "S-250303-0011"

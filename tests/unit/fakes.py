@@ -15,6 +15,7 @@ from motcua_notification.domain.delivery import Delivery
 from motcua_notification.domain.templates import Template, default_templates
 from motcua_processing.adapters.dossier_store import to_document
 from motcua_processing.domain.dossier import Dossier, fold
+from motcua_processing.service_layer.ports import Folded
 from motcua_reporting.domain.contributions import counts
 from motcua_shared import events as ev
 from motcua_shared.catalogue import Agency, Procedure, Succession
@@ -224,8 +225,18 @@ class ProcessingDossiers:
         self._dossiers[event.dossier_id] = (after, version + 1)
         return after, True
 
+    async def apply_many(self, events: Sequence[ev.DossierEvent]) -> list[Folded]:
+        applied: dict[str, list[str]] = {}
+        for event in events:
+            if (await self.apply(event))[1]:
+                applied.setdefault(event.dossier_id, []).append(str(event.event_id))
+        return [Folded(self._dossiers[i][0], tuple(ids)) for i, ids in applied.items()]
+
     async def get(self, dossier_id: str) -> Dossier | None:
         return self._dossiers.get(dossier_id, (None, 0))[0]
+
+    async def get_many(self, dossier_ids: Sequence[str]) -> dict[str, Dossier]:
+        return {i: self._dossiers[i][0] for i in dossier_ids if i in self._dossiers}
 
     async def latest(self, dossier_id: str) -> tuple[Dossier | None, int]:
         return self._dossiers.get(dossier_id, (None, 0))
@@ -265,6 +276,9 @@ class Claims:
             return False
         self._states[str(event.event_id)] = "publishing"
         return True
+
+    async def claim_many(self, wanted: Sequence[tuple[ev.DossierEvent, str]]) -> set[str]:
+        return {str(event.event_id) for event, kind in wanted if await self.claim(event, kind)}
 
     async def mark_published(self, event_id: str) -> None:
         self._states[event_id] = "published"

@@ -7,7 +7,7 @@ from uuid import uuid4
 
 import pytest
 from fakes import Catalogue, Caught, Claims, ProcessingDossiers, ProcessingPublisher
-from motcua_processing.service_layer.clock import Clock
+from motcua_processing.service_layer.clock import OVERDUE, Clock, announcement_id
 from motcua_processing.service_layer.officer_actions import IllegalAction, accept, perform
 from motcua_processing.service_layer.unit import Processing
 from motcua_shared import events as ev
@@ -16,6 +16,7 @@ from motcua_shared.auth import Principal, Role
 from motcua_shared.calendar import PROVINCE_TZ, load_calendar
 from motcua_shared.catalogue import Procedure
 from motcua_shared.lifecycle import DossierStatus
+from motcua_shared.publishing import BrokerUnavailable
 from motcua_shared.refusals import Refused
 from motcua_shared.topics import Topics
 
@@ -118,3 +119,51 @@ async def test_the_clock_announces_an_overdue_dossier_once_at_its_due_time() -> 
     assert overdue.dossier_id == "d-1" and overdue.occurred_at == due and overdue.data.due_at == due
     assert await clock.tick() == []  # once, however often the clock looks
     assert len(publisher.events) == 1
+
+
+async def test_the_clock_announces_many_dossiers_overdue_at_once_each_once() -> None:
+    service, _ = processing()
+    due = NOW - timedelta(hours=2)
+    ids = [f"d-{n}" for n in range(250)]  # more than one chunk of the sweep
+    for n, dossier_id in enumerate(ids):
+        await submitted_online(service, dossier_id, f"STNMT-250303-{n:04d}")
+        await service.dossiers.apply(
+            _event(ev.DossierAccepted, NOW - timedelta(days=20), ev.AcceptedData(due_at=due), dossier_id)
+        )
+    claims = Claims()
+    taken = ev.DossierOverdue(
+        event_id=announcement_id("d-7", OVERDUE),
+        occurred_at=due,
+        source="processing-service",
+        dossier_id="d-7",
+        data=ev.OverdueData(due_at=due),
+    )
+    assert await claims.claim(taken, OVERDUE)  # another instance holds d-7's announcement
+
+    class BrokerDownFor:
+        def __init__(self, dossier_id: str) -> None:
+            self.events: list[ev.DossierEvent] = []
+            self._down_for = dossier_id
+
+        async def publish(self, event: ev.DossierEvent) -> None:
+            if event.dossier_id == self._down_for:
+                raise BrokerUnavailable("down")
+            self.events.append(event)
+
+    broker = BrokerDownFor("d-9")
+    service.publisher = broker
+    clock = Clock(service, claims, due_soon_ahead=timedelta(hours=8))
+
+    first = await clock.tick()
+
+    announced = sorted(e.dossier_id for e in first)
+    assert announced == sorted(set(ids) - {"d-7", "d-9"}) and broker.events == first
+    for dossier_id in ("d-0", "d-249"):
+        dossier = await service.dossiers.get(dossier_id)
+        assert dossier is not None and dossier.overdue_at == due  # folded at once
+    assert await claims.state(str(announcement_id("d-0", OVERDUE))) == "published"
+    # d-9's send failed: its claim stays to be taken over after the lease, not folded as if sent.
+    assert await claims.state(str(announcement_id("d-9", OVERDUE))) == "publishing"
+    d9 = await service.dossiers.get("d-9")
+    assert d9 is not None and d9.overdue_at is None
+    assert await clock.tick() == [] and len(broker.events) == 248

@@ -10,15 +10,18 @@ but before marking the claim published, the taker finds the event already folded
 the consumer trails by more than the lease can a second copy reach the topic; it carries the same
 event_id, which every consumer applies once."""
 
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from motcua_shared import events as ev
 from motcua_shared.mongo import insert_once
 from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import BulkWriteError
 
 PUBLISHING = "publishing"
 PUBLISHED = "published"
+_DUPLICATE_KEY = 11000
 
 
 class AnnouncementStore:
@@ -29,18 +32,23 @@ class AnnouncementStore:
 
     async def claim(self, event: ev.DossierEvent, kind: str) -> bool:
         """True if this caller won the right to publish `event` (nobody claimed it before)."""
-        return await insert_once(
-            self._claims,
-            {
-                "_id": str(event.event_id),
-                "dossier_id": event.dossier_id,
-                "kind": kind,
-                "state": PUBLISHING,
-                "claimed_at": datetime.now(UTC),
-                "takeovers": 0,
-                "event": event.to_bytes().decode(),
-            },
-        )
+        return await insert_once(self._claims, _claim_document(event, kind))
+
+    async def claim_many(self, wanted: Sequence[tuple[ev.DossierEvent, str]]) -> set[str]:
+        """`claim` for several events in one unordered insert: the event ids this caller won (a
+        duplicate key is a claim someone else holds, as with one)."""
+        if not wanted:
+            return set()
+        documents = [_claim_document(event, kind) for event, kind in wanted]
+        lost: set[int] = set()
+        try:
+            await self._claims.insert_many(documents, ordered=False)
+        except BulkWriteError as error:
+            errors = error.details.get("writeErrors", [])
+            if any(e.get("code") != _DUPLICATE_KEY for e in errors):
+                raise
+            lost = {int(e["index"]) for e in errors}
+        return {doc["_id"] for index, doc in enumerate(documents) if index not in lost}
 
     async def mark_published(self, event_id: str) -> None:
         await self._claims.update_one(
@@ -69,3 +77,15 @@ class AnnouncementStore:
     async def state(self, event_id: str) -> str | None:
         doc = await self._claims.find_one({"_id": event_id})
         return doc["state"] if doc else None
+
+
+def _claim_document(event: ev.DossierEvent, kind: str) -> dict[str, Any]:
+    return {
+        "_id": str(event.event_id),
+        "dossier_id": event.dossier_id,
+        "kind": kind,
+        "state": PUBLISHING,
+        "claimed_at": datetime.now(UTC),
+        "takeovers": 0,
+        "event": event.to_bytes().decode(),
+    }

@@ -10,6 +10,7 @@ been collected for a configured number of working days (`dossier.result_uncollec
 Exactly once across restarts and instances: each announcement has a deterministic event id
 (uuid5 of dossier id and kind) and is claimed by a unique insert before it is published (see
 adapters/announcements.py). The announcement is then folded into processing's own store at once.
+A sweep does each step for a chunk of dossiers together (docs/processing.md).
 """
 
 import asyncio
@@ -38,6 +39,9 @@ DUE_SOON = "due_soon"
 SUPPLEMENT_DUE_SOON = "supplement_due_soon"  # kinds of a supplement request: "<kind>:<request's event id>"
 SUPPLEMENT_EXPIRED = "supplement_expired"
 UNCOLLECTED = "result_uncollected"
+# Dossiers announced together: each step of a chunk is one store command or a few in flight together
+# (reads by id in flight; FerretDB writes one insert command's documents one after the other).
+ANNOUNCE_CHUNK = 100
 
 
 def announcement_id(dossier_id: str, kind: str) -> uuid.UUID:
@@ -63,25 +67,21 @@ class Clock:
                 published.append(event)
         now = self.processing.now()
         running = [s.value for s in RUNNING_STATUSES]
-        for dossier in await self.processing.dossiers.find(
+        overdue = await self.processing.dossiers.find(
             {"status": {"$in": running}, "due_at": {"$lte": now}, "overdue_at": None}
-        ):
-            announced = await self._announce(dossier.dossier_id, OVERDUE, now)
-            if announced is not None:
-                published.append(announced)
+        )
+        published += await self._announce_all([(d.dossier_id, OVERDUE) for d in overdue], now)
         # remaining <= ahead  <=>  due <= now + ahead in working time (the calendar is monotonic).
         warn_until = self.processing.calendar.add(now, self.due_soon_ahead)
-        for dossier in await self.processing.dossiers.find(
+        due_soon = await self.processing.dossiers.find(
             {
                 "status": {"$in": running},
                 "due_at": {"$gt": now, "$lte": warn_until},
                 "due_soon_at": None,
                 "overdue_at": None,
             }
-        ):
-            announced = await self._announce(dossier.dossier_id, DUE_SOON, now)
-            if announced is not None:
-                published.append(announced)
+        )
+        published += await self._announce_all([(d.dossier_id, DUE_SOON) for d in due_soon], now)
         published += await self._supplements_and_results(now)
         # Dissolved agencies' dossiers that arrived after the supersession, or whose date came.
         published += await hand_over_all(self.processing, self.announcements)
@@ -112,24 +112,39 @@ class Clock:
             }
         ):
             found.append((dossier, UNCOLLECTED))
-        published = []
-        for dossier, kind in found:
-            if kind != UNCOLLECTED:
-                kind = f"{kind}:{dossier.supplement_request_id}"
-            event = await self._announce(dossier.dossier_id, kind, now)
-            if event is not None:
-                published.append(event)
+        wanted = [
+            (dossier.dossier_id, kind if kind == UNCOLLECTED else f"{kind}:{dossier.supplement_request_id}")
+            for dossier, kind in found
+        ]
+        return await self._announce_all(wanted, now)
+
+    async def _announce_all(self, wanted: list[tuple[str, str]], now: datetime) -> list[ev.DossierEvent]:
+        """Announce each (dossier id, kind) once, `ANNOUNCE_CHUNK` dossiers at a time (one dossier
+        appears once in `wanted`: the kinds of one query exclude each other)."""
+        published: list[ev.DossierEvent] = []
+        for first in range(0, len(wanted), ANNOUNCE_CHUNK):
+            published += await self._announce_chunk(wanted[first : first + ANNOUNCE_CHUNK], now)
         return published
 
-    async def _announce(self, dossier_id: str, kind: str, now: datetime) -> ev.DossierEvent | None:
-        # The view may trail the log by a change: decide on the dossier's newest state.
-        dossier = await self.processing.dossiers.get(dossier_id)
-        if dossier is None:
-            return None
-        event = self._event(dossier, kind, now)
-        if event is None or not await self.announcements.claim(event, kind):
-            return None
-        return event if await self._publish(event) else None
+    async def _announce_chunk(self, wanted: list[tuple[str, str]], now: datetime) -> list[ev.DossierEvent]:
+        """The steps of one announcement, each done for the chunk together: read the dossiers, claim
+        (one unordered insert), publish (sends in flight together, each awaited), fold the published
+        ones in one batch, then mark their claims. A crash or a failed send between claim and mark
+        leaves those claims `publishing`, taken over after the lease, as for one announcement."""
+        # The view may trail the log by a change: decide on each dossier's newest state.
+        dossiers = await self.processing.dossiers.get_many([i for i, _ in wanted])
+        candidates = [
+            (event, kind)
+            for dossier_id, kind in wanted
+            if (dossier := dossiers.get(dossier_id)) is not None
+            and (event := self._event(dossier, kind, now)) is not None
+        ]
+        won = await self.announcements.claim_many(candidates)
+        claimed = [event for event, _ in candidates if str(event.event_id) in won]
+        sent = await asyncio.gather(*(self._send(event) for event in claimed))
+        published = [event for event, ok in zip(claimed, sent, strict=True) if ok]
+        await self._fold_and_mark(published)
+        return published
 
     def _event(self, dossier: Dossier, kind: str, now: datetime) -> ev.DossierEvent | None:
         if (
@@ -217,19 +232,32 @@ class Clock:
         return True
 
     async def _publish(self, event: ev.DossierEvent) -> bool:
+        if not await self._send(event):
+            return False
+        await self._fold_and_mark([event])
+        return True
+
+    async def _send(self, event: ev.DossierEvent) -> bool:
+        """Whether the broker acknowledged `event`."""
         try:
             await self.processing.publisher.publish(event)
         except BrokerUnavailable:
             return False  # the claim stays `publishing`; it is taken over once its lease runs out
-        await self.processing.dossiers.apply(event)
-        await self.announcements.mark_published(str(event.event_id))
-        log.info(
-            "announced %s for dossier %s",
-            event.event_type,
-            event.dossier_id,
-            extra={"event_id": str(event.event_id), "dossier_id": event.dossier_id},
-        )
         return True
+
+    async def _fold_and_mark(self, published: list[ev.DossierEvent]) -> None:
+        """Fold what the broker acknowledged into processing's own store, then mark the claims."""
+        if not published:
+            return
+        await self.processing.dossiers.apply_many(published)
+        await asyncio.gather(*(self.announcements.mark_published(str(e.event_id)) for e in published))
+        for event in published:
+            log.info(
+                "announced %s for dossier %s",
+                event.event_type,
+                event.dossier_id,
+                extra={"event_id": str(event.event_id), "dossier_id": event.dossier_id},
+            )
 
 
 async def run_clock(clock: Clock, *, interval: float) -> None:
