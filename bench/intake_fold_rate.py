@@ -17,13 +17,15 @@ import os
 import time
 import uuid
 
+from _fold import CommandCount, left_to_fold
+from _load import machine_line
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from motcua_intake.bootstrap import create_app
 from motcua_intake.config import Settings
 from motcua_shared.mongo import make_mongo_client
 from motcua_shared.topics import Topics
-from processing_fold_rate import CommandCount, left_to_fold, machine, publish, raw_insert_rate
+from processing_fold_rate import publish, raw_insert_rate
 from pymongo import monitoring
 
 
@@ -90,7 +92,7 @@ async def main() -> None:
         await mongo.drop_database(database)
         await mongo.close()
     rate = events / fold_s
-    print(machine())
+    print(machine_line())
     print(f"{'dossiers':>9} {'events':>8} {'fold s':>7} {'fold ev/s':>10} {'raw insert docs/s':>18} {'ratio':>6}")
     print(f"{args.dossiers:>9} {events:>8} {fold_s:>7.1f} {rate:>10.0f} {raw:>18.0f} {rate / raw:>6.2f}")
     per_event = ", ".join(f"{name} {count / events:.2f}" for name, count in sorted(folded.items(), key=lambda x: -x[1]))

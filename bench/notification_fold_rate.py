@@ -34,6 +34,7 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
+from _fold import CommandCount, left_to_fold
 from _load import machine_line, ratio_line, table
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
@@ -47,22 +48,6 @@ from motcua_shared.mongo import make_mongo_client
 from motcua_shared.topics import Topics
 from motcua_stack.histories import catalogue_events, catalogue_key, generate_histories, read_catalogue
 from pymongo import monitoring
-
-
-class CommandCount(monitoring.CommandListener):
-    """The store commands every client of this process sends, by name."""
-
-    def __init__(self) -> None:
-        self.by_name: Counter[str] = Counter()
-
-    def started(self, event: monitoring.CommandStartedEvent) -> None:
-        self.by_name[event.command_name] += 1
-
-    def succeeded(self, event: monitoring.CommandSucceededEvent) -> None:
-        pass
-
-    def failed(self, event: monitoring.CommandFailedEvent) -> None:
-        pass
 
 
 def restamped(history: list[ev.DossierEvent], at: datetime) -> list[ev.DossierEvent]:
@@ -90,11 +75,6 @@ async def publish(bootstrap: str, topics: Topics, catalogue: list[ev.Envelope], 
         await asyncio.gather(*sent)
     finally:
         await producer.stop()
-
-
-async def left_to_fold(admin: AIOKafkaAdminClient, ends: dict[TopicPartition, int], group: str) -> int:
-    committed = await admin.list_consumer_group_offsets(group, partitions=list(ends))
-    return sum(max(end - max(committed[tp].offset, 0) if tp in committed else end, 0) for tp, end in ends.items())
 
 
 async def fold_time(settings: Settings, bootstrap: str, topics: Topics, patience: float) -> tuple[float, float]:

@@ -23,9 +23,10 @@ import cProfile
 import os
 import time
 import uuid
-from collections import Counter
 from datetime import date, datetime
 
+from _fold import CommandCount, left_to_fold
+from _load import machine_line
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from motcua_processing.bootstrap import create_app
@@ -35,22 +36,6 @@ from motcua_shared.mongo import make_mongo_client
 from motcua_shared.topics import Topics
 from motcua_stack.histories import catalogue_events, catalogue_key, generate_histories, read_catalogue
 from pymongo import monitoring
-
-
-class CommandCount(monitoring.CommandListener):
-    """The store commands every client of this process sends, by name."""
-
-    def __init__(self) -> None:
-        self.by_name: Counter[str] = Counter()
-
-    def started(self, event: monitoring.CommandStartedEvent) -> None:
-        self.by_name[event.command_name] += 1
-
-    def succeeded(self, event: monitoring.CommandSucceededEvent) -> None:
-        pass
-
-    def failed(self, event: monitoring.CommandFailedEvent) -> None:
-        pass
 
 
 async def publish(bootstrap: str, topics: Topics, dossiers: int, seed: int) -> int:
@@ -71,11 +56,6 @@ async def publish(bootstrap: str, topics: Topics, dossiers: int, seed: int) -> i
     finally:
         await producer.stop()
     return len(events)
-
-
-async def left_to_fold(admin: AIOKafkaAdminClient, ends: dict[TopicPartition, int], group: str) -> int:
-    committed = await admin.list_consumer_group_offsets(group, partitions=list(ends))
-    return sum(max(end - max(committed[tp].offset, 0) if tp in committed else end, 0) for tp, end in ends.items())
 
 
 async def fold_time(settings: Settings, bootstrap: str, topics: Topics, patience: float) -> tuple[float, float | None]:
@@ -124,14 +104,6 @@ async def raw_insert_rate(mongodb_url: str, database: str, documents: int) -> fl
         return documents / (time.perf_counter() - began)
     finally:
         await mongo.close()
-
-
-def machine() -> str:
-    try:
-        from _load import machine_line  # type: ignore[attr-defined]  # the benchmarks' common line, once there
-    except ImportError:
-        return f"load average {os.getloadavg()[0]:.2f} (1 min), {os.cpu_count()} CPUs"
-    return str(machine_line())
 
 
 async def main() -> None:
@@ -183,7 +155,7 @@ async def main() -> None:
         await mongo.close()
     rate = events / fold_s
     steady = steady or rate
-    print(machine())
+    print(machine_line())
     print(
         f"{'dossiers':>9} {'events':>8} {'fold s':>7} {'fold ev/s':>10} {'10%-90% ev/s':>13} "
         f"{'raw insert docs/s':>18} {'ratio':>6}"
