@@ -116,6 +116,8 @@ class HttpReceiver:
         more = True
         while more:
             message = await receive()
+            if message["type"] == "http.disconnect":
+                return  # the sender died mid-request (a killed notification): nothing whole arrived
             body += message.get("body", b"")
             more = message.get("more_body", False)
         path = scope["path"]
