@@ -10,6 +10,7 @@ from motcua_processing.adapters.dossier_store import DossierStore
 from motcua_shared import events as ev
 from motcua_shared.calendar import PROVINCE_TZ, load_calendar
 from motcua_shared.lifecycle import DossierStatus
+from motcua_shared.mongo import find_each
 from pymongo.asynchronous.database import AsyncDatabase
 from test_processing_support import submitted
 
@@ -146,3 +147,25 @@ async def test_get_many_reads_each_dossier_as_of_its_newest_change_even_where_th
 
     assert set(found) == {fresh, trailing}  # a dossier never seen is not there
     assert found[trailing].agency_code == "B" and found[fresh].code == "S-250303-0011"
+
+
+async def test_find_each_gives_what_one_in_query_gives_in_the_same_order(mongo_db: AsyncDatabase[Any]) -> None:
+    # The inbox, the clock and the hand-over ask one equality per value (FerretDB scans for `$in`):
+    # the merge must give the store's own answer, nulls and missing values first, a descending key last.
+    collection = mongo_db["find_each"]
+    due = [None, T0, T0 + timedelta(hours=1), T0 - timedelta(days=1)]
+    await collection.insert_many(
+        [
+            {"_id": f"d{i:02d}", "agency_code": f"A{i % 3}", "status": f"s{i % 4}", "n": i % 5}
+            | ({} if i % 7 == 0 else {"due_at": due[i % 4]})
+            for i in range(40)
+        ]
+    )
+    each = {"agency_code": ["A0", "A2"], "status": ["s1", "s2", "s3"]}
+    among = {field: {"$in": values} for field, values in each.items()}
+    for sort, limit in [([("due_at", 1), ("_id", 1)], 0), ([("n", -1), ("due_at", 1), ("_id", -1)], 7), (None, 0)]:
+        found = await find_each(collection, each, {"n": {"$gt": 0}}, sort=sort, limit=limit)
+        expected = await collection.find({"n": {"$gt": 0}, **among}, sort=sort, limit=limit).to_list()
+        if sort is None:  # no order asked: the same documents
+            found, expected = sorted(found, key=str), sorted(expected, key=str)
+        assert [d["_id"] for d in found] == [d["_id"] for d in expected] and found

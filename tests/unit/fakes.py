@@ -264,6 +264,18 @@ class ProcessingDossiers:
         ]
         return found[:limit]
 
+    async def find_each(
+        self,
+        each: Mapping[str, Sequence[Any]],
+        query: dict[str, Any],
+        *,
+        sort: list[tuple[str, int]] | None = None,
+        limit: int = 1000,
+    ) -> list[Dossier]:
+        return await self.find(
+            {**query, **{field: {"$in": list(values)} for field, values in each.items()}}, limit=limit
+        )
+
 
 class Claims:
     """Once-only announcements: the first claim of an event id wins."""

@@ -23,7 +23,7 @@ a dossier presumed new that is not) sends just that dossier down the one-event p
 """
 
 import asyncio
-from collections.abc import Awaitable, Sequence
+from collections.abc import Awaitable, Mapping, Sequence
 from dataclasses import fields
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -31,7 +31,7 @@ from typing import Any
 from motcua_shared import events as ev
 from motcua_shared.calendar import PROVINCE_TZ
 from motcua_shared.lifecycle import DossierStatus
-from motcua_shared.mongo import UPDATE_STATEMENTS, bulk_chunk, find_by_ids, insert_once
+from motcua_shared.mongo import UPDATE_STATEMENTS, bulk_chunk, find_by_ids, find_each, insert_once
 from pymongo import ASCENDING, ReplaceOne
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
@@ -240,6 +240,19 @@ class DossierStore:
         """Dossiers of the view matching `query`, in `sort` order when given (the view may trail the
         log by a change; callers that act on one dossier read it again with `get`)."""
         docs = await self._dossiers.find(query, sort=sort, limit=limit).to_list()
+        return [from_document(doc) for doc in docs]
+
+    async def find_each(
+        self,
+        each: Mapping[str, Sequence[Any]],
+        query: dict[str, Any],
+        *,
+        sort: list[tuple[str, int]] | None = None,
+        limit: int = 1000,
+    ) -> list[Dossier]:
+        """`find` with `{field: {"$in": values}}` for each field of `each`, asked as one equality query
+        per combination of values and merged in `sort` order (`$in` scans on FerretDB: find_each)."""
+        docs = await find_each(self._dossiers, each, query, sort=sort, limit=limit)
         return [from_document(doc) for doc in docs]
 
     async def _view(self, dossier_id: str) -> tuple[Dossier | None, int]:

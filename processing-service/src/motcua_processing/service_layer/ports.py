@@ -2,7 +2,7 @@
 Mongo stores and the Kafka publisher satisfy them in production (bootstrap), in-memory fakes in the
 unit tests (tests/unit/fakes.py)."""
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any, Protocol
@@ -60,6 +60,18 @@ class Dossiers(Store, Protocol):
         self, query: dict[str, Any], *, sort: list[tuple[str, int]] | None = None, limit: int = 1000
     ) -> list[Dossier]:
         """Dossiers whose fields match `query` (equality, None for unset, `$in`, `$lt(e)`, `$gt(e)`)."""
+        ...
+
+    async def find_each(
+        self,
+        each: Mapping[str, Sequence[Any]],
+        query: dict[str, Any],
+        *,
+        sort: list[tuple[str, int]] | None = None,
+        limit: int = 1000,
+    ) -> list[Dossier]:
+        """`find` of `query` with each field of `each` one of its values (one equality query per
+        combination, merged in `sort` order: FerretDB scans for `$in`); at most `limit` in all."""
         ...
 
 

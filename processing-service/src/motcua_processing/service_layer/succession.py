@@ -55,8 +55,8 @@ async def hand_over(processing: Processing, claims: Claims, succession: Successi
         ),
     )
     published: list[ev.DossierEvent] = []
-    found = await processing.dossiers.find(
-        {"agency_code": succession.agency_code, "status": {"$in": sorted(s.value for s in TRANSFERABLE)}}, limit=_BATCH
+    found = await processing.dossiers.find_each(
+        {"status": sorted(s.value for s in TRANSFERABLE)}, {"agency_code": succession.agency_code}, limit=_BATCH
     )
     for listed in found:
         dossier = await processing.dossiers.get(listed.dossier_id)  # the view may trail by a change

@@ -1,8 +1,6 @@
 """The read side: one dossier with its history, and an agency's inbox sorted by due time."""
 
-import asyncio
 import base64
-import functools
 import json
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -132,12 +130,6 @@ _RUNS: tuple[tuple[str, dict[str, Any]], ...] = (
 )
 
 
-def _sort_key(dossier: Dossier, *, key: str) -> tuple[bool, datetime, str]:
-    """The store's order within a run (a missing value first, then by value, then by dossier id)."""
-    value = getattr(dossier, key)
-    return (value is not None, value or datetime.min.replace(tzinfo=UTC), dossier.dossier_id)
-
-
 @dataclass(frozen=True)
 class _Position:
     """Where a page ended: the run, the sort value and the dossier id of its last line."""
@@ -198,14 +190,11 @@ async def inbox(
     now = processing.now()
     wanted = only.statuses(sorted(s.value for s in (statuses or INBOX_STATUSES)))
     # With the dossiers of agencies it took over that are not transferred (a result ready, or on their way).
-    scopes: list[dict[str, Any]] = (
-        [{"receiving_agency_code": agency_code}]
+    scope: dict[str, list[str]] = (
+        {"receiving_agency_code": [agency_code]}
         if only.received_at_counter
-        else [{"agency_code": a} for a in await processing.catalogue.handled_by(agency_code, processing.now().date())]
+        else {"agency_code": await processing.catalogue.handled_by(agency_code, processing.now().date())}
     )
-    # One query per agency and status, merged here: FerretDB 1.24 serves an equality from the index but
-    # scans the whole collection for `$in` (8,000 dossiers: 1 s against 22 ms, docs/performance.md).
-    bases = [{**scope, "status": status} for scope in scopes for status in wanted]
     narrowed = only.query(processing, now)
     after = _Position.decode(cursor) if cursor else None
     dossiers: list[Dossier] = []
@@ -221,16 +210,13 @@ async def inbox(
             **narrowed,
             **(after.beyond() if after is not None and run == after.run else {}),
         }
-        wanted_now = limit + 1 - len(dossiers)
-        parts = await asyncio.gather(
-            *(
-                processing.dossiers.find(
-                    {**base, **query}, sort=[(key, ASCENDING), ("_id", ASCENDING)], limit=wanted_now
-                )
-                for base in bases
-            )
+        # One equality query per agency and status (FerretDB scans for `$in`), merged in the store's order.
+        dossiers += await processing.dossiers.find_each(
+            {**scope, "status": wanted},
+            query,
+            sort=[(key, ASCENDING), ("_id", ASCENDING)],
+            limit=limit + 1 - len(dossiers),
         )
-        dossiers += sorted((d for part in parts for d in part), key=functools.partial(_sort_key, key=key))[:wanted_now]
         if len(dossiers) > limit:
             break
     page = dossiers[:limit]
