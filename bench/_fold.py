@@ -1,11 +1,64 @@
-"""What the fold-rate benchmarks (intake, processing, notification) share: a count of the store
-commands every client of the process sends, and how much a consumer group has left to commit."""
+"""What the fold-rate benchmarks (intake, processing, notification, reporting's rebuild) share: the
+generated history published, a count of the store commands every client of the process sends, how
+much a consumer group has left to commit, and the store's raw insert rate beside which a fold is read."""
 
+import asyncio
+import time
 from collections import Counter
+from datetime import date, datetime
+from typing import Any
 
-from aiokafka import TopicPartition
+from aiokafka import AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
+from motcua_shared.calendar import PROVINCE_TZ, load_calendar
+from motcua_shared.mongo import make_mongo_client
+from motcua_shared.topics import Topics
+from motcua_stack.histories import catalogue_events, catalogue_key, generate_histories, read_catalogue
 from pymongo import monitoring
+
+
+async def publish(bootstrap: str, topics: Topics, dossiers: int, seed: int) -> int:
+    """The catalogue and `dossiers` generated histories (2024-2025) on `topics`; how many dossier events."""
+    catalogue = read_catalogue()
+    histories = generate_histories(
+        seed, dossiers, date(2024, 1, 1), date(2026, 1, 1), catalogue, calendar=load_calendar()
+    )
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", linger_ms=20)
+    await producer.start()
+    try:
+        sent = [
+            await producer.send(topics.catalog_events, e.to_bytes(), key=catalogue_key(e).encode())
+            for e in catalogue_events(catalogue, occurred_at=datetime(2023, 1, 1, tzinfo=PROVINCE_TZ))
+        ]
+        events = [e for h in histories for e in h]
+        sent += [await producer.send(topics.dossier_events, e.to_bytes(), key=e.dossier_id.encode()) for e in events]
+        await asyncio.gather(*sent)
+    finally:
+        await producer.stop()
+    return len(events)
+
+
+# ~1.5 kB, like a dossier's view: the shape processing's and intake's raw inserts write.
+_FACT = {"id": "7d1c3f0e-5b7e-4f3a-9a57-1c2f1d9e8b10", "type": "accepted", "at": "2025-01-06T01:15:00+00:00"}
+DOSSIER_DOCUMENT: dict[str, Any] = {"facts": [_FACT] * 7}
+
+
+async def raw_insert_rate(mongodb_url: str, database: str, documents: int, document: dict[str, Any]) -> float:
+    """Documents per second with insert_many (chunks of 1,000, unordered) of `documents` copies of
+    `document` (the shape of what the fold writes), each under an `_id` of its own, into a fresh
+    scratch collection: the fastest way to write to the store."""
+    mongo = make_mongo_client(mongodb_url)
+    try:
+        scratch = mongo[database]["raw_insert"]
+        await scratch.drop()
+        began = time.perf_counter()
+        for start in range(0, documents, 1000):
+            await scratch.insert_many(
+                [{"_id": f"raw-{i}", **document} for i in range(start, min(documents, start + 1000))], ordered=False
+            )
+        return documents / (time.perf_counter() - began)
+    finally:
+        await mongo.close()
 
 
 class CommandCount(monitoring.CommandListener):

@@ -4,7 +4,7 @@ dossier view, with the store's commands per event.
     KAFKA_BOOTSTRAP_SERVERS=127.0.0.1:19092 MONGODB_URL=mongodb://127.0.0.1:37017 \
         uv run python bench/intake_fold_rate.py --dossiers 1000
 
-The same run as bench/processing_fold_rate.py (whose publishing and raw-insert steps it reuses): the
+The same run as bench/processing_fold_rate.py (bench/_fold.py's publishing and raw-insert steps): the
 catalogue and `--dossiers` generated histories on topics of its own (3 partitions), intake started in
 this process on a database of its own, timed from its start until its group has committed the end of
 both topics; then the raw insert_many rate of the same store for as many documents. The database is
@@ -17,7 +17,7 @@ import os
 import time
 import uuid
 
-from _fold import CommandCount, left_to_fold
+from _fold import DOSSIER_DOCUMENT, CommandCount, left_to_fold, publish, raw_insert_rate
 from _load import machine_line
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
@@ -25,7 +25,6 @@ from motcua_intake.bootstrap import create_app
 from motcua_intake.config import Settings
 from motcua_shared.mongo import make_mongo_client
 from motcua_shared.topics import Topics
-from processing_fold_rate import publish, raw_insert_rate
 from pymongo import monitoring
 
 
@@ -87,7 +86,7 @@ async def main() -> None:
         fold_s = await fold_time(settings, args.kafka, topics, args.patience)
         cpu_s = time.process_time() - cpu_before
         folded = dict(commands.by_name)
-        raw = await raw_insert_rate(args.mongodb_url, database, events)
+        raw = await raw_insert_rate(args.mongodb_url, database, events, DOSSIER_DOCUMENT)
     finally:
         await mongo.drop_database(database)
         await mongo.close()

@@ -34,7 +34,7 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
-from _fold import CommandCount, left_to_fold
+from _fold import CommandCount, left_to_fold, raw_insert_rate
 from _load import machine_line, ratio_line, table
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
@@ -106,24 +106,12 @@ async def fold_time(settings: Settings, bootstrap: str, topics: Topics, patience
         await admin.close()
 
 
-async def raw_insert_rate(mongodb_url: str, database: str, documents: int) -> float:
-    """Documents per second with insert_many (chunks of 1,000) of ~1.5 kB documents, like a delivery."""
-    mongo = make_mongo_client(mongodb_url)
-    try:
-        scratch = mongo[database]["raw_insert"]
-        body = "Hồ sơ UBND-HT-240105-0001 đã được tiếp nhận. " * 25
-        began = time.perf_counter()
-        for start in range(0, documents, 1000):
-            await scratch.insert_many(
-                [
-                    {"_id": f"raw-{i}", "body": body, "recipient": "a@example.vn", "status": "pending"}
-                    for i in range(start, min(documents, start + 1000))
-                ],
-                ordered=False,
-            )
-        return documents / (time.perf_counter() - began)
-    finally:
-        await mongo.close()
+# ~1.5 kB, like a delivery.
+RAW_DOCUMENT = {
+    "body": "Hồ sơ UBND-HT-240105-0001 đã được tiếp nhận. " * 25,
+    "recipient": "a@example.vn",
+    "status": "pending",
+}
 
 
 @dataclass
@@ -214,7 +202,7 @@ async def main() -> None:
     print(machine_line(args.mongodb_url))
     folds = [await fold(args, kind, made[kind](), run) for kind in args.kinds.split(",")]
     events = max(f.events for f in folds)
-    raw = await raw_insert_rate(args.mongodb_url, f"bench_notification_{run}_raw", events)
+    raw = await raw_insert_rate(args.mongodb_url, f"bench_notification_{run}_raw", events, RAW_DOCUMENT)
     await make_mongo_client(args.mongodb_url).drop_database(f"bench_notification_{run}_raw")
     rows = [
         [

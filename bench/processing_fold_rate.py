@@ -23,39 +23,16 @@ import cProfile
 import os
 import time
 import uuid
-from datetime import date, datetime
 
-from _fold import CommandCount, left_to_fold
+from _fold import DOSSIER_DOCUMENT, CommandCount, left_to_fold, publish, raw_insert_rate
 from _load import machine_line
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from motcua_processing.bootstrap import create_app
 from motcua_processing.config import Settings
-from motcua_shared.calendar import PROVINCE_TZ, load_calendar
 from motcua_shared.mongo import make_mongo_client
 from motcua_shared.topics import Topics
-from motcua_stack.histories import catalogue_events, catalogue_key, generate_histories, read_catalogue
 from pymongo import monitoring
-
-
-async def publish(bootstrap: str, topics: Topics, dossiers: int, seed: int) -> int:
-    catalogue = read_catalogue()
-    histories = generate_histories(
-        seed, dossiers, date(2024, 1, 1), date(2026, 1, 1), catalogue, calendar=load_calendar()
-    )
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", linger_ms=20)
-    await producer.start()
-    try:
-        sent = [
-            await producer.send(topics.catalog_events, e.to_bytes(), key=catalogue_key(e).encode())
-            for e in catalogue_events(catalogue, occurred_at=datetime(2023, 1, 1, tzinfo=PROVINCE_TZ))
-        ]
-        events = [e for h in histories for e in h]
-        sent += [await producer.send(topics.dossier_events, e.to_bytes(), key=e.dossier_id.encode()) for e in events]
-        await asyncio.gather(*sent)
-    finally:
-        await producer.stop()
-    return len(events)
 
 
 async def fold_time(settings: Settings, bootstrap: str, topics: Topics, patience: float) -> tuple[float, float | None]:
@@ -87,23 +64,6 @@ async def fold_time(settings: Settings, bootstrap: str, topics: Topics, patience
     finally:
         await consumer.stop()
         await admin.close()
-
-
-async def raw_insert_rate(mongodb_url: str, database: str, documents: int) -> float:
-    """Documents per second with insert_many (chunks of 1,000) of ~1.5 kB documents, like a dossier's."""
-    mongo = make_mongo_client(mongodb_url)
-    try:
-        scratch = mongo[database]["raw_insert"]
-        fact = {"id": str(uuid.uuid4()), "type": "accepted", "at": "2025-01-06T01:15:00+00:00"}
-        began = time.perf_counter()
-        for start in range(0, documents, 1000):
-            await scratch.insert_many(
-                [{"_id": f"raw-{i}", "facts": [fact] * 7} for i in range(start, min(documents, start + 1000))],
-                ordered=False,
-            )
-        return documents / (time.perf_counter() - began)
-    finally:
-        await mongo.close()
 
 
 async def main() -> None:
@@ -149,7 +109,7 @@ async def main() -> None:
             profile.dump_stats(args.profile)
         cpu_s = time.process_time() - cpu_before
         folded = dict(commands.by_name)
-        raw = await raw_insert_rate(args.mongodb_url, database, events)
+        raw = await raw_insert_rate(args.mongodb_url, database, events, DOSSIER_DOCUMENT)
     finally:
         await mongo.drop_database(database)
         await mongo.close()

@@ -21,72 +21,31 @@ import os
 import statistics
 import time
 import uuid
-from datetime import date, datetime
 
+from _fold import publish, raw_insert_rate
 from _load import machine_line, ratio_line
-from aiokafka import AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from motcua_reporting.config import Settings
 from motcua_reporting.service_layer.rebuild import rebuild
-from motcua_shared.calendar import PROVINCE_TZ, load_calendar
 from motcua_shared.mongo import make_mongo_client
 from motcua_shared.topics import Topics
-from motcua_stack.histories import catalogue_events, catalogue_key, generate_histories, read_catalogue
-
-
-async def publish(bootstrap: str, topics: Topics, dossiers: int, seed: int) -> int:
-    catalogue = read_catalogue()
-    histories = generate_histories(
-        seed, dossiers, date(2024, 1, 1), date(2026, 1, 1), catalogue, calendar=load_calendar()
-    )
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", linger_ms=20)
-    await producer.start()
-    try:
-        sent = [
-            await producer.send(topics.catalog_events, e.to_bytes(), key=catalogue_key(e).encode())
-            for e in catalogue_events(catalogue, occurred_at=datetime(2023, 1, 1, tzinfo=PROVINCE_TZ))
-        ]
-        events = [e for h in histories for e in h]
-        sent += [await producer.send(topics.dossier_events, e.to_bytes(), key=e.dossier_id.encode()) for e in events]
-        await asyncio.gather(*sent)
-    finally:
-        await producer.stop()
-    return len(events)
-
 
 GOAL = 0.7  # rebuild events/s over raw insert docs/s (issue 16)
 
 
-async def raw_insert_rate(mongodb_url: str, database: str, documents: int) -> float:
-    """Documents per second with insert_many (chunks of 1,000) of ~1.5 kB documents, like a dossier's."""
-    mongo = make_mongo_client(mongodb_url)
-    try:
-        scratch = mongo[database]["raw_insert"]
-        await scratch.drop()
-        fact = {
-            "id": "7d1c3f0e-5b7e-4f3a-9a57-1c2f1d9e8b10",
-            "type": "accepted",
-            "at": "2025-01-06T01:15:00+00:00",
-            "due_at": "2025-01-20T10:00:00+00:00",
-        }
-        began = time.perf_counter()
-        for start in range(0, documents, 1000):
-            await scratch.insert_many(
-                [
-                    {
-                        "_id": f"raw-{i}",
-                        "facts": [fact] * 7,
-                        "received_date": "2025-01-06",
-                        "closed_date": "2025-01-15",
-                        "applied": [fact["id"]] * 7,
-                    }
-                    for i in range(start, min(documents, start + 1000))
-                ],
-                ordered=False,
-            )
-        return documents / (time.perf_counter() - began)
-    finally:
-        await mongo.close()
+# ~1.5 kB, like a dossier document of reporting's.
+_FACT = {
+    "id": "7d1c3f0e-5b7e-4f3a-9a57-1c2f1d9e8b10",
+    "type": "accepted",
+    "at": "2025-01-06T01:15:00+00:00",
+    "due_at": "2025-01-20T10:00:00+00:00",
+}
+RAW_DOCUMENT = {
+    "facts": [_FACT] * 7,
+    "received_date": "2025-01-06",
+    "closed_date": "2025-01-15",
+    "applied": [_FACT["id"]] * 7,
+}
 
 
 async def main() -> None:
@@ -124,7 +83,7 @@ async def main() -> None:
             began = time.perf_counter()
             report = await rebuild(settings, catch_up_pause=0.0)
             rebuilds.append(report.events.get(topics.dossier_events, 0) / (time.perf_counter() - began))
-            raws.append(await raw_insert_rate(args.mongodb_url, database, args.dossiers * 4))
+            raws.append(await raw_insert_rate(args.mongodb_url, database, args.dossiers * 4, RAW_DOCUMENT))
             await mongo.drop_database(database)
     finally:
         await mongo.drop_database(database)
