@@ -21,6 +21,7 @@ from support.infrastructure import Infrastructure
 sys.path.insert(0, str(Path(__file__).parent))
 from test_notification_support import (
     Dossier,
+    dead_letters,
     eventually,
     http_receiver,
     in_days,
@@ -140,23 +141,7 @@ async def test_an_event_that_cannot_be_decided_goes_to_the_dead_letters_and_the_
             await asyncio.sleep(0.5)
     assert Counter(m["To"] for m in smtp.inbox) == {dossiers[0].email: 1, dossiers[1].email: 2}
 
-    consumer = AIOKafkaConsumer(
-        f"{topics.dossier_events}.dlq",
-        group_id=None,
-        auto_offset_reset="earliest",
-        bootstrap_servers=infrastructure.kafka_bootstrap_servers,
-        enable_auto_commit=False,
-    )
-    await consumer.start()
-    records: list[Any] = []
-    try:
-        for _ in range(30):  # until the record came, then one more read for any that should not be there
-            batches = await consumer.getmany(timeout_ms=300)
-            records += [r for batch in batches.values() for r in batch]
-            if records and not batches:
-                break
-    finally:
-        await consumer.stop()
+    records = await dead_letters(infrastructure.kafka_bootstrap_servers, topics.dossier_events)
     assert len(records) == 1 and records[0].key == dossiers[0].dossier_id.encode()
     assert str(bad.event_id) in records[0].value.decode()
     headers = {k: v.decode() for k, v in records[0].headers}

@@ -18,6 +18,7 @@ from support.infrastructure import Infrastructure
 sys.path.insert(0, str(Path(__file__).parent))
 from test_notification_support import (
     Dossier,
+    dead_letters,
     eventually,
     free_port,
     http_receiver,
@@ -221,7 +222,6 @@ async def test_without_an_smtp_server_email_is_retried_then_recorded_failed_and_
 async def test_a_malformed_event_goes_to_the_dead_letter_topic_and_the_next_one_is_notified(
     infrastructure: Infrastructure, topics: Topics, mongo_db: AsyncDatabase[Any]
 ) -> None:
-    from aiokafka import AIOKafkaConsumer
     from motcua_shared.kafka import make_broker
 
     dossier = Dossier(email="after-bad@example.vn")
@@ -242,23 +242,7 @@ async def test_a_malformed_event_goes_to_the_dead_letter_topic_and_the_next_one_
             assert await eventually(lambda: smtp.inbox)
     assert [m["To"] for m in smtp.inbox] == ["after-bad@example.vn"]
 
-    consumer = AIOKafkaConsumer(
-        f"{topics.dossier_events}.dlq",
-        group_id=None,
-        auto_offset_reset="earliest",
-        bootstrap_servers=infrastructure.kafka_bootstrap_servers,
-        enable_auto_commit=False,
-    )
-    await consumer.start()
-    records: list[Any] = []
-    try:
-        for _ in range(30):  # until the record came, then one more read for any that should not be there
-            batches = await consumer.getmany(timeout_ms=300)
-            records += [r for batch in batches.values() for r in batch]
-            if records and not batches:
-                break
-    finally:
-        await consumer.stop()
+    records = await dead_letters(infrastructure.kafka_bootstrap_servers, topics.dossier_events)
     assert len(records) == 1
     headers = {k: v.decode() for k, v in records[0].headers}
     assert headers["dlq-field"] == "data.channel" and headers["dlq-consumer"] == settings.consumer_group

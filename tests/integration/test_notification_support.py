@@ -18,6 +18,7 @@ from typing import Any
 import httpx
 import pytest_asyncio
 import uvicorn
+from aiokafka import AIOKafkaConsumer, ConsumerRecord
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiosmtpd.controller import Controller
 from fastapi import FastAPI
@@ -224,6 +225,29 @@ async def publish(bootstrap: str, topic: str, events: list[ev.Envelope]) -> None
             await broker.publish(event.to_bytes(), topic=topic, key=str(key).encode())
     finally:
         await broker.stop()
+
+
+async def dead_letters(bootstrap: str, topic: str) -> list[ConsumerRecord[bytes, bytes]]:
+    """The records of `topic`'s dead-letter topic (`<topic>.dlq`): read until one came, then once more
+    for any that should not be there (at most about 9 s)."""
+    consumer = AIOKafkaConsumer(
+        f"{topic}.dlq",
+        group_id=None,
+        auto_offset_reset="earliest",
+        bootstrap_servers=bootstrap,
+        enable_auto_commit=False,
+    )
+    await consumer.start()
+    records: list[ConsumerRecord[bytes, bytes]] = []
+    try:
+        for _ in range(30):
+            batches = await consumer.getmany(timeout_ms=300)
+            records += [r for batch in batches.values() for r in batch]
+            if records and not batches:
+                break
+    finally:
+        await consumer.stop()
+    return records
 
 
 @dataclass
