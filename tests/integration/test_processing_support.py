@@ -178,24 +178,38 @@ async def eventually(check: Callable[[], Any], *, wait: float = 20.0) -> Any:
         await asyncio.sleep(0.2)
 
 
-def catalogue(agency: str, procedure: str, processing_time: ev.ProcessingTime, at: datetime) -> list[ev.Envelope]:
-    """An agency and one of its procedures, as intake's catalogue would publish them."""
+def agency_registered(
+    agency: str, at: datetime, *, level: ev.AdminLevel = ev.AdminLevel.PROVINCIAL, name: str | None = None
+) -> ev.AgencyRegistered:
+    """An agency at `level`, as intake's catalogue would publish it."""
+    return ev.AgencyRegistered(
+        occurred_at=at,
+        source="intake-service",
+        data=ev.AgencyRegisteredData(agency_code=agency, name=name or f"Sở thử nghiệm {agency}", admin_level=level),
+    )
+
+
+def catalogue(
+    agency: str,
+    procedure: str,
+    processing_time: ev.ProcessingTime,
+    at: datetime,
+    *,
+    level: ev.AdminLevel = ev.AdminLevel.PROVINCIAL,
+    agency_name: str | None = None,
+    procedure_name: str | None = None,
+) -> list[ev.Envelope]:
+    """An agency and one of its procedures (both at `level`), as intake's catalogue would publish them."""
     return [
-        ev.AgencyRegistered(
-            occurred_at=at,
-            source="intake-service",
-            data=ev.AgencyRegisteredData(
-                agency_code=agency, name=f"Sở thử nghiệm {agency}", admin_level=ev.AdminLevel.PROVINCIAL
-            ),
-        ),
+        agency_registered(agency, at, level=level, name=agency_name),
         ev.ProcedurePublished(
             occurred_at=at,
             source="intake-service",
             data=ev.ProcedurePublishedData(
                 procedure_code=procedure,
-                name=f"Thủ tục {procedure}",
+                name=procedure_name or f"Thủ tục {procedure}",
                 agency_code=agency,
-                admin_level=ev.AdminLevel.PROVINCIAL,
+                admin_level=level,
                 online_level=4,
                 processing_time=processing_time,
             ),

@@ -39,6 +39,7 @@ from test_intake_support import ADMIN, calendar_options, dossier_body, idem, int
 from test_intake_support import token as intake_token
 from test_processing_support import (
     BusinessClock,
+    agency_registered,
     catalogue_key,
     eventually,
     own_topics,  # noqa: F401 (the `topics` fixture: this test's own topics)
@@ -48,6 +49,7 @@ from test_processing_support import (
     running_processing,
     submitted,
 )
+from test_processing_support import catalogue as agency_with_procedure
 from test_processing_support import token as processing_token
 from test_reporting_oracle import Oracle
 from test_reporting_random_histories import interleaved, publish_records
@@ -79,33 +81,18 @@ def superseded(old: str, successor: str, at: datetime) -> ev.AgencySuperseded:
 
 
 def agencies_and_procedure(district: str, commune: str, procedure: str, at: datetime) -> list[ev.Envelope]:
+    """A district with a procedure of 10 working days, and the commune that will succeed it."""
     return [
-        ev.AgencyRegistered(
-            occurred_at=at,
-            source="test-catalogue",
-            data=ev.AgencyRegisteredData(
-                agency_code=district, name=f"UBND huyện {district}", admin_level=ev.AdminLevel.DISTRICT
-            ),
+        *agency_with_procedure(
+            district,
+            procedure,
+            ev.ProcessingTime(value=Decimal(10), unit=ev.TimeUnit.WORKING_DAYS),
+            at,
+            level=ev.AdminLevel.DISTRICT,
+            agency_name=f"UBND huyện {district}",
+            procedure_name="Cấp giấy chứng nhận quyền sử dụng đất",
         ),
-        ev.AgencyRegistered(
-            occurred_at=at,
-            source="test-catalogue",
-            data=ev.AgencyRegisteredData(
-                agency_code=commune, name=f"UBND xã {commune}", admin_level=ev.AdminLevel.COMMUNE
-            ),
-        ),
-        ev.ProcedurePublished(
-            occurred_at=at,
-            source="test-catalogue",
-            data=ev.ProcedurePublishedData(
-                procedure_code=procedure,
-                name="Cấp giấy chứng nhận quyền sử dụng đất",
-                agency_code=district,
-                admin_level=ev.AdminLevel.DISTRICT,
-                online_level=4,
-                processing_time=ev.ProcessingTime(value=Decimal(10), unit=ev.TimeUnit.WORKING_DAYS),
-            ),
-        ),
+        agency_registered(commune, at, level=ev.AdminLevel.COMMUNE, name=f"UBND xã {commune}"),
     ]
 
 
