@@ -1,20 +1,33 @@
 """What the fold-rate benchmarks (intake, processing, notification, reporting's rebuild) share: the
-generated history published, a count of the store commands every client of the process sends, how
-much a consumer group has left to commit, and the store's raw insert rate beside which a fold is read."""
+run's topics, the generated history published, a count of the store commands every client of the
+process sends, how much a consumer group has left to commit, and the store's raw insert rate beside
+which a fold is read."""
 
 import asyncio
 import time
 from collections import Counter
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
 from datetime import date, datetime
 from typing import Any
 
-from aiokafka import AIOKafkaProducer, TopicPartition
-from aiokafka.admin import AIOKafkaAdminClient
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from motcua_shared.calendar import PROVINCE_TZ, load_calendar
 from motcua_shared.mongo import make_mongo_client
 from motcua_shared.topics import Topics
 from motcua_stack.histories import catalogue_events, catalogue_key, generate_histories, read_catalogue
 from pymongo import monitoring
+
+
+async def create_topics(bootstrap: str, topics: Topics) -> None:
+    """The contract's topics under the run's prefix (3 partitions each)."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        await admin.create_topics([NewTopic(n, num_partitions=3, replication_factor=1) for n in topics.all()])
+    finally:
+        await admin.close()
 
 
 async def publish(bootstrap: str, topics: Topics, dossiers: int, seed: int) -> int:
@@ -75,6 +88,31 @@ class CommandCount(monitoring.CommandListener):
 
     def failed(self, event: monitoring.CommandFailedEvent) -> None:
         pass
+
+
+@asynccontextmanager
+async def fold_progress(
+    bootstrap: str, topics: Topics
+) -> AsyncIterator[tuple[AIOKafkaAdminClient, dict[TopicPartition, int]]]:
+    """An admin client to ask `left_to_fold` with, and the end offsets of the catalogue and dossier
+    topics as they stand now (every partition): what a fold must commit to have caught up."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+    await admin.start()
+    await consumer.start()
+    try:
+        described = await admin.describe_topics([topics.catalog_events, topics.dossier_events])
+        partitions = [TopicPartition(d["topic"], p["partition"]) for d in described for p in d["partitions"]]
+        yield admin, await consumer.end_offsets(partitions)
+    finally:
+        await consumer.stop()
+        await admin.close()
+
+
+def commands_per_event(counted: Mapping[str, int], events: int) -> str:
+    """The store commands counted, per event: the total, then each command, the most frequent first."""
+    each = ", ".join(f"{name} {count / events:.2f}" for name, count in sorted(counted.items(), key=lambda x: -x[1]))
+    return f"{sum(counted.values()) / events:.2f} ({each})"
 
 
 async def left_to_fold(admin: AIOKafkaAdminClient, ends: dict[TopicPartition, int], group: str) -> int:

@@ -17,10 +17,17 @@ import os
 import time
 import uuid
 
-from _fold import DOSSIER_DOCUMENT, CommandCount, left_to_fold, publish, raw_insert_rate
+from _fold import (
+    DOSSIER_DOCUMENT,
+    CommandCount,
+    commands_per_event,
+    create_topics,
+    fold_progress,
+    left_to_fold,
+    publish,
+    raw_insert_rate,
+)
 from _load import machine_line
-from aiokafka import AIOKafkaConsumer, TopicPartition
-from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from motcua_intake.bootstrap import create_app
 from motcua_intake.config import Settings
 from motcua_shared.mongo import make_mongo_client
@@ -30,14 +37,7 @@ from pymongo import monitoring
 
 async def fold_time(settings: Settings, bootstrap: str, topics: Topics, patience: float) -> float:
     """Seconds from intake's start until its group has committed the end of both topics."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
-    await admin.start()
-    await consumer.start()
-    try:
-        described = await admin.describe_topics([topics.catalog_events, topics.dossier_events])
-        partitions = [TopicPartition(d["topic"], p["partition"]) for d in described for p in d["partitions"]]
-        ends: dict[TopicPartition, int] = await consumer.end_offsets(partitions)
+    async with fold_progress(bootstrap, topics) as (admin, ends):
         app = create_app(settings)
         began = time.perf_counter()
         async with app.router.lifespan_context(app):
@@ -46,9 +46,6 @@ async def fold_time(settings: Settings, bootstrap: str, topics: Topics, patience
                     raise SystemExit(f"intake did not catch up within {patience:.0f} s")
                 await asyncio.sleep(0.2)
             return time.perf_counter() - began
-    finally:
-        await consumer.stop()
-        await admin.close()
 
 
 async def main() -> None:
@@ -62,12 +59,7 @@ async def main() -> None:
 
     run = uuid.uuid4().hex[:8]
     topics = Topics(f"bench-{run}.")
-    admin = AIOKafkaAdminClient(bootstrap_servers=args.kafka)
-    await admin.start()
-    try:
-        await admin.create_topics([NewTopic(n, num_partitions=3, replication_factor=1) for n in topics.all()])
-    finally:
-        await admin.close()
+    await create_topics(args.kafka, topics)
     events = await publish(args.kafka, topics, args.dossiers, args.seed)
 
     database = f"bench_intake_fold_{run}"
@@ -94,8 +86,7 @@ async def main() -> None:
     print(machine_line())
     print(f"{'dossiers':>9} {'events':>8} {'fold s':>7} {'fold ev/s':>10} {'raw insert docs/s':>18} {'ratio':>6}")
     print(f"{args.dossiers:>9} {events:>8} {fold_s:>7.1f} {rate:>10.0f} {raw:>18.0f} {rate / raw:>6.2f}")
-    per_event = ", ".join(f"{name} {count / events:.2f}" for name, count in sorted(folded.items(), key=lambda x: -x[1]))
-    print(f"store commands per event: {sum(folded.values()) / events:.2f} ({per_event})")
+    print(f"store commands per event: {commands_per_event(folded, events)}")
     print(f"CPU of this process per event: {1000 * cpu_s / events:.2f} ms")
 
 

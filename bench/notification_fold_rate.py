@@ -34,10 +34,9 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
-from _fold import CommandCount, left_to_fold, raw_insert_rate
+from _fold import CommandCount, create_topics, fold_progress, left_to_fold, raw_insert_rate
 from _load import machine_line, ratio_line, table
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
-from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka import AIOKafkaProducer
 from motcua_notification.adapters.directory import Directory
 from motcua_notification.adapters.subscriptions import SubscriptionStore
 from motcua_notification.bootstrap import create_app
@@ -53,15 +52,6 @@ from pymongo import monitoring
 def restamped(history: list[ev.DossierEvent], at: datetime) -> list[ev.DossierEvent]:
     """The history as if it all happened just now, a millisecond apart, in its order."""
     return [e.model_copy(update={"occurred_at": at + timedelta(milliseconds=i)}) for i, e in enumerate(history)]
-
-
-async def create_topics(bootstrap: str, topics: Topics) -> None:
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
-    await admin.start()
-    try:
-        await admin.create_topics([NewTopic(n, num_partitions=3, replication_factor=1) for n in topics.all()])
-    finally:
-        await admin.close()
 
 
 async def publish(bootstrap: str, topics: Topics, catalogue: list[ev.Envelope], events: list[ev.DossierEvent]) -> None:
@@ -80,14 +70,7 @@ async def publish(bootstrap: str, topics: Topics, catalogue: list[ev.Envelope], 
 async def fold_time(settings: Settings, bootstrap: str, topics: Topics, patience: float) -> tuple[float, float]:
     """Seconds from notification's start until its group has committed the end of both topics, and
     until its first commit (joining the group, which two consumers do one after the other)."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
-    await admin.start()
-    await consumer.start()
-    try:
-        described = await admin.describe_topics([topics.catalog_events, topics.dossier_events])
-        partitions = [TopicPartition(d["topic"], p["partition"]) for d in described for p in d["partitions"]]
-        ends: dict[TopicPartition, int] = await consumer.end_offsets(partitions)
+    async with fold_progress(bootstrap, topics) as (admin, ends):
         app = create_app(settings)
         total = sum(ends.values())
         first_commit: float | None = None
@@ -101,9 +84,6 @@ async def fold_time(settings: Settings, bootstrap: str, topics: Topics, patience
                 await asyncio.sleep(0.2)
             done = time.perf_counter() - began
             return done, first_commit if first_commit is not None else done
-    finally:
-        await consumer.stop()
-        await admin.close()
 
 
 # ~1.5 kB, like a delivery.

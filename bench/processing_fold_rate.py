@@ -24,10 +24,17 @@ import os
 import time
 import uuid
 
-from _fold import DOSSIER_DOCUMENT, CommandCount, left_to_fold, publish, raw_insert_rate
+from _fold import (
+    DOSSIER_DOCUMENT,
+    CommandCount,
+    commands_per_event,
+    create_topics,
+    fold_progress,
+    left_to_fold,
+    publish,
+    raw_insert_rate,
+)
 from _load import machine_line
-from aiokafka import AIOKafkaConsumer, TopicPartition
-from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from motcua_processing.bootstrap import create_app
 from motcua_processing.config import Settings
 from motcua_shared.mongo import make_mongo_client
@@ -38,14 +45,7 @@ from pymongo import monitoring
 async def fold_time(settings: Settings, bootstrap: str, topics: Topics, patience: float) -> tuple[float, float | None]:
     """Seconds from processing's start until its group has committed the end of both topics; and its
     rate (events/s) while its progress went from 10% to 90% (start-up and the group's join left out)."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
-    await admin.start()
-    await consumer.start()
-    try:
-        described = await admin.describe_topics([topics.catalog_events, topics.dossier_events])
-        partitions = [TopicPartition(d["topic"], p["partition"]) for d in described for p in d["partitions"]]
-        ends: dict[TopicPartition, int] = await consumer.end_offsets(partitions)
+    async with fold_progress(bootstrap, topics) as (admin, ends):
         total = sum(ends.values())
         app = create_app(settings)
         began = time.perf_counter()
@@ -61,9 +61,6 @@ async def fold_time(settings: Settings, bootstrap: str, topics: Topics, patience
         tenth = next(t for t, left in samples if left <= 0.9 * total)
         ninth = next(t for t, left in samples if left <= 0.1 * total)
         return done, (0.8 * total / (ninth - tenth) if ninth > tenth else None)
-    finally:
-        await consumer.stop()
-        await admin.close()
 
 
 async def main() -> None:
@@ -78,12 +75,7 @@ async def main() -> None:
 
     run = uuid.uuid4().hex[:8]
     topics = Topics(f"bench-{run}.")
-    admin = AIOKafkaAdminClient(bootstrap_servers=args.kafka)
-    await admin.start()
-    try:
-        await admin.create_topics([NewTopic(n, num_partitions=3, replication_factor=1) for n in topics.all()])
-    finally:
-        await admin.close()
+    await create_topics(args.kafka, topics)
     events = await publish(args.kafka, topics, args.dossiers, args.seed)
 
     database = f"bench_fold_{run}"
@@ -124,8 +116,7 @@ async def main() -> None:
         f"{args.dossiers:>9} {events:>8} {fold_s:>7.1f} {rate:>10.0f} {steady:>13.0f} {raw:>18.0f} {steady / raw:>6.2f}"
     )
     print("(fold s from processing's start, its group's join included; ratio = 10%-90% ev/s / raw insert docs/s)")
-    per_event = ", ".join(f"{name} {count / events:.2f}" for name, count in sorted(folded.items(), key=lambda x: -x[1]))
-    print(f"store commands per event: {sum(folded.values()) / events:.2f} ({per_event})")
+    print(f"store commands per event: {commands_per_event(folded, events)}")
     print(f"CPU of this process per event: {1000 * cpu_s / events:.2f} ms")
 
 

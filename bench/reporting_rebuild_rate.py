@@ -22,9 +22,8 @@ import statistics
 import time
 import uuid
 
-from _fold import publish, raw_insert_rate
+from _fold import create_topics, publish, raw_insert_rate
 from _load import machine_line, ratio_line
-from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from motcua_reporting.config import Settings
 from motcua_reporting.service_layer.rebuild import rebuild
 from motcua_shared.mongo import make_mongo_client
@@ -60,12 +59,7 @@ async def main() -> None:
 
     run = uuid.uuid4().hex[:8]
     topics = Topics(f"bench-{run}.")
-    admin = AIOKafkaAdminClient(bootstrap_servers=args.kafka)
-    await admin.start()
-    try:
-        await admin.create_topics([NewTopic(n, num_partitions=3, replication_factor=1) for n in topics.all()])
-    finally:
-        await admin.close()
+    await create_topics(args.kafka, topics)
     events = await publish(args.kafka, topics, args.dossiers, args.seed)
 
     database = f"bench_rebuild_{run}"
