@@ -62,7 +62,8 @@ def intake(dossiers: IntakeDossiers | None = None) -> tuple[Intake, IntakePublis
 
 
 async def test_a_counter_submission_is_accepted_with_its_appointment_once_per_key() -> None:
-    service, publisher = intake()
+    dossiers = IntakeDossiers()
+    service, publisher = intake(dossiers)
 
     def decide(unit: Intake = service) -> Awaitable[Decision]:
         return submit(
@@ -83,6 +84,9 @@ async def test_a_counter_submission_is_accepted_with_its_appointment_once_per_ke
     assert receipt["status"] == "accepted"
     assert receipt["appointment_at"] == accepted.data.due_at.isoformat()
     assert NOW + timedelta(days=15) < accepted.data.due_at < NOW + timedelta(days=30)  # 15 working days
+    # The request's one write was its key's record: the view is intake's consumer's to write.
+    assert dossiers.folded == []
+    await dossiers.fold_batch([(event, None) for event in publisher.events])
     # The same request again (a retry after a lost answer): the same receipt, nothing published again,
     # even once the procedure has been retired since.
     assert await receive_once(service, OFFICER, "key-1", "fingerprint", decide) == receipt

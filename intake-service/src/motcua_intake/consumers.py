@@ -2,9 +2,10 @@
 
 - catalog.events one event at a time (few events) with the shared consumer;
 - dossier.events in batches (`subscribe_event_batches`, acknowledged after the batch is folded): one
-  read by _id of each dossier the batch touches (none for what this instance's API recorded itself),
-  one bulk write of what changed (adapters/dossier_store.py, DossierStore.fold_batch); an event that
-  cannot be folded goes to dossier.events.dlq with the reason."""
+  read by _id of each known dossier the batch touches (none for a dossier whose events begin with its
+  submission: the ones intake's API receives, whose view only this fold writes), one bulk write of what
+  changed (adapters/dossier_store.py, DossierStore.fold_batch); an event that cannot be folded goes to
+  dossier.events.dlq with the reason."""
 
 from types import SimpleNamespace
 from typing import Any

@@ -2,7 +2,6 @@
 (adapters/code_blocks.py)."""
 
 import asyncio
-from collections import OrderedDict
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
@@ -27,10 +26,6 @@ _MAX_ATTEMPTS = 20
 # Reads by _id in flight at once when a batch is folded: on FerretDB a find by `{_id: {$in: …}}` scans
 # the collection (about 0.8 s for 100 ids among 5,000 here), where reads by _id use the index.
 _READS_IN_FLIGHT = 8
-# Event ids this process folded with record_new, so its consumer does not read those dossiers again.
-_RECORDED_KEPT = 20_000
-# How long the consumer waits for the API to record a dossier it is publishing (then folds it itself).
-_RECEIVING_WAIT_SECONDS = 5.0
 
 
 class DossierStore:
@@ -41,8 +36,6 @@ class DossierStore:
         self._dossiers = db["dossiers"]
         self._rating_claims = db["dossier_rating_claims"]
         self._codes = CodeBlocks(db)
-        self._recorded: OrderedDict[str, None] = OrderedDict()
-        self._receiving: dict[str, asyncio.Event] = {}
 
     async def ensure_indexes(self) -> None:
         await self._dossiers.create_index("code", unique=True, sparse=True)
@@ -57,54 +50,21 @@ class DossierStore:
         """A code reserved for a request that turned out to be a retry of an earlier one."""
         self._codes.give_back(code)
 
-    def receiving(self, dossier_id: str) -> None:
-        """This instance is publishing a new dossier and will record it (record_new): its consumer,
-        which may get the events before the API is done, waits for that instead of racing it (the
-        loser of that race read and wrote the dossier three times more)."""
-        self._receiving.setdefault(dossier_id, asyncio.Event())
-
-    def received(self, dossier_id: str) -> None:
-        """Done publishing and recording the new dossier (or given up)."""
-        done = self._receiving.pop(dossier_id, None)
-        if done is not None:
-            done.set()
-
     async def known(self, dossier_id: str) -> bool:
         return await self._dossiers.find_one({"_id": dossier_id}, projection={"_id": 1}) is not None
-
-    async def record_new(self, events: Sequence[ev.DossierEvent], *, phone_hash: str | None = None) -> bool:
-        """Fold the first events of a dossier just received (submitted, and accepted at the counter) in
-        ONE insert, where `apply` reads and writes once per event: on the submission path that was the
-        largest share of the store's work (docs/performance.md). False, with nothing written, if the
-        dossier is already in the view (the consumer came first): then `apply` each event."""
-        fields: dict[str, Any] = {}
-        for event in events:
-            fields.update(_fields(event, fields, phone_hash, self._calendar))
-        applied = [str(event.event_id) for event in events]
-        view = {"_id": events[0].dossier_id, **fields, "version": 1, "applied": applied}
-        if not await insert_once(self._dossiers, view):
-            return False
-        for event_id in applied:  # the consumer will meet them: it need not read this dossier for them
-            self._recorded[event_id] = None
-        while len(self._recorded) > _RECORDED_KEPT:
-            self._recorded.popitem(last=False)
-        return True
 
     async def fold_batch(self, events: Sequence[tuple[ev.DossierEvent, str | None]]) -> list[Poisoned]:
         """Fold a batch of (event, phone hash) in their order, each once by event_id, each changed
         dossier written once (new ones inserted together, the others in one bulk of version-checked
         updates). A dossier whose events here begin with its submission is inserted without being read
-        first (an import's dossiers are new); the others, and any such insert that finds the dossier
-        there already, are read by _id and updated. A dossier whose write lost a race with another
-        writer, or whose events could not be folded together, is folded event by event with `apply`,
-        which skips what is already applied. Returns the events that cannot be folded, with why."""
-        being_received = [self._receiving[e.dossier_id].wait() for e, _ in events if e.dossier_id in self._receiving]
-        if being_received:  # recorded by the API in a moment: then there is nothing to read for them
-            await asyncio.wait([asyncio.ensure_future(w) for w in being_received], timeout=_RECEIVING_WAIT_SECONDS)
+        first (an import's dossiers, and those intake's API has just received: it leaves their view to
+        this fold); the others, and any such insert that finds the dossier there already, are read by
+        _id and updated. A dossier whose write lost a race with another writer, or whose events could
+        not be folded together, is folded event by event with `apply`, which skips what is already
+        applied. Returns the events that cannot be folded, with why."""
         by_dossier: dict[str, list[tuple[ev.DossierEvent, str | None]]] = {}
         for event, hashed in events:
-            if str(event.event_id) not in self._recorded:
-                by_dossier.setdefault(event.dossier_id, []).append((event, hashed))
+            by_dossier.setdefault(event.dossier_id, []).append((event, hashed))
         if not by_dossier:
             return []
         new = [d for d, its in by_dossier.items() if isinstance(its[0][0], ev.DossierSubmitted)]

@@ -12,7 +12,7 @@ from ..service_layer.idempotent import fingerprint, run_once
 from ..service_layer.unit import Decision, Intake
 
 
-def get_intake(request: Request) -> Intake:
+async def get_intake(request: Request) -> Intake:  # async: a plain def would run in a worker thread
     intake: Intake = request.app.state.intake
     return intake
 

@@ -2,17 +2,20 @@
 answer, publishes, and stores the answer; a retry with the same body gets that answer and publishes
 nothing new; the same key with another body is refused with 409 `idempotency_key_reused`.
 
-A new dossier (`receive_once`) costs two store writes (issue 16): its decision depends on nothing a
-first attempt changes, so it is decided first and its record inserted already planned; once published,
-intake's view of the dossier (one insert) stands for the answer, and the record is left planned: a retry
-finds the dossier in the view and gets the receipt planned for it."""
+A new dossier (`receive_once`) costs ONE store write (issue 16): its decision depends on nothing a
+first attempt changes, so it is decided first and its record inserted already planned; then its events
+are published, and that is all the request does. Intake's view of the dossier is written by intake's
+consumer, in bulk with the rest of its batch (every read of the view waits for that consumer anyway:
+applicant_actions.folded_dossier), and it stands for the answer: the record is left planned, and a retry
+that finds the dossier in the view (once the consumer has folded what was published) gets the receipt
+planned for it."""
 
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 from motcua_shared.auth import Principal
-from motcua_shared.events import DossierEvent, DossierSubmitted, parse_event
+from motcua_shared.events import DossierEvent, parse_event
 from motcua_shared.idempotency import fingerprint, key_reused, record_id, request_in_progress
 from motcua_shared.publishing import BrokerUnavailable
 from motcua_shared.refusals import Refused, Unavailable
@@ -38,6 +41,7 @@ async def run_once(
         return claim.response
     rid, plan = claim.record_id, claim.plan
 
+    decision: Decision | None = None
     if plan is None:
         try:
             decision = await decide()
@@ -46,7 +50,7 @@ async def run_once(
             raise
         plan = _plan(decision)
         await store.save_plan(rid, plan)
-    return await _publish(intake, rid, plan)
+    return await _publish(intake, rid, plan, decision)
 
 
 async def receive_once(
@@ -56,7 +60,7 @@ async def receive_once(
     request_fingerprint: str,
     decide: Callable[[], Awaitable[Decision]],
 ) -> dict[str, Any]:
-    """`run_once` for a new dossier, in two store writes (see the module docstring)."""
+    """`run_once` for a new dossier, in one store write (see the module docstring)."""
     rid = record_id(principal.subject, key)
     if rid in intake.receiving:  # a duplicate while the first is received here: it consumes no code
         raise key_reused() if intake.receiving[rid] != request_fingerprint else request_in_progress()
@@ -88,8 +92,8 @@ async def _receive(
     except BaseException:
         _give_back(intake, plan)
         raise
-    if claim.new and plan is not None:
-        return await _publish(intake, claim.record_id, plan)
+    if claim.new and decision is not None and plan is not None:
+        return await _publish(intake, claim.record_id, plan, decision)
     if claim.response is not None:  # an earlier attempt's answer, or its plan (and code), decides
         _give_back(intake, plan)
         return claim.response
@@ -103,15 +107,23 @@ async def _receive(
         assert refusal is not None
         raise refusal
     await store.save_plan(claim.record_id, plan)
-    return await _publish(intake, claim.record_id, plan)
+    return await _publish(intake, claim.record_id, plan, decision)
 
 
 async def _received(intake: Intake, plan: dict[str, Any]) -> dict[str, Any] | None:
-    """The receipt of a planned new dossier whose events are out: intake's view has it."""
-    if plan.get("new_dossier") and await intake.dossiers.known(plan["key"]):
-        response: dict[str, Any] = plan["response"]
-        return response
-    return None
+    """The receipt of a planned new dossier whose events are out: intake's view has it, once the
+    consumer has folded what was published on its partition (a retry right after the answer)."""
+    if not plan.get("new_dossier"):
+        return None
+    dossier_id = plan["key"]
+    if not await intake.dossiers.known(dossier_id):
+        await intake.freshness.wait_folded(
+            intake.topics.dossier_events, key=dossier_id, within=intake.view_wait_seconds
+        )
+        if not await intake.dossiers.known(dossier_id):
+            return None
+    response: dict[str, Any] = plan["response"]
+    return response
 
 
 def _give_back(intake: Intake, plan: dict[str, Any] | None) -> None:
@@ -119,54 +131,40 @@ def _give_back(intake: Intake, plan: dict[str, Any] | None) -> None:
         intake.dossiers.give_back_code(plan["response"]["dossier_code"])
 
 
-async def _publish(intake: Intake, rid: str, plan: dict[str, Any]) -> dict[str, Any]:
-    """Publish a plan's events, fold them, and answer (the tail every attempt shares)."""
+async def _publish(intake: Intake, rid: str, plan: dict[str, Any], decision: Decision | None = None) -> dict[str, Any]:
+    """Publish a plan's events and answer (the tail every attempt shares); `decision` is the plan's,
+    when this request made it (not parsed back from the plan then). A new dossier's view is left to
+    intake's consumer, and its record planned (the module docstring); any other decision is folded into
+    intake's views at once and its answer stored."""
     store = intake.idempotency
-    decision = _decision(plan)
-    if plan.get("new_dossier"):
-        intake.dossiers.receiving(decision.key)
+    decision = decision or _decision(plan)
     try:
-        try:
-            await intake.publisher.publish(decision.topic, decision.key, decision.events)
-        except BrokerUnavailable as exc:
-            # The plan (with its event_ids) stays: a retry publishes the same events, never new ones.
-            await store.release(rid)
-            raise Unavailable(
-                "broker_unavailable",
-                f"the event broker did not acknowledge: {exc}",
-                retry_after=intake.retry_after_seconds,
-            ) from exc
-        in_view = await _fold(intake, decision)
-    finally:
-        intake.dossiers.received(decision.key)
-    if not (plan.get("new_dossier") and in_view):  # a new dossier's view is its record's answer
+        await intake.publisher.publish(decision.topic, decision.key, decision.events)
+    except BrokerUnavailable as exc:
+        # The plan (with its event_ids) stays: a retry publishes the same events, never new ones.
+        await store.release(rid)
+        raise Unavailable(
+            "broker_unavailable",
+            f"the event broker did not acknowledge: {exc}",
+            retry_after=intake.retry_after_seconds,
+        ) from exc
+    if not plan.get("new_dossier"):
+        await _fold(intake, decision)
         await store.complete(rid, decision.response)
     return decision.response
 
 
-async def _fold(intake: Intake, decision: Decision) -> bool:
+async def _fold(intake: Intake, decision: Decision) -> None:
     """Update intake's own views at once (read-your-writes); the consumers fold the same events
-    idempotently, so a failure here only delays the view. True when a new dossier is in the view."""
+    idempotently, so a failure here only delays the view."""
     try:
-        if await _fold_new_dossier(intake, decision):
-            return True
         for event in decision.events:
             if isinstance(event, DossierEvent):
                 await intake.dossiers.apply(event, phone_hash=decision.phone_hash)
             else:
                 await intake.catalogue.apply(event)
-        return True
     except Exception:
         log.exception("could not fold published events into intake's views; the consumer will")
-        return False
-
-
-async def _fold_new_dossier(intake: Intake, decision: Decision) -> bool:
-    """A new dossier's events go into the view in one write (see DossierStore.record_new)."""
-    events = [event for event in decision.events if isinstance(event, DossierEvent)]
-    if not events or len(events) != len(decision.events) or not isinstance(events[0], DossierSubmitted):
-        return False
-    return await intake.dossiers.record_new(events, phone_hash=decision.phone_hash)
 
 
 def _plan(decision: Decision) -> dict[str, Any]:

@@ -42,19 +42,10 @@ class Dossiers(Store, Protocol):
         """A reserved code the request did not use (it was a retry): the next dossier may have it."""
         ...
 
-    def receiving(self, dossier_id: str) -> None:
-        """A new dossier is being published and will be recorded here (its consumer need not race it)."""
-        ...
-
-    def received(self, dossier_id: str) -> None:
-        """Done with the new dossier (recorded, or given up)."""
-        ...
-
     async def known(self, dossier_id: str) -> bool:
         """Whether the dossier is in the view (its first events were published and folded)."""
         ...
 
-    async def record_new(self, events: Sequence[ev.DossierEvent], *, phone_hash: str | None = None) -> bool: ...
     async def apply(self, event: ev.DossierEvent, *, phone_hash: str | None = None) -> None: ...
 
     async def fold_batch(
