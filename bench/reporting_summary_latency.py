@@ -15,12 +15,17 @@ Each size gets a database of its own, dropped afterwards (unless --keep; `--data
 measures one kept again without filling it).
 
 The queries go through the HTTP API in process (ASGI), for random quarters, months and spans of days,
-with a random agency half of the time and a random level a third of the time, in two passes:
-- `from the store`: the process's kept documents dropped before each query, as after every fold
-  (adapters/read_cache.py): each summary reads its counter documents and the catalogue;
+with a random agency half of the time and a random level a third of the time, in three passes:
+- `from the store`: the process's kept values dropped before each query: each summary reads its
+  counter documents and the catalogue;
 - `kept`: other random queries while nothing is folded, after `--warmup` random queries (not
   measured) as a running service has answered: a summary reads `reporting_meta`, and the documents
-  no query has read yet (a span's ends, mostly).
+  no query has read yet (a span's ends, mostly);
+- `after one claim`: what a running service sees while its fold goes on: before each query, one
+  claim of one stream (a dossier received and open on a random day of the query's period) is applied
+  through `Counters.apply_claim`, which marks it as the live fold does; the query rereads that
+  stream's documents the claim may have changed (adapters/read_cache.py). The claims are taken back
+  out afterwards (one more claim per stream), so a kept database measures the same again.
 Prints the machine (before and after), one row per size, pass and shape, and the goal (issue 16:
 p99 <= 20 ms at 1M dossiers for every shape).
 """
@@ -32,6 +37,7 @@ import random
 import time
 import uuid
 from collections import Counter
+from collections.abc import Awaitable, Callable
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -44,7 +50,7 @@ from motcua_reporting.adapters.read_cache import CACHE
 from motcua_reporting.adapters.read_models import ReadModels
 from motcua_reporting.bootstrap import create_app
 from motcua_reporting.config import Settings
-from motcua_reporting.domain.contributions import counts
+from motcua_reporting.domain.contributions import CounterKey, counts
 from motcua_reporting.domain.dossier import derive, fact_of
 from motcua_reporting.service_layer.folds import Projections, fold_catalogue_event
 from motcua_shared.auth import Role, mint_token
@@ -121,6 +127,7 @@ async def populate(models: ReadModels, size: int, pool: Pool) -> float:
 
 
 SHAPES = ("quarter", "month", "span")
+PASSES = ("from the store", "kept", "after one claim")
 GOAL_MS, GOAL_SIZE = 20.0, 1_000_000
 
 
@@ -155,23 +162,26 @@ def groups(shape: str, params: dict[str, str]) -> list[str]:
     return [shape] + ["with agency"] * ("agency_code" in params) + ["with level"] * ("admin_level" in params) + ["all"]
 
 
+Before = Callable[[dict[str, str]], Awaitable[None]]
+
+
 async def queries(
     client: httpx.AsyncClient,
     rng: random.Random,
     agencies: list[str],
     args: argparse.Namespace,
     count: int,
-    *,
-    forget: bool,
+    before: Before | None = None,
 ) -> dict[str, list[float]]:
-    """`count` random summaries (at most `--duration` seconds): seconds each, by group."""
+    """`count` random summaries (at most `--duration` seconds), each after `before(query)` (not
+    timed): seconds each, by group."""
     headers = {"Authorization": f"Bearer {mint_token(SECRET, Role.OFFICIAL, subject='bench')}"}
     timings: dict[str, list[float]] = {}
     deadline, asked = time.perf_counter() + args.duration, 0
     while asked < count and time.perf_counter() < deadline:
         shape, params = random_query(rng, agencies)
-        if forget:
-            CACHE.clear()
+        if before is not None:
+            await before(params)
         began, cpu = time.perf_counter(), time.process_time()
         response = await client.get("/v1/reports/summary", params=params, headers=headers)
         took, used = time.perf_counter() - began, time.process_time() - cpu
@@ -181,6 +191,48 @@ async def queries(
             timings.setdefault(group, []).append(took)
             timings.setdefault(f"cpu {group}", []).append(used)
     return timings
+
+
+async def forget(params: dict[str, str]) -> None:
+    CACHE.clear()
+
+
+class OneClaim:
+    """Before each query, what a running service's fold does between two requests: one claim of one
+    stream (at random) is applied through Counters.apply_claim, which marks it as the live fold does --
+    a dossier received and open on a random day of the query's period (keys taken from the stored
+    counters). `undo` takes every change back out afterwards, one claim per stream."""
+
+    def __init__(self, models: ReadModels, size: int, rng: random.Random) -> None:
+        self.counters, self.rng = Counters(models), rng
+        self.models = models
+        self.position = size + 1  # the fill's claim of each stream ended at `size`
+        self.applied: dict[str, Counter[str]] = {}
+        self.templates: dict[str, list[list[Any]]] = {}
+
+    async def load(self) -> None:
+        """Counter rows to copy (dated by month in the stored documents): received and open ones."""
+        for kind, collection in (("received", self.models.months), ("open", self.models.open_months)):
+            for doc in await collection.find({"stream": "b0"}).limit(3).to_list(None):
+                self.templates.setdefault(kind, []).extend(r for r in decode_rows(doc["rows"]) if r[0] == kind)
+
+    async def claim(self, stream: str, deltas: dict[str, int]) -> None:
+        await self.counters.apply_claim(stream, self.position, self.position, deltas)
+        self.position += 1
+
+    async def __call__(self, params: dict[str, str]) -> None:
+        first, last = date.fromisoformat(params["from"]), date.fromisoformat(params["to"])
+        day = (first + timedelta(days=self.rng.randint(0, (last - first).days))).isoformat()
+        stream = f"b{self.rng.randrange(STREAMS)}"
+        rows = [self.rng.choice(self.templates[kind]) for kind in self.templates]
+        deltas = {CounterKey(row[0], day, *row[2:]).id: 1 for row in rows}
+        await self.claim(stream, deltas)
+        self.applied.setdefault(stream, Counter()).update(deltas)
+
+    async def undo(self) -> None:
+        for stream, deltas in self.applied.items():
+            await self.claim(stream, {key: -n for key, n in deltas.items()})
+        self.applied.clear()
 
 
 async def measure(size: int, args: argparse.Namespace, pool: Any) -> dict[str, Any]:
@@ -208,10 +260,23 @@ async def measure(size: int, args: argparse.Namespace, pool: Any) -> dict[str, A
         async with app.router.lifespan_context(app):
             transport = httpx.ASGITransport(app=app)
             async with httpx.AsyncClient(transport=transport, base_url="http://bench", timeout=600) as client:
-                store = await queries(client, rng, agencies, args, args.queries, forget=True)
-                await queries(client, rng, agencies, args, args.warmup, forget=False)
-                kept = await queries(client, rng, agencies, args, args.queries, forget=False)
-        return {"dossiers": size, "counters": counters, "fill_s": fill, "from the store": store, "kept": kept}
+                store = await queries(client, rng, agencies, args, args.queries, forget)
+                await queries(client, rng, agencies, args, args.warmup)
+                kept = await queries(client, rng, agencies, args, args.queries)
+                one_claim = OneClaim(models, size, rng)
+                await one_claim.load()
+                try:
+                    claimed = await queries(client, rng, agencies, args, args.queries, one_claim)
+                finally:
+                    await one_claim.undo()
+        return {
+            "dossiers": size,
+            "counters": counters,
+            "fill_s": fill,
+            "from the store": store,
+            "kept": kept,
+            "after one claim": claimed,
+        }
     finally:
         CACHE.clear()
         if not args.keep and not args.database:
@@ -223,7 +288,7 @@ def report(rows: list[dict[str, Any]]) -> str:
     header = ["dossiers", "counters", "fill s", "pass", "shape", "queries", "p50 ms", "p95 ms", "p99 ms", "CPU p50 ms"]
     lines = []
     for r in rows:
-        for name in ("from the store", "kept"):
+        for name in PASSES:
             for group in (*SHAPES, "with agency", "with level", "all"):
                 t = r[name].get(group, [])
                 ms = [f"{percentile(t, p) * 1000:.1f}" for p in (50, 95, 99)]
@@ -235,17 +300,19 @@ def report(rows: list[dict[str, Any]]) -> str:
 
 
 def goal_line(rows: list[dict[str, Any]]) -> str:
-    """The goal, judged on the largest size measured (the goal's own size when it was run)."""
+    """The goal, judged on the largest size measured (the goal's own size when it was run), in a
+    running service: kept, and after one claim."""
     largest = max(rows, key=lambda r: r["dossiers"])
     worst = {
         name: max(percentile(t, 99) for g, t in largest[name].items() if not g.startswith("cpu")) * 1000
-        for name in ("from the store", "kept")
+        for name in PASSES
     }
-    verdict = "met" if worst["kept"] <= GOAL_MS else "missed"
+    verdict = "met" if max(worst["kept"], worst["after one claim"]) <= GOAL_MS else "missed"
     at = "" if largest["dossiers"] >= GOAL_SIZE else f" (measured at {largest['dossiers']:,}, not at {GOAL_SIZE:,})"
     return (
         f"goal: summary p99 <= {GOAL_MS:g} ms at {GOAL_SIZE:,} dossiers, every shape{at}: worst shape p99 "
-        f"{worst['kept']:.1f} ms kept ({verdict}), {worst['from the store']:.1f} ms from the store"
+        f"{worst['kept']:.1f} ms kept, {worst['after one claim']:.1f} ms after one claim ({verdict}), "
+        f"{worst['from the store']:.1f} ms from the store"
     )
 
 

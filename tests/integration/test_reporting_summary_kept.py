@@ -1,11 +1,12 @@
 """What the reporting process keeps between summaries (adapters/read_cache.py) never hides a later
 fold: a dossier folded into a stream already read, a stream's first claim and a catalogue change each
 show in the very next summary; a summary asked again with nothing folded, or with only later months
-folded since, reads only `reporting_meta`."""
+folded since, reads only `reporting_meta`; after a claim of one stream, only that stream's documents."""
 
 from typing import Any
 
 import pytest
+from motcua_reporting.adapters.read_cache import CACHE
 from motcua_reporting.adapters.read_models import ReadModels
 from motcua_reporting.config import Settings
 from motcua_reporting.service_layer.folds import Projections, fold_catalogue_event
@@ -74,3 +75,54 @@ async def test_a_kept_summary_shows_every_later_fold(
         await fold_catalogue_event(projections, renamed)
         names = {row["agency_code"]: row["agency_name"] for row in (await summary(client))["by_agency"]}
         assert names["STNMT"] == "Sở TN&MT"
+
+
+def record_counter_reads(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The `_id`s of the counter documents read (find_one on reporting_days/months/open_*) from here on."""
+    ids: list[str] = []
+    original = AsyncCollection.find_one
+
+    def reading(self: AsyncCollection[Any], filter: Any = None, *args: Any, **kwargs: Any) -> Any:
+        if self.name.startswith(("reporting_days", "reporting_months", "reporting_open")):
+            ids.append(str((filter or {}).get("_id")))
+        return original(self, filter, *args, **kwargs)
+
+    monkeypatch.setattr(AsyncCollection, "find_one", reading)
+    return ids
+
+
+async def test_after_a_claim_of_one_stream_a_summary_reads_that_streams_documents_alone(
+    infrastructure: Infrastructure, mongo_db: AsyncDatabase[Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Thirteen dossiers spread over three streams; each step folds the rest of one dossier's history
+    # into its stream, then asks kept summaries of four periods: each shows what a fresh process
+    # reads from the store, and only the folded stream's documents were read again.
+    models = ReadModels(mongo_db)
+    await models.ensure_indexes()
+    projections = Projections.of(models)
+    for event in scenario_catalogue():
+        await fold_catalogue_event(projections, event)
+    histories = scenario_histories()
+    streams = {name: f"s{i % 3}" for i, name in enumerate(sorted(histories))}
+    for name, history in histories.items():
+        await projections.dossiers.fold_events(history.events[:1], stream=streams[name])
+    periods = [
+        {"from": "2020-01-01", "to": "2020-03-31"},
+        {"from": "2020-01-01", "to": "2020-01-31"},
+        {"from": "2020-01-10", "to": "2020-02-15"},
+        {"from": "2019-12-20", "to": "2020-01-08", "agency_code": "STNMT"},
+    ]
+    settings = Settings(  # type: ignore[call-arg]
+        mongodb_url=infrastructure.mongodb_url, mongodb_database=mongo_db.name, jwt_secret=SECRET
+    )
+    async with running_reporting(settings, consume=False) as client:
+        for name in ["D1", "D2", "D5", "D9"]:
+            for period in periods:  # what a running process has kept
+                await summary(client, **period)
+            await projections.dossiers.fold_events(histories[name].events[1:], stream=streams[name])
+            ids = record_counter_reads(monkeypatch)
+            kept = [await summary(client, **period) for period in periods]
+            monkeypatch.undo()
+            assert ids and all(i.startswith(f"{streams[name]}|") for i in ids), ids
+            CACHE.clear()
+            assert kept == [await summary(client, **period) for period in periods]

@@ -8,37 +8,84 @@ reads at most one document per stream and period, and none when nothing changed 
 """
 
 import asyncio
+import json
+import zlib
 from collections import Counter
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
 from pymongo.asynchronous.collection import AsyncCollection
 
 from ..domain.contributions import CounterKey, Kind
-from .counter_store import Row, decode_rows, month_doc_id, months_between
+from .counter_store import Row, month_doc_id, months_between
 from .counters import Standing, split_period
-from .read_cache import Kept
+from .read_cache import Kept, PerStream, read_meta, versions_of
 
 Rows = list[tuple[CounterKey, int]]
-Merged = dict[str, dict[str, Rows]]  # kind -> date -> rows, added up over the streams
+Dated = dict[Row, tuple[CounterKey, int]]  # a date's counters: stored row -> its shared key, its total
+Merged = dict[str, dict[str, Dated]]  # kind -> date -> counters, added up over the streams
 
 
-def merge(docs: list[dict[str, Any] | None]) -> tuple[Merged, int]:
-    """The rows of the streams' documents of one period, added up; and how many there are."""
-    totals: dict[Row, int] = {}
-    for doc in docs:
-        if doc is not None:
-            for row, n in decode_rows(doc.get("rows")).items():
-                totals[row] = totals.get(row, 0) + n
-    merged: Merged = {}
-    keys = _KEYS
-    for row, n in totals.items():
-        if n:
-            key = keys.get(row)
-            if key is None:
-                key = _new_key(row)
-            merged.setdefault(key.kind, {}).setdefault(key.date, []).append((key, n))
-    return merged, len(totals)
+def _listed(blob: bytes | None) -> list[list[Any]]:
+    """A stored document's rows (its `rows` blob: counter_store.encode_rows, one compressed JSON list)."""
+    return json.loads(zlib.decompress(blob)) if blob else []
+
+
+def _pieces(blob: bytes | None) -> set[str] | None:
+    """A stored document's rows as their JSON texts (`"received", "2025-03", ..., 12`), or None when
+    the text is not a list of flat lists. Two versions of a document differ in a few rows (a claim
+    changes a few counters): comparing texts finds them without decoding the thousands that stayed."""
+    if not blob:
+        return set()
+    text = zlib.decompress(blob).decode()
+    if not (text.startswith("[[") and text.endswith("]]")) or "[" in text[2:-2].replace("],[", ""):
+        return None
+    return set(text[2:-2].split("],[")) if len(text) > 4 else set()
+
+
+@dataclass
+class Sum:
+    """A period's documents added up over the streams, as kept, by kind and date."""
+
+    merged: Merged = field(default_factory=dict)
+    rows: int = 0
+
+    def add(self, listed: list[list[Any]], sign: int = 1) -> None:
+        merged, keys = self.merged, _KEYS
+        for kind, day, agency, procedure, dim, n in listed:
+            row = (kind, day, agency, procedure, dim)
+            dated = merged.setdefault(kind, {}).setdefault(day, {})
+            found = dated.get(row)
+            if found is None:
+                key = keys.get(row) or _new_key(row)
+                dated[row] = (key, sign * n)
+                self.rows += 1
+            elif found[1] + sign * n:
+                dated[row] = (found[0], found[1] + sign * n)
+            else:
+                del dated[row]
+                self.rows -= 1
+
+    def swap(self, old: bytes | None, new: bytes | None) -> None:
+        """One stream's document `old` replaced by its `new` version: only the rows that differ."""
+        before, after = _pieces(old), _pieces(new)
+        if before is None or after is None:
+            self.add(_listed(old), -1)
+            self.add(_listed(new))
+            return
+        self.add([json.loads(f"[{piece}]") for piece in before - after], -1)
+        self.add([json.loads(f"[{piece}]") for piece in after - before])
+
+    def copy(self) -> "Sum":
+        merged = {kind: {day: dict(dated) for day, dated in days.items()} for kind, days in self.merged.items()}
+        return Sum(merged, self.rows)
+
+
+def size_of(kept: PerStream) -> int:
+    """What a kept sum holds, in counter rows (a stored blob takes about a row's room per 64 bytes)."""
+    total: Sum = kept.total
+    return total.rows + sum(len(blob or b"") for blob in kept.parts.values()) // 64 + 1
 
 
 # One CounterKey per stored key, shared by every document read: a month's day documents repeat the
@@ -69,6 +116,7 @@ class CounterReads:
         }
         self._reading: dict[tuple[str, str], asyncio.Future[Merged]] = {}
         self._streams: asyncio.Future[list[str]] | None = None
+        self._read_frontiers: asyncio.Future[list[dict[str, Any]]] | None = None
 
     async def _read_streams(self) -> list[str]:
         found = self._kept.streams()
@@ -82,17 +130,63 @@ class CounterReads:
             self._streams = asyncio.ensure_future(self._read_streams())
         return await self._streams
 
+    async def _frontiers(self) -> dict[str, dict[str, str]]:
+        if self._kept.version is not None:
+            return self._kept.version.frontiers
+        if self._read_frontiers is None:  # no version: as the store has them now
+            meta = read_meta(self._kept.models.db)
+            self._read_frontiers = asyncio.ensure_future(meta)
+        return versions_of(await self._read_frontiers, self._kept.models.prefix).frontiers
+
+    @staticmethod
+    def doc_id(store: str, period: str, stream: str, frontier: dict[str, str] | None) -> str | None:
+        """The document of `stream` that holds `period` of `store` for a reader (None: none can). A
+        stream with a day-document frontier (MonthToDate) has none past it: a later day of the month
+        reads the frontier's (its running total through the frontier is the total through that day),
+        and a month without one had no change. A stream without one has every day to the month's end."""
+        if store != "days" or frontier is None:
+            return month_doc_id(stream, period)
+        last = frontier.get(period[:7])
+        return month_doc_id(stream, min(period, last)) if last is not None else None
+
+    async def _parts(self, store: str, period: str, streams: list[str]) -> dict[str, bytes | None]:
+        """The stored rows of each stream's document of the period (None: no document), read together."""
+        collection, frontiers = self._stores[store], await self._frontiers()
+        ids = {s: self.doc_id(store, period, s, frontiers.get(s)) for s in streams}
+        read = [(s, i) for s, i in ids.items() if i is not None]
+        docs = await asyncio.gather(*(collection.find_one({"_id": i}, {"rows": 1}) for _, i in read))
+        parts: dict[str, bytes | None] = dict.fromkeys(streams)
+        for (stream, _), doc in zip(read, docs, strict=True):
+            parts[stream] = (doc or {}).get("rows")
+        return parts
+
     async def _read(self, store: str, period: str) -> Merged:
+        """The period added up over the streams: from what is kept, reading only the streams whose
+        document may have changed since (after a claim: that stream's, alone), or every stream's."""
         key = (store, period)
-        found = self._kept.get(key)
-        if found is not None:
-            return found  # type: ignore[no-any-return]
         streams = await self.streams()
-        collection = self._stores[store]
-        docs = await asyncio.gather(*(collection.find_one({"_id": month_doc_id(s, period)}) for s in streams))
-        merged, size = merge(list(docs))
-        self._kept.put(key, merged, size + 1, streams)
-        return merged
+        kept: PerStream | None = self._kept.get(key)
+        began = self._kept.tick()
+        if kept is None:
+            parts = await self._parts(store, period, streams)
+            total = Sum()
+            for blob in parts.values():
+                total.add(_listed(blob))
+            kept = PerStream(parts, dict.fromkeys(streams, began), total)
+            self._kept.put(key, kept, size_of(kept), streams, since=began)
+            return total.merged
+        stale = kept.stale(streams)
+        if stale:
+            fresh = await self._parts(store, period, stale)
+            if not self._kept.keeps(streams):  # this request's own sum: the kept one stays as it is
+                kept = PerStream(dict(kept.parts), dict(kept.read_at), kept.total.copy())
+            for stream, blob in fresh.items():
+                if kept.read_at.get(stream, -1) > began:
+                    continue  # another request swapped in a part read later, meanwhile
+                kept.total.swap(kept.parts.get(stream), blob)
+                kept.parts[stream], kept.read_at[stream] = blob, began
+            self._kept.resized(key, kept, size_of(kept))
+        return kept.total.merged  # type: ignore[no-any-return]
 
     def doc(self, store: str, period: str) -> "asyncio.Future[Merged]":
         """The period's document of `store`, added up over the streams (read once per request)."""
@@ -119,7 +213,7 @@ class CounterReads:
             sign = 1 if i < len(plus) else -1
             for kind in kinds:
                 for dated in merged.get(kind, {}).values():
-                    rows.extend(dated if sign == 1 else [(key, -n) for key, n in dated])
+                    rows.extend(dated.values() if sign == 1 else [(key, -n) for key, n in dated.values()])
         return rows
 
     async def standing_at_end_of(self, day: date, kind: str = Kind.OPEN) -> Standing:
@@ -130,8 +224,8 @@ class CounterReads:
         standing = Counter(await self._standing_before(kind, day.isoformat()[:7], ends_month))
         if not ends_month:
             merged = await self.doc("days", day.isoformat())
-            for rows in merged.get(kind, {}).values():
-                for key, n in rows:
+            for dated in merged.get(kind, {}).values():
+                for key, n in dated.values():
                     standing[(key.agency, key.procedure, key.dim)] += n
         return standing
 
@@ -150,7 +244,7 @@ class CounterReads:
         ]
         standing: Standing = Counter()
         for rows in chosen:
-            for counter, n in rows:
+            for counter, n in rows.values():
                 standing[(counter.agency, counter.procedure, counter.dim)] += n
         self._kept.put(key, standing, len(standing) + 1, await self.streams())
         return standing

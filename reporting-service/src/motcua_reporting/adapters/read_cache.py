@@ -23,7 +23,7 @@ read again only when the tokens name one it lacks: a new stream is read from its
 
 import json
 import uuid
-from collections import OrderedDict
+from collections import OrderedDict, deque
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -34,7 +34,9 @@ from pymongo.errors import DuplicateKeyError
 from .read_models import META, ReadModels
 
 CATALOGUE = "catalogue"
+FRONTIER = "frontier"  # {_id: "frontier|<prefix>|<stream>", "2025-12": "2025-12-02", ...}: MonthToDate's
 LOG = 32  # claims a stream's document remembers the changes of
+MARKS = 256  # change marks the process remembers (a value read before the oldest is not kept)
 _SEPARATOR = "|"
 
 Changes = dict[str, str]  # month "YYYY-MM" -> the first day changed in it
@@ -101,9 +103,11 @@ def _decoded(text: str) -> Log:
 @dataclass(frozen=True)
 class Version:
     """The tokens of one generation when a request began: stream (or CATALOGUE) -> (token, its log as
-    stored, decoded only when a request needs it: `ProcessCache.advance`)."""
+    stored, decoded only when a request needs it: `ProcessCache.advance`); and each stream's day-document
+    frontier, if it has one (month -> the last day with a document: counter_store.MonthToDate)."""
 
     tokens: dict[str, tuple[str, str]]
+    frontiers: dict[str, dict[str, str]] = field(default_factory=dict)
 
     def covers(self, streams: Iterable[str]) -> bool:
         return all(stream in self.tokens for stream in streams)
@@ -112,11 +116,14 @@ class Version:
 def versions_of(meta: list[dict[str, Any]], prefix: str) -> Version:
     """The version of the generation with `prefix`, from every document of `reporting_meta`."""
     tokens: dict[str, tuple[str, str]] = {}
+    frontiers: dict[str, dict[str, str]] = {}
     for doc in meta:
         parts = str(doc["_id"]).split(_SEPARATOR)
         if len(parts) == 3 and parts[0] == "changed" and parts[1] == prefix and "token" in doc:
             tokens[parts[2]] = (str(doc["token"]), str(doc.get("log") or "[]"))
-    return Version(tokens)
+        elif len(parts) == 3 and parts[0] == FRONTIER and parts[1] == prefix:
+            frontiers[parts[2]] = {str(k): str(v) for k, v in doc.items() if k != "_id"}
+    return Version(tokens, frontiers)
 
 
 def _affected(key: Any, changes: Changes) -> bool:
@@ -135,12 +142,50 @@ def _affected(key: Any, changes: Changes) -> bool:
     return store != CATALOGUE and bool(changes)  # the yearly nets (changed by any claim)
 
 
+Mark = tuple[int, str, Changes | None]  # (tick, stream or CATALOGUE, what changed; None: anything)
+
+
+def _hit(key: Any, what: str, changes: Changes | None) -> bool:
+    """Whether the kept value under `key` may have changed with a mark of `what`."""
+    if what == CATALOGUE or key[0] == CATALOGUE:
+        return what == CATALOGUE and key[0] == CATALOGUE
+    return changes is None or _affected(key, changes)
+
+
+def _union(logs: Iterable[Changes]) -> Changes:
+    """Several claims' changes as one (the first day changed in each month, over them all)."""
+    first: Changes = {}
+    for changes in logs:
+        for month, day in changes.items():
+            first[month] = min(day, first.get(month, day))
+    return first
+
+
+@dataclass
+class PerStream:
+    """A period's value added up over the streams, each stream's part kept (as its stored blob) with
+    the tick it was read at: a change mark of one stream makes only that stream's part stale (`stale_at`
+    beyond `read_at`), so the next request reads that stream's document alone and swaps its part
+    (adapters/counter_reads.py does the adding up)."""
+
+    parts: dict[str, bytes | None]  # stream -> its document's rows as stored (None: no document)
+    read_at: dict[str, int]  # stream -> the generation's tick when its part was read
+    total: Any  # the parts added up
+    stale_at: dict[str, int] = field(default_factory=dict)  # stream -> tick of its last mark hitting this
+
+    def stale(self, streams: Iterable[str]) -> list[str]:
+        """The streams whose part is missing or may be older than a change marked since it was read."""
+        return [s for s in streams if s not in self.read_at or self.stale_at.get(s, -1) > self.read_at[s]]
+
+
 @dataclass
 class _Generation:
     entries: OrderedDict[Any, tuple[Any, int]] = field(default_factory=OrderedDict)  # least recent first
     size: int = 0
     seen: dict[str, str] = field(default_factory=dict)  # stream (or CATALOGUE) -> token last seen
     tokens_before: dict[str, set[str]] = field(default_factory=dict)  # tokens of the log last seen
+    tick: int = 0  # one more for each change mark the process has taken in
+    marks: deque[Mark] = field(default_factory=lambda: deque(maxlen=MARKS))  # the last ones, oldest first
 
     def evict(self, limit: int) -> None:
         """The least recently used days first (a span's ends, read again the least), then any."""
@@ -150,9 +195,23 @@ class _Generation:
                     return
                 self.size -= self.entries.pop(key)[1]
 
-    def drop(self, affected: Any) -> None:
-        for key in [k for k in self.entries if affected(k)]:
-            self.size -= self.entries.pop(key)[1]
+    def mark(self, what: str, changes: Changes | None) -> None:
+        """A change of `what`: the parts of `what` in kept sums become stale, other values it hits go."""
+        self.tick += 1
+        self.marks.append((self.tick, what, changes))
+        for key, (value, size) in list(self.entries.items()):
+            if _hit(key, what, changes):
+                if isinstance(value, PerStream):
+                    value.stale_at[what] = self.tick
+                else:
+                    del self.entries[key]
+                    self.size -= size
+
+    def marks_since(self, tick: int) -> list[Mark] | None:
+        """The marks after `tick`, or None when they are no longer all remembered."""
+        if tick < self.tick - len(self.marks):
+            return None
+        return [m for m in self.marks if m[0] > tick]
 
 
 class ProcessCache:
@@ -167,7 +226,7 @@ class ProcessCache:
         self.streams: dict[tuple[str, str], list[str]] = {}
 
     def advance(self, where: tuple[str, str], version: Version) -> bool:
-        """Bring what is kept up to `version` (dropping what the claims since may have changed);
+        """Bring what is kept up to `version` (marking what the claims since may have changed);
         False when `version` is older than what was seen (that request keeps nothing)."""
         generation = self._generations.setdefault(where, _Generation())
         if any(what not in version.tokens for what in generation.seen):  # a token gone: a dropped generation
@@ -183,19 +242,18 @@ class ProcessCache:
             log = _decoded(text)
             tokens = [t for t, _ in log]
             if what == CATALOGUE:
-                generation.drop(lambda key: key[0] == CATALOGUE)
+                generation.mark(what, None)
             elif seen is not None and seen in tokens:
-                for _, changes in log[tokens.index(seen) + 1 :]:
-                    generation.drop(lambda key, c=changes: _affected(key, c))
+                generation.mark(what, _union(changes for _, changes in log[tokens.index(seen) + 1 :]))
             else:  # a stream new to this process (kept values do not hold it), or too many claims since
-                generation.drop(lambda key: key[0] != CATALOGUE)
+                generation.mark(what, None)
             generation.seen[what] = token
             generation.tokens_before[what] = set(tokens[:-1])
         return not older
 
-    def usable(self, where: tuple[str, str], version: Version) -> bool:
+    def tick(self, where: tuple[str, str]) -> int:
         generation = self._generations.get(where)
-        return generation is not None and all(generation.seen.get(w) == t for w, (t, _) in version.tokens.items())
+        return generation.tick if generation is not None else 0
 
     def get(self, where: tuple[str, str], key: Any) -> Any | None:
         generation = self._generations.get(where)
@@ -204,13 +262,33 @@ class ProcessCache:
         generation.entries.move_to_end(key)
         return generation.entries[key][0]
 
-    def put(self, where: tuple[str, str], key: Any, value: Any, size: int) -> None:
+    def put(self, where: tuple[str, str], key: Any, value: Any, size: int, since: int) -> bool:
+        """Keep `value`, read at tick `since`: the marks taken in meanwhile still apply to it (a sum's
+        parts become stale; another value hit is not kept, nor any when they are not all remembered)."""
         generation = self._generations.setdefault(where, _Generation())
+        marks = generation.marks_since(since)
+        if marks is None:
+            return False
+        for tick, what, changes in marks:
+            if _hit(key, what, changes):
+                if not isinstance(value, PerStream):
+                    return False
+                value.stale_at[what] = tick
         old = generation.entries.pop(key, None)
         generation.size += size - (old[1] if old else 0)
         generation.entries[key] = (value, size)
         if generation.size > self.max_size:
             generation.evict(self.max_size)
+        return True
+
+    def resize(self, where: tuple[str, str], key: Any, value: Any, size: int) -> None:
+        """`value`, kept under `key`, changed in place and now holds `size` rows."""
+        generation = self._generations.get(where)
+        if generation is not None and key in generation.entries and generation.entries[key][0] is value:
+            generation.size += size - generation.entries[key][1]
+            generation.entries[key] = (value, size)
+            if generation.size > self.max_size:
+                generation.evict(self.max_size)
 
     def clear(self) -> None:
         self._generations.clear()
@@ -225,20 +303,26 @@ class Kept:
     """One request's view of the process cache: its generation and version. Every value it reads is
     remembered for the rest of the request (so the same document is read once); what the process
     kept is used when the request's version is not older than the process's, and what it reads is
-    kept when the version is the process's still and every stream it read from has a token."""
+    kept when the version is the process's (not older) and every stream it read from has a token."""
 
     models: ReadModels
     version: Version | None  # None: read everything afresh
     cache: ProcessCache = field(default_factory=lambda: CACHE)
     _request: dict[Any, Any] = field(default_factory=dict)
     _fresh: bool = False
+    _began: int = 0  # the generation's tick once this request's version was taken in
 
     def __post_init__(self) -> None:
         self._fresh = self.version is not None and self.cache.advance(self._where, self.version)
+        self._began = self.tick()
 
     @property
     def _where(self) -> tuple[str, str]:
         return (self.models.db.name, self.models.prefix)
+
+    def tick(self) -> int:
+        """Now, in the process's count of change marks: a read begun now is at least this new."""
+        return self.cache.tick(self._where)
 
     def streams(self) -> list[str] | None:
         """The streams as the process last read them, if they include every stream the version names."""
@@ -258,16 +342,19 @@ class Kept:
             return None
         return self.cache.get(self._where, key)
 
-    def put(self, key: Any, value: Any, size: int, streams: Iterable[str]) -> None:
-        """`streams`: what the value was read from (streams, or CATALOGUE), each of which must have a token."""
+    def keeps(self, streams: Iterable[str]) -> bool:
+        """Whether what this request reads from `streams` may be kept by the process (each has a token)."""
+        return self._fresh and self.version is not None and self.version.covers(streams)
+
+    def put(self, key: Any, value: Any, size: int, streams: Iterable[str], since: int | None = None) -> None:
+        """`streams`: what the value was read from (streams, or CATALOGUE), each of which must have a
+        token; `since`: the tick its reads began at (by default: when this request began)."""
         self._request[key] = value
-        if (
-            self._fresh
-            and self.version is not None
-            and self.version.covers(streams)
-            and self.cache.usable(self._where, self.version)
-        ):
-            self.cache.put(self._where, key, value, size)
+        if self.keeps(streams):
+            self.cache.put(self._where, key, value, size, self._began if since is None else since)
+
+    def resized(self, key: Any, value: Any, size: int) -> None:
+        self.cache.resize(self._where, key, value, size)
 
 
 async def read_meta(db: AsyncDatabase[Any]) -> list[dict[str, Any]]:
