@@ -242,3 +242,13 @@ def test_the_summary_latency_benchmark_prints_each_shape_pass_and_the_goal(infra
     assert all(r["queries"] == "6" for r in rows if r["shape"] == "all")
     assert "machine:" in out and "machine after:" in out
     assert "goal: summary p99 <= 20 ms at 1,000,000 dossiers" in out
+
+
+def test_the_in_or_each_benchmark_prints_each_read_with_both_times(infrastructure: Infrastructure) -> None:
+    out = run_script("store_in_or_each.py", infrastructure, ["--dossiers", "50", "--repeat", "1", "--rounds", "1"])
+    rows = tables(out)[0]
+    assert [r["read"] for r in rows] == [
+        "clock: running and due", "hand-over: an agency's open", "inbox: first page", "templates: 12 of 16 versions",
+    ]  # fmt: skip
+    assert all(float(r["$in ms"]) > 0 and float(r["each ms"]) > 0 for r in rows)
+    assert "machine:" in out and "machine after:" in out

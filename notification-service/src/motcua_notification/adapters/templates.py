@@ -5,7 +5,6 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
-from motcua_shared.mongo import find_each
 from pymongo import DESCENDING
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
@@ -32,12 +31,13 @@ class TemplateStore:
         return _loaded(doc)
 
     async def current_many(self, template_ids: Iterable[str]) -> dict[str, Template]:
-        """`current` of each of `template_ids`, from one equality query per template in flight
-        together (`$in` scans on FerretDB: find_each; admins' versions are few)."""
+        """`current` of each of `template_ids`, from one read. A `$in`, which FerretDB answers with a
+        scan, on purpose: admins' versions are few, and one equality query per template (find_each)
+        took 3.3 times as long for 12 templates among 16 versions (bench/store_in_or_each.py)."""
         wanted = sorted(set(template_ids))
         latest: dict[str, dict[str, Any]] = {}
         if wanted:
-            for doc in await find_each(self._versions, {"template_id": wanted}, {}):
+            for doc in await self._versions.find({"template_id": {"$in": wanted}}).to_list():
                 if doc["version"] > latest.get(doc["template_id"], {"version": 0})["version"]:
                     latest[doc["template_id"]] = doc
         return {i: _loaded(latest[i]) if i in latest else self._defaults[i] for i in wanted}
