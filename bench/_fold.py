@@ -4,12 +4,13 @@ process sends, how much a consumer group has left to commit, and the store's raw
 which a fold is read."""
 
 import asyncio
+import cProfile
 import time
 from collections import Counter
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Awaitable, Mapping
 from contextlib import asynccontextmanager
 from datetime import date, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
@@ -18,6 +19,8 @@ from motcua_shared.mongo import make_mongo_client
 from motcua_shared.topics import Topics
 from motcua_stack.histories import catalogue_events, catalogue_key, generate_histories, read_catalogue
 from pymongo import monitoring
+
+T = TypeVar("T")
 
 
 async def create_topics(bootstrap: str, topics: Topics) -> None:
@@ -113,6 +116,24 @@ def commands_per_event(counted: Mapping[str, int], events: int) -> str:
     """The store commands counted, per event: the total, then each command, the most frequent first."""
     each = ", ".join(f"{name} {count / events:.2f}" for name, count in sorted(counted.items(), key=lambda x: -x[1]))
     return f"{sum(counted.values()) / events:.2f} ({each})"
+
+
+async def measured(fold: Awaitable[T], *, profile: str | None = None) -> tuple[T, Counter[str], float]:
+    """`fold` awaited; with it the store commands of every client made from now on (the fold's app
+    makes its own), counted, this process's CPU seconds, and a cProfile written to `profile` if given."""
+    commands = CommandCount()
+    monitoring.register(commands)  # pymongo keeps listeners for good: the counts are taken once, below
+    profiler = cProfile.Profile() if profile else None
+    cpu_before = time.process_time()
+    if profiler:
+        profiler.enable()
+    result = await fold
+    if profiler:
+        profiler.disable()
+        profiler.dump_stats(profile)
+    cpu_s = time.process_time() - cpu_before
+    counted, commands.by_name = commands.by_name, Counter()
+    return result, counted, cpu_s
 
 
 async def left_to_fold(admin: AIOKafkaAdminClient, ends: dict[TopicPartition, int], group: str) -> int:

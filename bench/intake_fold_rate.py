@@ -19,11 +19,11 @@ import uuid
 
 from _fold import (
     DOSSIER_DOCUMENT,
-    CommandCount,
     commands_per_event,
     create_topics,
     fold_progress,
     left_to_fold,
+    measured,
     publish,
     raw_insert_rate,
 )
@@ -32,7 +32,6 @@ from motcua_intake.bootstrap import create_app
 from motcua_intake.config import Settings
 from motcua_shared.mongo import make_mongo_client
 from motcua_shared.topics import Topics
-from pymongo import monitoring
 
 
 async def fold_time(settings: Settings, bootstrap: str, topics: Topics, patience: float) -> float:
@@ -70,14 +69,9 @@ async def main() -> None:
         topic_prefix=topics.prefix,
         consumer_group=f"bench-intake-fold-{run}",
     )
-    commands = CommandCount()
-    monitoring.register(commands)
     mongo = make_mongo_client(args.mongodb_url)
     try:
-        cpu_before = time.process_time()
-        fold_s = await fold_time(settings, args.kafka, topics, args.patience)
-        cpu_s = time.process_time() - cpu_before
-        folded = dict(commands.by_name)
+        fold_s, folded, cpu_s = await measured(fold_time(settings, args.kafka, topics, args.patience))
         raw = await raw_insert_rate(args.mongodb_url, database, events, DOSSIER_DOCUMENT)
     finally:
         await mongo.drop_database(database)

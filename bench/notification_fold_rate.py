@@ -26,7 +26,6 @@ cProfile of the fresh fold. The databases are dropped afterwards; the topics are
 
 import argparse
 import asyncio
-import cProfile
 import os
 import time
 import uuid
@@ -34,7 +33,7 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
-from _fold import CommandCount, create_topics, fold_progress, left_to_fold, raw_insert_rate
+from _fold import create_topics, fold_progress, left_to_fold, measured, raw_insert_rate
 from _load import machine_line, ratio_line, table
 from aiokafka import AIOKafkaProducer
 from motcua_notification.adapters.directory import Directory
@@ -46,7 +45,6 @@ from motcua_shared.calendar import PROVINCE_TZ, load_calendar
 from motcua_shared.mongo import make_mongo_client
 from motcua_shared.topics import Topics
 from motcua_stack.histories import catalogue_events, catalogue_key, generate_histories, read_catalogue
-from pymongo import monitoring
 
 
 def restamped(history: list[ev.DossierEvent], at: datetime) -> list[ev.DossierEvent]:
@@ -139,19 +137,9 @@ async def fold(args: argparse.Namespace, kind: str, events: list[ev.DossierEvent
             code = agency["agency_code"]
             await directory.set_contacts(code, [f"motcua.{code.lower()}@example.vn"], "vi", by="bench")
         await SubscriptionStore(db).create("http://127.0.0.1:9/hook", ["*"], None, by="bench")
-        commands = CommandCount()
-        monitoring.register(commands)
-        profile = cProfile.Profile() if args.profile and kind == "fresh" else None
-        cpu_before = time.process_time()
-        if profile:
-            profile.enable()
-        seconds, first_commit_s = await fold_time(settings, args.kafka, topics, args.patience)
-        if profile:
-            profile.disable()
-            profile.dump_stats(args.profile)
-        cpu_s = time.process_time() - cpu_before
-        counted = Counter(commands.by_name)
-        commands.by_name = Counter()  # pymongo keeps listeners for good: this one stops counting
+        (seconds, first_commit_s), counted, cpu_s = await measured(
+            fold_time(settings, args.kafka, topics, args.patience), profile=args.profile if kind == "fresh" else None
+        )
         deliveries = await db["deliveries"].count_documents({})
     finally:
         await mongo.drop_database(database)

@@ -19,18 +19,17 @@ dropped afterwards; the topics are left.
 
 import argparse
 import asyncio
-import cProfile
 import os
 import time
 import uuid
 
 from _fold import (
     DOSSIER_DOCUMENT,
-    CommandCount,
     commands_per_event,
     create_topics,
     fold_progress,
     left_to_fold,
+    measured,
     publish,
     raw_insert_rate,
 )
@@ -39,7 +38,6 @@ from motcua_processing.bootstrap import create_app
 from motcua_processing.config import Settings
 from motcua_shared.mongo import make_mongo_client
 from motcua_shared.topics import Topics
-from pymongo import monitoring
 
 
 async def fold_time(settings: Settings, bootstrap: str, topics: Topics, patience: float) -> tuple[float, float | None]:
@@ -87,20 +85,11 @@ async def main() -> None:
         consumer_group=f"bench-fold-{run}",
         scheduler_enabled=False,
     )
-    commands = CommandCount()
-    monitoring.register(commands)
-    profile = cProfile.Profile() if args.profile else None
     mongo = make_mongo_client(args.mongodb_url)
     try:
-        cpu_before = time.process_time()
-        if profile:
-            profile.enable()
-        fold_s, steady = await fold_time(settings, args.kafka, topics, args.patience)
-        if profile:
-            profile.disable()
-            profile.dump_stats(args.profile)
-        cpu_s = time.process_time() - cpu_before
-        folded = dict(commands.by_name)
+        (fold_s, steady), folded, cpu_s = await measured(
+            fold_time(settings, args.kafka, topics, args.patience), profile=args.profile
+        )
         raw = await raw_insert_rate(args.mongodb_url, database, events, DOSSIER_DOCUMENT)
     finally:
         await mongo.drop_database(database)
