@@ -3,14 +3,16 @@
 The stores are those of adapters/counters.py. A report asks for a few period documents of a store
 (a day of the month-to-date store, a month, a year of the open states' monthly nets, the yearly
 nets); each is read once per request, from every stream at once, and added up over the streams into
-rows by kind and date, which the process keeps while the version lasts (read_cache.py). So a report
-reads at most one document per stream and period, and none when nothing changed since it was kept.
+rows by kind and date, which the process keeps with each stream's part (read_cache.PerStream). So a
+report reads at most one document per stream and period, none when nothing changed since it was kept,
+and after a claim of one stream that stream's documents alone, adding up only their rows that changed.
 """
 
 import asyncio
 import json
 import zlib
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
@@ -224,9 +226,7 @@ class CounterReads:
         standing = Counter(await self._standing_before(kind, day.isoformat()[:7], ends_month))
         if not ends_month:
             merged = await self.doc("days", day.isoformat())
-            for dated in merged.get(kind, {}).values():
-                for key, n in dated.values():
-                    standing[(key.agency, key.procedure, key.dim)] += n
+            _tally(standing, merged.get(kind, {}).values())
         return standing
 
     async def _standing_before(self, kind: str, month: str, through: bool) -> Standing:
@@ -243,8 +243,16 @@ class CounterReads:
             rows for dated, rows in months.get(kind, {}).items() if dated < month or (through and dated == month)
         ]
         standing: Standing = Counter()
-        for rows in chosen:
-            for counter, n in rows.values():
-                standing[(counter.agency, counter.procedure, counter.dim)] += n
+        _tally(standing, chosen)
         self._kept.put(key, standing, len(standing) + 1, await self.streams())
         return standing
+
+
+def _tally(standing: Standing, counters: Iterable[Dated]) -> None:
+    """Add the counters up by (agency, procedure, dim): the stored row's last three (a standing is
+    added up again after each claim that may change it: dict look-ups, not the Counter's)."""
+    get = standing.get
+    for dated in counters:
+        for row, (_, n) in dated.items():
+            by = row[2:]
+            standing[by] = get(by, 0) + n

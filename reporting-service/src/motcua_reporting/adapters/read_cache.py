@@ -13,12 +13,17 @@ changed in each month (`log`: [[token, {"2025-03": "2025-03-06"}], ...]). A requ
 `reporting_meta` whole (the active generation and these few documents, one read it made anyway); for
 each stream whose token moved since the process last looked, the log says which kept values the
 claims since may have changed (the days of the month from its first changed day, the month, the open
-states' year and the yearly nets, the standings from that month on), and only those are dropped (all
-of them when the log does not reach back that far). A token is replaced after the write it marks, so
-a value read after the old token is at least as new as that token; a request that read older tokens
-than the process has seen uses what is kept (newer) but keeps nothing. A stream read without a token
-(written before this change) keeps what is read from it out of the process. The list of streams is
-read again only when the tokens name one it lacks: a new stream is read from its first claim's end.
+states' year and the yearly nets, the standings from that month on: all of them when the log does not
+reach back that far). A period's sum over the streams is kept with each stream's part (`PerStream`):
+such a mark makes only that stream's parts stale, and the next request reads that stream's documents
+alone; other values it hits are dropped. The process counts the marks it has taken in (`tick`); a
+part is stale when a mark hitting it came after the tick it was read at, and a value read while marks
+came in takes them (the last MARKS are remembered; one read before those is not kept). A token is
+replaced after the write it marks, so a value read after the old token is at least as new as that
+token; a request that read older tokens than the process has seen uses what is kept (newer) but keeps
+nothing. A stream read without a token (written before this change) keeps what is read from it out of
+the process. The list of streams is read again only when the tokens name one it lacks: a new stream
+is read from its first claim's end.
 """
 
 import json
