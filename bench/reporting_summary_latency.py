@@ -203,15 +203,19 @@ class OneClaim:
     a dossier received and open on a random day of the query's period (keys taken from the stored
     counters). `undo` takes every change back out afterwards, one claim per stream."""
 
-    def __init__(self, models: ReadModels, size: int, rng: random.Random) -> None:
+    def __init__(self, models: ReadModels, rng: random.Random) -> None:
         self.counters, self.rng = Counters(models), rng
         self.models = models
-        self.position = size + 1  # the fill's claim of each stream ended at `size`
+        self.position = 0
         self.applied: dict[str, Counter[str]] = {}
         self.templates: dict[str, list[list[Any]]] = {}
 
     async def load(self) -> None:
-        """Counter rows to copy (dated by month in the stored documents): received and open ones."""
+        """Counter rows to copy (dated by month in the stored documents): received and open ones; and
+        the next claim position: past every claim applied so far (a kept database measured again)."""
+        for collection in (self.models.days, self.models.months, self.models.open_months, self.models.open_years):
+            for doc in await collection.find({}, {"pos": 1}).to_list(None):
+                self.position = max(self.position, int(doc.get("pos", 0)) + 1)
         for kind, collection in (("received", self.models.months), ("open", self.models.open_months)):
             for doc in await collection.find({"stream": "b0"}).limit(3).to_list(None):
                 self.templates.setdefault(kind, []).extend(r for r in decode_rows(doc["rows"]) if r[0] == kind)
@@ -263,7 +267,7 @@ async def measure(size: int, args: argparse.Namespace, pool: Any) -> dict[str, A
                 store = await queries(client, rng, agencies, args, args.queries, forget)
                 await queries(client, rng, agencies, args, args.warmup)
                 kept = await queries(client, rng, agencies, args, args.queries)
-                one_claim = OneClaim(models, size, rng)
+                one_claim = OneClaim(models, rng)
                 await one_claim.load()
                 try:
                     claimed = await queries(client, rng, agencies, args, args.queries, one_claim)
