@@ -6,9 +6,12 @@ per submission.
 The copy is dropped whenever this instance folds a catalogue event (its consumer, or its own API's
 read-your-writes fold), so what one instance saw published it checks at once. Another instance's
 consumer folds the partitions of `catalog.events` this one does not own: such a change is seen here
-within `max_age` seconds."""
+within `max_age` seconds. A copy past half that age is taken again in the background while requests go
+on with it, so that no request waits for the reload (all of them did, every `max_age`, which was a
+latency spike at high rates); only a copy past `max_age`, a new day, or a fold here is waited for."""
 
 import asyncio
+import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -18,6 +21,8 @@ from motcua_shared import events as ev
 from motcua_shared.catalogue import Agency, CatalogueStore, Procedure, Succession, province_today, responsible_agency
 
 DEFAULT_MAX_AGE_SECONDS = 2.0
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -47,6 +52,7 @@ class CatalogueSnapshot:
         self._snapshot: _Snapshot | None = None
         self._generation = 0  # bumped by every fold: a copy taken before it is stale
         self._loading = asyncio.Lock()
+        self._refreshing: asyncio.Task[_Snapshot] | None = None
 
     async def ensure_indexes(self) -> None:
         await self._store.ensure_indexes()
@@ -73,20 +79,30 @@ class CatalogueSnapshot:
     async def procedures(self, *, agency_code: str | None = None, include_retired: bool = False) -> list[Procedure]:
         return await self._store.procedures(agency_code=agency_code, include_retired=include_retired)
 
-    def _fresh(self, snapshot: _Snapshot | None) -> bool:
+    def _fresh(self, snapshot: _Snapshot | None, within: float) -> bool:
         return (
             snapshot is not None
             and snapshot.generation == self._generation
             and snapshot.day == self._today()
-            and time.monotonic() - snapshot.taken_at < self._max_age
+            and time.monotonic() - snapshot.taken_at < within
         )
 
     async def _current(self) -> _Snapshot:
-        if self._fresh(self._snapshot):
-            assert self._snapshot is not None
-            return self._snapshot
+        snapshot = self._snapshot
+        if snapshot is not None and self._fresh(snapshot, self._max_age):
+            if not self._fresh(snapshot, self._max_age / 2):
+                self._refresh_in_background()
+            return snapshot
+        return await self._load(self._max_age)
+
+    def _refresh_in_background(self) -> None:
+        if self._refreshing is None or self._refreshing.done():
+            self._refreshing = asyncio.create_task(self._load(self._max_age / 2))
+            self._refreshing.add_done_callback(_report_failure)
+
+    async def _load(self, unless_younger_than: float) -> _Snapshot:
         async with self._loading:  # concurrent requests share one load
-            if not self._fresh(self._snapshot):
+            if not self._fresh(self._snapshot, unless_younger_than):
                 generation, taken_at, day = self._generation, time.monotonic(), self._today()
                 agencies = await self._store.agencies()
                 procedures = await self._store.procedures(include_retired=True)
@@ -101,3 +117,10 @@ class CatalogueSnapshot:
                 )
             assert self._snapshot is not None
             return self._snapshot
+
+
+def _report_failure(task: asyncio.Task[_Snapshot]) -> None:
+    """A background reload that failed (the store away): the copy ages on, and a request past
+    `max_age` loads it itself and gets the error."""
+    if not task.cancelled() and task.exception() is not None:
+        log.warning("could not take the catalogue again: %r", task.exception())
