@@ -34,16 +34,24 @@ def _listed(blob: bytes | None) -> list[list[Any]]:
     return json.loads(zlib.decompress(blob)) if blob else []
 
 
-def _pieces(blob: bytes | None) -> set[str] | None:
-    """A stored document's rows as their JSON texts (`"received", "2025-03", ..., 12`), or None when
-    the text is not a list of flat lists. Two versions of a document differ in a few rows (a claim
-    changes a few counters): comparing texts finds them without decoding the thousands that stayed."""
+def _pieces(blob: bytes | None) -> set[str]:
+    """A stored document's rows as their JSON texts (`"received", "2025-03", ..., 12`). Two versions
+    of a document differ in a few rows (a claim changes a few counters): comparing texts finds them
+    without decoding the thousands that stayed. ValueError when the text is not a list of lists."""
     if not blob:
         return set()
     text = zlib.decompress(blob).decode()
-    if not (text.startswith("[[") and text.endswith("]]")) or "[" in text[2:-2].replace("],[", ""):
-        return None
+    if not (text.startswith("[[") and text.endswith("]]")):
+        raise ValueError("not a list of rows")
     return set(text[2:-2].split("],[")) if len(text) > 4 else set()
+
+
+def _parsed(pieces: Iterable[str]) -> list[list[Any]]:
+    """Rows from their texts; ValueError unless each is a flat row (a piece cut inside a value is not)."""
+    rows = [json.loads(f"[{piece}]") for piece in pieces]
+    if any(len(row) != 6 or isinstance(row[5], list) for row in rows):
+        raise ValueError("not a row")
+    return rows
 
 
 @dataclass
@@ -71,13 +79,13 @@ class Sum:
 
     def swap(self, old: bytes | None, new: bytes | None) -> None:
         """One stream's document `old` replaced by its `new` version: only the rows that differ."""
-        before, after = _pieces(old), _pieces(new)
-        if before is None or after is None:
-            self.add(_listed(old), -1)
-            self.add(_listed(new))
-            return
-        self.add([json.loads(f"[{piece}]") for piece in before - after], -1)
-        self.add([json.loads(f"[{piece}]") for piece in after - before])
+        try:
+            before, after = _pieces(old), _pieces(new)
+            removed, added = _parsed(before - after), _parsed(after - before)
+        except ValueError:  # not as encode_rows writes them: every row, decoded
+            removed, added = _listed(old), _listed(new)
+        self.add(removed, -1)
+        self.add(added)
 
     def copy(self) -> "Sum":
         merged = {kind: {day: dict(dated) for day, dated in days.items()} for kind, days in self.merged.items()}
