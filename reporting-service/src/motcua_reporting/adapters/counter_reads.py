@@ -68,7 +68,7 @@ class Sum:
             dated = merged.setdefault(kind, {}).setdefault(day, {})
             found = dated.get(row)
             if found is None:
-                key = keys.get(row) or _new_key(row)
+                row, key = keys.get(row) or _new_key(row)  # the shared row: kept rows hold no copies
                 dated[row] = (key, sign * n)
                 self.rows += 1
             elif found[1] + sign * n:
@@ -98,18 +98,18 @@ def size_of(kept: PerStream) -> int:
     return total.rows + sum(len(blob or b"") for blob in kept.parts.values()) // 64 + 1
 
 
-# One CounterKey per stored key, shared by every document read: a month's day documents repeat the
-# same keys (dated by month: at 100k, 18,260 rows of a month's 31 documents hold 905 keys), so a
-# day document costs a look-up per row instead of a frozen dataclass, and kept rows share them.
-_KEYS: dict[Row, CounterKey] = {}
+# One row and CounterKey per stored key, shared by every document read: a month's day documents
+# repeat the same keys (dated by month: at 100k, 18,260 rows of a month's 31 documents hold 905 keys),
+# so a day document costs a look-up per row instead of a frozen dataclass, and kept rows share them.
+_KEYS: dict[Row, tuple[Row, CounterKey]] = {}
 _KEYS_LIMIT = 100_000  # (about 25 MB at most) beyond it start again: keys already kept stay valid
 
 
-def _new_key(row: Row) -> CounterKey:
+def _new_key(row: Row) -> tuple[Row, CounterKey]:
     if len(_KEYS) >= _KEYS_LIMIT:
         _KEYS.clear()
-    key = _KEYS[row] = CounterKey(*row)
-    return key
+    shared = _KEYS[row] = (row, CounterKey(*row))
+    return shared
 
 
 class CounterReads:
