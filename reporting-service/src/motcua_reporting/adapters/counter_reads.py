@@ -63,9 +63,12 @@ class Sum:
 
     def add(self, listed: list[list[Any]], sign: int = 1) -> None:
         merged, keys = self.merged, _KEYS
+        at: tuple[str, str] | None = None
+        dated: Dated = {}
         for kind, day, agency, procedure, dim, n in listed:
             row = (kind, day, agency, procedure, dim)
-            dated = merged.setdefault(kind, {}).setdefault(day, {})
+            if at != (kind, day):  # stored rows come sorted: the same kind and date run on
+                at, dated = (kind, day), merged.setdefault(kind, {}).setdefault(day, {})
             found = dated.get(row)
             if found is None:
                 row, key = keys.get(row) or _new_key(row)  # the shared row: kept rows hold no copies
