@@ -20,7 +20,7 @@ from typing import Any
 from pymongo.asynchronous.collection import AsyncCollection
 
 from ..domain.contributions import CounterKey, Kind
-from .counter_store import Row, month_doc_id, months_between
+from .counter_store import MONTH, Row, month_doc_id, months_between
 from .counters import Standing, split_period
 from .read_cache import Kept, PerStream, read_meta, versions_of
 
@@ -61,11 +61,18 @@ class Sum:
     merged: Merged = field(default_factory=dict)
     rows: int = 0
 
-    def add(self, listed: list[list[Any]], sign: int = 1) -> None:
+    def add(self, listed: list[list[Any]], sign: int = 1, through: str | None = None) -> None:
+        """Add (sign 1) or take out (-1) stored rows. `through`: a day document read for that day,
+        whose rows dated by day (changes ahead of a frontier, counter_store.MonthToDate) count up to
+        that day, dated by month (as counter_store.through_day)."""
         merged, keys = self.merged, _KEYS
         at: tuple[str, str] | None = None
         dated: Dated = {}
         for kind, day, agency, procedure, dim, n in listed:
+            if through is not None and len(day) > MONTH:
+                if day > through:
+                    continue
+                day = day[:MONTH]
             row = (kind, day, agency, procedure, dim)
             if at != (kind, day):  # stored rows come sorted: the same kind and date run on
                 at, dated = (kind, day), merged.setdefault(kind, {}).setdefault(day, {})
@@ -80,15 +87,16 @@ class Sum:
                 del dated[row]
                 self.rows -= 1
 
-    def swap(self, old: bytes | None, new: bytes | None) -> None:
-        """One stream's document `old` replaced by its `new` version: only the rows that differ."""
+    def swap(self, old: bytes | None, new: bytes | None, through: str | None = None) -> None:
+        """One stream's document `old` replaced by its `new` version: only the rows that differ (each
+        row counts on its own, so the rows left out by `through` are the same either way)."""
         try:
             before, after = _pieces(old), _pieces(new)
             removed, added = _parsed(before - after), _parsed(after - before)
         except ValueError:  # not as encode_rows writes them: every row, decoded
             removed, added = _listed(old), _listed(new)
-        self.add(removed, -1)
-        self.add(added)
+        self.add(removed, -1, through)
+        self.add(added, 1, through)
 
     def copy(self) -> "Sum":
         merged = {kind: {day: dict(dated) for day, dated in days.items()} for kind, days in self.merged.items()}
@@ -152,26 +160,22 @@ class CounterReads:
         return versions_of(await self._read_frontiers, self._kept.models.prefix).frontiers
 
     @staticmethod
-    def doc_id(store: str, period: str, stream: str, frontier: dict[str, str] | None) -> str | None:
-        """The document of `stream` that holds `period` of `store` for a reader (None: none can). A
-        stream with a day-document frontier (MonthToDate) has none past it: a later day of the month
-        reads the frontier's (its running total through the frontier is the total through that day),
-        and a month without one had no change. A stream without one has every day to the month's end."""
+    def doc_id(store: str, period: str, stream: str, frontier: dict[str, str] | None) -> str:
+        """The document of `stream` that holds `period` of `store` for a reader (as counter_store's
+        frontier_doc). A stream with a day-document frontier (MonthToDate) has none past it: a later day
+        of the month reads the frontier's (its running total through the frontier, and the changes it
+        holds dated ahead: `Sum.add`'s `through`), a month without one the day itself. A stream without
+        a frontier document has every day to the month's end."""
         if store != "days" or frontier is None:
             return month_doc_id(stream, period)
-        last = frontier.get(period[:7])
-        return month_doc_id(stream, min(period, last)) if last is not None else None
+        return month_doc_id(stream, min(period, frontier.get(period[:MONTH], period)))
 
     async def _parts(self, store: str, period: str, streams: list[str]) -> dict[str, bytes | None]:
         """The stored rows of each stream's document of the period (None: no document), read together."""
         collection, frontiers = self._stores[store], await self._frontiers()
-        ids = {s: self.doc_id(store, period, s, frontiers.get(s)) for s in streams}
-        read = [(s, i) for s, i in ids.items() if i is not None]
-        docs = await asyncio.gather(*(collection.find_one({"_id": i}, {"rows": 1}) for _, i in read))
-        parts: dict[str, bytes | None] = dict.fromkeys(streams)
-        for (stream, _), doc in zip(read, docs, strict=True):
-            parts[stream] = (doc or {}).get("rows")
-        return parts
+        ids = [self.doc_id(store, period, s, frontiers.get(s)) for s in streams]
+        docs = await asyncio.gather(*(collection.find_one({"_id": i}, {"rows": 1}) for i in ids))
+        return {s: (doc or {}).get("rows") for s, doc in zip(streams, docs, strict=True)}
 
     async def _read(self, store: str, period: str) -> Merged:
         """The period added up over the streams: from what is kept, reading only the streams whose
@@ -180,11 +184,12 @@ class CounterReads:
         streams = await self.streams()
         kept: PerStream | None = self._kept.get(key)
         began = self._kept.tick()
+        through = period if store == "days" else None  # a day document counts up to its day
         if kept is None:
             parts = await self._parts(store, period, streams)
             total = Sum()
             for blob in parts.values():
-                total.add(_listed(blob))
+                total.add(_listed(blob), 1, through)
             kept = PerStream(parts, dict.fromkeys(streams, began), total)
             self._kept.put(key, kept, size_of(kept), streams, since=began)
             return total.merged
@@ -196,7 +201,7 @@ class CounterReads:
             for stream, blob in fresh.items():
                 if kept.read_at.get(stream, -1) > began:
                     continue  # another request swapped in a part read later, meanwhile
-                kept.total.swap(kept.parts.get(stream), blob)
+                kept.total.swap(kept.parts.get(stream), blob, through)
                 kept.parts[stream], kept.read_at[stream] = blob, began
             self._kept.resized(key, kept, size_of(kept))
         return kept.total.merged  # type: ignore[no-any-return]
