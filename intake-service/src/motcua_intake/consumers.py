@@ -7,6 +7,7 @@
   changed (adapters/dossier_store.py, DossierStore.fold_batch); an event that cannot be folded goes to
   dossier.events.dlq with the reason."""
 
+import asyncio
 from types import SimpleNamespace
 from typing import Any
 
@@ -50,6 +51,12 @@ SUBSCRIPTIONS: list[Consumes[Intake]] = [
 ]
 BATCH_MAX_RECORDS = 500
 BATCH_TIMEOUT_MS = 100
+# A batch smaller than this waits a moment before it is folded, so that the next one gathers what
+# arrives meanwhile: at a high submission rate one bulk insert (and one offset commit) then serves
+# several new dossiers instead of one or two; intake's view is that much later (tracking and the
+# applicant's actions wait for it: applicant_actions.folded_dossier).
+LINGER_BELOW_RECORDS = 50
+LINGER_SECONDS = 0.05
 
 
 def register_consumers(broker: KafkaBroker, intake: Intake, *, group_id: str) -> None:
@@ -58,6 +65,8 @@ def register_consumers(broker: KafkaBroker, intake: Intake, *, group_id: str) ->
     subscribe_table(broker, SUBSCRIPTIONS, intake, intake.topics, group_id=group_id)
 
     async def handle(by_partition: dict[int, list[tuple[int, Any]]]) -> None:
+        if sum(len(records) for records in by_partition.values()) < LINGER_BELOW_RECORDS:
+            await asyncio.sleep(LINGER_SECONDS)
         for event, error, partition, offset in await fold_dossier_records(intake, by_partition):
             record = SimpleNamespace(
                 value=event.to_bytes(), key=event.dossier_id.encode(), partition=partition, offset=offset
