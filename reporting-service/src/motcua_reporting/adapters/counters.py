@@ -18,7 +18,7 @@ from datetime import date, timedelta
 from ..domain.contributions import Kind
 from .counter_store import MONTH, YEAR, CounterStore, MonthToDate, Row, months_between, row_of
 from .read_cache import changes_of, mark_changed
-from .read_models import ReadModels
+from .read_models import META, ReadModels
 
 Standing = Counter[tuple[str, str, str]]  # (agency, procedure, open state) -> dossiers
 
@@ -26,7 +26,8 @@ Standing = Counter[tuple[str, str, str]]  # (agency, procedure, open state) -> d
 class Counters:
     def __init__(self, models: ReadModels) -> None:
         self._models = models
-        self.days = MonthToDate(models.days, models.streams)
+        # Day documents up to each month's frontier, stored beside the change marks (counter_store.py).
+        self.days = MonthToDate(models.days, models.streams, models.db[META], models.prefix)
         self.months = CounterStore(models.months, models.streams)
         self.open_months = CounterStore(models.open_months, models.streams, period=YEAR)
         self.open_years = CounterStore(models.open_years, models.streams, period=0)
@@ -53,12 +54,16 @@ class Counters:
                 open_years[(kind, day[:YEAR], agency, procedure, dim)] += n
             else:
                 months[(kind, day[:MONTH], agency, procedure, dim)] += n
-        await asyncio.gather(
+        done = await asyncio.gather(
             self.days.apply_claim(stream, start, end, days),
             self.months.apply_claim(stream, start, end, months),
             self.open_months.apply_claim(stream, start, end, open_months),
             self.open_years.apply_claim(stream, start, end, open_years),
+            return_exceptions=True,  # every store's write over before a failure goes up: a retry races none
         )
+        for outcome in done:
+            if isinstance(outcome, BaseException):
+                raise outcome
         # After the writes, never before: what readers keep is valid until then (read_cache.py).
         await mark_changed(self._models, stream, changes_of(deltas))
 
