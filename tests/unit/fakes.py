@@ -107,18 +107,8 @@ class IntakeDossiers:
     def give_back_code(self, code: str) -> None:
         pass
 
-    def receiving(self, dossier_id: str) -> None:
-        pass
-
-    def received(self, dossier_id: str) -> None:
-        pass
-
     async def known(self, dossier_id: str) -> bool:
         return any(event.dossier_id == dossier_id for event in self.folded)
-
-    async def record_new(self, events: Sequence[ev.DossierEvent], *, phone_hash: str | None = None) -> bool:
-        self.folded += events
-        return True
 
     async def apply(self, event: ev.DossierEvent, *, phone_hash: str | None = None) -> None:
         self.folded.append(event)
