@@ -13,7 +13,7 @@ from datetime import date, datetime
 from typing import Any, TypeVar
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
-from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.admin import AIOKafkaAdminClient
 from motcua_shared.calendar import PROVINCE_TZ, load_calendar
 from motcua_shared.mongo import make_mongo_client
 from motcua_shared.topics import Topics
@@ -21,16 +21,6 @@ from motcua_stack.histories import catalogue_events, catalogue_key, generate_his
 from pymongo import monitoring
 
 T = TypeVar("T")
-
-
-async def create_topics(bootstrap: str, topics: Topics) -> None:
-    """The contract's topics under the run's prefix (3 partitions each)."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
-    await admin.start()
-    try:
-        await admin.create_topics([NewTopic(n, num_partitions=3, replication_factor=1) for n in topics.all()])
-    finally:
-        await admin.close()
 
 
 async def publish(bootstrap: str, topics: Topics, dossiers: int, seed: int) -> int:

@@ -20,7 +20,6 @@ import uuid
 from _fold import (
     DOSSIER_DOCUMENT,
     commands_per_event,
-    create_topics,
     fold_progress,
     left_to_fold,
     measured,
@@ -32,6 +31,7 @@ from motcua_intake.bootstrap import create_app
 from motcua_intake.config import Settings
 from motcua_shared.mongo import make_mongo_client
 from motcua_shared.topics import Topics
+from motcua_stack.topics import ensure_topics
 
 
 async def fold_time(settings: Settings, bootstrap: str, topics: Topics, patience: float) -> float:
@@ -58,7 +58,7 @@ async def main() -> None:
 
     run = uuid.uuid4().hex[:8]
     topics = Topics(f"bench-{run}.")
-    await create_topics(args.kafka, topics)
+    await ensure_topics(args.kafka, topics, 3)
     events = await publish(args.kafka, topics, args.dossiers, args.seed)
 
     database = f"bench_intake_fold_{run}"

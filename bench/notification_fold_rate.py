@@ -33,7 +33,7 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
-from _fold import create_topics, fold_progress, left_to_fold, measured, raw_insert_rate
+from _fold import fold_progress, left_to_fold, measured, raw_insert_rate
 from _load import machine_line, ratio_line, table
 from aiokafka import AIOKafkaProducer
 from motcua_notification.adapters.directory import Directory
@@ -45,6 +45,7 @@ from motcua_shared.calendar import PROVINCE_TZ, load_calendar
 from motcua_shared.mongo import make_mongo_client
 from motcua_shared.topics import Topics
 from motcua_stack.histories import catalogue_events, catalogue_key, generate_histories, read_catalogue
+from motcua_stack.topics import ensure_topics
 
 
 def restamped(history: list[ev.DossierEvent], at: datetime) -> list[ev.DossierEvent]:
@@ -116,7 +117,7 @@ async def fold(args: argparse.Namespace, kind: str, events: list[ev.DossierEvent
     """Publish `events` on topics of their own, then time notification's catch-up on a database of its own."""
     catalogue = read_catalogue()
     topics = Topics(f"bench-{run}-{kind}.")
-    await create_topics(args.kafka, topics)
+    await ensure_topics(args.kafka, topics, 3)
     await publish(
         args.kafka, topics, catalogue_events(catalogue, occurred_at=datetime(2023, 1, 1, tzinfo=PROVINCE_TZ)), events
     )
