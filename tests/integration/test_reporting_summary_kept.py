@@ -18,6 +18,19 @@ from test_reporting_summary import summary
 from test_reporting_support import SECRET, running_reporting, scenario_catalogue, scenario_histories, vn
 
 
+async def scenario_store(infrastructure: Infrastructure, mongo_db: AsyncDatabase[Any]) -> tuple[Projections, Settings]:
+    """The read models with the scenario's catalogue folded, and the settings of a reporting app on them."""
+    models = ReadModels(mongo_db)
+    await models.ensure_indexes()
+    projections = Projections.of(models)
+    for event in scenario_catalogue():
+        await fold_catalogue_event(projections, event)
+    settings = Settings(  # type: ignore[call-arg]
+        mongodb_url=infrastructure.mongodb_url, mongodb_database=mongo_db.name, jwt_secret=SECRET
+    )
+    return projections, settings
+
+
 def record_reads(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """The collections read from (find, find_one) from here on."""
     names: list[str] = []
@@ -35,16 +48,9 @@ def record_reads(monkeypatch: pytest.MonkeyPatch) -> list[str]:
 async def test_a_kept_summary_shows_every_later_fold(
     infrastructure: Infrastructure, mongo_db: AsyncDatabase[Any], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    models = ReadModels(mongo_db)
-    await models.ensure_indexes()
-    projections = Projections.of(models)
-    for event in scenario_catalogue():
-        await fold_catalogue_event(projections, event)
+    projections, settings = await scenario_store(infrastructure, mongo_db)
     histories = scenario_histories()
     await projections.dossiers.fold_events(histories["D1"].events[:1])
-    settings = Settings(  # type: ignore[call-arg]
-        mongodb_url=infrastructure.mongodb_url, mongodb_database=mongo_db.name, jwt_secret=SECRET
-    )
     async with running_reporting(settings, consume=False) as client:
         assert (await summary(client))["received"]["total"] == 1
         reads = record_reads(monkeypatch)
@@ -97,11 +103,7 @@ async def test_after_a_claim_of_one_stream_a_summary_reads_that_streams_document
     # Thirteen dossiers spread over three streams; each step folds the rest of one dossier's history
     # into its stream, then asks kept summaries of four periods: each shows what a fresh process
     # reads from the store, and only the folded stream's documents were read again.
-    models = ReadModels(mongo_db)
-    await models.ensure_indexes()
-    projections = Projections.of(models)
-    for event in scenario_catalogue():
-        await fold_catalogue_event(projections, event)
+    projections, settings = await scenario_store(infrastructure, mongo_db)
     histories = scenario_histories()
     streams = {name: f"s{i % 3}" for i, name in enumerate(sorted(histories))}
     for name, history in histories.items():
@@ -112,9 +114,6 @@ async def test_after_a_claim_of_one_stream_a_summary_reads_that_streams_document
         {"from": "2020-01-10", "to": "2020-02-15"},
         {"from": "2019-12-20", "to": "2020-01-08", "agency_code": "STNMT"},
     ]
-    settings = Settings(  # type: ignore[call-arg]
-        mongodb_url=infrastructure.mongodb_url, mongodb_database=mongo_db.name, jwt_secret=SECRET
-    )
     async with running_reporting(settings, consume=False) as client:
         for name in ["D1", "D2", "D5", "D9"]:
             for period in periods:  # what a running process has kept
