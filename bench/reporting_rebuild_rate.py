@@ -22,12 +22,13 @@ import statistics
 import time
 import uuid
 
-from _fold import create_topics, publish, raw_insert_rate
+from _fold import publish, raw_insert_rate
 from _load import machine_line, ratio_line
 from motcua_reporting.config import Settings
 from motcua_reporting.service_layer.rebuild import rebuild
 from motcua_shared.mongo import make_mongo_client
 from motcua_shared.topics import Topics
+from motcua_stack.topics import ensure_topics
 
 GOAL = 0.7  # rebuild events/s over raw insert docs/s (issue 16)
 
@@ -59,7 +60,7 @@ async def main() -> None:
 
     run = uuid.uuid4().hex[:8]
     topics = Topics(f"bench-{run}.")
-    await create_topics(args.kafka, topics)
+    await ensure_topics(args.kafka, topics, 3)
     events = await publish(args.kafka, topics, args.dossiers, args.seed)
 
     database = f"bench_rebuild_{run}"

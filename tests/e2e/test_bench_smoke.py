@@ -252,3 +252,23 @@ def test_the_in_or_each_benchmark_prints_each_read_with_both_times(infrastructur
     ]  # fmt: skip
     assert all(float(r["$in ms"]) > 0 and float(r["each ms"]) > 0 for r in rows)
     assert "machine:" in out and "machine after:" in out
+
+
+@pytest.mark.parametrize(
+    ("script", "ratio"),
+    [
+        ("reporting_rebuild_rate.py", "ratio: rebuild events/s / raw insert docs/s = "),
+        ("processing_fold_rate.py", "ratio = 10%-90% ev/s / raw insert docs/s"),
+        ("notification_fold_rate.py", "ratio: notification historical fold events/s / raw insert docs/s = "),
+        ("intake_fold_rate.py", "raw insert docs/s"),
+        ("processing_clock_rate.py", "ratio chunks / one at a time: "),
+    ],
+)
+def test_each_fold_benchmark_folds_a_few_dossiers_and_prints_its_ratio(
+    infrastructure: Infrastructure, script: str, ratio: str
+) -> None:
+    # A benchmark nobody runs breaks quietly (one import did): each runs here on 10 dossiers.
+    out = run_script(script, infrastructure, ["--dossiers", "10"])
+    assert ratio in out
+    if script != "processing_clock_rate.py":
+        assert "machine:" in out
