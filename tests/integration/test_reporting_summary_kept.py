@@ -1,11 +1,14 @@
 """What the reporting process keeps between summaries (adapters/read_cache.py) never hides a later
 fold: a dossier folded into a stream already read, a stream's first claim and a catalogue change each
 show in the very next summary; a summary asked again with nothing folded, or with only later months
-folded since, reads only `reporting_meta`; after a claim of one stream, only that stream's documents."""
+folded since, reads only `reporting_meta`; after a claim of one stream, only that stream's documents,
+and none when this process folded it, unless another instance has written the stream since."""
 
 from typing import Any
 
 import pytest
+from motcua_reporting.adapters import counters, read_cache
+from motcua_reporting.adapters.handover import HANDOVER, Handover
 from motcua_reporting.adapters.read_cache import CACHE
 from motcua_reporting.adapters.read_models import ReadModels
 from motcua_reporting.config import Settings
@@ -97,12 +100,14 @@ def record_counter_reads(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     return ids
 
 
+@pytest.mark.parametrize("folded_by", ["another process", "this process"])
 async def test_after_a_claim_of_one_stream_a_summary_reads_that_streams_documents_alone(
-    infrastructure: Infrastructure, mongo_db: AsyncDatabase[Any], monkeypatch: pytest.MonkeyPatch
+    infrastructure: Infrastructure, mongo_db: AsyncDatabase[Any], monkeypatch: pytest.MonkeyPatch, folded_by: str
 ) -> None:
     # Thirteen dossiers spread over three streams; each step folds the rest of one dossier's history
     # into its stream, then asks kept summaries of four periods: each shows what a fresh process
-    # reads from the store, and only the folded stream's documents were read again.
+    # reads from the store. Only the folded stream's documents were read again, and none at all when
+    # the fold ran in the process that answers (it hands over what it wrote: handover.py).
     projections, settings = await scenario_store(infrastructure, mongo_db)
     histories = scenario_histories()
     streams = {name: f"s{i % 3}" for i, name in enumerate(sorted(histories))}
@@ -119,9 +124,42 @@ async def test_after_a_claim_of_one_stream_a_summary_reads_that_streams_document
             for period in periods:  # what a running process has kept
                 await summary(client, **period)
             await projections.dossiers.fold_events(histories[name].events[1:], stream=streams[name])
+            if folded_by == "another process":
+                HANDOVER.clear()
             ids = record_counter_reads(monkeypatch)
             kept = [await summary(client, **period) for period in periods]
             monkeypatch.undo()
-            assert ids and all(i.startswith(f"{streams[name]}|") for i in ids), ids
+            if folded_by == "another process":
+                assert ids and all(i.startswith(f"{streams[name]}|") for i in ids), ids
+            else:
+                assert ids == []
             CACHE.clear()
             assert kept == [await summary(client, **period) for period in periods]
+
+
+async def test_a_hand_over_is_not_used_once_another_writer_marked_the_stream(
+    infrastructure: Infrastructure, mongo_db: AsyncDatabase[Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # This process's fold writes stream s0 (and hands over what it wrote); another reporting instance
+    # then folds into s0 (its own writer, hand-over and last marks). The next summary reads s0 from
+    # the store and shows the other instance's dossier; this process's next claim of s0 shows too.
+    projections, settings = await scenario_store(infrastructure, mongo_db)
+    histories = scenario_histories()
+    await projections.dossiers.fold_events(histories["D1"].events[:1], stream="s0")
+    async with running_reporting(settings, consume=False) as client:
+        await projections.dossiers.fold_events(histories["D2"].events[:1], stream="s0")
+        assert (await summary(client))["received"]["total"] == 2
+        with monkeypatch.context() as another_process:
+            another_process.setattr(counters, "HANDOVER", Handover())
+            another_process.setattr(read_cache, "_written", {})
+            other = Projections.of(ReadModels(mongo_db))
+            await other.dossiers.fold_events(histories["D3"].events[:1], stream="s0")
+        ids = record_counter_reads(monkeypatch)
+        assert (await summary(client))["received"]["total"] == 3
+        monkeypatch.undo()
+        assert ids and all(i.startswith("s0|") for i in ids), ids
+        await projections.dossiers.fold_events(histories["D4"].events[:1], stream="s0")
+        kept = await summary(client)
+        assert kept["received"]["total"] == 4
+        CACHE.clear()
+        assert kept == await summary(client)

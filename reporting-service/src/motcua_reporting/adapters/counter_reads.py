@@ -5,7 +5,8 @@ The stores are those of adapters/counters.py. A report asks for a few period doc
 nets); each is read once per request, from every stream at once, and added up over the streams into
 rows by kind and date, which the process keeps with each stream's part (read_cache.PerStream). So a
 report reads at most one document per stream and period, none when nothing changed since it was kept,
-and after a claim of one stream that stream's documents alone, adding up only their rows that changed.
+and after a claim of one stream that stream's documents alone, adding up only their rows that changed;
+those this process's own fold has just written it takes as written, without reading them (handover.py).
 """
 
 import asyncio
@@ -22,6 +23,7 @@ from pymongo.asynchronous.collection import AsyncCollection
 from ..domain.contributions import CounterKey, Kind
 from .counter_store import MONTH, Row, month_doc_id, months_between
 from .counters import Standing, split_period
+from .handover import HANDOVER
 from .read_cache import Kept, PerStream, read_meta, versions_of
 
 Rows = list[tuple[CounterKey, int]]
@@ -173,9 +175,26 @@ class CounterReads:
     async def _parts(self, store: str, period: str, streams: list[str]) -> dict[str, bytes | None]:
         """The stored rows of each stream's document of the period (None: no document), read together."""
         collection, frontiers = self._stores[store], await self._frontiers()
-        ids = [self.doc_id(store, period, s, frontiers.get(s)) for s in streams]
-        docs = await asyncio.gather(*(collection.find_one({"_id": i}, {"rows": 1}) for i in ids))
-        return {s: (doc or {}).get("rows") for s, doc in zip(streams, docs, strict=True)}
+        parts: dict[str, bytes | None] = {}
+        reads: dict[str, str] = {}  # stream -> the id of its document to read from the store
+        for s in streams:
+            doc_id = self.doc_id(store, period, s, frontiers.get(s))
+            found, blob = self._handed_over(s, collection.name, doc_id)
+            if found:
+                parts[s] = blob
+            else:
+                reads[s] = doc_id
+        docs = await asyncio.gather(*(collection.find_one({"_id": i}, {"rows": 1}) for i in reads.values()))
+        parts.update({s: (doc or {}).get("rows") for s, doc in zip(reads, docs, strict=True)})
+        return {s: parts[s] for s in streams}
+
+    def _handed_over(self, stream: str, collection: str, doc_id: str) -> tuple[bool, bytes | None]:
+        """The document as this process's fold wrote it under the token this request read (handover.py)."""
+        version = self._kept.version
+        if version is None or stream not in version.tokens:
+            return False, None
+        models = self._kept.models
+        return HANDOVER.rows((models.db.name, models.prefix, stream), version.tokens[stream][0], collection, doc_id)
 
     async def _read(self, store: str, period: str) -> Merged:
         """The period added up over the streams: from what is kept, reading only the streams whose

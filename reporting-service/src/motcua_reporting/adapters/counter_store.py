@@ -166,6 +166,9 @@ class CounterStore:
         self._period = period
         self.streams = StreamRegistry(streams)
         self._known: dict[str, Known] = {}
+        # Per stream, the rows of each document the current claim wrote, for this process's readers
+        # (handover.py); None: what the store holds is not known here (another writer's documents).
+        self.written: dict[str, dict[tuple[str, str], bytes | None] | None] = {}
 
     def began(self, stream: str, position: int) -> None:
         """The stream's chain began at `position` with this writer: it has no document yet."""
@@ -227,9 +230,11 @@ class CounterStore:
                 known.keep(doc["_id"], decode_rows(doc.get("rows")))
             else:  # this claim reached the document before a crash (or a later one did: trust nothing after)
                 ahead = ahead or pos > end
+                self.written[stream] = None
                 ids = {p: i for p, i in ids.items() if i != doc["_id"]}
         inserts: list[tuple[str, dict[Row, int], dict[str, Any]]] = []
         updates: list[tuple[str, dict[Row, int], UpdateOne]] = []
+        blobs: dict[str, bytes] = {}
         for period, doc_id in ids.items():
             old = known.docs.get(doc_id)
             counts = dict(old) if old is not None else {}
@@ -239,7 +244,7 @@ class CounterStore:
                     counts[row] = total
                 else:
                     counts.pop(row, None)
-            blob = encode_rows(counts)
+            blob = blobs[doc_id] = encode_rows(counts)
             if old is None:  # inserts go in one batch: far faster than upserts on FerretDB
                 doc = {"_id": doc_id, "stream": stream, "period": period, "pos": end, "rows": blob}
                 inserts.append((doc_id, counts, doc))
@@ -255,9 +260,14 @@ class CounterStore:
             # an update that matched nothing found `pos` past the claim's start, and what is there
             # stands, as on the read path; a document taken for new that exists is read and applied.
             self._known.pop(stream, None)
+            self.written[stream] = None
             again = {inserts[i][2]["period"]: by_period[inserts[i][2]["period"]] for i in taken}
             redone = await self._write(stream, start, end, again, Known(start - 1)) if again else 0
             return len(inserts) - len(taken) + matched + redone
+        written = self.written.setdefault(stream, {})
+        if written is not None:
+            name = self._counters.name
+            written.update({(name, d): blob for d, blob in blobs.items()})
         for doc_id, counts, _ in [*inserts, *updates]:
             known.keep(doc_id, counts)
             if known.existing is not None:

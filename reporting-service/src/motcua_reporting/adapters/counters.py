@@ -17,6 +17,7 @@ from datetime import date, timedelta
 
 from ..domain.contributions import Kind
 from .counter_store import MONTH, YEAR, CounterStore, MonthToDate, Row, months_between, row_of
+from .handover import HANDOVER
 from .read_cache import changes_of, mark_changed
 from .read_models import META, ReadModels
 
@@ -54,6 +55,9 @@ class Counters:
                 open_years[(kind, day[:YEAR], agency, procedure, dim)] += n
             else:
                 months[(kind, day[:MONTH], agency, procedure, dim)] += n
+        stores = (self.days, self.months, self.open_months, self.open_years)
+        for store in stores:
+            store.written.pop(stream, None)
         done = await asyncio.gather(
             self.days.apply_claim(stream, start, end, days),
             self.months.apply_claim(stream, start, end, months),
@@ -65,7 +69,12 @@ class Counters:
             if isinstance(outcome, BaseException):
                 raise outcome
         # After the writes, never before: what readers keep is valid until then (read_cache.py).
-        await mark_changed(self._models, stream, changes_of(deltas))
+        token, continued = await mark_changed(self._models, stream, changes_of(deltas))
+        written: dict[tuple[str, str], bytes | None] | None = {}
+        for store in stores:
+            mine = store.written.pop(stream, {})
+            written = None if written is None or mine is None else {**written, **mine}
+        HANDOVER.marked((self._models.db.name, self._models.prefix, stream), token, written, continued)
 
     async def totals(self) -> dict[str, int]:
         """Every counter of every store, "store:key id" -> total over the streams (for tests and checks)."""

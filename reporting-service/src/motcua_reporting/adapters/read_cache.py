@@ -36,6 +36,7 @@ from typing import Any
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
+from .handover import HANDOVER
 from .read_models import META, ReadModels
 
 CATALOGUE = "catalogue"
@@ -67,10 +68,12 @@ def changes_of(key_ids: Iterable[str]) -> Changes:
 _written: dict[tuple[str, str], tuple[str, Log]] = {}  # (database, id) -> this process's last mark
 
 
-async def mark_changed(models: ReadModels, what: str, changes: Changes | None = None) -> None:
+async def mark_changed(models: ReadModels, what: str, changes: Changes | None = None) -> tuple[str, bool]:
     """After a write: `what` (a stream, or CATALOGUE) of this generation has changed (`changes`: the
     first day changed in each month). The last writer's log is remembered, so a mark is one update
-    unless another writer marked since. (No upsert: on FerretDB two at once may both insert.)"""
+    unless another writer marked since. (No upsert: on FerretDB two at once may both insert.)
+    Returns the new token, and whether this mark followed this process's own last one (nobody else
+    marked in between: handover.py)."""
     meta, doc_id = models.db[META], changed_id(models.prefix, what)
     token = uuid.uuid4().hex
     mine = _written.get((models.db.name, doc_id))
@@ -79,7 +82,7 @@ async def mark_changed(models: ReadModels, what: str, changes: Changes | None = 
         done = await meta.update_one({"_id": doc_id, "token": mine[0]}, {"$set": _fields(token, log)})
         if done.matched_count:
             _written[(models.db.name, doc_id)] = (token, log)
-            return
+            return token, True
     found = await meta.find_one({"_id": doc_id})
     log = [*(_log_of(found) if found else []), (token, changes or {})][-LOG:]
     if found is not None:
@@ -91,6 +94,7 @@ async def mark_changed(models: ReadModels, what: str, changes: Changes | None = 
             log = [(token, {})]
             await meta.update_one({"_id": doc_id}, {"$set": _fields(token, log)})
     _written[(models.db.name, doc_id)] = (token, log)
+    return token, False
 
 
 def _fields(token: str, log: Log) -> dict[str, Any]:
@@ -298,6 +302,7 @@ class ProcessCache:
     def clear(self) -> None:
         self._generations.clear()
         self.streams.clear()
+        HANDOVER.clear()  # what the fold handed over is kept too: cleared, every read goes to the store
 
 
 CACHE = ProcessCache()
