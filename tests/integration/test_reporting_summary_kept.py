@@ -8,8 +8,9 @@ from typing import Any
 
 import pytest
 from motcua_reporting.adapters import counters, read_cache
+from motcua_reporting.adapters.counter_reads import Sum
 from motcua_reporting.adapters.handover import HANDOVER, Handover
-from motcua_reporting.adapters.read_cache import CACHE
+from motcua_reporting.adapters.read_cache import CACHE, ProcessCache
 from motcua_reporting.adapters.read_models import ReadModels
 from motcua_reporting.config import Settings
 from motcua_reporting.service_layer.folds import Projections, fold_catalogue_event
@@ -163,3 +164,36 @@ async def test_a_hand_over_is_not_used_once_another_writer_marked_the_stream(
         assert kept["received"]["total"] == 4
         CACHE.clear()
         assert kept == await summary(client)
+
+
+async def test_after_claims_folded_here_a_kept_summary_adds_up_only_the_rows_they_changed(
+    infrastructure: Infrastructure, mongo_db: AsyncDatabase[Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Six dossiers of the first quarter of 2020 folded one after another into one stream, their
+    # whole histories, with kept summaries of four periods between: each equals what a process that
+    # kept nothing answers, and the kept ones took the changed rows the fold handed over.
+    projections, settings = await scenario_store(infrastructure, mongo_db)
+    histories = scenario_histories()
+    handed: list[bool] = []
+    swap = Sum.swap
+
+    def recording(self: Sum, old: Any, new: Any, through: Any = None, changed: Any = None) -> None:
+        handed.append(changed is not None)
+        swap(self, old, new, through, changed)
+
+    monkeypatch.setattr(Sum, "swap", recording)
+    periods = [
+        {"from": "2020-01-01", "to": "2020-03-31"},
+        {"from": "2020-02-01", "to": "2020-02-29"},
+        {"from": "2020-01-10", "to": "2020-03-15"},
+        {"from": "2020-01-01", "to": "2020-03-31", "agency_code": "STNMT"},
+    ]
+    async with running_reporting(settings, consume=False) as client:
+        for name in ["D1", "D2", "D3", "D4", "D8", "D10"]:
+            for events in (histories[name].events[:1], histories[name].events[1:]):
+                await projections.dossiers.fold_events(events, stream="s0")
+                kept = [await summary(client, **period) for period in periods]
+                with monkeypatch.context() as fresh_process:
+                    fresh_process.setattr(read_cache, "CACHE", ProcessCache())
+                    assert kept == [await summary(client, **period) for period in periods]
+    assert any(handed), handed

@@ -24,11 +24,13 @@ from ..domain.contributions import CounterKey, Kind
 from .counter_store import MONTH, Row, month_doc_id, months_between
 from .counters import Standing, split_period
 from .handover import HANDOVER
+from .handover import Rows as StoredRows
 from .read_cache import Kept, PerStream, read_meta, versions_of
 
 Rows = list[tuple[CounterKey, int]]
 Dated = dict[Row, tuple[CounterKey, int]]  # a date's counters: stored row -> its shared key, its total
 Merged = dict[str, dict[str, Dated]]  # kind -> date -> counters, added up over the streams
+Changed = tuple[StoredRows, StoredRows]  # a document's rows a write changed: (removed, added)
 
 
 def _listed(blob: bytes | None) -> list[list[Any]]:
@@ -63,7 +65,7 @@ class Sum:
     merged: Merged = field(default_factory=dict)
     rows: int = 0
 
-    def add(self, listed: list[list[Any]], sign: int = 1, through: str | None = None) -> None:
+    def add(self, listed: StoredRows, sign: int = 1, through: str | None = None) -> None:
         """Add (sign 1) or take out (-1) stored rows. `through`: a day document read for that day,
         whose rows dated by day (changes ahead of a frontier, counter_store.MonthToDate) count up to
         that day, dated by month (as counter_store.through_day)."""
@@ -89,14 +91,20 @@ class Sum:
                 del dated[row]
                 self.rows -= 1
 
-    def swap(self, old: bytes | None, new: bytes | None, through: str | None = None) -> None:
+    def swap(
+        self, old: bytes | None, new: bytes | None, through: str | None = None, changed: Changed | None = None
+    ) -> None:
         """One stream's document `old` replaced by its `new` version: only the rows that differ (each
-        row counts on its own, so the rows left out by `through` are the same either way)."""
-        try:
-            before, after = _pieces(old), _pieces(new)
-            removed, added = _parsed(before - after), _parsed(after - before)
-        except ValueError:  # not as encode_rows writes them: every row, decoded
-            removed, added = _listed(old), _listed(new)
+        row counts on its own, so the rows left out by `through` are the same either way); `changed`:
+        those rows (removed, added) when the fold handed them over (handover.py), else compared."""
+        if changed is not None:
+            removed, added = changed
+        else:
+            try:
+                before, after = _pieces(old), _pieces(new)
+                removed, added = _parsed(before - after), _parsed(after - before)
+            except ValueError:  # not as encode_rows writes them: every row, decoded
+                removed, added = _listed(old), _listed(new)
         self.add(removed, -1, through)
         self.add(added, 1, through)
 
@@ -188,6 +196,18 @@ class CounterReads:
         parts.update({s: (doc or {}).get("rows") for s, doc in zip(reads, docs, strict=True)})
         return {s: parts[s] for s in streams}
 
+    async def _changed(
+        self, store: str, period: str, stream: str, held: bytes | None, new: bytes | None
+    ) -> Changed | None:
+        """The rows that turn the kept part `held` into `new`, when the fold handed both over (handover.py)."""
+        version = self._kept.version
+        if version is None or stream not in version.tokens or held is None:
+            return None
+        models, frontiers = self._kept.models, await self._frontiers()
+        doc_id = self.doc_id(store, period, stream, frontiers.get(stream))
+        where = (models.db.name, models.prefix, stream)
+        return HANDOVER.changed(where, version.tokens[stream][0], self._stores[store].name, doc_id, held, new)
+
     def _handed_over(self, stream: str, collection: str, doc_id: str) -> tuple[bool, bytes | None]:
         """The document as this process's fold wrote it under the token this request read (handover.py)."""
         version = self._kept.version
@@ -220,7 +240,8 @@ class CounterReads:
             for stream, blob in fresh.items():
                 if kept.read_at.get(stream, -1) > began:
                     continue  # another request swapped in a part read later, meanwhile
-                kept.total.swap(kept.parts.get(stream), blob, through)
+                held = kept.parts.get(stream)
+                kept.total.swap(held, blob, through, await self._changed(store, period, stream, held, blob))
                 kept.parts[stream], kept.read_at[stream] = blob, began
             self._kept.resized(key, kept, size_of(kept))
         return kept.total.merged  # type: ignore[no-any-return]

@@ -43,6 +43,7 @@ from pymongo.asynchronous.collection import AsyncCollection
 
 from ..domain.contributions import CounterKey, Kind
 from .bulk import insert_new, update_all
+from .handover import Written
 
 MONTH, YEAR = 7, 4  # how many characters of a counter's date name its document's period
 FRONTIER = "frontier"
@@ -168,7 +169,7 @@ class CounterStore:
         self._known: dict[str, Known] = {}
         # Per stream, the rows of each document the current claim wrote, for this process's readers
         # (handover.py); None: what the store holds is not known here (another writer's documents).
-        self.written: dict[str, dict[tuple[str, str], bytes | None] | None] = {}
+        self.written: dict[str, dict[tuple[str, str], Written] | None] = {}
 
     def began(self, stream: str, position: int) -> None:
         """The stream's chain began at `position` with this writer: it has no document yet."""
@@ -234,17 +235,23 @@ class CounterStore:
                 ids = {p: i for p, i in ids.items() if i != doc["_id"]}
         inserts: list[tuple[str, dict[Row, int], dict[str, Any]]] = []
         updates: list[tuple[str, dict[Row, int], UpdateOne]] = []
-        blobs: dict[str, bytes] = {}
+        blobs: dict[str, Written] = {}
         for period, doc_id in ids.items():
             old = known.docs.get(doc_id)
             counts = dict(old) if old is not None else {}
+            removed, added = [], []
             for row, n in by_period[period].items():
-                total = counts.get(row, 0) + n
+                was = counts.get(row, 0)
+                total = was + n
                 if total:
                     counts[row] = total
                 else:
                     counts.pop(row, None)
-            blob = blobs[doc_id] = encode_rows(counts)
+                if n:
+                    removed += [(*row, was)] if was else []
+                    added += [(*row, total)] if total else []
+            blob = encode_rows(counts)
+            blobs[doc_id] = Written(blob, removed, added)
             if old is None:  # inserts go in one batch: far faster than upserts on FerretDB
                 doc = {"_id": doc_id, "stream": stream, "period": period, "pos": end, "rows": blob}
                 inserts.append((doc_id, counts, doc))
@@ -267,7 +274,7 @@ class CounterStore:
         written = self.written.setdefault(stream, {})
         if written is not None:
             name = self._counters.name
-            written.update({(name, d): blob for d, blob in blobs.items()})
+            written.update({(name, d): w for d, w in blobs.items()})
         for doc_id, counts, _ in [*inserts, *updates]:
             known.keep(doc_id, counts)
             if known.existing is not None:

@@ -17,7 +17,7 @@ from datetime import date, timedelta
 
 from ..domain.contributions import Kind
 from .counter_store import MONTH, YEAR, CounterStore, MonthToDate, Row, months_between, row_of
-from .handover import HANDOVER
+from .handover import HANDOVER, Written
 from .read_cache import changes_of, mark_changed
 from .read_models import META, ReadModels
 
@@ -70,7 +70,7 @@ class Counters:
                 raise outcome
         # After the writes, never before: what readers keep is valid until then (read_cache.py).
         token, continued = await mark_changed(self._models, stream, changes_of(deltas))
-        written: dict[tuple[str, str], bytes | None] | None = {}
+        written: dict[tuple[str, str], Written] | None = {}
         for store in stores:
             mine = store.written.pop(stream, {})
             written = None if written is None or mine is None else {**written, **mine}
