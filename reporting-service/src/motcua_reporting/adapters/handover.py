@@ -62,21 +62,26 @@ class Handover:
 
     def marked(self, where: Where, token: str, written: dict[Doc, Written] | None, continued: bool) -> None:
         """The stream was marked with `token` after this process wrote `written` (None: unknown, a
-        conflict); `continued`: the mark followed this process's previous mark of the stream."""
-        old = self._streams.pop(where, None)
-        docs = dict(old.docs) if old is not None and continued else {}
-        if old is not None:
-            self._bytes -= _size(old.docs)
+        conflict); `continued`: the mark followed this process's previous mark of the stream. (In
+        place: a claim costs what it wrote, not what was handed over before.)"""
+        stream = self._streams.pop(where, None)
+        if stream is not None and (written is None or not continued):
+            self._bytes -= sum(_size(d) for d in stream.docs.values())
+            stream = None
         if written is None:
             return
+        stream = stream or _Stream(token)
+        stream.token = token
         for doc, now in written.items():
-            before = docs.get(doc)
-            docs[doc] = _Doc(now, before.written.rows if before is not None else None)
-        self._streams[where] = _Stream(token, docs)
-        self._bytes += _size(docs)
+            before = stream.docs.get(doc)
+            if before is not None:
+                self._bytes -= _size(before)
+            stream.docs[doc] = _Doc(now, before.written.rows if before is not None else None)
+            self._bytes += _size(stream.docs[doc])
+        self._streams[where] = stream  # the most recently marked last
         while self._bytes > self.limit_bytes and self._streams:
             _, dropped = self._streams.popitem(last=False)
-            self._bytes -= _size(dropped.docs)
+            self._bytes -= sum(_size(d) for d in dropped.docs.values())
 
     def _doc(self, where: Where, token: str, doc: Doc) -> _Doc | None:
         stream = self._streams.get(where)
@@ -104,9 +109,9 @@ class Handover:
         self._bytes = 0
 
 
-def _size(docs: dict[Doc, _Doc]) -> int:
-    rows = sum(len(d.written.removed) + len(d.written.added) for d in docs.values())
-    return sum(len(d.written.rows) + len(d.before or b"") for d in docs.values()) + 64 * rows
+def _size(doc: _Doc) -> int:
+    rows = len(doc.written.removed) + len(doc.written.added)
+    return len(doc.written.rows) + len(doc.before or b"") + 64 * rows
 
 
 HANDOVER = Handover()
