@@ -23,7 +23,7 @@ from pymongo.asynchronous.collection import AsyncCollection
 from ..domain.contributions import CounterKey, Kind
 from .counter_store import MONTH, Row, month_doc_id, months_between
 from .counters import Standing, split_period
-from .handover import HANDOVER
+from .handover import HANDOVER, Where
 from .handover import Rows as StoredRows
 from .read_cache import Kept, PerStream, read_meta, versions_of
 
@@ -200,21 +200,24 @@ class CounterReads:
         self, store: str, period: str, stream: str, held: bytes | None, new: bytes | None
     ) -> Changed | None:
         """The rows that turn the kept part `held` into `new`, when the fold handed both over (handover.py)."""
-        version = self._kept.version
-        if version is None or stream not in version.tokens or held is None:
+        at = self._handover_at(stream)
+        if at is None or held is None:
             return None
-        models, frontiers = self._kept.models, await self._frontiers()
-        doc_id = self.doc_id(store, period, stream, frontiers.get(stream))
-        where = (models.db.name, models.prefix, stream)
-        return HANDOVER.changed(where, version.tokens[stream][0], self._stores[store].name, doc_id, held, new)
+        doc_id = self.doc_id(store, period, stream, (await self._frontiers()).get(stream))
+        return HANDOVER.changed(*at, self._stores[store].name, doc_id, held, new)
 
     def _handed_over(self, stream: str, collection: str, doc_id: str) -> tuple[bool, bytes | None]:
         """The document as this process's fold wrote it under the token this request read (handover.py)."""
+        at = self._handover_at(stream)
+        return HANDOVER.rows(*at, collection, doc_id) if at is not None else (False, None)
+
+    def _handover_at(self, stream: str) -> tuple[Where, str] | None:
+        """Where the fold hands over the stream's documents, and the stream's token this request read."""
         version = self._kept.version
         if version is None or stream not in version.tokens:
-            return False, None
+            return None
         models = self._kept.models
-        return HANDOVER.rows((models.db.name, models.prefix, stream), version.tokens[stream][0], collection, doc_id)
+        return (models.db.name, models.prefix, stream), version.tokens[stream][0]
 
     async def _read(self, store: str, period: str) -> Merged:
         """The period added up over the streams: from what is kept, reading only the streams whose

@@ -247,9 +247,10 @@ class CounterStore:
                     counts[row] = total
                 else:
                     counts.pop(row, None)
-                if n:
-                    removed += [(*row, was)] if was else []
-                    added += [(*row, total)] if total else []
+                if n and was:
+                    removed.append((*row, was))
+                if n and total:
+                    added.append((*row, total))
             blob = encode_rows(counts)
             blobs[doc_id] = Written(blob, removed, added)
             if old is None:  # inserts go in one batch: far faster than upserts on FerretDB
