@@ -2,9 +2,11 @@
 
 import asyncio
 import json
+from types import SimpleNamespace
+from typing import Any
 
-from aiokafka import AIOKafkaConsumer
-from motcua_shared.consuming import DLQ_FIELD, DLQ_REASON, subscribe_events
+from aiokafka import AIOKafkaConsumer, TopicPartition
+from motcua_shared.consuming import DLQ_FIELD, DLQ_REASON, rewind, subscribe_event_batches, subscribe_events
 from motcua_shared.events import DOSSIER_EVENT_TYPES, DossierEvent
 from motcua_shared.kafka import make_broker
 from motcua_shared.topics import Topics, dead_letter_topic
@@ -152,3 +154,66 @@ async def test_json_nested_too_deep_or_bad_json_labelled_json_is_dead_lettered_n
         await dlq.stop()
     assert [r.value for r in records] == [value for value, _ in hostile]
     assert all("not UTF-8 JSON" in dict(r.headers)[DLQ_REASON].decode() for r in records)
+
+
+async def test_records_that_reach_the_broker_while_a_batch_is_handled_come_together_in_the_next_batch(
+    infrastructure: Infrastructure, topics: Topics, run_id: str
+) -> None:
+    """aiokafka fetches a partition again only once its buffered records are taken: without the top-up,
+    of three records published while a batch is handled the first would come in the next batch and the
+    other two in the one after (issue 16: twice the time to visible at a steady rate)."""
+    topic = topics.dossier_events
+    first, *later = samples.dossier_events()[:4]
+    batches: list[list[int]] = []
+    handling, release, all_in = asyncio.Event(), asyncio.Event(), asyncio.Event()
+
+    async def handle_batch(by_partition: dict[int, list[tuple[int, Any]]]) -> None:
+        batches.append([offset for records in by_partition.values() for offset, _ in records])
+        handling.set()
+        if len(batches) == 1:
+            await release.wait()
+        if sum(map(len, batches)) == 4:
+            all_in.set()
+
+    broker = make_broker(infrastructure.kafka_bootstrap_servers)
+    subscribe_event_batches(
+        broker,
+        topic,
+        group_id=f"g-{run_id}-top-up",
+        expect=DOSSIER_EVENT_TYPES,
+        handle_batch=handle_batch,
+        max_records=100,
+        batch_timeout_ms=25,
+        top_up_ms=2_000,  # a loaded test machine's fetch round trip, with room to spare
+    )
+    key = b"one-partition"  # one partition: a partition with buffered records is not fetched
+    async with broker:
+        await broker.start()
+        await broker.publish(first.to_bytes(), topic=topic, key=key)
+        await asyncio.wait_for(handling.wait(), 60)
+        await broker.publish(later[0].to_bytes(), topic=topic, key=key)
+        await asyncio.sleep(1.0)  # the fetch in flight returns it: buffered while the first batch is handled
+        for event in later[1:]:
+            await broker.publish(event.to_bytes(), topic=topic, key=key)
+        await asyncio.sleep(1.0)
+        release.set()
+        await asyncio.wait_for(all_in.wait(), 60)
+
+    assert [len(batch) for batch in batches] == [1, 3]
+
+
+def test_a_failed_batch_rewinds_every_partition_its_top_up_reached() -> None:
+    """FastStream rewinds the partitions of the records it handed over; the top-up's own go back too,
+    to their earliest record, or a failed batch's topped-up records would be committed unhandled."""
+
+    class Consumer:
+        def __init__(self) -> None:
+            self.seeks: list[tuple[TopicPartition, int]] = []
+
+        def seek(self, partition: TopicPartition, offset: int) -> None:
+            self.seeks.append((partition, offset))
+
+    consumer = Consumer()
+    topped_up = [SimpleNamespace(topic="t", partition=p, offset=o) for p, o in [(2, 7), (0, 5), (2, 8), (0, 4)]]
+    rewind(consumer, topped_up)
+    assert sorted(consumer.seeks) == [(TopicPartition("t", 0), 4), (TopicPartition("t", 2), 7)]
