@@ -16,7 +16,9 @@ second stack apply), the topic prefix is `motcua_stack.stack.topic_prefix()`
    benchmark into the same stack), or before `--end`. Dossier codes are numbered per agency and day,
    so two imports covering the same days would share codes: the window of every import is recorded
    in the store (`motcua_stack.imports`, beside the demo's mark) and an overlapping window is
-   refused. Event ids come from the seed, so a seed other than the demo's gives other ids.
+   refused. Dossier and event ids come from the seed alone, so each import takes a seed no earlier
+   one here took (by default the first free one from 3; a used `--seed` is refused): with the same
+   seed a second import would publish the first one's events again, which every service folds once.
 2. Publishes the catalogue events the catalogue topic lacks (their ids are derived from their
    content, as `motcua-intake load-catalog` derives them, so usually none), then every dossier event
    on `dossier.events`, keyed by dossier id, with one acks=all idempotent producer, batched; the
@@ -35,8 +37,11 @@ to within `--every`); `events/s` is the events published divided by that time. `
 and `last tenth ev/s` are events committed per second while the group's progress was in the first
 and in the last 10% of `to fold` (the times interpolated between polls; the first tenth starts at
 the last poll before its first commit); `last/first` below 1 means the fold slowed down as the store
-filled. A group not caught up within the patience is reported so, with what it left and its rate so
-far (that is a result, not a failure).
+filled, or that other consumers took more of the machine then (the four share it). So the CPU time of
+the service's own processes over each tenth (from /proc, interpolated between polls) is shown per event
+beside: a cost per event that grows with the history shows there whatever else runs. A group not
+caught up within the patience is reported so, with what it left and its rate so far (that is a
+result, not a failure).
 
 Exits 1 if a service does not answer, the window overlaps an earlier import, publishing fails, any
 record lands on a dead-letter topic meanwhile, or, once reporting has caught up, its summary for the
@@ -45,6 +50,7 @@ quarter counts fewer received dossiers than were imported.
 
 import argparse
 import asyncio
+import itertools
 import json
 import os
 import platform
@@ -71,6 +77,7 @@ GROUP_ORDER = (services.PROCESSING, services.REPORTING, services.NOTIFICATION, s
 # publish, and each group's fold rate over the last tenth at least this share of the first tenth's.
 CAUGHT_UP_GOAL_S = 60.0
 FLAT_GOAL = 0.8
+FIRST_SEED = 3  # the histories' seed by default (the demo's is demo.SEED)
 
 
 class Failed(Exception):
@@ -172,6 +179,18 @@ def choose_window(today: date, months: int, end: date | None, marks: list[dict[s
                 "its dossier codes would collide; give another --end (or leave it out)"
             )
     return start, end
+
+
+def choose_seed(seed: int | None, marks: list[dict[str, Any]]) -> int:
+    """The histories' seed: `seed`, or the first from FIRST_SEED up that no earlier import in this stack
+    used. Ids (of dossiers and events) come from the seed alone, so a second import with the seed of
+    the first would publish the first one's events again, which every service rightly folds once."""
+    used = {int(m["seed"]) for m in marks if "seed" in m} | {demo.SEED}
+    if seed is not None:
+        if seed in used:
+            raise Failed(f"--seed {seed} was used by the demo data or an earlier import here; choose another")
+        return seed
+    return next(s for s in itertools.count(FIRST_SEED) if s not in used)
 
 
 async def reserve(
@@ -280,7 +299,12 @@ class Group:
     backlog: int = 0  # left to commit when publishing began
     start: dict[TopicPartition, int] = field(default_factory=dict)  # committed then
     samples: list[tuple[float, int, int]] = field(default_factory=list)  # (s since start, committed since, left)
+    cpu: list[float] = field(default_factory=list)  # CPU seconds of the service's processes at each sample
     caught_up_s: float | None = None
+
+    def sample(self, at: float, committed: int, left: int) -> None:
+        self.samples.append((at, committed, left))
+        self.cpu.append(cpu_seconds(self.service))
 
     @property
     def folded(self) -> int:
@@ -362,12 +386,35 @@ async def watch(
             committed = await offsets.committed(group.name)
             since = sum(committed.values()) - sum(group.start.values())
             left = left_over(ends, committed)
-            group.samples.append((time.monotonic() - began, max(since, group.folded), left))
+            group.sample(time.monotonic() - began, max(since, group.folded), left)
             if left == 0 and all_published:
                 group.caught_up_s = group.samples[-1][0]
         if all(g.caught_up_s is not None for g in groups) or now - began > patience:
             return
         await asyncio.sleep(max(0.0, every - (time.monotonic() - now)))
+
+
+def cpu_seconds(service: services.Service) -> float:
+    """CPU seconds (user + system) used so far by the service's running instances (from /proc)."""
+    total = 0.0
+    for name, pid in services.running().items():
+        if services.instance_of(name)[0] is service:
+            try:
+                fields = _read(f"/proc/{pid}/stat").rsplit(")", 1)[1].split()
+            except (OSError, IndexError):
+                continue
+            total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return total
+
+
+def cpu_at(group: Group, at: float) -> float:
+    """The group's service CPU seconds at `at`, interpolated between the samples around it."""
+    before_t, before_c = 0.0, group.cpu[0] if group.cpu else 0.0
+    for (t, _, _), c in zip(group.samples, group.cpu, strict=True):
+        if t >= at:
+            return c if t == before_t else before_c + (at - before_t) / (t - before_t) * (c - before_c)
+        before_t, before_c = t, c
+    return before_c
 
 
 def crossing(samples: list[tuple[float, int, int]], amount: float) -> float | None:
@@ -382,8 +429,8 @@ def crossing(samples: list[tuple[float, int, int]], amount: float) -> float | No
     return None
 
 
-def tenths(group: Group, total: int) -> tuple[float | None, float | None]:
-    """Events committed per second over the first and the last tenth of `total`."""
+def tenth_windows(group: Group, total: int) -> tuple[tuple[float, float] | None, tuple[float, float] | None]:
+    """When the group folded the first and the last tenth of `total` (seconds since the start)."""
     if total <= 0:
         return None, None
     samples = group.samples
@@ -391,13 +438,33 @@ def tenths(group: Group, total: int) -> tuple[float | None, float | None]:
     start = max((t for t, n, _ in samples if n == 0), default=0.0)
     tenth = total / 10
     first_end = crossing(samples, tenth)
-    first = tenth / (first_end - start) if first_end is not None and first_end > start else None
+    first = (start, first_end) if first_end is not None and first_end > start else None
     last = None
     if group.caught_up_s is not None:
         last_start, last_end = crossing(samples, total - tenth), crossing(samples, total)
         if last_start is not None and last_end is not None and last_end > last_start:
-            last = tenth / (last_end - last_start)
+            last = (last_start, last_end)
     return first, last
+
+
+def cpu_per_event(group: Group, total: int) -> tuple[float | None, float | None]:
+    """The service's CPU milliseconds per event over the first and the last tenth of `total`: the cost
+    per event, which a rate over a tenth shows only when nothing else runs (on a shared machine the
+    other consumers' progress speeds up or slows down each one's rate)."""
+    costs: list[float | None] = []
+    for window in tenth_windows(group, total):
+        if window is None or not group.cpu:
+            costs.append(None)
+        else:
+            costs.append((cpu_at(group, window[1]) - cpu_at(group, window[0])) * 1000 / (total / 10))
+    return costs[0], costs[1]
+
+
+def tenths(group: Group, total: int) -> tuple[float | None, float | None]:
+    """Events committed per second over the first and the last tenth of `total`."""
+    return tuple(  # type: ignore[return-value]
+        total / 10 / (window[1] - window[0]) if window else None for window in tenth_windows(group, total)
+    )
 
 
 def rate(value: float | None) -> str:
@@ -413,6 +480,7 @@ def group_rows(groups: list[Group], published_events: int, patience_s: float) ->
             total = group.folded
             first, last = tenths(group, total)
             ratio = f"{last / first:.2f}" if first and last else "-"
+            cost_first, cost_last = cpu_per_event(group, total)
             rows.append(
                 [
                     group.name,
@@ -423,6 +491,8 @@ def group_rows(groups: list[Group], published_events: int, patience_s: float) ->
                     rate(first),
                     rate(last),
                     ratio,
+                    rate(cost_first),
+                    rate(cost_last),
                 ]
             )
         else:
@@ -433,7 +503,21 @@ def group_rows(groups: list[Group], published_events: int, patience_s: float) ->
                 f"not caught up: {group.left:,} left after {elapsed:.0f} s, "
                 f"{group.folded / elapsed if elapsed else 0:,.1f} events/s so far"
             )
-            rows.append([group.name, f"{group.backlog:,}", f"{total:,}", status, "-", rate(first), "-", "-"])
+            cost_first, _ = cpu_per_event(group, total)
+            rows.append(
+                [
+                    group.name,
+                    f"{group.backlog:,}",
+                    f"{total:,}",
+                    status,
+                    "-",
+                    rate(first),
+                    "-",
+                    "-",
+                    rate(cost_first),
+                    "-",
+                ]
+            )
     return rows
 
 
@@ -451,6 +535,12 @@ def goal_lines(groups: list[Group]) -> list[str]:
             lines.append(
                 ratio_line(f"{group.name} last tenth / first tenth ev/s", round(last), round(first), goal=FLAT_GOAL)
             )
+        cost_first, cost_last = cpu_per_event(group, group.folded)
+        if cost_first and cost_last:
+            lines.append(
+                f"cost: {group.name} CPU per event, last tenth / first tenth = {cost_last / cost_first:.2f} "
+                f"({cost_last:.2f} / {cost_first:.2f} ms; <= {1 / FLAT_GOAL:.2f} is the same goal in cost)"
+            )
     return lines
 
 
@@ -463,6 +553,8 @@ GROUP_COLUMNS = [
     "first tenth ev/s",
     "last tenth ev/s",
     "last/first",
+    "first tenth CPU ms/ev",
+    "last tenth CPU ms/ev",
 ]
 
 
@@ -501,8 +593,6 @@ async def bench(args: argparse.Namespace) -> int:
     mongodb_url = os.environ.get("MONGODB_URL") or store.mongodb_url()
     topics = Topics(stack.topic_prefix())
     started_at, load_before = wall_clock(), load_average()
-    if args.seed == demo.SEED:
-        raise Failed(f"--seed {demo.SEED} is the demo data's seed; choose another")
     check_services()
     mongo: AsyncMongoClient[Any] = AsyncMongoClient(mongodb_url, tz_aware=True, serverSelectionTimeoutMS=10_000)
     try:
@@ -510,6 +600,7 @@ async def bench(args: argparse.Namespace) -> int:
         marks = await earlier_imports(mongo, topics.prefix)
         today = datetime.now(PROVINCE_TZ).date()
         start, end = choose_window(today, args.months, args.end, marks)
+        args.seed = choose_seed(args.seed, marks)
 
         say(f"generating {args.dossiers:,} histories submitted from {start} to {end} (seed {args.seed}) …")
         began = time.monotonic()
@@ -550,7 +641,7 @@ async def bench(args: argparse.Namespace) -> int:
             for group in groups:
                 group.start = await offsets.committed(group.name)
                 group.backlog = left_over(ends, group.start)
-                group.samples.append((0.0, 0, group.backlog))
+                group.sample(0.0, 0, group.backlog)
             say(
                 f"publishing {len(catalogue_records)} catalogue and {len(dossier_records):,} dossier events; "
                 f"then waiting up to {args.patience:.0f} s for {', '.join(g.name for g in groups)} …"
@@ -646,7 +737,10 @@ def main() -> None:
     parser.add_argument("--dossiers", type=int, default=8000, help="dossiers to import (default %(default)s)")
     parser.add_argument("--months", type=int, default=3, help="months they were submitted over (default %(default)s)")
     parser.add_argument(
-        "--seed", type=int, default=3, help=f"seed of the histories (default %(default)s; not the demo's {demo.SEED})"
+        "--seed",
+        type=int,
+        default=None,
+        help=f"seed of the histories (default: the first from {FIRST_SEED} that no import here used)",
     )
     parser.add_argument(
         "--end",
