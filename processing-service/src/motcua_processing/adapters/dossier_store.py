@@ -186,7 +186,14 @@ class DossierStore:
                 for i, version, snapshot in chunk
             ]
             async with UPDATE_STATEMENTS.take(len(writes)):
-                await _ignoring_duplicates(self._dossiers.bulk_write(writes, ordered=False))
+                try:
+                    await _ignoring_duplicates(self._dossiers.bulk_write(writes, ordered=False))
+                except KeyError:
+                    # FerretDB 1.24 answers a bulk of upserts in which one hit a duplicate key (a view
+                    # already as new) without `nModified`, and PyMongo fails reading the answer: the
+                    # writes are idempotent, so each goes again alone and is skipped as `_write_view` does.
+                    for i, version, snapshot in chunk:
+                        await self._replace_older(i, version, {**snapshot, "version": version})
 
         await asyncio.gather(
             _insert_in_flight(self._dossiers, first),
@@ -273,13 +280,12 @@ class DossierStore:
         return (from_document(doc) if doc else None), version, False
 
     async def _write_view(self, dossier: Dossier, version: int) -> None:
+        await self._replace_older(dossier.dossier_id, version, {**to_document(dossier), "version": version})
+
+    async def _replace_older(self, dossier_id: str, version: int, view: dict[str, Any]) -> None:
         # Skip when the view is already at this version or later (a faster writer of a later change).
         try:
-            await self._dossiers.replace_one(
-                {"_id": dossier.dossier_id, "version": {"$lt": version}},
-                {**to_document(dossier), "version": version},
-                upsert=True,
-            )
+            await self._dossiers.replace_one({"_id": dossier_id, "version": {"$lt": version}}, view, upsert=True)
         except DuplicateKeyError:
             pass
 
