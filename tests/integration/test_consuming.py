@@ -6,6 +6,7 @@ from types import SimpleNamespace
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka.errors import IllegalStateError
 from motcua_shared.consuming import DLQ_FIELD, DLQ_REASON, rewind, subscribe_event_batches, subscribe_events
 from motcua_shared.events import DOSSIER_EVENT_TYPES, DossierEvent
 from motcua_shared.kafka import make_broker
@@ -211,9 +212,11 @@ def test_a_failed_batch_rewinds_every_partition_its_top_up_reached() -> None:
             self.seeks: list[tuple[TopicPartition, int]] = []
 
         def seek(self, partition: TopicPartition, offset: int) -> None:
+            if partition.partition == 1:
+                raise IllegalStateError("No current assignment for partition")  # revoked meanwhile
             self.seeks.append((partition, offset))
 
     consumer = Consumer()
-    topped_up = [SimpleNamespace(topic="t", partition=p, offset=o) for p, o in [(2, 7), (0, 5), (2, 8), (0, 4)]]
+    topped_up = [SimpleNamespace(topic="t", partition=p, offset=o) for p, o in [(2, 7), (1, 3), (0, 5), (2, 8), (0, 4)]]
     rewind(consumer, topped_up)
     assert sorted(consumer.seeks) == [(TopicPartition("t", 0), 4), (TopicPartition("t", 2), 7)]

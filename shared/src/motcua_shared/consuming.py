@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
 from aiokafka import TopicPartition
-from aiokafka.errors import KafkaError
+from aiokafka.errors import IllegalStateError, KafkaError
 from faststream import AckPolicy
 from faststream.kafka import KafkaBroker, KafkaMessage
 from pymongo.errors import ConnectionFailure
@@ -273,7 +273,10 @@ def rewind(consumer: Any, records: Sequence[Any]) -> None:
         partition = TopicPartition(record.topic, record.partition)
         earliest[partition] = min(record.offset, earliest.get(partition, record.offset))
     for partition, offset in earliest.items():
-        consumer.seek(partition, offset)
+        try:
+            consumer.seek(partition, offset)
+        except IllegalStateError:  # no longer assigned here: its next owner starts at the committed offset
+            continue
 
 
 # A batch handler gets each partition's records in order: (offset, event), the event None where the
