@@ -52,7 +52,11 @@ _JSON_NUL = re.compile(rb"(?<!\\)(?:\\\\)*\\u0000", re.IGNORECASE)
 
 def json_has_nul(raw: bytes) -> bool:
     """Does this JSON text hold U+0000 (escaped, or raw, which is not JSON anyway)?"""
-    return b"\x00" in raw or _JSON_NUL.search(raw) is not None
+    if b"\x00" in raw:
+        return True
+    # A substring test first (~1 µs for an 800-byte event, nearly always no): the regex tries every
+    # position (~30 µs), a sixth of the rebuild's cost of parsing an event.
+    return (b"u0000" in raw or b"U0000" in raw) and _JSON_NUL.search(raw) is not None
 
 
 def parse_event(raw: bytes | str, *, expect: tuple[type[E], ...] | None = None) -> E:
