@@ -3,6 +3,8 @@ store (motcua_shared.catalogue: latest state by business time, so redelivery and
 nothing) into this generation's collections, and read whole as reports see it (domain/catalogue.py).
 """
 
+import asyncio
+from collections.abc import Sequence
 from typing import Any
 
 from motcua_shared import catalogue as shared
@@ -11,6 +13,12 @@ from motcua_shared import events as ev
 from ..domain.catalogue import Agency, Catalogue, Procedure, Succession
 from .read_cache import CATALOGUE, mark_changed
 from .read_models import ReadModels
+
+
+def _code(event: ev.Envelope) -> str:
+    """The agency or procedure code a catalogue event is about (every catalogue event has one)."""
+    data: Any = event.data
+    return str(getattr(data, "procedure_code", None) or data.agency_code)
 
 
 def _number(value: Any) -> float | None:
@@ -24,8 +32,25 @@ class CatalogueStore:
 
     async def apply(self, event: ev.Envelope) -> None:
         """Fold a catalogue event (applying it again, or after a newer one, changes nothing)."""
-        await self._fold.apply(event)
-        await mark_changed(self._models, CATALOGUE)  # after the write: readers' caches (read_cache.py)
+        await self.apply_all([event])
+
+    async def apply_all(self, events: Sequence[ev.Envelope]) -> None:
+        """Fold catalogue events: those of one code in order, different codes side by side (the client's
+        pool bounds the commands in flight), then one mark. Each fold keeps the newest by business time,
+        so the order across codes changes nothing; within a code it must stay, since two upserts of one
+        new document at once may both insert and the loser's change would be dropped. One at a time,
+        a rebuild spent 15 ms per catalogue event (two round trips each, measured, issue 16)."""
+        by_code: dict[str, list[ev.Envelope]] = {}
+        for event in events:
+            by_code.setdefault(_code(event), []).append(event)
+
+        async def in_order(same_code: list[ev.Envelope]) -> None:
+            for event in same_code:
+                await self._fold.apply(event)
+
+        await asyncio.gather(*(in_order(same_code) for same_code in by_code.values()))
+        if events:
+            await mark_changed(self._models, CATALOGUE)  # after the writes: readers' caches (read_cache.py)
 
     async def load(self) -> Catalogue:
         """The whole catalogue (small: hundreds of agencies, a few thousand procedures)."""
