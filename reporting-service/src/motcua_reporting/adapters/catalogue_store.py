@@ -39,7 +39,7 @@ class CatalogueStore:
         pool bounds the commands in flight), then one mark. Each fold keeps the newest by business time,
         so the order across codes changes nothing; within a code it must stay, since two upserts of one
         new document at once may both insert and the loser's change would be dropped. One at a time,
-        a rebuild spent 15 ms per catalogue event (two round trips each, measured, issue 16)."""
+        a rebuild spent ~4.5 ms per catalogue event (two round trips each; 0.2 s for 45, measured)."""
         by_code: dict[str, list[ev.Envelope]] = {}
         for event in events:
             by_code.setdefault(_code(event), []).append(event)
