@@ -74,6 +74,10 @@ class Step:
     body: dict[str, Any] | None = None
     # The status processing shows once this step is applied (to recognise a step already done).
     then: str | None = None
+    # For a step that changes no status: the error code saying it was applied already, taken for
+    # success only after an attempt whose answer was lost (the service died after applying it and
+    # before keeping its answer under the Idempotency-Key, so the retry is judged anew).
+    applied: str | None = None
 
 
 @dataclass(frozen=True)
@@ -210,7 +214,15 @@ def _script(rng: random.Random, index: int, procedure: dict[str, Any], seed: int
         add(Step("resume", "processing", "officer", then=_after("dossier.resumed")))
     if rng.random() < 0.08:
         # The new appointment is filled in from the dossier's due time when the step runs.
-        add(Step("apology", "processing", "officer", {"reason": "Cần thêm thời gian xác minh thực địa"}))
+        add(
+            Step(
+                "apology",
+                "processing",
+                "officer",
+                {"reason": "Cần thêm thời gian xác minh thực địa"},
+                applied="apology_already_issued",
+            )
+        )
     if rng.random() < 0.12:
         # Left open: the officer is still working on it.
         return Script(
@@ -410,7 +422,7 @@ class Driver:
             headers = self.tokens.header(
                 Role.OFFICER, subject=f"officer-{script.agency_code}", agency=script.agency_code
             )
-            return await self._request(step.action, url, body or {}, headers, then=step.then)
+            return await self._request(step.action, url, body or {}, headers, then=step.then, applied=step.applied)
         if step.actor == "integrator":
             url = f"{self.intake_url}/v1/{step.action}"
             body = {**(body or {}), "dossier_code": code}
@@ -422,12 +434,20 @@ class Driver:
         return await self._request(step.action, url, body or {}, headers, then=step.then)
 
     async def _request(
-        self, action: str, url: str, body: dict[str, Any], headers: dict[str, str], *, then: str | None
+        self,
+        action: str,
+        url: str,
+        body: dict[str, Any],
+        headers: dict[str, str],
+        *,
+        then: str | None,
+        applied: str | None = None,
     ) -> Any:
         """POST until answered 2xx; retry while the service has not caught up with an earlier step."""
         assert self._client is not None
         deadline = time.monotonic() + self.patience_seconds
         pause = 0.1
+        lost = False  # an attempt's answer was lost: it may have been applied
         while True:
             async with self._gate:
                 began = time.monotonic()
@@ -446,8 +466,11 @@ class Driver:
                 error = _error(response)
                 if response.status_code == 409 and then and error.get("current_status") == then:
                     return {}  # an earlier attempt was applied though its answer was lost
+                if lost and applied is not None and error.get("code") == applied:
+                    return {}
                 if response.status_code < 500 and error.get("code") not in NOT_YET:
                     raise LifeFailed(f"{action}: {response.status_code} {error.get('code')} {error.get('message')}")
+            lost = lost or response is None or response.status_code >= 500
             if time.monotonic() > deadline:
                 raise LifeFailed(f"{action}: still {error.get('code')} after {self.patience_seconds:.0f}s")
             self.stats.retries += 1
