@@ -21,6 +21,7 @@ from motcua_processing.config import Settings
 from motcua_shared import events as ev
 from motcua_shared.auth import Role, mint_token
 from motcua_shared.calendar import PROVINCE_TZ
+from motcua_shared.catalogue import catalogue_code
 from motcua_shared.kafka import make_broker
 from motcua_shared.topics import Topics
 from support.infrastructure import Infrastructure
@@ -218,8 +219,7 @@ def catalogue(
 
 
 def catalogue_key(event: Any) -> str:
-    data = event.data
-    return str(getattr(data, "procedure_code", None) or data.agency_code)
+    return catalogue_code(event)
 
 
 def submitted(

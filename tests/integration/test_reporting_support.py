@@ -17,6 +17,7 @@ from motcua_reporting.bootstrap import create_app
 from motcua_reporting.config import Settings
 from motcua_shared import events as ev
 from motcua_shared.auth import Role, mint_token
+from motcua_shared.catalogue import catalogue_code
 from motcua_shared.kafka import make_broker
 from motcua_shared.topics import Topics
 from pymongo.asynchronous.database import AsyncDatabase
@@ -84,9 +85,7 @@ async def publish(bootstrap: str, topics: Topics, events: Iterable[ev.Envelope])
             if isinstance(event, ev.DossierEvent):
                 topic, key = topics.dossier_events, event.dossier_id
             else:
-                data: Any = event.data  # type: ignore[attr-defined]
-                topic, key = topics.catalog_events, getattr(data, "agency_code", None)
-                key = getattr(data, "procedure_code", None) or key
+                topic, key = topics.catalog_events, catalogue_code(event)
             await broker.publish(event.to_bytes(), topic=topic, key=key.encode())
     finally:
         await broker.stop()

@@ -32,6 +32,13 @@ def handover_event_id(dossier_id: str, agency_code: str) -> uuid.UUID:
     return uuid.uuid5(_HANDOVER_NAMESPACE, f"{dossier_id}:superseded:{agency_code}")
 
 
+def catalogue_code(event: ev.Envelope) -> str:
+    """The agency or procedure code a catalogue event is about: its Kafka key on `catalog.events`, and
+    what orders its folds (events of one code in order, different codes in any order)."""
+    data: Any = event.data  # AgencyRegisteredData or a procedure's data: one of the two codes
+    return str(getattr(data, "procedure_code", None) or data.agency_code)
+
+
 def province_today() -> date:
     return datetime.now(PROVINCE_TZ).date()
 

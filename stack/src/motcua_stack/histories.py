@@ -41,7 +41,7 @@ from typing import Any
 
 from motcua_shared import events as ev
 from motcua_shared.calendar import PROVINCE_TZ, WorkingCalendar, load_calendar
-from motcua_shared.catalogue import handover_event_id
+from motcua_shared.catalogue import catalogue_code, handover_event_id
 from motcua_shared.lifecycle import OPEN_STATUSES, PAUSED_STATUSES, RUNNING_STATUSES, DossierStatus, next_status
 
 History = list[ev.DossierEvent]
@@ -129,8 +129,7 @@ def two_level(catalogue: Catalogue, path: str | Path | None = None) -> Catalogue
 
 def catalogue_key(event: ev.Envelope) -> str:
     """The Kafka key of a catalogue event: its agency or procedure code."""
-    data: Any = event.data  # AgencyRegisteredData or a procedure's data: one of the two codes
-    return str(getattr(data, "procedure_code", None) or data.agency_code)
+    return catalogue_code(event)
 
 
 def _content_id(event_type: str, data: ev.Payload) -> uuid.UUID:

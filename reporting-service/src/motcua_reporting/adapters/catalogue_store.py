@@ -15,12 +15,6 @@ from .read_cache import CATALOGUE, mark_changed
 from .read_models import ReadModels
 
 
-def _code(event: ev.Envelope) -> str:
-    """The agency or procedure code a catalogue event is about (every catalogue event has one)."""
-    data: Any = event.data
-    return str(getattr(data, "procedure_code", None) or data.agency_code)
-
-
 def _number(value: Any) -> float | None:
     return None if value is None else float(value)
 
@@ -42,7 +36,7 @@ class CatalogueStore:
         a rebuild spent ~4.5 ms per catalogue event (two round trips each; 0.2 s for 45, measured)."""
         by_code: dict[str, list[ev.Envelope]] = {}
         for event in events:
-            by_code.setdefault(_code(event), []).append(event)
+            by_code.setdefault(shared.catalogue_code(event), []).append(event)
 
         async def in_order(same_code: list[ev.Envelope]) -> None:
             for event in same_code:
