@@ -263,8 +263,10 @@ async def test_processing_answers_a_counter_dossier_intake_has_just_accepted_tho
         ):
             first = await counter_dossier(intake)
             officer = processing_token(Role.OFFICER, agency=first["agency_code"])
+            # Ten times the backlog: processing folds in batches and had caught up on BACKLOG alone before
+            # /ready was asked, once in a clean-clone CI.
             await publish(
-                infrastructure.kafka_bootstrap_servers, topics.dossier_events, backlog(BACKLOG, partition=None)
+                infrastructure.kafka_bootstrap_servers, topics.dossier_events, backlog(10 * BACKLOG, partition=None)
             )
             behind = await ready_status(processing)
 
