@@ -55,6 +55,7 @@ from motcua_reporting.domain.dossier import derive, fact_of
 from motcua_reporting.service_layer.folds import Projections, fold_catalogue_event
 from motcua_shared.auth import Role, mint_token
 from motcua_shared.calendar import PROVINCE_TZ, load_calendar
+from motcua_shared.heap import frozen_after_startup
 from motcua_shared.mongo import make_mongo_client
 from motcua_stack.histories import catalogue_events, generate_histories, read_catalogue
 
@@ -261,7 +262,8 @@ async def measure(size: int, args: argparse.Namespace, pool: Any) -> dict[str, A
         app = create_app(settings, consume=False)
         rng = random.Random(size)
         agencies = [a["agency_code"] for a in catalogue["agencies"]]
-        async with app.router.lifespan_context(app):
+        # Started as `serve` starts a service: its heap frozen after startup (motcua_shared.heap).
+        async with frozen_after_startup(app.router.lifespan_context)(app):
             transport = httpx.ASGITransport(app=app)
             async with httpx.AsyncClient(transport=transport, base_url="http://bench", timeout=600) as client:
                 store = await queries(client, rng, agencies, args, args.queries, forget)
