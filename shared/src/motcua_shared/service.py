@@ -16,7 +16,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from .api import create_app
 from .auth import TokenVerifier
 from .freshness import ViewFreshness
-from .heap import freeze_heap, frozen_after_startup
+from .heap import frozen_after_startup
 from .kafka import make_broker
 from .logs import setup_logging
 from .mongo import make_mongo_client
@@ -46,7 +46,6 @@ def load_settings(settings_type: type[S]) -> S:
 def serve(app: FastAPI, settings: ServiceSettings) -> None:
     """Serve `app` on the settings' host and port (uvicorn's own logging off: ours is JSON), its heap
     frozen once started (motcua_shared.heap says why)."""
-    freeze_heap()  # what the imports and the app built; the lifespan's objects once it has started
     app.router.lifespan_context = frozen_after_startup(app.router.lifespan_context)
     uvicorn.run(app, host=settings.http_host, port=settings.http_port, log_config=None)
 
