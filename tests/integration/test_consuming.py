@@ -10,6 +10,7 @@ from aiokafka.errors import IllegalStateError
 from motcua_shared.consuming import DLQ_FIELD, DLQ_REASON, rewind, subscribe_event_batches, subscribe_events
 from motcua_shared.events import DOSSIER_EVENT_TYPES, DossierEvent
 from motcua_shared.kafka import make_broker
+from motcua_shared.publishing import RecentlyPublished
 from motcua_shared.topics import Topics, dead_letter_topic
 from support import samples
 from support.infrastructure import Infrastructure
@@ -220,3 +221,50 @@ def test_a_failed_batch_rewinds_every_partition_its_top_up_reached() -> None:
     topped_up = [SimpleNamespace(topic="t", partition=p, offset=o) for p, o in [(2, 7), (1, 3), (0, 5), (2, 8), (0, 4)]]
     rewind(consumer, topped_up)
     assert sorted(consumer.seeks) == [(TopicPartition("t", 0), 4), (TopicPartition("t", 2), 7)]
+
+
+async def test_a_batch_consumer_takes_back_what_this_process_published_without_parsing_it(
+    infrastructure: Infrastructure, topics: Topics, run_id: str
+) -> None:
+    topic = topics.prefix + "consuming-recall"
+    ours, theirs = samples.dossier_events()[:2]
+    recent = RecentlyPublished()
+    recent.remember(ours.to_bytes(), ours)
+    folded: list[Any] = []
+    done = asyncio.Event()
+
+    async def handle_batch(by_partition: dict[int, list[tuple[int, Any]]]) -> None:
+        folded.extend(event for records in by_partition.values() for _, event in records)
+        if len(folded) == 2:
+            done.set()
+
+    broker = make_broker(infrastructure.kafka_bootstrap_servers)
+    subscribe_event_batches(
+        broker,
+        topic,
+        group_id=f"g-{run_id}-recall",
+        expect=DOSSIER_EVENT_TYPES,
+        handle_batch=handle_batch,
+        max_records=100,
+        batch_timeout_ms=25,
+        recall=recent.recall,
+    )
+    async with broker:
+        await broker.start()
+        key = ours.dossier_id.encode()
+        await broker.publish(ours.to_bytes(), topic=topic, key=key)
+        await broker.publish(theirs.to_bytes(), topic=topic, key=key)
+        await asyncio.wait_for(done.wait(), 60)
+
+    assert folded[0] is ours  # the very event published here, not a parse of it
+    assert folded[1] == theirs and folded[1] is not theirs  # another's: parsed
+    assert recent.recall(ours.to_bytes()) is None  # taken back once
+
+
+def test_only_the_latest_published_events_are_remembered() -> None:
+    recent = RecentlyPublished(kept=2)
+    events = samples.dossier_events()[:3]
+    for event in events:
+        recent.remember(event.to_bytes(), event)
+    assert recent.recall(events[0].to_bytes()) is None
+    assert recent.recall(events[2].to_bytes()) is events[2]

@@ -1,3 +1,5 @@
+import asyncio
+import time
 from datetime import timedelta
 
 import pytest
@@ -13,6 +15,7 @@ from motcua_shared.auth import (
     ensure_agency,
     mint_token,
     require_role,
+    tokens,
 )
 
 SECRET = "unit-test-secret-of-enough-length-for-hs256"
@@ -34,6 +37,30 @@ async def test_an_expired_token_is_refused() -> None:
     token = mint_token(SECRET, Role.ADMIN, subject="x", ttl=timedelta(seconds=-1))
     with pytest.raises(InvalidToken):
         await TokenVerifier(secret=SECRET).verify(token)
+
+
+async def test_a_verified_token_is_refused_once_it_expires() -> None:
+    verifier = TokenVerifier(secret=SECRET)
+    token = mint_token(SECRET, Role.OFFICER, subject="officer-1", agency_code="STNMT", ttl=timedelta(seconds=1))
+    await verifier.verify(token)
+    await asyncio.sleep(2.05)  # exp is whole seconds
+    with pytest.raises(InvalidToken):
+        await verifier.verify(token)
+
+
+async def test_a_verified_token_is_trusted_for_a_minute_then_checked_again(monkeypatch: pytest.MonkeyPatch) -> None:
+    verifier = TokenVerifier(secret=SECRET)
+    token = mint_token(SECRET, Role.OFFICER, subject="officer-1", agency_code="STNMT")
+    checks = []
+    decode = tokens.jwt.decode
+    monkeypatch.setattr(tokens.jwt, "decode", lambda *a, **k: checks.append(1) or decode(*a, **k))
+    principal = await verifier.verify(token)
+    assert await verifier.verify(token) == principal
+    assert len(checks) == 1
+    now = time.time()
+    monkeypatch.setattr(tokens.time, "time", lambda: now + tokens.VERIFIED_FOR_SECONDS + 1)
+    assert await verifier.verify(token) == principal
+    assert len(checks) == 2
 
 
 async def test_a_token_with_an_unknown_role_is_refused() -> None:

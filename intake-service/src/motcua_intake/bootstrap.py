@@ -117,7 +117,7 @@ def create_app(
             await intake.catalogue.ensure_indexes()
             await intake.dossiers.ensure_indexes()
             await intake.idempotency.ensure_indexes()
-            register_consumers(broker, intake, group_id=settings.consumer_group)
+            register_consumers(broker, intake, group_id=settings.consumer_group, recall=infra.publisher.recent.recall)
             document_publications(broker, settings)
             serve_asyncapi(app, broker)
             async with started(broker):

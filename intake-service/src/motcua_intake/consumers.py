@@ -8,6 +8,7 @@
   dossier.events.dlq with the reason."""
 
 import asyncio
+from collections.abc import Callable
 from types import SimpleNamespace
 from typing import Any
 
@@ -59,9 +60,16 @@ LINGER_BELOW_RECORDS = 50
 LINGER_SECONDS = 0.05
 
 
-def register_consumers(broker: KafkaBroker, intake: Intake, *, group_id: str) -> None:
+def register_consumers(
+    broker: KafkaBroker,
+    intake: Intake,
+    *,
+    group_id: str,
+    recall: Callable[[bytes], ev.Envelope | None] | None = None,
+) -> None:
     """Subscribe SUBSCRIPTIONS with the shared consumer, and dossier.events in batches (both
-    acknowledged after the fold)."""
+    acknowledged after the fold); `recall` gives back what intake published itself (its submissions),
+    not parsed again."""
     subscribe_table(broker, SUBSCRIPTIONS, intake, intake.topics, group_id=group_id)
 
     async def handle(by_partition: dict[int, list[tuple[int, Any]]]) -> None:
@@ -88,4 +96,5 @@ def register_consumers(broker: KafkaBroker, intake: Intake, *, group_id: str) ->
         handle_batch=handle,
         max_records=BATCH_MAX_RECORDS,
         batch_timeout_ms=BATCH_TIMEOUT_MS,
+        recall=recall,
     )

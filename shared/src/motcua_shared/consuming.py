@@ -284,6 +284,13 @@ def rewind(consumer: Any, records: Sequence[Any]) -> None:
 BatchHandler = Callable[[dict[int, list[tuple[int, Any]]]], Awaitable[None]]
 
 
+def _recalled(
+    recall: Callable[[bytes], Envelope | None] | None, value: bytes | None, expect: tuple[type[Envelope], ...]
+) -> Envelope | None:
+    event = recall(value) if recall is not None and value else None
+    return event if isinstance(event, expect) else None
+
+
 def subscribe_event_batches(
     broker: KafkaBroker,
     topic: str,
@@ -295,11 +302,14 @@ def subscribe_event_batches(
     batch_timeout_ms: int,
     retry_pause: float = 1.0,
     top_up_ms: int = TOP_UP_MS,
+    recall: Callable[[bytes], Envelope | None] | None = None,
 ) -> None:
     """`subscribe_events` for a handler that folds many records at once with bulk writes: the same
     parsing and dead letters, metrics and a CONSUMER span per record (open while its batch is folded),
     and the batch acknowledged only after the handler; on an error the whole batch comes again. Each
-    batch FastStream hands over is topped up with what the fetch sent then brings (`top_up`)."""
+    batch FastStream hands over is topped up with what the fetch sent then brings (`top_up`). `recall`
+    gives back the event a record's value was published from by this process (publishing.
+    RecentlyPublished.recall): that record is not parsed again."""
     SUBSCRIPTIONS.setdefault(broker, []).append(Subscription(topic, group_id, expect))
 
     @broker.subscriber(
@@ -344,7 +354,7 @@ def subscribe_event_batches(
                 record_lag(message.consumer, record, topic, group_id)
                 event: Envelope | None
                 try:
-                    event = parse_event(record.value or b"", expect=expect)
+                    event = _recalled(recall, record.value, expect) or parse_event(record.value or b"", expect=expect)
                 except EventValidationError as error:
                     metrics.EVENTS_CONSUMED.labels(
                         topic=topic, group=group_id, event_type="invalid", outcome="dead_lettered"

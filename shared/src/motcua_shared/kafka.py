@@ -41,11 +41,14 @@ def _raw_key(key: str | bytes | None) -> bytes | None:
     return key.encode() if isinstance(key, str) else key
 
 
-async def publish_event(broker: KafkaBroker, event: Envelope, *, topic: str, key: str | bytes | None) -> None:
-    """Publish one contract event under `key`, with the trace context in its headers."""
+async def publish_event(
+    broker: KafkaBroker, event: Envelope, *, topic: str, key: str | bytes | None, value: bytes | None = None
+) -> None:
+    """Publish one contract event under `key`, with the trace context in its headers; `value` is the
+    event's bytes when the caller has them already."""
     with producer_span(topic, events=1, event_type=event_type_of(event)) as headers:
         try:
-            await broker.publish(event.to_bytes(), topic=topic, key=_raw_key(key), headers=headers)
+            await broker.publish(value or event.to_bytes(), topic=topic, key=_raw_key(key), headers=headers)
         except BaseException:  # a caller's timeout cancels us: that publish failed too
             metrics.PUBLISH_FAILURES.labels(topic=topic).inc()
             raise
@@ -53,17 +56,24 @@ async def publish_event(broker: KafkaBroker, event: Envelope, *, topic: str, key
 
 
 async def publish_batch(
-    broker: KafkaBroker, events: Sequence[Envelope], *, topic: str, key: str | bytes | None, partition: int | None
+    broker: KafkaBroker,
+    events: Sequence[Envelope],
+    *,
+    topic: str,
+    key: str | bytes | None,
+    partition: int | None,
+    values: Sequence[bytes] | None = None,
 ) -> None:
     """Publish `events` as ONE record batch (Kafka appends it whole or not at all), each record with the
-    trace context in its headers."""
+    trace context in its headers; `values` are the events' bytes when the caller has them already."""
     raw_key = _raw_key(key)
+    values = values or [event.to_bytes() for event in events]
     types = sorted({event_type_of(e) for e in events})
     with producer_span(topic, events=len(events), event_type=",".join(types)) as headers:
         try:
             # Batch-level headers: FastStream writes them on every record of the batch.
             await broker.publish_batch(
-                *(KafkaResponse(event.to_bytes(), key=raw_key) for event in events),
+                *(KafkaResponse(value, key=raw_key) for value in values),
                 topic=topic,
                 partition=partition,
                 headers=headers,

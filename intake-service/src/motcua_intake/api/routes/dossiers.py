@@ -60,7 +60,8 @@ async def submit_dossier(
     Receipt regardless of administrative boundaries: an officer of any agency of the province may
     receive a direct or postal dossier for another agency's procedure at their counter; the competent
     agency processes it, and `dossier.submitted` names the counter in `receiving_agency_code`."""
-    applicant = ev.Applicant(**body.applicant.model_dump())
+    # Validated already, by ApplicantIn's stricter rules (validating the e-mail again cost 30 µs).
+    applicant = ev.Applicant.model_construct(**body.applicant.model_dump())
     return await receive_once(
         intake,
         caller,
