@@ -408,6 +408,38 @@ def git_commit() -> str:
     return head + ("+dirty" if dirty else "")
 
 
+def _cpu_ticks() -> tuple[int, int] | None:
+    """(busy, total) jiffies of the whole machine so far (/proc/stat), None where there is none."""
+    try:
+        fields = [int(x) for x in _read("/proc/stat").split("\n", 1)[0].split()[1:]]
+    except ValueError:
+        return None
+    if not fields:
+        return None
+    idle = fields[3] + (fields[4] if len(fields) > 4 else 0)  # idle + iowait
+    steal = fields[7] if len(fields) > 7 else 0  # another guest's time: not ours to wait for
+    return sum(fields) - idle - steal, sum(fields)
+
+
+async def machine_quiet(busy_below: float = 0.2, window: float = 0.5, within: float = 30.0) -> float:
+    """Wait until the machine's CPUs were less than `busy_below` busy over `window` seconds (up to
+    `within`); the busy share last seen. On a machine the targets share with the store and the broker, a
+    step that overloaded one target leaves the store or the broker working through its backlog for a few
+    seconds: the next step, of any target, would pay for it."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + within
+    busy = math.nan
+    while True:
+        before = _cpu_ticks()
+        await asyncio.sleep(window)
+        after = _cpu_ticks()
+        if before is None or after is None or after[1] == before[1]:
+            return math.nan  # no /proc/stat here: nothing to wait for
+        busy = (after[0] - before[0]) / (after[1] - before[1])
+        if busy < busy_below or loop.time() > deadline:
+            return busy
+
+
 def load_average() -> str:
     try:
         return " ".join(f"{x:.2f}" for x in os.getloadavg())

@@ -17,9 +17,11 @@ holds, then bisecting between the highest rate held and the lowest failed until 
 end the search. A step offers at least `--min-requests` (100), so it lasts longer than `--duration` at
 low rates: the p99 of fewer is just their slowest. The three searches run
 interleaved, one step of each in turn, so that a drift in the machine's load falls on all three alike;
-after a step that failed, the target is given time to finish what it was left with before the next
-step. A step stops early once it can no longer hold (more than 2% of its requests slower than the limit
-or failed), so overload steps stay short. The load is open loop (`bench/_load.py`: latency from each
+after a step that failed, the target is given time to finish what it was left with, and every step
+begins on a quiet machine (`_load.machine_quiet`: CPUs less than 20% busy), so that the store and the
+broker working off one target's overload do not fail the next target's step. A step stops early
+once it can no longer hold (more than 2% of its requests slower than the limit or failed), so
+overload steps stay short. The load is open loop (`bench/_load.py`: latency from each
 request's due time, no coordinated omission).
 
 How to read the figures. Each target is a process of its own (uvicorn, one worker, as intake is served)
@@ -54,6 +56,7 @@ from _load import (
     find_ceilings,
     load_average,
     machine_line,
+    machine_quiet,
     open_loop,
     parse_rates,
     parser,
@@ -223,6 +226,7 @@ async def load_targets(
         target = by_label[search.label]
         # At least --min-requests per step: a p99 of fewer than 100 is their maximum, one hiccup decides it.
         duration = max(args.duration, args.min_requests / rate)
+        await machine_quiet()
         step = await open_loop(target.label, rate, duration, target.request, give_up_over=limit.p99)
         if not limit.held(step):
             await settle(target.client, target.base, quick=limit.p99 / 2)
