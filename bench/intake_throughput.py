@@ -226,7 +226,7 @@ async def load_targets(
         target = by_label[search.label]
         # At least --min-requests per step: a p99 of fewer than 100 is their maximum, one hiccup decides it.
         duration = max(args.duration, args.min_requests / rate)
-        await machine_quiet()
+        await machine_quiet(within=args.quiet_within)
         step = await open_loop(target.label, rate, duration, target.request, give_up_over=limit.p99)
         if not limit.held(step):
             await settle(target.client, target.base, quick=limit.p99 / 2)
@@ -301,6 +301,9 @@ def main() -> None:
     p.add_argument("--min-rate", type=float, default=5, help="nor below this (default %(default)s)")
     p.add_argument("--precision", type=float, default=0.1, help="held and failed this close (default %(default)s)")
     p.add_argument("--min-requests", type=int, default=100, help="per search step, at least (default %(default)s)")
+    p.add_argument(
+        "--quiet-within", type=float, default=30, help="seconds a step waits for a quiet machine (default %(default)s)"
+    )
     p.add_argument("--p99-ms", type=float, default=100, help="a rate holds with p99 within (default %(default)s)")
     p.add_argument(
         "--targets",

@@ -100,7 +100,7 @@ def test_the_throughput_benchmark_finds_each_ceiling_beside_the_two_echoes(infra
         infrastructure,
         [
             *("--duration", "1", "--start", "2", "--max-rate", "4", "--warmup", "0"),
-            *("--p99-ms", "60000", "--min-requests", "1"),
+            *("--p99-ms", "60000", "--min-requests", "1", "--quiet-within", "3"),
         ],
     )
     steps, ceilings = tables(done)
