@@ -25,6 +25,7 @@ class Broker:
         self.committed: dict[TopicPartition, int] = {}
         self.committed_requests = 0
         self.away = False
+        self.rebalancing_for = 0  # committed-offset requests still to fail (the group rebalancing)
 
 
 class FakeFreshness(ViewFreshness):
@@ -46,6 +47,9 @@ class FakeFreshness(ViewFreshness):
     async def _committed_offsets(self) -> dict[TopicPartition, int]:
         self.broker.committed_requests += 1
         await asyncio.sleep(0.01)
+        if self.broker.rebalancing_for:
+            self.broker.rebalancing_for -= 1
+            raise KafkaConnectionError("the group is rebalancing")
         return {tp: self.broker.committed.get(tp, -1) for tp in self.broker.ends}
 
 
@@ -90,6 +94,16 @@ async def test_wait_folded_gives_up_after_the_bound_with_what_is_left_and_none_w
     assert asyncio.get_running_loop().time() - started < 1
     broker.away = True
     assert await freshness.wait_folded(TOPIC, key="dossier-42", within=0.1) is None
+
+
+async def test_wait_folded_asks_again_while_the_group_rebalances_and_gives_up_after_three_failures() -> None:
+    broker = Broker()
+    freshness = FakeFreshness(broker, poll_interval=0.01)
+    broker.rebalancing_for = 2
+    assert await freshness.wait_folded(TOPIC, key="dossier-42", within=5) == 0
+    broker.rebalancing_for = 10
+    assert await freshness.wait_folded(TOPIC, key="dossier-42", within=5) is None
+    assert broker.rebalancing_for == 7
 
 
 async def test_concurrent_waiters_share_one_committed_offsets_request_at_a_time() -> None:

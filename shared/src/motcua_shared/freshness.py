@@ -29,6 +29,8 @@ log = logging.getLogger(__name__)
 
 # A topic's partitions are read again after this long (partitions may be added while a service runs).
 PARTITIONS_TTL_SECONDS = 300.0
+# A wait gives up on the broker after this many polls of the group's offsets failed in a row.
+FAILED_POLLS_IN_A_ROW = 3
 
 
 class AsOf(BaseModel):
@@ -128,10 +130,20 @@ class ViewFreshness:
                     partitions = [partition_for(key, partitions)]
                 tps = [TopicPartition(topic, p) for p in partitions]
                 ends = await self._end_offsets(tps)
+            failed = 0
             while True:
-                async with asyncio.timeout(self._measure_timeout):
-                    behind = await self._remaining(ends)
-                if behind == 0 or time.monotonic() >= deadline:
+                try:
+                    async with asyncio.timeout(self._measure_timeout):
+                        behind: int | None = await self._remaining(ends)
+                    failed = 0
+                except (KafkaError, OSError, TimeoutError):
+                    # The group's offsets do not come while it rebalances (a consumer joined or left):
+                    # ask again while the bound allows, and give up only after several in a row.
+                    failed += 1
+                    if failed >= FAILED_POLLS_IN_A_ROW or time.monotonic() >= deadline:
+                        raise
+                    behind = None
+                if behind == 0 or (behind is not None and time.monotonic() >= deadline):
                     return behind
                 await asyncio.sleep(min(self._poll_interval, max(deadline - time.monotonic(), 0)))
         except (KafkaError, OSError, TimeoutError) as error:
