@@ -428,7 +428,6 @@ async def machine_quiet(busy_below: float = 0.2, window: float = 0.5, within: fl
     seconds: the next step, of any target, would pay for it."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + within
-    busy = math.nan
     while True:
         before = _cpu_ticks()
         await asyncio.sleep(window)

@@ -39,8 +39,8 @@ class Principal:
 
 
 # How long a verified token is taken on trust (within its own expiry): a key withdrawn from the JWKS
-# stops a token it signed within this time; and how many tokens are remembered (the least recently
-# used forgotten first).
+# stops a token it signed within this time; and how many tokens are remembered (the one verified
+# longest ago forgotten first).
 VERIFIED_FOR_SECONDS = 60.0
 VERIFIED_TOKENS_KEPT = 10_000
 
