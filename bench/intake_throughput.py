@@ -47,6 +47,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
+from _http import LeanClient
 from _load import (
     Ceiling,
     Limit,
@@ -153,12 +154,10 @@ class DurableEcho:
             await mongo.close()
 
 
-def submitter(client: httpx.AsyncClient, base: str, headers: dict[str, str]) -> Request:
+def submitter(client: LeanClient, headers: dict[str, str]) -> Request:
     async def request(i: int) -> int:
         response = await client.post(
-            base + "/v1/dossiers",
-            json=submission_body(i),
-            headers={**headers, "Idempotency-Key": str(uuid.uuid4())},
+            "/v1/dossiers", json_body=submission_body(i), headers={**headers, "Idempotency-Key": str(uuid.uuid4())}
         )
         return response.status_code
 
@@ -256,9 +255,9 @@ async def bench(args: argparse.Namespace) -> int:
             targets = []
             for label in args.targets:
                 base, headers = where[label]
-                limits = httpx.Limits(max_connections=2000, max_keepalive_connections=200)
-                client = await stack.enter_async_context(httpx.AsyncClient(timeout=30.0, limits=limits))
-                targets.append(Target(label, base, client, submitter(client, base, headers)))
+                client = await stack.enter_async_context(httpx.AsyncClient(timeout=30.0))  # health checks
+                load = await stack.enter_async_context(LeanClient(base))  # the offered load (bench/_http.py)
+                targets.append(Target(label, base, client, submitter(load, headers)))
             steps, ceilings = await load_targets(targets, args, limit)
     finally:
         echo.stop()

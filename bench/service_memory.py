@@ -18,7 +18,7 @@ import uuid
 from collections import defaultdict
 from pathlib import Path
 
-import httpx
+from _http import LeanClient
 from _load import (
     failed_steps,
     load_average,
@@ -105,14 +105,13 @@ async def bench(duration: float, rates: list[float], warmup: float) -> int:
         sampling = asyncio.create_task(sampler.run())
         try:
             await asyncio.sleep(max(2.0, warmup))  # idle, after start-up and the catalogue
-            limits = httpx.Limits(max_connections=2000, max_keepalive_connections=200)
-            async with httpx.AsyncClient(timeout=30.0, limits=limits) as client:
+            async with LeanClient(system.url("intake")) as client:  # the load generator's own CPU kept low
                 headers = officer_headers()
 
                 async def submit(i: int) -> int:
                     response = await client.post(
-                        system.url("intake") + "/v1/dossiers",
-                        json=submission_body(i),
+                        "/v1/dossiers",
+                        json_body=submission_body(i),
                         headers={**headers, "Idempotency-Key": str(uuid.uuid4())},
                     )
                     return response.status_code

@@ -26,7 +26,7 @@ import sys
 import uuid
 from dataclasses import dataclass, field
 
-import httpx
+from _http import LeanClient
 from _load import (
     Step,
     failed_steps,
@@ -48,15 +48,12 @@ GOAL_P99_MS = 250.0  # issue 16: submit -> visible in the summary, at half of in
 class SummaryPoller:
     """Polls the summary back to back, keeping (answer arrival time, dossiers received)."""
 
-    client: httpx.AsyncClient
-    url: str
+    client: LeanClient  # reporting's
     observations: list[tuple[float, int]] = field(default_factory=list)
     round_trips: list[float] = field(default_factory=list)
 
     async def received(self) -> int:
-        response = await self.client.get(
-            self.url + "/v1/reports/summary", params=today_period(), headers=official_headers()
-        )
+        response = await self.client.get("/v1/reports/summary", params=today_period(), headers=official_headers())
         response.raise_for_status()
         return int(response.json()["received"]["total"])
 
@@ -109,22 +106,19 @@ def visible_latencies(
 
 async def bench(duration: float, rates: list[float], warmup: float) -> int:
     async with running_system(["intake", "reporting"]) as system:
-        limits = httpx.Limits(max_connections=2000, max_keepalive_connections=200)
-        async with (
-            httpx.AsyncClient(timeout=30.0, limits=limits) as client,
-            httpx.AsyncClient(timeout=30.0) as poll_client,
-        ):
+        # Lean clients (bench/_http.py): the generator runs on the machine it measures.
+        async with LeanClient(system.url("intake")) as client, LeanClient(system.url("reporting")) as poll_client:
             headers = officer_headers()
 
             async def submit(i: int) -> int:
                 response = await client.post(
-                    system.url("intake") + "/v1/dossiers",
-                    json=submission_body(i),
+                    "/v1/dossiers",
+                    json_body=submission_body(i),
                     headers={**headers, "Idempotency-Key": str(uuid.uuid4())},
                 )
                 return response.status_code
 
-            poller = SummaryPoller(poll_client, system.url("reporting"))
+            poller = SummaryPoller(poll_client)
             await poller.received()  # reporting answers before we start the clock
             polling = asyncio.create_task(poller.run())
             after_answer: dict[float, list[float]] = {}

@@ -11,12 +11,13 @@ import uvicorn
 
 
 @asynccontextmanager
-async def serving(app: Any) -> AsyncIterator[str]:
-    """The app behind a real HTTP server on a free local port (its lifespan runs once); its base URL."""
+async def serving(app: Any, **options: Any) -> AsyncIterator[str]:
+    """The app behind a real HTTP server on a free local port (its lifespan runs once); its base URL.
+    `options` go to uvicorn's Config (e.g. timeout_keep_alive)."""
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(app, log_config=None, lifespan="on", access_log=False))
+    server = uvicorn.Server(uvicorn.Config(app, log_config=None, lifespan="on", access_log=False, **options))
     task = asyncio.create_task(server.serve(sockets=[sock]))
     try:
         while not server.started:
