@@ -26,10 +26,13 @@ request's due time, no coordinated omission).
 
 How to read the figures. Each target is a process of its own (uvicorn, one worker, as intake is served)
 and the load generator is this benchmark's process; on a small machine they share the cores, so every
-ceiling is also bounded by the generator's CPU. The `lag p99 ms` column is how late the generator itself
+ceiling is also bounded by the generator's CPU. It offers the load with bench/_http.py's lean client
+(0.6-0.7 ms of CPU per request; httpx took 2.7-3.2): a generator cost shared by every target is not a
+neutral bias, it pulls every ratio towards 1 (with httpx, intake / durable echo read 0.70-0.82; with
+the lean client on the same code, 0.42). The `lag p99 ms` column is how late the generator itself
 started requests at the rate held: when it is a sizeable part of the 100 ms, the ceiling is the
-machine's, not the server's. The ratios (intake / durable echo, the issue's goal >= 0.7; intake / echo)
-are taken in the same run and so carry the same bias; compare ratios, not absolute rates, across runs.
+machine's, not the server's. Compare ratios (intake / durable echo, the issue's goal >= 0.7; intake /
+echo) taken in one run, not absolute rates across runs.
 The machine line (with the load average before and after) says where the figures were taken.
 
 Intake runs as a real process (`motcua-intake`) on topics and a database of its own, with the sample
