@@ -1,10 +1,10 @@
 """A lean HTTP/1.1 client for the load generators: keep-alive connections to one server, opened as
 needed and reused, raw bytes in and out.
 
-The load generator runs on the machine it measures. httpx cost about 5 ms of CPU per request here
+The load generator runs on the machine it measures. httpx cost 2.7-3.2 ms of CPU per request here
 (issue 16: at 70 submissions/s plus the summary polls, the generator took half a core, as much as
-intake or FerretDB), so what it measured was partly its own queueing. This client costs a fraction of
-that; the benchmarks' setup and checks keep httpx."""
+intake or FerretDB), so what it measured was partly its own queueing. This client costs 0.6-0.7 ms;
+the benchmarks' setup and checks keep httpx."""
 
 import asyncio
 import json
@@ -63,17 +63,15 @@ class LeanClient:
             head.append(f"content-length: {len(body)}")
         message = ("\r\n".join(head) + "\r\n\r\n").encode() + body
         reused = self._reusable()
-        try:
-            return await self._send(message, reused or await self._connect())
-        except _Closed:
-            if reused is None:
-                raise HttpError("the server closed the connection") from None
-            # The server closed a kept connection as the request went out, before reading it (as
-            # httpx does, send it once more on a new connection).
+        if reused is not None:
             try:
-                return await self._send(message, await self._connect())
+                return await self._send(message, reused)
             except _Closed:
-                raise HttpError("the server closed the connection") from None
+                pass  # closed by the server as the request went out, unread: once more on a new one (as httpx does)
+        try:
+            return await self._send(message, await self._connect())
+        except _Closed:
+            raise HttpError("the server closed the connection") from None
 
     def _reusable(self) -> tuple[asyncio.StreamReader, asyncio.StreamWriter] | None:
         now = asyncio.get_running_loop().time()
