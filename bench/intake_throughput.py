@@ -9,6 +9,12 @@ the same run, on the same store and broker:
 
     uv run python bench/intake_throughput.py                  # find the three ceilings (default)
     uv run python bench/intake_throughput.py --rates 10,20,40 # fixed steps only, as before
+    uv run python bench/intake_throughput.py --rates 150 --duration 30   # what one request costs
+
+Fixed steps also print, per step, the CPU each process spent per request offered (bench/_cpu.py, from
+/proc): the target, the store, Kafka, this benchmark's process and the whole machine. On a machine
+this small a ceiling is where the cores fill, so that split says what bounds it, and what intake does
+per request that the durable echo does not.
 
 The search (`_load.find_ceilings`): a warm-up of each target (`--warmup`, 10 s: a fresh database's
 first writes are slow), then steps of `--duration` seconds from `--start`, doubling while every step
@@ -42,6 +48,7 @@ Exits 1 if a target held no rate at all (ceiling mode) or a fixed step lost more
 import argparse
 import asyncio
 import math
+import re
 import subprocess
 import sys
 import uuid
@@ -50,6 +57,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
+from _cpu import COLUMNS, per_request_ms, snapshot, split_row
 from _http import LeanClient
 from _load import (
     Ceiling,
@@ -75,6 +83,12 @@ from motcua_shared.mongo import make_mongo_client
 
 HERE = Path(__file__).parent
 TARGETS = ("echo", "durable echo", "intake")
+# Each target's process, by command line (bench/_cpu.py: CPU per request of each process in fixed steps).
+PROCESSES = {
+    "echo": re.compile(r"(?<!durable_)echo_app\.py"),
+    "durable echo": re.compile(r"durable_echo_app\.py"),
+    "intake": re.compile(r"motcua-intake"),
+}
 GOAL = 0.7  # issue 16: intake's ceiling / the durable echo's
 
 
@@ -211,17 +225,30 @@ class Target:
     request: Request
 
 
+Split = tuple[Step, dict[str, float]]  # a fixed step and its CPU per request by process (bench/_cpu.py)
+
+
+async def fixed_step(target: Target, rate: float, duration: float) -> Split:
+    """One fixed step, with the CPU each process spent per request offered during it."""
+    apps = {label: PROCESSES[label] for label in TARGETS}
+    before = snapshot(apps)
+    step = await open_loop(target.label, rate, duration, target.request)
+    after = snapshot(apps)
+    return step, per_request_ms(before, after, step.offered) if before and after else {}
+
+
 async def load_targets(
     targets: list[Target], args: argparse.Namespace, limit: Limit
-) -> tuple[list[Step], list[Ceiling]]:
-    """A warm-up of each target, then `--rates` as fixed steps, or else the ceiling searches: interleaved,
-    one step of each target in turn (see `_load.find_ceilings`)."""
+) -> tuple[list[Step], list[Ceiling], list[Split]]:
+    """A warm-up of each target, then `--rates` as fixed steps (with their CPU split), or else the
+    ceiling searches: interleaved, one step of each target in turn (see `_load.find_ceilings`)."""
     fixed = parse_rates(args.rates) if args.rates else None
     for target in targets:
         if args.warmup > 0:
             await open_loop(f"{target.label} (warm-up)", fixed[0] if fixed else args.start, args.warmup, target.request)
     if fixed:
-        return [await open_loop(t.label, rate, args.duration, t.request) for rate in fixed for t in targets], []
+        splits = [await fixed_step(t, rate, args.duration) for rate in fixed for t in targets]
+        return [step for step, _ in splits], [], splits
     by_label = {target.label: target for target in targets}
 
     async def step_at(search: Ceiling, rate: float) -> Step:
@@ -238,7 +265,7 @@ async def load_targets(
     searches = [Ceiling(target.label, args.start, **options) for target in targets]
     await find_ceilings(searches, step_at)
     steps = [step for search in searches for step in search.steps]
-    return steps, searches
+    return steps, searches, []
 
 
 async def bench(args: argparse.Namespace) -> int:
@@ -261,16 +288,31 @@ async def bench(args: argparse.Namespace) -> int:
                 client = await stack.enter_async_context(httpx.AsyncClient(timeout=30.0))  # health checks
                 load = await stack.enter_async_context(LeanClient(base))  # the offered load (bench/_http.py)
                 targets.append(Target(label, base, client, submitter(load, headers)))
-            steps, ceilings = await load_targets(targets, args, limit)
+            steps, ceilings, splits = await load_targets(targets, args, limit)
     finally:
         echo.stop()
-    return report(args, before, steps, ceilings, limit)
+    return report(args, before, steps, ceilings, limit, splits)
 
 
-def report(args: argparse.Namespace, before: str, steps: list[Step], ceilings: list[Ceiling], limit: Limit) -> int:
+def splits_table(splits: list[Split]) -> str:
+    rows = [[step.label, f"{step.rate:g}", *split_row(step.label, split)] for step, split in splits]
+    return table(["target", "offered/s", *COLUMNS], rows)
+
+
+def report(
+    args: argparse.Namespace,
+    before: str,
+    steps: list[Step],
+    ceilings: list[Ceiling],
+    limit: Limit,
+    splits: list[Split] | None = None,
+) -> int:
     what = "fixed steps" if args.rates else f"ceilings (p99 <= {args.p99_ms:g} ms, <= {limit.error_rate:.0%} errors)"
     print(f"\nintake vs a bare FastAPI echo and an ideal durable echo: {what}, {args.duration:g} s per step\n")
     print(steps_table(steps))
+    if splits and any(split for _, split in splits):
+        print("\nCPU per request offered, ms, by process (/proc; the store: FerretDB or mongod, and PostgreSQL):\n")
+        print(splits_table(splits))
     if args.rates:
         failed = failed_steps(steps)
         for step in failed:

@@ -272,3 +272,20 @@ def test_each_fold_benchmark_folds_a_few_dossiers_and_prints_its_ratio(
     assert ratio in out
     if script != "processing_clock_rate.py":
         assert "machine:" in out
+
+
+def test_fixed_throughput_steps_say_what_each_request_cost_each_process(infrastructure: Infrastructure) -> None:
+    done = run_script(
+        "intake_throughput.py",
+        infrastructure,
+        ["--rates", "10", "--duration", "2", "--warmup", "0", "--targets", "intake,durable echo"],
+    )
+    steps, split = tables(done)
+    assert [(s["target"], s["ok"]) for s in steps] == [("intake", "20"), ("durable echo", "20")]
+    assert list(split[0]) == ["target", "offered/s", "the app", "store", "kafka", "generator", "machine"]
+    by_target = {
+        row["target"]: {k: float(v) for k, v in row.items() if k not in ("target", "offered/s")} for row in split
+    }
+    assert set(by_target) == {"intake", "durable echo"}
+    for cost in by_target.values():  # ms per request: each app works for its requests, within the machine's
+        assert 0 < cost["the app"] <= cost["machine"] + 1  # ticks of 10 ms: +1 for the rounding
