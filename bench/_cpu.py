@@ -9,7 +9,7 @@ broker) are not seen: their groups read 0, and only the machine's figure covers 
 
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -84,9 +84,9 @@ def per_request_ms(before: CpuSnapshot, after: CpuSnapshot, requests: int) -> di
     }
 
 
-COLUMNS = ["the app", *SHARED_GROUPS, GENERATOR, MACHINE]  # of a split table, after the step's own
+SHARED_COLUMNS = [*SHARED_GROUPS, GENERATOR, MACHINE]  # of a split table, after its apps' columns
 
 
-def split_row(app: str, split: Mapping[str, float]) -> list[str]:
-    """A split's figures in COLUMNS order; `app` is the target's group."""
-    return [f"{split[group]:.2f}" if group in split else "-" for group in (app, *SHARED_GROUPS, GENERATOR, MACHINE)]
+def split_row(apps: Sequence[str], split: Mapping[str, float]) -> list[str]:
+    """A split's figures: the `apps` (their groups) in that order, then SHARED_COLUMNS."""
+    return [f"{split[group]:.2f}" if group in split else "-" for group in (*apps, *SHARED_COLUMNS)]

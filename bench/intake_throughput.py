@@ -57,7 +57,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
-from _cpu import COLUMNS, per_request_ms, snapshot, split_row
+from _cpu import SHARED_COLUMNS, per_request_ms, snapshot, split_row
 from _http import LeanClient
 from _load import (
     Ceiling,
@@ -295,8 +295,8 @@ async def bench(args: argparse.Namespace) -> int:
 
 
 def splits_table(splits: list[Split]) -> str:
-    rows = [[step.label, f"{step.rate:g}", *split_row(step.label, split)] for step, split in splits]
-    return table(["target", "offered/s", *COLUMNS], rows)
+    rows = [[step.label, f"{step.rate:g}", *split_row([step.label], split)] for step, split in splits]
+    return table(["target", "offered/s", "the app", *SHARED_COLUMNS], rows)
 
 
 def report(

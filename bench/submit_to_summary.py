@@ -18,14 +18,20 @@ and the poll without intake's own queueing). A submission not counted 30 s after
 ceiling; take C from bench/intake_throughput.py on the same machine). Each step's p99 is printed beside
 the goal, with the machine (bench/_load.py `machine_line`). Reporting's consumer waits
 `MOTCUA_REPORTING_BATCH_TIMEOUT_MS` for a first record and, when none came, sleeps as long again
-(FastStream): an event arriving then waits up to that, which this figure includes."""
+(FastStream): an event arriving then waits up to that, which this figure includes.
+
+Each step also prints the CPU per submission of intake, reporting (with the summary poll's), the
+store, Kafka, this process and the machine (bench/_cpu.py): on a small machine the fold waits for a
+core as much as for the store."""
 
 import asyncio
 import bisect
+import re
 import sys
 import uuid
 from dataclasses import dataclass, field
 
+from _cpu import SHARED_COLUMNS, per_request_ms, snapshot, split_row
 from _http import LeanClient
 from _load import (
     Step,
@@ -36,11 +42,13 @@ from _load import (
     parser,
     percentile,
     steps_table,
+    table,
     wall_clock,
 )
 from _system import officer_headers, official_headers, running_system, submission_body, today_period
 
 SETTLE_SECONDS = 30.0
+APPS = ["intake", "reporting"]  # the services it runs; their processes by command line: motcua-<name>
 GOAL_P99_MS = 250.0  # issue 16: submit -> visible in the summary, at half of intake's ceiling
 
 
@@ -118,20 +126,25 @@ async def bench(duration: float, rates: list[float], warmup: float) -> int:
                 )
                 return response.status_code
 
+            apps = {name: re.compile(f"motcua-{name}") for name in APPS}
             poller = SummaryPoller(poll_client)
             await poller.received()  # reporting answers before we start the clock
             polling = asyncio.create_task(poller.run())
             after_answer: dict[float, list[float]] = {}
             try:
-                steps = []
+                steps, splits = [], []
                 if warmup > 0:
                     before = poller.last()
                     warm = await open_loop("warm-up", rates[0], warmup, submit)
                     await settle(poller, polling, before + warm.ok)
                 for rate in rates:
                     baseline = poller.last()
+                    before = snapshot(apps)
                     step = await open_loop("intake -> summary", rate, duration, submit)
                     await settle(poller, polling, baseline + step.ok)
+                    after = snapshot(apps)
+                    if before and after:
+                        splits.append((step, per_request_ms(before, after, step.offered)))
                     step.latencies = visible_latencies(step, baseline, poller.observations)
                     after_answer[step.rate] = visible_latencies(step, baseline, poller.observations, since_answer=True)
                     missing = step.ok - len(step.latencies)
@@ -156,6 +169,13 @@ async def bench(duration: float, rates: list[float], warmup: float) -> int:
         p99 = percentile(step.ok_latencies(), 99) * 1000 if step.ok_latencies() else float("nan")
         verdict = "met" if p99 <= GOAL_P99_MS else "missed"
         print(f"goal: p99 <= {GOAL_P99_MS:g} ms at {step.rate:g}/s: {verdict} ({p99:.1f} ms)")
+    if splits:
+        print(
+            "\nCPU per submission, ms, by process, over each step and until the last was visible (/proc; "
+            "reporting's includes the summary poll's):\n"
+        )
+        rows = [[s.label, f"{s.rate:g}", *split_row(APPS, split)] for s, split in splits]
+        print(table(["target", "offered/s", *APPS, *SHARED_COLUMNS], rows))
     print(machine_line())
     failed = failed_steps(steps)
     for step in failed:

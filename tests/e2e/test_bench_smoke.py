@@ -78,6 +78,9 @@ def test_the_benchmark_prints_its_table(infrastructure: Infrastructure, script: 
     for step in steps:  # 2 per second for 2 seconds: 4 offered, 4 answered, with latencies
         assert (step["offered/s"], step["ok"], step["errors"]) == ("2", "4", "0")
         assert 0 < float(step["p50 ms"]) <= float(step["max ms"])
+    if script == "submit_to_summary.py":  # and what each submission cost each process
+        assert list(printed[1][0]) == [*COLUMNS[:2], "intake", "reporting", "store", "kafka", "generator", "machine"]
+        assert float(printed[1][0]["intake"]) > 0 and float(printed[1][0]["reporting"]) > 0
     if script == "service_memory.py":
         memory = {row["service"]: row for row in printed[1]}
         assert set(memory) == {"intake", "processing", "reporting", "notification"}

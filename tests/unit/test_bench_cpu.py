@@ -51,8 +51,8 @@ def test_each_group_is_charged_what_its_processes_used() -> None:
     assert split[_cpu.MACHINE] >= split["worker"] + split[_cpu.GENERATOR] - 5
 
 
-def test_a_split_row_gives_the_targets_own_process_first() -> None:
+def test_a_split_row_gives_the_apps_first_then_what_they_share() -> None:
     split = {"intake": 5.123, "store": 2.0, "kafka": 0.5, _cpu.GENERATOR: 0.6, _cpu.MACHINE: 9.0}
-    assert _cpu.split_row("intake", split) == ["5.12", "2.00", "0.50", "0.60", "9.00"]
-    assert len(_cpu.COLUMNS) == 5
-    assert _cpu.split_row("echo", split)[0] == "-"  # no figure for a process not seen
+    assert _cpu.split_row(["intake"], split) == ["5.12", "2.00", "0.50", "0.60", "9.00"]
+    assert _cpu.SHARED_COLUMNS == ["store", "kafka", "generator", "machine"]
+    assert _cpu.split_row(["echo", "intake"], split)[:2] == ["-", "5.12"]  # no figure for a process not seen
